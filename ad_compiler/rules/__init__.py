@@ -1,0 +1,27 @@
+"""The derivative rules of every primitive, in one table (:data:`PRIMITIVES`).
+
+Importing this package fills the table; :class:`NumpyOps` evaluates rules on NumPy values.
+"""
+
+from . import array, elementwise  # noqa: F401  (fill the table)
+from .table import PRIMITIVES, Primitive, Syntax, defjvp, defprim, defvjp, get
+
+
+class _NumpyOps:
+    """The ops namespace of the rules over concrete NumPy values: ``o.cos(x)`` runs the
+    primitive's NumPy implementation."""
+
+    def __getattr__(self, name):
+        prim = PRIMITIVES[name]
+
+        def call(*operands, **attrs):
+            return prim.impl(*operands, **{**prim.attrs, **attrs})
+
+        call.__name__ = name
+        return call
+
+
+NumpyOps = _NumpyOps()
+
+__all__ = ["PRIMITIVES", "Primitive", "Syntax", "NumpyOps", "defjvp", "defprim", "defvjp",
+           "get"]
