@@ -1,0 +1,165 @@
+"""Applying derivative rules to symbolic IR values.
+
+The rules of :mod:`ad_compiler.rules` are written against an ops namespace ``o`` and Python's
+operators. :class:`Builder` is that namespace for IR: ``o.cos(x)`` appends a ``Prim("cos")`` to
+the op list being built and returns a :class:`Sym` wrapping its result, and ``Sym`` overloads
+the arithmetic operators the same way. Constants fold and the algebraic identities
+(``x * 1``, ``x + 0``, ``x ** 1``, ``--x``) simplify on the spot, so that ``d(x**2)`` prints as
+``2.0 * x``, not ``2 * x ** (2 - 1)``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+
+from ..frontend.ir import Const, Op, Prim, Value
+from ..rules import PRIMITIVES
+
+_FOLD = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
+         "div": operator.truediv, "pow": operator.pow, "neg": operator.neg}
+
+
+def result_kind(name: str, operands) -> str:
+    """The structural kind of a primitive's result from its operands' kinds."""
+    prim = PRIMITIVES.get(name)
+    if prim is not None and prim.result_kind is not None:
+        return prim.result_kind
+    kinds = {v.kind for v in operands}
+    if prim is None or not prim.elementwise:
+        return "array" if "array" in kinds else "any"
+    if "array" in kinds:
+        return "array"
+    if "any" in kinds:
+        return "any"
+    if kinds <= {"int", "bool"} and name not in ("div",):
+        return "int"
+    return "float"
+
+
+class Namer:
+    """Deterministic fresh names that never collide with the names already in use."""
+
+    def __init__(self, taken=()):
+        self.taken = set(taken)
+        self._counter = itertools.count(1)
+
+    def fresh(self, base: str) -> str:
+        if base not in self.taken and not base.startswith("_t"):
+            self.taken.add(base)
+            return base
+        while True:
+            name = f"{base}{next(self._counter)}" if base == "_t" else f"{base}_{next(self._counter)}"
+            if name not in self.taken:
+                self.taken.add(name)
+                return name
+
+    def value(self, base: str, kind: str) -> Value:
+        return Value(self.fresh(base), kind)
+
+
+class Sym:
+    """An IR value inside a rule: arithmetic on it appends ops to the builder."""
+
+    __slots__ = ("value", "builder")
+
+    def __init__(self, value: Value, builder: "Builder"):
+        self.value = value
+        self.builder = builder
+
+    def _bin(self, name, other, reverse=False):
+        a, b = self.value, self.builder.lift(other)
+        return self.builder.prim(name, [b, a] if reverse else [a, b])
+
+    def __add__(self, o): return self._bin("add", o)
+    def __radd__(self, o): return self._bin("add", o, True)
+    def __sub__(self, o): return self._bin("sub", o)
+    def __rsub__(self, o): return self._bin("sub", o, True)
+    def __mul__(self, o): return self._bin("mul", o)
+    def __rmul__(self, o): return self._bin("mul", o, True)
+    def __truediv__(self, o): return self._bin("div", o)
+    def __rtruediv__(self, o): return self._bin("div", o, True)
+    def __pow__(self, o): return self._bin("pow", o)
+    def __rpow__(self, o): return self._bin("pow", o, True)
+    def __lt__(self, o): return self._bin("lt", o)
+    def __le__(self, o): return self._bin("le", o)
+    def __gt__(self, o): return self._bin("gt", o)
+    def __ge__(self, o): return self._bin("ge", o)
+    def __and__(self, o): return self._bin("and", o)
+    def __or__(self, o): return self._bin("or", o)
+    def __neg__(self): return self.builder.prim("neg", [self.value])
+
+
+class Builder:
+    """The ops namespace ``o`` of the rules over IR values; appends to ``self.ops``."""
+
+    def __init__(self, namer: Namer, line=None):
+        self.namer = namer
+        self.ops: list[Op] = []
+        self.line = line
+
+    def lift(self, x) -> Value:
+        if isinstance(x, Sym):
+            return x.value
+        if isinstance(x, Value):
+            return x
+        return Const(x)
+
+    def wrap(self, value: Value) -> Sym:
+        return Sym(value, self)
+
+    def __getattr__(self, name):
+        if name not in PRIMITIVES:
+            raise AttributeError(name)
+        return lambda *operands, **attrs: self.prim(name, [self.lift(v) for v in operands],
+                                                    attrs)
+
+    def prim(self, name, operands, attrs=None) -> Sym:
+        simplified = self._simplify(name, operands)
+        if simplified is not None:
+            return self.wrap(simplified)
+        result = self.namer.value("_t", result_kind(name, operands))
+        self.ops.append(Prim([result], operands, self.line, name=name, attrs=dict(attrs or {})))
+        return self.wrap(result)
+
+    def _simplify(self, name, operands):
+        """Constant folding and identities; None when the op must be emitted."""
+        if all(isinstance(v, Const) for v in operands) and name in _FOLD:
+            try:
+                return Const(_FOLD[name](*(v.value for v in operands)))
+            except (ArithmeticError, ValueError):
+                return None
+        if name == "neg":
+            (x,) = operands
+            producer = self._producer(x)
+            if producer is not None and producer.name == "neg":
+                return producer.operands[0]
+            return None
+        if len(operands) != 2:
+            return None
+        a, b = operands
+        if name == "mul":
+            if _is_const(a, 1):
+                return b
+            if _is_const(b, 1):
+                return a
+        elif name == "add":
+            if _is_const(a, 0):
+                return b
+            if _is_const(b, 0):
+                return a
+        elif name == "sub" and _is_const(b, 0):
+            return a
+        elif name in ("div", "pow") and _is_const(b, 1):
+            return a
+        return None
+
+    def _producer(self, value):
+        for op in reversed(self.ops):
+            if value in op.results:
+                return op if isinstance(op, Prim) else None
+        return None
+
+
+def _is_const(v, number) -> bool:
+    return isinstance(v, Const) and not isinstance(v.value, bool) and v.value == number

@@ -1,0 +1,560 @@
+"""Reverse mode: SSA IR of ``f`` -> imperative IR of ``f_vjp``.
+
+``f_vjp(*params, *free_vars, *seeds)`` returns ``(*outputs, *cotangents_of_wrt_params)``. It is
+one forward sweep (the primal, recording on tapes what the adjoint needs) followed by one
+reverse sweep (the adjoint, ops visited in reverse order, rules from the table).
+
+How the pieces fit:
+
+* Activity analysis (:mod:`.activity`) decides which values get adjoints; others are skipped.
+* Adjoints are symbolic zeros until their first contribution, which assigns (``b_x = ...``);
+  later ones accumulate (``b_x = b_x + ...``). A contribution first made inside a branch or a
+  loop is preceded by an explicit zero in the enclosing region. Arrays are memory: their
+  adjoints are zero-filled arrays from the start of the region that defines them, and the
+  adjoint of ``x[i]`` accumulates into ``b_x[i]``.
+* Loops: a primal value defined in a loop body and needed by the adjoint is recorded on a tape
+  indexed by that loop's iteration counter (cumulative over enclosing loops), unless it is
+  cheap to recompute (a load from an array no one writes, integer arithmetic). Tapes are
+  preallocated when every enclosing trip count is known before the outermost loop, and grow
+  by doubling otherwise (``while`` loops, triangular nests). A ``For`` reverses as a reversed
+  range; a ``While`` counts its iterations and replays that many.
+* Branches reverse as branches on the same (recorded, inside loops) condition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from ..errors import DifferentiationError
+from ..frontend.ir import (Assign, Const, For, Function, If, Load, Op, Prim, Region, Store,
+                           Value, While, walk)
+from ..rules import PRIMITIVES
+from .activity import Activity
+from .builder import Builder, Namer, Sym
+
+_SCALAR_KINDS = ("float", "int", "bool")
+_RECOMPUTABLE_PRIMS = ("add", "sub", "mul", "floordiv", "mod", "neg")
+
+
+@dataclass(eq=False)
+class _Loop:
+    """Per-loop bookkeeping of the reverse transform."""
+
+    op: Op
+    parent: "_Loop | None"
+    counter: Value                       # cumulative iteration counter, tape index
+    needed: list = field(default_factory=list)       # body values the adjoint reads
+    restored: dict = field(default_factory=dict)     # id(value) -> Value in reverse code
+    tapes: dict = field(default_factory=dict)        # id(value) -> tape Value
+    count: Value | None = None           # While only: iterations of the current instance
+    index: Value | None = None           # For only: the index in the reverse loop
+    growable: bool = False               # tapes double when full (capacity unknown at entry)
+
+    @property
+    def body(self) -> Region:
+        return self.op.body
+
+
+class _Scope:
+    """Which adjoints hold a value (are not symbolic zeros) in the code being built."""
+
+    def __init__(self, parent=None):
+        self.live = set(parent.live) if parent else set()
+
+
+class ReverseTransform:
+    def __init__(self, fn: Function, wrt: list[int]):
+        self.fn = fn
+        self.wrt = wrt
+        self.inputs = [fn.params[i] for i in wrt]
+        self.outputs = list(fn.body.yields)
+        self.activity = Activity(fn, self.inputs, self.outputs)
+        self.namer = Namer(_all_names(fn))
+        self.adjoints: dict[int, Value] = {}
+        self.loops: dict[int, _Loop] = {}
+        self.home: dict[int, _Loop | None] = {}
+        self.defining_op: dict[int, Op] = {}
+        self.stored_arrays = {id(op.operands[0]) for op in walk(fn.body)
+                              if isinstance(op, Store)}
+        self._index_homes(fn.body, None)
+
+    # ------------------------------------------------------------------ analysis helpers
+    def _index_homes(self, region: Region, loop: _Loop | None):
+        for v in region.args:
+            self.home.setdefault(id(v), loop)
+        for op in region.ops:
+            for v in op.results:
+                self.home[id(v)] = loop
+                self.defining_op[id(v)] = op
+            if isinstance(op, (For, While)):
+                inner = _Loop(op, loop, self.namer.value("_k", "int"))
+                self.loops[id(op)] = inner
+                if isinstance(op, While):
+                    inner.count = self.namer.value("_n", "int")
+                    self.home[id(inner.count)] = loop
+                    self.defining_op[id(inner.count)] = op
+                for sub in op.regions():
+                    self._index_homes(sub, inner)
+            else:
+                for sub in op.regions():
+                    self._index_homes(sub, loop)
+
+    def active(self, v) -> bool:
+        return self.activity.is_active(v)
+
+    # ------------------------------------------------------------------ primal values
+    def primal(self, v: Value, at: _Loop | None) -> Value:
+        """The Value holding ``v``'s primal value in reverse code generated inside the reverse
+        of loop ``at`` (None: outside every loop)."""
+        if isinstance(v, Const) or id(v) not in self.home:
+            return v
+        home = self.home[id(v)]
+        if home is None:
+            return v
+        if isinstance(home.op, For) and v is home.body.args[0]:
+            return home.index
+        if id(v) not in home.restored:
+            home.restored[id(v)] = Value(v.name, v.kind)
+            home.needed.append(v)
+        return home.restored[id(v)]
+
+    # ------------------------------------------------------------------ adjoints
+    def adjoint_var(self, v: Value) -> Value:
+        if id(v) not in self.adjoints:
+            kind = "array" if v.kind == "array" else v.kind
+            self.adjoints[id(v)] = self.namer.value(f"b_{v.name.lstrip('_')}", kind)
+        return self.adjoints[id(v)]
+
+    def zero(self, v: Value, at, ops: list, scope: _Scope, like: Value | None = None):
+        """Emit ``b_v = 0`` (a zero of v's shape, taken from ``like`` when given: an
+        adjoint of the same shape, which saves recording v) and mark it live."""
+        b = self.adjoint_var(v)
+        if v.kind in _SCALAR_KINDS:
+            ops.append(Assign([b], [Const(0.0)]))
+        else:
+            shape_of = like if like is not None else self.primal(v, at)
+            ops.append(Prim([b], [shape_of], name="adjoint_zero"))
+        scope.live.add(id(v))
+
+    def accumulate(self, v: Value, contribution: Value, ops: list, scope: _Scope, line=None):
+        if not self.active(v) or contribution is None:
+            return
+        b = self.adjoint_var(v)
+        if id(v) in scope.live:
+            ops.append(Prim([b], [b, contribution], line, name="add"))
+        else:
+            ops.append(Assign([b], [contribution], line))
+            scope.live.add(id(v))
+
+    # ------------------------------------------------------------------ the transform
+    def run(self) -> Function:
+        scope = _Scope()
+        rev: list[Op] = []
+        seeds = [self.namer.value(f"g_{out.name.lstrip('_')}"
+                                  if not isinstance(out, Const) else "g_out", out.kind)
+                 for out in self.outputs]
+        for array in self._arrays_defined_in(self.fn.body, include_params=True):
+            self.zero(array, None, rev, scope)
+        for out, seed in zip(self.outputs, seeds):
+            self.accumulate(out, seed, rev, scope)
+        rev += self.reverse_region(self.fn.body, None, scope)
+        grads = []
+        for p in self.inputs:
+            if id(p) not in scope.live:
+                self.zero(p, None, rev, scope)
+            grads.append(self.adjoint_var(p))
+        forward = self.forward_region(self.fn.body, None)
+        body = Region(args=[], ops=forward.ops + rev, yields=self.outputs + grads)
+        return Function(name=f"{self.fn.name}_vjp", params=self.fn.params + self.fn.free_vars
+                        + seeds, body=body, free_vars=[], free_var_sources=[],
+                        returns_tuple=True, filename=self.fn.filename,
+                        first_line=self.fn.first_line)
+
+    def _arrays_defined_in(self, region: Region, include_params=False):
+        values = list(self.fn.params) if include_params else []
+        values += [v for v in region.args]
+        values += [v for op in region.ops for v in op.results]
+        return [v for v in values if v.kind == "array" and self.active(v)]
+
+    # ------------------------------------------------------------------ reverse sweep
+    def reverse_region(self, region: Region, at: _Loop | None, scope: _Scope) -> list[Op]:
+        ops: list[Op] = []
+        for op in reversed(region.ops):
+            self.reverse_op(op, at, scope, ops)
+        return ops
+
+    def reverse_op(self, op: Op, at, scope: _Scope, ops: list):
+        if isinstance(op, Prim):
+            self.reverse_prim(op, at, scope, ops)
+        elif isinstance(op, Assign):
+            if id(op.results[0]) in scope.live:
+                self.accumulate(op.operands[0], self.adjoint_var(op.results[0]), ops, scope,
+                                op.line)
+        elif isinstance(op, Load):
+            self.reverse_load(op, at, scope, ops)
+        elif isinstance(op, Store):
+            self.reverse_store(op, at, scope, ops)
+        elif isinstance(op, If):
+            self.reverse_if(op, at, scope, ops)
+        elif isinstance(op, (For, While)):
+            self.reverse_loop(self.loops[id(op)], at, scope, ops)
+        else:
+            raise DifferentiationError(f"cannot differentiate {type(op).__name__}",
+                                       function=self.fn.name, filename=self.fn.filename,
+                                       line=op.line)
+
+    def reverse_prim(self, op: Prim, at, scope, ops):
+        (ans,) = op.results or (None,)
+        if ans is None or id(ans) not in scope.live:
+            return
+        prim = PRIMITIVES.get(op.name)
+        targets = [i for i, x in enumerate(op.operands) if self.active(x)]
+        if not targets or prim is None or not prim.differentiable:
+            return
+        builder = Builder(self.namer, op.line)
+        g = builder.wrap(self.adjoint_var(ans))
+        lazy = _LazyPrimal(self, at, builder)
+        ans_sym = lazy(ans)
+        operand_syms = [lazy(x) for x in op.operands]
+        contributions = []
+        for i in targets:
+            rule = prim.vjps[i] if i < len(prim.vjps) else None
+            if rule is None:
+                if not prim.vjps:
+                    raise DifferentiationError(
+                        f"no derivative rule for '{op.name}'", construct=op.name,
+                        function=self.fn.name, filename=self.fn.filename, line=op.line)
+                continue
+            c = rule(builder, g, ans_sym, *operand_syms, **op.attrs)
+            x = op.operands[i]
+            if prim.elementwise and _may_broadcast(x, op.operands, ans):
+                c = builder.unbroadcast(c, lazy(x))
+            contributions.append((x, builder.lift(c)))
+        ops.extend(builder.ops)
+        for x, c in contributions:
+            self.accumulate(x, c, ops, scope, op.line)
+
+    def reverse_load(self, op: Load, at, scope, ops):
+        array, *index = op.operands
+        (result,) = op.results
+        if id(result) not in scope.live or not self.active(array):
+            return
+        index = [self.primal(i, at) for i in index]
+        ops.append(Store([], [self.adjoint_var(array), *index, self.adjoint_var(result)],
+                         op.line, accumulate=True))
+
+    def reverse_store(self, op: Store, at, scope, ops):
+        array, *index, value = op.operands
+        if not self.active(array):
+            return
+        index = [self.primal(i, at) for i in index]
+        b_array = self.adjoint_var(array)
+        if self.active(value):
+            g = self.namer.value("_t", "float" if value.kind in _SCALAR_KINDS else value.kind)
+            ops.append(Load([g], [b_array, *index], op.line))
+            self.accumulate(value, g, ops, scope, op.line)
+        if not op.accumulate:
+            ops.append(Store([], [b_array, *index, Const(0.0)], op.line))
+
+    def _prepare_nested(self, regions, at, scope, ops):
+        """Zero every outer adjoint that the reverse of ``regions`` may first touch inside
+        them (arrays are zeroed where they are defined)."""
+        defined = set()
+        for region in regions:
+            defined.update(id(v) for v in region.args)
+            for inner in walk(region):
+                defined.update(id(v) for v in inner.results)
+                for sub in inner.regions():
+                    defined.update(id(v) for v in sub.args)
+        for region in regions:
+            for v in _free_uses(region):
+                if (id(v) not in defined and self.active(v) and id(v) not in scope.live
+                        and v.kind != "array"):
+                    self.zero(v, at, ops, scope)
+
+    def reverse_if(self, op: If, at, scope, ops):
+        live_results = [(k, r) for k, r in enumerate(op.results) if id(r) in scope.live]
+        self._prepare_nested([op.then, op.orelse], at, scope, ops)
+        branches = []
+        for branch in (op.then, op.orelse):
+            inner = _Scope(scope)
+            code: list[Op] = []
+            for k, r in live_results:
+                self.accumulate(branch.yields[k], self.adjoint_var(r), code, inner, op.line)
+            for array in self._arrays_defined_in(branch):
+                self.zero(array, at, code, inner)
+            code += self.reverse_region(branch, at, inner)
+            branches.append(code)
+        if not any(branches):
+            return
+        cond = self.primal(op.operands[0], at)
+        ops.append(If([], [cond], op.line, then=Region(ops=branches[0]),
+                      orelse=Region(ops=branches[1])))
+
+    def reverse_loop(self, loop: _Loop, at, scope, ops):
+        op = loop.op
+        carried = op.body.args[1:] if isinstance(op, For) else op.body.args
+        active = [k for k, a in enumerate(carried) if self.active(a)]
+        # carried adjoints enter the loop holding the results' adjoints
+        for k in active:
+            result, arg = op.results[k], carried[k]
+            b_arg = self.adjoint_var(arg)
+            if id(result) in scope.live:
+                ops.append(Assign([b_arg], [self.adjoint_var(result)], op.line))
+            else:
+                self.zero(arg, at, ops, scope)
+        self._prepare_nested([op.body], at, scope, ops)
+        # trip count of this instance, and the reverse loop over it
+        if isinstance(op, For):
+            start, stop, step = (self.primal(v, at) for v in op.operands[:3])
+            count = self.namer.value("_n", "int")
+            ops.append(Prim([count], [start, stop, step], op.line, name="trip_count"))
+        else:
+            count = self.primal(loop.count, at)
+        start, step = (op.operands[0], op.operands[2]) if isinstance(op, For) else (None, None)
+        plain_index = (isinstance(op, For) and _is_int(start, 0) and _is_int(step, 1))
+        if plain_index:
+            iteration = Value(op.body.args[0].name, "int")
+            loop.index = iteration
+        else:
+            iteration = self.namer.value("_it", "int")
+            loop.index = op.body.args[0] if isinstance(op, For) else None
+        body: list[Op] = []
+        inner = _Scope(scope)
+        for k in active:
+            arg, new = carried[k], op.body.yields[k]
+            b_arg = self.adjoint_var(arg)
+            if id(new) in self.home and self.home[id(new)] is loop and new not in carried:
+                body.append(Assign([self.adjoint_var(new)], [b_arg], op.line))
+                inner.live.add(id(new))
+                self.zero(arg, loop, body, inner, like=b_arg)
+            else:
+                g = self.namer.value("_g", arg.kind)
+                body.append(Assign([g], [b_arg], op.line))
+                self.zero(arg, loop, body, inner, like=b_arg)
+                self.accumulate(new, g, body, inner, op.line)
+        for array in self._arrays_defined_in(op.body):
+            if array not in carried:
+                self.zero(array, loop, body, inner)
+        body += self.reverse_region(op.body, loop, inner)
+        prologue = self._restore(loop, iteration, None if plain_index else start, step, at)
+        builder = Builder(self.namer, op.line)
+        last = builder.lift(builder.wrap(count) - 1)
+        ops.extend(builder.ops)
+        minus_one = Const(-1)
+        ops.append(For([], [last, minus_one, minus_one], op.line,
+                       body=Region(args=[iteration], ops=prologue + body)))
+        for k in active:
+            self.accumulate(op.inits[k], self.adjoint_var(carried[k]), ops, scope, op.line)
+
+    def _restore(self, loop: _Loop, iteration, start, step, at) -> list[Op]:
+        """Ops at the top of a reverse iteration: step the tape counter back and bring back
+        (from tapes, or by recomputation) every body value the adjoint reads."""
+        ops: list[Op] = []
+        if start is not None:  # index = start + iteration * step
+            builder = Builder(self.namer)
+            index = builder.wrap(self.primal(start, at)) + builder.wrap(iteration) * \
+                self.primal(step, at)
+            ops += builder.ops + [Assign([loop.index], [builder.lift(index)])]
+        order = {id(v): n for n, v in enumerate(self._body_definitions(loop))}
+        i = 0
+        while i < len(loop.needed):  # recomputation may need more values: a worklist
+            v = loop.needed[i]
+            if self._recomputable(v, loop):
+                for operand in self.defining_op[id(v)].operands:
+                    self.primal(operand, loop)
+            i += 1
+        for v in sorted(loop.needed, key=lambda v: order.get(id(v), -1)):
+            restored = loop.restored[id(v)]
+            if self._recomputable(v, loop):
+                op = self.defining_op[id(v)]
+                ops.append(replace(op, results=[restored],
+                                   operands=[self.primal(x, loop) for x in op.operands]))
+            else:
+                tape = loop.tapes.setdefault(id(v), self.namer.value(f"_tape_{v.name.lstrip('_')}",
+                                                                    "array"))
+                ops.append(Load([restored], [tape, loop.counter]))
+        if loop.tapes:
+            ops.insert(0, Prim([loop.counter], [loop.counter, Const(1)], name="sub"))
+        return ops
+
+    def _body_definitions(self, loop: _Loop):
+        values = list(loop.body.args)
+        for op in loop.body.ops:
+            values += op.results
+            if isinstance(op, While):
+                values.append(self.loops[id(op)].count)
+            if isinstance(op, If):
+                values += [v for inner in walk(op.then) for v in inner.results]
+                values += [v for inner in walk(op.orelse) for v in inner.results]
+        return values
+
+    def _recomputable(self, v, loop: _Loop) -> bool:
+        op = self.defining_op.get(id(v))
+        if op is None or op not in loop.body.ops:
+            return False
+        if isinstance(op, Load):
+            return id(op.operands[0]) not in self.stored_arrays
+        return (isinstance(op, Prim) and op.name in _RECOMPUTABLE_PRIMS
+                and v.kind == "int")
+
+    # ------------------------------------------------------------------ forward sweep
+    def forward_region(self, region: Region, at: _Loop | None) -> Region:
+        ops: list[Op] = []
+        if at is not None:
+            self._push(at, region.args, ops)
+        for op in region.ops:
+            if isinstance(op, (For, While)):
+                loop = self.loops[id(op)]
+                if at is None:
+                    ops += self._allocate_tapes(loop)
+                if isinstance(op, While):
+                    ops.append(Assign([loop.count], [Const(0)], op.line))
+                ops.append(self._forward_loop(loop))
+                if isinstance(op, While) and at is not None:
+                    self._push(at, [loop.count], ops)
+            elif isinstance(op, If):
+                ops.append(replace(op, then=self.forward_region(op.then, at),
+                                   orelse=self.forward_region(op.orelse, at)))
+            else:
+                ops.append(op)
+            if at is not None:
+                self._push(at, op.results, ops)
+        return Region(args=region.args, ops=ops, yields=region.yields)
+
+    def _forward_loop(self, loop: _Loop) -> Op:
+        op = loop.op
+        body = self.forward_region(op.body, loop)
+        prologue = self._grow_tapes(loop) if loop.tapes else []
+        epilogue = [Prim([loop.counter], [loop.counter, Const(1)], name="add")] \
+            if loop.tapes else []
+        if isinstance(op, While):
+            epilogue.append(Prim([loop.count], [loop.count, Const(1)], name="add"))
+        new_body = Region(args=body.args, ops=prologue + body.ops + epilogue,
+                          yields=body.yields)
+        return replace(op, body=new_body)
+
+    def _push(self, loop: _Loop, values, ops):
+        for v in values:
+            if id(v) in loop.tapes:
+                ops.append(Store([], [loop.tapes[id(v)], loop.counter, v]))
+
+    def _nest(self, loop: _Loop) -> list[_Loop]:
+        """The loop and every loop nested in it, outermost first."""
+        nest = [loop]
+        for op in walk(loop.body):
+            if isinstance(op, (For, While)):
+                nest.append(self.loops[id(op)])
+        return nest
+
+    def _static_capacity(self, loop: _Loop, ops: list):
+        """Total iterations of ``loop`` over the whole nest when computable before the
+        outermost loop, as a Value (emitting its computation into ``ops``); else None."""
+        chain = []
+        node = loop
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        total = None
+        for node in chain:
+            if not isinstance(node.op, For):
+                return None
+            bounds = node.op.operands[:3]
+            if any(self.home.get(id(b)) is not None for b in bounds):
+                return None
+            n = self.namer.value("_n", "int")
+            ops.append(Prim([n], list(bounds), node.op.line, name="trip_count"))
+            if total is not None:
+                product = self.namer.value("_n", "int")
+                ops.append(Prim([product], [total, n], name="mul"))
+                n = product
+            total = n
+        return total
+
+    def _allocate_tapes(self, outermost: _Loop) -> list[Op]:
+        ops: list[Op] = []
+        for loop in self._nest(outermost):
+            if not loop.tapes:
+                continue
+            ops.append(Assign([loop.counter], [Const(0)]))
+            capacity = self._static_capacity(loop, ops)
+            loop.growable = capacity is None
+            if capacity is None:
+                capacity = Const(16)
+            for vid, tape in loop.tapes.items():
+                v = next(x for x in loop.needed if id(x) == vid)
+                witness = {"int": Const(0), "bool": Const(False)}.get(v.kind, Const(0.0))
+                ops.append(Prim([tape], [capacity, witness], name="tape"))
+        return ops
+
+    def _grow_tapes(self, loop: _Loop) -> list[Op]:
+        if not getattr(loop, "growable", False):
+            return []
+        tapes = list(loop.tapes.values())
+        size = self.namer.value("_cap", "int")
+        full = self.namer.value("_full", "bool")
+        grow_ops = [Prim([t], [t, loop.counter], name="grow") for t in tapes]
+        return [Prim([size], [tapes[0]], name="capacity"),
+                Prim([full], [loop.counter, size], name="eq"),
+                If([], [full], then=Region(ops=grow_ops), orelse=Region())]
+
+
+class _LazyPrimal:
+    """Hands rules Syms whose primal value is looked up (and taped) only if the rule reads
+    it, so that ``d(x + y)`` records nothing."""
+
+    def __init__(self, transform: ReverseTransform, at, builder: Builder):
+        self.transform, self.at, self.builder = transform, at, builder
+
+    def __call__(self, v: Value):
+        return _LazySym(v, self)
+
+
+class _LazySym(Sym):
+    __slots__ = ("original", "lazy", "_value")
+
+    def __init__(self, original, lazy: _LazyPrimal):
+        self.original, self.lazy, self._value = original, lazy, None
+        self.builder = lazy.builder
+
+    @property
+    def value(self):
+        if self._value is None:
+            self._value = self.lazy.transform.primal(self.original, self.lazy.at)
+        return self._value
+
+
+def _may_broadcast(x: Value, operands, result) -> bool:
+    """Whether the cotangent of operand ``x`` may have another shape than ``x``."""
+    if x.kind in _SCALAR_KINDS and result.kind in _SCALAR_KINDS:
+        return False
+    if x.kind == "array" and all(o.kind in _SCALAR_KINDS or o is x for o in operands):
+        return False
+    return True
+
+
+def _is_int(v, number) -> bool:
+    return isinstance(v, Const) and v.kind == "int" and v.value == number
+
+
+def _free_uses(region: Region):
+    """Values used in a region (nested ones included) or yielded by it."""
+    for op in walk(region):
+        yield from op.operands
+        for sub in op.regions():
+            yield from sub.yields
+    yield from region.yields
+
+
+def _all_names(fn: Function) -> set[str]:
+    names = {v.name for v in fn.params + fn.free_vars}
+    for op in walk(fn.body):
+        names.update(v.name for v in op.results)
+        for sub in op.regions():
+            names.update(v.name for v in sub.args)
+    return names
+
+
+def reverse(fn: Function, wrt) -> Function:
+    """The vjp function of ``fn`` with respect to the parameters at positions ``wrt``."""
+    return ReverseTransform(fn, list(wrt)).run()
