@@ -17,7 +17,9 @@ from ..frontend.ir import Const, Op, Prim, Value
 from ..rules import PRIMITIVES
 
 _FOLD = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
-         "div": operator.truediv, "pow": operator.pow, "neg": operator.neg}
+         "div": operator.truediv, "pow": operator.pow, "neg": operator.neg,
+         "floordiv": operator.floordiv, "mod": operator.mod,
+         "trip_count": lambda start, stop, step: len(range(start, stop, step))}
 
 
 def result_kind(name: str, operands) -> str:

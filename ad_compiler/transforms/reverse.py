@@ -455,21 +455,16 @@ class ReverseTransform:
         while node is not None:
             chain.append(node)
             node = node.parent
-        total = None
+        if not all(isinstance(node.op, For) for node in chain) or any(
+                self.home.get(id(bound)) is not None
+                for node in chain for bound in node.op.operands[:3]):
+            return None
+        builder = Builder(self.namer, loop.op.line)
+        total = 1
         for node in chain:
-            if not isinstance(node.op, For):
-                return None
-            bounds = node.op.operands[:3]
-            if any(self.home.get(id(b)) is not None for b in bounds):
-                return None
-            n = self.namer.value("_n", "int")
-            ops.append(Prim([n], list(bounds), node.op.line, name="trip_count"))
-            if total is not None:
-                product = self.namer.value("_n", "int")
-                ops.append(Prim([product], [total, n], name="mul"))
-                n = product
-            total = n
-        return total
+            total = builder.trip_count(*node.op.operands[:3]) * total
+        ops.extend(builder.ops)
+        return builder.lift(total)
 
     def _allocate_tapes(self, outermost: _Loop) -> list[Op]:
         ops: list[Op] = []
