@@ -16,6 +16,7 @@ Helpers are type generic: scalars (bool, int, float) and arrays of any ndim unle
 ``tape(n, like)``       empty 1-D tape of ``n`` elements: bool, int64 or float64 after ``like``
 ``tape_of_arrays(n,l)`` empty ``(n, *l.shape)`` tape for arrays of a fixed shape
 ``grow(buf, k)``        copy of ``buf`` with capacity ``max(2 * len(buf), k + 1)``, ``[:k]`` kept
+``reserve(buf, k, m)``  ``buf`` if it holds ``k + m`` elements, else a grown copy, ``[:k]`` kept
 ``sum_all(x)``          ``x`` for a scalar, ``x.sum()`` for an array
 ``shape_of(x)``         ``()`` for a scalar, ``x.shape`` for an array
 ======================  =====================================================================
@@ -26,6 +27,12 @@ The growable-tape pattern emitted inline by the compiler (NUMBA_NOTES "growable"
         buf = _rt.grow(buf, k)
     buf[k] = value
     k += 1
+
+Measured (2-core machine, 10^6 pushes then pops around ``s = s * c + a[i]``, ns an element):
+preallocated ``np.empty(n)`` 2.6, ``buf = _rt.reserve(buf, k, n)`` once before a loop of known
+trip count 2.6-2.8, the per-push test above 15-16 (NUMBA_NOTES says 7-8; not so here): Numba cannot prune the reference counting of a variable reassigned inside a loop,
+so every iteration calls ``NRT_incref``/``NRT_decref`` (atomics). Use ``reserve`` before
+``for ... in range(...)`` loops and keep the per-push test for ``while`` loops.
 """
 
 import numpy as np
@@ -33,7 +40,7 @@ import numpy as np
 from ad_compiler.rules.array import broadcast_like, unbroadcast
 
 __all__ = ["zeros_like", "where", "unbroadcast", "broadcast_like", "tape", "tape_of_arrays",
-           "grow", "sum_all", "shape_of"]
+           "grow", "reserve", "sum_all", "shape_of"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -92,6 +99,19 @@ def grow(buf, k):
     is preserved, the rest is uninitialised."""
     cap = max(2 * buf.shape[0], k + 1)
     new = np.empty((cap,) + buf.shape[1:], dtype=buf.dtype)
+    new[:k] = buf[:k]
+    return new
+
+
+def reserve(buf, k, extra):
+    """``buf`` itself when it holds at least ``k + extra`` elements, else a copy with capacity
+    ``max(2 * buf.shape[0], k + extra)`` and ``buf[:k]`` preserved. Emit it once before a
+    loop whose trip count ``extra`` is known, instead of the per-push test: a tape variable
+    reassigned inside a loop costs a Numba reference-count increment and decrement on every
+    iteration (measured +12 ns a push), one reassigned before the loop costs nothing."""
+    if buf.shape[0] >= k + extra:
+        return buf
+    new = np.empty((max(2 * buf.shape[0], k + extra),) + buf.shape[1:], dtype=buf.dtype)
     new[:k] = buf[:k]
     return new
 
@@ -291,6 +311,28 @@ def _register_overloads():
 
         def impl(buf, k):
             new = np.empty((max(2 * buf.shape[0], k + 1),) + buf.shape[1:], dtype=buf.dtype)
+            new[:k] = buf[:k]
+            return new
+        return impl
+
+    @overload(reserve)
+    def _reserve(buf, k, extra):
+        if not is_array(buf):
+            return None
+        if buf.ndim == 1:
+            def impl1(buf, k, extra):
+                if buf.shape[0] >= k + extra:
+                    return buf
+                new = np.empty(max(2 * buf.shape[0], k + extra), dtype=buf.dtype)
+                new[:k] = buf[:k]
+                return new
+            return impl1
+
+        def impl(buf, k, extra):
+            if buf.shape[0] >= k + extra:
+                return buf
+            new = np.empty((max(2 * buf.shape[0], k + extra),) + buf.shape[1:],
+                           dtype=buf.dtype)
             new[:k] = buf[:k]
             return new
         return impl

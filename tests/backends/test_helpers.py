@@ -63,6 +63,17 @@ def test_tape_dtype_and_grow_python(like, dtype):
     assert _rt.grow(_rt.tape(0, 1.0), 0).shape == (1,)
 
 
+def test_reserve_python():
+    t = _rt.tape(4, 1.0)
+    assert _rt.reserve(t, 2, 2) is t
+    t[:3] = [1.0, 2.0, 3.0]
+    t2 = _rt.reserve(t, 3, 6)
+    assert t2.shape == (9,) and list(t2[:3]) == [1.0, 2.0, 3.0]
+    assert _rt.reserve(t, 3, 2).shape == (8,)
+    a = _rt.reserve(_rt.tape_of_arrays(1, np.ones(2)), 0, 3)
+    assert a.shape == (3, 2)
+
+
 def test_tape_of_arrays_python():
     t = _rt.tape_of_arrays(1, np.ones((2, 3)))
     assert t.shape == (1, 2, 3) and t.dtype == np.float64
@@ -103,6 +114,10 @@ def _bl(x, like):
 def _tp(n, like):
     t = _rt.tape(n, like)
     k = 0
+    t = _rt.reserve(t, k, 3)
+    for i in range(3):
+        t[k] = like
+        k += 1
     for i in range(10):
         if k == t.shape[0]:
             t = _rt.grow(t, k)
@@ -119,7 +134,10 @@ def _ta(n, like):
             t = _rt.grow(t, k)
         t[k] = like * i
         k += 1
-    return t[:k]
+    t = _rt.reserve(t, k, 2)
+    t[k] = like
+    t[k + 1] = like
+    return t[:k + 2]
 
 
 def _sa(x):
