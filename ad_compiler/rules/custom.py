@@ -1,0 +1,191 @@
+"""User-defined derivative rules: ``@ad.custom_vjp``, ``ad.defvjp(fn, rule)``, ``ad.defjvp``.
+
+Registering a user function ``fn`` makes it a *primitive* of the one rule table
+(:data:`ad_compiler.rules.PRIMITIVES`), named ``custom_<qualname>``:
+
+* its ``impl`` is ``fn`` itself; generated code calls it as ``_rt.custom_<qualname>(...)``
+  (it is added to the runtime helpers module, with a Numba overload that compiles ``fn``'s
+  body, so ``fn`` must be njit-able for ``backend="numba"``);
+* its vjp/jvp rules wrap the user's rules, which are written like the table's own:
+  ``vjp(o, g, ans, *operands) -> cotangent`` (a tuple, one per operand, when ``fn`` has
+  several parameters; ``None`` for no gradient) and ``jvp(o, tangents, ans, *operands) ->
+  tangent`` (``tangents[i]`` is ``None`` for a zero tangent). ``o`` is the ops namespace:
+  ``o.exp``, ``o.sum(x, axis=0)``, ``o.where``... and operators on the operands. A rule may
+  call another registered function through ``getattr(o, other.primitive)(...)``.
+
+The frontend, meeting a call of a registered function (:func:`primitive_for`), emits one
+``Prim`` instead of inlining the body; :func:`primitive_for` also maps the runtime helpers
+``_rt.NAME`` of generated code back to their primitives (so generated code re-parses, which
+``ad.hessian`` and ``ad.grad(ad.grad(f))`` rely on).
+
+Forward mode without a ``defjvp`` rule derives the tangent from the vjp rules as for the
+table's elementwise primitives (``jvp = sum_i vjp_i(t_i)``), which is right for scalar and
+elementwise functions only: a function of arrays that is not elementwise raises a
+``DifferentiationError`` there (declare ``elementwise=False``... give it a jvp rule).
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+from ..errors import DifferentiationError
+from .table import PRIMITIVES, Syntax, defprim
+
+_BY_FUNCTION: dict[int, tuple[object, str]] = {}
+_SCALAR_KINDS = ("float", "int", "bool")
+
+
+def _helpers():
+    from ..backends import helpers
+
+    return helpers
+
+
+def primitive_for(obj) -> str | None:
+    """The primitive a call of ``obj`` is compiled to (``None``: not a primitive).
+
+    Covers registered user functions and the runtime helpers of generated code."""
+    hit = _BY_FUNCTION.get(id(obj))
+    if hit is not None and hit[0] is obj:
+        return hit[1]
+    if getattr(obj, "__module__", None) == "ad_compiler.backends.helpers":
+        name = getattr(obj, "__name__", None)
+        for prim in PRIMITIVES.values():
+            if prim.syntax is not None and prim.syntax.form == "helper" \
+                    and prim.syntax.symbol == name:
+                return prim.name
+    return None
+
+
+def _register_numba(fn, argnames):
+    try:
+        from numba.extending import overload
+    except ImportError:  # pragma: no cover
+        return
+    params = ", ".join(argnames)
+    ns = {"fn": fn}
+    exec(f"def typer({params}):\n    return fn\n", ns)
+    overload(fn)(ns["typer"])
+
+
+def register(fn, *, elementwise=None):
+    """Make ``fn`` a primitive (idempotent); returns its primitive name."""
+    name = primitive_for(fn)
+    if name is not None and name.startswith("custom_"):
+        return name
+    if not inspect.isfunction(fn):
+        raise TypeError(f"custom rules need a Python function, got {fn!r}")
+    sig = inspect.signature(fn)
+    argnames = [p.name for p in sig.parameters.values()]
+    if any(p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+           for p in sig.parameters.values()):
+        raise TypeError(f"custom rules need a function of positional parameters: "
+                        f"{fn.__qualname__}{sig}")
+    base = "custom_" + re.sub(r"\W", "_", fn.__qualname__.replace(".<locals>.", "_"))
+    name, k = base, 1
+    while name in PRIMITIVES:
+        k += 1
+        name = f"{base}_{k}"
+    prim = defprim(name, len(argnames), fn, Syntax("helper", name),
+                   elementwise=bool(elementwise))
+    prim.vjps = tuple(_missing_vjp(fn, i) for i in range(len(argnames)))
+    prim.jvp = _derived_jvp(fn, prim, elementwise)
+    setattr(_helpers(), name, fn)
+    _register_numba(fn, argnames)
+    _BY_FUNCTION[id(fn)] = (fn, name)
+    fn.primitive = name
+    fn.defvjp = lambda *rules: defvjp(fn, *rules)
+    fn.defjvp = lambda rule: defjvp(fn, rule)
+    return name
+
+
+def _missing_vjp(fn, i):
+    def rule(o, g, ans, *xs, **attrs):
+        raise DifferentiationError(f"custom function '{fn.__qualname__}' has no vjp rule "
+                                   f"(register one with ad.defvjp)", construct=fn.__name__)
+    rule.missing = True
+    return rule
+
+
+def _kind(x):
+    value = getattr(x, "value", None)
+    kind = getattr(value, "kind", None)
+    if kind is not None:
+        return kind
+    import numpy as np
+
+    return "array" if np.ndim(x) else "float"
+
+
+def _derived_jvp(fn, prim, elementwise):
+    def jvp(o, tangents, ans, *xs, **attrs):
+        if elementwise is not True and any(
+                t is not None and _kind(x) == "array" for t, x in zip(tangents, xs)):
+            raise DifferentiationError(
+                f"forward mode through custom function '{fn.__qualname__}' of arrays needs "
+                f"a jvp rule: ad.defjvp({fn.__name__}, rule) (or declare it "
+                f"elementwise=True)", construct=fn.__name__)
+        total = None
+        for rule, t in zip(prim.vjps, tangents):
+            if t is None or rule is None:
+                continue
+            term = rule(o, t, ans, *xs, **attrs)
+            if term is None:
+                continue
+            total = term if total is None else total + term
+        return total
+
+    jvp.derived = True
+    return jvp
+
+
+def custom_vjp(fn=None, *, elementwise=None):
+    """Decorator: ``fn`` becomes a primitive whose derivative is given by rules
+    (:func:`defvjp`, :func:`defjvp`, or ``fn.defvjp(rule)``) instead of its body."""
+    if fn is None:
+        return lambda f: custom_vjp(f, elementwise=elementwise)
+    register(fn, elementwise=elementwise)
+    return fn
+
+
+custom_jvp = custom_vjp
+
+
+def defvjp(fn, *rules):
+    """Register the vector-Jacobian rule(s) of user function ``fn`` (registering ``fn``
+    if needed). One rule for a function of several parameters returns a tuple of
+    cotangents; or pass one rule per parameter. Returns ``fn``."""
+    name = register(fn)
+    prim = PRIMITIVES[name]
+    if len(rules) == 1 and prim.nargs != 1:
+        (rule,) = rules
+
+        def per_operand(i):
+            def vjp(o, g, ans, *xs, **attrs):
+                out = rule(o, g, ans, *xs, **attrs)
+                if not isinstance(out, (tuple, list)) or len(out) != prim.nargs:
+                    raise DifferentiationError(
+                        f"the vjp rule of '{fn.__qualname__}' must return a tuple of "
+                        f"{prim.nargs} cotangents", construct=fn.__name__)
+                return out[i]
+            return vjp
+
+        prim.vjps = tuple(per_operand(i) for i in range(prim.nargs))
+    elif len(rules) == prim.nargs:
+        prim.vjps = tuple(rules)
+    else:
+        raise TypeError(f"defvjp({fn.__name__}, ...): give one rule, or one per parameter "
+                        f"({prim.nargs})")
+    return fn
+
+
+def defjvp(fn, rule):
+    """Register the Jacobian-vector rule ``rule(o, tangents, ans, *operands)`` of user
+    function ``fn`` (registering ``fn`` if needed). Returns ``fn``."""
+    name = register(fn)
+    PRIMITIVES[name].jvp = rule
+    return fn
+
+
+__all__ = ["custom_vjp", "custom_jvp", "defvjp", "defjvp", "primitive_for", "register"]
