@@ -6,7 +6,7 @@ shape; every elementwise vjp result goes through it (see :mod:`.table`).
 
 import numpy as np
 
-from .table import Syntax, defprim, defvjp, deflinear
+from .table import Syntax, defbilinear, deflinear, defprim, defvjp
 
 
 def unbroadcast(g, like):
@@ -38,3 +38,298 @@ defvjp("unbroadcast", lambda o, g, ans, x, like: o.broadcast_like(g, x), None)
 defvjp("broadcast_like", lambda o, g, ans, x, like: o.unbroadcast(g, x), None)
 deflinear("unbroadcast")
 deflinear("broadcast_like")
+
+
+# ---------------------------------------------------------------------------------------------
+# Conventions of the array primitives below
+#
+# * Static attributes (``axis``, ``keepdims``, ``index``...) are keywords; ``axis`` is an int,
+#   ``None`` (every axis) or a tuple of ints, negative values counting from the end.
+# * A ``like`` operand is read for its shape only (``np.shape(like)``); it gets no gradient.
+# * A rule that needs a static shape or rank reads it with ``np.shape``/``np.ndim``, which work
+#   on arrays, Tensors and anything with ``.shape``/``.ndim`` attributes.
+# * Variadic primitives (``nargs=None``: ``concatenate``, ``stack``) have ONE vjp rule, called
+#   with the keyword ``argnum=i`` for the cotangent of operand ``i``.
+# ---------------------------------------------------------------------------------------------
+
+def _norm_axes(axis, ndim):
+    """``axis`` as a sorted tuple of non-negative ints (``None``: every axis)."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (tuple, list)):
+        return tuple(sorted(a % ndim if ndim else 0 for a in axis))
+    return (axis % ndim if ndim else 0,)
+
+
+def unreduce(g, like, axis=None, keepdims=False):
+    """The cotangent ``g`` of a reduction over ``axis`` stretched back to ``like``'s shape."""
+    shape = np.shape(like)
+    g = np.asarray(g)
+    if not keepdims and len(shape):
+        axes = _norm_axes(axis, len(shape))
+        g = g.reshape(tuple(1 if i in axes else n for i, n in enumerate(shape)))
+    return np.broadcast_to(g, shape)
+
+
+def count(like, axis=None):
+    """How many elements of ``like`` a reduction over ``axis`` combines (a float)."""
+    shape = np.shape(like)
+    n = 1
+    for a in _norm_axes(axis, len(shape)):
+        n *= shape[a] if shape else 1
+    return float(n)
+
+
+def reshape_like(x, like):
+    return np.reshape(x, np.shape(like))
+
+
+def scatter_like(g, like, index):
+    """Zeros of ``like``'s shape with ``g`` added at ``index`` (the transpose of getitem);
+    repeated integer-array indices accumulate."""
+    shape = np.shape(like)
+    g = np.asarray(g)
+    out = np.zeros(shape, dtype=g.dtype if g.dtype.kind == "f" else float)
+    if _is_basic_index(index):
+        out[index] = g
+    else:
+        np.add.at(out, index, g)
+    return out
+
+
+def _is_basic_index(index):
+    items = index if isinstance(index, tuple) else (index,)
+    for it in items:
+        if not (it is None or it is Ellipsis or isinstance(it, (int, np.integer, slice))):
+            return False
+    return True
+
+
+def getitem(x, index):
+    out = np.asarray(x)[index]
+    if out.__class__ is not np.ndarray:          # a 0-d result: keep it an array (a view)
+        out = np.asarray(x)[(index if isinstance(index, tuple) else (index,)) + (Ellipsis,)]
+    return out
+
+
+def _max_impl(x, axis=None, keepdims=False):
+    return np.max(x, axis=axis, keepdims=keepdims)
+
+
+def _min_impl(x, axis=None, keepdims=False):
+    return np.min(x, axis=axis, keepdims=keepdims)
+
+
+def matrix_transpose(x):
+    return np.swapaxes(x, -1, -2)
+
+
+def sigmoid(x):
+    from scipy.special import expit
+    return expit(x)
+
+
+def relu(x):
+    return np.maximum(x, 0)
+
+
+def linear(x, w, b):
+    """``x @ w.T + b`` (PyTorch's ``nn.Linear``), ``w`` of shape (out, in)."""
+    out = np.matmul(x, np.swapaxes(w, -1, -2))
+    out += b
+    return out
+
+
+def mse_loss(a, b, reduction="mean"):
+    d = np.subtract(a, b)
+    d = d * d
+    if reduction == "mean":
+        return np.mean(d)
+    if reduction == "sum":
+        return np.sum(d)
+    return d
+
+
+def _concatenate(*xs, axis=0):
+    return np.concatenate(xs, axis=axis)
+
+
+def _stack(*xs, axis=0):
+    return np.stack(xs, axis=axis)
+
+
+def _norm(x, axis=None, keepdims=False):
+    x = np.asarray(x)
+    return np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))
+
+
+# --- reductions ------------------------------------------------------------------------------
+defprim("unreduce", 2, unreduce, Syntax("helper", "unreduce"), axis=None, keepdims=False)
+defprim("count", 1, count, Syntax("helper", "count"), differentiable=False,
+        result_kind="float", axis=None)
+defprim("sum", 1, np.sum, Syntax("call", "np.sum"), axis=None, keepdims=False)
+defprim("mean", 1, np.mean, Syntax("call", "np.mean"), axis=None, keepdims=False)
+defprim("prod", 1, np.prod, Syntax("call", "np.prod"), axis=None, keepdims=False)
+defprim("max", 1, _max_impl, Syntax("call", "np.max"), axis=None, keepdims=False)
+defprim("min", 1, _min_impl, Syntax("call", "np.min"), axis=None, keepdims=False)
+defprim("norm", 1, _norm, Syntax("helper", "norm"), axis=None, keepdims=False)
+
+defvjp("unreduce", lambda o, g, ans, x, like, axis=None, keepdims=False:
+       o.sum(g, axis=axis, keepdims=keepdims), None)
+deflinear("unreduce")
+defvjp("sum", lambda o, g, ans, x, axis=None, keepdims=False:
+       o.unreduce(g, x, axis=axis, keepdims=keepdims))
+deflinear("sum")
+defvjp("mean", lambda o, g, ans, x, axis=None, keepdims=False:
+       o.unreduce(g, x, axis=axis, keepdims=keepdims) / o.count(x, axis=axis))
+deflinear("mean")
+defvjp("prod", lambda o, g, ans, x, axis=None, keepdims=False:
+       o.unreduce(g * ans, x, axis=axis, keepdims=keepdims) / x)
+
+
+def _extremum_vjp(o, g, ans, x, axis=None, keepdims=False):
+    # the gradient is shared evenly by the elements equal to the extremum (PyTorch's rule for
+    # a full reduction; along an axis PyTorch gives it all to the index it returns)
+    hit = o.where(x == o.unreduce(ans, x, axis=axis, keepdims=keepdims), 1.0, 0.0)
+    n = o.unreduce(o.sum(hit, axis=axis, keepdims=keepdims), x, axis=axis, keepdims=keepdims)
+    return o.unreduce(g, x, axis=axis, keepdims=keepdims) * hit / n
+
+
+defvjp("max", _extremum_vjp)
+defvjp("min", _extremum_vjp)
+# d|x| = x / |x| (0 where the norm is 0, as PyTorch)
+defvjp("norm", lambda o, g, ans, x, axis=None, keepdims=False:
+       o.unreduce(g / o.where(ans == 0.0, 1.0, ans), x, axis=axis, keepdims=keepdims) * x)
+
+# --- shapes ----------------------------------------------------------------------------------
+defprim("reshape_like", 2, reshape_like, Syntax("helper", "reshape_like"))
+defprim("reshape", 1, np.reshape, Syntax("call", "np.reshape"), shape=None)
+defprim("transpose", 1, np.transpose, Syntax("call", "np.transpose"), axes=None)
+defprim("matrix_transpose", 1, matrix_transpose, Syntax("helper", "matrix_transpose"))
+defprim("expand_dims", 1, np.expand_dims, Syntax("call", "np.expand_dims"), axis=0)
+defprim("squeeze", 1, np.squeeze, Syntax("call", "np.squeeze"), axis=None)
+defprim("getitem", 1, getitem, Syntax("helper", "getitem"), index=None)
+defprim("scatter_like", 2, scatter_like, Syntax("helper", "scatter_like"), index=None)
+defprim("concatenate", None, _concatenate, Syntax("helper", "concatenate"), axis=0)
+defprim("stack", None, _stack, Syntax("helper", "stack"), axis=0)
+
+defvjp("reshape_like", lambda o, g, ans, x, like: o.reshape_like(g, x), None)
+deflinear("reshape_like")
+defvjp("reshape", lambda o, g, ans, x, shape=None: o.reshape_like(g, x))
+deflinear("reshape")
+
+
+def _transpose_vjp(o, g, ans, x, axes=None):
+    if axes is None:
+        return o.transpose(g)
+    inverse = tuple(np.argsort([a % len(axes) for a in axes]))
+    return o.transpose(g, axes=tuple(int(i) for i in inverse))
+
+
+defvjp("transpose", _transpose_vjp)
+deflinear("transpose")
+defvjp("matrix_transpose", lambda o, g, ans, x: o.matrix_transpose(g))
+deflinear("matrix_transpose")
+defvjp("expand_dims", lambda o, g, ans, x, axis=0: o.reshape_like(g, x))
+deflinear("expand_dims")
+defvjp("squeeze", lambda o, g, ans, x, axis=None: o.reshape_like(g, x))
+deflinear("squeeze")
+defvjp("getitem", lambda o, g, ans, x, index=None: o.scatter_like(g, x, index=index))
+deflinear("getitem")
+defvjp("scatter_like", lambda o, g, ans, x, like, index=None: o.getitem(g, index=index), None)
+deflinear("scatter_like")
+
+
+def _concatenate_vjp(o, g, ans, *xs, axis=0, argnum=0):
+    ndim = np.ndim(xs[0])
+    ax = axis % ndim
+    start = sum(np.shape(x)[ax] for x in xs[:argnum])
+    stop = start + np.shape(xs[argnum])[ax]
+    return o.getitem(g, index=(slice(None),) * ax + (slice(start, stop),))
+
+
+def _stack_vjp(o, g, ans, *xs, axis=0, argnum=0):
+    ax = axis % (np.ndim(xs[0]) + 1)
+    return o.getitem(g, index=(slice(None),) * ax + (argnum,))
+
+
+defvjp("concatenate", _concatenate_vjp)
+defvjp("stack", _stack_vjp)
+
+# --- linear algebra --------------------------------------------------------------------------
+defprim("dot", 2, np.dot, Syntax("call", "np.dot"))
+defprim("matmul", 2, np.matmul, Syntax("binop", "@"))
+defprim("outer", 2, np.outer, Syntax("call", "np.outer"))
+defvjp("dot", lambda o, g, ans, a, b: g * b, lambda o, g, ans, a, b: g * a)
+defbilinear("dot")
+
+
+def _matmul_vjp_a(o, g, ans, a, b):
+    na, nb = np.ndim(a), np.ndim(b)
+    if nb == 1:
+        if na == 1:
+            return g * b
+        return o.expand_dims(g, axis=-1) * b                       # (..., m, 1) * (n,)
+    if na == 1:                                                   # (n,) @ (..., n, p)
+        return o.unbroadcast(
+            o.squeeze(o.matmul(b, o.expand_dims(g, axis=-1)), axis=-1), a)
+    return o.unbroadcast(o.matmul(g, o.matrix_transpose(b)), a)
+
+
+def _matmul_vjp_b(o, g, ans, a, b):
+    na, nb = np.ndim(a), np.ndim(b)
+    if nb == 1:
+        if na == 1:
+            return g * a
+        return o.unbroadcast(                                     # (..., m, n) @ (n,)
+            o.squeeze(o.matmul(o.expand_dims(g, axis=-2), a), axis=-2), b)
+    if na == 1:
+        return o.unbroadcast(o.expand_dims(a, axis=-1) * o.expand_dims(g, axis=-2), b)
+    return o.unbroadcast(o.matmul(o.matrix_transpose(a), g), b)
+
+
+defvjp("matmul", _matmul_vjp_a, _matmul_vjp_b)
+defbilinear("matmul")
+defvjp("outer", lambda o, g, ans, a, b: o.matmul(g, b),
+       lambda o, g, ans, a, b: o.matmul(o.matrix_transpose(g), a))
+defbilinear("outer")
+
+# --- neural-network functions (elementwise, or fused for the Tensor runtime) -----------------
+defprim("sigmoid", 1, sigmoid, Syntax("helper", "sigmoid"), elementwise=True)
+defprim("relu", 1, relu, Syntax("helper", "relu"), elementwise=True)
+defvjp("sigmoid", lambda o, g, ans, x: g * ans * (1.0 - ans))
+defvjp("relu", lambda o, g, ans, x: o.where(ans > 0, g, 0.0))
+defprim("linear", 3, linear, Syntax("helper", "linear"))
+defvjp("linear",
+       lambda o, g, ans, x, w, b: o.unbroadcast(o.matmul(g, w), x),
+       lambda o, g, ans, x, w, b: (
+           o.matmul(o.matrix_transpose(g), x) if np.ndim(x) == 2 else
+           o.matmul(o.expand_dims(g, axis=-1), o.expand_dims(x, axis=-2)) if np.ndim(x) == 1
+           else o.sum(o.matmul(o.matrix_transpose(g), x),
+                      axis=tuple(range(np.ndim(x) - 2)))),
+       lambda o, g, ans, x, w, b: o.unbroadcast(g, b))
+defprim("mse_loss", 2, mse_loss, Syntax("helper", "mse_loss"), reduction="mean")
+
+
+def _mse_vjp(o, g, ans, a, b, reduction="mean", sign=1.0):
+    d = (a - b) * (2.0 * sign)
+    if reduction == "mean":
+        return o.unbroadcast(d * (g / o.count(d)), a if sign > 0 else b)
+    return o.unbroadcast(d * g, a if sign > 0 else b)
+
+
+defvjp("mse_loss", _mse_vjp,
+       lambda o, g, ans, a, b, reduction="mean": _mse_vjp(o, g, ans, a, b, reduction, -1.0))
+
+
+def setitem(x, v, index):
+    """A copy of ``x`` with ``x[index] = v`` (functional form of item assignment)."""
+    out = np.array(x, copy=True)
+    out[index] = v
+    return out
+
+
+defprim("setitem", 2, setitem, Syntax("helper", "setitem"), index=None)
+defvjp("setitem",
+       lambda o, g, ans, x, v, index=None: o.setitem(g, 0.0, index=index),
+       lambda o, g, ans, x, v, index=None: o.getitem(g, index=index))

@@ -1,0 +1,1412 @@
+"""The Tensor: a NumPy array plus PyTorch's autograd bookkeeping.
+
+Every differentiable operation is a primitive of the rule table (:mod:`ad_compiler.rules`):
+the forward runs the primitive's NumPy ``impl``; when grad mode is on and an operand requires
+grad, a backward :class:`~.engine.Node` is recorded that later runs the primitive's vjp rules.
+No derivative formula is written in this file.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+import weakref
+
+import numpy as np
+
+from ..rules import PRIMITIVES
+from ..rules.array import _is_basic_index
+from . import engine, grad_mode, printing
+from .engine import accumulate_node, node_class, rule_uses
+
+_STATE = grad_mode.STATE
+_ndarray = np.ndarray
+_new = object.__new__
+_next_seq = engine._SEQ.__next__
+
+
+# ---------------------------------------------------------------------------------------------
+# dtypes and sizes
+# ---------------------------------------------------------------------------------------------
+class dtype:
+    """A Tensor element type (``ad.float32``...), wrapping a NumPy dtype."""
+
+    __slots__ = ("name", "np", "is_floating_point", "is_complex", "is_signed", "itemsize")
+
+    def __init__(self, name, np_dtype):
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.is_floating_point = self.np.kind == "f"
+        self.is_complex = self.np.kind == "c"
+        self.is_signed = self.np.kind in "fic"
+        self.itemsize = self.np.itemsize
+
+    def __repr__(self):
+        return f"{printing.MODULE}.{self.name}"
+
+    def __reduce__(self):
+        return (dtype_of, (self.np,))
+
+
+float16 = dtype("float16", np.float16)
+float32 = dtype("float32", np.float32)
+float64 = dtype("float64", np.float64)
+int8 = dtype("int8", np.int8)
+int16 = dtype("int16", np.int16)
+int32 = dtype("int32", np.int32)
+int64 = dtype("int64", np.int64)
+uint8 = dtype("uint8", np.uint8)
+bool_ = dtype("bool", np.bool_)
+half, double, long, short = float16, float64, int64, int16
+_DTYPES = {d.np: d for d in (float16, float32, float64, int8, int16, int32, int64, uint8,
+                             bool_)}
+_DEFAULT_FLOAT = np.dtype(np.float32)
+
+
+def dtype_of(np_dtype) -> dtype:
+    return _DTYPES[np.dtype(np_dtype)]
+
+
+def _np_dtype(d):
+    """NumPy dtype of a user-given dtype (ours, NumPy's, or Python's float/int/bool)."""
+    if d is None:
+        return None
+    if isinstance(d, dtype):
+        return d.np
+    if d is float:
+        return np.dtype(np.float64)
+    if d is int:
+        return np.dtype(np.int64)
+    if d is bool:
+        return np.dtype(np.bool_)
+    return np.dtype(d)
+
+
+class Size(tuple):
+    """The shape of a Tensor: a tuple that prints as ``ad_compiler.Size([2, 3])``."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return f"{printing.MODULE}.Size({list(self)})"
+
+    __str__ = __repr__
+
+    def numel(self):
+        return math.prod(self)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tensor construction helpers
+# ---------------------------------------------------------------------------------------------
+def _wrap(data, rg=False, fn=None, vbox=None):
+    """A Tensor around ndarray ``data`` (no copy)."""
+    t = _new(Tensor)
+    t._data = data
+    t._rg = rg
+    t._grad = None
+    t.grad_fn = fn
+    t._vbox = [0] if vbox is None else vbox
+    t._retains = False
+    t._base = None
+    t._accum = None
+    return t
+
+
+def _is_python_data(data):
+    if isinstance(data, (float, int, bool)):
+        return True
+    if isinstance(data, (list, tuple)):
+        return all(_is_python_data(d) or isinstance(d, Tensor) for d in data) if data else True
+    return False
+
+
+def _to_array(data, dt=None):
+    """A fresh ndarray for ``ad.tensor(data)`` with PyTorch's choice of dtype."""
+    if isinstance(data, Tensor):
+        arr = np.array(data._data, dtype=dt)
+    elif _is_python_data(data):
+        if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
+            data = [d._data if isinstance(d, Tensor) else d for d in data]
+        arr = np.array(data, dtype=dt)
+        if dt is None and arr.dtype.kind == "f":
+            arr = arr.astype(_DEFAULT_FLOAT)
+    else:
+        arr = np.array(data, dtype=dt)
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"can't convert data of type {arr.dtype} to a Tensor")
+    return arr
+
+
+_FLOAT_REQUIRED = "only Tensors of floating point dtype can require gradients"
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new Tensor holding a copy of ``data``: Python floats give float32, integers int64,
+    NumPy arrays keep their dtype."""
+    t = _wrap(_to_array(data, _np_dtype(dtype)))
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+# ---------------------------------------------------------------------------------------------
+# Applying primitives
+# ---------------------------------------------------------------------------------------------
+def _torch_float(datas):
+    """The floating dtype PyTorch gives a result: tensors with dimensions first, then 0-d
+    tensors, then Python scalars (the default float32)."""
+    dim, zero = [], []
+    for d in datas:
+        if isinstance(d, _ndarray) or isinstance(d, np.generic):
+            if d.dtype.kind == "f":
+                (dim if d.ndim else zero).append(d.dtype)
+    if dim:
+        return np.result_type(*dim)
+    if zero:
+        return np.result_type(*zero)
+    return _DEFAULT_FLOAT
+
+
+def _fix_dtype(out, datas):
+    if out.dtype.kind == "f":
+        want = _torch_float(datas)
+        if out.dtype != want:
+            return out.astype(want)
+    return out
+
+
+def _shape_error(prim, datas, err):
+    shapes = [np.shape(d) for d in datas]
+    if prim.elementwise and len(shapes) >= 2:
+        a, b = shapes[0], shapes[1]
+        n = max(len(a), len(b))
+        pa = (1,) * (n - len(a)) + tuple(a)
+        pb = (1,) * (n - len(b)) + tuple(b)
+        for i in range(n - 1, -1, -1):
+            if pa[i] != pb[i] and pa[i] != 1 and pb[i] != 1:
+                return RuntimeError(f"The size of tensor a ({pa[i]}) must match the size of "
+                                    f"tensor b ({pb[i]}) at non-singleton dimension {i}")
+    if prim.name in ("matmul", "dot", "linear") and len(shapes) >= 2:
+        a, b = shapes[0], shapes[1]
+        if prim.name == "linear":
+            b = b[::-1]
+        fa = "x".join(map(str, a if len(a) == 2 else (math.prod(a[:-1]) if a else 1,) + a[-1:]))
+        fb = "x".join(map(str, b))
+        if prim.name == "dot":
+            return RuntimeError(f"inconsistent tensor size, expected tensor [{a[0]}] and src "
+                                f"[{b[0]}] to have the same number of elements, but got "
+                                f"{a[0]} and {b[0]} elements respectively")
+        return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({fa} and {fb})")
+    return RuntimeError(str(err))
+
+
+def _record(prim, name, args, out, attrs, vbox=None):
+    """The result Tensor of ``prim`` with its backward node."""
+    n = len(args)
+    uses = rule_uses(prim, n)
+    nexts = []
+    save = [False] * n
+    save_ans = False
+    T = Tensor
+    for i in range(n):
+        a = args[i]
+        if isinstance(a, T) and a._rg:
+            fn = a.grad_fn
+            nexts.append((fn if fn is not None else accumulate_node(a), 0))
+            u_ans, u_ops = uses[i]
+            save_ans = save_ans or u_ans
+            for j in range(n):
+                if u_ops[j]:
+                    save[j] = True
+        else:
+            nexts.append((None, 0))
+    node = _new(node_class(name))
+    node.next_functions = tuple(nexts)
+    node._prim = prim
+    node._attrs = attrs
+    saved = []
+    versions = []
+    shapes = []
+    dtypes = []
+    has_saved = save_ans
+    for j in range(n):
+        a = args[j]
+        if isinstance(a, T):
+            d = a._data
+            shapes.append(d.shape)
+            dtypes.append(d.dtype)
+            if save[j]:
+                saved.append(a)
+                versions.append(a._vbox[0])
+                has_saved = True
+            else:
+                saved.append(None)
+                versions.append(0)
+        else:
+            shapes.append(np.shape(a))
+            dtypes.append(getattr(a, "dtype", None))
+            saved.append(a)
+            versions.append(0)
+    node._saved = saved
+    node._versions = versions
+    node._shapes = shapes
+    node._dtypes = dtypes
+    node._seq = _next_seq()
+    node._freed = False
+    node._has_saved = has_saved
+    node._retain = None
+    result = _wrap(out, True, node, vbox)
+    if save_ans:
+        node._ans = out
+        node._ans_box = result._vbox
+        node._ans_version = result._vbox[0]
+    else:
+        node._ans = None
+    return result
+
+
+def _apply(prim, name, args, attrs=None, vbox=None):
+    """Run primitive ``prim`` on Tensors/constants ``args``; record it if needed."""
+    rg = False
+    datas = []
+    T = Tensor
+    for a in args:
+        if isinstance(a, T):
+            datas.append(a._data)
+            if a._rg:
+                rg = True
+        else:
+            datas.append(a)
+    try:
+        out = prim.impl(*datas, **attrs) if attrs else prim.impl(*datas)
+    except ValueError as e:
+        raise _shape_error(prim, datas, e) from None
+    if out.__class__ is not _ndarray:
+        out = np.asarray(out)
+    od = out.dtype
+    if od.kind == "f":
+        for d in datas:
+            if getattr(d, "dtype", od) is not od:
+                out = _fix_dtype(out, datas)
+                break
+    if rg and _STATE.enabled and prim.differentiable:
+        return _record(prim, name, args, out, attrs or {}, vbox)
+    return _wrap(out, False, None, vbox)
+
+
+_P = PRIMITIVES
+_NAMES = {}            # primitive name -> PyTorch node name
+
+
+def _node_name(prim_name):
+    name = _NAMES.get(prim_name)
+    if name is None:
+        name = "".join(p.capitalize() for p in prim_name.split("_")) + "Backward0"
+        _NAMES[prim_name] = name
+    return name
+
+
+_NAMES.update({
+    "add": "AddBackward0", "sub": "SubBackward0", "mul": "MulBackward0", "div": "DivBackward0",
+    "pow": "PowBackward0", "neg": "NegBackward0", "pos": "CloneBackward0",
+    "mse_loss": "MseLossBackward0", "linear": "AddmmBackward0", "getitem": "IndexBackward0",
+    "clip": "ClampBackward1", "where": "WhereBackward0", "unbroadcast": "SumToSizeBackward0",
+    "broadcast_like": "ExpandBackward0", "unreduce": "ExpandBackward0",
+    "reshape_like": "ViewBackward0", "reshape": "ViewBackward0", "expand_dims":
+    "UnsqueezeBackward0", "squeeze": "SqueezeBackward0", "transpose": "PermuteBackward0",
+    "matrix_transpose": "TransposeBackward0", "scatter_like": "IndexPutBackward0",
+    "setitem": "CopySlices", "concatenate": "CatBackward0", "stack": "StackBackward0",
+    "matmul": "MmBackward0", "max": "MaxBackward1", "min": "MinBackward1",
+    "sum": "SumBackward0", "mean": "MeanBackward0", "norm": "LinalgVectorNormBackward0",
+    "float": "ToCopyBackward0", "square": "PowBackward0", "arctan2": "Atan2Backward0",
+    "arcsin": "AsinBackward0", "arccos": "AcosBackward0", "arctan": "AtanBackward0",
+    "arcsinh": "AsinhBackward0",
+})
+
+
+def _apply_name(prim_name, name, args, attrs=None):
+    return _apply(_P[prim_name], name, args, attrs)
+
+
+class _TensorOps:
+    """The ops namespace of the rules over Tensors (used by backward with create_graph)."""
+
+    def __getattr__(self, prim_name):
+        prim = _P[prim_name]
+        name = _node_name(prim_name)
+        if not prim.differentiable and prim.result_kind in ("float", "int"):
+            def call(*args, **attrs):          # a static number (e.g. ``count``)
+                return prim.impl(*[a._data if isinstance(a, Tensor) else a for a in args],
+                                 **attrs)
+        else:
+            def call(*args, **attrs):
+                return _apply(prim, name, args, attrs)
+        call.__name__ = prim_name
+        setattr(self, prim_name, call)
+        return call
+
+
+TENSOR_OPS = _TensorOps()
+
+
+def _binary(prim, name, a, b):
+    """``a <op> b`` for a Tensor ``a`` (fast path of :func:`_apply`)."""
+    if isinstance(b, Tensor):
+        bd = b._data
+        rg = a._rg or b._rg
+    else:
+        if not isinstance(b, (int, float)):
+            if b is None or isinstance(b, str):
+                return NotImplemented
+            b = np.asarray(b)
+        bd = b
+        rg = a._rg
+    ad = a._data
+    try:
+        out = prim.impl(ad, bd)
+    except ValueError as e:
+        raise _shape_error(prim, (ad, bd), e) from None
+    if out.__class__ is not _ndarray:
+        out = np.asarray(out)
+    od = out.dtype
+    if od.kind == "f" and (od is not ad.dtype or getattr(bd, "dtype", od) is not od):
+        out = _fix_dtype(out, (ad, bd))
+    if rg and _STATE.enabled and prim.differentiable:
+        return _record(prim, name, (a, b), out, {})
+    return _wrap(out)
+
+
+def _rbinary(prim, name, a, b):
+    """``b <op> a`` for a Tensor ``a`` and a constant ``b``."""
+    if not isinstance(b, (int, float)):
+        b = np.asarray(b)
+    return _apply(prim, name, (b, a))
+
+
+def _unary(prim, name, a):
+    ad = a._data
+    out = prim.impl(ad)
+    if out.__class__ is not _ndarray:
+        out = np.asarray(out)
+    if out.dtype is not ad.dtype and out.dtype.kind == "f":
+        out = _fix_dtype(out, (ad,))
+    if a._rg and _STATE.enabled and prim.differentiable:
+        return _record(prim, name, (a,), out, {})
+    return _wrap(out)
+
+
+def _as_tensor(x):
+    return x if isinstance(x, Tensor) else tensor(x)
+
+
+def _dims(dim, ndim):
+    if dim is None:
+        return None
+    if isinstance(dim, (list, tuple)):
+        return tuple(int(d) for d in dim)
+    return int(dim)
+
+
+def _shape_args(args):
+    if len(args) == 1 and isinstance(args[0], (tuple, list, Size)):
+        return tuple(int(s) for s in args[0])
+    return tuple(int(s) for s in args)
+
+
+def _view_of(base, out_t):
+    """Make ``out_t`` a view of ``base`` when NumPy shares their memory."""
+    if out_t._data.base is not None and np.shares_memory(out_t._data, base._data):
+        out_t._vbox = base._vbox
+        out_t._base = base if base._base is None else base._base
+    return out_t
+
+
+_INPLACE_UFUNC = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide,
+                  "pow": np.power}
+
+
+class _ReturnTypes(tuple):
+    """``values, indices`` of ``max(dim)``/``min(dim)``, like ``torch.return_types``."""
+
+    def __new__(cls, values, indices, name):
+        self = super().__new__(cls, (values, indices))
+        self._name = name
+        return self
+
+    values = property(lambda self: self[0])
+    indices = property(lambda self: self[1])
+
+    def __repr__(self):
+        return (f"{printing.MODULE}.return_types.{self._name}(\nvalues={self[0]!r},\n"
+                f"indices={self[1]!r})")
+
+
+# ---------------------------------------------------------------------------------------------
+# The Tensor
+# ---------------------------------------------------------------------------------------------
+class Tensor:
+    """A NumPy-backed tensor with PyTorch's autograd semantics."""
+
+    __slots__ = ("_data", "_rg", "_grad", "grad_fn", "_vbox", "_retains", "_base", "_accum",
+                 "__weakref__")
+    __array_priority__ = 1000
+
+    def __init__(self, *args):
+        """``Tensor(data)`` or ``Tensor(*sizes)`` (float32, like ``torch.Tensor``)."""
+        if len(args) == 1 and not isinstance(args[0], int):
+            arr = _to_array(args[0]).astype(_DEFAULT_FLOAT)
+        else:
+            arr = np.zeros(_shape_args(args), _DEFAULT_FLOAT)
+        self._data = arr
+        self._rg = False
+        self._grad = None
+        self.grad_fn = None
+        self._vbox = [0]
+        self._retains = False
+        self._base = None
+        self._accum = None
+
+    # --- attributes -----------------------------------------------------------------------
+    @property
+    def requires_grad(self):
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        value = bool(value)
+        if self.grad_fn is not None:
+            msg = "you can only change requires_grad flags of leaf variables."
+            if not value:
+                msg += (" If you want to use a computed variable in a subgraph that doesn't "
+                        "require differentiation use var_no_grad = var.detach().")
+            raise RuntimeError(msg)
+        if value and self._data.dtype.kind != "f":
+            raise RuntimeError(_FLOAT_REQUIRED)
+        self._rg = value
+
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def grad(self):
+        if self.grad_fn is not None and not self._retains and self._grad is None:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. "
+                "Its .grad attribute won't be populated during autograd.backward(). If you "
+                "indeed want the .grad field to be populated for a non-leaf Tensor, use "
+                ".retain_grad() on the non-leaf Tensor.", UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got "
+                                f"grad of type {type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError("assigned grad has data of a different size")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
+    @property
+    def retains_grad(self):
+        return self._retains
+
+    def retain_grad(self):
+        if not self._rg:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None:
+            self._retains = True
+            self.grad_fn._retain = weakref.ref(self)
+
+    @property
+    def data(self):
+        return _wrap(self._data)
+
+    @data.setter
+    def data(self, value):
+        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[dim]
+
+    @property
+    def dtype(self):
+        return _DTYPES[self._data.dtype]
+
+    @property
+    def device(self):
+        return "cpu"
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    def numel(self):
+        return self._data.size
+
+    nelement = numel
+
+    @property
+    def _version(self):
+        return self._vbox[0]
+
+    @property
+    def is_floating_point(self):
+        return lambda: self._data.dtype.kind == "f"
+
+    def element_size(self):
+        return self._data.itemsize
+
+    def is_contiguous(self):
+        return bool(self._data.flags.c_contiguous)
+
+    def contiguous(self):
+        if self._data.flags.c_contiguous:
+            return self
+        return self.clone()
+
+    def stride(self, dim=None):
+        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        return st if dim is None else st[dim]
+
+    # --- conversions ----------------------------------------------------------------------
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
+                               "to Scalar")
+        return self._data.item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def numpy(self, force=False):
+        if self._rg and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.numpy()
+        if dtype is not None and arr.dtype != dtype:
+            return arr.astype(dtype)
+        if copy:
+            return arr.copy()
+        return arr
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            "index")
+        return int(self._data.item())
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is "
+                               "ambiguous")
+        return bool(self._data.item())
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self):
+        fn = self.grad_fn
+        return printing.tensor_repr(self._data, None if fn is None else fn.name(), self._rg)
+
+    def __format__(self, spec):
+        if self._data.ndim == 0 and spec:
+            return format(self._data.item(), spec)
+        return repr(self) if not spec else format(repr(self), spec)
+
+    def __reduce_ex__(self, proto):
+        return (tensor, (self._data.copy(), None, None, self._rg))
+
+    def to(self, *args, **kwargs):
+        dt = kwargs.get("dtype")
+        for a in args:
+            if isinstance(a, dtype) or a in (float, int, bool) or isinstance(a, np.dtype):
+                dt = a
+            elif isinstance(a, Tensor):
+                dt = a.dtype
+        if dt is None:
+            return self
+        want = _np_dtype(dt)
+        if want == self._data.dtype:
+            return self
+        return self._cast(want)
+
+    def _cast(self, want):
+        out = self._data.astype(want)
+        if self._rg and _STATE.enabled and want.kind == "f":
+            return _record(_P["float"], "ToCopyBackward0", (self,), out, {})
+        return _wrap(out)
+
+    def type(self, dt=None):
+        if dt is None:
+            return engine._type_name(self._data.dtype)
+        return self.to(dt)
+
+    def float(self):
+        return self.to(float32)
+
+    def double(self):
+        return self.to(float64)
+
+    def half(self):
+        return self.to(float16)
+
+    def long(self):
+        return self.to(int64)
+
+    def int(self):
+        return self.to(int32)
+
+    def bool(self):
+        return self.to(bool_)
+
+    def cpu(self):
+        return self
+
+    def cuda(self, *args, **kwargs):
+        raise RuntimeError("ad_compiler Tensors live on the CPU (NumPy)")
+
+    # --- graph ----------------------------------------------------------------------------
+    def detach(self):
+        t = _wrap(self._data, False, None, self._vbox)
+        return t
+
+    def detach_(self):
+        self.grad_fn = None
+        self._rg = False
+        return self
+
+    def clone(self):
+        out = self._data.copy()
+        if self._rg and _STATE.enabled:
+            return _record(_P["pos"], "CloneBackward0", (self,), out, {})
+        return _wrap(out)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        if inputs is not None:
+            ins = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+            grads = engine.run_backward([self], [gradient], retain_graph, create_graph, ins,
+                                        allow_unused=True)
+            for t, g in zip(ins, grads):
+                if g is not None:
+                    engine._store_grad(t, g if create_graph else g._data, create_graph,
+                                       engine._Handed())
+            return
+        engine.run_backward([self], [gradient], retain_graph, create_graph)
+
+    def register_hook(self, hook):
+        raise NotImplementedError("Tensor hooks are not supported by ad_compiler's runtime")
+
+    # --- arithmetic -----------------------------------------------------------------------
+    def __add__(self, other):
+        return _binary(_ADD, "AddBackward0", self, other)
+
+    def __radd__(self, other):
+        return _binary(_ADD, "AddBackward0", self, other)
+
+    def __sub__(self, other):
+        return _binary(_SUB, "SubBackward0", self, other)
+
+    def __rsub__(self, other):
+        return _rbinary(_SUB, "RsubBackward1", self, other)
+
+    def __mul__(self, other):
+        return _binary(_MUL, "MulBackward0", self, other)
+
+    def __rmul__(self, other):
+        return _binary(_MUL, "MulBackward0", self, other)
+
+    def __truediv__(self, other):
+        return _binary(_DIV, "DivBackward0", self, other)
+
+    def __rtruediv__(self, other):
+        return _rbinary(_DIV, "DivBackward0", self, other)
+
+    def __pow__(self, other):
+        if isinstance(other, Tensor) and other._rg:
+            return _binary(_POW, "PowBackward1", self, other)
+        return _binary(_POW, "PowBackward0", self, other)
+
+    def __rpow__(self, other):
+        return _rbinary(_POW, "PowBackward2", self, other)
+
+    def __matmul__(self, other):
+        return matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return matmul(_as_tensor(other), self)
+
+    def __neg__(self):
+        return _unary(_NEG, "NegBackward0", self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return self.abs()
+
+    def __mod__(self, other):
+        return _binary(_P["mod"], "RemainderBackward0", self, other)
+
+    def __floordiv__(self, other):
+        return _binary(_P["floordiv"], "FloorDivideBackward0", self, other)
+
+    def __lt__(self, other):
+        return _binary(_P["lt"], "", self, other)
+
+    def __le__(self, other):
+        return _binary(_P["le"], "", self, other)
+
+    def __gt__(self, other):
+        return _binary(_P["gt"], "", self, other)
+
+    def __ge__(self, other):
+        return _binary(_P["ge"], "", self, other)
+
+    def __eq__(self, other):
+        r = _binary(_P["eq"], "", self, other)
+        return False if r is NotImplemented else r
+
+    def __ne__(self, other):
+        r = _binary(_P["ne"], "", self, other)
+        return True if r is NotImplemented else r
+
+    def __and__(self, other):
+        return _binary(_P["and"], "", self, other)
+
+    __rand__ = __and__
+
+    def __or__(self, other):
+        return _binary(_P["or"], "", self, other)
+
+    __ror__ = __or__
+
+    def __invert__(self):
+        return _wrap(~self._data)
+
+    def add(self, other, alpha=1):
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other, alpha=1):
+        return self - (other if alpha == 1 else other * alpha)
+
+    def mul(self, other):
+        return self * other
+
+    def div(self, other):
+        return self / other
+
+    def pow(self, exponent):
+        return self ** exponent
+
+    def neg(self):
+        return -self
+
+    def square(self):
+        return self ** 2
+
+    def reciprocal(self):
+        return 1.0 / self
+
+    def rsqrt(self):
+        return 1.0 / self.sqrt()
+
+    # --- in-place operations --------------------------------------------------------------
+    def _check_inplace(self):
+        if _STATE.enabled:
+            if self._rg and self.grad_fn is None:
+                raise RuntimeError("a leaf Variable that requires grad is being used in an "
+                                   "in-place operation.")
+            b = self._base
+            if b is not None and b._rg and b.grad_fn is None:
+                raise RuntimeError("a view of a leaf Variable that requires grad is being "
+                                   "used in an in-place operation.")
+
+    def _inplace(self, prim_name, other):
+        self._check_inplace()
+        if isinstance(other, Tensor):
+            od = other._data
+            org = other._rg
+        else:
+            od = other if isinstance(other, (int, float)) else np.asarray(other)
+            org = False
+        data = self._data
+        record = _STATE.enabled and (self._rg or org)
+        if record:
+            old = _wrap(data, self._rg, self.grad_fn, self._vbox)
+        try:
+            _INPLACE_UFUNC[prim_name](data, od, out=data)
+        except ValueError:
+            shape = np.broadcast_shapes(data.shape, np.shape(od)) \
+                if _broadcastable(data.shape, np.shape(od)) else None
+            if shape is None:
+                raise _shape_error(_P[prim_name], (data, od), None) from None
+            raise RuntimeError(f"output with shape {list(data.shape)} doesn't match the "
+                               f"broadcast shape {list(shape)}") from None
+        except TypeError:
+            res = np.result_type(data, od)
+            raise RuntimeError(f"result type {_kind_name(res)} can't be cast to the desired "
+                               f"output type {_kind_name(data.dtype)}") from None
+        if record:
+            # saved operands keep their version from before this change; the result's is after
+            prim = _P[prim_name]
+            name = _node_name(prim_name) if prim_name != "pow" else "PowBackward0"
+            res = _record(prim, name, (old, old if other is self else other), data, {},
+                          self._vbox)
+            self._move_history(res.grad_fn)
+            res.grad_fn._ans_version = self._vbox[0] + 1
+        self._vbox[0] += 1
+        return self
+
+    def _move_history(self, node):
+        """``self`` now holds the result of ``node`` (an in-place operation)."""
+        if self._retains and self.grad_fn is not None:
+            self.grad_fn._retain = None
+            node._retain = weakref.ref(self)
+        self.grad_fn = node
+        self._rg = True
+
+    def __iadd__(self, other):
+        return self._inplace("add", other)
+
+    def __isub__(self, other):
+        return self._inplace("sub", other)
+
+    def __imul__(self, other):
+        return self._inplace("mul", other)
+
+    def __itruediv__(self, other):
+        return self._inplace("div", other)
+
+    def __ipow__(self, other):
+        return self._inplace("pow", other)
+
+    def add_(self, other, alpha=1):
+        return self._inplace("add", other if alpha == 1 else other * alpha)
+
+    def sub_(self, other, alpha=1):
+        return self._inplace("sub", other if alpha == 1 else other * alpha)
+
+    def mul_(self, other):
+        return self._inplace("mul", other)
+
+    def div_(self, other):
+        return self._inplace("div", other)
+
+    def pow_(self, other):
+        return self._inplace("pow", other)
+
+    def _fill(self, fn):
+        """Overwrite the values (no gradient flows through them afterwards)."""
+        self._check_inplace()
+        fn(self._data)
+        self._vbox[0] += 1
+        if self.grad_fn is not None and _STATE.enabled:
+            self.grad_fn = None        # the values no longer depend on the graph
+        return self
+
+    def zero_(self):
+        return self._fill(lambda d: d.fill(0))
+
+    def fill_(self, value):
+        return self._fill(lambda d: d.fill(value))
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        gen = (generator or default_generator)._rng
+        return self._fill(lambda d: d.__setitem__(
+            Ellipsis, gen.normal(mean, std, d.shape)))
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        gen = (generator or default_generator)._rng
+        return self._fill(lambda d: d.__setitem__(Ellipsis, gen.uniform(a, b, d.shape)))
+
+    def copy_(self, src):
+        src = src._data if isinstance(src, Tensor) else np.asarray(src)
+        return self._fill(lambda d: np.copyto(d, np.broadcast_to(src, d.shape),
+                                              casting="unsafe"))
+
+    def clamp_(self, min=None, max=None):
+        self._check_inplace()
+        np.clip(self._data, min, max, out=self._data)
+        self._vbox[0] += 1
+        return self
+
+    def __setitem__(self, index, value):
+        index = _index(index)
+        vrg = isinstance(value, Tensor) and value._rg
+        record = _STATE.enabled and (self._rg or vrg)
+        if record:
+            self._check_inplace()
+            old = _wrap(self._data, self._rg, self.grad_fn, self._vbox)
+        vd = value._data if isinstance(value, Tensor) else value
+        self._data[index] = vd
+        if record:
+            res = _record(_P["setitem"], "CopySlices", (old, old if value is self else value),
+                          self._data, {"index": index}, self._vbox)
+            self._move_history(res.grad_fn)
+            res.grad_fn._ans_version = self._vbox[0] + 1
+        self._vbox[0] += 1
+
+    # --- indexing -------------------------------------------------------------------------
+    def __getitem__(self, index):
+        index = _index(index)
+        if _is_basic_index(index):
+            items = index if isinstance(index, tuple) else (index,)
+            name = "SelectBackward0" if any(isinstance(i, (int, np.integer)) for i in items) \
+                else ("SliceBackward0" if any(isinstance(i, slice) for i in items)
+                      else "UnsqueezeBackward0")
+            return _view_of(self, _apply(_GETITEM, name, (self,), {"index": index}))
+        return _apply(_GETITEM, "IndexBackward0", (self,), {"index": index})
+
+    # --- elementwise functions ------------------------------------------------------------
+    def exp(self):
+        return _unary(_P["exp"], "ExpBackward0", self)
+
+    def log(self):
+        return _unary(_P["log"], "LogBackward0", self)
+
+    def sin(self):
+        return _unary(_P["sin"], "SinBackward0", self)
+
+    def cos(self):
+        return _unary(_P["cos"], "CosBackward0", self)
+
+    def tan(self):
+        return _unary(_P["tan"], "TanBackward0", self)
+
+    def tanh(self):
+        return _unary(_P["tanh"], "TanhBackward0", self)
+
+    def sinh(self):
+        return _unary(_P["sinh"], "SinhBackward0", self)
+
+    def cosh(self):
+        return _unary(_P["cosh"], "CoshBackward0", self)
+
+    def asin(self):
+        return _unary(_P["arcsin"], "AsinBackward0", self)
+
+    def acos(self):
+        return _unary(_P["arccos"], "AcosBackward0", self)
+
+    def atan(self):
+        return _unary(_P["arctan"], "AtanBackward0", self)
+
+    def sigmoid(self):
+        return _unary(_P["sigmoid"], "SigmoidBackward0", self)
+
+    def relu(self):
+        return _unary(_P["relu"], "ReluBackward0", self)
+
+    def abs(self):
+        return _unary(_P["abs"], "AbsBackward0", self)
+
+    def sqrt(self):
+        return _unary(_P["sqrt"], "SqrtBackward0", self)
+
+    def log2(self):
+        return _unary(_P["log2"], "Log2Backward0", self)
+
+    def log10(self):
+        return _unary(_P["log10"], "Log10Backward0", self)
+
+    def log1p(self):
+        return _unary(_P["log1p"], "Log1PBackward0", self)
+
+    def expm1(self):
+        return _unary(_P["expm1"], "Expm1Backward0", self)
+
+    def erf(self):
+        return _unary(_P["erf"], "ErfBackward0", self)
+
+    def sign(self):
+        return _unary(_P["sign"], "SignBackward0", self)
+
+    def floor(self):
+        return _unary(_P["floor"], "FloorBackward0", self)
+
+    def ceil(self):
+        return _unary(_P["ceil"], "CeilBackward0", self)
+
+    def round(self):
+        return _unary(_P["rint"], "RoundBackward0", self)
+
+    def trunc(self):
+        return _unary(_P["trunc"], "TruncBackward0", self)
+
+    def clamp(self, min=None, max=None):
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            out = self
+            if min is not None:
+                out = maximum(out, min)
+            if max is not None:
+                out = minimum(out, max)
+            return out
+        name = "ClampBackward1"
+        if self._data.dtype.kind == "f":
+            lo = -math.inf if min is None else min
+            hi = math.inf if max is None else max
+        else:
+            lo, hi = min, max
+        return _apply(_P["clip"], name, (self, lo, hi))
+
+    clip = clamp
+
+    def maximum(self, other):
+        return maximum(self, other)
+
+    def minimum(self, other):
+        return minimum(self, other)
+
+    def where(self, condition, other):
+        return where(condition, self, other)
+
+    # --- reductions -----------------------------------------------------------------------
+    def sum(self, dim=None, keepdim=False, dtype=None, axis=None):
+        dim = _dims(axis if dim is None else dim, self._data.ndim)
+        x = self if dtype is None else self.to(dtype)
+        if x._data.dtype.kind == "b":
+            x = x.to(int64)
+        if dim is None and not keepdim:
+            return _apply(_SUM, "SumBackward0", (x,))
+        return _apply(_SUM, "SumBackward1", (x,), {"axis": dim, "keepdims": keepdim})
+
+    def mean(self, dim=None, keepdim=False, dtype=None, axis=None):
+        dim = _dims(axis if dim is None else dim, self._data.ndim)
+        x = self if dtype is None else self.to(dtype)
+        if x._data.dtype.kind != "f":
+            raise RuntimeError(
+                "mean(): could not infer output dtype. Input dtype must be either a floating "
+                f"point or complex dtype. Got: {_kind_name(x._data.dtype)}")
+        if dim is None and not keepdim:
+            return _apply(_P["mean"], "MeanBackward0", (x,))
+        return _apply(_P["mean"], "MeanBackward1", (x,), {"axis": dim, "keepdims": keepdim})
+
+    def prod(self, dim=None, keepdim=False, axis=None):
+        dim = _dims(axis if dim is None else dim, self._data.ndim)
+        if dim is None:
+            return _apply(_P["prod"], "ProdBackward0", (self,))
+        return _apply(_P["prod"], "ProdBackward1", (self,), {"axis": dim, "keepdims": keepdim})
+
+    def _extremum(self, which, dim, keepdim, other):
+        if isinstance(dim, Tensor):
+            other, dim = dim, None
+        if other is not None:
+            return maximum(self, other) if which == "max" else minimum(self, other)
+        prim = _P[which]
+        cap = which.capitalize()
+        if dim is None:
+            return _apply(prim, f"{cap}Backward1", (self,))
+        values = _apply(prim, f"{cap}Backward0", (self,), {"axis": int(dim),
+                                                           "keepdims": keepdim})
+        arg = np.argmax if which == "max" else np.argmin
+        idx = arg(self._data, axis=int(dim))
+        if keepdim:
+            idx = np.expand_dims(idx, int(dim))
+        return _ReturnTypes(values, _wrap(np.asarray(idx, np.int64)), which)
+
+    def max(self, dim=None, keepdim=False, other=None):
+        return self._extremum("max", dim, keepdim, other)
+
+    def min(self, dim=None, keepdim=False, other=None):
+        return self._extremum("min", dim, keepdim, other)
+
+    def amax(self, dim=None, keepdim=False):
+        if dim is None:
+            return self.max()
+        return _apply(_P["max"], "AmaxBackward0", (self,), {"axis": _dims(dim, 0),
+                                                            "keepdims": keepdim})
+
+    def amin(self, dim=None, keepdim=False):
+        if dim is None:
+            return self.min()
+        return _apply(_P["min"], "AminBackward0", (self,), {"axis": _dims(dim, 0),
+                                                            "keepdims": keepdim})
+
+    def argmax(self, dim=None, keepdim=False):
+        idx = np.argmax(self._data, axis=dim)
+        if keepdim and dim is not None:
+            idx = np.expand_dims(idx, dim)
+        return _wrap(np.asarray(idx, np.int64))
+
+    def argmin(self, dim=None, keepdim=False):
+        idx = np.argmin(self._data, axis=dim)
+        if keepdim and dim is not None:
+            idx = np.expand_dims(idx, dim)
+        return _wrap(np.asarray(idx, np.int64))
+
+    def norm(self, p="fro", dim=None, keepdim=False):
+        if p in (2, "fro", None):
+            dim = _dims(dim, self._data.ndim)
+            if dim is None and not keepdim:
+                return _apply(_P["norm"], "LinalgVectorNormBackward0", (self,))
+            return _apply(_P["norm"], "LinalgVectorNormBackward0", (self,), {"axis": dim,
+                                                                 "keepdims": keepdim})
+        return (self.abs() ** p).sum(dim=dim, keepdim=keepdim) ** (1.0 / p)
+
+    def std(self, dim=None, keepdim=False, unbiased=True, correction=None):
+        if correction is None:
+            correction = 1 if unbiased else 0
+        m = self.mean(dim=dim, keepdim=True)
+        n = self._data.size if dim is None else math.prod(
+            self._data.shape[d] for d in ((dim,) if isinstance(dim, int) else dim))
+        return (((self - m) ** 2).sum(dim=dim, keepdim=keepdim) / (n - correction)).sqrt()
+
+    def var(self, dim=None, keepdim=False, unbiased=True):
+        return self.std(dim, keepdim, unbiased) ** 2
+
+    # --- linear algebra -------------------------------------------------------------------
+    def dot(self, other):
+        return dot(self, other)
+
+    def matmul(self, other):
+        return matmul(self, other)
+
+    def mm(self, other):
+        return matmul(self, other)
+
+    def mv(self, other):
+        return matmul(self, other)
+
+    def outer(self, other):
+        return _apply(_P["outer"], "OuterBackward0", (self, other))
+
+    def t(self):
+        if self._data.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                               f"{self._data.ndim}D")
+        return _view_of(self, _apply(_P["transpose"], "TBackward0", (self,)))
+
+    @property
+    def T(self):
+        return _view_of(self, _apply(_P["transpose"], "PermuteBackward0", (self,)))
+
+    @property
+    def mT(self):
+        return _view_of(self, _apply(_P["matrix_transpose"], "TransposeBackward0", (self,)))
+
+    def transpose(self, dim0, dim1):
+        n = self._data.ndim
+        axes = list(range(n))
+        axes[dim0 % n], axes[dim1 % n] = axes[dim1 % n], axes[dim0 % n]
+        return _view_of(self, _apply(_P["transpose"], "TransposeBackward0", (self,),
+                                     {"axes": tuple(axes)}))
+
+    def permute(self, *dims):
+        return _view_of(self, _apply(_P["transpose"], "PermuteBackward0", (self,),
+                                     {"axes": _shape_args(dims)}))
+
+    # --- shapes ---------------------------------------------------------------------------
+    def reshape(self, *shape):
+        shape = _shape_args(shape)
+        try:
+            return _view_of(self, _apply(_P["reshape"], "ViewBackward0", (self,),
+                                         {"shape": shape}))
+        except RuntimeError:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size "
+                               f"{self._data.size}") from None
+
+    def view(self, *shape):
+        if not self._data.flags.c_contiguous:
+            raise RuntimeError(
+                "view size is not compatible with input tensor's size and stride (at least one"
+                " dimension spans across two contiguous subspaces). Use .reshape(...) "
+                "instead.")
+        return self.reshape(*shape)
+
+    def view_as(self, other):
+        return self.view(other.shape)
+
+    def reshape_as(self, other):
+        return self.reshape(other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        shape = self._data.shape
+        if not shape:
+            return self.reshape(1)
+        s, e = start_dim % len(shape), end_dim % len(shape)
+        return self.reshape(shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
+
+    def unsqueeze(self, dim):
+        dim = dim if dim >= 0 else dim + self._data.ndim + 1
+        return _view_of(self, _apply(_P["expand_dims"], "UnsqueezeBackward0", (self,),
+                                     {"axis": dim}))
+
+    def squeeze(self, dim=None):
+        if dim is None:
+            return _view_of(self, _apply(_P["squeeze"], "SqueezeBackward0", (self,)))
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        shape = self._data.shape
+        dims = tuple(d % len(shape) for d in dims if shape and shape[d % len(shape)] == 1)
+        return _view_of(self, _apply(_P["squeeze"], "SqueezeBackward1", (self,),
+                                     {"axis": dims}))
+
+    def expand(self, *sizes):
+        sizes = _shape_args(sizes)
+        shape = self._data.shape
+        full = tuple(s if s != -1 else shape[i - (len(sizes) - len(shape))]
+                     for i, s in enumerate(sizes))
+        return _apply(_P["broadcast_like"], "ExpandBackward0",
+                      (self, engine._ShapeOf(full)))
+
+    def expand_as(self, other):
+        return self.expand(other.shape)
+
+    def repeat(self, *sizes):
+        sizes = _shape_args(sizes)
+        x = self
+        if len(sizes) > x.ndim:
+            x = x.reshape((1,) * (len(sizes) - x.ndim) + tuple(x.shape))
+        return _repeat(x, sizes)
+
+
+def _repeat(x, sizes):
+    for axis, r in enumerate(sizes):
+        if r != 1:
+            x = cat([x] * r, axis)
+    return x
+
+
+def _index(index):
+    """Tensors inside an index become NumPy arrays (or ints)."""
+    if isinstance(index, Tensor):
+        d = index._data
+        return int(d) if d.ndim == 0 and d.dtype.kind in "iu" else d
+    if isinstance(index, tuple):
+        return tuple(_index(i) for i in index)
+    if isinstance(index, list):
+        return np.asarray([i._data if isinstance(i, Tensor) else i for i in index])
+    return index
+
+
+def _broadcastable(a, b):
+    try:
+        np.broadcast_shapes(a, b)
+        return True
+    except ValueError:
+        return False
+
+
+def _kind_name(dt):
+    return {"f": "Float", "i": "Long", "u": "Byte", "b": "Bool"}.get(np.dtype(dt).kind, "Float")
+
+
+_ADD, _SUB, _MUL, _DIV, _POW, _NEG = (_P[n] for n in ("add", "sub", "mul", "div", "pow", "neg"))
+_SUM = _P["sum"]
+_GETITEM = _P["getitem"]
+_MAXIMUM = _P["maximum"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Functions that are not methods of a single Tensor
+# ---------------------------------------------------------------------------------------------
+def matmul(a, b):
+    a, b = _as_tensor(a), _as_tensor(b)
+    na, nb = a._data.ndim, b._data.ndim
+    if na == 0 or nb == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
+                           f"{na}D and {nb}D")
+    name = ("DotBackward0" if na == 1 and nb == 1 else "MvBackward0" if na == 2 and nb == 1
+            else "MmBackward0" if na == 2 and nb == 2 else "SqueezeBackward4" if na == 1
+            else "UnsafeViewBackward0")
+    return _apply(_P["matmul"], name, (a, b))
+
+
+def dot(a, b):
+    a, b = _as_tensor(a), _as_tensor(b)
+    if a._data.ndim != 1 or b._data.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a._data.ndim}D and "
+                           f"{b._data.ndim}D tensors")
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
+                           f"{_kind_name(a._data.dtype)} and {_kind_name(b._data.dtype)}")
+    return _apply(_P["dot"], "DotBackward0", (a, b))
+
+
+def maximum(a, b):
+    return _apply(_MAXIMUM, "MaximumBackward0", (_as_tensor(a), _as_tensor(b)))
+
+
+def minimum(a, b):
+    return _apply(_P["minimum"], "MinimumBackward0", (_as_tensor(a), _as_tensor(b)))
+
+
+def where(condition, a, b):
+    c = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    return _apply(_P["where"], "WhereBackward0", (c, a, b))
+
+
+def cat(tensors, dim=0, axis=None):
+    dim = dim if axis is None else axis
+    tensors = [_as_tensor(t) for t in tensors]
+    return _apply(_P["concatenate"], "CatBackward0", tuple(tensors), {"axis": int(dim)})
+
+
+def stack(tensors, dim=0, axis=None):
+    dim = dim if axis is None else axis
+    tensors = [_as_tensor(t) for t in tensors]
+    return _apply(_P["stack"], "StackBackward0", tuple(tensors), {"axis": int(dim)})
+
+
+# ---------------------------------------------------------------------------------------------
+# Random numbers
+# ---------------------------------------------------------------------------------------------
+class Generator:
+    """A random generator (NumPy's PCG64); ``manual_seed`` returns the default one."""
+
+    def __init__(self, seed=67280421310721):
+        self.manual_seed(seed)
+
+    def manual_seed(self, seed):
+        self._seed = int(seed)
+        self._rng = np.random.Generator(np.random.PCG64(self._seed))
+        return self
+
+    def initial_seed(self):
+        return self._seed
+
+    def seed(self):
+        return self.manual_seed(np.random.SeedSequence().entropy % (2 ** 63))._seed
+
+
+default_generator = Generator()
+
+engine.tensor_mod = __import__(__name__, fromlist=["_"])
