@@ -3,7 +3,7 @@
 Importing this package fills the table; :class:`NumpyOps` evaluates rules on NumPy values.
 """
 
-from . import array, elementwise, tape  # noqa: F401  (fill the table)
+from . import array, construct, elementwise, tape  # noqa: F401  (fill the table)
 from .table import PRIMITIVES, Primitive, Syntax, defjvp, defprim, defvjp, get
 
 

@@ -1,0 +1,581 @@
+"""The emitter: IR -> readable Python source (printed with ``ast.unparse``).
+
+It prints both flavours of the IR (see :mod:`ad_compiler.frontend.ir`):
+
+* **Names.** Out of SSA by coalescing: the values of one loop-carried or if-yielded variable
+  (init, block argument, yield, result) share one Python name when their live ranges do not
+  interfere; then values whose names share a base (``s``, ``s_1``, ``s_2``) are merged the
+  same way. Where a pair cannot share a name, a parallel copy (``a, b = y1, y2``) is printed
+  (before a loop, at the end of its body, after it, at the end of a branch). Values that
+  already print alike (imperative form) are one variable from the start.
+* **Inlining.** A temporary (``_t<N>``) defined by a primitive or a load and used once, in
+  the same region, with no write in between to a name it reads (nor a store when it loads),
+  is printed inside the expression that uses it: ``s = s + x[i] * w`` is one line.
+* **Comments.** Every statement ends with ``# line N: <that line of the user's file>``.
+
+Output is deterministic: the same Function always prints byte-identical source.
+"""
+
+from __future__ import annotations
+
+import ast
+import linecache
+import math
+import re
+
+from ..frontend.ir import Assign, Const, For, Function, If, Load, Prim, Region, Store, \
+    Undef, Value, While, walk
+from ..rules import PRIMITIVES, Syntax
+
+HEADER = ("import math\n"
+          "import numpy as np\n"
+          "from ad_compiler.backends import helpers as _rt\n")
+
+_TEMP = re.compile(r"^_t\d+$")
+_FALLBACK = {
+    "sum": Syntax("call", "np.sum"), "mean": Syntax("call", "np.mean"),
+    "max": Syntax("call", "np.max"), "min": Syntax("call", "np.min"),
+    "prod": Syntax("call", "np.prod"), "dot": Syntax("call", "np.dot"),
+    "matmul": Syntax("binop", "@"), "outer": Syntax("call", "np.outer"),
+    "norm": Syntax("call", "np.linalg.norm"), "transpose": Syntax("call", "np.transpose"),
+    "reshape": Syntax("call", "np.reshape"), "concatenate": Syntax("call", "np.concatenate"),
+    "stack": Syntax("call", "np.stack"),
+}
+_SEQUENCE_ARG = {"concatenate", "stack"}
+_BINOP = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "//": ast.FloorDiv,
+          "%": ast.Mod, "**": ast.Pow, "@": ast.MatMult, "&": ast.BitAnd, "|": ast.BitOr,
+          "^": ast.BitXor}
+_UNARY = {"-": ast.USub, "+": ast.UAdd, "not": ast.Not, "~": ast.Invert}
+_CMP = {"<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE, "==": ast.Eq, "!=": ast.NotEq}
+_DEFAULT_ATTRS = {"axis": None, "keepdims": False}
+
+
+def _named(v):
+    return isinstance(v, Value) and not isinstance(v, (Const, Undef))
+
+
+def _vals(vs):
+    return [v for v in vs if _named(v)]
+
+
+def _syntax(name):
+    p = PRIMITIVES.get(name)
+    if p is not None and p.syntax is not None:
+        return p.syntax, p.attrs
+    if name in _FALLBACK:
+        return _FALLBACK[name], {}
+    return Syntax("helper", name), {}
+
+
+def _dotted(symbol):
+    parts = symbol.split(".")
+    node = ast.Name(parts[0], ast.Load())
+    for p in parts[1:]:
+        node = ast.Attribute(node, p, ast.Load())
+    return node
+
+
+def const_ast(value):
+    """An AST for a literal; negative numbers as ``-(2.0)``, never a negative Constant."""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return _dotted("math.nan")
+        if math.isinf(value):
+            node = _dotted("math.inf")
+            return ast.UnaryOp(ast.USub(), node) if value < 0 else node
+        if value < 0 or (value == 0.0 and math.copysign(1.0, value) < 0):
+            return ast.UnaryOp(ast.USub(), ast.Constant(-value))
+        return ast.Constant(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+        return ast.UnaryOp(ast.USub(), ast.Constant(-value))
+    if isinstance(value, tuple):
+        return ast.Tuple([const_ast(v) for v in value], ast.Load())
+    return ast.Constant(value)
+
+
+# --- liveness and interference ------------------------------------------------------------
+class _Analysis:
+    def __init__(self, fn: Function):
+        self.fn = fn
+        self.edges = {}
+        self.uses = {}        # value -> number of uses
+        self.use_sites = {}   # value -> list of (region, op or None)
+        self.defs = {}        # value -> (region, op)
+        self._collect(fn.body)
+        params = _vals(fn.params + fn.free_vars)
+        live = self._region(fn.body, set(), params)
+        for a in params:
+            self._interfere(a, live)
+
+    def _interfere(self, v, others):
+        if not _named(v):
+            return
+        for o in others:
+            if o is not v and _named(o):
+                self.edges.setdefault(v, set()).add(o)
+                self.edges.setdefault(o, set()).add(v)
+
+    def interferes(self, a, b):
+        return b in self.edges.get(a, ())
+
+    def _use(self, v, region, op):
+        if _named(v):
+            self.uses[v] = self.uses.get(v, 0) + 1
+            self.use_sites.setdefault(v, []).append((region, op))
+
+    def _collect(self, region):
+        for op in region.ops:
+            for v in op.operands:
+                self._use(v, region, op)
+            for r in op.results:
+                self.defs.setdefault(r, (region, op))
+            for sub in op.regions():
+                for a in sub.args:
+                    self.defs.setdefault(a, (sub, None))
+                self._collect(sub)
+        for v in region.yields:
+            self._use(v, region, None)
+
+    def _region(self, region, live_out, extra_args=()):
+        live = set(live_out) | set(_vals(region.yields))
+        for op in reversed(region.ops):
+            live = self._op(op, live)
+        args = _vals(list(region.args) + list(extra_args))
+        for a in args:
+            self._interfere(a, live | set(args))
+        return live - set(args)
+
+    def _op(self, op, live):
+        results = _vals(op.results)
+        for r in results:
+            self._interfere(r, (live - {r}) | set(results))
+        live = live - set(results)
+        if isinstance(op, If):
+            live = live | self._region(op.then, live) | self._region(op.orelse, live)
+        elif isinstance(op, For):
+            inner = set()
+            for _ in range(10):
+                lin = self._region(op.body, live | inner)
+                if lin <= inner:
+                    break
+                inner |= lin
+            live = live | inner
+        elif isinstance(op, While):
+            inner = set()
+            for _ in range(10):
+                lb = self._region(op.body, live | inner)
+                lc = self._region(op.cond, live | inner | lb)
+                new = lb | lc
+                if new <= inner:
+                    break
+                inner |= new
+            live = live | inner
+        return live | set(_vals(op.operands))
+
+
+# --- naming (out of SSA) ------------------------------------------------------------------
+class _Names:
+    def __init__(self, fn: Function, an: _Analysis):
+        self.an = an
+        self.parent = {}
+        self.order = []
+        seen = {}
+        for v in self._all_values(fn):
+            if v not in self.parent:
+                self.parent[v] = v
+                self.order.append(v)
+                first = seen.setdefault(v.name, v)
+                if first is not v:
+                    self._union(first, v)
+        self.members = None
+        self._coalesce_phis(fn.body)
+        self._coalesce_bases()
+        self.params = _vals(fn.params + fn.free_vars)
+        self._finish()
+
+    def _all_values(self, fn):
+        out = list(_vals(fn.params + fn.free_vars))
+
+        def visit(region):
+            out.extend(_vals(region.args))
+            for op in region.ops:
+                out.extend(_vals(op.operands))
+                out.extend(_vals(op.results))
+                for sub in op.regions():
+                    visit(sub)
+            out.extend(_vals(region.yields))
+
+        visit(fn.body)
+        return out
+
+    def find(self, v):
+        while self.parent[v] is not v:
+            self.parent[v] = self.parent[self.parent[v]]
+            v = self.parent[v]
+        return v
+
+    def _union(self, a, b):
+        ra, rb = self.find(a), self.find(b)
+        if ra is not rb:
+            self.parent[rb] = ra
+
+    def _class(self, v):
+        r = self.find(v)
+        return [m for m in self.order if self.find(m) is r]
+
+    def try_merge(self, a, b):
+        if not (_named(a) and _named(b)):
+            return False
+        if self.find(a) is self.find(b):
+            return True
+        ca, cb = self._class(a), self._class(b)
+        params = [m for m in ca + cb if m in self._param_set]
+        if len(params) > 1:
+            return False
+        for x in ca:
+            for y in cb:
+                if self.an.interferes(x, y):
+                    return False
+        self._union(a, b)
+        return True
+
+    @property
+    def _param_set(self):
+        return self.__dict__.setdefault("_ps", set(_vals(self.an.fn.params
+                                                         + self.an.fn.free_vars)))
+
+    def _coalesce_phis(self, region):
+        for op in region.ops:
+            if isinstance(op, For):
+                args = op.body.args[1:]
+                for k, a in enumerate(args):
+                    self.try_merge(a, op.results[k])
+                    self.try_merge(a, op.body.yields[k])
+                    self.try_merge(a, op.inits[k])
+            elif isinstance(op, While):
+                for k, a in enumerate(op.cond.args):
+                    self.try_merge(a, op.body.args[k])
+                    self.try_merge(a, op.results[k])
+                    self.try_merge(a, op.body.yields[k])
+                    self.try_merge(a, op.inits[k])
+            elif isinstance(op, If):
+                for k, r in enumerate(op.results):
+                    self.try_merge(r, op.then.yields[k])
+                    self.try_merge(r, op.orelse.yields[k])
+            for sub in op.regions():
+                self._coalesce_phis(sub)
+
+    def _coalesce_bases(self):
+        groups = {}
+        for v in self.order:
+            if _TEMP.match(v.name):
+                continue
+            base = re.sub(r"_\d+$", "", v.name)
+            groups.setdefault(base, []).append(v)
+        for base in groups:
+            vs = groups[base]
+            for v in vs[1:]:
+                for w in vs:
+                    if w is v:
+                        break
+                    if self.try_merge(w, v):
+                        break
+
+    def _finish(self):
+        self.name = {}
+        classes = {}
+        for v in self.order:
+            classes.setdefault(self.find(v), []).append(v)
+        for members in classes.values():
+            params = [m for m in members if m in self._param_set]
+            if params:
+                chosen = params[0].name
+            else:
+                chosen = min((m.name for m in members),
+                             key=lambda n: (bool(_TEMP.match(n)), len(n), n))
+            for m in members:
+                self.name[m] = chosen
+        self.singleton = {v for members in classes.values() if len(members) == 1
+                          for v in members}
+
+
+# --- the printer ----------------------------------------------------------------------------
+class _Printer:
+    def __init__(self, fn: Function, name=None):
+        self.fn = fn
+        self.fname = name or fn.name
+        self.an = _Analysis(fn)
+        self.names = _Names(fn, self.an)
+        self.inline = {}
+        self._find_inlines(fn.body)
+        self.lines = []
+
+    # which temporaries print inside their use
+    def _find_inlines(self, region):
+        ops = region.ops
+        pos = {id(op): k for k, op in enumerate(ops)}
+        for k, op in enumerate(ops):
+            for sub in op.regions():
+                self._find_inlines(sub)
+            if not isinstance(op, (Prim, Load)) or len(op.results) != 1:
+                continue
+            v = op.results[0]
+            if not _TEMP.match(v.name) or v not in self.names.singleton:
+                continue
+            if self.an.uses.get(v, 0) != 1:
+                continue
+            (use_region, use_op), = self.an.use_sites[v]
+            if use_region is not region:
+                continue
+            end = len(ops) if use_op is None else pos[id(use_op)]
+            if end <= k:
+                continue
+            if isinstance(use_op, (For, While)) and v in use_op.operands[:0]:
+                continue
+            reads, loads = self._reads(v)
+            clobbered = False
+            for mid in ops[k + 1:end]:
+                written, stores = self._writes(mid)
+                if (reads & written) or (loads and stores):
+                    clobbered = True
+                    break
+            if not clobbered:
+                self.inline[v] = op
+
+    def _reads(self, v, acc=None):
+        reads, loads = (set(), False) if acc is None else acc
+        op = self.inline.get(v)
+        if op is None:
+            d = self.an.defs.get(v)
+            op = d[1] if d else None
+            if op is None or not isinstance(op, (Prim, Load)):
+                reads.add(self.names.name.get(v, v.name))
+                return reads, loads
+        if isinstance(op, Load):
+            loads = True
+        for o in op.operands:
+            if not _named(o):
+                continue
+            if o in self.inline:
+                reads, loads = self._reads(o, (reads, loads))
+            else:
+                reads.add(self.names.name[o])
+        return reads, loads
+
+    def _writes(self, op):
+        written, stores = set(), False
+        for r in _vals(op.results):
+            written.add(self.names.name[r])
+        if isinstance(op, Store):
+            stores = True
+        for sub in op.regions():
+            for a in _vals(sub.args):
+                written.add(self.names.name[a])
+            for inner in sub.ops:
+                w, s = self._writes(inner)
+                written |= w
+                stores = stores or s
+        return written, stores
+
+    # expressions
+    def expr(self, v):
+        if isinstance(v, Undef):
+            return ast.Constant(None)
+        if isinstance(v, Const):
+            return const_ast(v.value)
+        op = self.inline.get(v)
+        if op is not None:
+            return self.op_expr(op)
+        return ast.Name(self.names.name[v], ast.Load())
+
+    def index_expr(self, v):
+        op = self.inline.get(v)
+        if op is not None and isinstance(op, Prim) and op.name == "slice":
+            parts = [None if isinstance(o, Const) and o.value is None else self.expr(o)
+                     for o in op.operands]
+            return ast.Slice(*parts)
+        return self.expr(v)
+
+    def op_expr(self, op):
+        if isinstance(op, Load):
+            arr, *idx = op.operands
+            items = [self.index_expr(i) for i in idx]
+            sl = items[0] if len(items) == 1 else ast.Tuple(items, ast.Load())
+            return ast.Subscript(self.expr(arr), sl, ast.Load())
+        if isinstance(op, Assign):
+            return self.expr(op.operands[0])
+        return self.prim_expr(op)
+
+    def prim_expr(self, op):
+        syntax, defaults = _syntax(op.name)
+        args = [self.expr(o) for o in op.operands]
+        kws = [ast.keyword(k, const_ast(v)) for k, v in sorted(op.attrs.items())
+               if not (k in defaults and defaults[k] == v)
+               and not (k in _DEFAULT_ATTRS and _DEFAULT_ATTRS[k] == v)]
+        form, sym = syntax.form, syntax.symbol
+        if form == "binop":
+            return ast.BinOp(args[0], _BINOP[sym](), args[1])
+        if form == "unaryop":
+            return ast.UnaryOp(_UNARY[sym](), args[0])
+        if form == "compare":
+            return ast.Compare(args[0], [_CMP[sym]()], [args[1]])
+        if form == "tuple":
+            return ast.Tuple(args, ast.Load())
+        if form == "attr":
+            return ast.Attribute(args[0], sym, ast.Load())
+        if form == "method":
+            return ast.Call(ast.Attribute(args[0], sym, ast.Load()), args[1:], kws)
+        if op.name in _SEQUENCE_ARG:
+            args = [ast.Tuple(args, ast.Load())]
+        func = _dotted(sym) if form == "call" else _dotted(f"_rt.{sym}")
+        return ast.Call(func, args, kws)
+
+    # statements
+    def comment(self, line):
+        if line is None:
+            return ""
+        text = linecache.getline(self.fn.filename, line).strip()
+        return f"  # line {line}: {text}" if text else f"  # line {line}"
+
+    def put(self, indent, stmt, line):
+        code = ast.unparse(ast.fix_missing_locations(stmt)) if isinstance(stmt, ast.AST) \
+            else stmt
+        self.lines.append("    " * indent + code + self.comment(line))
+
+    def name_of(self, v):
+        return self.names.name[v]
+
+    def copies(self, indent, dsts, srcs, line):
+        pairs = [(d, s) for d, s in zip(dsts, srcs)
+                 if _named(d) and not isinstance(s, Undef)
+                 and not (_named(s) and s not in self.inline
+                          and self.name_of(s) == self.name_of(d))]
+        if not pairs:
+            return
+        targets = [ast.Name(self.name_of(d), ast.Store()) for d, _ in pairs]
+        values = [self.expr(s) for _, s in pairs]
+        if len(pairs) == 1:
+            self.put(indent, ast.Assign(targets, values[0]), line)
+            return
+        lhs = ", ".join(ast.unparse(t) for t in targets)
+        rhs = ", ".join(ast.unparse(ast.fix_missing_locations(v)) for v in values)
+        self.put(indent, f"{lhs} = {rhs}", line)
+
+    def block(self, region, indent, tail=None):
+        start = len(self.lines)
+        for op in region.ops:
+            self.op(op, indent)
+        if tail is not None:
+            tail()
+        if len(self.lines) == start:
+            self.lines.append("    " * indent + "pass")
+
+    def op(self, op, indent):
+        if op.results and op.results[0] in self.inline:
+            return
+        line = op.line
+        if isinstance(op, (Prim, Load, Assign)):
+            target = ast.Name(self.name_of(op.results[0]), ast.Store())
+            self.put(indent, ast.Assign([target], self.op_expr(op)), line)
+        elif isinstance(op, Store):
+            arr, *idx, val = op.operands
+            items = [self.index_expr(i) for i in idx]
+            sl = items[0] if len(items) == 1 else ast.Tuple(items, ast.Load())
+            target = ast.Subscript(self.expr(arr), sl, ast.Store())
+            if op.accumulate:
+                stmt = ast.AugAssign(target, ast.Add(), self.expr(val))
+            else:
+                stmt = ast.Assign([target], self.expr(val))
+            self.put(indent, stmt, line)
+        elif isinstance(op, If):
+            self.put(indent, f"if {ast.unparse(self.expr(op.operands[0]))}:", line)
+            self.block(op.then, indent + 1,
+                       lambda: self.copies(indent + 1, op.results, op.then.yields, line))
+            mark = len(self.lines)
+            self.lines.append("    " * indent + "else:")
+            self.block(op.orelse, indent + 1,
+                       lambda: self.copies(indent + 1, op.results, op.orelse.yields, line))
+            if self.lines[mark + 1:] == ["    " * (indent + 1) + "pass"]:
+                del self.lines[mark:]
+        elif isinstance(op, For):
+            start, stop, step = op.operands[:3]
+            index, *args = op.body.args
+            self.copies(indent, args, op.inits, line)
+            if isinstance(step, Const) and step.value == 1:
+                rng = [stop] if isinstance(start, Const) and start.value == 0 else [start, stop]
+            else:
+                rng = [start, stop, step]
+            call = ast.Call(ast.Name("range", ast.Load()), [self.expr(v) for v in rng], [])
+            idx = self.name_of(index) if _named(index) else "_"
+            self.put(indent, f"for {idx} in {ast.unparse(call)}:", line)
+            self.block(op.body, indent + 1,
+                       lambda: self.copies(indent + 1, args, op.body.yields, line))
+            self.copies(indent, op.results, args, line)
+        elif isinstance(op, While):
+            self.copies(indent, op.cond.args, op.inits, line)
+            for c in op.cond.ops:
+                self.op(c, indent)
+            test = ast.unparse(self.expr(op.cond.yields[0]))
+            self.put(indent, f"while {test}:", line)
+
+            def tail():
+                self.copies(indent + 1, op.cond.args, op.body.yields, line)
+                for c in op.cond.ops:
+                    self.op(c, indent + 1)
+
+            start = len(self.lines)
+            self.copies(indent + 1, op.body.args, op.cond.args, line)
+            self.block(op.body, indent + 1, tail)
+            if len(self.lines) == start:
+                self.lines.append("    " * (indent + 1) + "pass")
+            self.copies(indent, op.results, op.cond.args, line)
+        else:
+            raise TypeError(f"cannot print op {type(op).__name__}")
+
+    def function(self):
+        params = [self.name_of(v) if _named(v) else v.name
+                  for v in self.fn.params + self.fn.free_vars]
+        self.lines.append(f"def {self.fname}({', '.join(params)}):")
+        body_start = len(self.lines)
+        for op in self.fn.body.ops:
+            self.op(op, 1)
+        ys = self.fn.body.yields
+        if not ys:
+            value = "None"
+        elif len(ys) == 1 and not self.fn.returns_tuple:
+            value = ast.unparse(self.expr(ys[0]))
+        else:
+            value = ast.unparse(ast.Tuple([self.expr(y) for y in ys], ast.Load()))
+        lines = [op.line for op in walk(self.fn.body) if op.line is not None]
+        last = max(lines) if lines else None
+        ret_line = _return_line(self.fn, last)
+        self.lines.append("    return " + value + self.comment(ret_line))
+        del body_start
+        return "\n".join(self.lines) + "\n"
+
+
+def _return_line(fn, last):
+    """The line of the user's last ``return`` (searched from the last op's line)."""
+    start = last if last is not None else fn.first_line
+    for line in range(start, start + 200):
+        text = linecache.getline(fn.filename, line)
+        if not text:
+            break
+        if text.strip().startswith("return"):
+            return line
+    return last
+
+
+def emit_function(fn: Function, name: str | None = None) -> str:
+    """Python source of one function (no imports)."""
+    return _Printer(fn, name).function()
+
+
+def emit_module(fns: list[Function], header: str = "") -> str:
+    """A module: imports, ``header`` text, then each function."""
+    parts = [HEADER]
+    if header:
+        parts.append(header.rstrip("\n") + "\n")
+    for fn in fns:
+        parts.append("\n" + emit_function(fn))
+    return "\n".join(parts)

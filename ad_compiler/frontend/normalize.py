@@ -1,0 +1,430 @@
+"""Stage 2 of the frontend: lower control-flow jumps on the AST, before SSA.
+
+After :func:`normalize` the function body holds no ``break``, ``continue`` or ``return``
+except one ``return`` as its last top-level statement:
+
+* a statement after an ``if`` one branch of which always jumps moves into the other branch
+  (``if c: return a`` + rest  ->  ``if c: return a`` / ``else: rest``), so most returns and
+  continues end up in tail position and need no flag;
+* the remaining jumps set flags (``_brk``, ``_cont``, ``_ret`` with counters) and guard the
+  statements after them with ``if not flag:``; a ``return`` inside a loop or a branch stores
+  its value in ``_retval`` (``_retval``, ``_retval_1``... for tuples) and the function ends
+  with ``return _retval``;
+* a ``for`` loop that contains a ``break`` (or a ``return``) becomes a ``while`` with its
+  index explicit (``_it``) and ``not _brk`` in the test; every other ``for`` stays a ``for``
+  (its trip count is known at entry);
+* ``for v in x`` (x a name) becomes ``for _k in range(len(x)): v = x[_k]``;
+* docstrings and ``assert`` statements are dropped; unsupported constructs raise
+  :class:`DifferentiationError` here (``check``).
+
+``and``/``or``/conditional expressions are lowered to nested ``If`` ops when building SSA
+(:mod:`.ssa`): they are expressions, and the SSA builder keeps their evaluation order.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+
+_UNSUPPORTED = {
+    ast.Try: "try/except", ast.With: "with", ast.Global: "global", ast.Nonlocal: "nonlocal",
+    ast.Delete: "del", ast.Raise: "raise", ast.Yield: "yield", ast.YieldFrom: "yield",
+    ast.Await: "await", ast.Lambda: "lambda", ast.ListComp: "comprehension",
+    ast.SetComp: "comprehension", ast.DictComp: "comprehension",
+    ast.GeneratorExp: "comprehension", ast.ClassDef: "class", ast.AsyncFor: "async",
+    ast.AsyncWith: "async", ast.AsyncFunctionDef: "async", ast.Starred: "*args",
+    ast.JoinedStr: "string", ast.NamedExpr: "walrus (:=)", ast.Dict: "dict literal",
+    ast.Set: "set literal", ast.List: "list literal", ast.Match: "match",
+    ast.Import: "import", ast.ImportFrom: "import",
+}
+if hasattr(ast, "TryStar"):
+    _UNSUPPORTED[ast.TryStar] = "try/except"
+
+
+class _Checker(ast.NodeVisitor):
+    def __init__(self, err):
+        self.err = err
+
+    def generic_visit(self, node):
+        construct = _UNSUPPORTED.get(type(node))
+        if construct is not None:
+            raise self.err(f"'{construct}' is not supported", construct, node)
+        super().generic_visit(node)
+
+    def visit_FunctionDef(self, node):  # nested defs are checked when they are inlined
+        return
+
+    def visit_Constant(self, node):
+        if isinstance(node.value, (str, bytes)):
+            raise self.err("string operations are not supported", "string", node)
+
+    def visit_Expr(self, node):
+        value = node.value
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            return      # a docstring (dropped when lowering)
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
+                and value.func.id == "print":
+            raise self.err("'print' is not supported (remove it from the function)",
+                           "print", node)
+        if isinstance(value, (ast.Yield, ast.YieldFrom, ast.Await)):
+            self.generic_visit(value)
+        raise self.err("expression statements with no effect are not supported "
+                       f"('{ast.unparse(value)}')", "expression statement", node)
+
+    def _loop_else(self, node):
+        if node.orelse:
+            raise self.err("'else' clauses of loops are not supported", "loop else", node)
+
+    def visit_For(self, node):
+        self._loop_else(node)
+        if not isinstance(node.target, ast.Name):
+            raise self.err("for loop targets must be a single name", "for target", node)
+        self.generic_visit(node)
+
+    def visit_While(self, node):
+        self._loop_else(node)
+        self.generic_visit(node)
+
+    def _targets(self, target):
+        if isinstance(target, ast.Attribute):
+            raise self.err("attribute assignment is not supported", "attribute assignment",
+                           target)
+        if isinstance(target, ast.Tuple):
+            for elt in target.elts:
+                self._targets(elt)
+
+    def visit_Assign(self, node):
+        for t in node.targets:
+            self._targets(t)
+        self.generic_visit(node)
+
+    def visit_AugAssign(self, node):
+        self._targets(node.target)
+        self.generic_visit(node)
+
+    def visit_AnnAssign(self, node):
+        self._targets(node.target)
+        self.generic_visit(node)
+
+    def visit_Call(self, node):
+        for kw in node.keywords:
+            if kw.arg is None:
+                raise self.err("'**kwargs' in calls is not supported", "**kwargs", node)
+        self.generic_visit(node)
+
+
+def check(fn_node: ast.FunctionDef, err):
+    """Raise for unsupported constructs (``err(message, construct, node)`` builds the
+    exception)."""
+    args = fn_node.args
+    if args.vararg is not None:
+        raise err("'*args' parameters are not supported", "*args", fn_node)
+    if args.kwarg is not None:
+        raise err("'**kwargs' parameters are not supported", "**kwargs", fn_node)
+    if args.kwonlyargs or args.posonlyargs:
+        raise err("keyword-only and positional-only parameters are not supported",
+                  "keyword-only parameter", fn_node)
+    checker = _Checker(err)
+    for stmt in fn_node.body:
+        checker.visit(stmt)
+
+
+def _names(node):
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | {
+        a.arg for a in ast.walk(node) if isinstance(a, ast.arg)}
+
+
+def _assigned(stmts):
+    out = set()
+    for s in stmts:
+        for n in ast.walk(s):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                out.add(n.id)
+    return out
+
+
+def _jumps(stmts):
+    """Does the block end with an unconditional jump (return/break/continue)?"""
+    if not stmts:
+        return False
+    last = stmts[-1]
+    if isinstance(last, (ast.Return, ast.Break, ast.Continue)):
+        return True
+    if isinstance(last, ast.If):
+        return _jumps(last.body) and _jumps(last.orelse)
+    return False
+
+
+def _loc(new, old):
+    return ast.copy_location(new, old)
+
+
+class Normalizer:
+    def __init__(self, fn_node: ast.FunctionDef, err):
+        self.fn = fn_node
+        self.err = err
+        self.taken = _names(fn_node)
+        self.ret_arity = None
+        self.retvars = []
+        self.flags_read = set()
+        self.retflag = self.fresh("_ret")
+
+    def fresh(self, base):
+        name, k = base, 0
+        while name in self.taken:
+            k += 1
+            name = f"{base}_{k}"
+        self.taken.add(name)
+        return name
+
+    # --- 1. move code after an always-jumping branch into the other branch -----------------
+    def restructure(self, stmts):
+        out = []
+        for idx, s in enumerate(stmts):
+            if isinstance(s, (ast.For, ast.While)):
+                s.body = self.restructure(s.body)
+            elif isinstance(s, ast.If):
+                s.body = self.restructure(s.body)
+                s.orelse = self.restructure(s.orelse)
+                rest = stmts[idx + 1:]
+                then_j, else_j = _jumps(s.body), _jumps(s.orelse)
+                if rest and (then_j or else_j):
+                    if not (then_j and else_j):
+                        if then_j:
+                            s.orelse = self.restructure(s.orelse + rest)
+                        else:
+                            s.body = self.restructure(s.body + rest)
+                    out.append(s)
+                    return out
+            out.append(s)
+            if isinstance(s, (ast.Return, ast.Break, ast.Continue)):
+                return out          # the rest is dead code
+        return out
+
+    # --- 2. flags -----------------------------------------------------------------------
+    def guard(self, flags, node):
+        names = sorted(flags)
+        self.flags_read.update(names)
+        test = ast.Name(names[0], ast.Load()) if len(names) == 1 else ast.BoolOp(
+            ast.Or(), [ast.Name(n, ast.Load()) for n in names])
+        return _loc(ast.UnaryOp(ast.Not(), test), node)
+
+    def set_flag(self, name, value, node):
+        return _loc(ast.Assign([ast.Name(name, ast.Store())], ast.Constant(value)), node)
+
+    def lower_block(self, stmts, loop, tail):
+        out = []
+        for idx, s in enumerate(stmts):
+            last = idx == len(stmts) - 1
+            new, flags = self.lower_stmt(s, loop, tail and last)
+            out.extend(new)
+            if flags and not last:
+                rest, rflags = self.lower_block(stmts[idx + 1:], loop, tail)
+                if rest:
+                    out.append(_loc(ast.If(self.guard(flags, s), rest, []), s))
+                return out, flags | rflags
+            if flags and last:
+                return out, flags
+        return out, set()
+
+    def lower_stmt(self, s, loop, tail):
+        if isinstance(s, ast.Return):
+            return self.lower_return(s, loop, tail)
+        if isinstance(s, ast.Break):
+            if loop is None:
+                raise self.err("'break' outside a loop", "break", s)
+            loop["brk"] = loop["brk"] or self.fresh("_brk")
+            return [self.set_flag(loop["brk"], True, s)], {loop["brk"]}
+        if isinstance(s, ast.Continue):
+            if loop is None:
+                raise self.err("'continue' outside a loop", "continue", s)
+            if tail:  # the end of the body: nothing to skip
+                return [], set()
+            loop["cont"] = loop["cont"] or self.fresh("_cont")
+            return [self.set_flag(loop["cont"], True, s)], {loop["cont"]}
+        if isinstance(s, ast.If):
+            body, f1 = self.lower_block(s.body, loop, tail)
+            orelse, f2 = self.lower_block(s.orelse, loop, tail)
+            s.body, s.orelse = body or [_loc(ast.Pass(), s)], orelse
+            return [s], f1 | f2
+        if isinstance(s, (ast.For, ast.While)):
+            return self.lower_loop(s)
+        if isinstance(s, ast.Assert):
+            return [], set()
+        if isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant):
+            return [], set()      # docstring
+        return [s], set()
+
+    def lower_return(self, s, loop, tail):
+        if s.value is None or (isinstance(s.value, ast.Constant) and s.value.value is None):
+            raise self.err("functions must return a value", "return None", s)
+        values = s.value.elts if isinstance(s.value, ast.Tuple) else [s.value]
+        arity = len(values) if isinstance(s.value, ast.Tuple) else 0
+        if self.ret_arity is None:
+            self.ret_arity = arity
+            self.retvars = [self.fresh("_retval") for _ in range(max(arity, 1))]
+        elif self.ret_arity != arity:
+            raise self.err("all return statements must return the same number of values",
+                           "return", s)
+        targets = [ast.Name(n, ast.Store()) for n in self.retvars]
+        if arity:
+            assign = ast.Assign([ast.Tuple(targets, ast.Store())],
+                                ast.Tuple(list(values), ast.Load()))
+        else:
+            assign = ast.Assign(targets, values[0])
+        out = [_loc(assign, s)]
+        if tail and loop is None:
+            return out, set()
+        out.append(self.set_flag(self.retflag, True, s))
+        return out, {self.retflag}
+
+    def lower_loop(self, s):
+        if isinstance(s, ast.For):
+            s = self.iterate_array(s)
+        ctx = {"brk": None, "cont": None}
+        body, flags = self.lower_block(s.body, ctx, True)
+        if ctx["cont"] and ctx["cont"] in flags:
+            body.insert(0, self.set_flag(ctx["cont"], False, s))
+        flags = flags - {ctx["cont"]}
+        stop_flags = {f for f in flags if f in (ctx["brk"], self.retflag)}
+        outer = {f for f in flags if f == self.retflag}
+        pre = []
+        if ctx["brk"]:
+            pre.append(self.set_flag(ctx["brk"], False, s))
+        if not stop_flags:
+            s.body = body or [_loc(ast.Pass(), s)]
+            return pre + [s], outer
+        test = self.guard(stop_flags, s)
+        if isinstance(s, ast.While):
+            s.test = _loc(ast.BoolOp(ast.And(), [test, s.test]), s)
+            s.body = body or [_loc(ast.Pass(), s)]
+            return pre + [s], outer
+        return pre + self.for_to_while(s, body, test), outer
+
+    def iterate_array(self, s):
+        it = s.iter
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) \
+                and it.func.id == "range":
+            if not 1 <= len(it.args) <= 3 or it.keywords:
+                raise self.err("range() takes 1 to 3 positional arguments", "range", it)
+            return s
+        if isinstance(it, ast.Name):
+            k = self.fresh("_k")
+            rng = ast.Call(ast.Name("range", ast.Load()),
+                           [ast.Call(ast.Name("len", ast.Load()), [ast.Name(it.id, ast.Load())],
+                                     [])], [])
+            elt = ast.Assign([s.target], ast.Subscript(ast.Name(it.id, ast.Load()),
+                                                       ast.Name(k, ast.Load()), ast.Load()))
+            new = ast.For(ast.Name(k, ast.Store()), rng, [elt] + s.body, [])
+            return ast.fix_missing_locations(_loc(new, s))
+        raise self.err(f"for loops must iterate over range(...) or an array name, not "
+                       f"'{ast.unparse(it)}'", "for over non-range", s)
+
+    def for_to_while(self, s, body, test):
+        args = s.iter.args
+        start, stop, step = (ast.Constant(0), args[0], ast.Constant(1)) if len(args) == 1 \
+            else (args[0], args[1], args[2] if len(args) == 3 else ast.Constant(1))
+        pre = []
+        assigned = _assigned(body)
+
+        def hoist(expr, base):
+            if isinstance(expr, ast.Constant) or (isinstance(expr, ast.Name)
+                                                  and expr.id not in assigned):
+                return expr
+            name = self.fresh(base)
+            pre.append(_loc(ast.Assign([ast.Name(name, ast.Store())], expr), s))
+            return ast.Name(name, ast.Load())
+
+        it = self.fresh("_it")
+        pre.append(_loc(ast.Assign([ast.Name(it, ast.Store())], start), s))
+        stop = hoist(stop, "_stop")
+        step = hoist(step, "_step")
+        itn = ast.Name(it, ast.Load())
+        sval = step.value if isinstance(step, ast.Constant) else None
+        if sval is None and isinstance(step, ast.UnaryOp) and isinstance(step.op, ast.USub) \
+                and isinstance(step.operand, ast.Constant):
+            sval = -step.operand.value
+        if sval is not None and sval > 0:
+            cond = ast.Compare(itn, [ast.Lt()], [stop])
+        elif sval is not None and sval < 0:
+            cond = ast.Compare(itn, [ast.Gt()], [stop])
+        else:
+            cond = ast.BoolOp(ast.Or(), [
+                ast.BoolOp(ast.And(), [ast.Compare(step, [ast.Gt()], [ast.Constant(0)]),
+                                       ast.Compare(itn, [ast.Lt()], [stop])]),
+                ast.BoolOp(ast.And(), [ast.Compare(step, [ast.Lt()], [ast.Constant(0)]),
+                                       ast.Compare(itn, [ast.Gt()], [stop])])])
+        head = [ast.Assign([ast.Name(s.target.id, ast.Store())], ast.Name(it, ast.Load())),
+                ast.Assign([ast.Name(it, ast.Store())], ast.BinOp(itn, ast.Add(), step))]
+        loop = ast.While(ast.BoolOp(ast.And(), [test, cond]),
+                         [_loc(h, s) for h in head] + body, [])
+        loop = _loc(loop, s)
+        ast.fix_missing_locations(loop)
+        for n in ast.walk(loop):
+            if getattr(n, "lineno", None) is None:
+                ast.copy_location(n, s)
+        return pre + [loop]
+
+    # --- driver ---------------------------------------------------------------------------
+    def run(self):
+        fn = self.fn
+        body = self.restructure(list(fn.body))
+        returns = [n for s in body for n in ast.walk(s) if isinstance(n, ast.Return)
+                   and not self._in_nested_def(n, body)]
+        if not returns:
+            raise self.err("the function must return a value", "missing return", fn)
+        simple = (len(returns) == 1 and body and body[-1] is returns[0])
+        if simple:
+            value = body[-1].value
+            if value is None or (isinstance(value, ast.Constant) and value.value is None):
+                raise self.err("functions must return a value", "return None", body[-1])
+            lowered, _ = self.lower_block(body[:-1], None, False)
+            fn.body = lowered + [body[-1]]
+            self.ret_arity = len(value.elts) if isinstance(value, ast.Tuple) else 0
+            return fn
+        lowered, _ = self.lower_block(body, None, True)
+        if self.retflag in self.flags_read:
+            lowered.insert(0, _loc(ast.Assign([ast.Name(self.retflag, ast.Store())],
+                                              ast.Constant(False)), fn))
+        else:
+            lowered = _strip_flag(lowered, self.retflag)
+        names = [ast.Name(n, ast.Load()) for n in self.retvars]
+        value = ast.Tuple(names, ast.Load()) if self.ret_arity else names[0]
+        last = lowered[-1] if lowered else fn
+        ret = ast.Return(value)
+        ast.copy_location(ret, last)
+        ast.fix_missing_locations(ret)
+        fn.body = lowered + [ret]
+        ast.fix_missing_locations(fn)
+        return fn
+
+    def _in_nested_def(self, node, body):
+        for s in body:
+            for n in ast.walk(s):
+                if isinstance(n, ast.FunctionDef) and any(m is node for m in ast.walk(n)):
+                    return True
+        return False
+
+
+def _strip_flag(stmts, flag):
+    out = []
+    for s in stmts:
+        if isinstance(s, ast.Assign) and len(s.targets) == 1 and \
+                isinstance(s.targets[0], ast.Name) and s.targets[0].id == flag:
+            continue
+        for attr in ("body", "orelse"):
+            if isinstance(s, (ast.If, ast.For, ast.While)):
+                setattr(s, attr, _strip_flag(getattr(s, attr), flag) or (
+                    [ast.copy_location(ast.Pass(), s)] if attr == "body" else []))
+        out.append(s)
+    return out
+
+
+def normalize(fn_node: ast.FunctionDef, err) -> tuple[ast.FunctionDef, int]:
+    """Check and lower ``fn_node`` (a deep copy is made). Returns the new node and the
+    number of returned values (0: a single value, n: a tuple of n)."""
+    fn_node = copy.deepcopy(fn_node)
+    check(fn_node, err)
+    norm = Normalizer(fn_node, err)
+    node = norm.run()
+    return node, norm.ret_arity or 0

@@ -1,0 +1,1071 @@
+"""Stage 3 of the frontend: the normalised AST -> SSA IR (:mod:`.ir`).
+
+A variable environment maps each source name to its current :class:`Value`. An ``if`` yields
+every variable assigned in either branch that is live after it; a loop carries every variable
+assigned in its body that is live at its head (after the loop, or read in the body before
+being assigned). Liveness is computed on the AST first (:func:`liveness`).
+
+Names: a variable's first value is named after it (``s``), later ones ``s_1``, ``s_2``...;
+temporaries ``_t1``, ``_t2``...; values of an inlined function ``g`` are named ``g_y``...
+Every name is unique in the function (names of the user's source are reserved up front).
+
+``y[i] += v`` becomes Load + add + Store (no ``accumulate`` stores from the frontend).
+``and``/``or`` of two bool values whose right operand is pure (names, constants,
+comparisons, ``not``) becomes the elementwise ``and``/``or`` primitive; otherwise a nested
+``If`` with Python's short-circuit semantics. ``x if c else y`` is an ``If``.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import math
+import types
+
+import numpy as np
+
+from ..errors import DifferentiationError
+from ..rules import PRIMITIVES
+from .ir import Const, For, Function, If, Load, Prim, Region, Store, Undef, Value, While
+from .normalize import normalize
+from .parse import Parsed, Scope, parse_function
+
+# --- call tables (resolved by object identity, so ``from math import sin`` works) ---------
+_ELEMENTWISE = {}
+
+
+def _map(module, table):
+    for src, dst in table.items():
+        obj = getattr(module, src, None)
+        if obj is not None:
+            _ELEMENTWISE[id(obj)] = (obj, dst)
+
+
+_COMMON = ["sin", "cos", "tan", "sinh", "cosh", "tanh", "exp", "expm1", "log2", "log10",
+           "log1p", "sqrt", "cbrt", "floor", "ceil", "trunc", "hypot", "exp2"]
+_map(math, {**{n: n for n in _COMMON}, "asin": "arcsin", "acos": "arccos", "atan": "arctan",
+            "asinh": "arcsinh", "atan2": "arctan2", "fabs": "abs", "pow": "pow", "erf": "erf",
+            "log": "log", "isnan": "isnan", "isfinite": "isfinite"})
+_map(np, {**{n: n for n in _COMMON}, "arcsin": "arcsin", "arccos": "arccos",
+          "arctan": "arctan", "arcsinh": "arcsinh", "arctan2": "arctan2", "abs": "abs",
+          "absolute": "abs", "fabs": "abs", "power": "pow", "log": "log", "square": "square",
+          "sign": "sign", "rint": "rint", "isnan": "isnan", "isfinite": "isfinite",
+          "maximum": "maximum", "minimum": "minimum", "where": "where", "clip": "clip",
+          "add": "add", "subtract": "sub", "multiply": "mul", "divide": "div",
+          "true_divide": "div", "negative": "neg", "float64": "float"})
+
+_ARRAY_FNS = {}
+for _src, _dst in {"sum": "sum", "mean": "mean", "max": "max", "amax": "max", "min": "min",
+                   "amin": "min", "prod": "prod", "dot": "dot", "matmul": "matmul",
+                   "outer": "outer", "transpose": "transpose", "reshape": "reshape",
+                   "concatenate": "concatenate", "stack": "stack", "zeros": "zeros",
+                   "ones": "ones", "empty": "empty", "full": "full",
+                   "zeros_like": "zeros_like", "ones_like": "ones_like",
+                   "empty_like": "empty_like", "copy": "copy", "shape": "shape",
+                   "size": "size", "ndim": "ndim"}.items():
+    _ARRAY_FNS[id(getattr(np, _src))] = (getattr(np, _src), _dst)
+_ARRAY_FNS[id(np.linalg.norm)] = (np.linalg.norm, "norm")
+
+_REDUCTIONS = {"sum", "mean", "max", "min", "prod"}
+_METHODS = {"sum", "mean", "max", "min", "prod", "copy", "dot", "reshape", "transpose"}
+_BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div",
+           ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.Pow: "pow", ast.MatMult: "matmul",
+           ast.BitAnd: "and", ast.BitOr: "or"}
+_CMPOPS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq",
+           ast.NotEq: "ne"}
+_INT_PRESERVING = {"add", "sub", "mul", "floordiv", "mod", "neg", "pos", "maximum", "minimum",
+                   "abs", "sign"}
+_ARRAY_RESULT = {"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",
+                 "copy", "matmul", "outer", "transpose", "reshape", "concatenate", "stack"}
+_LIBRARIES = {"numpy", "scipy", "numba", "math", "ad_compiler", "builtins"}
+_KIND_ORDER = ["none", "bool", "int", "float", "any", "array"]
+
+
+def join_kinds(*kinds):
+    kinds = [k for k in kinds if k is not None]
+    if not kinds:
+        return "float"
+    if all(k == kinds[0] for k in kinds):
+        return kinds[0]
+    ranked = [k for k in kinds if k in _KIND_ORDER and k != "none"]
+    if not ranked:
+        return kinds[0]
+    return max(ranked, key=_KIND_ORDER.index)
+
+
+class _Module:
+    def __init__(self, module):
+        self.module = module
+
+
+class _Func:
+    def __init__(self, obj, name):
+        self.obj = obj
+        self.name = name
+
+
+class _Local:
+    """A nested ``def`` of the function being built."""
+
+    def __init__(self, node, builder):
+        self.node = node
+        self.builder = builder
+
+
+# --- liveness on the AST ------------------------------------------------------------------
+def _loads(node):
+    out = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+            out.add(n.id)
+    return out
+
+
+def assigned(stmts):
+    """Names assigned in ``stmts`` in order of first assignment (nested defs: their name)."""
+    out = {}
+
+    def visit(node):
+        if isinstance(node, ast.FunctionDef):
+            out.setdefault(node.name, None)
+            return
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            out.setdefault(node.id, None)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    for s in stmts:
+        visit(s)
+    return list(out)
+
+
+class Liveness:
+    def __init__(self):
+        self.after = {}   # id(stmt) -> names live after it
+        self.head = {}    # id(loop) -> names live at its head
+
+    def block(self, stmts, live):
+        for s in reversed(stmts):
+            live = self.stmt(s, live)
+        return live
+
+    def stmt(self, s, live):
+        if isinstance(s, ast.Assign):
+            defs = set()
+            uses = _loads(s.value)
+            for t in s.targets:
+                for n in ast.walk(t):
+                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                        defs.add(n.id)
+                uses |= _loads(t)
+            return (live - defs) | uses
+        if isinstance(s, (ast.AugAssign, ast.AnnAssign)):
+            uses = _loads(s.value) if s.value is not None else set()
+            uses |= _loads(s.target)
+            if isinstance(s.target, ast.Name):
+                if isinstance(s, ast.AugAssign):
+                    uses.add(s.target.id)
+                return (live - {s.target.id}) | uses
+            return live | uses
+        if isinstance(s, ast.If):
+            self.after[id(s)] = set(live)
+            return self.block(s.body, live) | self.block(s.orelse, live) | _loads(s.test)
+        if isinstance(s, ast.For):
+            self.after[id(s)] = set(live)
+            head = set(live)
+            while True:
+                new = set(live) | (self.block(s.body, head) - {s.target.id})
+                if new == head:
+                    break
+                head = new
+            self.head[id(s)] = head
+            return head | _loads(s.iter)
+        if isinstance(s, ast.While):
+            self.after[id(s)] = set(live)
+            head = set(live) | _loads(s.test)
+            while True:
+                new = set(live) | _loads(s.test) | self.block(s.body, head)
+                if new == head:
+                    break
+                head = new
+            self.head[id(s)] = head
+            return head
+        if isinstance(s, ast.Return):
+            return _loads(s.value) if s.value is not None else set()
+        if isinstance(s, ast.FunctionDef):
+            return (live - {s.name}) | _loads(s)
+        return live | _loads(s)
+
+
+# --- shared state of one top-level build (names, free variables, inlining stack) ----------
+class Shared:
+    def __init__(self, top: Parsed):
+        self.top = top
+        self.taken = {n.id for n in ast.walk(top.node) if isinstance(n, ast.Name)}
+        self.taken |= {a.arg for a in ast.walk(top.node) if isinstance(a, ast.arg)}
+        self.user_names = frozenset(self.taken)
+        self.first_done = set()
+        self.temps = 0
+        self.free_vars = []
+        self.free_sources = []
+        self.free_getters = []
+        self.free_keys = {}
+        self.stack = []
+
+    def snapshot(self):
+        return (set(self.taken), set(self.first_done), self.temps, len(self.free_vars),
+                dict(self.free_keys))
+
+    def restore(self, snap):
+        self.taken, self.first_done, self.temps, n, self.free_keys = snap
+        self.taken, self.first_done = set(self.taken), set(self.first_done)
+        self.free_keys = dict(self.free_keys)
+        del self.free_vars[n:], self.free_sources[n:], self.free_getters[n:]
+
+    def version(self, base, user=True):
+        """The next SSA name of variable ``base``: ``base`` itself first, then ``base_1``..."""
+        if base not in self.first_done and (
+                (user and base in self.user_names) or (base not in self.taken
+                                                       and base not in self.user_names)):
+            self.first_done.add(base)
+            self.taken.add(base)
+            return base
+        k = 1
+        while f"{base}_{k}" in self.taken or f"{base}_{k}" in self.user_names:
+            k += 1
+        name = f"{base}_{k}"
+        self.taken.add(name)
+        self.first_done.add(base)
+        return name
+
+    def temp(self):
+        while True:
+            self.temps += 1
+            name = f"_t{self.temps}"
+            if name not in self.taken:
+                self.taken.add(name)
+                return name
+
+
+class Builder:
+    """Builds the SSA ops of one function body (the top-level one, or an inlined one)."""
+
+    def __init__(self, shared: Shared, parsed: Parsed, prefix="", line=None, env=None,
+                 locals_=None):
+        self.shared = shared
+        self.parsed = parsed
+        self.prefix = prefix
+        self.line_override = line
+        self.env = dict(env or {})
+        self.locals = dict(locals_ or {})
+        self.ops = []
+        self.pending = []
+        self.line = parsed.first_line
+        self.live = Liveness()
+        self.local_names = set()
+
+    # --- errors and naming ----------------------------------------------------------------
+    def err(self, message, construct, node=None):
+        line = getattr(node, "lineno", None) or self.line
+        return DifferentiationError(message, construct=construct, function=self.parsed.name,
+                                    filename=self.parsed.filename, line=line)
+
+    def _err3(self, message, construct, node):
+        return self.err(message, construct, node)
+
+    def vname(self, var):
+        if self.prefix:
+            return self.shared.version(f"{self.prefix}{var}", user=False)
+        return self.shared.version(var)
+
+    def new(self, kind):
+        v = Value("", kind)
+        self.pending.append(v)
+        return v
+
+    def flush_names(self):
+        for v in self.pending:
+            if v.name == "":
+                v.name = self.shared.temp()
+        self.pending = []
+
+    def bind(self, var, value):
+        if isinstance(value, Value) and value.name == "" and not isinstance(value, (Const,
+                                                                                    Undef)):
+            value.name = self.vname(var)
+        self.env[var] = value
+
+    def emit(self, op):
+        op.line = self.line_override if self.line_override is not None else self.line
+        self.ops.append(op)
+        return op
+
+    # --- primitives --------------------------------------------------------------------------
+    def prim(self, name, operands, attrs=None, kind=None):
+        operands = [self.as_value(o) for o in operands]
+        if kind is None:
+            kind = self.result_kind(name, operands, attrs or {})
+        out = self.new(kind)
+        self.emit(Prim([out], operands, name=name, attrs=dict(attrs or {})))
+        return out
+
+    def result_kind(self, name, operands, attrs):
+        p = PRIMITIVES.get(name)
+        if p is not None and p.result_kind:
+            return p.result_kind
+        kinds = [o.kind for o in operands]
+        if name in _ARRAY_RESULT:
+            return "array"
+        if name in _REDUCTIONS or name == "norm":
+            return "float" if attrs.get("axis") is None else "array"
+        if name == "dot":
+            return "any"
+        if "array" in kinds:
+            return "array"
+        if all(k in ("int", "bool") for k in kinds):
+            if name in _INT_PRESERVING:
+                return "int"
+            if name == "pow" and isinstance(operands[1], Const) and operands[1].value >= 0:
+                return "int"
+        return "float"
+
+    def as_value(self, v):
+        if isinstance(v, tuple):
+            return self.prim("tuple", list(v), kind="shape")
+        if isinstance(v, Value):
+            return v
+        if isinstance(v, (_Module, _Func, _Local)):
+            raise self.err("modules and functions cannot be used as values", "value")
+        raise self.err(f"unsupported value {v!r}", "value")
+
+    # --- globals, closures ------------------------------------------------------------------
+    def resolve(self, name, node):
+        if name in self.env:
+            return self.env[name]
+        if name in self.locals:
+            return self.locals[name]
+        if name in self.local_names:
+            return Undef()
+        scope = self.parsed.scope
+        try:
+            where, obj = scope.lookup(name)
+        except KeyError:
+            raise self.err(f"name '{name}' is not defined", "name", node) from None
+        if where == "closure":
+            key = ("closure", id(scope.closure[name]))
+            cell = scope.closure[name]
+            return self.classify(obj, name, node, key, lambda: cell.cell_contents,
+                                 f"closure:{name}")
+        if where == "global":
+            key = ("global", id(scope.globals), name)
+            g = scope.globals
+            src = name if g is self.shared.top.scope.globals else \
+                f"{g.get('__name__', '?')}.{name}"
+            return self.classify(obj, name, node, key, lambda: g[name], src)
+        return self.classify(obj, name, node, None, None, None)
+
+    def classify(self, obj, name, node, key, getter, source):
+        if isinstance(obj, types.ModuleType):
+            return _Module(obj)
+        if isinstance(obj, (bool, int, float, np.bool_, np.integer, np.floating)) \
+                and not isinstance(obj, np.ndarray):
+            if isinstance(obj, (bool, np.bool_)):
+                return Const(bool(obj))
+            if isinstance(obj, (int, np.integer)):
+                return Const(int(obj))
+            return Const(float(obj))
+        if callable(obj) and not isinstance(obj, np.ndarray):
+            return _Func(obj, name)
+        if isinstance(obj, (np.ndarray, tuple, list)):
+            if key is None:
+                raise self.err(f"'{name}' cannot be used here", "value", node)
+            if key in self.shared.free_keys:
+                return self.shared.free_keys[key]
+            v = Value(self.shared.version(name), "array")
+            self.shared.free_keys[key] = v
+            self.shared.free_vars.append(v)
+            self.shared.free_sources.append(source)
+            self.shared.free_getters.append(getter)
+            return v
+        raise self.err(f"'{name}' ({type(obj).__name__}) is not supported in compiled code",
+                       "value", node)
+
+    # --- expressions -------------------------------------------------------------------------
+    def expr(self, node):
+        method = getattr(self, "e_" + type(node).__name__, None)
+        if method is None:
+            raise self.err(f"'{type(node).__name__}' expressions are not supported",
+                           type(node).__name__, node)
+        return method(node)
+
+    def value(self, node):
+        v = self.expr(node)
+        if isinstance(v, (_Module, _Func, _Local)):
+            raise self.err(f"'{ast.unparse(node)}' cannot be used as a value", "value", node)
+        return self.as_value(v) if isinstance(v, tuple) else v
+
+    def e_Constant(self, node):
+        if isinstance(node.value, (bool, int, float)) or node.value is None:
+            return Const(node.value)
+        raise self.err(f"constant {node.value!r} is not supported", "string", node)
+
+    def e_Name(self, node):
+        return self.resolve(node.id, node)
+
+    def e_Tuple(self, node):
+        return tuple(self.value(e) for e in node.elts)
+
+    def e_Attribute(self, node):
+        base = self.expr(node.value)
+        if isinstance(base, _Module):
+            obj = getattr(base.module, node.attr, None)
+            if obj is None:
+                raise self.err(f"'{ast.unparse(node)}' does not exist", "attribute", node)
+            if isinstance(obj, types.ModuleType):
+                return _Module(obj)
+            key = ("module", base.module.__name__, node.attr)
+            mod = base.module
+            return self.classify(obj, node.attr, node, key, lambda: getattr(mod, node.attr),
+                                 f"{mod.__name__}.{node.attr}")
+        if isinstance(base, Value):
+            if node.attr in ("shape", "size", "ndim"):
+                self.mark_array(base)
+                return self.prim(node.attr, [base])
+            if node.attr == "T":
+                self.mark_array(base)
+                return self.prim("transpose", [base])
+        raise self.err(f"attribute '{ast.unparse(node)}' is not supported", "attribute",
+                       node)
+
+    def mark_array(self, v):
+        if isinstance(v, Value) and v.kind in ("any", "float") and not isinstance(v, Const):
+            v.kind = "array"
+
+    def e_BinOp(self, node):
+        name = _BINOPS.get(type(node.op))
+        if name is None:
+            raise self.err(f"operator '{type(node.op).__name__}' is not supported",
+                           "operator", node)
+        return self.prim(name, [self.value(node.left), self.value(node.right)])
+
+    def e_UnaryOp(self, node):
+        if isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) and \
+                isinstance(node.operand.value, (int, float)) and \
+                not isinstance(node.operand.value, bool):
+            return Const(-node.operand.value)
+        names = {ast.USub: "neg", ast.UAdd: "pos", ast.Not: "not"}
+        name = names.get(type(node.op))
+        if name is None:
+            raise self.err("operator '~' is not supported", "operator", node)
+        return self.prim(name, [self.value(node.operand)])
+
+    def e_Compare(self, node):
+        ops = [_CMPOPS.get(type(o)) for o in node.ops]
+        if None in ops:
+            raise self.err("'is'/'in' comparisons are not supported", "comparison", node)
+        left = self.value(node.left)
+        if len(ops) == 1:
+            return self.prim(ops[0], [left, self.value(node.comparators[0])])
+        # a < b < c: a < b and b < c, b evaluated once, c only when a < b
+        state = {"left": left}
+
+        def make(k):
+            def thunk():
+                right = self.value(node.comparators[k])
+                out = self.prim(ops[k], [state["left"], right])
+                state["left"] = right
+                return out
+            return thunk
+
+        parts = [(make(k), _pure(node.comparators[k])) for k in range(len(ops))]
+        return self.short_circuit("and", parts, node)
+
+    def e_BoolOp(self, node):
+        kind = "and" if isinstance(node.op, ast.And) else "or"
+        parts = [((lambda n=n: self.value(n)), _pure(n)) for n in node.values]
+        return self.short_circuit(kind, parts, node)
+
+    def short_circuit(self, kind, parts, node):
+        acc = parts[0][0]()
+        for thunk, pure in parts[1:]:
+            if pure:
+                right = thunk()
+                if acc.kind == "bool" and right.kind == "bool":
+                    acc = self.prim(kind, [acc, right])
+                    continue
+                acc = self.select(acc, lambda r=right: r, kind)
+            else:
+                acc = self.select(acc, thunk, kind)
+        return acc
+
+    def select(self, test, thunk, kind):
+        """``thunk() if test else test`` (and) / ``test if test else thunk()`` (or)."""
+        region_then, region_else = Region(), Region()
+        saved = self.ops
+        self.ops = region_then.ops if kind == "and" else region_else.ops
+        right = self.as_value(thunk())
+        self.ops = saved
+        then_v, else_v = (right, test) if kind == "and" else (test, right)
+        region_then.yields, region_else.yields = [then_v], [else_v]
+        out = self.new(join_kinds(then_v.kind, else_v.kind))
+        self.emit(If([out], [test], then=region_then, orelse=region_else))
+        return out
+
+    def e_IfExp(self, node):
+        test = self.value(node.test)
+        regions = []
+        saved = self.ops
+        for branch in (node.body, node.orelse):
+            r = Region()
+            self.ops = r.ops
+            r.yields = [self.value(branch)]
+            regions.append(r)
+        self.ops = saved
+        out = self.new(join_kinds(regions[0].yields[0].kind, regions[1].yields[0].kind))
+        self.emit(If([out], [test], then=regions[0], orelse=regions[1]))
+        return out
+
+    def index_values(self, node):
+        elts = node.elts if isinstance(node, ast.Tuple) else [node]
+        out = []
+        for e in elts:
+            if isinstance(e, ast.Slice):
+                parts = [self.value(p) if p is not None else Const(None)
+                         for p in (e.lower, e.upper, e.step)]
+                out.append(self.prim("slice", parts, kind="slice"))
+            else:
+                v = self.value(e)
+                out.append(v)
+        return out
+
+    def e_Subscript(self, node):
+        base = self.expr(node.value)
+        if isinstance(base, tuple):
+            idx = self.value(node.slice)
+            if isinstance(idx, Const) and isinstance(idx.value, int):
+                return base[idx.value]
+            base = self.as_value(base)
+        if not isinstance(base, Value):
+            raise self.err(f"'{ast.unparse(node.value)}' cannot be indexed", "subscript", node)
+        idx = self.index_values(node.slice)
+        if base.kind == "shape":
+            kind = "int"
+        else:
+            self.mark_array(base)
+            kind = "array" if any(i.kind in ("slice", "none", "array") for i in idx) \
+                else "float"
+        out = self.new(kind)
+        self.emit(Load([out], [base, *idx]))
+        return out
+
+    # --- calls -------------------------------------------------------------------------------
+    def e_Call(self, node):
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            base = self.expr(func.value)
+            if isinstance(base, Value) or isinstance(base, tuple):
+                return self.method(self.as_value(base), func.attr, node)
+            target = self.e_Attribute(func) if isinstance(base, _Module) else None
+        else:
+            target = self.expr(func)
+        if isinstance(target, _Local):
+            return self.inline_local(target, node)
+        if not isinstance(target, _Func):
+            raise self.err(f"'{ast.unparse(func)}' is not callable", "call", node)
+        return self.call(target, node)
+
+    def kwargs(self, node, allowed):
+        out = {}
+        for kw in node.keywords:
+            if kw.arg not in allowed:
+                raise self.err(f"keyword argument '{kw.arg}' is not supported in "
+                               f"'{ast.unparse(node.func)}'", "keyword argument", node)
+            v = self.expr(kw.value)
+            if isinstance(v, tuple) and all(isinstance(e, Const) for e in v):
+                out[kw.arg] = tuple(e.value for e in v)
+            elif isinstance(v, Const):
+                out[kw.arg] = v.value
+            else:
+                raise self.err(f"keyword argument '{kw.arg}' must be a constant",
+                               "keyword argument", node)
+        return out
+
+    def nargs(self, node, lo, hi=None):
+        n = len(node.args)
+        hi = lo if hi is None else hi
+        if not lo <= n <= hi:
+            raise self.err(f"'{ast.unparse(node.func)}' takes {lo}..{hi} arguments, got {n}",
+                           "call", node)
+
+    def method(self, base, attr, node):
+        if attr not in _METHODS:
+            raise self.err(f"method '.{attr}()' is not supported", "method", node)
+        self.mark_array(base)
+        if attr in _REDUCTIONS:
+            self.nargs(node, 0)
+            attrs = {"axis": None, "keepdims": False, **self.kwargs(node, {"axis", "keepdims"})}
+            return self.prim(attr, [base], attrs)
+        if attr == "copy":
+            self.nargs(node, 0)
+            return self.prim("copy", [base])
+        if attr == "dot":
+            self.nargs(node, 1)
+            return self.prim("dot", [base, self.value(node.args[0])])
+        if attr == "transpose":
+            self.nargs(node, 0)
+            return self.prim("transpose", [base])
+        # reshape
+        self.kwargs(node, set())
+        shape = [self.expr(a) for a in node.args]
+        shape = shape[0] if len(shape) == 1 else tuple(shape)
+        return self.prim("reshape", [base, self.as_value(shape)])
+
+    def call(self, target, node):
+        obj = target.obj
+        hit = _ELEMENTWISE.get(id(obj))
+        if hit is not None and hit[0] is obj:
+            return self.call_elementwise(hit[1], obj, node)
+        hit = _ARRAY_FNS.get(id(obj))
+        if hit is not None and hit[0] is obj:
+            return self.call_array(hit[1], node)
+        if getattr(builtins, getattr(obj, "__name__", ""), None) is obj:
+            return self.call_builtin(obj.__name__, node)
+        if isinstance(obj, types.FunctionType) and (getattr(obj, "__module__", None) or ""
+                                                    ).split(".")[0] not in _LIBRARIES:
+            return self.inline(obj, node)
+        raise self.err(f"call to unknown function '{ast.unparse(node.func)}'", "call", node)
+
+    def call_elementwise(self, name, obj, node):
+        self.kwargs(node, set())
+        args = [self.value(a) for a in node.args]
+        if name == "log" and len(args) == 2:  # math.log(x, base)
+            return self.prim("div", [self.prim("log", [args[0]]), self.prim("log", [args[1]])])
+        p = PRIMITIVES.get(name)
+        if p is not None and p.nargs is not None and len(args) != p.nargs:
+            raise self.err(f"'{ast.unparse(node.func)}' takes {p.nargs} arguments",
+                           "call", node)
+        return self.prim(name, args)
+
+    def call_array(self, name, node):
+        if name in ("zeros", "ones", "empty"):
+            self.nargs(node, 1)
+            self.kwargs(node, set())
+            return self.prim(name, [self.as_value(self.expr(node.args[0]))])
+        if name == "full":
+            self.nargs(node, 2)
+            self.kwargs(node, set())
+            return self.prim(name, [self.as_value(self.expr(node.args[0])),
+                                    self.value(node.args[1])])
+        if name in ("zeros_like", "ones_like", "empty_like", "copy", "transpose", "shape",
+                    "size", "ndim"):
+            self.nargs(node, 1)
+            self.kwargs(node, set())
+            x = self.value(node.args[0])
+            self.mark_array(x)
+            return self.prim(name, [x])
+        if name in _REDUCTIONS:
+            self.nargs(node, 1)
+            attrs = {"axis": None, "keepdims": False, **self.kwargs(node, {"axis", "keepdims"})}
+            x = self.value(node.args[0])
+            return self.prim(name, [x], attrs)
+        if name == "norm":
+            self.nargs(node, 1)
+            return self.prim(name, [self.value(node.args[0])],
+                             self.kwargs(node, {"axis", "keepdims"}) or None)
+        if name in ("dot", "matmul", "outer"):
+            self.nargs(node, 2)
+            self.kwargs(node, set())
+            return self.prim(name, [self.value(a) for a in node.args])
+        if name == "reshape":
+            self.nargs(node, 2)
+            self.kwargs(node, set())
+            return self.prim(name, [self.value(node.args[0]),
+                                    self.as_value(self.expr(node.args[1]))])
+        # concatenate / stack
+        self.nargs(node, 1)
+        seq = self.expr(node.args[0])
+        if not isinstance(seq, tuple):
+            raise self.err(f"'{name}' needs a tuple of arrays", "call", node)
+        attrs = {"axis": 0, **self.kwargs(node, {"axis"})}
+        return self.prim(name, list(seq), attrs)
+
+    def call_builtin(self, name, node):
+        if name in ("min", "max"):
+            self.kwargs(node, set())
+            args = [self.value(a) for a in node.args]
+            if len(args) == 1:
+                return self.prim(name, args, {"axis": None, "keepdims": False})
+            if not args:
+                raise self.err(f"'{name}()' needs arguments", "call", node)
+            acc = args[0]
+            for a in args[1:]:
+                acc = self.prim("maximum" if name == "max" else "minimum", [acc, a])
+            return acc
+        if name in ("abs", "float", "int", "bool", "len"):
+            self.nargs(node, 1)
+            self.kwargs(node, set())
+            x = self.value(node.args[0])
+            if name == "len":
+                self.mark_array(x)
+            return self.prim(name, [x])
+        if name == "range":
+            raise self.err("range() is only supported as the iterable of a for loop",
+                           "range", node)
+        if name == "print":
+            raise self.err("'print' is not supported", "print", node)
+        raise self.err(f"call to unsupported builtin '{name}'", "call", node)
+
+    # --- inlining of user functions ---------------------------------------------------------
+    def bind_args(self, argnames, defaults, node, fname):
+        args = [self.expr(a) for a in node.args]
+        if len(args) > len(argnames):
+            raise self.err(f"too many arguments in call to '{fname}'", "call", node)
+        bound = dict(zip(argnames, args))
+        for kw in node.keywords:
+            if kw.arg not in argnames or kw.arg in bound:
+                raise self.err(f"bad keyword argument '{kw.arg}' in call to '{fname}'",
+                               "call", node)
+            bound[kw.arg] = self.expr(kw.value)
+        for name in argnames:
+            if name not in bound:
+                if name not in defaults:
+                    raise self.err(f"missing argument '{name}' in call to '{fname}'", "call",
+                                   node)
+                bound[name] = defaults[name]
+        return bound
+
+    def inline(self, fn, node):
+        if fn in self.shared.stack:
+            raise self.err(f"recursion: '{fn.__name__}' calls itself (recursive functions "
+                           "cannot be inlined)", "recursion", node)
+        parsed = parse_function(fn)
+        argnames = [a.arg for a in parsed.node.args.args]
+        defaults = {}
+        for name, d in zip(argnames[::-1], (fn.__defaults__ or ())[::-1]):
+            if isinstance(d, (bool, int, float)) or d is None:
+                defaults[name] = Const(d)
+            else:
+                raise self.err(f"default value of '{name}' of '{fn.__name__}' is not a "
+                               "number", "default argument", node)
+        bound = self.bind_args(argnames, defaults, node, fn.__name__)
+        line = None if parsed.filename == self.parsed.filename and self.line_override is None \
+            else (self.line_override or self.line)
+        sub = Builder(self.shared, parsed, prefix=f"{fn.__name__}_", line=line, env=bound)
+        self.shared.stack.append(fn)
+        try:
+            return self.run_sub(sub)
+        finally:
+            self.shared.stack.pop()
+
+    def inline_local(self, local, node):
+        fdef = local.node
+        if fdef in self.shared.stack:
+            raise self.err(f"recursion: '{fdef.name}' calls itself", "recursion", node)
+        argnames = [a.arg for a in fdef.args.args]
+        defaults = {}
+        for name, d in zip(argnames[::-1], fdef.args.defaults[::-1]):
+            v = local.builder.expr(d)
+            if not isinstance(v, Const):
+                raise self.err(f"default value of '{name}' is not a constant",
+                               "default argument", node)
+            defaults[name] = v
+        bound = self.bind_args(argnames, defaults, node, fdef.name)
+        parsed = Parsed(node=fdef, name=fdef.name, filename=self.parsed.filename,
+                        first_line=fdef.lineno, scope=self.parsed.scope)
+        # lexical scoping: the nested def sees the enclosing variables as they are now
+        env = {**self.env, **bound}
+        sub = Builder(self.shared, parsed, prefix=f"{fdef.name}_", line=self.line_override,
+                      env=env, locals_=self.locals)
+        sub.outer_names = set(self.env)
+        self.shared.stack.append(fdef)
+        try:
+            return self.run_sub(sub)
+        finally:
+            self.shared.stack.pop()
+
+    def run_sub(self, sub):
+        sub.ops = self.ops
+        sub.pending = self.pending
+        sub.line = self.line
+        result = sub.run()
+        self.pending = sub.pending
+        return result
+
+    # --- statements ---------------------------------------------------------------------------
+    def run(self):
+        """Normalise and build the body; returns the returned value (or tuple of values)."""
+        node, arity = normalize(self.parsed.node, self._err3)
+        self.arity = arity
+        params = [a.arg for a in node.args.args]
+        self.local_names = set(assigned(node.body)) | set(params)
+        for p in params:
+            if p in self.env and isinstance(self.env[p], Value) and _used_as_array(node, p):
+                self.mark_array(self.env[p])
+        self.live.block(node.body, set())
+        body, ret = node.body[:-1], node.body[-1]
+        self.block(body)
+        self.line = ret.lineno
+        value = self.expr(ret.value)
+        if isinstance(value, tuple):
+            value = tuple(self.as_value(v) for v in value)
+        else:
+            value = self.as_value(value)
+        return value
+
+    def block(self, stmts):
+        for s in stmts:
+            self.line = s.lineno
+            method = getattr(self, "s_" + type(s).__name__, None)
+            if method is None:
+                raise self.err(f"'{type(s).__name__}' statements are not supported",
+                               type(s).__name__, s)
+            method(s)
+            self.flush_names()
+
+    def s_Pass(self, s):
+        pass
+
+    def s_FunctionDef(self, s):
+        self.locals[s.name] = _Local(s, self)
+
+    def s_Assign(self, s):
+        value = self.expr(s.value)
+        for t in s.targets:
+            self.assign(t, value, s)
+
+    def s_AnnAssign(self, s):
+        if s.value is not None:
+            self.assign(s.target, self.expr(s.value), s)
+
+    def assign(self, target, value, stmt):
+        if isinstance(target, ast.Name):
+            if isinstance(value, (_Module, _Func)):
+                raise self.err("functions and modules cannot be assigned to variables",
+                               "assignment", stmt)
+            if isinstance(value, tuple):
+                value = self.as_value(value)
+            self.bind(target.id, value)
+            return
+        if isinstance(target, ast.Tuple):
+            n = len(target.elts)
+            if isinstance(value, tuple):
+                if len(value) != n:
+                    raise self.err("wrong number of values to unpack", "unpacking", stmt)
+                parts = list(value)
+            elif isinstance(value, Value):
+                parts = []
+                for k in range(n):
+                    kind = "int" if value.kind == "shape" else "float"
+                    out = self.new(kind)
+                    self.emit(Load([out], [value, Const(k)]))
+                    parts.append(out)
+            else:
+                raise self.err("cannot unpack this value", "unpacking", stmt)
+            for t, v in zip(target.elts, parts):
+                self.assign(t, v, stmt)
+            return
+        if isinstance(target, ast.Subscript):
+            base = self.value(target.value)
+            self.mark_array(base)
+            idx = self.index_values(target.slice)
+            self.emit(Store([], [base, *idx, self.as_value(value)]))
+            return
+        raise self.err(f"cannot assign to '{ast.unparse(target)}'", "assignment", stmt)
+
+    def s_AugAssign(self, s):
+        name = _BINOPS.get(type(s.op))
+        if name is None:
+            raise self.err("operator not supported", "operator", s)
+        t = s.target
+        if isinstance(t, ast.Name):
+            old = self.resolve(t.id, t)
+            self.bind(t.id, self.prim(name, [old, self.value(s.value)]))
+            return
+        if isinstance(t, ast.Subscript):
+            base = self.value(t.value)
+            self.mark_array(base)
+            idx = self.index_values(t.slice)
+            kind = "array" if any(i.kind in ("slice", "none", "array") for i in idx) else "float"
+            old = self.new(kind)
+            self.emit(Load([old], [base, *idx]))
+            new = self.prim(name, [old, self.value(s.value)])
+            self.emit(Store([], [base, *idx, new]))
+            return
+        raise self.err("attribute assignment is not supported", "attribute assignment", s)
+
+    def s_If(self, s):
+        test = self.value(s.test)
+        live = self.live.after.get(id(s), set())
+        names = [n for n in assigned(s.body + s.orelse) if n in live]
+        before = dict(self.env)
+        regions, envs = [], []
+        for branch in (s.body, s.orelse):
+            r = Region()
+            saved_ops = self.ops
+            self.ops = r.ops
+            self.env = dict(before)
+            self.block(branch)
+            self.line = s.lineno
+            envs.append(self.env)
+            regions.append(r)
+            self.ops = saved_ops
+        self.env = dict(before)
+        results, then_y, else_y = [], [], []
+        for n in names:
+            a, b = envs[0].get(n), envs[1].get(n)
+            if a is None and b is None:
+                continue
+            a = a if a is not None else Undef(b.kind)
+            b = b if b is not None else Undef(a.kind)
+            if a is b:
+                self.env[n] = a
+                continue
+            if isinstance(a, (_Local, _Module, _Func)) or isinstance(b, (_Local, _Module,
+                                                                         _Func)):
+                continue
+            kinds = [v.kind for v in (a, b) if not isinstance(v, Undef)]
+            out = Value(self.vname(n), join_kinds(*kinds))
+            results.append(out)
+            then_y.append(a)
+            else_y.append(b)
+            self.env[n] = out
+        regions[0].yields, regions[1].yields = then_y, else_y
+        self.emit(If(results, [test], then=regions[0], orelse=regions[1]))
+
+    def loop_vars(self, s, extra=()):
+        head = self.live.head.get(id(s), set())
+        names = [n for n in list(extra) + assigned(s.body) if n in head]
+        return list(dict.fromkeys(names))
+
+    def s_For(self, s):
+        args = s.iter.args
+        vals = [self.value(a) for a in args]
+        if len(vals) == 1:
+            start, stop, step = Const(0), vals[0], Const(1)
+        else:
+            start, stop = vals[0], vals[1]
+            step = vals[2] if len(vals) == 3 else Const(1)
+        target = s.target.id
+        names = self.loop_vars(s, [target])
+        inits = [self.env.get(n, Undef()) for n in names]
+        kinds = [v.kind if not isinstance(v, Undef) else None for v in inits]
+        snap = self.shared.snapshot()
+        for _ in range(4):
+            index = Value(self.vname(target), "int")
+            body = Region()
+            carried = [Value(self.vname(n), kinds[k] or "float") for k, n in enumerate(names)]
+            body.args = [index, *carried]
+            before = dict(self.env)
+            saved_ops = self.ops
+            self.ops = body.ops
+            self.env.update(zip(names, carried))
+            self.env[target] = index
+            self.block(s.body)
+            self.line = s.lineno
+            body.yields = [self.env.get(n, Undef()) for n in names]
+            body_env = self.env
+            self.ops, self.env = saved_ops, before
+            new_kinds = [join_kinds(*[k for k in (kinds[i], body.yields[i].kind
+                                                  if not isinstance(body.yields[i], Undef)
+                                                  else None) if k])
+                         for i in range(len(names))]
+            if new_kinds == [k or "float" for k in kinds] or not names:
+                break
+            kinds = new_kinds
+            self.shared.restore(snap)
+        del body_env
+        results = [Value(self.vname(n), carried[k].kind) for k, n in enumerate(names)]
+        self.emit(For(results, [start, stop, step, *inits], body=body))
+        self.env.update(zip(names, results))
+
+    def s_While(self, s):
+        names = self.loop_vars(s)
+        inits = [self.env.get(n, Undef()) for n in names]
+        kinds = [v.kind if not isinstance(v, Undef) else None for v in inits]
+        snap = self.shared.snapshot()
+        for _ in range(4):
+            before = dict(self.env)
+            saved_ops = self.ops
+            cond = Region()
+            cond.args = [Value(self.vname(n), kinds[k] or "float") for k, n in enumerate(names)]
+            self.ops = cond.ops
+            self.env.update(zip(names, cond.args))
+            cond.yields = [self.value(s.test)]
+            self.flush_names()
+            body = Region()
+            body.args = [Value(self.vname(n), kinds[k] or "float") for k, n in enumerate(names)]
+            self.env = dict(before)
+            self.env.update(zip(names, body.args))
+            self.ops = body.ops
+            self.block(s.body)
+            self.line = s.lineno
+            body.yields = [self.env.get(n, Undef()) for n in names]
+            self.ops, self.env = saved_ops, before
+            new_kinds = [join_kinds(*[k for k in (kinds[i], body.yields[i].kind
+                                                  if not isinstance(body.yields[i], Undef)
+                                                  else None) if k])
+                         for i in range(len(names))]
+            if new_kinds == [k or "float" for k in kinds] or not names:
+                break
+            kinds = new_kinds
+            self.shared.restore(snap)
+        results = [Value(self.vname(n), cond.args[k].kind) for k, n in enumerate(names)]
+        self.emit(While(results, list(inits), cond=cond, body=body))
+        self.env.update(zip(names, results))
+
+
+def _pure(node):
+    """No calls, loads, divisions: evaluating it early cannot fail or differ."""
+    for n in ast.walk(node):
+        if not isinstance(n, (ast.Name, ast.Constant, ast.Compare, ast.UnaryOp, ast.BoolOp,
+                              ast.Load, ast.cmpop, ast.unaryop, ast.boolop)):
+            return False
+        if isinstance(n, ast.UnaryOp) and not isinstance(n.op, ast.Not):
+            return False
+    return True
+
+
+_ARRAY_ATTRS = {"shape", "size", "ndim", "T", "sum", "mean", "max", "min", "prod", "copy",
+                "dot", "reshape", "transpose"}
+
+
+def _used_as_array(fn_node, name):
+    for n in ast.walk(fn_node):
+        if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and \
+                n.value.id == name:
+            return True
+        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and \
+                n.value.id == name and n.attr in _ARRAY_ATTRS:
+            return True
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "len" \
+                and n.args and isinstance(n.args[0], ast.Name) and n.args[0].id == name:
+            return True
+    return False
+
+
+def build_function(fn) -> Function:
+    parsed = parse_function(fn)
+    shared = Shared(parsed)
+    params = [a.arg for a in parsed.node.args.args]
+    param_values = [Value(shared.version(p), "any") for p in params]
+    builder = Builder(shared, parsed, env=dict(zip(params, param_values)))
+    shared.stack.append(fn)
+    try:
+        result = builder.run()
+    except DifferentiationError:
+        raise
+    except RecursionError:
+        raise builder.err("expression nesting too deep", "internal") from None
+    except Exception as exc:  # never let a traceback from inside the compiler escape
+        raise builder.err(f"internal compiler error ({type(exc).__name__}: {exc})",
+                          "internal") from exc
+    builder.flush_names()
+    yields = list(result) if isinstance(result, tuple) else [result]
+    out = Function(name=parsed.name, params=param_values,
+                   body=Region(args=[], ops=builder.ops, yields=yields),
+                   free_vars=list(shared.free_vars),
+                   free_var_sources=list(shared.free_sources),
+                   returns_tuple=isinstance(result, tuple), filename=parsed.filename,
+                   first_line=parsed.first_line)
+    out.free_var_getters = list(shared.free_getters)
+    return out

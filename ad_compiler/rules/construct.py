@@ -1,0 +1,44 @@
+"""Array construction and shape primitives (``np.zeros``, ``x.shape``, slices...).
+
+None of them carries a gradient except ``copy`` (identity) and ``full`` (its fill value).
+The frontend builds them; the emitter prints them per their :class:`Syntax`. Two forms are
+special to the emitter: ``tuple`` prints ``(a, b)`` and ``slice`` prints ``a:b:c`` when it
+is an index (``slice(a, b, c)`` elsewhere).
+"""
+
+import numpy as np
+
+from .table import Syntax, defprim, defvjp
+
+for _name in ("zeros", "ones", "empty"):
+    # operand: the shape (an int, or a "shape"-kind value such as x.shape or tuple(n, m))
+    defprim(_name, 1, getattr(np, _name), Syntax("call", f"np.{_name}"), differentiable=False,
+            result_kind="array")
+for _name in ("zeros_like", "ones_like", "empty_like"):
+    defprim(_name, 1, getattr(np, _name), Syntax("call", f"np.{_name}"),
+            differentiable=False, result_kind="array")
+
+# full(shape, value): d/dvalue = sum of the cotangent
+defprim("full", 2, np.full, Syntax("call", "np.full"), result_kind="array")
+defvjp("full", None, lambda o, g, ans, shape, v: o.sum(g))
+
+# copy(x) prints x.copy(); the identity for derivatives
+defprim("copy", 1, np.copy, Syntax("method", "copy"), result_kind="array")
+defvjp("copy", lambda o, g, ans, x: g)
+
+# shapes and sizes: never differentiated
+defprim("shape", 1, np.shape, Syntax("attr", "shape"), differentiable=False,
+        result_kind="shape")
+defprim("size", 1, np.size, Syntax("attr", "size"), differentiable=False, result_kind="int")
+defprim("ndim", 1, np.ndim, Syntax("attr", "ndim"), differentiable=False, result_kind="int")
+defprim("len", 1, len, Syntax("call", "len"), differentiable=False, result_kind="int")
+
+
+def _tuple(*items):
+    return tuple(items)
+
+
+# tuple(a, b, ...) prints "(a, b, ...)": a shape built from ints
+defprim("tuple", None, _tuple, Syntax("tuple", ""), differentiable=False, result_kind="shape")
+# slice(start, stop, step): operands may be Const(None); printed "start:stop:step" as an index
+defprim("slice", 3, slice, Syntax("call", "slice"), differentiable=False, result_kind="slice")
