@@ -63,6 +63,10 @@ class DerivativeFunction:
     def source(self) -> str:
         from .backends.emit import emit_module
 
+        if self.backend == "cuda":
+            from .backends.numba_cuda import cuda_source
+
+            return cuda_source(self)
         header = (f"Reverse-mode derivative of {self.primal_ir.name} "
                   f"({self.primal_ir.filename}:{self.primal_ir.first_line}), "
                   f"wrt={self.wrt if self._wrt_tuple else self.wrt[0]}")
@@ -86,7 +90,9 @@ class DerivativeFunction:
                                              fastmath=self.fastmath)
                 self._compiled = contiguous_args(compiled[self.entry])
             else:
-                raise NotImplementedError("the cuda backend is not available yet")
+                from .backends.numba_cuda import compile_cuda
+
+                self._compiled = compile_cuda(self)
         return self._compiled
 
     def _free_values(self):
@@ -103,7 +109,7 @@ class DerivativeFunction:
 
     def __call__(self, *args):
         outputs, grads = self.vjp_call(args, [1.0] * len(self.primal_ir.body.yields))
-        if len(outputs) != 1 or np.ndim(outputs[0]) != 0:
+        if len(outputs) != 1 or (np.ndim(outputs[0]) != 0 and self.backend != "cuda"):
             raise DifferentiationError(
                 f"grad requires a function with a scalar output, but "
                 f"{self.primal_ir.name} returned "

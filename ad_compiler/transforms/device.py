@@ -9,12 +9,12 @@ neither, so :func:`lower_tapes` rewrites them:
   constant tapes fit in :data:`LOCAL_TAPE_BYTES`: ``cuda.local.array(N, dtype)``
   (prim ``local_tape``); pushes and pops stay plain stores and loads.
 * **otherwise** (data-dependent trip counts, ``while`` loops, or too big for local memory):
-  tape ``j`` of ``m`` is a segment of this thread's column of a scratch buffer that the
-  launcher allocates (prim ``segment``; one float64 buffer for float tapes, one int64 buffer for
+  tape ``j`` of ``m`` is segment ``j`` of this thread's column of a scratch buffer that the
+  launcher allocates (the tape variable is bound to the column; one float64 buffer for float tapes, one int64 buffer for
   int and bool tapes, laid out ``[entry, thread]`` so that neighbouring threads touch
-  neighbouring words). Pushes become ``push(tape, k, v, need)``: a store when ``k`` is in
-  range, else an atomic max of ``k + 1`` into ``need[0]``; pops become ``pop(tape, k)`` (a
-  zero when out of range). Growth ops are dropped. The launcher reads ``need[0]`` after the
+  neighbouring words). Pushes become ``push(col, j, m, k, v, need)``: a store when ``k`` is
+  in range, else an atomic max of ``k + 1`` into ``need[0]``; pops become
+  ``pop(col, j, m, k)`` (a zero when out of range). Growth ops are dropped. The launcher reads ``need[0]`` after the
   launch and, when it is set, relaunches with segments at least that long (see
   :mod:`ad_compiler.backends.numba_cuda`).
 
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 
 from .. import rules  # noqa: F401  (fills the table)
 from ..errors import DifferentiationError
-from ..frontend.ir import Const, For, Function, If, Load, Op, Prim, Region, Store, \
+from ..frontend.ir import Assign, Const, For, Function, If, Load, Op, Prim, Region, Store, \
     Value, While, walk
 from ..rules import device as _device_rules  # noqa: F401  (registers the device prims)
 
@@ -140,6 +140,10 @@ def lower_tapes(fn: Function, local_limit: int = LOCAL_TAPE_BYTES):
         p = placement.get(id(tape))
         return p is not None and p[0] != "local"
 
+    def segment(tape):
+        kind, j = placement[id(tape)]
+        return [Const(j), Const(len(layout.scratch_f) if kind == "f" else len(layout.scratch_i))]
+
     def rewrite_region(region: Region) -> Region:
         ops: list[Op] = []
         for op in region.ops:
@@ -153,19 +157,18 @@ def lower_tapes(fn: Function, local_limit: int = LOCAL_TAPE_BYTES):
                 n, dtype = rest
                 return [Prim(op.results, [Const(n), dtype_values[dtype]], op.line,
                              name="local_tape")]
-            (j,) = rest
-            buf, m = (scratch_f, len(layout.scratch_f)) if kind == "f" else \
-                (scratch_i, len(layout.scratch_i))
-            return [Prim(op.results, [buf, Const(j), Const(m)], op.line, name="segment")]
+            # the tape names this thread's scratch column; push/pop address segment j of m
+            return [Assign(op.results, [scratch_f if kind == "f" else scratch_i], op.line)]
         if isinstance(op, Prim) and op.name in _GROWTH and id(op.results[0]) in placement:
             return []
         if isinstance(op, Store) and scratch(op.operands[0]) and not op.accumulate:
             tape, k, v = op.operands
             counter[0] += 1
-            return [Prim([Value(f"_pushed{counter[0]}", "int")], [tape, k, v, need], op.line,
-                         name="push")]
+            return [Prim([Value(f"_pushed{counter[0]}", "int")],
+                         [tape, *segment(tape), k, v, need], op.line, name="push")]
         if isinstance(op, Load) and scratch(op.operands[0]):
-            return [Prim(op.results, list(op.operands), op.line, name="pop")]
+            tape, k = op.operands
+            return [Prim(op.results, [tape, *segment(tape), k], op.line, name="pop")]
         if isinstance(op, If):
             then, orelse = rewrite_region(op.then), rewrite_region(op.orelse)
             if not then.ops and not orelse.ops and not op.results:
