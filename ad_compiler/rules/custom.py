@@ -49,8 +49,8 @@ def primitive_for(obj) -> str | None:
     hit = _BY_FUNCTION.get(id(obj))
     if hit is not None and hit[0] is obj:
         return hit[1]
-    if getattr(obj, "__module__", None) == "ad_compiler.backends.helpers":
-        name = getattr(obj, "__name__", None)
+    name = getattr(obj, "__name__", None)
+    if isinstance(name, str) and getattr(_helpers(), name, None) is obj:
         for prim in PRIMITIVES.values():
             if prim.syntax is not None and prim.syntax.form == "helper" \
                     and prim.syntax.symbol == name:
@@ -189,3 +189,16 @@ def defjvp(fn, rule):
 
 
 __all__ = ["custom_vjp", "custom_jvp", "defvjp", "defjvp", "primitive_for", "register"]
+
+
+def call_primitive(builder, name, node):
+    """The frontend's lowering of a call ``fn(*args, **static)`` of a registered function
+    or runtime helper to one ``Prim(name)`` (``builder`` is the frontend's SSA builder)."""
+    prim = PRIMITIVES[name]
+    attrs = builder.kwargs(node, set(prim.attrs)) if node.keywords else {}
+    args = [builder.value(a) for a in node.args]
+    if prim.result_kind is not None or prim.elementwise:
+        return builder.prim(name, args, {**prim.attrs, **attrs} if attrs else None)
+    kinds = {a.kind for a in args}
+    kind = "array" if "array" in kinds else "any" if "any" in kinds else "float"
+    return builder.prim(name, args, attrs or None, kind=kind)

@@ -28,6 +28,8 @@ How the pieces fit:
 
 from __future__ import annotations
 
+import re
+
 from ..errors import DifferentiationError
 from ..frontend.ir import (Assign, Const, For, Function, If, Load, Op, Prim, Region, Store,
                            Undef, Value, While, walk)
@@ -36,6 +38,7 @@ from .activity import Activity
 from .builder import Builder, Namer, Sym
 
 _SCALAR_KINDS = ("float", "int", "bool")
+_TEMP = re.compile(r"^_t\d+$")
 
 
 class ForwardTransform:
@@ -175,6 +178,9 @@ class ForwardTransform:
                 not _covers_shape(value, builder.ops, ans, op.operands, tangents):
             value = builder.lift(builder.broadcast_like(value, ans))
         ops.extend(builder.ops)
+        if not builder.ops and _TEMP.match(ans.name):
+            self.tangents[id(ans)] = value      # d(_t + c) = t: no copy for a temporary
+            return
         t = self.new_tangent(ans)
         # name the tangent: rename the last op's result when it computed it, else copy
         last = ops[-1] if builder.ops else None
