@@ -93,6 +93,10 @@ def join_kinds(*kinds):
     return max(ranked, key=_KIND_ORDER.index)
 
 
+from ..rules.custom import call_primitive as _call_custom  # noqa: E402
+from ..rules.custom import primitive_for as _custom_primitive  # noqa: E402
+
+
 class _Module:
     def __init__(self, module):
         self.module = module
@@ -622,6 +626,8 @@ class Builder:
 
     def call(self, target, node):
         obj = target.obj
+        if _custom_primitive(obj) is not None:  # user rules (ad.custom_vjp), _rt.NAME helpers
+            return _call_custom(self, _custom_primitive(obj), node)
         hit = _ELEMENTWISE.get(id(obj))
         if hit is not None and hit[0] is obj:
             return self.call_elementwise(hit[1], obj, node)
