@@ -290,3 +290,20 @@ def test_cache_file(tmp_path, monkeypatch):
     files = [p.name for p in tmp_path.iterdir()]
     assert len(files) == 1 and files[0].startswith("demo_") and files[0].endswith(".py")
     assert mod.__file__ == str(tmp_path / files[0])
+
+
+def test_imperative_flavour():
+    """Transforms' imperative IR: one Value assigned by several ops, loops carrying nothing."""
+    from ad_compiler.backends.emit import emit_module
+    from ad_compiler.backends.python import load_module
+    from ad_compiler.frontend.ir import Assign, Function, Region, Value
+    x, n, b = Value("x", "array"), Value("n", "int"), Value("b_x")
+    i, t, u = Value("i", "int"), Value("_t1"), Value("_t2")
+    body = Region(args=[i], ops=[Load([t], [x, i]), Prim([u], [b, t], name="add"),
+                                 Assign([b], [u])])
+    fn = Function("imp", [x, n], Region(ops=[Assign([b], [Const(0.0)]),
+                                             For([], [Const(0), n, Const(1)], body=body)],
+                                        yields=[b]))
+    src = emit_module([fn])
+    assert "        b_x = b_x + x[i]" in src
+    assert load_module(src, "imp").imp(np.arange(4.0), 4) == 6.0
