@@ -38,8 +38,13 @@ import numpy as np
 
 from ad_compiler.errors import CompilationError, DifferentiationError
 
-__all__ = ["compile_cuda", "cuda_source", "kernel_source", "compile_ptx", "gpu_available",
+__all__ = ["compile_cuda", "cuda_source", "kernel_source", "compile_ptx", "ptx_for_call",
+           "gpu_available", "NoGPUError",
            "device_numpy", "device_runtime", "CudaDerivative"]
+
+class NoGPUError(RuntimeError):
+    """Raised when a cuda derivative is called on a machine without a usable GPU."""
+
 
 THREADS_PER_BLOCK = 256
 INITIAL_SEGMENT = 64                      # entries per data-dependent tape, first launch
@@ -222,7 +227,8 @@ class CudaDerivative:
         self.fastmath = fastmath
         self.module_name = module_name
         self.header = header
-        self.segment = INITIAL_SEGMENT                 # learned width of scratch segments
+        # width of scratch segments: learned from overflows, at least every constant capacity
+        self.segment = max(INITIAL_SEGMENT, self.layout.scratch_hint)
         self._module = None
         self._kernels = {}
 
@@ -303,6 +309,10 @@ class CudaDerivative:
 
         if len(args) != self.nparams:
             raise TypeError(f"{self.entry} takes {self.nparams} arguments, got {len(args)}")
+        if not _simulator() and not gpu_available():
+            raise NoGPUError('backend="cuda" needs an NVIDIA GPU with a working driver; none '
+                             "was found. Set NUMBA_ENABLE_CUDASIM=1 (before numba.cuda is "
+                             'imported) to run on the CUDA simulator, or use backend="numba"')
         keep = list(range(self.nresults)) if keep is None else list(keep)
         on_device = any(_is_device_array(a) for a in args)
         shape = None
@@ -420,6 +430,36 @@ def compile_ptx(pyfunc, sig, cc=(9, 0), device=False):
     finally:
         dispatcher_module.get_current_device = original
     return ptx
+
+
+def _numba_type(value):
+    from numba import types
+
+    if _is_device_array(value) or (isinstance(value, np.ndarray) and value.ndim):
+        dt = np.dtype(value.dtype)
+        dt = np.float64 if dt.kind in "fc" else np.int64 if dt.kind in "iu" else dt
+        from numba.np.numpy_support import from_dtype
+        return types.Array(from_dtype(np.dtype(dt)), 1, "C")
+    if isinstance(value, (bool, np.bool_)):
+        return types.boolean
+    if isinstance(value, (int, np.integer)):
+        return types.int64
+    return types.float64
+
+
+def ptx_for_call(d, *args, cc=(9, 0)):
+    """PTX of the kernel that calling derivative ``d`` (an ``api.DerivativeFunction`` with
+    ``backend="cuda"``) with ``args`` would launch, compiled for ``cc`` with no GPU."""
+    from ad_compiler.api import _as_input
+
+    cd = cuda_derivative(d)
+    args = [_as_input(a, i in d.wrt) for i, a in enumerate(args)]
+    full = [*args, *d._free_values(), *([1.0] * len(d.primal_ir.body.yields))]
+    nout = len(d.primal_ir.body.yields)
+    keep = list(range(nout, cd.nresults)) if d.kind == "grad" else None
+    mask = [_is_device_array(a) or np.ndim(a) > 0 for a in full]
+    return cd.compile_ptx(mask, keep, cc=cc, arg_types=[_numba_type(
+        np.asarray(a) if np.ndim(a) else a) for a in full])
 
 
 def _compile_error(exc, py_func):

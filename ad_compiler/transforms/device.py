@@ -34,6 +34,7 @@ from .. import rules  # noqa: F401  (fills the table)
 from ..errors import DifferentiationError
 from ..frontend.ir import Assign, Const, For, Function, If, Load, Op, Prim, Region, Store, \
     Value, While, walk
+from ..rules import PRIMITIVES
 from ..rules import device as _device_rules  # noqa: F401  (registers the device prims)
 
 #: constant-size tapes of one thread up to this many bytes live in ``cuda.local.array``
@@ -53,6 +54,7 @@ class DeviceLayout:
     scratch_f: list = field(default_factory=list)  # tape names in float64 scratch, in order
     scratch_i: list = field(default_factory=list)  # tape names in int64 scratch, in order
     local_bytes: int = 0
+    scratch_hint: int = 0       # largest constant capacity among tapes sent to scratch
 
     @property
     def uses_scratch(self) -> bool:
@@ -85,6 +87,13 @@ def check_kernel_safe(fn: Function):
             if any(r.kind == "array" for r in op.results):
                 fail(op.line, f"array allocation or array-valued call `{op.name}` cannot run "
                      "in a CUDA kernel", op.name)
+            prim = PRIMITIVES.get(op.name)
+            syntax = getattr(prim, "syntax", None)
+            if prim is not None and not prim.elementwise and syntax is not None and (
+                    syntax.form == "method" or (syntax.form == "call"
+                                                and syntax.symbol.startswith("np."))):
+                fail(op.line, f"NumPy call `{syntax.symbol}` on a whole array cannot run "
+                     "in a CUDA kernel", op.name)
             if any(o.kind == "array" for o in op.operands):
                 fail(op.line, f"NumPy call `{op.name}` on a whole array cannot run in a "
                      "CUDA kernel", op.name)
@@ -94,10 +103,13 @@ def _tape_kind(witness: Value) -> str:
     return witness.kind if witness.kind in ("int", "bool") else "float"
 
 
-def lower_tapes(fn: Function, local_limit: int = LOCAL_TAPE_BYTES):
+def lower_tapes(fn: Function, local_limit: int | None = None):
     """``(lowered Function, DeviceLayout)``: ``fn`` (imperative derivative IR) with every tape
     rewritten for a CUDA thread, as described in the module docstring. ``fn`` is not
-    modified."""
+    modified. ``local_limit``: bytes of constant tapes a thread keeps in local memory
+    (default :data:`LOCAL_TAPE_BYTES`, read at call time)."""
+    if local_limit is None:
+        local_limit = LOCAL_TAPE_BYTES
     allocs = [op for op in walk(fn.body) if isinstance(op, Prim) and op.name in _TAPE_ALLOC]
     for op in walk(fn.body):
         if isinstance(op, Prim) and op.name == "tape_of_arrays":
@@ -123,6 +135,8 @@ def lower_tapes(fn: Function, local_limit: int = LOCAL_TAPE_BYTES):
         tape = op.results[0]
         if id(tape) in placement:
             continue
+        if isinstance(op.operands[0], Const) and id(tape) not in growable:
+            layout.scratch_hint = max(layout.scratch_hint, int(op.operands[0].value))
         if _tape_kind(op.operands[1]) == "float":
             placement[id(tape)] = ("f", len(layout.scratch_f))
             layout.scratch_f.append(tape.name)
