@@ -368,3 +368,20 @@ def test_numba_jvp_jacobian_hessian_custom():
                                hessian(looped, backend="python")(x4) @ v, rtol=1e-10)
     _, t = jvp(uses_softplus, (0.4, 1.5), (1.0, 0.0))
     assert t == pytest.approx(fd_jvp(uses_softplus, (0.4, 1.5), (1.0, None)))
+
+
+def test_second_derivatives_by_retransforming_generated_source():
+    from ad_compiler.api import grad
+    from ad_compiler.functional import source_function
+
+    def f(x):
+        s = 0.0
+        for i in range(3):
+            s = s + math.sin(x * s + i) * x
+        return s
+
+    g = grad(f, backend="python")
+    fd = (g(0.7 + 1e-5) - g(0.7 - 1e-5)) / 2e-5
+    assert grad(source_function(g), backend="python")(0.7) == pytest.approx(fd, rel=1e-7)
+    assert jvp(g, (0.7,), (1.0,), backend="python")[1] == pytest.approx(fd, rel=1e-7)
+    assert hessian(f, backend="python")(0.7) == pytest.approx(fd, rel=1e-7)
