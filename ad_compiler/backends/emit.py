@@ -474,7 +474,9 @@ class _Printer:
         if op.results and op.results[0] in self.inline:
             return
         line = op.line
-        if isinstance(op, (Prim, Load, Assign)):
+        if isinstance(op, Assign):
+            self.copies(indent, op.results, op.operands, line)
+        elif isinstance(op, (Prim, Load)):
             target = ast.Name(self.name_of(op.results[0]), ast.Store())
             self.put(indent, ast.Assign([target], self.op_expr(op)), line)
         elif isinstance(op, Store):

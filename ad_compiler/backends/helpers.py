@@ -38,9 +38,11 @@ so every iteration calls ``NRT_incref``/``NRT_decref`` (atomics). Use ``reserve`
 import numpy as np
 
 from ad_compiler.rules.array import broadcast_like, unbroadcast
+from ad_compiler.rules.tape import (grow, reserve, tape, tape_of_arrays, trip_count,
+                                     zeros_like)
 
 __all__ = ["zeros_like", "where", "unbroadcast", "broadcast_like", "tape", "tape_of_arrays",
-           "grow", "reserve", "sum_all", "shape_of"]
+           "grow", "reserve", "trip_count", "sum_all", "shape_of"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -51,26 +53,8 @@ def _is_scalar(x):
     return not isinstance(x, np.ndarray) and np.ndim(x) == 0
 
 
-def _tape_dtype(like):
-    """bool for bools, int64 for integers, complex128 for complex, float64 otherwise."""
-    dt = np.asarray(like).dtype
-    if dt == np.bool_:
-        return np.dtype(np.bool_)
-    if np.issubdtype(dt, np.integer):
-        return np.dtype(np.int64)
-    if np.issubdtype(dt, np.complexfloating):
-        return np.dtype(np.complex128)
-    return np.dtype(np.float64)
 
 
-def zeros_like(x):
-    """Zero of ``x``'s kind: ``0.0`` for a scalar (bool, int or float), a float64 array of
-    ``x``'s shape for an array (complex128 for a complex array)."""
-    if _is_scalar(x):
-        return 0j if isinstance(x, (complex, np.complexfloating)) else 0.0
-    x = np.asarray(x)
-    dt = np.complex128 if np.issubdtype(x.dtype, np.complexfloating) else np.float64
-    return np.zeros(x.shape, dtype=dt)
 
 
 def where(c, a, b):
@@ -81,39 +65,12 @@ def where(c, a, b):
     return np.where(c, a, b)
 
 
-def tape(n, like):
-    """An empty (uninitialised) 1-D tape of ``n`` elements for scalars like ``like``:
-    bool for bools, int64 for integers, float64 for floats (complex128 for complex)."""
-    return np.empty(n, dtype=_tape_dtype(like))
 
 
-def tape_of_arrays(n, like):
-    """An empty ``(n, *like.shape)`` tape for taping one array of ``like``'s fixed shape per
-    iteration (``buf[k] = arr``, read ``buf[k]``). The dtype follows ``like`` as in
-    :func:`tape` (float64 for float arrays)."""
-    return np.empty((n,) + np.shape(like), dtype=_tape_dtype(like))
 
 
-def grow(buf, k):
-    """A copy of tape ``buf`` with capacity ``max(2 * buf.shape[0], k + 1)``; ``buf[:k]``
-    is preserved, the rest is uninitialised."""
-    cap = max(2 * buf.shape[0], k + 1)
-    new = np.empty((cap,) + buf.shape[1:], dtype=buf.dtype)
-    new[:k] = buf[:k]
-    return new
 
 
-def reserve(buf, k, extra):
-    """``buf`` itself when it holds at least ``k + extra`` elements, else a copy with capacity
-    ``max(2 * buf.shape[0], k + extra)`` and ``buf[:k]`` preserved. Emit it once before a
-    loop whose trip count ``extra`` is known, instead of the per-push test: a tape variable
-    reassigned inside a loop costs a Numba reference-count increment and decrement on every
-    iteration (measured +12 ns a push), one reassigned before the loop costs nothing."""
-    if buf.shape[0] >= k + extra:
-        return buf
-    new = np.empty((max(2 * buf.shape[0], k + extra),) + buf.shape[1:], dtype=buf.dtype)
-    new[:k] = buf[:k]
-    return new
 
 
 def sum_all(x):
@@ -287,6 +244,10 @@ def _register_overloads():
             return None
         dt = tape_dtype(like)
         return lambda n, like: np.empty(n, dtype=dt)
+
+    @overload(trip_count)
+    def _trip_count(start, stop, step):
+        return lambda start, stop, step: len(range(start, stop, step))
 
     @overload(tape_of_arrays)
     def _tape_of_arrays(n, like):

@@ -10,16 +10,57 @@ import numpy as np
 from .table import Syntax, deflinear, defprim
 
 
-def tape(n, like):
-    """An uninitialised tape of ``n`` entries, each shaped and typed like ``like``."""
-    like = np.asarray(like)
-    dtype = np.float64 if like.dtype.kind in "fc" or like.ndim else like.dtype
-    return np.empty((n,) + like.shape, dtype=dtype)
+def _is_scalar(x):
+    return not isinstance(x, np.ndarray) and np.ndim(x) == 0
 
+def _tape_dtype(like):
+    """bool for bools, int64 for integers, complex128 for complex, float64 otherwise."""
+    dt = np.asarray(like).dtype
+    if dt == np.bool_:
+        return np.dtype(np.bool_)
+    if np.issubdtype(dt, np.integer):
+        return np.dtype(np.int64)
+    if np.issubdtype(dt, np.complexfloating):
+        return np.dtype(np.complex128)
+    return np.dtype(np.float64)
+
+def zeros_like(x):
+    """Zero of ``x``'s kind: ``0.0`` for a scalar (bool, int or float), a float64 array of
+    ``x``'s shape for an array (complex128 for a complex array)."""
+    if _is_scalar(x):
+        return 0j if isinstance(x, (complex, np.complexfloating)) else 0.0
+    x = np.asarray(x)
+    dt = np.complex128 if np.issubdtype(x.dtype, np.complexfloating) else np.float64
+    return np.zeros(x.shape, dtype=dt)
+
+def tape(n, like):
+    """An empty (uninitialised) 1-D tape of ``n`` elements for scalars like ``like``:
+    bool for bools, int64 for integers, float64 for floats (complex128 for complex)."""
+    return np.empty(n, dtype=_tape_dtype(like))
+
+def tape_of_arrays(n, like):
+    """An empty ``(n, *like.shape)`` tape for taping one array of ``like``'s fixed shape per
+    iteration (``buf[k] = arr``, read ``buf[k]``). The dtype follows ``like`` as in
+    :func:`tape` (float64 for float arrays)."""
+    return np.empty((n,) + np.shape(like), dtype=_tape_dtype(like))
 
 def grow(buf, k):
-    """``buf`` with twice the capacity (at least ``k + 1``), its first ``k`` entries kept."""
-    new = np.empty((max(2 * buf.shape[0], k + 1),) + buf.shape[1:], dtype=buf.dtype)
+    """A copy of tape ``buf`` with capacity ``max(2 * buf.shape[0], k + 1)``; ``buf[:k]``
+    is preserved, the rest is uninitialised."""
+    cap = max(2 * buf.shape[0], k + 1)
+    new = np.empty((cap,) + buf.shape[1:], dtype=buf.dtype)
+    new[:k] = buf[:k]
+    return new
+
+def reserve(buf, k, extra):
+    """``buf`` itself when it holds at least ``k + extra`` elements, else a copy with capacity
+    ``max(2 * buf.shape[0], k + extra)`` and ``buf[:k]`` preserved. Emit it once before a
+    loop whose trip count ``extra`` is known, instead of the per-push test: a tape variable
+    reassigned inside a loop costs a Numba reference-count increment and decrement on every
+    iteration (measured +12 ns a push), one reassigned before the loop costs nothing."""
+    if buf.shape[0] >= k + extra:
+        return buf
+    new = np.empty((max(2 * buf.shape[0], k + extra),) + buf.shape[1:], dtype=buf.dtype)
     new[:k] = buf[:k]
     return new
 
@@ -30,17 +71,13 @@ def trip_count(start, stop, step):
 
 
 defprim("tape", 2, tape, Syntax("helper", "tape"), differentiable=False, result_kind="array")
+defprim("tape_of_arrays", 2, tape_of_arrays, Syntax("helper", "tape_of_arrays"),
+        differentiable=False, result_kind="array")
 defprim("grow", 2, grow, Syntax("helper", "grow"), result_kind="array")
 deflinear("grow")
+defprim("reserve", 3, reserve, Syntax("helper", "reserve"), result_kind="array")
+deflinear("reserve")
 defprim("trip_count", 3, trip_count, Syntax("helper", "trip_count"), differentiable=False,
         result_kind="int")
 defprim("capacity", 1, len, Syntax("call", "len"), differentiable=False, result_kind="int")
-
-
-def adjoint_zero(like):
-    """A float zero shaped like ``like``: 0.0 for a scalar, a zero array for an array."""
-    return np.zeros(np.shape(like)) if np.ndim(like) else 0.0
-
-
-defprim("adjoint_zero", 1, adjoint_zero, Syntax("helper", "zeros_like"),
-        differentiable=False)
+defprim("adjoint_zero", 1, zeros_like, Syntax("helper", "zeros_like"), differentiable=False)

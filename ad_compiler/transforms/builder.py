@@ -47,7 +47,7 @@ class Namer:
         self._counter = itertools.count(1)
 
     def fresh(self, base: str) -> str:
-        if base not in self.taken and not base.startswith("_t"):
+        if base not in self.taken and base != "_t":
             self.taken.add(base)
             return base
         while True:

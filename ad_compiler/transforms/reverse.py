@@ -114,7 +114,8 @@ class ReverseTransform:
         if isinstance(home.op, For) and v is home.body.args[0]:
             return home.index
         if id(v) not in home.restored:
-            home.restored[id(v)] = Value(v.name, v.kind)
+            # a variable of its own: the emitter may give the primal's name to other values
+            home.restored[id(v)] = self.namer.value(v.name, v.kind)
             home.needed.append(v)
         return home.restored[id(v)]
 
@@ -321,22 +322,25 @@ class ReverseTransform:
             loop.index = op.body.args[0] if isinstance(op, For) else None
         body: list[Op] = []
         inner = _Scope(scope)
+        # the adjoint carried in flows to the values the body yields; the carried adjoints
+        # then restart from zero (lazily: the first contribution in the body assigns)
+        incoming = {}
+        swaps = any(op.body.yields[k] in carried for k in active)
         for k in active:
             arg, new = carried[k], op.body.yields[k]
-            b_arg = self.adjoint_var(arg)
-            if id(new) in self.home and self.home[id(new)] is loop and new not in carried:
-                body.append(Assign([self.adjoint_var(new)], [b_arg], op.line))
-                inner.live.add(id(new))
-                self.zero(arg, loop, body, inner, like=b_arg)
-            else:
-                g = self.namer.value("_g", arg.kind)
-                body.append(Assign([g], [b_arg], op.line))
-                self.zero(arg, loop, body, inner, like=b_arg)
-                self.accumulate(new, g, body, inner, op.line)
+            if swaps or not (self.home.get(id(new)) is loop):
+                incoming[k] = self.namer.value("_g", arg.kind)
+                body.append(Assign([incoming[k]], [self.adjoint_var(arg)], op.line))
+        for k in active:
+            arg, new = carried[k], op.body.yields[k]
+            self.accumulate(new, incoming.get(k, self.adjoint_var(arg)), body, inner, op.line)
         for array in self._arrays_defined_in(op.body):
             if array not in carried:
                 self.zero(array, loop, body, inner)
         body += self.reverse_region(op.body, loop, inner)
+        for k in active:
+            if id(carried[k]) not in inner.live:
+                self.zero(carried[k], loop, body, inner, like=self.adjoint_var(carried[k]))
         prologue = self._restore(loop, iteration, None if plain_index else start, step, at)
         builder = Builder(self.namer, op.line)
         last = builder.lift(builder.wrap(count) - 1)
@@ -486,8 +490,8 @@ class ReverseTransform:
         if not getattr(loop, "growable", False):
             return []
         tapes = list(loop.tapes.values())
-        size = self.namer.value("_cap", "int")
-        full = self.namer.value("_full", "bool")
+        size = self.namer.value("_t", "int")
+        full = self.namer.value("_t", "bool")
         grow_ops = [Prim([t], [t, loop.counter], name="grow") for t in tapes]
         return [Prim([size], [tapes[0]], name="capacity"),
                 Prim([full], [loop.counter, size], name="eq"),
