@@ -65,6 +65,10 @@ def unreduce(g, like, axis=None, keepdims=False):
     """The cotangent ``g`` of a reduction over ``axis`` stretched back to ``like``'s shape."""
     shape = np.shape(like)
     g = np.asarray(g)
+    if g.shape == shape:
+        return g
+    if axis is None and g.size == 1:
+        return np.full(shape, g.reshape(()), dtype=g.dtype)
     if not keepdims and len(shape):
         axes = _norm_axes(axis, len(shape))
         g = g.reshape(tuple(1 if i in axes else n for i, n in enumerate(shape)))
@@ -110,6 +114,19 @@ def getitem(x, index):
     if out.__class__ is not np.ndarray:          # a 0-d result: keep it an array (a view)
         out = np.asarray(x)[(index if isinstance(index, tuple) else (index,)) + (Ellipsis,)]
     return out
+
+
+def _sum(x, axis=None, keepdims=False):
+    return np.add.reduce(np.asarray(x), axis=axis, keepdims=keepdims)
+
+
+def _mean(x, axis=None, keepdims=False):
+    x = np.asarray(x)
+    s = np.add.reduce(x, axis=axis, keepdims=keepdims)
+    n = x.size // s.size if s.size else 0
+    if s.dtype.kind == "f":
+        return s / s.dtype.type(n)
+    return s / n
 
 
 def _max_impl(x, axis=None, keepdims=False):
@@ -167,8 +184,8 @@ def _norm(x, axis=None, keepdims=False):
 defprim("unreduce", 2, unreduce, Syntax("helper", "unreduce"), axis=None, keepdims=False)
 defprim("count", 1, count, Syntax("helper", "count"), differentiable=False,
         result_kind="float", axis=None)
-defprim("sum", 1, np.sum, Syntax("call", "np.sum"), axis=None, keepdims=False)
-defprim("mean", 1, np.mean, Syntax("call", "np.mean"), axis=None, keepdims=False)
+defprim("sum", 1, _sum, Syntax("call", "np.sum"), axis=None, keepdims=False)
+defprim("mean", 1, _mean, Syntax("call", "np.mean"), axis=None, keepdims=False)
 defprim("prod", 1, np.prod, Syntax("call", "np.prod"), axis=None, keepdims=False)
 defprim("max", 1, _max_impl, Syntax("call", "np.max"), axis=None, keepdims=False)
 defprim("min", 1, _min_impl, Syntax("call", "np.min"), axis=None, keepdims=False)

@@ -49,16 +49,18 @@ _USES: dict = {}
 
 
 def _rule_reads(rule, nops):
-    """(reads ans, tuple of bool per operand) for one rule with ``nops`` operands."""
+    """(reads ans, bitmask of the operands read) for one rule with ``nops`` operands."""
     code = getattr(rule, "__code__", None)
     if code is None or code.co_flags & 0x04 or code.co_argcount < 3:   # *args or opaque
-        return True, (True,) * nops
+        return True, (1 << nops) - 1
     names = code.co_varnames[:code.co_argcount]
     loaded = {ins.argval for ins in dis.get_instructions(code) if ins.opname.startswith("LOAD")}
     loaded |= set(code.co_cellvars)
-    ans = names[2] in loaded
-    ops = tuple(names[3 + j] in loaded if 3 + j < len(names) else True for j in range(nops))
-    return ans, ops
+    mask = 0
+    for j in range(nops):
+        if 3 + j >= len(names) or names[3 + j] in loaded:
+            mask |= 1 << j
+    return names[2] in loaded, mask
 
 
 def rule_uses(prim, nops):
@@ -68,7 +70,7 @@ def rule_uses(prim, nops):
         if prim.nargs is None:
             uses = tuple(_rule_reads(prim.vjps[0], nops) for _ in range(nops))
         else:
-            uses = tuple(_rule_reads(r, nops) if r is not None else (False, (False,) * nops)
+            uses = tuple(_rule_reads(r, nops) if r is not None else (False, 0)
                          for r in prim.vjps)
         _USES[key] = uses
     return uses
@@ -117,9 +119,8 @@ class _Stale:
 class Node:
     """A backward function (``grad_fn``). Subclasses carry PyTorch's names."""
 
-    __slots__ = ("next_functions", "_prim", "_attrs", "_saved", "_versions", "_ans",
-                 "_ans_box", "_ans_version", "_shapes", "_seq", "_freed", "_has_saved",
-                 "_retain", "_dtypes", "__weakref__", "metadata")
+    __slots__ = ("next_functions", "_prim", "_attrs", "_saved", "_versions", "_shapes",
+                 "_ans", "_seq", "_freed", "__weakref__")
 
     def name(self):
         return type(self).__name__
@@ -134,74 +135,76 @@ class Node:
     def saved_tensors(self):
         if self._freed:
             raise RuntimeError(FREED_MSG)
-        return tuple(s for s in self._saved if s is not None)
+        return tuple(s for s in self._saved if isinstance(s, tensor_mod.Tensor))
 
     def _release(self):
-        if self._has_saved:
+        ans = self._ans
+        T = tensor_mod.Tensor
+        if ans is not None or any(isinstance(s, T) for s in self._saved):
             self._saved = None
             self._ans = None
             self._freed = True
 
-    def _stale_message(self, version, expected):
-        return ("one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: [{_type_name(self._dtypes and self._dtypes[0])} "
-                f"{list(self._shapes[0]) if self._shapes else []}], which is output 0 of "
-                f"{self.name()}, is at version {version}; expected version {expected} instead. "
-                "Hint: the operation that failed to compute its gradient is the one named "
-                "above; look for an in-place change (x += ..., x.mul_(...), x[...] = ...) of a "
-                "tensor that this operation used.")
+    def _stale(self, j, version, expected):
+        shape = self._shapes[j] if j is not None else self._ans[0].shape
+        dt = (self._saved[j]._data.dtype if j is not None else self._ans[0].dtype)
+        msg = ("one of the variables needed for gradient computation has been modified by an "
+               f"inplace operation: [{_type_name(dt)} {list(shape)}], which is output 0 of "
+               f"{self.name()}, is at version {version}; expected version {expected} "
+               "instead. Hint: look for an in-place change (x += ..., x.mul_(...), "
+               "x[...] = ...) of a tensor that this operation used.")
+        return _Stale(shape, dt, msg)
 
     def apply(self, g, create_graph, mask=None):
         """Cotangents of the operands (None where no gradient flows), given the result's."""
         if self._freed:
             raise RuntimeError(FREED_MSG)
         prim = self._prim
-        saved = self._saved
         versions = self._versions
         T = tensor_mod.Tensor
         operands = []
-        for j, s in enumerate(saved):
-            if s is None:
-                operands.append(_ShapeOf(self._shapes[j], self._dtypes[j]))
-            elif s.__class__ is T or isinstance(s, T):
+        for j, s in enumerate(self._saved):
+            if isinstance(s, T):
                 if s._vbox[0] != versions[j]:
-                    operands.append(_Stale(self._shapes[j], self._dtypes[j],
-                                           self._stale_message(s._vbox[0], versions[j])))
-                elif create_graph:
-                    operands.append(s)
-                else:
-                    operands.append(s._data)
-            else:
-                operands.append(s)
+                    s = self._stale(j, s._vbox[0], versions[j])
+                elif not create_graph:
+                    s = s._data
+            operands.append(s)
         ans = self._ans
         if ans is not None:
-            if self._ans_box[0] != self._ans_version:
-                ans = _Stale(ans.shape, ans.dtype,
-                             self._stale_message(self._ans_box[0], self._ans_version))
+            data, box, version = ans
+            if box[0] != version:
+                ans = self._stale(None, box[0], version)
             elif create_graph:
-                ans = tensor_mod._wrap(ans, True, self, self._ans_box)
+                ans = tensor_mod._wrap(data, True, self, box)
+            else:
+                ans = data
         o = tensor_mod.TENSOR_OPS if create_graph else NumpyOps
         attrs = self._attrs
         out = []
-        nexts = self.next_functions
+        shapes = self._shapes
         variadic = prim.nargs is None
-        for i in range(len(nexts)):
-            if nexts[i][0] is None or (mask is not None and not mask[i]):
+        vjps = prim.vjps
+        for i, (nxt, _) in enumerate(self.next_functions):
+            if nxt is None or (mask is not None and not mask[i]):
                 out.append(None)
                 continue
             if variadic:
-                gi = prim.vjps[0](o, g, ans, *operands, argnum=i, **attrs)
+                gi = vjps[0](o, g, ans, *operands, argnum=i, **attrs)
             else:
-                rule = prim.vjps[i]
+                rule = vjps[i]
                 if rule is None:
                     out.append(None)
                     continue
                 gi = rule(o, g, ans, *operands, **attrs) if attrs else rule(o, g, ans, *operands)
-            shape = self._shapes[i]
-            if np.shape(gi) != shape:
+            shape = shapes[i]
+            if getattr(gi, "shape", ()) != shape:
                 gi = o.unbroadcast(gi, _ShapeOf(shape))
             out.append(gi)
         return out
+
+
+_RETAIN = weakref.WeakKeyDictionary()    # node -> weakref of the tensor that retains grad
 
 
 def _type_name(dt):
@@ -223,14 +226,18 @@ def node_class(name):
 
 class AccumulateGrad:
     """The node of a leaf that requires grad: backward adds the incoming gradient to
-    ``variable.grad``."""
+    ``variable.grad``. The leaf holds its node; the node refers back to it weakly (no cycle)."""
 
-    __slots__ = ("variable", "__weakref__", "metadata")
+    __slots__ = ("_var", "__weakref__")
     next_functions = ()
     _seq = -1
 
     def __init__(self, variable):
-        self.variable = variable
+        self._var = weakref.ref(variable)
+
+    @property
+    def variable(self):
+        return self._var()
 
     def name(self):
         return "AccumulateGrad"
@@ -241,11 +248,9 @@ class AccumulateGrad:
 
 def accumulate_node(t):
     """The (shared) AccumulateGrad node of leaf ``t``."""
-    ref = t._accum
-    node = ref() if ref is not None else None
+    node = t._accum
     if node is None:
-        node = AccumulateGrad(t)
-        t._accum = weakref.ref(node)
+        node = t._accum = AccumulateGrad(t)
     return node
 
 
@@ -375,11 +380,7 @@ def run_backward(outputs, grad_outputs, retain_graph=None, create_graph=False, i
         for k, t in enumerate(inputs):
             if not t._rg:
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
-            if t.grad_fn is not None:
-                node = t.grad_fn
-            else:
-                ref = t._accum
-                node = ref() if ref is not None else None
+            node = t.grad_fn if t.grad_fn is not None else t._accum
             if node is not None:
                 captures.setdefault(node, []).append(k)
         needed = {}
@@ -405,10 +406,13 @@ def run_backward(outputs, grad_outputs, retain_graph=None, create_graph=False, i
                 if node.__class__ is AccumulateGrad:
                     continue
             elif node.__class__ is AccumulateGrad:
-                _store_grad(node.variable, g, create_graph, handed)
+                var = node._var()
+                if var is not None:
+                    _store_grad(var, g, create_graph, handed)
                 continue
-            if node._retain is not None and captures is None:
-                t = node._retain()
+            if _RETAIN and captures is None:
+                ref = _RETAIN.get(node)
+                t = ref() if ref is not None else None
                 if t is not None:
                     _store_grad(t, g, create_graph, handed)
             if captures is not None:

@@ -115,7 +115,7 @@ def _wrap(data, rg=False, fn=None, vbox=None):
 
 def _is_python_data(data):
     if isinstance(data, (float, int, bool)):
-        return True
+        return not isinstance(data, np.generic)
     if isinstance(data, (list, tuple)):
         return all(_is_python_data(d) or isinstance(d, Tensor) for d in data) if data else True
     return False
@@ -201,69 +201,84 @@ def _shape_error(prim, datas, err):
     return RuntimeError(str(err))
 
 
+_NO_EDGE = (None, 0)
+_USES = engine._USES
+_NODE_CLASSES = engine._NODE_CLASSES
+
+
 def _record(prim, name, args, out, attrs, vbox=None):
-    """The result Tensor of ``prim`` with its backward node."""
-    n = len(args)
-    uses = rule_uses(prim, n)
-    nexts = []
-    save = [False] * n
-    save_ans = False
+    """The result Tensor of ``prim`` with its backward node (saving only the operands that
+    the vjp rules of the operands requiring grad read)."""
+    uses = _USES.get(prim.name) if prim.nargs is not None else None
+    if uses is None:
+        uses = rule_uses(prim, len(args))
+        if prim.nargs is not None:
+            _USES[prim.name] = uses
     T = Tensor
-    for i in range(n):
-        a = args[i]
-        if isinstance(a, T) and a._rg:
-            fn = a.grad_fn
-            nexts.append((fn if fn is not None else accumulate_node(a), 0))
-            u_ans, u_ops = uses[i]
-            save_ans = save_ans or u_ans
-            for j in range(n):
-                if u_ops[j]:
-                    save[j] = True
-        else:
-            nexts.append((None, 0))
-    node = _new(node_class(name))
-    node.next_functions = tuple(nexts)
-    node._prim = prim
-    node._attrs = attrs
-    saved = []
-    versions = []
+    nexts = []
     shapes = []
-    dtypes = []
-    has_saved = save_ans
-    for j in range(n):
-        a = args[j]
+    save_ans = False
+    save = 0
+    plain = True                       # every operand a Tensor
+    for a, (u_ans, u_ops) in zip(args, uses):
         if isinstance(a, T):
-            d = a._data
-            shapes.append(d.shape)
-            dtypes.append(d.dtype)
-            if save[j]:
+            shapes.append(a._data.shape)
+            if a._rg:
+                fn = a.grad_fn
+                nexts.append((fn if fn is not None else accumulate_node(a), 0))
+                if u_ans:
+                    save_ans = True
+                save |= u_ops
+            else:
+                nexts.append(_NO_EDGE)
+        else:
+            plain = False
+            nexts.append(_NO_EDGE)
+            shapes.append(getattr(a, "shape", ()))
+    if save == 0 and plain and len(args) < 8:
+        saved = _NONES[len(args)]
+        versions = saved
+    else:
+        saved = []
+        versions = []
+        k = 1
+        for a in args:
+            if not isinstance(a, T):
+                saved.append(a)
+                versions.append(0)
+            elif save & k:
                 saved.append(a)
                 versions.append(a._vbox[0])
-                has_saved = True
             else:
                 saved.append(None)
                 versions.append(0)
-        else:
-            shapes.append(np.shape(a))
-            dtypes.append(getattr(a, "dtype", None))
-            saved.append(a)
-            versions.append(0)
+            k <<= 1
+    cls = _NODE_CLASSES.get(name)
+    if cls is None:
+        cls = node_class(name)
+    node = _new(cls)
+    node.next_functions = tuple(nexts)
+    node._prim = prim
+    node._attrs = attrs
     node._saved = saved
     node._versions = versions
     node._shapes = shapes
-    node._dtypes = dtypes
     node._seq = _next_seq()
     node._freed = False
-    node._has_saved = has_saved
-    node._retain = None
-    result = _wrap(out, True, node, vbox)
-    if save_ans:
-        node._ans = out
-        node._ans_box = result._vbox
-        node._ans_version = result._vbox[0]
-    else:
-        node._ans = None
+    result = _new(T)
+    result._data = out
+    result._rg = True
+    result._grad = None
+    result.grad_fn = node
+    result._vbox = box = [0] if vbox is None else vbox
+    result._retains = False
+    result._base = None
+    result._accum = None
+    node._ans = (out, box, box[0]) if save_ans else None
     return result
+
+
+_NONES = [(None,) * k for k in range(8)] + [None] * 1000
 
 
 def _apply(prim, name, args, attrs=None, vbox=None):
@@ -526,7 +541,7 @@ class Tensor:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self.grad_fn is not None:
             self._retains = True
-            self.grad_fn._retain = weakref.ref(self)
+            engine._RETAIN[self.grad_fn] = weakref.ref(self)
 
     @property
     def data(self):
@@ -892,15 +907,15 @@ class Tensor:
             res = _record(prim, name, (old, old if other is self else other), data, {},
                           self._vbox)
             self._move_history(res.grad_fn)
-            res.grad_fn._ans_version = self._vbox[0] + 1
+            _bump_ans(res.grad_fn)
         self._vbox[0] += 1
         return self
 
     def _move_history(self, node):
         """``self`` now holds the result of ``node`` (an in-place operation)."""
         if self._retains and self.grad_fn is not None:
-            self.grad_fn._retain = None
-            node._retain = weakref.ref(self)
+            engine._RETAIN.pop(self.grad_fn, None)
+            engine._RETAIN[node] = weakref.ref(self)
         self.grad_fn = node
         self._rg = True
 
@@ -982,7 +997,7 @@ class Tensor:
             res = _record(_P["setitem"], "CopySlices", (old, old if value is self else value),
                           self._data, {"index": index}, self._vbox)
             self._move_history(res.grad_fn)
-            res.grad_fn._ans_version = self._vbox[0] + 1
+            _bump_ans(res.grad_fn)
         self._vbox[0] += 1
 
     # --- indexing -------------------------------------------------------------------------
@@ -1101,6 +1116,9 @@ class Tensor:
 
     # --- reductions -----------------------------------------------------------------------
     def sum(self, dim=None, keepdim=False, dtype=None, axis=None):
+        if dim is None and axis is None and dtype is None and not keepdim and \
+                self._data.dtype.kind == "f":
+            return _unary(_SUM, "SumBackward0", self)
         dim = _dims(axis if dim is None else dim, self._data.ndim)
         x = self if dtype is None else self.to(dtype)
         if x._data.dtype.kind == "b":
@@ -1110,6 +1128,9 @@ class Tensor:
         return _apply(_SUM, "SumBackward1", (x,), {"axis": dim, "keepdims": keepdim})
 
     def mean(self, dim=None, keepdim=False, dtype=None, axis=None):
+        if dim is None and axis is None and dtype is None and not keepdim and \
+                self._data.dtype.kind == "f":
+            return _unary(_P["mean"], "MeanBackward0", self)
         dim = _dims(axis if dim is None else dim, self._data.ndim)
         x = self if dtype is None else self.to(dtype)
         if x._data.dtype.kind != "f":
@@ -1296,6 +1317,13 @@ class Tensor:
         if len(sizes) > x.ndim:
             x = x.reshape((1,) * (len(sizes) - x.ndim) + tuple(x.shape))
         return _repeat(x, sizes)
+
+
+def _bump_ans(node):
+    """The node of an in-place change saved its result before the version bump."""
+    if node._ans is not None:
+        data, box, version = node._ans
+        node._ans = (data, box, version + 1)
 
 
 def _repeat(x, sizes):

@@ -90,7 +90,7 @@ def make_dot(var, params=None, show_attrs=False, show_saved=False, max_attr_char
                 shapes = [f"input {j}: {_size_of_shape(fn._shapes[j])}"
                           for j, s in enumerate(fn._saved) if isinstance(s, Tensor)]
                 if fn._ans is not None:
-                    shapes.append(f"result: {_size_of_shape(fn._ans.shape)}")
+                    shapes.append(f"result: {_size_of_shape(fn._ans[0].shape)}")
                 if shapes:
                     label += "\n" + "\n".join(shapes)
             lines.append(f"\t{id(fn)} [label={_quote(label)}]")
