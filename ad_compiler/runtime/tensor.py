@@ -887,6 +887,13 @@ class Tensor:
         record = _STATE.enabled and (self._rg or org)
         if record:
             old = _wrap(data, self._rg, self.grad_fn, self._vbox)
+            # the rule of ``other`` reads the original self (mul_, div_, pow_): keep a copy,
+            # as PyTorch saves ``original_self``
+            first = old
+            if org and other is not self:
+                uses = rule_uses(_P[prim_name], 2)
+                if uses[1][1] & 1:
+                    first = _wrap(data.copy(), self._rg, self.grad_fn)
         try:
             _INPLACE_UFUNC[prim_name](data, od, out=data)
         except ValueError:
@@ -904,7 +911,7 @@ class Tensor:
             # saved operands keep their version from before this change; the result's is after
             prim = _P[prim_name]
             name = _node_name(prim_name) if prim_name != "pow" else "PowBackward0"
-            res = _record(prim, name, (old, old if other is self else other), data, {},
+            res = _record(prim, name, (first, old if other is self else other), data, {},
                           self._vbox)
             self._move_history(res.grad_fn)
             _bump_ans(res.grad_fn)

@@ -16,7 +16,7 @@ def _size(t):
 
 
 def _quote(s):
-    return '"' + str(s).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return '"' + str(s).replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 class DotGraph(str):
