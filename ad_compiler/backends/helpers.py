@@ -313,6 +313,18 @@ def _register_overloads():
             return lambda x: x.shape
 
 
+def __getattr__(name):
+    """Any other helper is the NumPy implementation of the table's primitive printed as
+    ``_rt.NAME`` (the python backend runs it as is; Numba needs an overload above)."""
+    from ad_compiler.rules import PRIMITIVES
+
+    for prim in PRIMITIVES.values():
+        if prim.syntax is not None and prim.syntax.form == "helper" and \
+                prim.syntax.symbol == name:
+            return prim.impl
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 try:
     import numba  # noqa: F401
 except ImportError:  # pragma: no cover - numba is a dependency; python backend still works

@@ -87,6 +87,9 @@ class Sym:
     def __le__(self, o): return self._bin("le", o)
     def __gt__(self, o): return self._bin("gt", o)
     def __ge__(self, o): return self._bin("ge", o)
+    def __eq__(self, o): return self._bin("eq", o)
+    def __ne__(self, o): return self._bin("ne", o)
+    __hash__ = object.__hash__
     def __and__(self, o): return self._bin("and", o)
     def __or__(self, o): return self._bin("or", o)
     def __neg__(self): return self.builder.prim("neg", [self.value])

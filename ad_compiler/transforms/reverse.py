@@ -76,6 +76,10 @@ class ReverseTransform:
         self.defining_op: dict[int, Op] = {}
         self.stored_arrays = {id(op.operands[0]) for op in walk(fn.body)
                               if isinstance(op, Store)}
+        # arrays used as memory (element loads and stores): their adjoints are zero-filled
+        # arrays updated in place; other array values have symbolic-zero adjoints like scalars
+        self.memory = self.stored_arrays | {id(op.operands[0]) for op in walk(fn.body)
+                                            if isinstance(op, Load)}
         self._index_homes(fn.body, None)
 
     # ------------------------------------------------------------------ analysis helpers
@@ -175,7 +179,7 @@ class ReverseTransform:
         values = list(self.fn.params) if include_params else []
         values += [v for v in region.args]
         values += [v for op in region.ops for v in op.results]
-        return [v for v in values if v.kind == "array" and self.active(v)]
+        return [v for v in values if id(v) in self.memory and self.active(v)]
 
     # ------------------------------------------------------------------ reverse sweep
     def reverse_region(self, region: Region, at: _Loop | None, scope: _Scope) -> list[Op]:
@@ -270,7 +274,7 @@ class ReverseTransform:
         for region in regions:
             for v in _free_uses(region):
                 if (id(v) not in defined and self.active(v) and id(v) not in scope.live
-                        and v.kind != "array"):
+                        and id(v) not in self.memory):
                     self.zero(v, at, ops, scope)
 
     def reverse_if(self, op: If, at, scope, ops):
@@ -322,6 +326,7 @@ class ReverseTransform:
             loop.index = op.body.args[0] if isinstance(op, For) else None
         body: list[Op] = []
         inner = _Scope(scope)
+        inner.live.difference_update(id(carried[k]) for k in active)
         # the adjoint carried in flows to the values the body yields; the carried adjoints
         # then restart from zero (lazily: the first contribution in the body assigns)
         incoming = {}
