@@ -138,11 +138,17 @@ class Node:
         return tuple(s for s in self._saved if isinstance(s, tensor_mod.Tensor))
 
     def _release(self):
-        ans = self._ans
+        """Free the saved values. Their shapes stay (rules that only read a shape still run,
+        as PyTorch keeps sizes); reading a freed value raises PyTorch's error."""
         T = tensor_mod.Tensor
-        if ans is not None or any(isinstance(s, T) for s in self._saved):
-            self._saved = None
-            self._ans = None
+        saved = self._saved
+        if any(isinstance(s, T) for s in saved):
+            self._saved = [_Stale(s._data.shape, s._data.dtype, FREED_MSG)
+                           if isinstance(s, T) else s for s in saved]
+            self._freed = True
+        ans = self._ans
+        if ans is not None and not isinstance(ans[0], _Stale):
+            self._ans = (_Stale(ans[0].shape, ans[0].dtype, FREED_MSG), ans[1], ans[2])
             self._freed = True
 
     def _stale(self, j, version, expected):
@@ -157,8 +163,6 @@ class Node:
 
     def apply(self, g, create_graph, mask=None):
         """Cotangents of the operands (None where no gradient flows), given the result's."""
-        if self._freed:
-            raise RuntimeError(FREED_MSG)
         prim = self._prim
         versions = self._versions
         T = tensor_mod.Tensor
@@ -173,7 +177,9 @@ class Node:
         ans = self._ans
         if ans is not None:
             data, box, version = ans
-            if box[0] != version:
+            if data.__class__ is _Stale:
+                ans = data
+            elif box[0] != version:
                 ans = self._stale(None, box[0], version)
             elif create_graph:
                 ans = tensor_mod._wrap(data, True, self, box)
