@@ -335,7 +335,7 @@ class Builder:
 
     def as_value(self, v):
         if isinstance(v, tuple):
-            return self.prim("tuple", list(v), kind="shape")
+            return self.prim("tuple", [self.as_value(e) for e in v], kind="shape")
         if isinstance(v, Value):
             return v
         if isinstance(v, (_Module, _Func, _Local)):
@@ -368,6 +368,16 @@ class Builder:
             return self.classify(obj, name, node, key, lambda: g[name], src)
         return self.classify(obj, name, node, None, None, None)
 
+    def free_var(self, name, kind, key, getter, source):
+        if key in self.shared.free_keys:
+            return self.shared.free_keys[key]
+        v = Value(self.shared.version(name), kind)
+        self.shared.free_keys[key] = v
+        self.shared.free_vars.append(v)
+        self.shared.free_sources.append(source)
+        self.shared.free_getters.append(getter)
+        return v
+
     def classify(self, obj, name, node, key, getter, source):
         if isinstance(obj, types.ModuleType):
             return _Module(obj)
@@ -375,6 +385,11 @@ class Builder:
                 and not isinstance(obj, np.ndarray):
             if isinstance(obj, (bool, np.bool_)):
                 return Const(bool(obj))
+            if key is not None and key[0] in ("global", "closure"):
+                # a global or closure number is passed at every call (never frozen), so
+                # that changing it between calls is seen
+                return self.free_var(name, "int" if isinstance(obj, (int, np.integer))
+                                     else "float", key, getter, source)
             if isinstance(obj, (int, np.integer)):
                 return Const(int(obj))
             return Const(float(obj))
@@ -383,14 +398,7 @@ class Builder:
         if isinstance(obj, (np.ndarray, tuple, list)):
             if key is None:
                 raise self.err(f"'{name}' cannot be used here", "value", node)
-            if key in self.shared.free_keys:
-                return self.shared.free_keys[key]
-            v = Value(self.shared.version(name), "array")
-            self.shared.free_keys[key] = v
-            self.shared.free_vars.append(v)
-            self.shared.free_sources.append(source)
-            self.shared.free_getters.append(getter)
-            return v
+            return self.free_var(name, "array", key, getter, source)
         raise self.err(f"'{name}' ({type(obj).__name__}) is not supported in compiled code",
                        "value", node)
 
@@ -417,7 +425,10 @@ class Builder:
         return self.resolve(node.id, node)
 
     def e_Tuple(self, node):
-        return tuple(self.value(e) for e in node.elts)
+        # nested literal tuples stay Python tuples, so that ``(c, d), e = (p, q), r``
+        # unpacks without a tuple value in the IR (which has no adjoint)
+        return tuple(self.expr(e) if isinstance(e, ast.Tuple) else self.value(e)
+                     for e in node.elts)
 
     def e_Attribute(self, node):
         base = self.expr(node.value)
@@ -986,6 +997,7 @@ class Builder:
 
     def s_While(self, s):
         names = self.loop_vars(s)
+        self.flush_names()
         inits = [self.env.get(n, Undef()) for n in names]
         kinds = [v.kind if not isinstance(v, Undef) else None for v in inits]
         snap = self.shared.snapshot()
