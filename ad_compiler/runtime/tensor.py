@@ -430,8 +430,8 @@ def _shape_args(args):
 
 
 def _view_of(base, out_t):
-    """Make ``out_t`` a view of ``base`` when NumPy shares their memory."""
-    if out_t._data.base is not None and np.shares_memory(out_t._data, base._data):
+    """Make ``out_t`` a view of ``base`` when NumPy returned a view (shared memory)."""
+    if out_t._data.base is not None:
         out_t._vbox = base._vbox
         out_t._base = base if base._base is None else base._base
     return out_t
@@ -1009,6 +1009,20 @@ class Tensor:
 
     # --- indexing -------------------------------------------------------------------------
     def __getitem__(self, index):
+        cls = index.__class__
+        if cls is int or cls is slice:               # fast path: x[i], x[a:b]
+            data = self._data
+            try:
+                out = data[index] if cls is slice or data.ndim > 1 else data[index, ...]
+            except IndexError as e:
+                raise IndexError(str(e)) from None
+            if self._rg and _STATE.enabled:
+                t = _record(_GETITEM, "SelectBackward0" if cls is int else "SliceBackward0",
+                            (self,), out, {"index": index}, self._vbox)
+            else:
+                t = _wrap(out, False, None, self._vbox)
+            t._base = self if self._base is None else self._base
+            return t
         index = _index(index)
         if _is_basic_index(index):
             items = index if isinstance(index, tuple) else (index,)
