@@ -16,7 +16,7 @@ import numpy as np
 from .errors import DifferentiationError
 from .frontend import build_ir, free_var_values
 from .transforms.reverse import reverse
-from .transforms.specialize import kind_of_argument, specialize
+from .transforms.specialize import signature_of_argument, specialize
 
 BACKENDS = ("numba", "python", "cuda")
 
@@ -63,10 +63,11 @@ class DerivativeFunction:
     def _display_kinds(self):
         """The argument kinds ``.source`` assumes before any call: a parameter that the code
         does not show to be an array is taken to be a float."""
-        return tuple("float" if p.kind == "any" else p.kind for p in self.primal_ir.params)
+        return tuple(("float", 0) if p.kind == "any" else (p.kind, p.ndim)
+                     for p in self.primal_ir.params)
 
     def _argument_kinds(self, args):
-        return tuple(kind_of_argument(a) for a in args)
+        return tuple(signature_of_argument(a) for a in args)
 
     def derivative_ir_for(self, kinds):
         """The derivative IR specialised to arguments of the given kinds."""

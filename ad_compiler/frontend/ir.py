@@ -46,6 +46,7 @@ class Value:
 
     name: str
     kind: str = "float"
+    ndim: int | None = None   # number of dimensions when known (0 for scalars)
 
     @property
     def differentiable(self) -> bool:

@@ -963,6 +963,7 @@ class Builder:
             start, stop = vals[0], vals[1]
             step = vals[2] if len(vals) == 3 else Const(1)
         target = s.target.id
+        self.flush_names()  # name the bounds' temporaries before the body may be rebuilt
         names = self.loop_vars(s, [target])
         inits = [self.env.get(n, Undef()) for n in names]
         kinds = [v.kind if not isinstance(v, Undef) else None for v in inits]

@@ -59,6 +59,7 @@ class Primitive:
     differentiable: bool = True           # False: the result is piecewise constant (no gradient)
     result_kind: str | None = None        # kind of the result when it does not follow operands
     attrs: dict = field(default_factory=dict)  # default static attributes
+    ndim: Callable | None = None          # (operand ndims, operands, **attrs) -> result ndim
 
     def apply_jvp(self, o, tangents, ans, *operands, **attrs):
         """Tangent of the result, or None when every incoming tangent is a symbolic zero."""
@@ -125,6 +126,13 @@ def defbilinear(name):
         return terms[0] if len(terms) == 1 else terms[0] + terms[1]
 
     defjvp(name, jvp)
+
+
+def defndim(names, rule):
+    """Register how the number of dimensions of the result follows from the operands'
+    (used to specialise generated code to the argument types of a call)."""
+    for name in names.split():
+        PRIMITIVES[name].ndim = rule
 
 
 def get(name) -> Primitive:

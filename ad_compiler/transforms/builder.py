@@ -39,6 +39,23 @@ def result_kind(name: str, operands) -> str:
     return "float"
 
 
+def result_signature(name: str, operands, attrs, kind=None):
+    """``(kind, ndim)`` of a primitive's result: the kind from the operands' kinds (or
+    ``kind`` when the primitive does not determine it), the ndim from the table's rule."""
+    prim = PRIMITIVES.get(name)
+    ndim = None
+    if prim is not None and prim.ndim is not None:
+        ndim = prim.ndim([v.ndim for v in operands], operands, **{**prim.attrs, **attrs})
+    if kind is None or (prim is not None and (prim.elementwise or
+                                              prim.result_kind is not None)):
+        kind = result_kind(name, operands)
+    if kind in ("float", "array", "any") and ndim is not None:
+        kind = "float" if ndim == 0 else "array"
+    elif kind == "any" and all(v.kind in ("float", "int", "bool") for v in operands):
+        kind, ndim = "float", 0
+    return kind, ndim
+
+
 class Namer:
     """Deterministic fresh names that never collide with the names already in use."""
 
@@ -68,6 +85,13 @@ class Sym:
     def __init__(self, value: Value, builder: "Builder"):
         self.value = value
         self.builder = builder
+
+    @property
+    def ndim(self):
+        """Rules that depend on ranks (``matmul``) read it; known after specialisation."""
+        if self.value.ndim is not None:
+            return self.value.ndim
+        return 0 if self.value.kind in ("float", "int", "bool") else None
 
     def _bin(self, name, other, reverse=False):
         a, b = self.value, self.builder.lift(other)
@@ -123,7 +147,8 @@ class Builder:
         simplified = self._simplify(name, operands)
         if simplified is not None:
             return self.wrap(simplified)
-        result = self.namer.value("_t", result_kind(name, operands))
+        result = self.namer.value("_t", "any")
+        result.kind, result.ndim = result_signature(name, operands, attrs or {})
         self.ops.append(Prim([result], operands, self.line, name=name, attrs=dict(attrs or {})))
         return self.wrap(result)
 

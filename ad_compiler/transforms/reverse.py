@@ -34,6 +34,7 @@ from .builder import Builder, Namer, Sym
 
 _SCALAR_KINDS = ("float", "int", "bool")
 _RECOMPUTABLE_PRIMS = ("add", "sub", "mul", "floordiv", "mod", "neg")
+_NEVER_RECOMPUTE = ("tape", "tape_of_arrays", "grow", "reserve")
 
 
 @dataclass(eq=False)
@@ -80,6 +81,14 @@ class ReverseTransform:
         # arrays updated in place; other array values have symbolic-zero adjoints like scalars
         self.memory = self.stored_arrays | {id(op.operands[0]) for op in walk(fn.body)
                                             if isinstance(op, Load)}
+        # arrays whose contents the reverse sweep reads whole (operands of primitives, slice
+        # loads): elements a store overwrites are saved before it and restored after its
+        # adjoint, so the array is as it was at each point of the reverse sweep
+        self.read_whole = {id(v) for op in walk(fn.body) if isinstance(op, Prim)
+                           for v in op.operands}
+        self.read_whole |= {id(op.operands[0]) for op in walk(fn.body)
+                            if isinstance(op, Load) and not _element_index(op.operands[1:])}
+        self.saves: dict[int, Load] = {}   # id(store) -> load of the overwritten part
         self._index_homes(fn.body, None)
 
     # ------------------------------------------------------------------ analysis helpers
@@ -87,6 +96,15 @@ class ReverseTransform:
         for v in region.args:
             self.home.setdefault(id(v), loop)
         for op in region.ops:
+            if isinstance(op, Store) and not op.accumulate and id(op.operands[0]) in \
+                    self.stored_arrays & self.read_whole:
+                array, *index, value = op.operands
+                old = self.namer.value(f"_old_{array.name.lstrip('_')}", value.kind)
+                old.ndim = value.ndim
+                save = Load([old], [array, *index], op.line)
+                self.saves[id(op)] = save
+                self.home[id(old)] = loop
+                self.defining_op[id(old)] = save
             for v in op.results:
                 self.home[id(v)] = loop
                 self.defining_op[id(v)] = op
@@ -256,10 +274,14 @@ class ReverseTransform:
         b_array = self.adjoint_var(array)
         if self.active(value):
             g = self.namer.value("_t", "float" if value.kind in _SCALAR_KINDS else value.kind)
-            ops.append(Load([g], [b_array, *index], op.line))
+            g.ndim = value.ndim
+            ops.extend(self._copied(Load([g], [b_array, *index], op.line)))
             self.accumulate(value, g, ops, scope, op.line)
         if not op.accumulate:
             ops.append(Store([], [b_array, *index, Const(0.0)], op.line))
+        if id(op) in self.saves:
+            old = self.primal(self.saves[id(op)].results[0], at)
+            ops.append(Store([], [self.primal(array, at), *index, old], op.line))
 
     def _prepare_nested(self, regions, at, scope, ops):
         """Zero every outer adjoint that the reverse of ``regions`` may first touch inside
@@ -390,6 +412,8 @@ class ReverseTransform:
     def _body_definitions(self, loop: _Loop):
         values = list(loop.body.args)
         for op in loop.body.ops:
+            if id(op) in self.saves:
+                values += self.saves[id(op)].results
             values += op.results
             if isinstance(op, While):
                 values.append(self.loops[id(op)].count)
@@ -399,13 +423,20 @@ class ReverseTransform:
         return values
 
     def _recomputable(self, v, loop: _Loop) -> bool:
+        """Whether the reverse sweep recomputes ``v`` rather than reading it from a tape.
+
+        Loads from arrays nobody writes and integer arithmetic are cheaper to redo than to
+        record. Array values are always recomputed from their operands (which are restored
+        in turn), so that only loop-carried arrays ever need a tape of arrays; scalar results
+        of other operations (transcendentals) are recorded."""
         op = self.defining_op.get(id(v))
-        if op is None or op not in loop.body.ops:
+        if op is None or op not in loop.body.ops or v in loop.body.args:
             return False
         if isinstance(op, Load):
             return id(op.operands[0]) not in self.stored_arrays
-        return (isinstance(op, Prim) and op.name in _RECOMPUTABLE_PRIMS
-                and v.kind == "int")
+        if not isinstance(op, Prim) or op.name in _NEVER_RECOMPUTE:
+            return False
+        return v.kind == "array" or (op.name in _RECOMPUTABLE_PRIMS and v.kind == "int")
 
     # ------------------------------------------------------------------ forward sweep
     def forward_region(self, region: Region, at: _Loop | None) -> Region:
@@ -425,11 +456,29 @@ class ReverseTransform:
             elif isinstance(op, If):
                 ops.append(replace(op, then=self.forward_region(op.then, at),
                                    orelse=self.forward_region(op.orelse, at)))
+            elif id(op) in self.saves:
+                save = self.saves[id(op)]
+                ops.extend(self._copied(save))
+                if at is not None:
+                    self._push(at, save.results, ops)
+                ops.append(op)
+            elif isinstance(op, Load) and not _element_index(op.operands[1:]) and \
+                    id(op.operands[0]) in self.stored_arrays:
+                ops.extend(self._copied(op))   # a view would see later stores
             else:
                 ops.append(op)
             if at is not None:
                 self._push(at, op.results, ops)
         return Region(args=region.args, ops=ops, yields=region.yields)
+
+    def _copied(self, load: Load) -> list[Op]:
+        """``load`` itself for one element; for a slice, ``load`` then a copy of it."""
+        if _element_index(load.operands[1:]):
+            return [load]
+        (result,) = load.results
+        view = self.namer.value("_t", result.kind)
+        view.ndim = result.ndim
+        return [replace(load, results=[view]), Prim([result], [view], load.line, name="copy")]
 
     def _forward_loop(self, loop: _Loop) -> Op:
         op = loop.op
@@ -487,9 +536,29 @@ class ReverseTransform:
                 capacity = Const(16)
             for vid, tape in loop.tapes.items():
                 v = next(x for x in loop.needed if id(x) == vid)
-                witness = {"int": Const(0), "bool": Const(False)}.get(v.kind, Const(0.0))
-                ops.append(Prim([tape], [capacity, witness], name="tape"))
+                if v.kind in _SCALAR_KINDS:
+                    witness = {"int": Const(0), "bool": Const(False)}.get(v.kind, Const(0.0))
+                    ops.append(Prim([tape], [capacity, witness], name="tape"))
+                else:
+                    ops.append(Prim([tape], [capacity, self._array_witness(v, loop)],
+                                    name="tape_of_arrays"))
         return ops
+
+    def _array_witness(self, v: Value, loop: _Loop) -> Value:
+        """A value available before the outermost loop with the shape every iteration's
+        ``v`` has: the initial value of a loop-carried array."""
+        carried = loop.body.args[1:] if isinstance(loop.op, For) else loop.body.args
+        if v in carried:
+            init = loop.op.inits[carried.index(v)]
+            if self.home.get(id(init)) is None:
+                return init
+        op = self.defining_op.get(id(v))
+        raise DifferentiationError(
+            f"the array '{v.name}' changes inside a loop and its derivative needs each "
+            f"iteration's value, which cannot be recorded here (only arrays carried from "
+            f"before the outermost loop can be)", construct="array recorded in a loop",
+            function=self.fn.name, filename=self.fn.filename,
+            line=op.line if op is not None else loop.op.line)
 
     def _grow_tapes(self, loop: _Loop) -> list[Op]:
         if not getattr(loop, "growable", False):
@@ -527,6 +596,10 @@ class _LazySym(Sym):
             self._value = self.lazy.transform.primal(self.original, self.lazy.at)
         return self._value
 
+    @property
+    def ndim(self):   # known without recording the value
+        return Sym(self.original, self.builder).ndim
+
 
 def _may_broadcast(x: Value, operands, result) -> bool:
     """Whether the cotangent of operand ``x`` may have another shape than ``x``."""
@@ -535,6 +608,11 @@ def _may_broadcast(x: Value, operands, result) -> bool:
     if x.kind == "array" and all(o.kind in _SCALAR_KINDS or o is x for o in operands):
         return False
     return True
+
+
+def _element_index(index) -> bool:
+    """Whether an index picks single elements (every part an integer)."""
+    return all(i.kind == "int" for i in index)
 
 
 def _is_int(v, number) -> bool:

@@ -1,11 +1,12 @@
-"""Specialisation of the IR to the kinds of the arguments of a call.
+"""Specialisation of the IR to the types of the arguments of a call.
 
 The frontend infers kinds from the code alone, so a parameter that is never indexed stays
-``"any"``: it could be a float or an array, and derivative code for it must then call generic
-helpers (``_rt.unbroadcast``, ``_rt.zeros_like``). Knowing at the first call that it is a
-float lets the transforms emit plain scalar code instead. This pass copies the IR with the
-parameters' kinds set and propagates kinds forward through every op again (to a fixed point
-through loops).
+``"any"`` (a float or an array), and a row ``a[i]`` of a matrix looks like a scalar. Generated
+code for such values must call generic helpers (``_rt.unbroadcast``, ``_rt.zeros_like``) and
+cannot choose between recording and recomputing them. Knowing the arguments at the first call
+settles it: this pass copies the IR with the parameters' kinds and numbers of dimensions set,
+and propagates both forward through every op (to a fixed point through loops), using each
+primitive's ``ndim`` rule from the table.
 """
 
 from __future__ import annotations
@@ -14,24 +15,23 @@ import copy
 
 import numpy as np
 
-from ..frontend.ir import Assign, For, Function, If, Load, Prim, Region, While
-from ..rules import PRIMITIVES
-from .builder import result_kind
+from ..frontend.ir import Assign, Const, For, Function, If, Load, Prim, Region, While
+from .builder import result_signature
 
 _SCALARS = ("float", "int", "bool")
 
 
-def kind_of_argument(value) -> str:
-    """The IR kind of a runtime argument."""
+def signature_of_argument(value) -> tuple[str, int | None]:
+    """The IR kind and number of dimensions of a runtime argument."""
     if isinstance(value, (bool, np.bool_)):
-        return "bool"
+        return "bool", 0
     if isinstance(value, (int, np.integer)):
-        return "int"
+        return "int", 0
     if isinstance(value, (float, np.floating)):
-        return "float"
+        return "float", 0
     if isinstance(value, np.ndarray):
-        return "array" if value.ndim else "float"
-    return "any"
+        return ("array", value.ndim) if value.ndim else ("float", 0)
+    return "any", None
 
 
 def join(a: str, b: str) -> str:
@@ -47,75 +47,88 @@ def join(a: str, b: str) -> str:
     return "any"
 
 
-def specialize(fn: Function, param_kinds) -> Function:
-    """A copy of ``fn`` whose parameters have ``param_kinds`` ("any" leaves one as it is)."""
+def _join_ndim(a, b):
+    return a if a == b else None
+
+
+def specialize(fn: Function, signature) -> Function:
+    """A copy of ``fn`` whose parameters have the ``(kind, ndim)`` of ``signature`` (kind
+    "any" leaves a parameter as the frontend inferred it)."""
     new = copy.deepcopy(fn)
-    for getter_attr in ("free_var_getters",):
-        if hasattr(fn, getter_attr):
-            setattr(new, getter_attr, getattr(fn, getter_attr))
-    for param, kind in zip(new.params, param_kinds):
-        if param.kind == "any":
-            param.kind = kind
+    if hasattr(fn, "free_var_getters"):
+        new.free_var_getters = fn.free_var_getters
+    for param, (kind, ndim) in zip(new.params, signature):
+        if param.kind == "any" or (param.kind == "array" and kind == "array"):
+            param.kind, param.ndim = kind, ndim
+    for value, getter in zip(new.free_vars, getattr(fn, "free_var_getters", ())):
+        value.kind, value.ndim = signature_of_argument(getter())
     _propagate(new.body)
     return new
 
 
 def _propagate(region: Region) -> bool:
-    """Recompute result kinds in ``region``; True when some kind changed."""
+    """Recompute result kinds and ndims in ``region``; True when something changed."""
     changed = False
     for op in region.ops:
         if isinstance(op, Prim):
-            kind = _prim_kind(op)
-            changed |= _set(op.results, [kind])
+            changed |= _set(op.results[0], *_prim_signature(op))
         elif isinstance(op, Assign):
-            changed |= _set(op.results, [op.operands[0].kind])
+            changed |= _set(op.results[0], op.operands[0].kind, op.operands[0].ndim)
         elif isinstance(op, Load):
-            array = op.operands[0]
-            if array.kind in _SCALARS:   # indexing a shape tuple or a scalar tape
-                changed |= _set(op.results, [array.kind])
+            changed |= _set(op.results[0], *_load_signature(op))
         elif isinstance(op, If):
             changed |= _propagate(op.then) | _propagate(op.orelse)
-            changed |= _set(op.results, [join(a.kind, b.kind)
-                                         for a, b in zip(op.then.yields, op.orelse.yields)])
+            for r, a, b in zip(op.results, op.then.yields, op.orelse.yields):
+                changed |= _set(r, join(a.kind, b.kind), _join_ndim(a.ndim, b.ndim))
         elif isinstance(op, (For, While)):
             changed |= _propagate_loop(op)
     return changed
 
 
 def _propagate_loop(op) -> bool:
+    """Optimistic fixed point: carried values start as their inits and widen only when the
+    body yields something else."""
     carried = op.body.args[1:] if isinstance(op, For) else op.body.args
-    others = [op.cond.args] if isinstance(op, While) else []
+    groups = [carried, op.results] + ([op.cond.args] if isinstance(op, While) else [])
+    assumed = [(init.kind, init.ndim) for init in op.inits]
     changed = False
     for _ in range(8):
-        kinds = [join(i.kind, y.kind) for i, y in zip(op.inits, op.body.yields)]
-        step = _set(carried, kinds)
-        for args in others:
-            step |= _set(args, kinds)
+        for k, signature in enumerate(assumed):
+            for group in groups:
+                changed |= _set(group[k], *signature)
         if isinstance(op, While):
-            step |= _propagate(op.cond)
-        step |= _propagate(op.body)
-        changed |= step
-        if not step:
+            changed |= _propagate(op.cond)
+        changed |= _propagate(op.body)
+        widened = [(join(kind, new.kind), _join_ndim(ndim, new.ndim))
+                   for (kind, ndim), new in zip(assumed, op.body.yields)]
+        if widened == assumed:
             break
-    changed |= _set(op.results, [join(i.kind, y.kind)
-                                 for i, y in zip(op.inits, op.body.yields)])
+        assumed = widened
     return changed
 
 
-def _prim_kind(op: Prim) -> str:
-    prim = PRIMITIVES.get(op.name)
-    current = op.results[0].kind
-    if prim is not None and (prim.elementwise or prim.result_kind is not None):
-        return result_kind(op.name, op.operands)
-    if current == "any" and all(v.kind in _SCALARS for v in op.operands):
-        return "float"
-    return current
+def _prim_signature(op: Prim):
+    return result_signature(op.name, op.operands, op.attrs, op.results[0].kind)
 
 
-def _set(values, kinds) -> bool:
-    changed = False
-    for v, kind in zip(values, kinds):
-        if v.kind != kind:
-            v.kind = kind
-            changed = True
-    return changed
+def _load_signature(op: Load):
+    array, *index = op.operands
+    result = op.results[0]
+    if array.kind == "shape":
+        return "int", 0
+    if array.ndim is None:
+        return result.kind, result.ndim
+    ndim = array.ndim
+    for i in index:
+        if isinstance(i, Const) and i.value is None:
+            ndim += 1
+        elif i.kind in ("int", "bool"):
+            ndim -= 1
+    return ("float" if ndim == 0 else "array"), ndim
+
+
+def _set(value, kind, ndim) -> bool:
+    if (value.kind, value.ndim) == (kind, ndim):
+        return False
+    value.kind, value.ndim = kind, ndim
+    return True

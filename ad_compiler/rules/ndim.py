@@ -1,0 +1,75 @@
+"""How many dimensions each primitive's result has, given its operands'.
+
+Specialising the IR to a call's argument types (:mod:`ad_compiler.transforms.specialize`)
+uses these to tell scalars from arrays through a whole function: ``np.dot`` of two vectors is
+a float, a row ``a[i]`` of a matrix is an array. ``None`` means unknown.
+"""
+
+from .table import PRIMITIVES, defndim
+
+
+def _known(ndims):
+    return None if any(n is None for n in ndims) else ndims
+
+
+def _elementwise(ndims, operands, **attrs):
+    ndims = _known(ndims)
+    return max(ndims, default=0) if ndims is not None else None
+
+
+def _reduction(ndims, operands, axis=None, keepdims=False, **attrs):
+    (n,) = ndims
+    if n is None:
+        return None if not (axis is None and not keepdims) else 0
+    if keepdims:
+        return n
+    if axis is None:
+        return 0
+    return n - (len(axis) if isinstance(axis, tuple) else 1)
+
+
+def _product(ndims, operands, **attrs):
+    table = {(0, 0): 0, (1, 1): 0, (2, 1): 1, (1, 2): 1, (2, 2): 2}
+    return table.get(tuple(ndims))
+
+
+def _same_as_first(ndims, operands, **attrs):
+    return ndims[0]
+
+
+def _same_as_second(ndims, operands, **attrs):
+    return ndims[1]
+
+
+def _shape_rank(shape) -> int | None:
+    """Rank of an array built from ``shape``: an int gives 1, ``x.shape`` x's ndim, a literal
+    tuple its length."""
+    if shape.kind == "int":
+        return 1
+    return shape.ndim if shape.kind == "shape" else None
+
+
+def _from_shape(ndims, operands, **attrs):
+    return _shape_rank(operands[0])
+
+
+def _reshape(ndims, operands, shape=None, **attrs):
+    if len(operands) > 1:
+        return _shape_rank(operands[1])
+    return len(shape) if isinstance(shape, tuple) else (1 if isinstance(shape, int) else None)
+
+
+defndim(" ".join(name for name, prim in PRIMITIVES.items() if prim.elementwise), _elementwise)
+defndim("sum mean prod max min norm", _reduction)
+defndim("dot matmul", _product)
+defndim("outer", lambda ndims, operands, **attrs: 2)
+defndim("transpose matrix_transpose copy zeros_like ones_like empty_like concatenate",
+        _same_as_first)
+defndim("unbroadcast broadcast_like unreduce reshape_like", _same_as_second)
+defndim("zeros ones empty full", _from_shape)
+defndim("reshape", _reshape)
+defndim("expand_dims", lambda ndims, operands, **attrs:
+        None if ndims[0] is None else ndims[0] + 1)
+defndim("shape", _same_as_first)   # a shape value's ndim is its length
+defndim("tuple", lambda ndims, operands, **attrs: len(operands))
+defndim("stack", lambda ndims, operands, **attrs: None if ndims[0] is None else ndims[0] + 1)
