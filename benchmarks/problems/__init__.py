@@ -1,0 +1,9 @@
+"""One module per benchmark problem. Each defines NAME, WRT, LOOP_STYLE, configs(mode),
+make(cfg, rng) -> args, VARIANTS (user-style functions for ``ad.grad``; the first is the
+loop form whose ``numba.njit`` is the baseline), hand(*args) (a hand-written Numba adjoint),
+make_jax/make_torch/make_autograd/make_tangent(cfg) -> (grad_fn, style) where available,
+SLOW_TOOLS and truncate(args, cap) for tools timed on a shortened problem in --quick."""
+
+from . import gmm, kepler, mlp, pendulum, rosenbrock
+
+PROBLEMS = [gmm, pendulum, rosenbrock, mlp, kepler]
