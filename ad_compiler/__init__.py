@@ -13,9 +13,10 @@ from .runtime import *  # noqa: F401,F403  (tensor, Tensor, autograd, nn, optim,
 from .api import DerivativeFunction, grad, show, value_and_grad, vjp
 from .errors import CompilationError, DifferentiationError
 from .functional import custom_jvp, custom_vjp, defjvp, defvjp, hessian, hvp, jacobian, jvp
+from .runtime.compiled import jit
 
 __version__ = "0.1.0"
 
 __all__ = [*_runtime.__all__, "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian",
-           "hvp", "show", "custom_vjp", "custom_jvp", "defvjp", "defjvp",
+           "hvp", "show", "jit", "custom_vjp", "custom_jvp", "defvjp", "defjvp",
            "DerivativeFunction", "DifferentiationError", "CompilationError", "__version__"]
