@@ -67,6 +67,12 @@ def _syntax(name):
     return Syntax("helper", name), {}
 
 
+def _has_helper(name):
+    """Whether :mod:`.helpers` defines a function ``name`` itself (not by its fallback)."""
+    from . import helpers
+    return callable(helpers.__dict__.get(name))
+
+
 def _dotted(symbol):
     parts = symbol.split(".")
     node = ast.Name(parts[0], ast.Load())
@@ -427,6 +433,11 @@ class _Printer:
             return ast.Call(ast.Attribute(args[0], sym, ast.Load()), args[1:], kws)
         if op.name in _SEQUENCE_ARG:
             args = [ast.Tuple(args, ast.Load())]
+        if form == "call" and kws and sym.startswith("np.") and "." not in sym[3:] \
+                and _has_helper(sym[3:]):
+            # np.sum(x, axis=1, keepdims=True): Numba lacks keepdims (and axis for np.max,
+            # np.min, np.mean, np.prod); the helper of that name takes the same arguments
+            form, sym = "helper", sym[3:]
         func = _dotted(sym) if form == "call" else _dotted(f"_rt.{sym}")
         return ast.Call(func, args, kws)
 

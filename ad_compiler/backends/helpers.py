@@ -35,14 +35,28 @@ so every iteration calls ``NRT_incref``/``NRT_decref`` (atomics). Use ``reserve`
 ``for ... in range(...)`` loops and keep the per-push test for ``while`` loops.
 """
 
+import builtins as _builtins
+
 import numpy as np
 
 from ad_compiler.rules.array import broadcast_like, unbroadcast
 from ad_compiler.rules.tape import (grow, reserve, tape, tape_of_arrays, trip_count,
                                      zeros_like)
 
+from . import numba_array as _numba_array
+from .numba_array import (concatenate, count, getitem, matrix_transpose, norm, relu,
+                          reshape_like, scatter_like, setitem, sigmoid, squeeze, stack,
+                          unreduce)
+
 __all__ = ["zeros_like", "where", "unbroadcast", "broadcast_like", "tape", "tape_of_arrays",
-           "grow", "reserve", "trip_count", "sum_all", "shape_of"]
+           "grow", "reserve", "trip_count", "sum_all", "shape_of", "unreduce", "count",
+           "matrix_transpose", "reshape_like", "norm", "concatenate", "stack", "sigmoid",
+           "relu", "getitem", "scatter_like", "setitem", "squeeze"]
+
+# _rt.sum/mean/max/min/prod(x, axis=..., keepdims=...): NumPy's reductions with a Numba
+# implementation (the emitter prints np.NAME(x, axis=1) as _rt.NAME(x, axis=1)). They shadow
+# the builtins in this module: code here spells those _builtins.max etc. Not in __all__.
+globals().update(_numba_array.REDUCTIONS)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -265,13 +279,13 @@ def _register_overloads():
             return None
         if buf.ndim == 1:
             def impl1(buf, k):
-                new = np.empty(max(2 * buf.shape[0], k + 1), dtype=buf.dtype)
+                new = np.empty(_builtins.max(2 * buf.shape[0], k + 1), dtype=buf.dtype)
                 new[:k] = buf[:k]
                 return new
             return impl1
 
         def impl(buf, k):
-            new = np.empty((max(2 * buf.shape[0], k + 1),) + buf.shape[1:], dtype=buf.dtype)
+            new = np.empty((_builtins.max(2 * buf.shape[0], k + 1),) + buf.shape[1:], dtype=buf.dtype)
             new[:k] = buf[:k]
             return new
         return impl
@@ -284,7 +298,7 @@ def _register_overloads():
             def impl1(buf, k, extra):
                 if buf.shape[0] >= k + extra:
                     return buf
-                new = np.empty(max(2 * buf.shape[0], k + extra), dtype=buf.dtype)
+                new = np.empty(_builtins.max(2 * buf.shape[0], k + extra), dtype=buf.dtype)
                 new[:k] = buf[:k]
                 return new
             return impl1
@@ -292,7 +306,7 @@ def _register_overloads():
         def impl(buf, k, extra):
             if buf.shape[0] >= k + extra:
                 return buf
-            new = np.empty((max(2 * buf.shape[0], k + extra),) + buf.shape[1:],
+            new = np.empty((_builtins.max(2 * buf.shape[0], k + extra),) + buf.shape[1:],
                            dtype=buf.dtype)
             new[:k] = buf[:k]
             return new
@@ -331,3 +345,4 @@ except ImportError:  # pragma: no cover - numba is a dependency; python backend 
     pass
 else:
     _register_overloads()
+    _numba_array.register()
