@@ -20,6 +20,8 @@ from __future__ import annotations
 import ast
 import builtins
 import math
+import os
+import sysconfig
 import types
 
 import numpy as np
@@ -78,6 +80,15 @@ _INT_PRESERVING = {"add", "sub", "mul", "floordiv", "mod", "neg", "pos", "maximu
 _ARRAY_RESULT = {"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",
                  "copy", "matmul", "outer", "transpose", "reshape", "concatenate", "stack"}
 _LIBRARIES = {"numpy", "scipy", "numba", "math", "ad_compiler", "builtins"}
+_STDLIB = tuple(os.path.realpath(sysconfig.get_paths()[k]) + os.sep
+                for k in ("stdlib", "platstdlib"))
+
+
+def _in_stdlib(fn) -> bool:
+    """Whether ``fn`` is a pure-Python function of the standard library (not site-packages)."""
+    path = os.path.realpath(fn.__code__.co_filename)
+    return path.startswith(_STDLIB) and "site-packages" not in path \
+        or fn.__code__.co_filename.startswith("<frozen ")
 _KIND_ORDER = ["none", "bool", "int", "float", "any", "array"]
 
 
@@ -648,7 +659,8 @@ class Builder:
         if getattr(builtins, getattr(obj, "__name__", ""), None) is obj:
             return self.call_builtin(obj.__name__, node)
         if isinstance(obj, types.FunctionType) and (getattr(obj, "__module__", None) or ""
-                                                    ).split(".")[0] not in _LIBRARIES:
+                                                    ).split(".")[0] not in _LIBRARIES \
+                and not _in_stdlib(obj):   # os.path.*, statistics.*: unknown, not inlined
             return self.inline(obj, node)
         raise self.err(f"call to unknown function '{ast.unparse(node.func)}'", "call", node)
 
@@ -755,7 +767,13 @@ class Builder:
         if fn in self.shared.stack:
             raise self.err(f"recursion: '{fn.__name__}' calls itself (recursive functions "
                            "cannot be inlined)", "recursion", node)
-        parsed = parse_function(fn)
+        try:
+            parsed = parse_function(fn)
+        except DifferentiationError as exc:
+            if exc.construct != "source":
+                raise
+            raise self.err(f"call to '{ast.unparse(node.func)}', whose source is not "
+                           "available", "call", node) from None
         argnames = [a.arg for a in parsed.node.args.args]
         defaults = {}
         for name, d in zip(argnames[::-1], (fn.__defaults__ or ())[::-1]):
