@@ -39,14 +39,12 @@ import builtins as _builtins
 
 import numpy as np
 
-from ad_compiler.rules.array import broadcast_like, unbroadcast
+from ad_compiler.rules.array import _norm as norm
+from ad_compiler.rules.array import (broadcast_like, count, getitem, matrix_transpose, relu,
+                                     reshape_like, scatter_like, setitem, sigmoid, unbroadcast,
+                                     unreduce)
 from ad_compiler.rules.tape import (grow, reserve, tape, tape_of_arrays, trip_count,
                                      zeros_like)
-
-from . import numba_array as _numba_array
-from .numba_array import (concatenate, count, getitem, matrix_transpose, norm, relu,
-                          reshape_like, scatter_like, setitem, sigmoid, squeeze, stack,
-                          unreduce)
 
 __all__ = ["zeros_like", "where", "unbroadcast", "broadcast_like", "tape", "tape_of_arrays",
            "grow", "reserve", "trip_count", "sum_all", "shape_of", "unreduce", "count",
@@ -55,8 +53,8 @@ __all__ = ["zeros_like", "where", "unbroadcast", "broadcast_like", "tape", "tape
 
 # _rt.sum/mean/max/min/prod(x, axis=..., keepdims=...): NumPy's reductions with a Numba
 # implementation (the emitter prints np.NAME(x, axis=1) as _rt.NAME(x, axis=1)). They shadow
-# the builtins in this module: code here spells those _builtins.max etc. Not in __all__.
-globals().update(_numba_array.REDUCTIONS)
+# the builtins in this module (assigned at the end): code here spells those _builtins.max.
+# Not in __all__.
 
 
 # ---------------------------------------------------------------------------------------------
@@ -327,6 +325,483 @@ def _register_overloads():
             return lambda x: x.shape
 
 
+# =============================================================================================
+# Array helpers (kept in this file: the disk-cache key hashes helpers.py, see cache.py)
+#
+# The Python bodies of the array primitives live in :mod:`ad_compiler.rules.array` (the rule
+# table); here a ``numba.extending.overload`` is registered on those same function objects.
+# This section also defines the reductions ``sum mean max min prod`` (Python body: NumPy's) that the emitter
+# prints as ``_rt.NAME(x, axis=..., keepdims=...)`` when the static attributes are not the
+# defaults (Numba's ``np.sum`` has no ``keepdims``; its ``np.max/min/mean/prod`` no ``axis``).
+#
+# Static attributes (``axis``, ``keepdims``, ``index``) arrive as keyword arguments with constant
+# values. The overloads use ``prefer_literal=True`` and specialise on them at compile time
+# (``IntegerLiteral``/``BooleanLiteral``, a tuple of those, ``NoneType``, ``Omitted``); a
+# non-constant ``axis`` is a typing error. Specialised bodies are generated as source text with
+# the attributes and the array rank inlined (ndim 0-3 tested, any rank works), e.g. a
+# reduction over axis ``k`` views the contiguous input as ``(outer, n, inner)`` and reduces the
+# middle axis in a loop that LLVM vectorises along ``inner``.
+#
+# Semantics as NumPy except: a full reduction or an operand of rank 0 gives a scalar, never a
+# 0-d array; results of ``unreduce``/``broadcast_like`` are fresh C-contiguous arrays (NumPy's
+# body returns a read-only broadcast view); float sums are plain left-to-right loops (NumPy sums
+# pairwise: the last bits can differ).
+# =============================================================================================
+
+# ---------------------------------------------------------------------------------------------
+# Python bodies defined here (the others are the rule table's)
+# ---------------------------------------------------------------------------------------------
+
+def reduce_sum(x, axis=None, keepdims=False):
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+def reduce_mean(x, axis=None, keepdims=False):
+    return np.mean(x, axis=axis, keepdims=keepdims)
+
+
+def reduce_max(x, axis=None, keepdims=False):
+    return np.max(x, axis=axis, keepdims=keepdims)
+
+
+def reduce_min(x, axis=None, keepdims=False):
+    return np.min(x, axis=axis, keepdims=keepdims)
+
+
+def reduce_prod(x, axis=None, keepdims=False):
+    return np.prod(x, axis=axis, keepdims=keepdims)
+
+
+# helpers.NAME for each: what the emitter prints as _rt.sum(x, axis=1, keepdims=True)
+REDUCTIONS = {"sum": reduce_sum, "mean": reduce_mean, "max": reduce_max, "min": reduce_min,
+              "prod": reduce_prod}
+
+
+def concatenate(xs, axis=0):
+    """``np.concatenate(xs, axis)``: generated code passes the operands as one tuple."""
+    return np.concatenate(xs, axis=axis)
+
+
+def stack(xs, axis=0):
+    """``np.stack(xs, axis)``: generated code passes the operands as one tuple."""
+    return np.stack(xs, axis=axis)
+
+
+def squeeze(x, axis=None):
+    return np.squeeze(x, axis=axis)
+
+
+# ---------------------------------------------------------------------------------------------
+# Numba overloads
+# ---------------------------------------------------------------------------------------------
+
+def _register_array_overloads():
+    from numba import types
+    from numba.core.errors import TypingError
+    from numba.extending import overload, register_jitable
+
+    scalar_types = (types.Number, types.Boolean)
+
+    def is_scalar(t):
+        return isinstance(t, scalar_types)
+
+    def is_array(t):
+        return isinstance(t, types.Array)
+
+    def static(t, what, helper):
+        """The constant value of a static attribute's Numba type."""
+        if not isinstance(t, types.Type):          # the default value itself (omitted)
+            return t
+        if isinstance(t, types.NoneType):
+            return None
+        if isinstance(t, types.Omitted):
+            return t.value
+        if isinstance(t, types.Literal):
+            return t.literal_value
+        if isinstance(t, types.BaseTuple):
+            return tuple(static(e, what, helper) for e in t.types)
+        raise TypingError(f"_rt.{helper}: {what} must be a constant, got {t}")
+
+    def norm_axes(axis, nd, helper):
+        if axis is None:
+            return tuple(range(nd))
+        axes = axis if isinstance(axis, tuple) else (axis,)
+        out = []
+        for a in axes:
+            if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+                raise TypingError(f"_rt.{helper}: axis must be an int or a tuple of ints")
+            if not -nd <= a < _builtins.max(nd, 1):
+                raise TypingError(f"_rt.{helper}: axis {a} is out of bounds for an array "
+                                  f"of dimension {nd}")
+            out.append(a % nd if nd else 0)
+        if len(set(out)) != len(out):
+            raise TypingError(f"_rt.{helper}: repeated axis in {axis}")
+        return tuple(sorted(out))
+
+    _cache = {}
+
+    def compile_src(key, src, glbs):
+        """``impl`` defined by ``src`` (generated once per ``key``)."""
+        fn = _cache.get(key)
+        if fn is None:
+            ns = {"np": np}
+            ns.update(glbs)
+            exec(compile(src, f"<ad_compiler helpers {key[0]}>", "exec"), ns)
+            fn = _cache[key] = ns["impl"]
+        return fn
+
+    def prod_expr(items):
+        return " * ".join(items) if items else "1"
+
+    def tuple_expr(items):
+        if not items:
+            return "()"
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+    # --- reduction kernels over the middle axis of a C-contiguous (outer, n, inner) view --
+    def make_kernel(op):
+        init = {"sum": "0", "mean": "0", "prod": "1"}.get(op)
+        comb = {"sum": "acc = acc + v", "mean": "acc = acc + v", "prod": "acc = acc * v",
+                "max": "if v > acc or v != v:\n                    acc = v",
+                "min": "if v < acc or v != v:\n                    acc = v"}[op]
+        comb2 = comb.replace("acc", "out[o, i]").replace("\n    ", "\n        ")
+        first = "0" if init is not None else "1"
+        start = (f"acc = out.dtype.type({init})" if init is not None else "acc = a[o, 0, 0]")
+        start2 = ("out[o, i] = " + (f"{init}" if init is not None else "a[o, 0, i]"))
+        empty = "" if init is not None else (
+            "    if a.shape[1] == 0:\n"
+            f"        raise ValueError('zero-size array to reduction operation {op}')\n")
+        src = (
+            "def impl(a, out):\n"
+            f"{empty}"
+            "    O, N, I = a.shape\n"
+            "    if I == 1:\n"
+            "        for o in range(O):\n"
+            f"            {start}\n"
+            f"            for j in range({first}, N):\n"
+            "                v = a[o, j, 0]\n"
+            f"                {comb}\n"
+            "            out[o, 0] = acc\n"
+            "    else:\n"
+            "        for o in range(O):\n"
+            "            for i in range(I):\n"
+            f"                {start2}\n"
+            f"            for j in range({first}, N):\n"
+            "                for i in range(I):\n"
+            "                    v = a[o, j, i]\n"
+            f"                    {comb2}\n"
+            "    return out\n")
+        src = src.replace("out.dtype.type(0)", "0").replace("out.dtype.type(1)", "1")
+        return register_jitable(compile_src(("kernel", op), src, {}))
+
+    kernels = {op: make_kernel(op) for op in ("sum", "mean", "prod", "max", "min")}
+
+    def result_dtype(op, dt):
+        if op in ("sum", "prod"):
+            if isinstance(dt, types.Boolean):
+                return np.int64
+            if isinstance(dt, types.Integer):
+                return np.int64 if dt.signed or dt.bitwidth < 64 else np.uint64
+        if op == "mean" and isinstance(dt, (types.Integer, types.Boolean)):
+            return np.float64
+        return np.dtype(str(dt))
+
+    full = {"sum": "a.sum()", "prod": "a.prod()", "max": "a.max()", "min": "a.min()",
+            "mean": "a.mean()"}
+
+    def reduction_src(op, nd, axes, keepdims):
+        """Source of ``impl(x, axis, keepdims)`` reducing an ``nd``-array over ``axes``."""
+        lines = ["def impl(x, axis=None, keepdims=False):",
+                 "    a = np.ascontiguousarray(x)",
+                 "    s = a.shape"]
+        ones = tuple_expr(["1"] * nd)
+        if len(axes) == nd:                                  # every axis
+            val = full[op]
+            if op == "mean":
+                val = "a.sum() / a.size" if nd else "a.sum()"
+            lines.append(f"    r = {val}")
+            lines.append(f"    return np.full({ones}, r)" if keepdims else "    return r")
+            return "\n".join(lines) + "\n"
+        shape = [f"s[{i}]" for i in range(nd)]
+        cur = "a"
+        for step, k in enumerate(sorted(axes, reverse=True)):
+            outer, n, inner = prod_expr(shape[:k]), shape[k], prod_expr(shape[k + 1:])
+            kop = "sum" if op == "mean" else op
+            lines.append(f"    r{step} = K_{kop}(np.ascontiguousarray({cur}).reshape("
+                         f"({outer}, {n}, {inner})), np.empty(({outer}, {inner}), DT))")
+            del shape[k]
+            cur = f"r{step}"
+        if op == "mean":
+            lines.append(f"    {cur} = {cur} / ({prod_expr([f's[{k}]' for k in axes])})")
+        out = [f"s[{i}]" if i not in axes else "1" for i in range(nd)] if keepdims else shape
+        lines.append(f"    return {cur}.reshape({tuple_expr(out)})")
+        return "\n".join(lines) + "\n"
+
+    def overload_reduction(op, fn):
+        @overload(fn, prefer_literal=True)
+        def _reduction(x, axis=None, keepdims=False):
+            name = op
+            ax = static(axis, "axis", name)
+            kd = bool(static(keepdims, "keepdims", name))
+            if is_scalar(x):
+                if op == "mean":
+                    return lambda x, axis=None, keepdims=False: x / 1.0
+                return lambda x, axis=None, keepdims=False: x
+            if not is_array(x):
+                return None
+            nd = x.ndim
+            axes = norm_axes(ax, nd, name)
+            dt = result_dtype(op if op != "mean" else "sum", x.dtype) \
+                if op != "mean" else np.float64
+            if op == "mean" and isinstance(x.dtype, types.Float):
+                dt = np.dtype(str(x.dtype))
+            src = reduction_src(op, nd, axes, kd)
+            return compile_src((op, nd, axes, kd, str(dt)), src,
+                               {"K_" + ("sum" if op == "mean" else op):
+                                kernels["sum" if op == "mean" else op], "DT": dt})
+        return _reduction
+
+    for _op, _fn in REDUCTIONS.items():
+        overload_reduction(_op, _fn)
+
+    # --- unreduce ----------------------------------------------------------------------------
+    @register_jitable
+    def stretch(g3, out3):
+        """``out3[o, j, i] = g3[o, 0, i]``: a size-1 middle axis stretched."""
+        O, N, I = out3.shape
+        for o in range(O):
+            for j in range(N):
+                for i in range(I):
+                    out3[o, j, i] = g3[o, 0, i]
+        return out3
+
+    @overload(unreduce, prefer_literal=True)
+    def _unreduce(g, like, axis=None, keepdims=False):
+        ax = static(axis, "axis", "unreduce")
+        kd = bool(static(keepdims, "keepdims", "unreduce"))
+        if is_scalar(like):
+            if is_scalar(g):
+                return lambda g, like, axis=None, keepdims=False: g
+            if is_array(g):
+                return lambda g, like, axis=None, keepdims=False: g.sum()
+            return None
+        if not is_array(like):
+            return None
+        nd = like.ndim
+        axes = norm_axes(ax, nd, "unreduce")
+        if is_scalar(g):
+            def impl_scalar(g, like, axis=None, keepdims=False):
+                return np.full(like.shape, g)
+            return impl_scalar
+        if not is_array(g):
+            return None
+        if ax is None and g.ndim != nd:
+            # a full reduction: g holds one element (a 0-d array or ones of any rank)
+            def impl_full(g, like, axis=None, keepdims=False):
+                if g.size != 1:
+                    raise ValueError("unreduce: a cotangent of more than one element for "
+                                     "a reduction over every axis")
+                return np.full(like.shape, np.ascontiguousarray(g).reshape(-1)[0])
+            return impl_full
+        if g.ndim == nd:
+            kept = "g"                 # keepdims (or the operand's own shape)
+        elif g.ndim == nd - len(axes) and not kd:
+            kept = None
+        else:
+            raise TypingError(f"_rt.unreduce: a cotangent of rank {g.ndim} for a reduction "
+                              f"over axes {axes} of a rank-{nd} operand"
+                              f"{' with keepdims' if kd else ''}")
+        lines = ["def impl(g, like, axis=None, keepdims=False):",
+                 "    s = like.shape"]
+        if kept is None:
+            ks = tuple_expr([f"s[{i}]" if i not in axes else "1" for i in range(nd)])
+            lines.append(f"    gk = np.ascontiguousarray(g).reshape({ks})")
+        else:
+            lines.append("    if g.shape == s:")
+            lines.append("        return np.ascontiguousarray(g)")
+            lines.append("    gk = np.ascontiguousarray(g)")
+        if len(axes) == 1:
+            k = axes[0]
+            outer, n, inner = (prod_expr([f"s[{i}]" for i in range(k)]), f"s[{k}]",
+                               prod_expr([f"s[{i}]" for i in range(k + 1, nd)]))
+            lines.append(f"    out = np.empty(s, DT)")
+            lines.append(f"    STRETCH(gk.reshape(({outer}, 1, {inner})), "
+                         f"out.reshape(({outer}, {n}, {inner})))")
+            lines.append("    return out")
+        else:
+            lines.append("    return np.broadcast_to(gk, s).copy()")
+        src = "\n".join(lines) + "\n"
+        dt = np.dtype(str(g.dtype))
+        return compile_src(("unreduce", nd, g.ndim, axes, kept, str(dt)), src,
+                           {"STRETCH": stretch, "DT": dt})
+
+    # --- count -------------------------------------------------------------------------------
+    @overload(count, prefer_literal=True)
+    def _count(like, axis=None):
+        ax = static(axis, "axis", "count")
+        if is_scalar(like):
+            return lambda like, axis=None: 1.0
+        if not is_array(like):
+            return None
+        axes = norm_axes(ax, like.ndim, "count")
+        src = ("def impl(like, axis=None):\n"
+               "    s = like.shape\n"
+               f"    return float({prod_expr([f's[{k}]' for k in axes])})\n")
+        return compile_src(("count", like.ndim, axes), src, {})
+
+    # --- shapes ------------------------------------------------------------------------------
+    @overload(matrix_transpose)
+    def _matrix_transpose(x):
+        if not is_array(x):
+            return None
+        if x.ndim < 2:
+            raise TypingError(f"_rt.matrix_transpose: an array of rank {x.ndim} (needs 2+)")
+        if x.ndim == 2:
+            # C in, F out (and F in, C out): BLAS takes either without a copy
+            return lambda x: x.T
+        return lambda x: np.ascontiguousarray(np.swapaxes(x, -1, -2))
+
+    @overload(reshape_like)
+    def _reshape_like(x, like):
+        if is_scalar(like):
+            if is_scalar(x):
+                return lambda x, like: x
+            if is_array(x):
+                def impl_to_scalar(x, like):
+                    if x.size != 1:
+                        raise ValueError("reshape_like: cannot reshape an array of more "
+                                         "than one element to a scalar")
+                    return np.ascontiguousarray(x).reshape(-1)[0]
+                return impl_to_scalar
+            return None
+        if not is_array(like):
+            return None
+        if is_scalar(x):
+            return lambda x, like: np.full(like.shape, x)
+        if is_array(x):
+            return lambda x, like: np.ascontiguousarray(x).reshape(like.shape)
+
+    @overload(squeeze, prefer_literal=True)
+    def _squeeze(x, axis=None):
+        ax = static(axis, "axis", "squeeze")
+        if is_scalar(x):
+            return lambda x, axis=None: x
+        if not is_array(x):
+            return None
+        if ax is None:
+            raise TypingError("_rt.squeeze: Numba needs the axis to squeeze (the rank of the "
+                              "result must be known at compile time)")
+        axes = norm_axes(ax, x.ndim, "squeeze")
+        keep = [f"s[{i}]" for i in range(x.ndim) if i not in axes]
+        checks = " or ".join(f"s[{k}] != 1" for k in axes)
+        src = ("def impl(x, axis=None):\n"
+               "    s = x.shape\n"
+               f"    if {checks}:\n"
+               "        raise ValueError('cannot select an axis to squeeze out which has "
+               "size not equal to one')\n")
+        if keep:
+            src += f"    return np.ascontiguousarray(x).reshape({tuple_expr(keep)})\n"
+        else:
+            src += "    return np.ascontiguousarray(x).reshape(-1)[0]\n"
+        return compile_src(("squeeze", x.ndim, axes), src, {})
+
+    def seq_impl(name, tmpl):
+        def ol(xs, axis=0):
+            ax = static(axis, "axis", name)
+            if not isinstance(xs, types.BaseTuple) or not all(is_array(t) for t in xs.types):
+                raise TypingError(f"_rt.{name}: the operands must be a tuple of arrays")
+            if not isinstance(ax, int):
+                raise TypingError(f"_rt.{name}: axis must be an int")
+            src = f"def impl(xs, axis=0):\n    return {tmpl.format(ax=ax)}\n"
+            return compile_src((name, ax), src, {})
+        return ol
+
+    overload(concatenate, prefer_literal=True)(
+        seq_impl("concatenate", "np.concatenate(xs, axis={ax})"))
+    overload(stack, prefer_literal=True)(seq_impl("stack", "np.stack(xs, axis={ax})"))
+
+    # basic indexing with a constant index (ints, slices, tuples of them)
+    @overload(getitem)
+    def _getitem(x, index):
+        if is_array(x):
+            return lambda x, index: x[index]
+
+    @overload(scatter_like)
+    def _scatter_like(g, like, index):
+        if not is_array(like):
+            return None
+
+        def impl(g, like, index):
+            out = np.zeros(like.shape, dtype=np.float64)
+            out[index] = g
+            return out
+        return impl
+
+    @overload(setitem)
+    def _setitem(x, v, index):
+        if not is_array(x):
+            return None
+
+        def impl(x, v, index):
+            out = x.copy()
+            out[index] = v
+            return out
+        return impl
+
+    # --- norm, sigmoid, relu -----------------------------------------------------------------
+    @overload(norm, prefer_literal=True)
+    def _norm(x, axis=None, keepdims=False):
+        ax = static(axis, "axis", "norm")
+        kd = bool(static(keepdims, "keepdims", "norm"))
+        if is_scalar(x):
+            return lambda x, axis=None, keepdims=False: abs(x) * 1.0
+        if not is_array(x):
+            return None
+        if ax is None and not kd:
+            def impl_full(x, axis=None, keepdims=False):
+                xf = np.ascontiguousarray(x).reshape(-1)
+                s = 0.0
+                for i in range(xf.size):
+                    s += xf[i] * xf[i]
+                return np.sqrt(s)
+            return impl_full
+        src = ("def impl(x, axis=None, keepdims=False):\n"
+               f"    return np.sqrt(SUM(x * x, axis={ax!r}, keepdims={kd!r}))\n")
+        return compile_src(("norm", x.ndim, ax, kd), src, {"SUM": reduce_sum})
+
+    @register_jitable
+    def expit(v):
+        if v >= 0:
+            return 1.0 / (1.0 + np.exp(-v))
+        e = np.exp(v)
+        return e / (1.0 + e)
+
+    @overload(sigmoid)
+    def _sigmoid(x):
+        if is_scalar(x):
+            return lambda x: expit(x)
+        if is_array(x):
+            def impl(x):
+                out = np.empty(x.shape, dtype=np.float64)
+                xf = np.ascontiguousarray(x).reshape(-1)
+                of = out.reshape(-1)
+                for i in range(xf.size):
+                    of[i] = expit(xf[i])
+                return out
+            return impl
+
+    @overload(relu)
+    def _relu(x):
+        if is_scalar(x):
+            return lambda x: x if x > 0 else x * 0
+        if is_array(x):
+            return lambda x: np.maximum(x, 0)
+
+
+# _rt.sum/mean/max/min/prod (see the comment by __all__)
+globals().update(REDUCTIONS)
+
+
 def __getattr__(name):
     """Any other helper is the NumPy implementation of the table's primitive printed as
     ``_rt.NAME`` (the python backend runs it as is; Numba needs an overload above)."""
@@ -345,4 +820,4 @@ except ImportError:  # pragma: no cover - numba is a dependency; python backend 
     pass
 else:
     _register_overloads()
-    _numba_array.register()
+    _register_array_overloads()
