@@ -290,6 +290,8 @@ def _matmul_vjp_a(o, g, ans, a, b):
     if na == 1:                                                   # (n,) @ (..., n, p)
         return o.unbroadcast(
             o.squeeze(o.matmul(b, o.expand_dims(g, axis=-1)), axis=-1), a)
+    if na == 2 and nb == 2:                                       # no batch axes to sum
+        return o.matmul(g, o.matrix_transpose(b))
     return o.unbroadcast(o.matmul(g, o.matrix_transpose(b)), a)
 
 
@@ -302,6 +304,8 @@ def _matmul_vjp_b(o, g, ans, a, b):
             o.squeeze(o.matmul(o.expand_dims(g, axis=-2), a), axis=-2), b)
     if na == 1:
         return o.unbroadcast(o.expand_dims(a, axis=-1) * o.expand_dims(g, axis=-2), b)
+    if na == 2 and nb == 2:
+        return o.matmul(o.matrix_transpose(a), g)
     return o.unbroadcast(o.matmul(o.matrix_transpose(a), g), b)
 
 
