@@ -765,3 +765,91 @@ CASES = [
     Case(c_carried_unused, (0.7, 3), xfail=CARRIED),
     Case(c_loop_overwrites_var, (0.7,), xfail=CARRIED),
 ]
+
+
+# --------------------------------------------------------------------- extra probes
+def c_pow_int_arg(x, n):
+    return x ** n + math.pow(x, 2) + np.power(x, 3)
+
+
+def c_while_long(x, n):
+    i = 0
+    s = x
+    while i < n:
+        s = math.sin(s) + x * 0.01 * i
+        i += 1
+    return s
+
+
+def c_break_inner(x):
+    s = 0.0
+    for i in range(4):
+        for j in range(10):
+            s = s + x * j
+            if j >= i:
+                break
+        s = s * 0.9
+    return s
+
+
+def c_index_after_loop(x, n):
+    s = x
+    i = 0
+    for i in range(n):
+        s = s * 1.1
+    return s * i
+
+
+def c_shape_2d(a):
+    s = 0.0
+    n = a.shape[0]
+    m = a.shape[1]
+    for k in range(n * m):
+        s = s + a[k // m, k % m] ** 2
+    return s
+
+
+def c_array_write_twice_in_loop(x):
+    y = np.zeros(3)
+    for i in range(len(x)):
+        y[1] = x[i] * y[1] + 1.0
+        y[1] = y[1] * y[1]
+    return y[1]
+
+
+def c_conditional_store(x):
+    y = np.zeros_like(x)
+    for i in range(len(x)):
+        if x[i] > 0.0:
+            y[i] = x[i] * x[i]
+        else:
+            y[i] = -x[i]
+    s = 0.0
+    for i in range(len(y)):
+        s = s + y[i] * (i + 1)
+    return s
+
+
+def c_while_tape_in_branch(x):
+    s = x
+    k = 0
+    while k < 20:
+        if s > 1.0:
+            s = math.sqrt(s)
+        else:
+            s = s * 1.7
+        k += 1
+    return s
+
+
+CASES += [
+    Case(c_pow_int_arg, (-1.3, 3)),
+    Case(c_pow_int_arg, (1.3, -2)),
+    Case(c_while_long, (0.7, 40), True),
+    Case(c_break_inner, (0.7,)),
+    Case(c_index_after_loop, (0.7, 5)),
+    Case(c_shape_2d, (MAT * 0.9,)),
+    Case(c_array_write_twice_in_loop, (X(0.3, -0.2, 0.1),)),
+    Case(c_conditional_store, (V5,), True),
+    Case(c_while_tape_in_branch, (0.6,)),
+]
