@@ -853,3 +853,15 @@ CASES += [
     Case(c_conditional_store, (V5,), True),
     Case(c_while_tape_in_branch, (0.6,)),
 ]
+
+
+def c_overwrite_then_break(x, n):
+    t = 0.0
+    for i in range(n):
+        t = x * i
+        if i == 2:
+            break
+    return t
+
+
+CASES += [Case(c_overwrite_then_break, (0.6, 5), xfail=CARRIED)]
