@@ -283,7 +283,11 @@ def goals(rows, problems):
     out = ["", "Goals (issue 8 part 2):"]
     by = {}
     for r in rows:
-        by.setdefault(r["problem"], {}).setdefault(r["tool"], r)
+        cur = by.setdefault(r["problem"], {}).get(r["tool"])
+        # keep the loop form's row, but a faster working variant of ours (vectorised) wins
+        if cur is None or (r["tool"] == "ours" and r["grad_ms"] is not None
+                           and (cur["grad_ms"] is None or r["grad_ms"] < cur["grad_ms"])):
+            by[r["problem"]][r["tool"]] = r
     loop_style = {cfg_label: mod.LOOP_STYLE for mod, cfg_label in problems}
     for label, tools in by.items():
         ours = tools.get("ours")
@@ -291,7 +295,7 @@ def goals(rows, problems):
             out.append(f"- {label}: no gradient from ours")
             continue
         prim = tools["numba primal"]
-        parts = [f"ours/primal {ours['ratio']:.2f}x"]
+        parts = [f"ours ({ours['style']})/primal {ours['ratio']:.2f}x"]
         hand = tools.get("hand adjoint")
         if hand and hand["grad_ms"]:
             rh = ours["grad_ms"] / hand["grad_ms"]
