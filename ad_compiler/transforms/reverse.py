@@ -35,6 +35,9 @@ from .builder import Builder, Namer, Sym
 _SCALAR_KINDS = ("float", "int", "bool")
 _RECOMPUTABLE_PRIMS = ("add", "sub", "mul", "floordiv", "mod", "neg")
 _NEVER_RECOMPUTE = ("tape", "tape_of_arrays", "grow", "reserve")
+_SIZE_PRIMS = ("len", "size", "ndim", "trip_count")
+_CHEAP_PRIMS = ("add", "sub", "mul", "neg", "pos", "square", "abs", "float", "maximum",
+                "minimum")
 
 
 @dataclass(eq=False)
@@ -186,8 +189,17 @@ class ReverseTransform:
             if id(p) not in scope.live:
                 self.zero(p, None, rev, scope)
             grads.append(self.adjoint_var(p))
-        forward = self.forward_region(self.fn.body, None)
-        body = Region(args=[], ops=forward.ops + rev, yields=self.outputs + grads)
+        forward = self.forward_region(self.fn.body, None).ops
+        # an output array whose elements the reverse sweep restores is returned as a copy
+        restored = {id(save.operands[0]) for save in self.saves.values()}
+        outputs = []
+        for out in self.outputs:
+            if id(out) in restored:
+                copy = self.namer.value(f"{out.name}_out", out.kind)
+                forward.append(Prim([copy], [out], name="copy"))
+                out = copy
+            outputs.append(out)
+        body = Region(args=[], ops=forward + rev, yields=outputs + grads)
         return Function(name=f"{self.fn.name}_vjp", params=self.fn.params + self.fn.free_vars
                         + seeds, body=body, free_vars=[], free_var_sources=[],
                         returns_tuple=True, filename=self.fn.filename,
@@ -321,7 +333,9 @@ class ReverseTransform:
     def reverse_loop(self, loop: _Loop, at, scope, ops):
         op = loop.op
         carried = op.body.args[1:] if isinstance(op, For) else op.body.args
-        active = [k for k, a in enumerate(carried) if self.active(a)]
+        # a carried value whose body argument is never read still passes its adjoint on
+        active = [k for k, a in enumerate(carried)
+                  if self.active(a) or self.active(op.results[k])]
         # carried adjoints enter the loop holding the results' adjoints
         for k in active:
             result, arg = op.results[k], carried[k]
@@ -425,10 +439,11 @@ class ReverseTransform:
     def _recomputable(self, v, loop: _Loop) -> bool:
         """Whether the reverse sweep recomputes ``v`` rather than reading it from a tape.
 
-        Loads from arrays nobody writes and integer arithmetic are cheaper to redo than to
-        record. Array values are always recomputed from their operands (which are restored
-        in turn), so that only loop-carried arrays ever need a tape of arrays; scalar results
-        of other operations (transcendentals) are recorded."""
+        Recomputed: loads from arrays nobody writes, integer arithmetic, array values (so
+        that only loop-carried arrays ever need a tape of arrays), and cheap float
+        arithmetic whose inputs come back without any tape (a flop costs less than a store
+        and a load). Transcendental results and values of the loop-carried chain are
+        recorded."""
         op = self.defining_op.get(id(v))
         if op is None or op not in loop.body.ops or v in loop.body.args:
             return False
@@ -436,7 +451,23 @@ class ReverseTransform:
             return id(op.operands[0]) not in self.stored_arrays
         if not isinstance(op, Prim) or op.name in _NEVER_RECOMPUTE:
             return False
-        return v.kind == "array" or (op.name in _RECOMPUTABLE_PRIMS and v.kind == "int")
+        if v.kind in ("array", "shape", "slice") or (
+                v.kind == "int" and (op.name in _RECOMPUTABLE_PRIMS or not op.operands
+                                     or op.name in _SIZE_PRIMS)):
+            return True
+        cheap = op.name in _CHEAP_PRIMS or (op.name == "pow" and _is_int(op.operands[1], 2))
+        return cheap and all(self._tape_free(x, loop) for x in op.operands)
+
+    def _tape_free(self, v, loop: _Loop) -> bool:
+        """Whether ``v`` is available in the reverse of ``loop`` without reading a tape of
+        this loop: defined outside it, its index, or recomputable from such values."""
+        if isinstance(v, Const) or self.home.get(id(v)) is not loop:
+            return True
+        if isinstance(loop.op, For) and v is loop.body.args[0]:
+            return True
+        op = self.defining_op.get(id(v))
+        return (self._recomputable(v, loop)
+                and all(self._tape_free(x, loop) for x in op.operands))
 
     # ------------------------------------------------------------------ forward sweep
     def forward_region(self, region: Region, at: _Loop | None) -> Region:

@@ -661,8 +661,6 @@ def c_loop_overwrites_var(x):
     return y * x
 
 
-SHAPE = "reverse.py: 'shape' of an array read inside a loop (for j in range(a.shape[1])) is taped as an array value (_array_witness / tape of a tuple)"
-CARRIED = "reverse.py reverse_loop: carried slots chosen by activity of the body arg; a variable overwritten each iteration (arg unused, yield active) drops the result's adjoint"
 
 V4 = X(0.3, -0.7, 1.1, 0.45)
 V5 = X(0.2, -0.4, 0.9, 1.3, -0.6)
@@ -735,12 +733,12 @@ CASES = [
     Case(c_call_branchy, (1.7,)),
     Case(c_global_const, (0.7,)),
     Case(c_global_array, (0.7,)),
-    Case(c_global_matrix, (X(0.3, -0.7, 1.1),), xfail=SHAPE),
+    Case(c_global_matrix, (X(0.3, -0.7, 1.1),)),
     Case(c_global_changed, (0.7,)),
     Case(c_int_arith, (0.7, 4)),
     Case(c_int_counter, (1.3,)),
     Case(c_array_read, (V4, X(1.0, 2.0, -0.5, 0.25)), True),
-    Case(c_array_2d_read, (MAT * 1.1, X(0.3, -0.7, 1.1)), xfail=SHAPE),
+    Case(c_array_2d_read, (MAT * 1.1, X(0.3, -0.7, 1.1))),
     Case(c_array_zeros, (V4,), True),
     Case(c_array_empty, (V4,)),
     Case(c_array_zeros_like, (V4,)),
@@ -756,14 +754,14 @@ CASES = [
     Case(c_while_array, (V5,)),
     Case(c_while_array, (X(2.0, 1.0, 3.0),)),
     Case(c_softmax_like, (V5,)),
-    Case(c_matvec, (MAT * 0.7, X(0.3, -0.7, 1.1)), xfail=SHAPE),
+    Case(c_matvec, (MAT * 0.7, X(0.3, -0.7, 1.1))),
     Case(c_unused_arg, (0.7, 1.3)),
     Case(c_constant_output, (0.7,)),
     Case(c_return_arg, (0.7, 1.3)),
     Case(c_long_straight, (0.7, 1.3)),
     Case(c_reuse_temp_in_loop, (0.7,)),
-    Case(c_carried_unused, (0.7, 3), xfail=CARRIED),
-    Case(c_loop_overwrites_var, (0.7,), xfail=CARRIED),
+    Case(c_carried_unused, (0.7, 3)),
+    Case(c_loop_overwrites_var, (0.7,)),
 ]
 
 
@@ -864,4 +862,4 @@ def c_overwrite_then_break(x, n):
     return t
 
 
-CASES += [Case(c_overwrite_then_break, (0.6, 5), xfail=CARRIED)]
+CASES += [Case(c_overwrite_then_break, (0.6, 5))]

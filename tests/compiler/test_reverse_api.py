@@ -56,9 +56,6 @@ def test_vjp_array_output(backend):
         assert isinstance(ga, float)
 
 
-@pytest.mark.xfail(strict=True, reason="reverse.py run(): the returned primal array output is the "
-                   "same array the reverse sweep restores in place (y[i] = _old_y), so vjp's "
-                   "`out` holds the pre-loop values; outputs must be copied before the sweep")
 def test_vjp_prefix_sum_overwrites():
     x = np.array([0.3, -0.7, 1.1, 0.45, 2.0])
     out, pullback = ad.vjp(F.v_prefix_sum, x, backend="python")
