@@ -36,7 +36,7 @@ _SCALAR_KINDS = ("float", "int", "bool")
 _RECOMPUTABLE_PRIMS = ("add", "sub", "mul", "floordiv", "mod", "neg")
 _NEVER_RECOMPUTE = ("tape", "tape_of_arrays", "grow", "reserve")
 _SIZE_PRIMS = ("len", "size", "ndim", "trip_count")
-_CHEAP_PRIMS = ("add", "sub", "mul", "neg", "pos", "square", "abs", "float", "maximum",
+_CHEAP_PRIMS = ("add", "sub", "mul", "div", "neg", "pos", "square", "abs", "float", "maximum",
                 "minimum")
 
 
@@ -441,9 +441,8 @@ class ReverseTransform:
 
         Recomputed: loads from arrays nobody writes, integer arithmetic, array values (so
         that only loop-carried arrays ever need a tape of arrays), and cheap float
-        arithmetic whose inputs come back without any tape (a flop costs less than a store
-        and a load). Transcendental results and values of the loop-carried chain are
-        recorded."""
+        arithmetic (a flop costs less than a store and a load, and its inputs are often
+        restored anyway). Transcendental results are recorded."""
         op = self.defining_op.get(id(v))
         if op is None or op not in loop.body.ops or v in loop.body.args:
             return False
@@ -455,19 +454,7 @@ class ReverseTransform:
                 v.kind == "int" and (op.name in _RECOMPUTABLE_PRIMS or not op.operands
                                      or op.name in _SIZE_PRIMS)):
             return True
-        cheap = op.name in _CHEAP_PRIMS or (op.name == "pow" and _is_int(op.operands[1], 2))
-        return cheap and all(self._tape_free(x, loop) for x in op.operands)
-
-    def _tape_free(self, v, loop: _Loop) -> bool:
-        """Whether ``v`` is available in the reverse of ``loop`` without reading a tape of
-        this loop: defined outside it, its index, or recomputable from such values."""
-        if isinstance(v, Const) or self.home.get(id(v)) is not loop:
-            return True
-        if isinstance(loop.op, For) and v is loop.body.args[0]:
-            return True
-        op = self.defining_op.get(id(v))
-        return (self._recomputable(v, loop)
-                and all(self._tape_free(x, loop) for x in op.operands))
+        return op.name in _CHEAP_PRIMS or (op.name == "pow" and _is_int(op.operands[1], 2))
 
     # ------------------------------------------------------------------ forward sweep
     def forward_region(self, region: Region, at: _Loop | None) -> Region:
@@ -481,6 +468,8 @@ class ReverseTransform:
                     ops += self._allocate_tapes(loop)
                 if isinstance(op, While):
                     ops.append(Assign([loop.count], [Const(0)], op.line))
+                elif loop.growable:
+                    ops += self._reserve_tapes(loop)
                 ops.append(self._forward_loop(loop))
                 if isinstance(op, While) and at is not None:
                     self._push(at, [loop.count], ops)
@@ -591,8 +580,20 @@ class ReverseTransform:
             function=self.fn.name, filename=self.fn.filename,
             line=op.line if op is not None else loop.op.line)
 
+    def _reserve_tapes(self, loop: _Loop) -> list[Op]:
+        """Before a ``for`` whose tapes cannot be sized up front (a triangular nest), make
+        room for its whole trip count at once: a tape reassigned inside the loop would cost
+        Numba a reference-count update on every push."""
+        builder = Builder(self.namer, loop.op.line)
+        trips = builder.lift(builder.trip_count(*loop.op.operands[:3]))
+        ops = builder.ops
+        for tape in loop.tapes.values():
+            ops.append(Prim([tape], [tape, loop.counter, trips], loop.op.line, name="reserve"))
+        return ops
+
     def _grow_tapes(self, loop: _Loop) -> list[Op]:
-        if not getattr(loop, "growable", False):
+        """At the top of a ``while`` body: double the tapes when they are full."""
+        if not loop.growable or isinstance(loop.op, For):
             return []
         tapes = list(loop.tapes.values())
         size = self.namer.value("_t", "int")

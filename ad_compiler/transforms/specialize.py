@@ -17,6 +17,7 @@ import numpy as np
 
 from ..frontend.ir import Assign, Const, For, Function, If, Load, Prim, Region, While
 from .builder import result_signature
+from .simplify import simplify
 
 _SCALARS = ("float", "int", "bool")
 
@@ -63,7 +64,7 @@ def specialize(fn: Function, signature) -> Function:
     for value, getter in zip(new.free_vars, getattr(fn, "free_var_getters", ())):
         value.kind, value.ndim = signature_of_argument(getter())
     _propagate(new.body)
-    return new
+    return simplify(new)
 
 
 def _propagate(region: Region) -> bool:
