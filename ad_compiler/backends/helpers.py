@@ -19,6 +19,16 @@ Helpers are type generic: scalars (bool, int, float) and arrays of any ndim unle
 ``reserve(buf, k, m)``  ``buf`` if it holds ``k + m`` elements, else a grown copy, ``[:k]`` kept
 ``sum_all(x)``          ``x`` for a scalar, ``x.sum()`` for an array
 ``shape_of(x)``         ``()`` for a scalar, ``x.shape`` for an array
+``sum mean max min      NumPy's reductions with constant ``axis`` (int, negative, tuple, None)
+prod(x, axis, keepdims)`` and ``keepdims``; the emitter prints ``np.NAME`` with non-default
+                        attributes as ``_rt.NAME``. Not in ``__all__`` (they shadow builtins)
+``unreduce(g, l, ...)`` cotangent of a reduction over ``axis`` stretched to ``l``'s shape
+``count(l, axis)``      number of elements a reduction over ``axis`` combines (a float)
+``matrix_transpose(x)`` last two axes swapped (2-D: ``x.T``, an F-order view BLAS takes as is)
+``reshape_like(x, l)``  ``x`` reshaped to ``l``'s shape; ``squeeze(x, axis)`` (axis required)
+``norm(x, axis, kd)``   ``sqrt(sum(x * x))``; ``sigmoid``, ``relu`` elementwise
+``concatenate(xs, ax)`` ``xs`` one tuple of arrays; likewise ``stack``
+``getitem``, ``scatter_like``, ``setitem`` with a constant basic ``index``
 ======================  =====================================================================
 
 The growable-tape pattern emitted inline by the compiler (NUMBA_NOTES "growable" row)::
@@ -101,6 +111,9 @@ def shape_of(x):
 # Numba overloads
 # ---------------------------------------------------------------------------------------------
 
+_SUM_KERNEL = None   # the sum reduction kernel, set by _register_array_overloads
+
+
 def _register_overloads():
     from numba import types
     from numba.core.errors import TypingError
@@ -150,42 +163,42 @@ def _register_overloads():
             return lambda c, a, b: np.where(c, a, b)
 
     @register_jitable
+    def _sum_middle(buf, O, N, I):
+        """A flat C-order array of shape ``(O, N, I)`` summed over ``N``, flat."""
+        return _SUM_KERNEL(buf.reshape((O, N, I)), np.empty((O, I), buf.dtype)).reshape(-1)
+
+    @register_jitable
     def _unbroadcast_general(g, like_shape, out):
-        """Accumulate every element of ``g`` into ``out`` (shape ``like_shape``), dropping the
-        leading axes of ``g`` and the axes where ``like_shape`` is 1."""
+        """Add to ``out`` (shape ``like_shape``) the sum of ``g`` over its leading axes and
+        the axes where ``like_shape`` is 1, one contiguous reduction per axis."""
         nd = g.ndim
         off = nd - len(like_shape)
-        gshape = np.empty(nd, dtype=np.int64)
-        ostride = np.empty(nd, dtype=np.int64)
-        s = 1
-        for a in range(nd - 1, -1, -1):
-            gshape[a] = g.shape[a]
-            if a < off:
-                ostride[a] = 0
-            else:
-                n = like_shape[a - off]
-                if n == 1:
-                    ostride[a] = 0
-                elif n == g.shape[a]:
-                    ostride[a] = s
-                    s *= n
-                else:
-                    raise ValueError("unbroadcast: shapes are not broadcast-compatible")
-        gf = np.ascontiguousarray(g).reshape(-1)
+        cur = np.empty(nd, dtype=np.int64)
+        for a in range(nd):
+            cur[a] = g.shape[a]
+        buf = np.ascontiguousarray(g).reshape(-1)
+        if off > 0:
+            n = 1
+            for a in range(off):
+                n *= cur[a]
+                cur[a] = 1
+            buf = _sum_middle(buf, 1, n, buf.size // n if n else 0)
+        for a in range(off, nd):
+            n = like_shape[a - off]
+            if n == cur[a]:
+                continue
+            if n != 1:
+                raise ValueError("unbroadcast: shapes are not broadcast-compatible")
+            outer = 1
+            for b in range(a):
+                outer *= cur[b]
+            inner = 1
+            for b in range(a + 1, nd):
+                inner *= cur[b]
+            buf = _sum_middle(buf, outer, cur[a], inner)
+            cur[a] = 1
         of = out.reshape(-1)
-        idx = np.zeros(nd, dtype=np.int64)
-        o = 0
-        for j in range(gf.size):
-            of[o] += gf[j]
-            a = nd - 1
-            while a >= 0:
-                idx[a] += 1
-                o += ostride[a]
-                if idx[a] < gshape[a]:
-                    break
-                o -= ostride[a] * gshape[a]
-                idx[a] = 0
-                a -= 1
+        of += buf
         return out
 
     @overload(unbroadcast)
@@ -215,7 +228,8 @@ def _register_overloads():
         if like.ndim == 1 and g.ndim == 2:
             def impl_21(g, like):
                 if like.shape[0] == g.shape[1]:
-                    return g.sum(axis=0)
+                    return _sum_middle(np.ascontiguousarray(g).reshape(-1), 1, g.shape[0],
+                                       g.shape[1])
                 out = np.zeros(like.shape, dtype=g.dtype)
                 return _unbroadcast_general(g, like.shape, out)
             return impl_21
@@ -460,41 +474,53 @@ def _register_array_overloads():
 
     # --- reduction kernels over the middle axis of a C-contiguous (outer, n, inner) view --
     def make_kernel(op):
-        init = {"sum": "0", "mean": "0", "prod": "1"}.get(op)
-        comb = {"sum": "acc = acc + v", "mean": "acc = acc + v", "prod": "acc = acc * v",
-                "max": "if v > acc or v != v:\n                    acc = v",
-                "min": "if v < acc or v != v:\n                    acc = v"}[op]
-        comb2 = comb.replace("acc", "out[o, i]").replace("\n    ", "\n        ")
-        first = "0" if init is not None else "1"
-        start = (f"acc = out.dtype.type({init})" if init is not None else "acc = a[o, 0, 0]")
-        start2 = ("out[o, i] = " + (f"{init}" if init is not None else "a[o, 0, i]"))
-        empty = "" if init is not None else (
-            "    if a.shape[1] == 0:\n"
-            f"        raise ValueError('zero-size array to reduction operation {op}')\n")
+        """``impl(a, out)``: ``out[o, i] = OP over j of a[o, j, i]``. Along a contiguous axis
+        (``inner == 1``) eight accumulators let LLVM vectorise without reassociating one."""
+        comb = {"sum": "acc + v", "mean": "acc + v", "prod": "acc * v",
+                "max": "v if (v > acc or v != v) else acc",
+                "min": "v if (v < acc or v != v) else acc"}[op]
+        combine = register_jitable(compile_src(
+            ("combine", op), f"def impl(acc, v):\n    return {comb}\n", {}))
+        if op in ("max", "min"):
+            empty = f"        raise ValueError('zero-size array to reduction operation {op}')"
+        else:
+            empty = ("        out[:] = " + ("1" if op == "prod" else "0") + "\n"
+                     "        return out")
+        lanes = range(8)
         src = (
             "def impl(a, out):\n"
-            f"{empty}"
             "    O, N, I = a.shape\n"
+            "    if N == 0:\n"
+            f"{empty}\n"
             "    if I == 1:\n"
             "        for o in range(O):\n"
-            f"            {start}\n"
-            f"            for j in range({first}, N):\n"
-            "                v = a[o, j, 0]\n"
-            f"                {comb}\n"
+            "            j = 1\n"
+            "            acc = a[o, 0, 0]\n"
+            "            if N >= 16:\n"
+            + "".join(f"                a{k} = a[o, {k}, 0]\n" for k in lanes) +
+            "                j = 8\n"
+            "                while j + 8 <= N:\n"
+            + "".join(f"                    a{k} = C(a{k}, a[o, j + {k}, 0])\n"
+                      for k in lanes) +
+            "                    j += 8\n"
+            "                acc = C(C(C(a0, a1), C(a2, a3)), C(C(a4, a5), C(a6, a7)))\n"
+            "            while j < N:\n"
+            "                acc = C(acc, a[o, j, 0])\n"
+            "                j += 1\n"
             "            out[o, 0] = acc\n"
             "    else:\n"
             "        for o in range(O):\n"
             "            for i in range(I):\n"
-            f"                {start2}\n"
-            f"            for j in range({first}, N):\n"
+            "                out[o, i] = a[o, 0, i]\n"
+            "            for j in range(1, N):\n"
             "                for i in range(I):\n"
-            "                    v = a[o, j, i]\n"
-            f"                    {comb2}\n"
+            "                    out[o, i] = C(out[o, i], a[o, j, i])\n"
             "    return out\n")
-        src = src.replace("out.dtype.type(0)", "0").replace("out.dtype.type(1)", "1")
-        return register_jitable(compile_src(("kernel", op), src, {}))
+        return register_jitable(compile_src(("kernel", op), src, {"C": combine}))
 
     kernels = {op: make_kernel(op) for op in ("sum", "mean", "prod", "max", "min")}
+    global _SUM_KERNEL
+    _SUM_KERNEL = kernels["sum"]
 
     def result_dtype(op, dt):
         if op in ("sum", "prod"):
@@ -506,9 +532,6 @@ def _register_array_overloads():
             return np.float64
         return np.dtype(str(dt))
 
-    full = {"sum": "a.sum()", "prod": "a.prod()", "max": "a.max()", "min": "a.min()",
-            "mean": "a.mean()"}
-
     def reduction_src(op, nd, axes, keepdims):
         """Source of ``impl(x, axis, keepdims)`` reducing an ``nd``-array over ``axes``."""
         lines = ["def impl(x, axis=None, keepdims=False):",
@@ -516,9 +539,10 @@ def _register_array_overloads():
                  "    s = a.shape"]
         ones = tuple_expr(["1"] * nd)
         if len(axes) == nd:                                  # every axis
-            val = full[op]
+            kop = "sum" if op == "mean" else op
+            val = f"K_{kop}(a.reshape((1, a.size, 1)), np.empty((1, 1), DT))[0, 0]"
             if op == "mean":
-                val = "a.sum() / a.size" if nd else "a.sum()"
+                val = f"{val} / a.size"
             lines.append(f"    r = {val}")
             lines.append(f"    return np.full({ones}, r)" if keepdims else "    return r")
             return "\n".join(lines) + "\n"
@@ -569,6 +593,12 @@ def _register_array_overloads():
     def stretch(g3, out3):
         """``out3[o, j, i] = g3[o, 0, i]``: a size-1 middle axis stretched."""
         O, N, I = out3.shape
+        if I == 1:
+            for o in range(O):
+                v = g3[o, 0, 0]
+                for j in range(N):
+                    out3[o, j, 0] = v
+            return out3
         for o in range(O):
             for j in range(N):
                 for i in range(I):
