@@ -556,7 +556,7 @@ class ReverseTransform:
                 capacity = Const(16)
             for vid, tape in loop.tapes.items():
                 v = next(x for x in loop.needed if id(x) == vid)
-                if v.kind in _SCALAR_KINDS:
+                if v.kind != "array":   # unspecialised "any" values are taken as scalars
                     witness = {"int": Const(0), "bool": Const(False)}.get(v.kind, Const(0.0))
                     ops.append(Prim([tape], [capacity, witness], name="tape"))
                 else:

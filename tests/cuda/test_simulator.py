@@ -50,7 +50,8 @@ def test_simulator_case(sim_results, name):
 def test_tape_placement(sim_results):
     # constant trip counts: tapes in cuda.local.array, no scratch buffer
     assert sim_results["pendulum"]["scratch"] is False
-    assert sim_results["pendulum"]["local"] == [[200, "float64"]] * 3
+    local = sim_results["pendulum"]["local"]   # how many depends on what is recomputed
+    assert local and all(tape == [200, "float64"] for tape in local)
     # data-dependent: scratch segments, grown by relaunch past the first width (64)
     assert sim_results["while_scratch_relaunch"]["scratch"] is True
     assert sim_results["while_scratch_relaunch"]["segment"] >= 155
