@@ -47,7 +47,8 @@ _COMMON = ["sin", "cos", "tan", "sinh", "cosh", "tanh", "exp", "expm1", "log2", 
            "log1p", "sqrt", "cbrt", "floor", "ceil", "trunc", "hypot", "exp2"]
 _map(math, {**{n: n for n in _COMMON}, "asin": "arcsin", "acos": "arccos", "atan": "arctan",
             "asinh": "arcsinh", "atan2": "arctan2", "fabs": "abs", "pow": "pow", "erf": "erf",
-            "log": "log", "isnan": "isnan", "isfinite": "isfinite"})
+            "log": "log", "isnan": "isnan", "isfinite": "isfinite", "lgamma": "lgamma",
+            "gamma": "gamma"})
 _map(np, {**{n: n for n in _COMMON}, "arcsin": "arcsin", "arccos": "arccos",
           "arctan": "arctan", "arcsinh": "arcsinh", "arctan2": "arctan2", "abs": "abs",
           "absolute": "abs", "fabs": "abs", "power": "pow", "log": "log", "square": "square",
@@ -55,6 +56,14 @@ _map(np, {**{n: n for n in _COMMON}, "arcsin": "arcsin", "arccos": "arccos",
           "maximum": "maximum", "minimum": "minimum", "where": "where", "clip": "clip",
           "add": "add", "subtract": "sub", "multiply": "mul", "divide": "div",
           "true_divide": "div", "negative": "neg", "float64": "float"})
+
+try:
+    import scipy.special
+except ImportError:  # pragma: no cover - scipy is a dependency
+    pass
+else:
+    _map(scipy.special, {"gammaln": "lgamma", "gamma": "gamma", "digamma": "digamma",
+                         "psi": "digamma", "erf": "erf", "expit": "sigmoid"})
 
 _ARRAY_FNS = {}
 for _src, _dst in {"sum": "sum", "mean": "mean", "max": "max", "amax": "max", "min": "min",

@@ -1,0 +1,54 @@
+"""Special functions: log-gamma, gamma and digamma (``math.lgamma``, ``scipy.special``).
+
+Their NumPy implementations live here; generated code calls them as ``_rt.lgamma`` and so on
+(Numba has ``math.lgamma`` for scalars only, and no digamma at all), with Numba overloads in
+:mod:`ad_compiler.backends.helpers`.
+"""
+
+import math
+
+import numpy as np
+
+from .table import Syntax, defprim, defvjp
+
+
+def _elementwise(scalar_fn):
+    vectorised = np.vectorize(scalar_fn, otypes=[float])
+
+    def fn(x):
+        return scalar_fn(float(x)) if np.ndim(x) == 0 else vectorised(x)
+
+    fn.__name__ = scalar_fn.__name__
+    fn.__doc__ = scalar_fn.__doc__
+    return fn
+
+
+def digamma_scalar(x):
+    """psi(x) = d/dx log Gamma(x): recurrence up to x >= 6, then the asymptotic series
+    (absolute error below 1e-13); reflection for x < 0."""
+    if x <= 0.0 and x == math.floor(x):
+        return math.nan
+    result = 0.0
+    if x < 0.0:   # psi(1 - x) - psi(x) = pi cot(pi x)
+        result -= math.pi / math.tan(math.pi * x)
+        x = 1.0 - x
+    while x < 6.0:
+        result -= 1.0 / x
+        x += 1.0
+    inv = 1.0 / x
+    inv2 = inv * inv
+    series = inv2 * (1.0 / 12 - inv2 * (1.0 / 120 - inv2 * (1.0 / 252 - inv2 * (
+        1.0 / 240 - inv2 * (1.0 / 132)))))
+    return result + math.log(x) - 0.5 * inv - series
+
+
+lgamma = _elementwise(math.lgamma)
+gamma = _elementwise(math.gamma)
+digamma = _elementwise(digamma_scalar)
+
+defprim("lgamma", 1, lgamma, Syntax("helper", "lgamma"), elementwise=True)
+defprim("gamma", 1, gamma, Syntax("helper", "gamma"), elementwise=True)
+defprim("digamma", 1, digamma, Syntax("helper", "digamma"), elementwise=True)
+defvjp("lgamma", lambda o, g, ans, x: g * o.digamma(x))
+defvjp("gamma", lambda o, g, ans, x: g * ans * o.digamma(x))
+# digamma's own derivative (trigamma) is not provided: second derivatives of lgamma raise
