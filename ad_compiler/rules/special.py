@@ -24,21 +24,21 @@ def _elementwise(scalar_fn):
 
 
 def digamma_scalar(x):
-    """psi(x) = d/dx log Gamma(x): recurrence up to x >= 6, then the asymptotic series
-    (absolute error below 1e-13); reflection for x < 0."""
+    """psi(x) = d/dx log Gamma(x): recurrence up to x >= 10, then the asymptotic series
+    (relative error about 1e-15); reflection for x < 0."""
     if x <= 0.0 and x == math.floor(x):
         return math.nan
     result = 0.0
     if x < 0.0:   # psi(1 - x) - psi(x) = pi cot(pi x)
         result -= math.pi / math.tan(math.pi * x)
         x = 1.0 - x
-    while x < 6.0:
+    while x < 10.0:
         result -= 1.0 / x
         x += 1.0
     inv = 1.0 / x
     inv2 = inv * inv
     series = inv2 * (1.0 / 12 - inv2 * (1.0 / 120 - inv2 * (1.0 / 252 - inv2 * (
-        1.0 / 240 - inv2 * (1.0 / 132)))))
+        1.0 / 240 - inv2 * (1.0 / 132 - inv2 * (691.0 / 32760 - inv2 / 12))))))
     return result + math.log(x) - 0.5 * inv - series
 
 
