@@ -28,6 +28,7 @@ import numpy as np
 
 from ..errors import DifferentiationError
 from ..rules import PRIMITIVES
+from ..rules.table import INTEGER_CLOSED
 from .ir import Const, For, Function, If, Load, Prim, Region, Store, Undef, Value, While
 from .normalize import normalize
 from .parse import Parsed, Scope, parse_function
@@ -84,8 +85,6 @@ _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div",
            ast.BitAnd: "and", ast.BitOr: "or"}
 _CMPOPS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq",
            ast.NotEq: "ne"}
-_INT_PRESERVING = {"add", "sub", "mul", "floordiv", "mod", "neg", "pos", "maximum", "minimum",
-                   "abs", "sign"}
 _ARRAY_RESULT = {"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",
                  "copy", "matmul", "outer", "transpose", "reshape", "concatenate", "stack"}
 _LIBRARIES = {"numpy", "scipy", "numba", "math", "ad_compiler", "builtins"}
@@ -347,7 +346,7 @@ class Builder:
         if "array" in kinds:
             return "array"
         if all(k in ("int", "bool") for k in kinds):
-            if name in _INT_PRESERVING:
+            if name in INTEGER_CLOSED:
                 return "int"
             if name == "pow" and isinstance(operands[1], Const) and operands[1].value >= 0:
                 return "int"

@@ -80,6 +80,10 @@ class Primitive:
 
 PRIMITIVES: dict[str, Primitive] = {}
 
+# elementwise primitives whose result is an integer when every operand is one
+INTEGER_CLOSED = frozenset({"add", "sub", "mul", "floordiv", "mod", "neg", "pos", "maximum",
+                            "minimum", "abs", "sign"})
+
 
 def defprim(name, nargs, impl=None, syntax=None, *, elementwise=False, differentiable=True,
             result_kind=None, **default_attrs) -> Primitive:

@@ -15,6 +15,7 @@ import operator
 
 from ..frontend.ir import Const, Op, Prim, Value
 from ..rules import PRIMITIVES
+from ..rules.table import INTEGER_CLOSED
 
 _FOLD = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
          "div": operator.truediv, "pow": operator.pow, "neg": operator.neg,
@@ -34,7 +35,7 @@ def result_kind(name: str, operands) -> str:
         return "array"
     if "any" in kinds:
         return "any"
-    if kinds <= {"int", "bool"} and name not in ("div",):
+    if kinds <= {"int", "bool"} and name in INTEGER_CLOSED:
         return "int"
     return "float"
 
