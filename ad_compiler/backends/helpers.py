@@ -50,9 +50,9 @@ import builtins as _builtins
 import numpy as np
 
 from ad_compiler.rules.array import _norm as norm
-from ad_compiler.rules.array import (broadcast_like, count, getitem, matrix_transpose, relu,
-                                     reshape_like, scatter_like, setitem, sigmoid, unbroadcast,
-                                     unreduce)
+from ad_compiler.rules.array import (broadcast_like, concat_pad, concat_part, count, getitem,
+                                     matrix_transpose, relu, reshape_like, scatter_like,
+                                     setitem, sigmoid, unbroadcast, unreduce)
 from ad_compiler.rules.tape import (grow, reserve, tape, tape_of_arrays, trip_count,
                                      zeros_like)
 
@@ -749,6 +749,33 @@ def _register_array_overloads():
     overload(concatenate, prefer_literal=True)(
         seq_impl("concatenate", "np.concatenate(xs, axis={ax})"))
     overload(stack, prefer_literal=True)(seq_impl("stack", "np.stack(xs, axis={ax})"))
+
+    def concat_source(k, ax, nd):
+        """Index (as source) of operand ``k`` along axis ``ax`` of a concatenation."""
+        start = " + ".join(f"xs[{j}].shape[{ax}]" for j in range(k)) or "0"
+        index = ", ".join([":"] * ax + [f"{start}:{start} + xs[{k}].shape[{ax}]"])
+        return index
+
+    @overload(concat_part, prefer_literal=True)
+    def _concat_part(g, xs, axis=0, argnum=0):
+        ax, k = static(axis, "axis", "concat_part"), static(argnum, "argnum", "concat_part")
+        nd = xs.types[0].ndim
+        src = (f"def impl(g, xs, axis=0, argnum=0):\n"
+               f"    return g[{concat_source(k, ax % nd, nd)}].copy()\n")
+        return compile_src(("concat_part", k, ax % nd, nd), src, {})
+
+    @overload(concat_pad, prefer_literal=True)
+    def _concat_pad(part, xs, axis=0, argnum=0):
+        ax, k = static(axis, "axis", "concat_pad"), static(argnum, "argnum", "concat_pad")
+        nd = xs.types[0].ndim
+        ax %= nd
+        total = " + ".join(f"xs[{j}].shape[{ax}]" for j in range(len(xs.types)))
+        shape = ", ".join(total if d == ax else f"xs[0].shape[{d}]" for d in range(nd))
+        src = (f"def impl(part, xs, axis=0, argnum=0):\n"
+               f"    out = np.zeros(({shape},))\n"
+               f"    out[{concat_source(k, ax, nd)}] = part\n"
+               f"    return out\n")
+        return compile_src(("concat_pad", k, ax, nd), src, {})
 
     # basic indexing with a constant index (ints, slices, tuples of them)
     @overload(getitem)

@@ -257,12 +257,42 @@ defvjp("scatter_like", lambda o, g, ans, x, like, index=None: o.getitem(g, index
 deflinear("scatter_like")
 
 
-def _concatenate_vjp(o, g, ans, *xs, axis=0, argnum=0):
-    ndim = np.ndim(xs[0])
-    ax = axis % ndim
+def _part_index(xs, axis, argnum):
+    """The index of operand ``argnum`` inside ``np.concatenate(xs, axis)``."""
+    ax = axis % np.ndim(xs[0])
     start = sum(np.shape(x)[ax] for x in xs[:argnum])
-    stop = start + np.shape(xs[argnum])[ax]
-    return o.getitem(g, index=(slice(None),) * ax + (slice(start, stop),))
+    return (slice(None),) * ax + (slice(start, start + np.shape(xs[argnum])[ax]),)
+
+
+def concat_part(g, xs, axis=0, argnum=0):
+    """The piece of ``g`` (shaped like ``np.concatenate(xs, axis)``) that came from operand
+    ``argnum``; offsets are taken from the operands' shapes at run time."""
+    return g[_part_index(xs, axis, argnum)]
+
+
+def concat_pad(part, xs, axis=0, argnum=0):
+    """Zeros shaped like ``np.concatenate(xs, axis)`` with ``part`` at operand ``argnum``'s
+    place: the transpose of :func:`concat_part`."""
+    shape = list(np.shape(xs[0]))
+    ax = axis % len(shape)
+    shape[ax] = sum(np.shape(x)[ax] for x in xs)
+    out = np.zeros(shape)
+    out[_part_index(xs, axis, argnum)] = part
+    return out
+
+
+defprim("concat_part", 2, concat_part, Syntax("helper", "concat_part"), axis=0, argnum=0)
+defprim("concat_pad", 2, concat_pad, Syntax("helper", "concat_pad"), axis=0, argnum=0)
+defvjp("concat_part", lambda o, g, ans, gfull, xs, axis=0, argnum=0:
+       o.concat_pad(g, xs, axis=axis, argnum=argnum), None)
+defvjp("concat_pad", lambda o, g, ans, part, xs, axis=0, argnum=0:
+       o.concat_part(g, xs, axis=axis, argnum=argnum), None)
+deflinear("concat_part")
+deflinear("concat_pad")
+
+
+def _concatenate_vjp(o, g, ans, *xs, axis=0, argnum=0):
+    return o.concat_part(g, o.tuple(*xs), axis=axis, argnum=argnum)
 
 
 def _stack_vjp(o, g, ans, *xs, axis=0, argnum=0):
@@ -277,8 +307,6 @@ defvjp("stack", _stack_vjp)
 defprim("dot", 2, np.dot, Syntax("call", "np.dot"))
 defprim("matmul", 2, np.matmul, Syntax("binop", "@"))
 defprim("outer", 2, np.outer, Syntax("call", "np.outer"))
-defvjp("dot", lambda o, g, ans, a, b: g * b, lambda o, g, ans, a, b: g * a)
-defbilinear("dot")
 
 
 def _matmul_vjp_a(o, g, ans, a, b):
@@ -311,6 +339,8 @@ def _matmul_vjp_b(o, g, ans, a, b):
 
 defvjp("matmul", _matmul_vjp_a, _matmul_vjp_b)
 defbilinear("matmul")
+defvjp("dot", _matmul_vjp_a, _matmul_vjp_b)   # np.dot is matmul for 1-D and 2-D operands
+defbilinear("dot")
 defvjp("outer", lambda o, g, ans, a, b: o.matmul(g, b),
        lambda o, g, ans, a, b: o.matmul(o.matrix_transpose(g), a))
 defbilinear("outer")

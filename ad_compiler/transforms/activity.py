@@ -26,7 +26,8 @@ def _edges(region: Region, add):
             if prim is None or not prim.differentiable:
                 continue
             for i, operand in enumerate(op.operands):
-                if prim.vjps and (i >= len(prim.vjps) or prim.vjps[i] is None):
+                if prim.vjps and prim.nargs is not None and (
+                        i >= len(prim.vjps) or prim.vjps[i] is None):
                     continue
                 for result in op.results:
                     add(operand, result)

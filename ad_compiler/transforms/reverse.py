@@ -23,6 +23,7 @@ How the pieces fit:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 
 from ..errors import DifferentiationError
@@ -253,7 +254,7 @@ class ReverseTransform:
         operand_syms = [lazy(x) for x in op.operands]
         contributions = []
         for i in targets:
-            rule = prim.vjps[i] if i < len(prim.vjps) else None
+            rule = _vjp_rule(prim, i)
             if rule is None:
                 if not prim.vjps:
                     raise DifferentiationError(
@@ -640,6 +641,14 @@ def _may_broadcast(x: Value, operands, result) -> bool:
     if x.kind == "array" and all(o.kind in _SCALAR_KINDS or o is x for o in operands):
         return False
     return True
+
+
+def _vjp_rule(prim, i):
+    """The vector-Jacobian rule of operand ``i`` (a variadic primitive has one rule for all
+    operands, told which one by ``argnum``)."""
+    if prim.nargs is None and prim.vjps:
+        return functools.partial(prim.vjps[0], argnum=i)
+    return prim.vjps[i] if i < len(prim.vjps) else None
 
 
 def _element_index(index) -> bool:

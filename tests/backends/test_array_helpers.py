@@ -274,20 +274,14 @@ def _programs():
         ("sum_axis0", P.sum_axis0, [A], [0]),
         ("reductions", P.reductions, [A], [0]),
         ("norm", P.norm, [r.normal(size=4)], [0]),
-        pytest.param("concat", P.concat, [r.normal(size=3), r.normal(size=4)], [0, 1],
-                     marks=pytest.mark.xfail(reason="rules/array.py: concatenate vjp (integer "
-                                             "modulo by zero) on the python backend too")),
-        pytest.param("stack", P.stack, [r.normal(size=3), r.normal(size=3)], [0, 1],
-                     marks=pytest.mark.xfail(reason="rules/array.py: the second operand of a "
-                                             "variadic primitive gets a zero cotangent")),
+        ("concat", P.concat, [r.normal(size=3), r.normal(size=4)], [0, 1]),
+        ("stack", P.stack, [r.normal(size=3), r.normal(size=3)], [0, 1]),
         ("t_matmul", P.t_matmul, [A, r.normal(size=(3, 2))], [0, 1]),
         ("outer", P.outer, [r.normal(size=3), r.normal(size=4)], [0, 1]),
         ("matvec", P.matvec, [A, r.normal(size=4)], [0, 1]),
         ("vecmat", P.vecmat, [r.normal(size=3), A], [0, 1]),
         ("vecvec", P.vecvec, [r.normal(size=3), r.normal(size=3)], [0, 1]),
-        pytest.param("dot_matvec", P.dot_matvec, [A, r.normal(size=4)], [0, 1],
-                     marks=pytest.mark.xfail(reason="rules/array.py: the dot vjp is the 1-D "
-                                             "rule (g * b) for 2-D operands too")),
+        ("dot_matvec", P.dot_matvec, [A, r.normal(size=4)], [0, 1]),
     ]
 
 
