@@ -21,6 +21,7 @@ import ast
 import builtins
 import math
 import os
+import sys
 import sysconfig
 import types
 
@@ -58,13 +59,21 @@ _map(np, {**{n: n for n in _COMMON}, "arcsin": "arcsin", "arccos": "arccos",
           "add": "add", "subtract": "sub", "multiply": "mul", "divide": "div",
           "true_divide": "div", "negative": "neg", "float64": "float"})
 
-try:
-    import scipy.special
-except ImportError:  # pragma: no cover - scipy is a dependency
-    pass
-else:
-    _map(scipy.special, {"gammaln": "lgamma", "gamma": "gamma", "digamma": "digamma",
-                         "psi": "digamma", "erf": "erf", "expit": "sigmoid"})
+
+
+def _elementwise_call(obj):
+    """The (function, primitive name) entry of a callable, or None. SciPy's special functions
+    are mapped on first need (importing scipy.special costs 0.3 s): only if the user's module
+    imported it can their code call it."""
+    if "scipy.special" in sys.modules and not _SCIPY_MAPPED:
+        _SCIPY_MAPPED.append(True)
+        _map(sys.modules["scipy.special"], {"gammaln": "lgamma", "gamma": "gamma",
+                                            "digamma": "digamma", "psi": "digamma",
+                                            "erf": "erf", "expit": "sigmoid"})
+    return _ELEMENTWISE.get(id(obj))
+
+
+_SCIPY_MAPPED: list = []
 
 _ARRAY_FNS = {}
 for _src, _dst in {"sum": "sum", "mean": "mean", "max": "max", "amax": "max", "min": "min",
@@ -658,7 +667,7 @@ class Builder:
         obj = target.obj
         if _custom_primitive(obj) is not None:  # user rules (ad.custom_vjp), _rt.NAME helpers
             return _call_custom(self, _custom_primitive(obj), node)
-        hit = _ELEMENTWISE.get(id(obj))
+        hit = _elementwise_call(obj)
         if hit is not None and hit[0] is obj:
             return self.call_elementwise(hit[1], obj, node)
         hit = _ARRAY_FNS.get(id(obj))
