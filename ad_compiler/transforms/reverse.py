@@ -24,11 +24,12 @@ How the pieces fit:
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field, replace
 
 from ..errors import DifferentiationError
 from ..frontend.ir import (Assign, Const, For, Function, If, Load, Op, Prim, Region, Store,
-                           Value, While, walk)
+                           Undef, Value, While, walk)
 from ..rules import PRIMITIVES
 from .activity import Activity
 from .builder import Builder, Namer, Sym
@@ -37,6 +38,7 @@ _SCALAR_KINDS = ("float", "int", "bool")
 _RECOMPUTABLE_PRIMS = ("add", "sub", "mul", "floordiv", "mod", "neg")
 _NEVER_RECOMPUTE = ("tape", "tape_of_arrays", "grow", "reserve")
 _SIZE_PRIMS = ("len", "size", "ndim", "trip_count")
+_ZERO_OF = {"float": Const(0.0), "int": Const(0), "bool": Const(False)}
 _CHEAP_PRIMS = ("add", "sub", "mul", "div", "neg", "pos", "square", "abs", "float", "maximum",
                 "minimum")
 
@@ -68,8 +70,14 @@ class _Scope:
 
 
 class ReverseTransform:
-    def __init__(self, fn: Function, wrt: list[int]):
+    def __init__(self, fn: Function, wrt: list[int], recompute: dict | None = None):
         self.fn = fn
+        # checkpointing: id(For) -> tape capacity (a Value before the loop) of the loops the
+        # reverse sweep re-runs, taped, segment by segment (see ``split_for_checkpointing``);
+        # their forward-sweep copy records nothing
+        self.recompute = recompute or {}
+        self.snapshots: dict[int, list] = {}   # id(recomputed For) -> [(array, tape)]
+        self._taping = True
         self.wrt = wrt
         self.inputs = [fn.params[i] for i in wrt]
         self.outputs = list(fn.body.yields)
@@ -193,6 +201,7 @@ class ReverseTransform:
         forward = self.forward_region(self.fn.body, None).ops
         # an output array whose elements the reverse sweep restores is returned as a copy
         restored = {id(save.operands[0]) for save in self.saves.values()}
+        restored |= {id(array) for arrays in self.snapshots.values() for array, _ in arrays}
         outputs = []
         for out in self.outputs:
             if id(out) in restored:
@@ -384,6 +393,8 @@ class ReverseTransform:
             if id(carried[k]) not in inner.live:
                 self.zero(carried[k], loop, body, inner, like=self.adjoint_var(carried[k]))
         prologue = self._restore(loop, iteration, None if plain_index else start, step, at)
+        if id(op) in self.recompute:
+            ops.extend(self._rerun(loop, at))
         builder = Builder(self.namer, op.line)
         last = builder.lift(builder.wrap(count) - 1)
         ops.extend(builder.ops)
@@ -457,6 +468,53 @@ class ReverseTransform:
             return True
         return op.name in _CHEAP_PRIMS or (op.name == "pow" and _is_int(op.operands[1], 2))
 
+
+    # ------------------------------------------------------------------ checkpointing
+    def _rerun(self, loop: _Loop, at: _Loop) -> list[Op]:
+        """In the reverse iteration of a segment: bring the arrays the segment stores into
+        back to their state at its start, then run the segment's loop forward again from
+        the carried values restored from the snapshot tape, this time recording on its
+        (segment-sized) tapes, which its reverse loop then reads."""
+        op = loop.op
+        ops: list[Op] = []
+        for array, tape in self._snapshot_arrays(loop):
+            saved = self.namer.value(f"_snap_{array.name.lstrip('_')}", "array")
+            saved.ndim = array.ndim
+            whole = self.namer.value("_t", "slice")
+            ops += [Load([saved], [tape, self.primal(at.body.args[0], at)], op.line),
+                    Prim([whole], [Const(None)] * 3, op.line, name="slice"),
+                    Store([], [array, whole, saved], op.line)]
+        nest = self._nest(loop)
+        for node in nest:
+            node.growable = self._static_capacity(node, None) is None
+            if node.tapes:
+                ops.append(Assign([node.counter], [Const(0)]))
+        copy = self._forward_loop(loop, taped=True)
+        copy = replace(copy, operands=[self.primal(x, at) for x in op.operands])
+        # the copy assigns variables of its own: the primal's may be live across the sweep
+        inside = {id(node) for node in nest}
+        renamed = {id(v) for v in op.results}
+        renamed |= {vid for vid, home in self.home.items()
+                    if home is not None and id(home) in inside}
+        return ops + [_renamed(copy, renamed, {}, self.namer)]
+
+    def _snapshot_arrays(self, loop: _Loop) -> list:
+        """(array, snapshot tape) for each array defined before a recomputed loop that its
+        nest stores into and reads: re-running a segment needs the array as it was then."""
+        if id(loop.op) not in self.snapshots:
+            loaded = {id(x.operands[0]) for x in walk(self.fn.body) if isinstance(x, Load)}
+            arrays = []
+            for x in walk(loop.body):
+                array = x.operands[0] if isinstance(x, Store) else None
+                if array is None or self.home.get(id(array)) is not None or \
+                        any(a is array for a, _ in arrays) or \
+                        not (id(array) in loaded or id(array) in self.read_whole):
+                    continue
+                arrays.append((array, self.namer.value(f"_snaps_{array.name.lstrip('_')}",
+                                                       "array")))
+            self.snapshots[id(loop.op)] = arrays
+        return self.snapshots[id(loop.op)]
+
     # ------------------------------------------------------------------ forward sweep
     def forward_region(self, region: Region, at: _Loop | None) -> Region:
         ops: list[Op] = []
@@ -467,7 +525,9 @@ class ReverseTransform:
                 loop = self.loops[id(op)]
                 if at is None:
                     ops += self._allocate_tapes(loop)
-                if isinstance(op, While):
+                if not self._taping or id(op) in self.recompute:
+                    pass    # records nothing (a recomputed loop records when re-run)
+                elif isinstance(op, While):
                     ops.append(Assign([loop.count], [Const(0)], op.line))
                 elif loop.growable:
                     ops += self._reserve_tapes(loop)
@@ -477,7 +537,7 @@ class ReverseTransform:
             elif isinstance(op, If):
                 ops.append(replace(op, then=self.forward_region(op.then, at),
                                    orelse=self.forward_region(op.orelse, at)))
-            elif id(op) in self.saves:
+            elif id(op) in self.saves and self._taping:
                 save = self.saves[id(op)]
                 ops.extend(self._copied(save))
                 if at is not None:
@@ -501,19 +561,36 @@ class ReverseTransform:
         view.ndim = result.ndim
         return [replace(load, results=[view]), Prim([result], [view], load.line, name="copy")]
 
-    def _forward_loop(self, loop: _Loop) -> Op:
+    def _forward_loop(self, loop: _Loop, taped: bool | None = None) -> Op:
+        """The forward copy of a loop, recording on its tapes unless it is recomputed in the
+        reverse sweep (``taped``: force recording on or off for the loop and its nest)."""
         op = loop.op
-        body = self.forward_region(op.body, loop)
-        prologue = self._grow_tapes(loop) if loop.tapes else []
+        outer_taping = self._taping
+        if taped is not None:
+            self._taping = taped
+        elif id(op) in self.recompute:
+            self._taping = False
+        try:
+            body = self.forward_region(op.body, loop)
+            taping = self._taping
+        finally:
+            self._taping = outer_taping
+        prologue = self._grow_tapes(loop) if loop.tapes and taping else []
         epilogue = [Prim([loop.counter], [loop.counter, Const(1)], name="add")] \
-            if loop.tapes else []
-        if isinstance(op, While):
+            if loop.tapes and taping else []
+        if isinstance(op, While) and taping:
             epilogue.append(Prim([loop.count], [loop.count, Const(1)], name="add"))
+        if taping:   # snapshots of the arrays a recomputed inner loop stores into
+            for sub in op.body.ops:
+                for array, tape in self.snapshots.get(id(sub), []):
+                    prologue.append(Store([], [tape, op.body.args[0], array], op.line))
         new_body = Region(args=body.args, ops=prologue + body.ops + epilogue,
                           yields=body.yields)
         return replace(op, body=new_body)
 
     def _push(self, loop: _Loop, values, ops):
+        if not self._taping:
+            return
         for v in values:
             if id(v) in loop.tapes:
                 ops.append(Store([], [loop.tapes[id(v)], loop.counter, v]))
@@ -526,28 +603,44 @@ class ReverseTransform:
                 nest.append(self.loops[id(op)])
         return nest
 
-    def _static_capacity(self, loop: _Loop, ops: list):
-        """Total iterations of ``loop`` over the whole nest when computable before the
-        outermost loop, as a Value (emitting its computation into ``ops``); else None."""
+    def _static_capacity(self, loop: _Loop, ops: list | None):
+        """Total iterations of ``loop`` over the whole nest (up to a recomputed loop, which
+        holds at most its segment's iterations) when computable before the outermost loop,
+        as a Value (emitting its computation into ``ops``; None: only say whether, True);
+        else None."""
         chain = []
         node = loop
         while node is not None:
             chain.append(node)
+            if id(node.op) in self.recompute:
+                break
             node = node.parent
         if not all(isinstance(node.op, For) for node in chain) or any(
                 self.home.get(id(bound)) is not None
-                for node in chain for bound in node.op.operands[:3]):
+                for node in chain if id(node.op) not in self.recompute
+                for bound in node.op.operands[:3]):
             return None
+        if ops is None:
+            return True
         builder = Builder(self.namer, loop.op.line)
         total = 1
         for node in chain:
-            total = builder.trip_count(*node.op.operands[:3]) * total
+            trips = self.recompute.get(id(node.op))
+            if trips is None:
+                trips = builder.trip_count(*node.op.operands[:3])
+            total = trips * total if isinstance(trips, Sym) else builder.wrap(trips) * total
         ops.extend(builder.ops)
         return builder.lift(total)
 
     def _allocate_tapes(self, outermost: _Loop) -> list[Op]:
         ops: list[Op] = []
         for loop in self._nest(outermost):
+            for sub in loop.body.ops:   # one snapshot per segment of a recomputed loop
+                for array, tape in self.snapshots.get(id(sub), []):
+                    builder = Builder(self.namer, loop.op.line)
+                    segments = builder.lift(builder.trip_count(*loop.op.operands[:3]))
+                    ops += builder.ops
+                    ops.append(Prim([tape], [segments, array], name="tape_of_arrays"))
             if not loop.tapes:
                 continue
             ops.append(Assign([loop.counter], [Const(0)]))
@@ -678,6 +771,117 @@ def _all_names(fn: Function) -> set[str]:
     return names
 
 
-def reverse(fn: Function, wrt) -> Function:
-    """The vjp function of ``fn`` with respect to the parameters at positions ``wrt``."""
-    return ReverseTransform(fn, list(wrt)).run()
+def _renamed(op: Op, ids: set, mapping: dict, namer: Namer) -> Op:
+    """A copy of ``op`` (regions included) in which every value whose id is in ``ids``, where
+    defined and where used, is a fresh variable."""
+    def m(v):
+        if id(v) not in ids:
+            return v
+        if id(v) not in mapping:
+            fresh = namer.value("_t" if re.match(r"^_t\d+$", v.name) else v.name, v.kind)
+            fresh.ndim = v.ndim
+            mapping[id(v)] = fresh
+        return mapping[id(v)]
+
+    def region(r: Region) -> Region:
+        return Region(args=[m(v) for v in r.args],
+                      ops=[_renamed(x, ids, mapping, namer) for x in r.ops],
+                      yields=[m(v) for v in r.yields])
+
+    changes = dict(results=[m(v) for v in op.results], operands=[m(v) for v in op.operands])
+    if isinstance(op, If):
+        changes.update(then=region(op.then), orelse=region(op.orelse))
+    elif isinstance(op, For):
+        changes.update(body=region(op.body))
+    elif isinstance(op, While):
+        changes.update(cond=region(op.cond), body=region(op.body))
+    return replace(op, **changes)
+
+
+def split_for_checkpointing(fn: Function, checkpoint) -> tuple[Function, dict]:
+    """Split every outermost ``for`` loop that carries values into segments of
+    ``checkpoint`` iterations (an int, or ``"auto"``: ``ceil(sqrt(trip count))`` at run
+    time)::
+
+        for i in range(start, stop, step) iter(c = inits): body
+    becomes
+        n = trip_count(start, stop, step); C = ...; segments = (n + C - 1) // C
+        for s in range(0, segments, 1) iter(c' = inits):
+            lo = s * C; hi = minimum(lo + C, n)
+            for i in range(start + lo * step, start + hi * step, step) iter(c = c'): body
+
+    Returns the new function and ``{id(inner For): C}``, the loops the reverse transform
+    re-runs per segment: the outer loop records the carried values at the start of each
+    segment (the snapshots), the inner one nothing until the reverse sweep re-runs it."""
+    namer = Namer(_all_names(fn))
+    recompute: dict[int, Value] = {}
+
+    def fresh(base, kind, ndim=None):
+        v = namer.value(base, kind)
+        v.ndim = ndim if ndim is not None else (0 if kind in _SCALAR_KINDS else None)
+        return v
+
+    def prim(ops, name, operands, line, kind="int"):
+        v = fresh("_t", kind)
+        ops.append(Prim([v], list(operands), line, name=name))
+        return v
+
+    def split(op: For) -> list[Op]:
+        line = op.line
+        start, stop, step = op.operands[:3]
+        ops: list[Op] = []
+        n = prim(ops, "trip_count", [start, stop, step], line)
+        if checkpoint == "auto":
+            root = prim(ops, "ceil", [prim(ops, "sqrt", [n], line, "float")], line, "float")
+            size = prim(ops, "maximum", [prim(ops, "int", [root], line), Const(1)], line)
+        else:
+            size = Const(int(checkpoint))
+        last = prim(ops, "sub", [prim(ops, "add", [n, size], line), Const(1)], line)
+        segments = prim(ops, "floordiv", [last, size], line)
+        s = fresh("_seg", "int")
+        carried = [fresh(f"{a.name}_seg", a.kind, a.ndim) for a in op.body.args[1:]]
+        body: list[Op] = []
+        lo = prim(body, "mul", [s, size], line)
+        hi = prim(body, "minimum", [prim(body, "add", [lo, size], line), n], line)
+        if _is_int(start, 0) and _is_int(step, 1):
+            first, end = lo, hi
+        else:
+            first = prim(body, "add", [start, prim(body, "mul", [lo, step], line)], line)
+            end = prim(body, "add", [start, prim(body, "mul", [hi, step], line)], line)
+        results = [fresh(f"{r.name}_seg", r.kind, r.ndim) for r in op.results]
+        inner = For(results, [first, end, step, *carried], line, body=op.body)
+        recompute[id(inner)] = size
+        body.append(inner)
+        # a value assigned in every iteration before use is undefined on entry: the snapshot
+        # of the first segment records a zero of its kind instead
+        inits = [_ZERO_OF.get(v.kind, v) if isinstance(v, Undef) else v for v in op.inits]
+        ops.append(For(list(op.results), [Const(0), segments, Const(1), *inits], line,
+                       body=Region(args=[s, *carried], ops=body, yields=results)))
+        return ops
+
+    def splittable(op: Op) -> bool:
+        return isinstance(op, For) and bool(op.inits) and not any(
+            isinstance(v, Undef) and v.kind not in _ZERO_OF for v in op.inits)
+
+    def region(r: Region) -> Region:
+        ops: list[Op] = []
+        for op in r.ops:
+            if splittable(op):
+                ops += split(op)
+            elif isinstance(op, If):
+                ops.append(replace(op, then=region(op.then), orelse=region(op.orelse)))
+            else:
+                ops.append(op)
+        return Region(args=r.args, ops=ops, yields=r.yields)
+
+    return replace(fn, body=region(fn.body)), recompute
+
+
+def reverse(fn: Function, wrt, checkpoint=None) -> Function:
+    """The vjp function of ``fn`` with respect to the parameters at positions ``wrt``;
+    ``checkpoint`` (an int segment length or ``"auto"``) re-runs long loops segment by
+    segment in the reverse sweep instead of recording every iteration."""
+    if checkpoint is None:
+        return ReverseTransform(fn, list(wrt)).run()
+    fn, recompute = split_for_checkpointing(fn, checkpoint)
+    return ReverseTransform(fn, list(wrt), recompute).run()
