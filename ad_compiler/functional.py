@@ -126,6 +126,27 @@ def _is_float_input(value):
     return isinstance(value, (float, np.floating, complex))
 
 
+def _kinds(values):
+    """The ``(kind, ndim)`` of each runtime value: what the IR is specialised to."""
+    from .transforms.specialize import signature_of_argument
+
+    return tuple(signature_of_argument(v) for v in values)
+
+
+def _display_kinds(ir, free_values=()):
+    """The argument kinds ``.source`` assumes before any call (as
+    ``DerivativeFunction._display_kinds``): a parameter the code does not show to be an
+    array is taken to be a float; free variables as their current values."""
+    return tuple(("float", 0) if p.kind == "any" else (p.kind, p.ndim)
+                 for p in ir.params) + _kinds(free_values)
+
+
+def _specialized(ir, kinds):
+    from .transforms.specialize import specialize
+
+    return specialize(ir, kinds)
+
+
 def _signature(args):
     return tuple((type(a).__name__, a.dtype.str, a.ndim) if isinstance(a, np.ndarray)
                  else type(a).__name__ for a in args)
@@ -142,37 +163,64 @@ class ForwardFunction:
     -> (*outputs, *output_tangents)``), ``.ir`` the primal SSA IR."""
 
     def __init__(self, f, wrt, *, backend="numba", fastmath=False):
-        from .transforms.forward import forward
-
         self.fn = f
         self.backend = backend
         self.fastmath = fastmath
         self.primal_ir = _build(f)
         self.wrt, _ = _normalise_wrt(wrt, len(self.primal_ir.params), self.primal_ir)
-        self.derivative_ir = forward(self.primal_ir, self.wrt)
+        self._wrt_tuple = True      # (read by the cuda backend's header)
+        self.mode = "forward"
+        self._irs = {}           # argument kinds -> forward IR specialised to them
+        self.derivative_ir = self.derivative_ir_for(self._display_kinds())
         self.entry = self.derivative_ir.name
         self._compiled = {}
 
-    @functools.cached_property
+    def _display_kinds(self):
+        return _display_kinds(self.primal_ir, _free_values(self.primal_ir))
+
+    def derivative_ir_for(self, kinds):
+        """``forward(specialize(primal_ir, kinds), wrt)``, once per ``kinds`` (those of the
+        parameters and free variables)."""
+        from .transforms.forward import forward
+
+        if kinds not in self._irs:
+            self._irs[kinds] = forward(_specialized(self.primal_ir, kinds), self.wrt)
+        return self._irs[kinds]
+
+    @property
     def source(self) -> str:
+        if self.backend == "cuda":
+            from .backends.numba_cuda import cuda_source
+
+            return cuda_source(self)
         return self.module_source()
 
-    def module_source(self, extra="") -> str:
+    def module_source(self, extra="", kinds=None) -> str:
         from .backends.emit import emit_module
 
         ir = self.primal_ir
         header = (f"# Forward-mode derivative (jvp) of {ir.name} "
                   f"({ir.filename}:{ir.first_line}), wrt={self.wrt}")
-        return emit_module([self.derivative_ir], header=header) + extra
+        d = self.derivative_ir_for(kinds if kinds is not None else self._display_kinds())
+        return emit_module([d], header=header) + extra
 
     @property
     def ir(self) -> str:
         return str(self.primal_ir)
 
-    def compiled(self, extra="", entry=None):
-        key = (extra, entry)
+    def _free_values(self):
+        return _free_values(self.primal_ir)
+
+    def compiled(self, extra="", entry=None, kinds=None):
+        if self.backend == "cuda":
+            from .backends.numba_cuda import cuda_derivative
+
+            cd = cuda_derivative(self)     # built from .derivative_ir (display kinds)
+            cd.module()
+            return cd
+        key = (extra, entry, kinds)
         if key not in self._compiled:
-            self._compiled[key] = _compile(self.module_source(extra),
+            self._compiled[key] = _compile(self.module_source(extra, kinds),
                                            f"adc_{self.primal_ir.name}_jvp", entry or self.entry,
                                            self.backend, self.fastmath)
         return self._compiled[key]
@@ -190,7 +238,7 @@ class ForwardFunction:
         full = self.prepare(args)
         tangents = [np.asarray(t, dtype=np.float64) if np.ndim(t) else float(t)
                     for t in tangents]
-        results = self.compiled()(*full, *tangents)
+        results = self.compiled(kinds=_kinds(full))(*full, *tangents)
         nout = len(self.primal_ir.body.yields)
         return list(results[:nout]), list(results[nout:])
 
@@ -271,8 +319,9 @@ def _jacfwd_source(name, jvp_name, nargs, wrt, in_arrays, nout, out_arrays):
     args = [f"a{i}" for i in range(nargs)]
 
     def call_and_store(tangents):
+        # the jvp function returns the output tangents only (pruned: forward(keep=...))
         return [f"r = {jvp_name}({', '.join(args + tangents)})"] + \
-            _store_column("r", nout, out_arrays)
+            _store_column("r", 0, out_arrays)
 
     lines = [f"def {name}({', '.join(args)}, J):",
              f"    # the dense Jacobian, one jvp per input basis vector (column)"]
@@ -348,25 +397,29 @@ class Jacobian:
         self.primal_ir = _build(f)
         self.wrt, self.single = _normalise_wrt(wrt, len(self.primal_ir.params),
                                                self.primal_ir)
-        self._forward = None
-        self._reverse_ir = None
-        self._shapes = {}
+        self._irs = {}
         self._compiled = {}
+        self._shapes = {}
         functools.update_wrapper(self, f, updated=())
 
-    def _forward_ir(self):
+    def _display_kinds(self):
+        return _display_kinds(self.primal_ir, _free_values(self.primal_ir))
+
+    def _derivative_ir(self, mode, kinds):
+        """The jvp (forward, returning only the output tangents) or vjp (reverse) IR of f
+        specialised to ``kinds``."""
         from .transforms.forward import forward
-
-        if self._forward is None:
-            self._forward = forward(self.primal_ir, self.wrt)
-        return self._forward
-
-    def _reverse(self):
         from .transforms.reverse import reverse
 
-        if self._reverse_ir is None:
-            self._reverse_ir = reverse(self.primal_ir, self.wrt)
-        return self._reverse_ir
+        key = (mode, kinds)
+        if key not in self._irs:
+            ir = _specialized(self.primal_ir, kinds)
+            if mode == "forward":
+                nout = len(ir.body.yields)
+                self._irs[key] = forward(ir, self.wrt, keep=range(nout, 2 * nout))
+            else:
+                self._irs[key] = reverse(ir, self.wrt)
+        return self._irs[key]
 
     @property
     def source(self) -> str:
@@ -375,8 +428,8 @@ class Jacobian:
             return list(self._compiled.values())[-1][1]
         from .backends.emit import emit_module
 
-        return emit_module([self._forward_ir() if self.mode != "reverse"
-                            else self._reverse()])
+        return emit_module([self._derivative_ir(
+            "reverse" if self.mode == "reverse" else "forward", self._display_kinds())])
 
     def _output_shapes(self, full):
         key = _signature(full)
@@ -405,16 +458,16 @@ class Jacobian:
             "forward" if n_in < n_out else "reverse")
         in_arrays = tuple(len(s) > 0 for s in in_shapes)
         out_arrays = tuple(len(s) > 0 for s in out_shapes)
-        key = (mode, in_arrays, out_arrays)
+        kinds = _kinds(full)
+        key = (mode, kinds, in_arrays, out_arrays)
         if key not in self._compiled:
+            d = self._derivative_ir(mode, kinds)
             if mode == "forward":
-                d = self._forward_ir()
                 name = f"{ir.name}_jacfwd"
                 extra = _jacfwd_source(name, d.name, len(full), self.wrt, in_arrays,
                                        len(out_shapes), out_arrays)
                 what = "Forward-mode Jacobian"
             else:
-                d = self._reverse()
                 name = f"{ir.name}_jacrev"
                 extra = _jacrev_source(name, d.name, len(full), self.wrt, in_arrays,
                                        len(out_shapes), out_arrays)
@@ -462,13 +515,14 @@ def _user_lines(ir, generated_source, primal_ir):
 
 
 class _ForwardOverReverse:
-    def __init__(self, f, wrt=0, *, backend="numba", fastmath=False):
-        from .backends.emit import emit_module
-        from .backends.python import load_module
-        from .frontend import build_ir
-        from .transforms.forward import forward
-        from .transforms.reverse import reverse
+    """The forward transform applied to the generated adjoint, per argument kinds: the
+    primal IR specialised to them, its vjp emitted and loaded from a real file, parsed again,
+    specialised again (adjoint parameters: f's, its free variables', the float seed) and
+    differentiated in forward mode keeping only the tangent of the gradient (results
+    ``(output, gradient, t_output, t_gradient)``; the others and the code only they need,
+    such as the first sweep's accumulation of the output, are pruned)."""
 
+    def __init__(self, f, wrt=0, *, backend="numba", fastmath=False):
         if not isinstance(wrt, int):
             raise TypeError("hessian/hvp: wrt must be one argument index (an int)")
         self.fn = f
@@ -481,35 +535,60 @@ class _ForwardOverReverse:
                                        function=self.primal_ir.name,
                                        filename=self.primal_ir.filename,
                                        line=self.primal_ir.first_line)
-        # 1. reverse mode, emitted and loaded from a real file (python backend)
-        self.vjp_ir = reverse(self.primal_ir, (self.wrt,))
-        self.vjp_source = emit_module([self.vjp_ir])
-        vjp_mod = load_module(self.vjp_source, f"adc_{self.primal_ir.name}_vjp")
-        # 2. the generated adjoint, parsed again, 3. differentiated in forward mode
-        self.adjoint_ir = build_ir(getattr(vjp_mod, self.vjp_ir.name))
-        _user_lines(self.adjoint_ir, self.vjp_source, self.primal_ir)
-        if self.adjoint_ir.free_vars:
-            raise DifferentiationError("hessian: the generated adjoint reads globals",
-                                       function=self.vjp_ir.name)
-        self.hvp_ir = forward(self.adjoint_ir, (self.wrt,))
+        self._irs = {}
         self._compiled = {}
+        kinds = self._display_kinds()
+        self.vjp_ir, self.vjp_source, self.adjoint_ir, self.hvp_ir = self._pipeline(kinds)
 
-    def source_with(self, extra=""):
+    def _display_kinds(self):
+        return _display_kinds(self.primal_ir, _free_values(self.primal_ir)) + (("float", 0),)
+
+    def _pipeline(self, kinds):
+        """``(vjp IR, vjp source, re-parsed adjoint IR, hvp IR)`` for the kinds of the
+        adjoint's parameters (f's parameters, its free variables, the seed)."""
+        if kinds in self._irs:
+            return self._irs[kinds]
+        from .backends.emit import emit_module
+        from .backends.python import load_module
+        from .frontend import build_ir
+        from .transforms.forward import forward
+        from .transforms.reverse import reverse
+
+        nparams = len(self.primal_ir.params) + len(self.primal_ir.free_vars)
+        # 1. reverse mode of f specialised to the argument kinds, emitted and loaded from a
+        #    real file (python backend)
+        vjp_ir = reverse(_specialized(self.primal_ir, kinds[:nparams]), (self.wrt,))
+        vjp_source = emit_module([vjp_ir])
+        vjp_mod = load_module(vjp_source, f"adc_{self.primal_ir.name}_vjp")
+        # 2. the generated adjoint, parsed again and specialised, 3. differentiated in
+        #    forward mode, keeping the gradient's tangent only
+        adjoint_ir = build_ir(getattr(vjp_mod, vjp_ir.name))
+        _user_lines(adjoint_ir, vjp_source, self.primal_ir)
+        if adjoint_ir.free_vars:
+            raise DifferentiationError("hessian: the generated adjoint reads globals",
+                                       function=vjp_ir.name)
+        adjoint = _specialized(adjoint_ir, kinds)
+        hvp_ir = forward(adjoint, (self.wrt,), keep=[3])
+        self._irs[kinds] = (vjp_ir, vjp_source, adjoint_ir, hvp_ir)
+        return self._irs[kinds]
+
+    def source_with(self, extra="", kinds=None):
         from .backends.emit import emit_module
 
         ir = self.primal_ir
         header = (f"# Forward-over-reverse derivative of {ir.name} ({ir.filename}:"
                   f"{ir.first_line}), wrt={self.wrt}")
-        return emit_module([self.hvp_ir], header=header) + extra
+        hvp_ir = self._pipeline(kinds if kinds is not None else self._display_kinds())[3]
+        return emit_module([hvp_ir], header=header) + extra
 
     @property
     def source(self):
         return self.source_with()
 
-    def compiled(self, extra="", entry=None):
-        key = (extra, entry)
+    def compiled(self, extra="", entry=None, kinds=None):
+        key = (extra, entry, kinds)
         if key not in self._compiled:
-            self._compiled[key] = _compile(self.source_with(extra),
+            self._compiled[key] = _compile(self.source_with(extra, kinds),
                                            f"adc_{self.primal_ir.name}_hvp",
                                            entry or self.hvp_ir.name, self.backend,
                                            self.fastmath)
@@ -536,9 +615,9 @@ class HVP(_ForwardOverReverse):
         full = self.prepare(args)
         x = full[self.wrt]
         v = np.asarray(v, dtype=np.float64).reshape(np.shape(x)) if np.ndim(x) else float(v)
-        results = self.compiled()(*full, v)
-        # results: output, gradient, output tangent, gradient tangent
-        return _as_output(results[3])
+        # the one result: the tangent of the gradient (pruned: forward(keep=[3]))
+        (result,) = self.compiled(kinds=_kinds(full))(*full, v)
+        return _as_output(result)
 
 
 class Hessian(_ForwardOverReverse):
@@ -550,7 +629,7 @@ class Hessian(_ForwardOverReverse):
         is_array = len(shape) > 0
         name = f"{self.primal_ir.name}_hessian"
         extra = self._wrapper(name, len(full), is_array)
-        fn = self.compiled(extra, name)
+        fn = self.compiled(extra, name, _kinds(full))
         n = int(np.prod(shape))
         H = fn(*full, np.zeros((n, n)))
         return _as_output(H.reshape(shape + shape)) if is_array else float(H[0, 0])
@@ -560,7 +639,7 @@ class Hessian(_ForwardOverReverse):
 
         def call_and_store(tangents):
             return [f"r = {self.hvp_ir.name}({', '.join(args + tangents)})"] + \
-                _store_column("r", 3, [is_array])
+                _store_column("r", 0, [is_array])
 
         lines = [f"def {name}({', '.join(args)}, J):",
                  "    # the dense Hessian, one Hessian-vector product per basis vector"]

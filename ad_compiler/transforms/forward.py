@@ -340,10 +340,99 @@ def _all_names(fn: Function) -> set[str]:
     return names
 
 
-def forward(fn: Function, wrt) -> Function:
+def forward(fn: Function, wrt, keep=None) -> Function:
     """The jvp function of ``fn`` with respect to the parameters at positions ``wrt``:
-    ``<f>_jvp(*params, *free_vars, *tangents) -> (*outputs, *output_tangents)``."""
-    return ForwardTransform(fn, list(wrt)).run()
+    ``<f>_jvp(*params, *free_vars, *tangents) -> (*outputs, *output_tangents)``.
+
+    ``keep``: indices of those results to return (the others and everything only they need
+    are removed by :func:`prune`); ``None`` returns all."""
+    out = ForwardTransform(fn, list(wrt)).run()
+    return out if keep is None else prune(out, keep)
 
 
-__all__ = ["forward", "ForwardTransform", "Sym"]
+# ---------------------------------------------------------------------------------------------
+# pruning: results nobody asked for, and the code only they needed
+# ---------------------------------------------------------------------------------------------
+
+# fresh arrays: their contents matter only if read; their shape may be read alone
+_FRESH = frozenset({"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",
+                    "adjoint_zero", "copy"})
+# primitives that read only the shape of their (first) operand
+_SHAPE_ONLY = frozenset({"zeros_like", "ones_like", "empty_like", "adjoint_zero", "shape",
+                         "size", "ndim", "len", "count"})
+_EFFECTS = frozenset({"tape", "tape_of_arrays", "grow", "reserve"})
+
+
+def prune(fn: Function, keep) -> Function:
+    """Keep only the results at positions ``keep`` of ``fn`` (in place) and delete the ops
+    they do not need: dead scalar code, whole loops and branches whose results are unused
+    and which store into no live array, and stores into fresh arrays whose contents nobody
+    reads (only their shape, e.g. ``t_b = zeros_like(b)``)."""
+    fn.body.yields = [fn.body.yields[k] for k in keep]
+    live: set[int] = set()        # values needed (at least their shape)
+    contents: set[int] = set()    # arrays whose elements are needed
+    fresh = {id(op.results[0]) for op in walk(fn.body)
+             if isinstance(op, Prim) and op.name in _FRESH and op.results}
+
+    def need(v, whole=True):
+        if isinstance(v, (Const, Undef)) or v is None:
+            return False
+        added = id(v) not in live or (whole and id(v) not in contents)
+        live.add(id(v))
+        if whole:
+            contents.add(id(v))
+        return added
+
+    for y in fn.body.yields:
+        need(y)
+
+    def op_live(op) -> bool:
+        if isinstance(op, Store):
+            target = op.operands[0]
+            return id(target) in contents or id(target) not in fresh
+        if isinstance(op, (If, For, While)):
+            return any(id(r) in live for r in op.results) or any(
+                op_live(inner) for sub in op.regions() for inner in sub.ops)
+        if isinstance(op, Prim) and (not op.results or op.name in _EFFECTS):
+            return True
+        return any(id(r) in live for r in op.results)
+
+    def mark(region: Region) -> bool:
+        changed = False
+        for op in region.ops:
+            if not op_live(op):
+                continue
+            if isinstance(op, Prim) and op.name in _SHAPE_ONLY:
+                changed |= need(op.operands[0], whole=False)
+                for v in op.operands[1:]:
+                    changed |= need(v)
+            else:
+                for v in op.operands:
+                    changed |= need(v)
+            for r in op.results:      # a live op's results: contents follow the value
+                if id(r) in live and id(r) not in fresh:
+                    changed |= need(r)
+            if isinstance(op, (If, For, While)):
+                for sub in op.regions():
+                    for v in sub.args + sub.yields:
+                        changed |= need(v)
+                    changed |= mark(sub)
+        return changed
+
+    while mark(fn.body):
+        pass
+
+    def sweep(region: Region):
+        kept = []
+        for op in region.ops:
+            if op_live(op):
+                for sub in op.regions():
+                    sweep(sub)
+                kept.append(op)
+        region.ops = kept
+
+    sweep(fn.body)
+    return fn
+
+
+__all__ = ["forward", "prune", "ForwardTransform", "Sym"]
