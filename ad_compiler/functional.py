@@ -120,9 +120,14 @@ def _as_output(value):
     return _api()._as_output(value)
 
 
+def _is_device_array(value):
+    return hasattr(value, "__cuda_array_interface__") or \
+        type(value).__name__ == "FakeCUDAArray"
+
+
 def _is_float_input(value):
-    if isinstance(value, np.ndarray):
-        return value.dtype.kind in "fc"
+    if isinstance(value, np.ndarray) or _is_device_array(value):
+        return np.dtype(value.dtype).kind in "fc"
     return isinstance(value, (float, np.floating, complex))
 
 
@@ -236,9 +241,14 @@ class ForwardFunction:
     def __call__(self, args, tangents):
         """``(outputs, output_tangents)`` as lists, ``tangents`` one per ``wrt``."""
         full = self.prepare(args)
-        tangents = [np.asarray(t, dtype=np.float64) if np.ndim(t) else float(t)
+        tangents = [t if _is_device_array(t) else
+                    np.asarray(t, dtype=np.float64) if np.ndim(t) else float(t)
                     for t in tangents]
-        results = self.compiled(kinds=_kinds(full))(*full, *tangents)
+        if self.backend == "cuda":
+            # one thread per element: arrays (host or device) mapped over, scalars broadcast
+            results = self.compiled()(*full, *tangents)
+        else:
+            results = self.compiled(kinds=_kinds(full))(*full, *tangents)
         nout = len(self.primal_ir.body.yields)
         return list(results[:nout]), list(results[nout:])
 
@@ -251,6 +261,11 @@ def _forward_function(f, wrt, backend, fastmath=False):
 def jvp(f, primals, tangents, *, backend="numba"):
     """``(out, out_tangent)``: ``f(*primals)`` and its directional derivative along
     ``tangents`` (one per primal), by forward mode (its own transform, not reverse twice).
+
+    ``backend="cuda"``: ``f`` is written for scalars and mapped over the elements of the
+    1-D array arguments (NumPy or device arrays; scalars broadcast), one GPU thread per
+    element, like ``grad(f, backend="cuda")``; results are per-element arrays (on the
+    device when an input was a device array).
 
     Tangents of integer and boolean primals are ignored (they are not differentiated).
     ``out_tangent`` has the structure of ``out`` (a tuple when ``f`` returns a tuple)."""
