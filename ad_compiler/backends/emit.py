@@ -41,7 +41,7 @@ _FALLBACK = {
     "reshape": Syntax("call", "np.reshape"), "concatenate": Syntax("call", "np.concatenate"),
     "stack": Syntax("call", "np.stack"),
 }
-_SEQUENCE_ARG = {"concatenate", "stack"}
+_SEQUENCE_ARG = {"concatenate", "stack", "pack"}
 _BINOP = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "//": ast.FloorDiv,
           "%": ast.Mod, "**": ast.Pow, "@": ast.MatMult, "&": ast.BitAnd, "|": ast.BitOr,
           "^": ast.BitXor}

@@ -396,6 +396,11 @@ def concatenate(xs, axis=0):
     return np.concatenate(xs, axis=axis)
 
 
+def pack(xs):
+    """``np.array(xs)`` of a tuple of scalars: generated code passes them as one tuple."""
+    return np.array([float(x) for x in xs])
+
+
 def stack(xs, axis=0):
     """``np.stack(xs, axis)``: generated code passes the operands as one tuple."""
     return np.stack(xs, axis=axis)
@@ -776,6 +781,14 @@ def _register_array_overloads():
                f"    out[{concat_source(k, ax, nd)}] = part\n"
                f"    return out\n")
         return compile_src(("concat_pad", k, ax, nd), src, {})
+
+    @overload(pack)
+    def _pack(xs):
+        if isinstance(xs, types.BaseTuple) and all(is_scalar(t) for t in xs.types):
+            n = len(xs.types)
+            body = "".join(f"    out[{i}] = xs[{i}]\n" for i in range(n))
+            src = f"def impl(xs):\n    out = np.empty({n})\n{body}    return out\n"
+            return compile_src(("pack", n), src, {})
 
     # basic indexing with a constant index (ints, slices, tuples of them)
     @overload(getitem)

@@ -110,7 +110,27 @@ class _Checker(ast.NodeVisitor):
         for kw in node.keywords:
             if kw.arg is None:
                 raise self.err("'**kwargs' in calls is not supported", "**kwargs", node)
+        if _is_array_literal_call(node):   # np.array([[1.0, x], ...]): lists allowed inside
+            self.visit(node.func)
+            for kw in node.keywords:
+                self.visit(kw)
+            self._visit_literal(node.args[0])
+            return
         self.generic_visit(node)
+
+    def _visit_literal(self, node):
+        if isinstance(node, (ast.List, ast.Tuple)):
+            for element in node.elts:
+                self._visit_literal(element)
+        else:
+            self.visit(node)
+
+
+def _is_array_literal_call(node) -> bool:
+    """``np.array(<list>)`` / ``np.asarray(<list>)``: the one place list literals may appear."""
+    func = node.func
+    return (isinstance(func, ast.Attribute) and func.attr in ("array", "asarray")
+            and len(node.args) == 1 and isinstance(node.args[0], (ast.List, ast.Tuple)))
 
 
 def check(fn_node: ast.FunctionDef, err):

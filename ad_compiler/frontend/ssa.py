@@ -86,6 +86,8 @@ for _src, _dst in {"sum": "sum", "mean": "mean", "max": "max", "amax": "max", "m
                    "size": "size", "ndim": "ndim"}.items():
     _ARRAY_FNS[id(getattr(np, _src))] = (getattr(np, _src), _dst)
 _ARRAY_FNS[id(np.linalg.norm)] = (np.linalg.norm, "norm")
+_ARRAY_FNS[id(np.array)] = (np.array, "array")
+_ARRAY_FNS[id(np.asarray)] = (np.asarray, "array")
 
 _REDUCTIONS = {"sum", "mean", "max", "min", "prod"}
 _METHODS = {"sum", "mean", "max", "min", "prod", "copy", "dot", "reshape", "transpose"}
@@ -107,6 +109,18 @@ def _in_stdlib(fn) -> bool:
     return path.startswith(_STDLIB) and "site-packages" not in path \
         or fn.__code__.co_filename.startswith("<frozen ")
 _KIND_ORDER = ["none", "bool", "int", "float", "any", "array"]
+
+
+def _flatten(items):
+    for item in items:
+        if isinstance(item, list):
+            yield from _flatten(item)
+        else:
+            yield item
+
+
+def _map_nested(items, fn):
+    return [_map_nested(i, fn) if isinstance(i, list) else fn(i) for i in items]
 
 
 def join_kinds(*kinds):
@@ -692,7 +706,37 @@ class Builder:
                            "call", node)
         return self.prim(name, args)
 
+    def array_literal(self, node):
+        """``np.array(<nested list>)``: a list of numbers is a constant array (passed like a
+        global, computed once); a flat list with values in it is packed element by element."""
+        def leaves(n):
+            if isinstance(n, (ast.List, ast.Tuple)):
+                return [leaves(e) for e in n.elts]
+            return self.expr(n)
+
+        items = leaves(node.args[0])
+        flat = list(_flatten(items))
+        if all(isinstance(v, Const) and not isinstance(v.value, bool) for v in flat):
+            constant = np.array(_map_nested(items, lambda c: c.value), dtype=float)
+            key = ("literal", node.lineno, node.col_offset, self.prefix)
+            return self.free_var("_const", "array", key, lambda: constant,
+                                 f"literal at line {node.lineno}")
+        if any(isinstance(v, list) for v in items):
+            raise self.err("np.array of a nested list with variables in it is not supported "
+                           "(build it with np.zeros and element writes)", "array literal", node)
+        v = self.prim("pack", [self.as_value(v) for v in items])
+        v.ndim = 1
+        return v
+
     def call_array(self, name, node):
+        if name == "array":
+            self.nargs(node, 1)
+            self.kwargs(node, set())
+            if isinstance(node.args[0], (ast.List, ast.Tuple)):
+                return self.array_literal(node)
+            x = self.value(node.args[0])
+            self.mark_array(x)
+            return self.prim("copy", [x])
         if name in ("zeros", "ones", "empty"):
             self.nargs(node, 1)
             self.kwargs(node, set())

@@ -384,3 +384,98 @@ defprim("setitem", 2, setitem, Syntax("helper", "setitem"), index=None)
 defvjp("setitem",
        lambda o, g, ans, x, v, index=None: o.setitem(g, 0.0, index=index),
        lambda o, g, ans, x, v, index=None: o.getitem(g, index=index))
+
+
+# --- np.array([a, b, c]) of scalar values -------------------------------------------------------
+def pack(*xs):
+    """A 1-D float array of the scalars ``xs``."""
+    return np.array([float(x) for x in xs])
+
+
+defprim("pack", None, pack, Syntax("helper", "pack"), result_kind="array")
+defvjp("pack", lambda o, g, ans, *xs, argnum=0: o.getitem(g, index=argnum))
+
+
+# --- forward-mode (jvp) rules of the primitives above that had vjps only ---------------------
+# ``tangents[i]`` is None for a symbolic zero; every rule returns a tangent of ``ans``'s shape.
+from . import construct as _construct  # noqa: E402,F401  (defines full and copy first)
+from .table import defjvp  # noqa: E402
+
+def _prod_jvp(o, tangents, ans, x, axis=None, keepdims=False):
+    # d prod(x) = sum(t * prod(x) / x) (like the vjp: exact where x has no zeros)
+    full = o.unreduce(ans, x, axis=axis, keepdims=keepdims)
+    return o.sum(tangents[0] * full / x, axis=axis, keepdims=keepdims)
+
+
+def _extremum_jvp(o, tangents, ans, x, axis=None, keepdims=False):
+    # the mean of the tangents at the elements equal to the extremum (the vjp's even split)
+    hit = o.where(x == o.unreduce(ans, x, axis=axis, keepdims=keepdims), 1.0, 0.0)
+    return o.sum(tangents[0] * hit, axis=axis, keepdims=keepdims) / \
+        o.sum(hit, axis=axis, keepdims=keepdims)
+
+
+def _norm_jvp(o, tangents, ans, x, axis=None, keepdims=False):
+    # d|x| = <x, t> / |x| (0 where the norm is 0, as the vjp)
+    return o.sum(x * tangents[0], axis=axis, keepdims=keepdims) / \
+        o.where(ans == 0.0, 1.0, ans)
+
+
+def _concatenate_jvp(o, tangents, ans, *xs, axis=0):
+    # variadic and linear: the concatenation of the tangents (zeros for constant operands)
+    return o.concatenate(*[t if t is not None else o.zeros_like(x)
+                           for t, x in zip(tangents, xs)], axis=axis)
+
+
+def _stack_jvp(o, tangents, ans, *xs, axis=0):
+    return o.stack(*[t if t is not None else o.zeros_like(x)
+                     for t, x in zip(tangents, xs)], axis=axis)
+
+
+def _full_jvp(o, tangents, ans, shape, value):
+    return o.full(shape, tangents[1]) if tangents[1] is not None else None
+
+
+def _linear_jvp(o, tangents, ans, x, w, b):
+    tx, tw, tb = tangents
+    terms = []
+    if tx is not None:
+        terms.append(o.matmul(tx, o.matrix_transpose(w)))
+    if tw is not None:
+        terms.append(o.matmul(x, o.matrix_transpose(tw)))
+    if tb is not None:
+        terms.append(tb if terms else o.broadcast_like(tb, ans))
+    total = terms[0]
+    for t in terms[1:]:
+        total = total + t
+    return total
+
+
+def _mse_jvp(o, tangents, ans, a, b, reduction="mean"):
+    ta, tb = tangents
+    dt = ta if tb is None else (-tb if ta is None else ta - tb)
+    g = (a - b) * dt * 2.0
+    if reduction == "mean":
+        return o.mean(g)
+    if reduction == "sum":
+        return o.sum(g)
+    return o.broadcast_like(g, ans)
+
+
+def _setitem_jvp(o, tangents, ans, x, v, index=None):
+    tx, tv = tangents
+    return o.setitem(tx if tx is not None else o.zeros_like(ans),
+                     tv if tv is not None else 0.0, index=index)
+
+
+defjvp("prod", _prod_jvp)
+defjvp("max", _extremum_jvp)
+defjvp("min", _extremum_jvp)
+defjvp("norm", _norm_jvp)
+defjvp("concatenate", _concatenate_jvp)
+defjvp("stack", _stack_jvp)
+defjvp("full", _full_jvp)
+deflinear("copy")           # a fresh tangent array: the copy may be written into
+defjvp("linear", _linear_jvp)
+defjvp("mse_loss", _mse_jvp)
+defjvp("setitem", _setitem_jvp)
+# concat_part and concat_pad are linear in their first operand: deflinear above
