@@ -19,6 +19,13 @@ How the pieces fit:
   by doubling otherwise (``while`` loops, triangular nests). A ``For`` reverses as a reversed
   range; a ``While`` counts its iterations and replays that many.
 * Branches reverse as branches on the same (recorded, inside loops) condition.
+* Checkpointing (``checkpoint=C``): :func:`split_for_checkpointing` first splits each outermost
+  ``for`` that carries values into segments of C iterations (an outer loop over segments, an
+  inner loop over one segment). The outer loop records the carried values at each segment's
+  start (and a copy of each array the segment stores into and reads); the inner loop, listed
+  in ``recompute``, records nothing in the forward sweep. Its reverse (:meth:`_rerun`) first
+  puts those arrays back, re-runs the segment forward from the restored carried values with
+  its tapes (C entries, counters reset per segment), then reverses it as usual.
 """
 
 from __future__ import annotations
