@@ -9,6 +9,7 @@ globals and closure cells on every call, so that a changed global is never froze
 from __future__ import annotations
 
 import functools
+import inspect
 from typing import Callable
 
 import numpy as np
@@ -129,18 +130,29 @@ class DerivativeFunction:
     def _free_values(self):
         return free_var_values(self.primal_ir)
 
+    def bind(self, args, kwargs=None):
+        """The positional arguments of a call, keywords and defaults filled in as Python
+        would (compiled code takes positional parameters only)."""
+        if not kwargs and len(args) == len(self.primal_ir.params):
+            return list(args)
+        bound = self._signature.bind(*args, **(kwargs or {}))
+        bound.apply_defaults()
+        return list(bound.args)
+
+    @functools.cached_property
+    def _signature(self):
+        return inspect.signature(self.fn)
+
     def vjp_call(self, args, seeds):
-        if len(args) != len(self.primal_ir.params):
-            raise TypeError(f"{self.primal_ir.name}() takes {len(self.primal_ir.params)} "
-                            f"positional arguments but {len(args)} were given")
-        args = [_as_input(a, i in self.wrt) for i, a in enumerate(args)]
+        args = [_as_input(a, i in self.wrt) for i, a in enumerate(self.bind(args))]
         kinds = self._argument_kinds(args)
         results = self._compile(kinds)(*args, *self._free_values(), *seeds)
         nout = len(self.primal_ir.body.yields)
         return results[:nout], results[nout:]
 
-    def __call__(self, *args):
-        outputs, grads = self.vjp_call(args, [1.0] * len(self.primal_ir.body.yields))
+    def __call__(self, *args, **kwargs):
+        outputs, grads = self.vjp_call(self.bind(args, kwargs),
+                                       [1.0] * len(self.primal_ir.body.yields))
         if len(outputs) != 1 or (np.ndim(outputs[0]) != 0 and self.backend != "cuda"):
             raise DifferentiationError(
                 f"grad requires a function with a scalar output, but "
