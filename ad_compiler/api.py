@@ -150,17 +150,28 @@ class DerivativeFunction:
         nout = len(self.primal_ir.body.yields)
         return results[:nout], results[nout:]
 
+    def _not_scalar(self, outputs):
+        what = "a tuple" if len(outputs) != 1 else f"an array of shape {np.shape(outputs[0])}"
+        return DifferentiationError(
+            f"grad requires a function with a scalar output, but {self.primal_ir.name} "
+            f"returned {what}; use ad.vjp or ad.jacobian for non-scalar outputs",
+            function=self.primal_ir.name, filename=self.primal_ir.filename,
+            line=self.primal_ir.first_line)
+
     def __call__(self, *args, **kwargs):
-        outputs, grads = self.vjp_call(self.bind(args, kwargs),
-                                       [1.0] * len(self.primal_ir.body.yields))
-        if len(outputs) != 1 or (np.ndim(outputs[0]) != 0 and self.backend != "cuda"):
-            raise DifferentiationError(
-                f"grad requires a function with a scalar output, but "
-                f"{self.primal_ir.name} returned "
-                f"{'a tuple' if len(outputs) != 1 else f'an array of shape {np.shape(outputs[0])}'}"
-                f"; use ad.vjp or ad.jacobian for non-scalar outputs",
-                function=self.primal_ir.name, filename=self.primal_ir.filename,
-                line=self.primal_ir.first_line)
+        args = self.bind(args, kwargs)
+        if len(self.primal_ir.body.yields) != 1:
+            raise self._not_scalar(self.primal_ir.body.yields)
+        try:
+            outputs, grads = self.vjp_call(args, [1.0])
+        except Exception:
+            # a scalar seed for an array output fails inside the adjoint: say what is wrong
+            out = self.fn(*args) if self.backend != "cuda" else 0.0
+            if np.ndim(out) != 0:
+                raise self._not_scalar([out]) from None
+            raise
+        if np.ndim(outputs[0]) != 0 and self.backend != "cuda":
+            raise self._not_scalar(outputs)
         grads = tuple(_as_output(g) for g in grads)
         gradient = grads if self._wrt_tuple else grads[0]
         if self.kind == "value_and_grad":
