@@ -84,13 +84,17 @@ def show(args) -> int:
     import ad_compiler as ad
     from ad_compiler.frontend import build_ir
 
+    from ad_compiler.frontend.printer import format_dot
+    from ad_compiler.functional import ForwardFunction
+
     f = _load_user_function(args.target)
-    if args.ir:
-        print(build_ir(f))
+    if args.ir or args.dot:
+        ir = build_ir(f)
+        print(format_dot(ir) if args.dot else ir)
         return 0
     wrt = tuple(int(w) for w in args.wrt.split(",")) if args.wrt else 0
     if args.mode == "forward":
-        print(ad.jvp_source(f, wrt))
+        print(ForwardFunction(f, wrt, backend="python").source)
     else:
         print(ad.grad(f, wrt=wrt, backend="python").source)
     return 0
@@ -107,6 +111,7 @@ def main(argv=None) -> int:
     p_show.add_argument("--wrt", default=None, help="comma-separated argument positions")
     p_show.add_argument("--mode", default="reverse", choices=["reverse", "forward"])
     p_show.add_argument("--ir", action="store_true", help="print the SSA IR instead")
+    p_show.add_argument("--dot", action="store_true", help="print the SSA IR as Graphviz DOT")
     args = parser.parse_args(argv)
     from ad_compiler.errors import DifferentiationError
 

@@ -84,3 +84,48 @@ def format_function(fn: Function) -> str:
         body[-1] = body[-1].replace("yield", "return", 1)
     return "\n".join([head, *body, "}"])
 
+
+
+def format_dot(fn: Function) -> str:
+    """The IR as a Graphviz DOT graph: one node per op, edges from each value's definition to
+    its uses, one cluster per region (if branches, loop bodies)."""
+    lines = [f'digraph "{fn.name}" {{', "  node [shape=box, fontname=monospace];"]
+    defined = {}
+    counter = [0]
+
+    def node(label, shape="box"):
+        counter[0] += 1
+        name = f"n{counter[0]}"
+        text = label.replace("\\", "\\\\").replace('"', '\\"')
+        lines.append(f'  {name} [label="{text}", shape={shape}];')
+        return name
+
+    for v in fn.params + fn.free_vars:
+        defined[id(v)] = node(f"%{v.name}", "ellipse")
+
+    def edges_into(target, values):
+        for v in values:
+            if id(v) in defined:
+                lines.append(f"  {defined[id(v)]} -> {target};")
+
+    def region(reg, title):
+        counter[0] += 1
+        lines.append(f'  subgraph cluster_{counter[0]} {{ label="{title}";')
+        for v in reg.args:
+            defined[id(v)] = node(f"%{v.name}", "ellipse")
+        for op in reg.ops:
+            label = (op.name if isinstance(op, Prim) else type(op).__name__.lower())
+            target = node(f"{_lhs(op)}{label}")
+            edges_into(target, op.operands)
+            for v in op.results:
+                defined[id(v)] = target
+            for k, sub in enumerate(op.regions()):
+                region(sub, f"{type(op).__name__.lower()} region {k}")
+                edges_into(target, sub.yields)
+        lines.append("  }")
+
+    region(fn.body, fn.name)
+    out = node("return", "ellipse")
+    edges_into(out, fn.body.yields)
+    lines.append("}")
+    return "\n".join(lines)
