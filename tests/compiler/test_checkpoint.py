@@ -134,3 +134,20 @@ def test_peak_memory_of_a_run():
     _close(grads[1], grads[0], 1e-12)
     assert peaks[0] >= 3 * 8 * n       # three tapes of n floats
     assert peaks[1] < 3 * 8 * n // 8, peaks
+
+
+def _reverse_cases():
+    import rev_cases
+    return [c for c in rev_cases.CASES if not c.xfail and any(
+        isinstance(a, float) or (isinstance(a, np.ndarray) and a.dtype == np.float64)
+        for a in c.args)]
+
+
+@pytest.mark.parametrize("case", _reverse_cases(), ids=lambda c: c.name)
+def test_reverse_suite_unchanged_by_checkpointing(case):
+    """Every function of the reverse suite: segments of 2 give the full tape's gradient."""
+    wrt = tuple(i for i, a in enumerate(case.args) if isinstance(a, float) or (
+        isinstance(a, np.ndarray) and a.dtype == np.float64))
+    full = ad.grad(case.fn, wrt=wrt, backend="python")(*_copies(case.args))
+    got = ad.grad(case.fn, wrt=wrt, backend="python", checkpoint=2)(*_copies(case.args))
+    _close(got, full, 1e-12)
