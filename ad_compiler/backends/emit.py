@@ -357,8 +357,8 @@ class _Printer:
             if op is None or not isinstance(op, (Prim, Load)):
                 reads.add(self.names.name.get(v, v.name))
                 return reads, loads
-        if isinstance(op, Load):
-            loads = True
+        if isinstance(op, Load) or any(o.kind in ("array", "any") for o in op.operands):
+            loads = True    # reads memory: a store in between could change the value
         for o in op.operands:
             if not _named(o):
                 continue
