@@ -1,0 +1,27 @@
+"""User functions for regressions found while building the compiler."""
+import math
+
+import numpy as np
+
+
+def restore_then_sum(x, a):
+    s = 0.0
+    for i in range(1, x.shape[0]):
+        x[i] = x[i - 1] * a + math.sin(x[i])
+        s += x[i]
+    return s + np.sum(x)
+
+
+def strided(m, v):
+    return np.sin(m[:, ::2]) @ v[1::2] + m[0, 1] * v[0]
+
+
+def with_count(x, n):
+    s = 0.0
+    for i in range(n):
+        s = s + x * i
+    return s
+
+
+def with_default(x, k=2.0):
+    return x ** k

@@ -1,0 +1,41 @@
+"""Regressions: each of these returned a wrong value or failed once."""
+import numpy as np
+import pytest
+
+import ad_compiler as ad
+
+import _regression_functions as R
+
+
+def test_value_and_grad_value_is_read_before_the_reverse_sweep_restores_arrays():
+    x = np.array([0.3, 0.5, 0.9, 1.2])
+    value, grad = ad.value_and_grad(R.restore_then_sum, wrt=1, backend="python")(x.copy(), 1.1)
+    assert value == pytest.approx(R.restore_then_sum(x.copy(), 1.1), rel=1e-14)
+    h = 1e-6
+    fd = (R.restore_then_sum(x.copy(), 1.1 + h) - R.restore_then_sum(x.copy(), 1.1 - h)) / (2 * h)
+    assert grad == pytest.approx(fd, rel=1e-6)
+
+
+def test_vjp_of_array_output_and_integer_primal():
+    rng = np.random.default_rng(0)
+    m, v = rng.standard_normal((3, 4)), rng.standard_normal(4)
+    out, pullback = ad.vjp(R.strided, m, v, backend="python")
+    np.testing.assert_allclose(out, R.strided(m, v))
+    u = rng.standard_normal(3)
+    gm, gv = pullback(u)
+    h = 1e-6
+    e = np.zeros(4)
+    e[2] = h
+    fd = (R.strided(m, v + e) @ u - R.strided(m, v - e) @ u) / (2 * h)
+    assert gv[2] == pytest.approx(fd, rel=1e-6)
+    out, pullback = ad.vjp(R.with_count, 0.7, 5, backend="python")
+    assert out == pytest.approx(R.with_count(0.7, 5))
+    gx, gn = pullback(1.0)
+    assert gx == pytest.approx(10.0) and gn is None
+
+
+def test_keyword_arguments_and_defaults():
+    g = ad.grad(R.with_default, backend="python")
+    assert g(1.5) == pytest.approx(2 * 1.5)
+    assert g(1.5, k=3.0) == pytest.approx(3 * 1.5 ** 2)
+    assert g(x=1.5, k=3.0) == pytest.approx(3 * 1.5 ** 2)
