@@ -77,9 +77,8 @@ class DerivativeFunction:
 
     def derivative_ir_for(self, kinds):
         """The derivative IR specialised to arguments of the given kinds."""
-        if self.checkpoint is None:
-            return reverse(specialize(self.primal_ir, kinds), self.wrt)
-        return reverse(specialize(self.primal_ir, kinds), self.wrt, checkpoint=self.checkpoint)
+        return reverse(specialize(self.primal_ir, kinds), self.wrt, checkpoint=self.checkpoint,
+                       restart_whiles=self.backend != "cuda")
 
     def source_for(self, kinds) -> str:
         from .backends.emit import emit_module

@@ -63,6 +63,7 @@ class _Loop:
     count: Value | None = None           # While only: iterations of the current instance
     index: Value | None = None           # For only: the index in the reverse loop
     growable: bool = False               # tapes double when full (capacity unknown at entry)
+    capacity: Value | None = None        # a restartable while's tape capacity (see below)
 
     @property
     def body(self) -> Region:
@@ -77,6 +78,8 @@ class _Scope:
 
 
 class ReverseTransform:
+    restart_whiles = False
+
     def __init__(self, fn: Function, wrt: list[int], recompute: dict | None = None):
         self.fn = fn
         # checkpointing: id(For) -> tape capacity (a Value before the loop) of the loops the
@@ -532,13 +535,18 @@ class ReverseTransform:
                 loop = self.loops[id(op)]
                 if at is None:
                     ops += self._allocate_tapes(loop)
+                restarted = False
                 if not self._taping or id(op) in self.recompute:
                     pass    # records nothing (a recomputed loop records when re-run)
                 elif isinstance(op, While):
                     ops.append(Assign([loop.count], [Const(0)], op.line))
+                    if self._restartable(loop):
+                        ops += self._restartable_while(loop)
+                        restarted = True
                 elif loop.growable:
                     ops += self._reserve_tapes(loop)
-                ops.append(self._forward_loop(loop))
+                if not restarted:
+                    ops.append(self._forward_loop(loop))
                 if isinstance(op, While) and at is not None:
                     self._push(at, [loop.count], ops)
             elif isinstance(op, If):
@@ -583,6 +591,13 @@ class ReverseTransform:
         finally:
             self._taping = outer_taping
         prologue = self._grow_tapes(loop) if loop.tapes and taping else []
+        if loop.capacity is not None and taping:   # stop when the tapes are full
+            room, both = self.namer.value("_t", "bool"), self.namer.value("_t", "bool")
+            (truth,) = op.cond.yields
+            cond = Region(args=op.cond.args, ops=op.cond.ops + [
+                Prim([room], [loop.counter, loop.capacity], name="lt"),
+                Prim([both], [truth, room], name="and")], yields=[both])
+            op = replace(op, cond=cond)
         epilogue = [Prim([loop.counter], [loop.counter, Const(1)], name="add")] \
             if loop.tapes and taping else []
         if isinstance(op, While) and taping:
@@ -692,9 +707,49 @@ class ReverseTransform:
             ops.append(Prim([tape], [tape, loop.counter, trips], loop.op.line, name="reserve"))
         return ops
 
+    def _restartable(self, loop: _Loop) -> bool:
+        """A ``while`` that can simply run again from its start: its tapes need growing, and
+        its body stores into no array and holds no loop (whose counters would restart too)."""
+        return (self.restart_whiles and self._taping and loop.growable and bool(loop.tapes)
+                and not self._has_undef
+                and not any(isinstance(op, (Store, For, While)) for op in walk(loop.body)))
+
+    @functools.cached_property
+    def _has_undef(self) -> bool:
+        """Whether some value may be unassigned on entry to a loop (an early return's
+        value): running a loop again would then copy an unassigned variable."""
+        for op in walk(self.fn.body):
+            values = list(op.operands) + [v for sub in op.regions() for v in sub.yields]
+            if any(isinstance(v, Undef) for v in values):
+                return True
+        return False
+
+    def _restartable_while(self, loop: _Loop) -> list[Op]:
+        """A ``while`` whose tapes grow without a test on every push: it runs with room
+        reserved for ``need`` more entries and stops early when the tapes are full; it then
+        runs again from the same (SSA, so unchanged) initial values with twice the room. A
+        tape reassigned inside a loop costs Numba a reference-count update per iteration
+        (NUMBA_NOTES), which this keeps out of the loop."""
+        op = loop.op
+        tapes = list(loop.tapes.values())
+        start, need, capacity, used = (self.namer.value(n, "int")
+                                       for n in ("_k", "_need", "_cap", "_t"))
+        again = self.namer.value("_again", "bool")
+        loop.capacity = capacity
+        attempt = [Prim([t], [t, start, need], op.line, name="reserve") for t in tapes]
+        attempt += [Prim([capacity], [tapes[0]], name="capacity"),
+                    Assign([loop.counter], [start]), Assign([loop.count], [Const(0)]),
+                    self._forward_loop(loop),
+                    Prim([again], [loop.counter, capacity], name="eq"),
+                    Prim([used], [loop.counter, start], name="sub"),
+                    Prim([need], [used, Const(2)], name="mul")]
+        return [Assign([start], [loop.counter]), Assign([need], [Const(16)]),
+                Assign([again], [Const(True)]),
+                While([], [], op.line, cond=Region(yields=[again]), body=Region(ops=attempt))]
+
     def _grow_tapes(self, loop: _Loop) -> list[Op]:
         """At the top of a ``while`` body: double the tapes when they are full."""
-        if not loop.growable or isinstance(loop.op, For):
+        if not loop.growable or isinstance(loop.op, For) or loop.capacity is not None:
             return []
         tapes = list(loop.tapes.values())
         size = self.namer.value("_t", "int")
@@ -884,11 +939,15 @@ def split_for_checkpointing(fn: Function, checkpoint) -> tuple[Function, dict]:
     return replace(fn, body=region(fn.body)), recompute
 
 
-def reverse(fn: Function, wrt, checkpoint=None) -> Function:
+def reverse(fn: Function, wrt, checkpoint=None, restart_whiles=False) -> Function:
     """The vjp function of ``fn`` with respect to the parameters at positions ``wrt``;
     ``checkpoint`` (an int segment length or ``"auto"``) re-runs long loops segment by
-    segment in the reverse sweep instead of recording every iteration."""
-    if checkpoint is None:
-        return ReverseTransform(fn, list(wrt)).run()
-    fn, recompute = split_for_checkpointing(fn, checkpoint)
-    return ReverseTransform(fn, list(wrt), recompute).run()
+    segment in the reverse sweep instead of recording every iteration. ``restart_whiles``:
+    grow the tapes of ``while`` loops by running them again (CPU backends; the GPU lowering
+    sizes its tapes itself) instead of testing capacity on every push."""
+    recompute = None
+    if checkpoint is not None:
+        fn, recompute = split_for_checkpointing(fn, checkpoint)
+    transform = ReverseTransform(fn, list(wrt), recompute)
+    transform.restart_whiles = restart_whiles
+    return transform.run()

@@ -25,3 +25,17 @@ def with_count(x, n):
 
 def with_default(x, k=2.0):
     return x ** k
+
+
+def long_whiles(x, n):
+    """while loops of 3 to 90 iterations inside a for loop: their tapes start with room for 16
+    and must grow (the loop runs again from its start with more room)."""
+    total = 0.0
+    for i in range(n):
+        y = x + 0.01 * i
+        k = 0
+        while k < 3 + 29 * i:
+            y = y * 0.99 + 0.01 * math.sin(y)
+            k += 1
+        total += y * y
+    return total
