@@ -17,7 +17,7 @@ import numpy as np
 from .errors import DifferentiationError
 from .frontend import build_ir, free_var_values
 from .transforms.reverse import reverse
-from .transforms.specialize import signature_of_argument, specialize
+from .transforms.specialize import display_signature, signature_of_argument, specialize
 
 BACKENDS = ("numba", "python", "cuda")
 
@@ -67,10 +67,8 @@ class DerivativeFunction:
         functools.update_wrapper(self, fn)
 
     def _display_kinds(self):
-        """The argument kinds ``.source`` assumes before any call: a parameter that the code
-        does not show to be an array is taken to be a float."""
-        return tuple(("float", 0) if p.kind == "any" else (p.kind, p.ndim)
-                     for p in self.primal_ir.params)
+        """The argument kinds ``.source`` assumes before any call."""
+        return display_signature(self.primal_ir)
 
     def _argument_kinds(self, args):
         return tuple(signature_of_argument(a) for a in args)

@@ -142,8 +142,9 @@ def _display_kinds(ir, free_values=()):
     """The argument kinds ``.source`` assumes before any call (as
     ``DerivativeFunction._display_kinds``): a parameter the code does not show to be an
     array is taken to be a float; free variables as their current values."""
-    return tuple(("float", 0) if p.kind == "any" else (p.kind, p.ndim)
-                 for p in ir.params) + _kinds(free_values)
+    from .transforms.specialize import display_signature
+
+    return display_signature(ir) + _kinds(free_values)
 
 
 def _specialized(ir, kinds):

@@ -53,8 +53,8 @@ from ad_compiler.rules.array import _norm as norm
 from ad_compiler.rules.array import (broadcast_like, concat_pad, concat_part, count, getitem,
                                      matrix_transpose, relu, reshape_like, scatter_like,
                                      setitem, sigmoid, unbroadcast, unreduce)
-from ad_compiler.rules.tape import (grow, reserve, tape, tape_of_arrays, trip_count,
-                                     zeros_like)
+from ad_compiler.rules.tape import (array_list, grow, list_put, reserve, tape,
+                                     tape_of_arrays, trip_count, zeros_like)
 
 __all__ = ["zeros_like", "where", "unbroadcast", "broadcast_like", "tape", "tape_of_arrays",
            "grow", "reserve", "trip_count", "sum_all", "shape_of", "unreduce", "count",
@@ -781,6 +781,28 @@ def _register_array_overloads():
                f"    out[{concat_source(k, ax, nd)}] = part\n"
                f"    return out\n")
         return compile_src(("concat_pad", k, ax, nd), src, {})
+
+    from numba.typed import List as typed_list
+
+    @overload(array_list, prefer_literal=True)
+    def _array_list(ndim):
+        rank = static(ndim, "ndim", "array_list")
+        item = types.Array(types.float64, rank, "C")
+
+        def impl(ndim):
+            return typed_list.empty_list(item)
+        return impl
+
+    @overload(list_put)
+    def _list_put(tape, k, value):
+        def impl(tape, k, value):
+            copy = np.ascontiguousarray(value).astype(np.float64)
+            if k < len(tape):
+                tape[k] = copy
+            else:
+                tape.append(copy)
+            return tape
+        return impl
 
     @overload(pack)
     def _pack(xs):

@@ -70,6 +70,25 @@ def trip_count(start, stop, step):
     return len(range(start, stop, step))
 
 
+def array_list(ndim):
+    """A tape for arrays of rank ``ndim`` whose shapes differ from entry to entry: a list."""
+    return []
+
+
+def list_put(tape, k, value):
+    """``tape[k] = copy of value`` on a list tape (appending at its end); returns the tape."""
+    value = np.array(value, dtype=np.float64)
+    if k < len(tape):
+        tape[k] = value
+    else:
+        tape.append(value)
+    return tape
+
+
+defprim("array_list", 1, array_list, Syntax("helper", "array_list"), differentiable=False,
+        result_kind="array")
+defprim("list_put", 3, list_put, Syntax("helper", "list_put"), differentiable=False,
+        result_kind="array")
 defprim("tape", 2, tape, Syntax("helper", "tape"), differentiable=False, result_kind="array")
 defprim("tape_of_arrays", 2, tape_of_arrays, Syntax("helper", "tape_of_arrays"),
         differentiable=False, result_kind="array")

@@ -111,6 +111,7 @@ class ReverseTransform:
         self.read_whole |= {id(op.operands[0]) for op in walk(fn.body)
                             if isinstance(op, Load) and not _element_index(op.operands[1:])}
         self.saves: dict[int, Load] = {}   # id(store) -> load of the overwritten part
+        self.list_tapes: set[int] = set()   # tapes of arrays whose shape changes: lists
         self._index_homes(fn.body, None)
 
     # ------------------------------------------------------------------ analysis helpers
@@ -470,8 +471,8 @@ class ReverseTransform:
             return False
         if isinstance(op, Load):
             return id(op.operands[0]) not in self.stored_arrays
-        if not isinstance(op, Prim) or op.name in _NEVER_RECOMPUTE:
-            return False
+        if not isinstance(op, Prim) or op.name in _NEVER_RECOMPUTE or id(v) in self.stored_arrays:
+            return False   # an array written later is not what recomputing it gives
         if v.kind in ("array", "shape", "slice") or (
                 v.kind == "int" and (op.name in _RECOMPUTABLE_PRIMS or not op.operands
                                      or op.name in _SIZE_PRIMS)):
@@ -598,8 +599,12 @@ class ReverseTransform:
                 Prim([room], [loop.counter, loop.capacity], name="lt"),
                 Prim([both], [truth, room], name="and")], yields=[both])
             op = replace(op, cond=cond)
-        epilogue = [Prim([loop.counter], [loop.counter, Const(1)], name="add")] \
-            if loop.tapes and taping else []
+        epilogue = []
+        if loop.tapes and taping:
+            # arrays written in the body are recorded as they are at its end: the reverse
+            # sweep restores each store's overwritten part, walking them back in time
+            self._push(loop, self._memory_defined_in(loop), epilogue, at_end=True)
+            epilogue.append(Prim([loop.counter], [loop.counter, Const(1)], name="add"))
         if isinstance(op, While) and taping:
             epilogue.append(Prim([loop.count], [loop.count, Const(1)], name="add"))
         if taping:   # snapshots of the arrays a recomputed inner loop stores into
@@ -610,12 +615,21 @@ class ReverseTransform:
                           yields=body.yields)
         return replace(op, body=new_body)
 
-    def _push(self, loop: _Loop, values, ops):
+    def _memory_defined_in(self, loop: _Loop) -> list[Value]:
+        return [v for v in self._body_definitions(loop)
+                if v.kind == "array" and id(v) in self.stored_arrays]
+
+    def _push(self, loop: _Loop, values, ops, at_end=False):
         if not self._taping:
             return
         for v in values:
-            if id(v) in loop.tapes:
-                ops.append(Store([], [loop.tapes[id(v)], loop.counter, v]))
+            if not at_end and v.kind == "array" and id(v) in self.stored_arrays:
+                continue   # recorded at the end of the body
+            tape = loop.tapes.get(id(v))
+            if tape is not None and id(tape) in self.list_tapes:
+                ops.append(Prim([tape], [tape, loop.counter, v], name="list_put"))
+            elif tape is not None:
+                ops.append(Store([], [tape, loop.counter, v]))
 
     def _nest(self, loop: _Loop) -> list[_Loop]:
         """The loop and every loop nested in it, outermost first."""
@@ -675,26 +689,38 @@ class ReverseTransform:
                 if v.kind != "array":   # unspecialised "any" values are taken as scalars
                     witness = {"int": Const(0), "bool": Const(False)}.get(v.kind, Const(0.0))
                     ops.append(Prim([tape], [capacity, witness], name="tape"))
-                else:
+                elif self._array_witness(v, loop) is not None:
                     ops.append(Prim([tape], [capacity, self._array_witness(v, loop)],
                                     name="tape_of_arrays"))
+                else:   # shapes that change from one iteration to the next: a list
+                    ops.append(Prim([tape], [self._known_ndim(v, loop)], name="array_list"))
+                    self.list_tapes.add(id(tape))
         return ops
 
-    def _array_witness(self, v: Value, loop: _Loop) -> Value:
+    def _array_witness(self, v: Value, loop: _Loop) -> Value | None:
         """A value available before the outermost loop with the shape every iteration's
-        ``v`` has: the initial value of a loop-carried array."""
+        ``v`` has (the initial value of a loop-carried array), or None."""
         carried = loop.body.args[1:] if isinstance(loop.op, For) else loop.body.args
         if v in carried:
             init = loop.op.inits[carried.index(v)]
             if self.home.get(id(init)) is None:
                 return init
-        op = self.defining_op.get(id(v))
-        raise DifferentiationError(
-            f"the array '{v.name}' changes inside a loop and its derivative needs each "
-            f"iteration's value, which cannot be recorded here (only arrays carried from "
-            f"before the outermost loop can be)", construct="array recorded in a loop",
-            function=self.fn.name, filename=self.fn.filename,
-            line=op.line if op is not None else loop.op.line)
+        return None
+
+    def _known_ndim(self, v: Value, loop: _Loop) -> Const:
+        """The rank of an array recorded in a list tape (which Numba types by rank)."""
+        if v.ndim is None:
+            op = self.defining_op.get(id(v))
+            raise DifferentiationError(
+                f"the array '{v.name}' changes inside a loop and its derivative needs each "
+                f"iteration's value, whose rank is unknown here", construct="array recorded "
+                f"in a loop", function=self.fn.name, filename=self.fn.filename,
+                line=op.line if op is not None else loop.op.line)
+        return Const(v.ndim)
+
+    def _fixed_tapes(self, loop: _Loop) -> list[Value]:
+        """The loop's array tapes (list tapes need no room made)."""
+        return [t for t in loop.tapes.values() if id(t) not in self.list_tapes]
 
     def _reserve_tapes(self, loop: _Loop) -> list[Op]:
         """Before a ``for`` whose tapes cannot be sized up front (a triangular nest), make
@@ -703,14 +729,15 @@ class ReverseTransform:
         builder = Builder(self.namer, loop.op.line)
         trips = builder.lift(builder.trip_count(*loop.op.operands[:3]))
         ops = builder.ops
-        for tape in loop.tapes.values():
+        for tape in self._fixed_tapes(loop):
             ops.append(Prim([tape], [tape, loop.counter, trips], loop.op.line, name="reserve"))
         return ops
 
     def _restartable(self, loop: _Loop) -> bool:
         """A ``while`` that can simply run again from its start: its tapes need growing, and
         its body stores into no array and holds no loop (whose counters would restart too)."""
-        return (self.restart_whiles and self._taping and loop.growable and bool(loop.tapes)
+        return (self.restart_whiles and self._taping and loop.growable
+                and bool(self._fixed_tapes(loop))
                 and not self._has_undef
                 and not any(isinstance(op, (Store, For, While)) for op in walk(loop.body)))
 
@@ -731,7 +758,7 @@ class ReverseTransform:
         tape reassigned inside a loop costs Numba a reference-count update per iteration
         (NUMBA_NOTES), which this keeps out of the loop."""
         op = loop.op
-        tapes = list(loop.tapes.values())
+        tapes = self._fixed_tapes(loop)
         start, need, capacity, used = (self.namer.value(n, "int")
                                        for n in ("_k", "_need", "_cap", "_t"))
         again = self.namer.value("_again", "bool")
@@ -751,7 +778,9 @@ class ReverseTransform:
         """At the top of a ``while`` body: double the tapes when they are full."""
         if not loop.growable or isinstance(loop.op, For) or loop.capacity is not None:
             return []
-        tapes = list(loop.tapes.values())
+        tapes = self._fixed_tapes(loop)
+        if not tapes:
+            return []
         size = self.namer.value("_t", "int")
         full = self.namer.value("_t", "bool")
         grow_ops = [Prim([t], [t, loop.counter], name="grow") for t in tapes]

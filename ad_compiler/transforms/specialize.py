@@ -15,7 +15,8 @@ import copy
 
 import numpy as np
 
-from ..frontend.ir import Assign, Const, For, Function, If, Load, Prim, Region, While
+from ..frontend.ir import (Assign, Const, For, Function, If, Load, Prim, Region, Store, While,
+                           walk)
 from .builder import result_signature
 from .simplify import simplify
 
@@ -33,6 +34,23 @@ def signature_of_argument(value) -> tuple[str, int | None]:
     if isinstance(value, np.ndarray):
         return ("array", value.ndim) if value.ndim else ("float", 0)
     return "any", None
+
+
+def display_signature(fn: Function) -> tuple:
+    """The ``(kind, ndim)`` per parameter that ``.source`` assumes before any call: a
+    parameter the code does not show to be an array is a float; an array's rank is the
+    largest number of indices the code uses on it (1 when it only passes it whole)."""
+    ranks = {}
+    for op in walk(fn.body):
+        if isinstance(op, (Load, Store)):
+            array = op.operands[0]
+            index = op.operands[1:-1] if isinstance(op, Store) else op.operands[1:]
+            used = sum(1 for i in index if not (isinstance(i, Const) and i.value is None))
+            ranks[id(array)] = max(ranks.get(id(array), 1), used)
+    return tuple(("float", 0) if p.kind == "any"
+                 else (p.kind, p.ndim if p.ndim is not None or p.kind != "array"
+                       else ranks.get(id(p), 1))
+                 for p in fn.params)
 
 
 def join(a: str, b: str) -> str:

@@ -39,3 +39,25 @@ def long_whiles(x, n):
             k += 1
         total += y * y
     return total
+
+
+def shrinking_slices(x, w):
+    """Slices of an array the loop writes, of a different length every iteration: recorded
+    on a list tape."""
+    q = x.copy()
+    total = 0.0
+    for c in range(x.shape[0] - 1):
+        q[c + 1:] = q[c + 1:] + w * np.tanh(q[c + 1:]) * q[c]
+        total = total + np.sum(q[c + 1:] ** 2)
+    return total
+
+
+def written_in_body(a, b):
+    """An array made in a loop body and then written in a nested loop (GMM's Q (x - mu))."""
+    total = 0.0
+    for i in range(a.shape[0]):
+        v = np.exp(b) * a[i]
+        for c in range(v.shape[0] - 1):
+            v[c + 1:] = v[c + 1:] + 0.3 * v[c]
+        total = total + np.dot(v, v)
+    return total

@@ -48,3 +48,30 @@ def test_while_tapes_grow_by_running_again(backend):
     h = 1e-6
     fd = (R.long_whiles(0.7 + h, 4) - R.long_whiles(0.7 - h, 4)) / (2 * h)
     assert d(0.7, 4) == pytest.approx(fd, rel=1e-7)
+
+
+def _fd(f, args, i, h=1e-6):
+    x = args[i]
+    g = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        plus = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
+        minus = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
+        plus[i][idx] += h
+        minus[i][idx] -= h
+        g[idx] = (f(*plus) - f(*minus)) / (2 * h)
+    return g
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_arrays_changing_shape_or_written_inside_loops(backend):
+    x = np.array([0.3, -0.5, 0.8, 1.1])
+    gx, gw = ad.grad(R.shrinking_slices, wrt=(0, 1), backend=backend)(x.copy(), 0.7)
+    np.testing.assert_allclose(gx, _fd(R.shrinking_slices, (x, 0.7), 0), rtol=1e-6, atol=1e-8)
+    h = 1e-6
+    fdw = (R.shrinking_slices(x.copy(), 0.7 + h) - R.shrinking_slices(x.copy(), 0.7 - h)) / 2 / h
+    assert gw == pytest.approx(fdw, rel=1e-6)
+    a = np.array([[0.3, -0.5, 0.8], [1.1, 0.2, -0.4]])
+    b = np.array([0.1, -0.2, 0.3])
+    ga, gb = ad.grad(R.written_in_body, wrt=(0, 1), backend=backend)(a, b)
+    np.testing.assert_allclose(ga, _fd(R.written_in_body, (a, b), 0), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(gb, _fd(R.written_in_body, (a, b), 1), rtol=1e-6, atol=1e-8)
