@@ -60,11 +60,16 @@ class DerivativeFunction:
                     function=self.primal_ir.name, filename=self.primal_ir.filename,
                     line=self.primal_ir.first_line)
         self.wrt = tuple(i % nparams for i in self.wrt)
-        self.derivative_ir = self.derivative_ir_for(self._display_kinds())
-        self.entry = self.derivative_ir.name
+        self.entry = f"{self.primal_ir.name}_vjp"
         self._compiled = {}      # argument kinds -> compiled function
         self._primals = {}       # argument kinds -> compiled primal
         functools.update_wrapper(self, fn)
+
+    @functools.cached_property
+    def derivative_ir(self):
+        """The derivative IR that ``.source`` shows (built on first use: a call builds the
+        one for its own argument types)."""
+        return self.derivative_ir_for(self._display_kinds())
 
     def _display_kinds(self):
         """The argument kinds ``.source`` assumes before any call."""

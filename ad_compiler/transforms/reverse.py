@@ -123,7 +123,8 @@ class ReverseTransform:
                     self.stored_arrays & self.read_whole:
                 array, *index, value = op.operands
                 old = self.namer.value(f"_old_{array.name.lstrip('_')}", value.kind)
-                old.ndim = value.ndim
+                old.ndim = value.ndim if array.ndim is None else \
+                    array.ndim - sum(1 for i in index if i.kind in ("int", "bool"))
                 save = Load([old], [array, *index], op.line)
                 self.saves[id(op)] = save
                 self.home[id(old)] = loop
