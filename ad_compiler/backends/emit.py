@@ -323,7 +323,7 @@ class _Printer:
         for k, op in enumerate(ops):
             for sub in op.regions():
                 self._find_inlines(sub)
-            if not isinstance(op, (Prim, Load)) or len(op.results) != 1:
+            if not isinstance(op, (Prim, Load, Assign)) or len(op.results) != 1:
                 continue
             v = op.results[0]
             if not _TEMP.match(v.name) or v not in self.names.singleton:
@@ -354,7 +354,7 @@ class _Printer:
         if op is None:
             d = self.an.defs.get(v)
             op = d[1] if d else None
-            if op is None or not isinstance(op, (Prim, Load)):
+            if op is None or not isinstance(op, (Prim, Load, Assign)):
                 reads.add(self.names.name.get(v, v.name))
                 return reads, loads
         if isinstance(op, Load) or any(o.kind in ("array", "any") for o in op.operands):

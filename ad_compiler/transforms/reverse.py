@@ -44,6 +44,7 @@ from .builder import Builder, Namer, Sym
 _SCALAR_KINDS = ("float", "int", "bool")
 _RECOMPUTABLE_PRIMS = ("add", "sub", "mul", "floordiv", "mod", "neg")
 _NEVER_RECOMPUTE = ("tape", "tape_of_arrays", "grow", "reserve")
+_TEMPORARY = re.compile(r"^_t\d+$")
 _SIZE_PRIMS = ("len", "size", "ndim", "trip_count")
 _ZERO_OF = {"float": Const(0.0), "int": Const(0), "bool": Const(False)}
 _CHEAP_PRIMS = ("add", "sub", "mul", "div", "neg", "pos", "square", "abs", "float", "maximum",
@@ -161,7 +162,8 @@ class ReverseTransform:
             return home.index
         if id(v) not in home.restored:
             # a variable of its own: the emitter may give the primal's name to other values
-            home.restored[id(v)] = self.namer.value(v.name, v.kind)
+            home.restored[id(v)] = self.namer.value(
+                "_t" if _TEMPORARY.match(v.name) else v.name, v.kind)
             home.needed.append(v)
         return home.restored[id(v)]
 
@@ -169,7 +171,11 @@ class ReverseTransform:
     def adjoint_var(self, v: Value) -> Value:
         if id(v) not in self.adjoints:
             kind = "array" if v.kind == "array" else v.kind
-            self.adjoints[id(v)] = self.namer.value(f"b_{v.name.lstrip('_')}", kind)
+            # the adjoint of a temporary is a temporary: printed inside its use when it has
+            # one assignment and one use, as the primal's temporaries are
+            base = "_t" if _TEMPORARY.match(v.name) else f"b_{v.name.lstrip('_')}"
+            self.adjoints[id(v)] = self.namer.value(base, kind)
+            self.adjoints[id(v)].ndim = v.ndim
         return self.adjoints[id(v)]
 
     def zero(self, v: Value, at, ops: list, scope: _Scope, like: Value | None = None):
