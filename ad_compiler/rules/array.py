@@ -6,7 +6,7 @@ shape; every elementwise vjp result goes through it (see :mod:`.table`).
 
 import numpy as np
 
-from .table import Syntax, defbilinear, deflinear, defprim, defvjp
+from .table import Syntax, defbilinear, defjvp, deflinear, defprim, defvjp
 
 
 def unbroadcast(g, like):
@@ -394,12 +394,12 @@ def pack(*xs):
 
 defprim("pack", None, pack, Syntax("helper", "pack"), result_kind="array")
 defvjp("pack", lambda o, g, ans, *xs, argnum=0: o.getitem(g, index=argnum))
+defjvp("pack", lambda o, tangents, ans, *xs: o.pack(*[0.0 if t is None else t
+                                                     for t in tangents]))
 
 
 # --- forward-mode (jvp) rules of the primitives above that had vjps only ---------------------
 # ``tangents[i]`` is None for a symbolic zero; every rule returns a tangent of ``ans``'s shape.
-from . import construct as _construct  # noqa: E402,F401  (defines full and copy first)
-from .table import defjvp  # noqa: E402
 
 def _prod_jvp(o, tangents, ans, x, axis=None, keepdims=False):
     # d prod(x) = sum(t * prod(x) / x) (like the vjp: exact where x has no zeros)
@@ -429,10 +429,6 @@ def _concatenate_jvp(o, tangents, ans, *xs, axis=0):
 def _stack_jvp(o, tangents, ans, *xs, axis=0):
     return o.stack(*[t if t is not None else o.zeros_like(x)
                      for t, x in zip(tangents, xs)], axis=axis)
-
-
-def _full_jvp(o, tangents, ans, shape, value):
-    return o.full(shape, tangents[1]) if tangents[1] is not None else None
 
 
 def _linear_jvp(o, tangents, ans, x, w, b):
@@ -473,8 +469,6 @@ defjvp("min", _extremum_jvp)
 defjvp("norm", _norm_jvp)
 defjvp("concatenate", _concatenate_jvp)
 defjvp("stack", _stack_jvp)
-defjvp("full", _full_jvp)
-deflinear("copy")           # a fresh tangent array: the copy may be written into
 defjvp("linear", _linear_jvp)
 defjvp("mse_loss", _mse_jvp)
 defjvp("setitem", _setitem_jvp)

@@ -8,7 +8,7 @@ is an index (``slice(a, b, c)`` elsewhere).
 
 import numpy as np
 
-from .table import Syntax, defprim, defvjp
+from .table import Syntax, defjvp, deflinear, defprim, defvjp
 
 for _name in ("zeros", "ones", "empty"):
     # operand: the shape (an int, or a "shape"-kind value such as x.shape or tuple(n, m))
@@ -42,3 +42,10 @@ def _tuple(*items):
 defprim("tuple", None, _tuple, Syntax("tuple", ""), differentiable=False, result_kind="shape")
 # slice(start, stop, step): operands may be Const(None); printed "start:stop:step" as an index
 defprim("slice", 3, slice, Syntax("call", "slice"), differentiable=False, result_kind="slice")
+
+
+# forward mode: a constant array's tangent is the tangent of its fill value; a copy's tangent
+# is a fresh copy of the tangent (the copy may be written into)
+defjvp("full", lambda o, tangents, ans, shape, value:
+       o.full(shape, tangents[1]) if tangents[1] is not None else None)
+deflinear("copy")

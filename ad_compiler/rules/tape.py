@@ -87,8 +87,9 @@ def list_put(tape, k, value):
 
 defprim("array_list", 1, array_list, Syntax("helper", "array_list"), differentiable=False,
         result_kind="array")
-defprim("list_put", 3, list_put, Syntax("helper", "list_put"), differentiable=False,
-        result_kind="array")
+# differentiable (it carries values the adjoint uses) but with no forward rule yet: forward
+# mode over an adjoint that records arrays on lists (ad.hessian) says so instead of dropping them
+defprim("list_put", 3, list_put, Syntax("helper", "list_put"), result_kind="array")
 defprim("tape", 2, tape, Syntax("helper", "tape"), differentiable=False, result_kind="array")
 defprim("tape_of_arrays", 2, tape_of_arrays, Syntax("helper", "tape_of_arrays"),
         differentiable=False, result_kind="array")
