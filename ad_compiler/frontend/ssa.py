@@ -1062,10 +1062,7 @@ class Builder:
             body.yields = [self.env.get(n, Undef()) for n in names]
             body_env = self.env
             self.ops, self.env = saved_ops, before
-            new_kinds = [join_kinds(*[k for k in (kinds[i], body.yields[i].kind
-                                                  if not isinstance(body.yields[i], Undef)
-                                                  else None) if k])
-                         for i in range(len(names))]
+            new_kinds = _widened(kinds, body.yields)
             if new_kinds == [k or "float" for k in kinds] or not names:
                 break
             kinds = new_kinds
@@ -1099,10 +1096,7 @@ class Builder:
             self.line = s.lineno
             body.yields = [self.env.get(n, Undef()) for n in names]
             self.ops, self.env = saved_ops, before
-            new_kinds = [join_kinds(*[k for k in (kinds[i], body.yields[i].kind
-                                                  if not isinstance(body.yields[i], Undef)
-                                                  else None) if k])
-                         for i in range(len(names))]
+            new_kinds = _widened(kinds, body.yields)
             if new_kinds == [k or "float" for k in kinds] or not names:
                 break
             kinds = new_kinds
@@ -1110,6 +1104,13 @@ class Builder:
         results = [Value(self.vname(n), cond.args[k].kind) for k, n in enumerate(names)]
         self.emit(While(results, list(inits), cond=cond, body=body))
         self.env.update(zip(names, results))
+
+
+def _widened(kinds, yields):
+    """The kinds of loop-carried variables once the body's yields are joined in (a loop body
+    is built again until they stop changing)."""
+    return [join_kinds(*[k for k in (kind, None if isinstance(new, Undef) else new.kind) if k])
+            for kind, new in zip(kinds, yields)]
 
 
 def _pure(node):
