@@ -393,19 +393,21 @@ class ReverseTransform:
         inner.live.difference_update(id(carried[k]) for k in active)
         # the adjoint carried in flows to the values the body yields; the carried adjoints
         # then restart from zero (lazily: the first contribution in the body assigns)
+        # (arrays used as memory restart from zero-filled arrays, before anything flows in)
         incoming = {}
         swaps = any(op.body.yields[k] in carried for k in active)
         for k in active:
             arg, new = carried[k], op.body.yields[k]
-            if swaps or not (self.home.get(id(new)) is loop):
+            if swaps or self.home.get(id(new)) is not loop or id(new) in self.memory \
+                    or id(arg) in self.memory:
                 incoming[k] = self.namer.value("_g", arg.kind)
                 body.append(Assign([incoming[k]], [self.adjoint_var(arg)], op.line))
+        for array in self._arrays_defined_in(op.body):
+            like = self.adjoint_var(array) if array in carried else None
+            self.zero(array, loop, body, inner, like=like)
         for k in active:
             arg, new = carried[k], op.body.yields[k]
             self.accumulate(new, incoming.get(k, self.adjoint_var(arg)), body, inner, op.line)
-        for array in self._arrays_defined_in(op.body):
-            if array not in carried:
-                self.zero(array, loop, body, inner)
         body += self.reverse_region(op.body, loop, inner)
         for k in active:
             if id(carried[k]) not in inner.live:
