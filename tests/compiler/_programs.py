@@ -131,9 +131,6 @@ def two_outputs_used(x, y):
 def divmod_like(x, y):
     return x * y, x - y
 
-def mutate_input(x):
-    x[0] = x[0] * 2.0
-    return np.sum(x * x)
 
 def cond_array(x, t):
     if np.sum(x) > t:
