@@ -65,7 +65,7 @@ class Const(Value):
     def __init__(self, value):
         kind = ("bool" if isinstance(value, bool) else "int" if isinstance(value, int)
                 else "none" if value is None else "float")
-        super().__init__(name=repr(value), kind=kind)
+        super().__init__(name=repr(value), kind=kind, ndim=0)
         self.value = value
 
     def __repr__(self):

@@ -228,3 +228,75 @@ def outer_loss(a, b):
     return np.sum(np.tanh(M))
 
 
+
+
+def gauss_seidel(b, w, n):
+    u = np.zeros(b.shape[0])
+    for sweep in range(n):
+        for i in range(1, b.shape[0] - 1):
+            u[i] = (1.0 - w) * u[i] + w * 0.5 * (u[i - 1] + u[i + 1] + b[i])
+    return np.sum(u * b)
+
+def matvec_acc(W, x):
+    out = np.zeros(W.shape[0])
+    for i in range(W.shape[0]):
+        for j in range(W.shape[1]):
+            out[i] += W[i, j] * x[j]
+    return np.sum(np.tanh(out))
+
+def store2d_reduce(x):
+    n = x.shape[0]
+    M = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            M[i, j] = math.exp(-(x[i] - x[j]) ** 2)
+    return np.sum(np.log(np.sum(M, axis=1)))
+
+def gd_inside(x0, lr):
+    x = x0.copy()
+    k = 0
+    while k < 20 and np.sum(x * x) > 1e-3:
+        x = x - lr * (2.0 * x + np.sin(x))
+        k += 1
+    return np.sum(x ** 3) + k * 0.0
+
+def helper_vec(v, s):
+    return np.tanh(v * s) + v
+
+def uses_vec_helper(x, s):
+    y = helper_vec(x, s)
+    z = helper_vec(y, 2.0 * s)
+    return np.dot(y, z)
+
+def nested_break_arr(x):
+    total = 0.0
+    found = False
+    for i in range(x.shape[0]):
+        for j in range(x.shape[0]):
+            total += x[i] * x[j]
+            if total > 2.0:
+                found = True
+                break
+        if found:
+            break
+    return total
+
+def while_len(x):
+    i = 0
+    s = 0.0
+    while i < len(x):
+        s = s * 0.5 + x[i] ** 2
+        i += 1
+    return s
+
+def clip_where(x, lo):
+    y = np.clip(x, lo, 1.0)
+    return np.sum(np.where(y > 0.0, y ** 2, -y)) + np.max(np.abs(x))
+
+def running_max(x):
+    m = x[0]
+    s = 0.0
+    for i in range(x.shape[0]):
+        m = max(m, x[i])
+        s += m * x[i]
+    return s

@@ -50,9 +50,19 @@ CASES = [
     (P.matvec_iter, (_SPD, np.array([1.0, 0.5, -0.3]), 4), (0, 1)),
     (P.piecewise, (np.array([-0.9, -0.2, 0.3, 0.8]),), (0,)),
     (P.outer_loss, (np.array([0.2, -0.4]), np.array([0.5, 0.1, -0.3])), (0, 1)),
+    (P.gauss_seidel, (np.array([0.0, 0.5, -0.3, 0.8, 0.2, 0.0]), 1.2, 3), (0, 1)),
+    (P.matvec_acc, (rng.normal(size=(3, 4)), rng.normal(size=4)), (0, 1)),
+    (P.store2d_reduce, (np.array([0.1, 0.5, -0.3, 0.9]),), (0,)),
+    (P.gd_inside, (V3, 0.1), (0, 1)),
+    (P.uses_vec_helper, (V3, 0.7), (0, 1)),
+    (P.nested_break_arr, (np.array([0.5, 0.9, 1.1, 0.3]),), (0,)),
+    (P.while_len, (V3,), (0,)),
+    (P.clip_where, (np.array([0.5, -0.4, 0.9, 1.3]), -0.3), (0, 1)),
+    (P.running_max, (np.array([0.5, -0.4, 0.9, 0.2, 1.3]),), (0,)),
 ]
 NUMBA = {"matmul_loop", "heat", "heat_vec", "rk4_state", "logreg", "matvec_iter", "closure_arr",
-         "break_in_nested", "twod_slices"}
+         "break_in_nested", "twod_slices", "gauss_seidel", "store2d_reduce", "gd_inside",
+         "uses_vec_helper"}
 
 
 def _copy(args):
