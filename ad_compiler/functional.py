@@ -21,6 +21,7 @@ the custom-rule API (``custom_vjp``, ``defvjp``, ``defjvp``).
 from __future__ import annotations
 
 import functools
+import inspect
 import re
 
 import numpy as np
@@ -138,6 +139,16 @@ def _kinds(values):
     return tuple(signature_of_argument(v) for v in values)
 
 
+def _positional(f, ir, args):
+    """``f``'s arguments as positional ones, defaults filled in as Python would (compiled
+    code takes every parameter positionally)."""
+    if len(args) == len(ir.params):
+        return list(args)
+    bound = inspect.signature(f).bind(*args)
+    bound.apply_defaults()
+    return list(bound.args)
+
+
 def _display_kinds(ir, free_values=()):
     """The argument kinds ``.source`` assumes before any call (as
     ``DerivativeFunction._display_kinds``): a parameter the code does not show to be an
@@ -232,10 +243,7 @@ class ForwardFunction:
         return self._compiled[key]
 
     def prepare(self, args):
-        n = len(self.primal_ir.params)
-        if len(args) != n:
-            raise TypeError(f"{self.primal_ir.name}() takes {n} positional arguments but "
-                            f"{len(args)} were given")
+        args = _positional(self.fn, self.primal_ir, args)
         return [_as_input(a, i in self.wrt) for i, a in enumerate(args)] + \
             _free_values(self.primal_ir)
 
@@ -462,9 +470,7 @@ class Jacobian:
         from .backends.emit import emit_module
 
         ir = self.primal_ir
-        if len(args) != len(ir.params):
-            raise TypeError(f"{ir.name}() takes {len(ir.params)} positional arguments but "
-                            f"{len(args)} were given")
+        args = _positional(self.fn, ir, args)
         full = [_as_input(a, i in self.wrt) for i, a in enumerate(args)] + _free_values(ir)
         in_shapes = [np.shape(full[i]) for i in self.wrt]
         out_shapes = self._output_shapes(full)
@@ -612,9 +618,7 @@ class _ForwardOverReverse:
 
     def prepare(self, args):
         ir = self.primal_ir
-        if len(args) != len(ir.params):
-            raise TypeError(f"{ir.name}() takes {len(ir.params)} positional arguments but "
-                            f"{len(args)} were given")
+        args = _positional(self.fn, ir, args)
         return [_as_input(a, i == self.wrt) for i, a in enumerate(args)] + \
             _free_values(ir) + [1.0]
 

@@ -83,7 +83,8 @@ for _src, _dst in {"sum": "sum", "mean": "mean", "max": "max", "amax": "max", "m
                    "ones": "ones", "empty": "empty", "full": "full",
                    "zeros_like": "zeros_like", "ones_like": "ones_like",
                    "empty_like": "empty_like", "copy": "copy", "shape": "shape",
-                   "size": "size", "ndim": "ndim"}.items():
+                   "size": "size", "ndim": "ndim", "expand_dims": "expand_dims",
+                   "squeeze": "squeeze"}.items():
     _ARRAY_FNS[id(getattr(np, _src))] = (getattr(np, _src), _dst)
 _ARRAY_FNS[id(np.linalg.norm)] = (np.linalg.norm, "norm")
 _ARRAY_FNS[id(np.array)] = (np.array, "array")
@@ -766,6 +767,15 @@ class Builder:
             self.nargs(node, 2)
             self.kwargs(node, set())
             return self.prim(name, [self.value(a) for a in node.args])
+        if name in ("expand_dims", "squeeze"):   # axis as a keyword or a second argument
+            self.nargs(node, 1, 2)
+            attrs = self.kwargs(node, {"axis"})
+            if len(node.args) == 2:
+                axis = self.expr(node.args[1])
+                if not isinstance(axis, Const):
+                    raise self.err(f"'{name}' needs a constant axis", "call", node)
+                attrs["axis"] = axis.value
+            return self.prim(name, [self.value(node.args[0])], attrs or None)
         if name == "reshape":
             self.nargs(node, 2)
             self.kwargs(node, set())
@@ -798,6 +808,14 @@ class Builder:
             if name == "len":
                 self.mark_array(x)
             return self.prim(name, [x])
+        if name == "slice":   # slice(a, b, c): generated code indexes with these
+            self.kwargs(node, set())
+            self.nargs(node, 1, 3)
+            parts = [self.value(a) for a in node.args]
+            if len(parts) == 1:
+                parts = [Const(None)] + parts
+            parts += [Const(None)] * (3 - len(parts))
+            return self.prim("slice", parts)
         if name == "range":
             raise self.err("range() is only supported as the iterable of a for loop",
                            "range", node)

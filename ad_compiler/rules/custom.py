@@ -49,13 +49,24 @@ def primitive_for(obj) -> str | None:
     hit = _BY_FUNCTION.get(id(obj))
     if hit is not None and hit[0] is obj:
         return hit[1]
-    name = getattr(obj, "__name__", None)
-    if isinstance(name, str) and getattr(_helpers(), name, None) is obj:
+    for name in _helper_names().get(id(obj), ()):
         for prim in PRIMITIVES.values():
-            if prim.syntax is not None and prim.syntax.form == "helper" \
-                    and prim.syntax.symbol == name:
+            syntax = prim.syntax
+            if syntax is not None and (
+                    (syntax.form == "helper" and syntax.symbol == name)
+                    # the emitter prints np.NAME with non-default attributes as _rt.NAME
+                    or (syntax.form == "call" and syntax.symbol == f"np.{name}")):
                 return prim.name
     return None
+
+
+def _helper_names() -> dict:
+    """id(function) -> the names under which the helpers module (``_rt``) exposes it."""
+    names: dict = {}
+    for name, value in vars(_helpers()).items():
+        if callable(value) and not name.startswith("_"):
+            names.setdefault(id(value), []).append(name)
+    return names
 
 
 def _register_numba(fn, argnames):

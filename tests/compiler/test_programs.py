@@ -97,3 +97,43 @@ def test_program_gradient(f, args, wrt, backend):
     grads = ad.grad(f, wrt=wrt, backend=backend)(*_copy(args))
     for i, g in zip(wrt, grads):
         np.testing.assert_allclose(g, central_difference(f, args, i), rtol=1e-6, atol=1e-7)
+
+
+def _direction(args, wrt, rng):
+    """A random tangent for each differentiated argument, zero for the others."""
+    def tangent(i, a):
+        if i not in wrt:
+            return np.zeros_like(a) if isinstance(a, np.ndarray) else 0.0 * a
+        return rng.normal(size=np.shape(a)) if np.ndim(a) else float(rng.normal())
+    return [tangent(i, a) for i, a in enumerate(args)]
+
+
+@pytest.mark.parametrize("f, args, wrt", [pytest.param(f, a, w, id=f"{f.__name__}-{k}")
+                                          for k, (f, a, w) in enumerate(CASES)])
+def test_program_jvp(f, args, wrt):
+    tangents = _direction(args, wrt, np.random.default_rng(1))
+    h = 1e-6
+    plus = [a + h * t if i in wrt else a for i, (a, t) in enumerate(zip(_copy(args), tangents))]
+    minus = [a - h * t if i in wrt else a for i, (a, t) in enumerate(zip(_copy(args), tangents))]
+    _, tangent = ad.jvp(f, tuple(_copy(args)), tuple(tangents), backend="python")
+    assert tangent == pytest.approx((f(*plus) - f(*minus)) / (2 * h), rel=1e-5, abs=1e-7)
+
+
+HESSIAN = ["matmul_loop", "methods", "closure_arr", "quad", "rk4_state", "logreg",
+           "matvec_iter", "store2d_reduce", "twod_slices", "softplus_loss"]
+
+
+@pytest.mark.parametrize("f, args, wrt", [pytest.param(f, a, w, id=f.__name__)
+                                          for f, a, w in CASES if f.__name__ in HESSIAN])
+def test_program_hessian(f, args, wrt):
+    i = wrt[0]
+    H = np.asarray(ad.hessian(f, wrt=i)(*_copy(args)))
+    grad = ad.grad(f, wrt=i, backend="python")
+    x, h = args[i], 1e-5
+    ref = np.zeros(np.shape(x) * 2)
+    for idx in np.ndindex(np.shape(x)):
+        plus, minus = _copy(args), _copy(args)
+        plus[i][idx] += h
+        minus[i][idx] -= h
+        ref[(Ellipsis,) + idx] = (grad(*plus) - grad(*minus)) / (2 * h)
+    np.testing.assert_allclose(H, ref, rtol=1e-4, atol=1e-6)
