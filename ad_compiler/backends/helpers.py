@@ -17,8 +17,6 @@ Helpers are type generic: scalars (bool, int, float) and arrays of any ndim unle
 ``tape_of_arrays(n,l)`` empty ``(n, *l.shape)`` tape for arrays of a fixed shape
 ``grow(buf, k)``        copy of ``buf`` with capacity ``max(2 * len(buf), k + 1)``, ``[:k]`` kept
 ``reserve(buf, k, m)``  ``buf`` if it holds ``k + m`` elements, else a grown copy, ``[:k]`` kept
-``sum_all(x)``          ``x`` for a scalar, ``x.sum()`` for an array
-``shape_of(x)``         ``()`` for a scalar, ``x.shape`` for an array
 ``sum mean max min      NumPy's reductions with constant ``axis`` (int, negative, tuple, None)
 prod(x, axis, keepdims)`` and ``keepdims``; the emitter prints ``np.NAME`` with non-default
                         attributes as ``_rt.NAME``. Not in ``__all__`` (they shadow builtins)
@@ -57,7 +55,7 @@ from ad_compiler.rules.tape import (array_list, grow, list_put, reserve, tape,
                                      tape_of_arrays, trip_count, zeros_like)
 
 __all__ = ["zeros_like", "where", "unbroadcast", "broadcast_like", "tape", "tape_of_arrays",
-           "grow", "reserve", "trip_count", "sum_all", "shape_of", "unreduce", "count",
+           "grow", "reserve", "trip_count", "unreduce", "count",
            "matrix_transpose", "reshape_like", "norm", "concatenate", "stack", "sigmoid",
            "relu", "getitem", "scatter_like", "setitem", "squeeze"]
 
@@ -85,26 +83,6 @@ def where(c, a, b):
     if _is_scalar(c) and _is_scalar(a) and _is_scalar(b):
         return a if c else b
     return np.where(c, a, b)
-
-
-
-
-
-
-
-
-
-
-def sum_all(x):
-    """``x`` itself for a scalar, ``x.sum()`` for an array."""
-    if _is_scalar(x):
-        return x
-    return np.asarray(x).sum()
-
-
-def shape_of(x):
-    """``()`` for a scalar, ``x.shape`` for an array."""
-    return np.shape(x)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -323,20 +301,6 @@ def _register_overloads():
             new[:k] = buf[:k]
             return new
         return impl
-
-    @overload(sum_all)
-    def _sum_all(x):
-        if is_scalar(x):
-            return lambda x: x
-        if is_array(x):
-            return lambda x: x.sum()
-
-    @overload(shape_of)
-    def _shape_of(x):
-        if is_scalar(x):
-            return lambda x: ()
-        if is_array(x):
-            return lambda x: x.shape
 
 
 # =============================================================================================

@@ -47,13 +47,6 @@ class Parsed:
     scope: Scope
 
 
-def error(message, construct, parsed_or_name, filename, node):
-    """A DifferentiationError pointing at ``node``."""
-    line = getattr(node, "lineno", None)
-    return DifferentiationError(message, construct=construct, function=parsed_or_name,
-                                filename=filename, line=line)
-
-
 def parse_function(fn) -> Parsed:
     name = getattr(fn, "__name__", repr(fn))
     code = getattr(fn, "__code__", None)
