@@ -82,11 +82,6 @@ def test_tape_of_arrays_python():
     assert t2.shape == (2, 2, 3) and (t2[0] == 1.0).all()
 
 
-def test_sum_all_shape_of_python():
-    assert _rt.sum_all(2.0) == 2.0 and _rt.sum_all(np.ones((2, 3))) == 6.0
-    assert _rt.shape_of(2.0) == () and _rt.shape_of(np.ones((2, 3))) == (2, 3)
-
-
 # ------------------------------------------------------------------------------ under njit
 
 @pytest.fixture(scope="module")
@@ -140,10 +135,6 @@ def _ta(n, like):
     return t[:k + 2]
 
 
-def _sa(x):
-    return _rt.sum_all(x), _rt.shape_of(x)
-
-
 @pytest.mark.numba
 def test_zeros_like_njit(njit):
     f = njit(_zl)
@@ -191,10 +182,3 @@ def test_tapes_njit(njit):
     g = njit(_ta)
     same(g(2, np.ones((2, 3))), _ta(2, np.ones((2, 3))))
     same(g(0, np.ones(3)), _ta(0, np.ones(3)))
-
-
-@pytest.mark.numba
-def test_sum_all_shape_of_njit(njit):
-    f = njit(_sa)
-    assert f(2.0) == (2.0, ())
-    assert f(np.ones((2, 3))) == (6.0, (2, 3))
