@@ -84,7 +84,7 @@ for _src, _dst in {"sum": "sum", "mean": "mean", "max": "max", "amax": "max", "m
                    "zeros_like": "zeros_like", "ones_like": "ones_like",
                    "empty_like": "empty_like", "copy": "copy", "shape": "shape",
                    "size": "size", "ndim": "ndim", "expand_dims": "expand_dims",
-                   "squeeze": "squeeze"}.items():
+                   "squeeze": "squeeze", "arange": "arange", "linspace": "linspace"}.items():
     _ARRAY_FNS[id(getattr(np, _src))] = (getattr(np, _src), _dst)
 _ARRAY_FNS[id(np.linalg.norm)] = (np.linalg.norm, "norm")
 _ARRAY_FNS[id(np.array)] = (np.array, "array")
@@ -765,6 +765,10 @@ class Builder:
                              self.kwargs(node, {"axis", "keepdims"}) or None)
         if name in ("dot", "matmul", "outer"):
             self.nargs(node, 2)
+            self.kwargs(node, set())
+            return self.prim(name, [self.value(a) for a in node.args])
+        if name in ("arange", "linspace"):   # constant grids: never differentiated
+            self.nargs(node, *((1, 3) if name == "arange" else (3,)))
             self.kwargs(node, set())
             return self.prim(name, [self.value(a) for a in node.args])
         if name in ("expand_dims", "squeeze"):   # axis as a keyword or a second argument

@@ -18,6 +18,12 @@ for _name in ("zeros_like", "ones_like", "empty_like"):
     defprim(_name, 1, getattr(np, _name), Syntax("call", f"np.{_name}"),
             differentiable=False, result_kind="array")
 
+# grids: constants (np.arange(n), np.arange(a, b, step), np.linspace(a, b, num))
+defprim("arange", None, np.arange, Syntax("call", "np.arange"), differentiable=False,
+        result_kind="array")
+defprim("linspace", 3, np.linspace, Syntax("call", "np.linspace"), differentiable=False,
+        result_kind="array")
+
 # full(shape, value): d/dvalue = sum of the cotangent
 defprim("full", 2, np.full, Syntax("call", "np.full"), result_kind="array")
 defvjp("full", None, lambda o, g, ans, shape, v: o.sum(g))

@@ -63,7 +63,7 @@ defndim(" ".join(name for name, prim in PRIMITIVES.items() if prim.elementwise),
 defndim("sum mean prod max min norm", _reduction)
 defndim("dot matmul", _product)
 defndim("outer", lambda ndims, operands, **attrs: 2)
-defndim("pack", lambda ndims, operands, **attrs: 1)
+defndim("pack arange linspace", lambda ndims, operands, **attrs: 1)
 defndim("transpose matrix_transpose copy zeros_like ones_like empty_like concatenate "
         "concat_part concat_pad", _same_as_first)
 defndim("unbroadcast broadcast_like unreduce reshape_like", _same_as_second)

@@ -300,3 +300,65 @@ def running_max(x):
         m = max(m, x[i])
         s += m * x[i]
     return s
+
+
+def slice_aug(x):
+    y = np.zeros(x.shape[0])
+    y[1:] += x[:-1] * 2.0
+    y[:-1] -= x[1:] ** 2
+    return np.sum(y * x)
+
+def row_col_assign(A):
+    B = np.zeros((A.shape[0], A.shape[1]))
+    for i in range(A.shape[0]):
+        B[i, :] = A[i, :] * (i + 1.0)
+    for j in range(A.shape[1]):
+        B[:, j] = B[:, j] + np.tanh(A[:, j])
+    return np.sum(B ** 2)
+
+def const_grids(x):
+    t = np.linspace(0.0, 1.0, 5)
+    k = np.arange(5)
+    return np.sum(np.sin(x * t) * k) + np.pi * x
+
+def transpose_reshape(A):
+    B = A.T @ A
+    v = B.reshape(-1)
+    return np.sum(v * v) + np.sum(A, axis=-1)[0]
+
+def tuple_helper(a, b):
+    s, d = sum_diff(a, b)
+    return np.dot(s, d)
+
+def sum_diff(a, b):
+    return a + b, a - b
+
+def while_break_arr(x):
+    y = x.copy()
+    it = 0
+    while True:
+        y = 0.5 * (y + 1.0 / y)
+        it += 1
+        if it >= 6:
+            break
+    return np.sum(y)
+
+def int_array_index(x, idx):
+    s = 0.0
+    for k in range(idx.shape[0]):
+        s += x[idx[k]] ** 2
+    return s
+
+def bool_mask_sum(x):
+    return np.sum(np.where(x > 0.0, x, 0.0) ** 2)
+
+def inf_init(x):
+    best = math.inf
+    for i in range(x.shape[0]):
+        v = (x[i] - 0.3) ** 2
+        if v < best:
+            best = v
+    return best
+
+def scalar_pow_mix(a, b):
+    return a ** b + b ** 2.5 + 2.0 ** a + math.pow(a, 3)

@@ -59,10 +59,20 @@ CASES = [
     (P.while_len, (V3,), (0,)),
     (P.clip_where, (np.array([0.5, -0.4, 0.9, 1.3]), -0.3), (0, 1)),
     (P.running_max, (np.array([0.5, -0.4, 0.9, 0.2, 1.3]),), (0,)),
+    (P.slice_aug, (np.array([0.3, -0.5, 0.8, 1.1]),), (0,)),
+    (P.row_col_assign, (rng.normal(size=(3, 2)),), (0,)),
+    (P.const_grids, (0.7,), (0,)),
+    (P.transpose_reshape, (rng.normal(size=(3, 2)),), (0,)),
+    (P.tuple_helper, (np.array([0.3, -0.5]), np.array([1.2, 0.4])), (0, 1)),
+    (P.while_break_arr, (np.array([0.7, 2.0, 3.5]),), (0,)),
+    (P.int_array_index, (V3, np.array([2, 0, 2])), (0,)),
+    (P.bool_mask_sum, (V3,), (0,)),
+    (P.inf_init, (np.array([0.9, 0.2, 0.55]),), (0,)),
+    (P.scalar_pow_mix, (1.3, 0.7), (0, 1)),
 ]
 NUMBA = {"matmul_loop", "heat", "heat_vec", "rk4_state", "logreg", "matvec_iter", "closure_arr",
          "break_in_nested", "twod_slices", "gauss_seidel", "store2d_reduce", "gd_inside",
-         "uses_vec_helper"}
+         "uses_vec_helper", "row_col_assign", "const_grids", "slice_aug"}
 
 
 def _copy(args):
