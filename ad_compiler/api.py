@@ -46,6 +46,10 @@ class DerivativeFunction:
         self.checkpoint = _normalise_checkpoint(checkpoint)
         if self.checkpoint is not None and backend == "cuda":
             raise NotImplementedError("checkpoint= is not available with the cuda backend")
+        if isinstance(fn, DerivativeFunction):   # ad.grad(ad.grad(f)): its generated source
+            from .functional import source_function
+
+            fn = source_function(fn)
         self.fn = fn
         self.wrt, self._wrt_tuple = _normalise_wrt(wrt)
         self.backend = backend

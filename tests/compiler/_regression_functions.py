@@ -61,3 +61,10 @@ def written_in_body(a, b):
             v[c + 1:] = v[c + 1:] + 0.3 * v[c]
         total = total + np.dot(v, v)
     return total
+
+
+def mixed(x, y):
+    s = 0.0
+    for i in range(3):
+        s = s + math.sin(x * y + i) * x
+    return s

@@ -75,3 +75,12 @@ def test_arrays_changing_shape_or_written_inside_loops(backend):
     ga, gb = ad.grad(R.written_in_body, wrt=(0, 1), backend=backend)(a, b)
     np.testing.assert_allclose(ga, _fd(R.written_in_body, (a, b), 0), rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(gb, _fd(R.written_in_body, (a, b), 1), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_grad_of_grad_composes(backend):
+    d2 = ad.grad(ad.grad(R.mixed, wrt=0), wrt=1, backend=backend)
+    gx = ad.grad(R.mixed, wrt=0, backend="python")
+    h = 1e-5
+    assert d2(0.7, 1.3) == pytest.approx((gx(0.7, 1.3 + h) - gx(0.7, 1.3 - h)) / (2 * h),
+                                         rel=1e-7)
