@@ -14,10 +14,14 @@ How the pieces fit:
   adjoint of ``x[i]`` accumulates into ``b_x[i]``.
 * Loops: a primal value defined in a loop body and needed by the adjoint is recorded on a tape
   indexed by that loop's iteration counter (cumulative over enclosing loops), unless it is
-  cheap to recompute (a load from an array no one writes, integer arithmetic). Tapes are
-  preallocated when every enclosing trip count is known before the outermost loop, and grow
-  by doubling otherwise (``while`` loops, triangular nests). A ``For`` reverses as a reversed
-  range; a ``While`` counts its iterations and replays that many.
+  cheap to recompute (a load from an array no one writes, integer and cheap float arithmetic,
+  array values). Tapes are preallocated when every enclosing trip count is known before the
+  outermost loop; otherwise an inner ``for`` reserves room for its trip count before it runs,
+  and a ``while`` (on the CPU) stops when its tapes are full and runs again from its SSA start
+  with twice the room. Arrays whose shape changes between iterations go on list tapes; an
+  array written in a body is recorded as it is at the end of the body, and the restores of
+  overwritten parts walk it back. A ``For`` reverses as a reversed range; a ``While`` counts
+  its iterations and replays that many.
 * Branches reverse as branches on the same (recorded, inside loops) condition.
 * Checkpointing (``checkpoint=C``): :func:`split_for_checkpointing` first splits each outermost
   ``for`` that carries values into segments of C iterations (an outer loop over segments, an
