@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 
+from ..analysis.memory import Memory
 from ..errors import DifferentiationError
 from ..frontend.ir import (Assign, Const, For, Function, If, Load, Op, Prim, Region, Store,
                            Undef, Value, While, walk)
@@ -85,12 +86,17 @@ class ForwardTransform:
     # ------------------------------------------------------------------ the transform
     def run(self) -> Function:
         seeds = []
+        ops: list[Op] = []
+        written = Memory(self.fn).written
         for p in self.inputs:
             t = self.new_tangent(p)
             seeds.append(t)
             if self.active(p):
+                if id(p) in written:   # the caller's tangent is theirs: write into a copy
+                    own = self.new_tangent(p)
+                    ops.append(Prim([own], [t], name="copy"))
+                    t = own
                 self.tangents[id(p)] = t
-        ops: list[Op] = []
         self.materialise([p for p in self.fn.params + self.fn.free_vars
                           if id(p) not in self.tangents], ops)
         ops += self.region_ops(self.fn.body)
