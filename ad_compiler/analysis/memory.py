@@ -21,7 +21,9 @@ what they cannot differentiate through (:func:`unsupported_alias`).
 
 from __future__ import annotations
 
-from ..frontend.ir import For, Function, If, Load, Op, Prim, Region, Store, Value, While, walk
+import itertools
+
+from ..frontend.ir import Const, For, Function, If, Load, Op, Prim, Region, Store, Value, While, walk
 
 # primitives whose result shares its (first) operand's memory, as NumPy returns views
 VIEW_PRIMS = frozenset({"transpose", "matrix_transpose", "reshape", "expand_dims", "squeeze"})
@@ -30,7 +32,12 @@ _ARRAY_KINDS = ("array", "any")
 
 def is_view_load(op: Load) -> bool:
     """Whether a load returns a window onto its array (a slice, a row, a new axis) rather
-    than one element: its result is an array (or of unknown kind)."""
+    than one element (an index array loaded into a float-kind value still picks one)."""
+    array, *index = op.operands
+    if any(i.kind == "slice" or isinstance(i, Const) and i.value is None for i in index):
+        return True
+    if array.ndim is not None:
+        return len(index) < array.ndim
     return op.results[0].kind in _ARRAY_KINDS
 
 
@@ -56,6 +63,14 @@ class Memory:
                     changed = True
         self.written: frozenset = frozenset().union(
             *(self.allocations(op.operands[0]) for op in walk(fn.body) if isinstance(op, Store)))
+        # views written through (a store's target or a base of one): real views whose
+        # derivative is the same view of the base's derivative; other views are values
+        self.live_views: set[int] = set()
+        for op in walk(fn.body):
+            v = op.operands[0] if isinstance(op, Store) else None
+            while v is not None and id(v) in self.base:
+                self.live_views.add(id(v))
+                v = self.base[id(v)]
 
     # ------------------------------------------------------------------ queries
     def allocations(self, v: Value) -> frozenset:
@@ -113,3 +128,120 @@ class Memory:
             for r in op.results:   # Assign: the same memory under another name
                 if op.operands and r.kind in _ARRAY_KINDS:
                     self._define(r, [op.operands[0]])
+
+
+# ---------------------------------------------------------------------------- proven or refused
+def check_aliasing(fn: Function, memory: Memory | None = None):
+    """Refuse a store whose memory is also reached, later, through another array value that
+    the transforms keep apart.
+
+    The adjoint (and tangent) of an array is memory of its own, one per array value. That is
+    exact while one value reaches an allocation at a time: a name rebound in a branch (the
+    ``If`` result is one value), a view whose shadow is the same view of the base's shadow
+    (``views_share_shadows``), buffers swapped by a loop (``a, b = b, a``: the loop-carried
+    values are a permutation of distinct allocations, and their shadows swap with them). Any
+    other pair of values that may share memory, one stored through and the other used after
+    the store, would see a derivative split over two shadows: raise
+    :class:`DifferentiationError` naming the line and the two arrays.
+    """
+    from ..errors import DifferentiationError
+
+    memory = memory or Memory(fn)
+    uses = list(memory_uses(fn))
+    swapped = _swapped_groups(fn, memory)
+    for s_pos, s_loops, store in uses:
+        if not isinstance(store, Store):
+            continue
+        target = store.operands[0]
+        stored = memory.allocations(target)
+        for pos, loops, op in uses:
+            if pos <= s_pos and not (set(map(id, loops)) & set(map(id, s_loops))):
+                continue   # runs before the store, never after it
+            for other in _arrays_used(op):
+                if other is target or not (memory.allocations(other) & stored):
+                    continue
+                if _related_views(memory, other, target, memory.live_views) or \
+                        swapped.get(id(other), 0) == swapped.get(id(target), -1):
+                    continue
+                raise DifferentiationError(
+                    f"'{_user_name(target)}' (written here) and '{_user_name(other)}' may "
+                    f"refer to the same memory depending on run-time data; write through one "
+                    f"name or copy one of them (np.copy)", construct="aliased arrays",
+                    function=fn.name, filename=fn.filename, line=store.line)
+
+
+def _user_name(v: Value) -> str:
+    import re
+
+    if re.match(r"^_t\d+$", v.name):
+        return "an array expression"
+    return re.sub(r"_\d+$", "", v.name)
+
+
+def memory_uses(fn: Function):
+    """(position, enclosing loops, op) for every op, in program order; the function's
+    return is a use at the end."""
+    counter = itertools.count()
+
+    def visit(region, loops):
+        for op in region.ops:
+            yield next(counter), loops, op
+            inner = loops + [op] if isinstance(op, (For, While)) else loops
+            for sub in op.regions():
+                yield from visit(sub, inner)
+                if sub.yields:
+                    yield next(counter), inner, _Yield(sub.yields)
+
+    yield from visit(fn.body, [])
+    yield next(counter), [], _Yield(fn.body.yields)
+
+
+class _Yield:
+    """A region's yields, as a use of the arrays they pass on."""
+
+    def __init__(self, values):
+        self.operands = list(values)
+
+
+def _arrays_used(op):
+    return [v for v in op.operands if isinstance(v, Value) and v.kind in _ARRAY_KINDS]
+
+
+def _related_views(memory: Memory, a: Value, b: Value, live) -> bool:
+    """Whether one value is a view (of a view...) of the other, through views that are
+    written through (a view taken as a value is a copy: a later store must not reach it)."""
+    def chain(v):
+        out = [v]
+        while id(out[-1]) in memory.base and id(out[-1]) in live:
+            out.append(memory.base[id(out[-1])])
+        return out
+    return any(x is b for x in chain(a)) or any(x is a for x in chain(b))
+
+
+def _swapped_groups(fn: Function, memory: Memory) -> dict[int, int]:
+    """id(carried value) -> group number, for the loop-carried arrays of each loop whose body
+    yields a permutation of them (``a, b = b, a``) and whose initial values are distinct
+    allocations: at any moment each refers to another allocation (and so do the loop's
+    results, for a loop inside no other loop)."""
+    groups: dict[int, int] = {}
+    for n, loops, op in memory_uses(fn):
+        if not isinstance(op, (For, While)):
+            continue
+        carried = op.body.args[1:] if isinstance(op, For) else op.body.args
+        members = [k for k, y in enumerate(op.body.yields)
+                   if y.kind in _ARRAY_KINDS and any(y is c for c in carried)]
+        targets = [next(j for j, c in enumerate(carried) if c is op.body.yields[k])
+                   for k in members]
+        if sorted(targets) != sorted(members):
+            continue
+        inits = [memory.allocations(op.inits[k]) for k in members]
+        if any(a & b for i, a in enumerate(inits) for b in inits[i + 1:]) or \
+                any(not a for a in inits):
+            continue
+        for k in members:
+            groups[id(carried[k])] = n
+            if isinstance(op, While):
+                groups[id(op.cond.args[k])] = n
+            if not loops:   # after the loop they still are distinct allocations
+                groups[id(op.results[k])] = n
+    return groups
