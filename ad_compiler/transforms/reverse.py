@@ -120,6 +120,7 @@ class ReverseTransform:
                             if isinstance(op, Load) and not _element_index(op.operands[1:])}
         self.saves: dict[int, Load] = {}   # id(store) -> load of the overwritten part
         self.list_tapes: set[int] = set()   # tapes of arrays whose shape changes: lists
+        self._paths: dict[int, dict] = {}    # id(loop) -> its _branch_paths
         self._index_homes(fn.body, None)
 
     # ------------------------------------------------------------------ analysis helpers
@@ -522,26 +523,54 @@ class ReverseTransform:
                 self.primal(step, at)
             ops += builder.ops + [Assign([loop.index], [builder.lift(index)])]
         order = {id(v): n for n, v in enumerate(self._body_definitions(loop))}
+        paths = self._branch_paths(loop)
         i = 0
         while i < len(loop.needed):  # recomputation may need more values: a worklist
             v = loop.needed[i]
             if self._recomputable(v, loop):
                 for operand in self.defining_op[id(v)].operands:
                     self.primal(operand, loop)
+            for branch_op, _ in paths.get(id(v), ()):
+                self.primal(branch_op.operands[0], loop)
             i += 1
         for v in sorted(loop.needed, key=lambda v: order.get(id(v), -1)):
             restored = loop.restored[id(v)]
             if self._recomputable(v, loop):
                 op = self.defining_op[id(v)]
-                ops.append(replace(op, results=[restored],
-                                   operands=[self.primal(x, loop) for x in op.operands]))
+                code = [replace(op, results=[restored],
+                                operands=[self.primal(x, loop) for x in op.operands])]
             else:
                 tape = loop.tapes.setdefault(id(v), self.namer.value(f"_tape_{v.name.lstrip('_')}",
                                                                     "array"))
-                ops.append(Load([restored], [tape, loop.counter]))
+                code = [Load([restored], [tape, loop.counter])]
+            # a value of a branch exists (and is on its tape) only where the branch ran
+            for branch_op, taken in reversed(paths.get(id(v), ())):
+                cond = self.primal(branch_op.operands[0], loop)
+                code = [If([], [cond], then=Region(ops=code if taken else []),
+                           orelse=Region(ops=[] if taken else code))]
+            ops += code
         if loop.tapes:
             ops.insert(0, Prim([loop.counter], [loop.counter, Const(1)], name="sub"))
         return ops
+
+    def _branch_paths(self, loop: _Loop) -> dict:
+        """id(value) -> [(If, taken)] from the loop body down to the branch defining it (the
+        value exists only when each If went that way), for values inside branches."""
+        if id(loop) in self._paths:
+            return self._paths[id(loop)]
+        paths = self._paths[id(loop)] = {}
+
+        def visit(region, path):
+            for op in region.ops:
+                for v in op.results + (self.saves[id(op)].results if id(op) in self.saves
+                                       else []):
+                    if path:
+                        paths[id(v)] = path
+                if isinstance(op, If):
+                    visit(op.then, path + [(op, True)])
+                    visit(op.orelse, path + [(op, False)])
+        visit(loop.body, [])
+        return paths
 
     def _body_definitions(self, loop: _Loop):
         values = list(loop.body.args)
@@ -564,7 +593,8 @@ class ReverseTransform:
         arithmetic (a flop costs less than a store and a load, and its inputs are often
         restored anyway). Transcendental results are recorded."""
         op = self.defining_op.get(id(v))
-        if op is None or op not in loop.body.ops or v in loop.body.args:
+        if op is None or v in loop.body.args or (
+                op not in loop.body.ops and id(v) not in self._branch_paths(loop)):
             return False
         if isinstance(op, Load):
             return id(op.operands[0]) not in self.stored_arrays
