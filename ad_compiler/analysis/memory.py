@@ -137,37 +137,100 @@ def check_aliasing(fn: Function, memory: Memory | None = None):
 
     The adjoint (and tangent) of an array is memory of its own, one per array value. That is
     exact while one value reaches an allocation at a time: a name rebound in a branch (the
-    ``If`` result is one value), a view whose shadow is the same view of the base's shadow
-    (``views_share_shadows``), buffers swapped by a loop (``a, b = b, a``: the loop-carried
-    values are a permutation of distinct allocations, and their shadows swap with them). Any
-    other pair of values that may share memory, one stored through and the other used after
-    the store, would see a derivative split over two shadows: raise
-    :class:`DifferentiationError` naming the line and the two arrays.
+    ``If`` result is one value), a view written through (its shadow is the same view of the
+    base's shadow), buffers swapped by a loop (``a, b = b, a``: the loop-carried values are a
+    permutation of distinct allocations, and their shadows swap with them), a value defined
+    after the store (its derivative flows back into the stored array before the store's
+    adjoint runs). Any other value that may share the stored memory, alive across the store
+    and used after it, would see a derivative split over two shadows (or, for a view taken as
+    a value, a copy where NumPy shares memory): raise :class:`DifferentiationError` naming
+    the line and the two arrays.
     """
     from ..errors import DifferentiationError
 
-    memory = memory or Memory(fn)
-    uses = list(memory_uses(fn))
-    swapped = _swapped_groups(fn, memory)
-    for s_pos, s_loops, store in uses:
-        if not isinstance(store, Store):
-            continue
-        target = store.operands[0]
-        stored = memory.allocations(target)
-        for pos, loops, op in uses:
-            if pos <= s_pos and not (set(map(id, loops)) & set(map(id, s_loops))):
-                continue   # runs before the store, never after it
-            for other in _arrays_used(op):
-                if other is target or not (memory.allocations(other) & stored):
-                    continue
-                if _related_views(memory, other, target, memory.live_views) or \
-                        swapped.get(id(other), 0) == swapped.get(id(target), -1):
-                    continue
-                raise DifferentiationError(
-                    f"'{_user_name(target)}' (written here) and '{_user_name(other)}' may "
-                    f"refer to the same memory depending on run-time data; write through one "
-                    f"name or copy one of them (np.copy)", construct="aliased arrays",
-                    function=fn.name, filename=fn.filename, line=store.line)
+    check = _AliasCheck(fn, memory or Memory(fn))
+    for store, other in check.conflicts():
+        raise DifferentiationError(
+            f"'{_user_name(store.operands[0])}' (written here) and '{_user_name(other)}' may "
+            f"refer to the same memory in a way the compiler cannot follow (an alias, a view "
+            f"or a swap decided at run time); write through one name, or copy one of them "
+            f"(np.copy)", construct="aliased arrays", function=fn.name,
+            filename=fn.filename, line=store.line)
+
+
+class _AliasCheck:
+    """Program positions, loops and definition sites, and the may-alias relation."""
+
+    def __init__(self, fn: Function, memory: Memory):
+        self.memory = memory
+        self.uses = list(memory_uses(fn))
+        self.swapped = _swapped_groups(fn, memory)
+        self.sites: dict[int, tuple] = {}     # id(value) -> (position, ids of its loops)
+        self.joins: dict[int, tuple] = {}     # id(If result) -> (If, index)
+        for p in list(fn.params) + list(fn.free_vars):
+            self.sites[id(p)] = (-1, frozenset())
+        ends: dict[int, int] = {}
+        loops_of: dict[int, frozenset] = {}
+        for pos, loops, op in self.uses:
+            loops_of[id(op)] = frozenset(map(id, loops))
+            for outer in loops:
+                ends[id(outer)] = pos
+        last = {}
+        for pos, loops, op in self.uses:   # the last position inside each If too
+            for sub in op.regions():
+                for inner in walk(sub):
+                    last[id(op)] = max(last.get(id(op), pos), self._pos(inner))
+        for pos, loops, op in self.uses:
+            here = loops_of[id(op)]
+            for k, r in enumerate(getattr(op, "results", [])):
+                self.sites[id(r)] = (max(pos, last.get(id(op), pos)), here)
+                if isinstance(op, If):
+                    self.joins[id(r)] = (op, k)
+            if isinstance(op, (For, While)):
+                for sub in op.regions():
+                    for a in sub.args:
+                        self.sites[id(a)] = (pos, here | {id(op)})
+
+    def _pos(self, op):
+        if not hasattr(self, "_by_op"):
+            self._by_op = {id(o): p for p, _, o in self.uses}
+        return self._by_op.get(id(op), -1)
+
+    def may_alias(self, a: Value, b: Value) -> bool:
+        if not (self.memory.allocations(a) & self.memory.allocations(b)):
+            return False
+        if a is b:
+            return True
+        if id(a) in self.swapped and self.swapped.get(id(a)) == self.swapped.get(id(b)):
+            return False   # distinct buffers swapped by the same loop
+        ja, jb = self.joins.get(id(a)), self.joins.get(id(b))
+        if ja and jb and ja[0] is jb[0]:   # results of one branch: the same branch decides
+            op = ja[0]
+            return any(self.may_alias(r.yields[ja[1]], r.yields[jb[1]])
+                       for r in (op.then, op.orelse))
+        return True
+
+    def conflicts(self):
+        for s_pos, s_loops, store in self.uses:
+            if not isinstance(store, Store):
+                continue
+            target = store.operands[0]
+            s_loops = frozenset(map(id, s_loops))
+            for pos, loops, op in self.uses:
+                for other in _arrays_used(op):
+                    if other is target or _related_views(self.memory, other, target,
+                                                         self.memory.live_views):
+                        continue
+                    d_pos, d_loops = self.sites.get(id(other), (-1, frozenset()))
+                    # alive across the store: defined before it in the same instance ...
+                    if not (d_pos < s_pos and d_loops <= s_loops):
+                        continue
+                    # ... and used after it (later, or in a later iteration of a loop
+                    # holding both that the value outlives)
+                    if not (pos > s_pos or (frozenset(map(id, loops)) & s_loops) - d_loops):
+                        continue
+                    if self.may_alias(other, target):
+                        yield store, other
 
 
 def _user_name(v: Value) -> str:
@@ -199,8 +262,13 @@ def memory_uses(fn: Function):
 class _Yield:
     """A region's yields, as a use of the arrays they pass on."""
 
+    results: list = []
+
     def __init__(self, values):
         self.operands = list(values)
+
+    def regions(self):
+        return []
 
 
 def _arrays_used(op):
