@@ -13,7 +13,8 @@ time, each timed on its own:
   ``--numba-max`` lines (Numba compiles about 4 ms per generated line, so 3,200 lines is
   minutes)
 
-Peak memory is tracemalloc's peak over the project's stages (frontend to load) in a second,
+Times are CPU seconds of this process (``time.process_time``), which other work on a shared
+machine disturbs far less than wall-clock time. Peak memory is tracemalloc's peak over the project's stages (frontend to load) in a second,
 separate run (tracemalloc slows Python down, so it never shares a run with the times).
 ``x2`` columns are the ratio to the row above: linear scaling shows 2.0 per doubling.
 
@@ -48,18 +49,18 @@ PROJECT_STAGES = ("frontend", "transform", "emit", "load")
 def _stages(f):
     """Run the pipeline of ``ad.grad(f, backend="python")`` stage by stage: {stage: s}."""
     times = {}
-    t = time.perf_counter()
+    t = time.process_time()
     d = api.DerivativeFunction(f, 0, backend="python")
-    times["frontend"] = time.perf_counter() - t
-    t = time.perf_counter()
+    times["frontend"] = time.process_time() - t
+    t = time.process_time()
     ir = d.derivative_ir
-    times["transform"] = time.perf_counter() - t
-    t = time.perf_counter()
+    times["transform"] = time.process_time() - t
+    t = time.process_time()
     source = emit_module([ir])
-    times["emit"] = time.perf_counter() - t
-    t = time.perf_counter()
+    times["emit"] = time.process_time() - t
+    t = time.process_time()
     load_module(source, f"adc_scaling_{f.__name__}")
-    times["load"] = time.perf_counter() - t
+    times["load"] = time.process_time() - t
     return times, source
 
 
@@ -73,17 +74,17 @@ def _peak_memory(f):
 
 
 def _numba_compile(f):
-    """Seconds of Numba's compile of the gradient of ``f`` (first call minus a steady one)."""
+    """CPU seconds of Numba's compile of the gradient of ``f`` (first call minus a steady one)."""
     import ad_compiler as ad
 
     g = ad.grad(f)
     x, out = np.array([0.3, 0.5, 0.7, 0.2]), np.zeros(8)
-    t = time.perf_counter()
+    t = time.process_time()
     g(x, out)
-    first = time.perf_counter() - t
-    t = time.perf_counter()
+    first = time.process_time() - t
+    t = time.process_time()
     g(x, out)
-    return first - (time.perf_counter() - t)
+    return first - (time.process_time() - t)
 
 
 def measure(kind, lines, directory, numba_max):

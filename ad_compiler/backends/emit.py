@@ -51,7 +51,7 @@ _DEFAULT_ATTRS = {"axis": None, "keepdims": False}
 
 
 def _named(v):
-    return isinstance(v, Value) and not isinstance(v, (Const, Undef))
+    return type(v) is Value or (isinstance(v, Value) and not isinstance(v, (Const, Undef)))
 
 
 def _vals(vs):
@@ -347,6 +347,10 @@ class _Names:
                 if first is not v:
                     self.sets.union(first, v)
         self._param_set = set(_vals(fn.params + fn.free_vars))
+        self.nparams = {}       # root -> number of parameters in its class (when not 0)
+        for p in self._param_set:
+            root = self.find(p)
+            self.nparams[root] = self.nparams.get(root, 0) + 1
         self.an = _Analysis(fn, self._groups(fn))
         for a, b in _coalescing_pairs(fn):
             self.try_merge(a, b)
@@ -397,38 +401,54 @@ class _Names:
         ra, rb = self.find(a), self.find(b)
         if ra is rb:
             return True
-        ca, cb = self.sets.members[ra], self.sets.members[rb]
-        params = self._param_set
-        if sum(m in params for m in ca) + sum(m in params for m in cb) > 1:
+        if self.nparams.get(ra, 0) + self.nparams.get(rb, 0) > 1:
             return False
-        small, large = (ca, cb) if len(ca) <= len(cb) else (cb, ca)
-        large = set(large)
-        edges = self.an.edges
-        if any(not large.isdisjoint(edges.get(x, ())) for x in small):
+        small, large = (ra, rb) if len(self.sets.members[ra]) <= len(self.sets.members[rb]) \
+            else (rb, ra)
+        if large in self._neighbours(small):
             return False
-        self.sets.union(a, b)
+        self._merge(ra, rb)
         return True
 
+    def _neighbours(self, root):
+        """The classes some member of class ``root`` interferes with."""
+        edges, find = self.an.edges, self.find
+        return {find(y) for x in self.sets.members[root] for y in edges.get(x, ())}
+
+    def _merge(self, ra, rb):
+        count = self.nparams.pop(ra, 0) + self.nparams.pop(rb, 0)
+        root = self.sets.union(ra, rb)
+        if count:
+            self.nparams[root] = count
+        return root
+
     def _coalesce_bases(self):
-        """Each non-temporary value joins the earliest class of its base name (by first
-        member) that it can merge with; the classes are scanned, not their values."""
+        """Each class of values of one base name, at its first member in order, joins the
+        earliest class of that base it may (none of their members interfere, at most one
+        parameter): the first head not among its neighbour classes. A class that already
+        met its base passes, since classes only grow and the classes before it refused it
+        then. Cost: the edges of each class once, not a scan of the base per value."""
         groups = {}
         for v in self.order:
             if not _TEMP.match(v.name):
                 groups.setdefault(_base(v.name), []).append(v)
         for vs in groups.values():
-            heads = []     # one value per class met so far, in order of first appearance
+            heads = []      # one value per class met so far, in order of first appearance
+            met = set()     # roots of those classes
             for v in vs:
-                tried = set()
+                rv = self.find(v)
+                if rv in met:
+                    continue
+                neighbours = self._neighbours(rv)
+                mine = self.nparams.get(rv, 0)
                 for h in heads:
-                    root = self.find(h)
-                    if root in tried:
-                        continue
-                    tried.add(root)
-                    if root is self.find(v) or self.try_merge(h, v):
+                    rh = self.find(h)
+                    if rh not in neighbours and mine + self.nparams.get(rh, 0) <= 1:
+                        met.add(self._merge(rh, rv))
                         break
                 else:
                     heads.append(v)
+                    met.add(rv)
 
     def _finish(self):
         self.name = {}
@@ -446,6 +466,13 @@ class _Names:
                 self.name[m] = chosen
         self.singleton = {v for members in classes.values() if len(members) == 1
                           for v in members}
+
+
+def _unparse(stmt):
+    """``ast.unparse`` of one statement: it reads the statement's ``lineno`` (for type
+    comments) and no other location, so the tree is not walked to fill them in."""
+    stmt.lineno = getattr(stmt, "lineno", None) or 1
+    return ast.unparse(stmt)
 
 
 # --- the printer ----------------------------------------------------------------------------
@@ -592,8 +619,7 @@ class _Printer:
         return f"  # line {line}: {text}" if text else f"  # line {line}"
 
     def put(self, indent, stmt, line):
-        code = ast.unparse(ast.fix_missing_locations(stmt)) if isinstance(stmt, ast.AST) \
-            else stmt
+        code = _unparse(stmt) if isinstance(stmt, ast.AST) else stmt
         self.lines.append("    " * indent + code + self.comment(line))
 
     def name_of(self, v):
@@ -612,7 +638,7 @@ class _Printer:
             self.put(indent, ast.Assign(targets, values[0]), line)
             return
         lhs = ", ".join(ast.unparse(t) for t in targets)
-        rhs = ", ".join(ast.unparse(ast.fix_missing_locations(v)) for v in values)
+        rhs = ", ".join(ast.unparse(v) for v in values)
         self.put(indent, f"{lhs} = {rhs}", line)
 
     def block(self, region, indent, tail=None):
