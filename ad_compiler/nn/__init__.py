@@ -28,7 +28,9 @@ class Parameter(Tensor):
         t._data = arr
         t._rg = False
         t._grad = None
-        t.grad_fn = None
+        t._fn = None
+        t._vver = 0
+        t._hooks = None
         t._vbox = data._vbox if isinstance(data, Tensor) else [0]
         t._retains = False
         t._base = None
