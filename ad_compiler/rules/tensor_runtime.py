@@ -152,3 +152,34 @@ def _cat_vjp(o, g, ans, *xs, axis=0, sizes=(), argnum=0):
 
 defprim("rt_cat", None, _cat, axis=0, sizes=())
 defvjp("rt_cat", _cat_vjp)
+
+
+# --- einsum -------------------------------------------------------------------------------
+def _einsum_terms(spec):
+    ins, out = spec.replace(" ", "").split("->")
+    return ins.split(","), out
+
+
+def _einsum(*xs, spec=""):
+    return np.einsum(spec, *xs)
+
+
+def _einsum_vjp(o, g, ans, *xs, spec="", argnum=0):
+    """The cotangent of operand ``argnum``: contract ``g`` with the other operands onto the
+    operand's letters; letters that only the operand itself carries were summed, so the
+    cotangent is constant along them (broadcast back)."""
+    ins, out = _einsum_terms(spec)
+    mine = ins[argnum]
+    others = [t for k, t in enumerate(ins) if k != argnum]
+    present = set(out).union(*others) if others else set(out)
+    kept = "".join(c for c in mine if c in present)
+    part = o.einsum(g, *[x for k, x in enumerate(xs) if k != argnum],
+                    spec=",".join([out] + others) + "->" + kept)
+    if kept == mine:
+        return part
+    shape = tuple(np.shape(xs[argnum])[i] if c in present else 1 for i, c in enumerate(mine))
+    return o.broadcast_like(o.reshape(part, shape=shape), xs[argnum])
+
+
+defprim("einsum", None, _einsum, spec="")
+defvjp("einsum", _einsum_vjp)

@@ -1418,6 +1418,12 @@ class Tensor:
         return _view_of(self, _apply(_P["transpose"], "TransposeBackward0", (self,),
                                      {"axes": tuple(axes)}))
 
+    def movedim(self, source, destination):
+        n = self._data.ndim
+        order = [d for d in range(n) if d != source % n]
+        order.insert(destination % n, source % n)
+        return self.permute(*order)
+
     def permute(self, *dims):
         return _view_of(self, _apply(_P["transpose"], "PermuteBackward0", (self,),
                                      {"axes": _shape_args(dims)}))
@@ -1494,6 +1500,131 @@ class Tensor:
         if len(sizes) > x.ndim:
             x = x.reshape((1,) * (len(sizes) - x.ndim) + tuple(x.shape))
         return _repeat(x, sizes)
+
+
+    # --- what a tutorial reaches for next ---------------------------------------------------
+    def softmax(self, dim, dtype=None):
+        x = self if dtype is None else self.to(dtype)
+        return _apply(_P["softmax"], "SoftmaxBackward0", (x,), {"axis": int(dim)})
+
+    def log_softmax(self, dim, dtype=None):
+        x = self if dtype is None else self.to(dtype)
+        return _apply(_P["log_softmax"], "LogSoftmaxBackward0", (x,), {"axis": int(dim)})
+
+    def logsumexp(self, dim, keepdim=False):
+        return _apply(_P["logsumexp"], "LogsumexpBackward0", (self,),
+                      {"axis": _dims(dim, self._data.ndim), "keepdims": keepdim})
+
+    def cumsum(self, dim, dtype=None):
+        x = self if dtype is None else self.to(dtype)
+        if x._data.dtype.kind in "bu":
+            x = x.to(int64)
+        return _apply(_P["cumsum"], "CumsumBackward0", (x,), {"axis": int(dim)})
+
+    def masked_fill(self, mask, value):
+        mask = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+        if mask.dtype != np.bool_:
+            raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with "
+                               f"dtype {mask.dtype}")
+        name = "MaskedFillBackward1" if isinstance(value, Tensor) else "MaskedFillBackward0"
+        if isinstance(value, Tensor):
+            value = value.to(self.dtype)
+        out = _apply(_P["where"], name, (mask, value, self))
+        if out._data.dtype != self._data.dtype:
+            out._data = out._data.astype(self._data.dtype)
+        return out
+
+    def _dim_index(self, dim, index):
+        idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+        if idx.dtype.kind not in "iu":
+            raise RuntimeError("gather(): Expected dtype int64 for index")
+        parts = list(np.indices(idx.shape, sparse=True))
+        parts[int(dim) % max(idx.ndim, 1)] = idx
+        return tuple(parts), idx
+
+    def gather(self, dim, index):
+        adv, _ = self._dim_index(dim, index)
+        return _apply(_GETITEM, "GatherBackward0", (self,), {"index": adv})
+
+    def scatter(self, dim, index, src=None, value=None, reduce=None):
+        src = value if src is None else src
+        adv, idx = self._dim_index(dim, index)
+        if isinstance(src, Tensor):
+            src = src[tuple(slice(0, n) for n in idx.shape)]
+            name = "ScatterBackward0"
+        else:
+            name = "ScatterBackward1"
+        return _apply(_P["setitem"], name, (self, src), {"index": adv})
+
+    def index_select(self, dim, index):
+        idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+        sel = (slice(None),) * (int(dim) % self._data.ndim) + (idx.reshape(-1),)
+        return _apply(_GETITEM, "IndexSelectBackward0", (self,), {"index": sel})
+
+    def index_add(self, dim, index, source, alpha=1):
+        idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+        sel = (slice(None),) * (int(dim) % self._data.ndim) + (idx.reshape(-1),)
+        source = _as_tensor(source) if alpha == 1 else _as_tensor(source) * alpha
+        spread = _apply(_P["scatter_like"], "IndexAddBackward0",
+                        (source, engine._ShapeOf(self._data.shape)), {"index": sel})
+        return _apply(_ADD, "IndexAddBackward0", (self, spread.to(self.dtype)))
+
+    def bmm(self, other):
+        if self._data.ndim != 3 or other._data.ndim != 3:
+            raise RuntimeError("batch1 must be a 3D tensor")
+        return _apply(_P["matmul"], "BmmBackward0", (self, other))
+
+    def split(self, split_size, dim=0):
+        n = self._data.shape[dim]
+        if isinstance(split_size, int):
+            sizes = [min(split_size, n - s) for s in range(0, n, split_size)] or [0]
+            name = "SplitBackward0"
+        else:
+            sizes = list(split_size)
+            if sum(sizes) != n:
+                raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to "
+                                   f"{n} (input tensor's size at dimension {dim}), but got "
+                                   f"split_sizes={sizes}")
+            name = "SplitWithSizesBackward0"
+        lead = (slice(None),) * (dim % self._data.ndim)
+        out, start = [], 0
+        for size in sizes:
+            out.append(_view_of(self, _apply(_GETITEM, name, (self,),
+                                             {"index": lead + (slice(start, start + size),)})))
+            start += size
+        return tuple(out)
+
+    def chunk(self, chunks, dim=0):
+        n = self._data.shape[dim]
+        return self.split(max(-(-n // chunks), 1), dim)
+
+    def unbind(self, dim=0):
+        lead = (slice(None),) * (dim % self._data.ndim)
+        return tuple(_view_of(self, _apply(_GETITEM, "UnbindBackward0", (self,),
+                                           {"index": lead + (i,)}))
+                     for i in range(self._data.shape[dim]))
+
+    def flip(self, *dims):
+        dims = _shape_args(dims)
+        index = [slice(None)] * self._data.ndim
+        for d in dims:
+            index[d % self._data.ndim] = slice(None, None, -1)
+        out = _apply(_GETITEM, "FlipBackward0", (self,), {"index": tuple(index)})
+        out._data = out._data.copy()          # a copy, not a view, as in PyTorch
+        return out
+
+    def leaky_relu(self, negative_slope=0.01):
+        return _apply(_P["where"], "LeakyReluBackward0",
+                      (self._data > 0, self, self * negative_slope))
+
+    def new_zeros(self, *size, dtype=None):
+        return _wrap(np.zeros(_shape_args(size), _np_dtype(dtype) or self._data.dtype))
+
+    def new_ones(self, *size, dtype=None):
+        return _wrap(np.ones(_shape_args(size), _np_dtype(dtype) or self._data.dtype))
+
+    def new_tensor(self, data, dtype=None):
+        return tensor(data, dtype=dtype or self.dtype)
 
 
 def _bump_ans(node):
@@ -1632,5 +1763,47 @@ class Generator:
 
 
 default_generator = Generator()
+
+# in-place forms of the elementwise methods: ``x.exp_()`` is ``x.exp()`` written back
+_KEEPS_RESULT = {"exp", "tanh", "sigmoid", "sqrt", "rsqrt", "relu"}
+
+
+def _inplace_method(name):
+    def method(self, *args, **kwargs):
+        return self._inplace_op(lambda s: getattr(s, name)(*args, **kwargs),
+                                keeps_result=name in _KEEPS_RESULT)
+
+    method.__name__ = name + "_"
+    method.__doc__ = f"In-place ``{name}``."
+    return method
+
+
+for _name in ("exp", "log", "log2", "log10", "log1p", "expm1", "sin", "cos", "tan", "tanh",
+              "sinh", "cosh", "asin", "acos", "atan", "sigmoid", "relu", "abs", "sqrt",
+              "rsqrt", "neg", "sign", "floor", "ceil", "round", "trunc", "erf", "reciprocal",
+              "square", "leaky_relu"):
+    setattr(Tensor, _name + "_", _inplace_method(_name))
+del _name
+
+
+def einsum(equation, *operands):
+    """``ad.einsum("ij,jk->ik", a, b)``: one node whose backward contracts the cotangent with
+    the other operands."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = operands[0]
+    spec = equation.replace(" ", "")
+    if "->" not in spec:
+        letters = spec.replace(",", "")
+        spec += "->" + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    if "." in spec or any(len(set(t)) != len(t) for t in spec.split("->")[0].split(",")):
+        raise RuntimeError(f"einsum(): ellipses and repeated subscripts in one operand are "
+                           f"not supported by ad_compiler's runtime: '{equation}'")
+    return _apply(_P["einsum"], "EinsumBackward0", tuple(_as_tensor(t) for t in operands),
+                  {"spec": spec})
+
+
+def bmm(a, b):
+    return a.bmm(b)
+
 
 engine.tensor_mod = __import__(__name__, fromlist=["_"])
