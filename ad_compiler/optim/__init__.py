@@ -81,10 +81,9 @@ class Optimizer:
             for p in g["params"]:
                 st = self.state.get(p)
                 if st:
-                    state[index[id(p)]] = {k: _wrap(v.copy()) if isinstance(v, np.ndarray)
-                                           else _wrap(np.asarray(v, np.float32))
-                                           if k == "step" else copy.deepcopy(v)
-                                           for k, v in st.items()}
+                    # the state's own arrays, as PyTorch returns its state tensors
+                    state[index[id(p)]] = {k: _wrap(v) if isinstance(v, np.ndarray)
+                                           else copy.deepcopy(v) for k, v in st.items()}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
@@ -102,9 +101,12 @@ class Optimizer:
         self.state = {}
         for k, st in state_dict["state"].items():
             p = params[k]
-            self.state[p] = {name: (v._data.astype(p._data.dtype).copy() if name != "step"
-                                    else float(v.item())) if isinstance(v, Tensor) else
-                             copy.deepcopy(v) for name, v in st.items()}
+            # arrays of the parameter's dtype are taken as they are (PyTorch's ``.to`` is a
+            # no-op there), so two optimizers loaded from one state dict share it
+            self.state[p] = {name: (v._data if name == "step" or
+                                    v._data.dtype == p._data.dtype else
+                                    v._data.astype(p._data.dtype)) if isinstance(v, Tensor)
+                             else copy.deepcopy(v) for name, v in st.items()}
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
@@ -161,7 +163,8 @@ class Adam(Optimizer):
                     grad = -grad
                 st = self.state.get(p)
                 if st is None:
-                    st = self.state[p] = {"step": 0.0, "exp_avg": np.zeros_like(data),
+                    st = self.state[p] = {"step": np.zeros((), np.float32),
+                                          "exp_avg": np.zeros_like(data),
                                           "exp_avg_sq": np.zeros_like(data)}
                     if amsgrad:
                         st["max_exp_avg_sq"] = np.zeros_like(data)
@@ -171,7 +174,7 @@ class Adam(Optimizer):
                     else:
                         grad = grad + wd * data
                 st["step"] += 1
-                step = st["step"]
+                step = float(st["step"])
                 m, v = st["exp_avg"], st["exp_avg_sq"]
                 m += (grad - m) * (1 - b1)                    # exp_avg.lerp_(grad, 1 - b1)
                 v *= b2                                       # exp_avg_sq.mul_(b2)
@@ -210,7 +213,8 @@ class RMSprop(Optimizer):
                     grad = grad + wd * data
                 st = self.state.get(p)
                 if st is None:
-                    st = self.state[p] = {"step": 0.0, "square_avg": np.zeros_like(data)}
+                    st = self.state[p] = {"step": np.zeros((), np.float32),
+                                          "square_avg": np.zeros_like(data)}
                     if mom > 0:
                         st["momentum_buffer"] = np.zeros_like(data)
                     if centered:

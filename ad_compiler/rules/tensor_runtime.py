@@ -39,6 +39,12 @@ def _pow_vjp_exponent(o, g, ans, x, y):
 defvjp("rt_pow", _pow_vjp_base, _pow_vjp_exponent)
 
 
+# --- piecewise-constant results (floor, sign...) of operands that require grad -----------
+# PyTorch records them with a zero gradient; the node reads nothing
+defprim("rt_zero_grad", None, None)
+defvjp("rt_zero_grad", lambda o, g, ans, *operands, argnum=0: g * 0.0)
+
+
 # --- maximum / minimum: ties split the gradient -------------------------------------------
 def _extreme_vjp(first):
     def rule(o, g, ans, x, y):

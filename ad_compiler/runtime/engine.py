@@ -126,7 +126,8 @@ class Node:
                  "_ans", "_seq", "_freed", "__weakref__")
 
     def name(self):
-        return type(self).__name__
+        cls = type(self).__name__
+        return f"ad_compiler::autograd::{cls}" if cls in _NAMESPACED else cls
 
     def __repr__(self):
         return f"<{type(self).__name__} object at {id(self):#x}>"
@@ -213,6 +214,7 @@ class Node:
         return out
 
 
+_NAMESPACED = {"CopySlices", "CopyBackwards"}    # PyTorch's name() spells their namespace
 _RETAIN = weakref.WeakKeyDictionary()    # node -> weakref of the tensor that retains grad
 _TENSOR_HOOKS = weakref.WeakKeyDictionary()   # node -> {key: hook} of the tensor it computes
 _HOOK_KEYS = itertools.count()
@@ -354,8 +356,8 @@ def _store_grad(t, g, create_graph, handed, accumulate_in_place=True):
         if g._data.dtype is not dt:
             g = g.to(T.dtype_of(dt))
         if t._grad is None:
-            if id(g) in handed.ids:
-                g = T._apply_name("pos", "CloneBackward0", (g,))
+            # PyTorch's AccumulateGrad copies a recorded gradient (CopyBackwards)
+            g = T._apply_name("pos", "CopyBackwards", (g,))
             handed.add(g)
             t._grad = g
         else:

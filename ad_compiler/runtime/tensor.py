@@ -112,6 +112,7 @@ def _wrap(data, rg=False, fn=None, vbox=None):
     t._accum = None
     t._vver = 0
     t._hooks = None
+    t._vmeta = None
     return t
 
 
@@ -147,8 +148,15 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new Tensor holding a copy of ``data``: Python floats give float32, integers int64,
     NumPy arrays keep their dtype."""
     t = _wrap(_to_array(data, _np_dtype(dtype)))
-    if requires_grad:
-        t.requires_grad_(True)
+    return _factory_requires_grad(t) if requires_grad else t
+
+
+def _factory_requires_grad(t):
+    """``requires_grad=True`` given to a constructor (PyTorch's factory wording)."""
+    if t._data.dtype.kind != "f":
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                           "gradients")
+    t._rg = True
     return t
 
 
@@ -278,6 +286,7 @@ def _record(prim, name, args, out, attrs, vbox=None):
     result._accum = None
     result._vver = 0
     result._hooks = None
+    result._vmeta = None
     node._ans = (out, box, box[0]) if save_ans else None
     return result
 
@@ -311,8 +320,11 @@ def _apply(prim, name, args, attrs=None, vbox=None):
             if getattr(d, "dtype", od) is not od:
                 out = _fix_dtype(out, datas)
                 break
-    if rg and _STATE.enabled and prim.differentiable:
-        return _record(prim, name, args, out, attrs or {}, vbox)
+    if rg and _STATE.enabled:
+        if prim.differentiable:
+            return _record(prim, name, args, out, attrs or {}, vbox)
+        if out.dtype.kind == "f":           # floor, sign...: a node with zero gradients
+            return _record(_ZERO_GRAD, name, args, out, {}, vbox)
     return _wrap(out, False, None, vbox)
 
 
@@ -397,8 +409,11 @@ def _binary(prim, name, a, b):
     od = out.dtype
     if od.kind == "f" and (od is not ad.dtype or getattr(bd, "dtype", od) is not od):
         out = _fix_dtype(out, (ad, bd))
-    if rg and _STATE.enabled and prim.differentiable:
-        return _record(prim, name, (a, b), out, {})
+    if rg and _STATE.enabled:
+        if prim.differentiable:
+            return _record(prim, name, (a, b), out, {})
+        if od.kind == "f":
+            return _record(_ZERO_GRAD, name, (a, b), out, {})
     return _wrap(out)
 
 
@@ -418,8 +433,11 @@ def _unary(prim, name, a):
         out = np.asarray(out)
     if out.dtype is not ad.dtype and out.dtype.kind == "f":
         out = _fix_dtype(out, (ad,))
-    if a._rg and _STATE.enabled and prim.differentiable:
-        return _record(prim, name, (a,), out, {})
+    if a._rg and _STATE.enabled:
+        if prim.differentiable:
+            return _record(prim, name, (a,), out, {})
+        if out.dtype.kind == "f":
+            return _record(_ZERO_GRAD, name, (a,), out, {})
     return _wrap(out)
 
 
@@ -499,7 +517,7 @@ class Tensor:
     """A NumPy-backed tensor with PyTorch's autograd semantics."""
 
     __slots__ = ("_data", "_rg", "_grad", "_fn", "_vbox", "_retains", "_base", "_accum",
-                 "_vver", "_hooks", "__weakref__")
+                 "_vver", "_hooks", "_vmeta", "__weakref__")
     __array_priority__ = 1000
 
     def __init__(self, *args):
@@ -518,6 +536,7 @@ class Tensor:
         self._accum = None
         self._vver = 0
         self._hooks = None
+        self._vmeta = None
 
     # --- attributes -----------------------------------------------------------------------
     @property
@@ -534,12 +553,15 @@ class Tensor:
                         "require differentiation use var_no_grad = var.detach().")
             raise RuntimeError(msg)
         if value and self._data.dtype.kind != "f":
-            raise RuntimeError(_FLOAT_REQUIRED)
+            raise RuntimeError("only Tensors of floating point and complex dtype can require "
+                               "gradients")
         self._rg = value
 
     def requires_grad_(self, requires_grad=True):
         if self._fn is not None and requires_grad:
             return self                 # a non-leaf already requires grad (PyTorch: no-op)
+        if requires_grad and self._data.dtype.kind != "f":
+            raise RuntimeError(_FLOAT_REQUIRED)
         self.requires_grad = requires_grad
         return self
 
@@ -839,7 +861,7 @@ class Tensor:
         return _binary(_DIV, "DivBackward0", self, other)
 
     def __rtruediv__(self, other):
-        return _rbinary(_DIV, "DivBackward0", self, other)
+        return _rbinary(_DIV, "MulBackward0", self, other)   # PyTorch: reciprocal times b
 
     def __pow__(self, other):
         if isinstance(other, Tensor):
@@ -925,10 +947,10 @@ class Tensor:
         return self ** 2
 
     def reciprocal(self):
-        return 1.0 / self
+        return _apply(_DIV, "ReciprocalBackward0", (1.0, self))
 
     def rsqrt(self):
-        return 1.0 / self.sqrt()
+        return _apply(_POW, "RsqrtBackward0", (self, -0.5))
 
     # --- in-place operations --------------------------------------------------------------
     # Every in-place op is its out-of-place op applied to a snapshot of ``self`` and written
@@ -936,6 +958,13 @@ class Tensor:
     # (and, for a view, its base gets PyTorch's CopySlices node).
     def _check_inplace(self):
         if _STATE.enabled:
+            if self._vmeta is not None and self._base._rg:
+                raise RuntimeError(
+                    f"Output {self._vmeta[1]} of {self._vmeta[0]} is a view and is being "
+                    "modified inplace. This view is the output of a function that returns "
+                    "multiple views. Such functions do not allow the output views to be "
+                    "modified inplace. You should replace the inplace operation by an "
+                    "out-of-place one.")
             if self._rg and self._fn is None:
                 raise RuntimeError("a leaf Variable that requires grad is being used in an "
                                    "in-place operation.")
@@ -1092,8 +1121,8 @@ class Tensor:
             if value._data.ndim:
                 raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got "
                                    f"tensor with {value._data.ndim} dimensions.")
-            return self._overwrite("FillBackward1", value.to(self.dtype))
-        return self._overwrite("FillBackward0", value)
+            return self._overwrite("FillBackward3", value.to(self.dtype))
+        return self._overwrite("FillBackward2", value)
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
         gen = (generator or default_generator)._rng
@@ -1337,13 +1366,13 @@ class Tensor:
 
     def amax(self, dim=None, keepdim=False):
         if dim is None:
-            return self.max()
+            return _apply(_P["max"], "AmaxBackward0", (self,))
         return _apply(_P["max"], "AmaxBackward0", (self,), {"axis": _dims(dim, 0),
                                                             "keepdims": keepdim})
 
     def amin(self, dim=None, keepdim=False):
         if dim is None:
-            return self.min()
+            return _apply(_P["min"], "AminBackward0", (self,))
         return _apply(_P["min"], "AminBackward0", (self,), {"axis": _dims(dim, 0),
                                                             "keepdims": keepdim})
 
@@ -1497,9 +1526,14 @@ class Tensor:
     def repeat(self, *sizes):
         sizes = _shape_args(sizes)
         x = self
+        if len(sizes) < x.ndim:
+            raise RuntimeError("Number of dimensions of repeat dims can not be smaller than "
+                               "number of dimensions of tensor")
         if len(sizes) > x.ndim:
             x = x.reshape((1,) * (len(sizes) - x.ndim) + tuple(x.shape))
-        return _repeat(x, sizes)
+        # one gather: element i along an axis of length n comes from i % n
+        index = np.ix_(*(np.arange(n * r) % n for n, r in zip(x._data.shape, sizes)))
+        return _apply(_GETITEM, "RepeatBackward0", (x,), {"index": index})
 
 
     # --- what a tutorial reaches for next ---------------------------------------------------
@@ -1588,9 +1622,11 @@ class Tensor:
             name = "SplitWithSizesBackward0"
         lead = (slice(None),) * (dim % self._data.ndim)
         out, start = [], 0
-        for size in sizes:
-            out.append(_view_of(self, _apply(_GETITEM, name, (self,),
-                                             {"index": lead + (slice(start, start + size),)})))
+        for k, size in enumerate(sizes):
+            piece = _view_of(self, _apply(_GETITEM, name, (self,),
+                                          {"index": lead + (slice(start, start + size),)}))
+            piece._vmeta = ("Split" if name == "SplitBackward0" else "SplitWithSizes", k)
+            out.append(piece)
             start += size
         return tuple(out)
 
@@ -1600,9 +1636,13 @@ class Tensor:
 
     def unbind(self, dim=0):
         lead = (slice(None),) * (dim % self._data.ndim)
-        return tuple(_view_of(self, _apply(_GETITEM, "UnbindBackward0", (self,),
-                                           {"index": lead + (i,)}))
-                     for i in range(self._data.shape[dim]))
+        out = []
+        for i in range(self._data.shape[dim]):
+            piece = _view_of(self, _apply(_GETITEM, "UnbindBackward0", (self,),
+                                          {"index": lead + (i,)}))
+            piece._vmeta = ("Unbind", i)
+            out.append(piece)
+        return tuple(out)
 
     def flip(self, *dims):
         dims = _shape_args(dims)
@@ -1648,12 +1688,6 @@ def _along_index(idx, dim, keepdim, ndim):
     return tuple(parts)
 
 
-def _repeat(x, sizes):
-    for axis, r in enumerate(sizes):
-        if r != 1:
-            x = cat([x] * r, axis)
-    return x
-
 
 def _index(index):
     """Tensors inside an index become NumPy arrays (or ints)."""
@@ -1682,6 +1716,7 @@ def _kind_name(dt):
 _ADD, _SUB, _MUL, _DIV, _POW, _NEG = (_P[n] for n in ("add", "sub", "mul", "div", "rt_pow",
                                                       "neg"))
 _SUM = _P["sum"]
+_ZERO_GRAD = _P["rt_zero_grad"]
 _GETITEM = _P["getitem"]
 _MAXIMUM = _P["rt_maximum"]
 
@@ -1718,6 +1753,10 @@ def maximum(a, b):
 
 def minimum(a, b):
     return _apply(_P["rt_minimum"], "MinimumBackward0", (_as_tensor(a), _as_tensor(b)))
+
+
+def atan2(a, b):
+    return _apply(_P["arctan2"], "Atan2Backward0", (_as_tensor(a), _as_tensor(b)))
 
 
 def where(condition, a, b):
