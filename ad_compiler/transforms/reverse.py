@@ -600,6 +600,10 @@ class ReverseTransform:
             return id(op.operands[0]) not in self.stored_arrays
         if not isinstance(op, Prim) or op.name in _NEVER_RECOMPUTE or id(v) in self.stored_arrays:
             return False   # an array written later is not what recomputing it gives
+        if op.name not in _SIZE_PRIMS + ("shape",) and any(
+                self.mem.is_written(x) for x in op.operands):
+            return False   # it reads memory that stores change: at the top of the reverse
+            #                iteration that memory is as the iteration left it
         if v.kind in ("array", "shape", "slice") or (
                 v.kind == "int" and (op.name in _RECOMPUTABLE_PRIMS or not op.operands
                                      or op.name in _SIZE_PRIMS)):
@@ -698,7 +702,8 @@ class ReverseTransform:
 
     def _copied(self, load: Load) -> list[Op]:
         """``load`` itself for one element; for a slice or a row, ``load`` then a copy."""
-        if load.results[0].kind in _SCALAR_KINDS:
+        if load.results[0].kind in _SCALAR_KINDS or \
+                _part_of(load.operands[0], load.operands[1:]).kind in _SCALAR_KINDS:
             return [load]
         (result,) = load.results
         view = self.namer.value("_t", result.kind)
@@ -965,10 +970,13 @@ def _vjp_rule(prim, i):
 
 def _part_of(array: Value, index) -> Value:
     """A stand-in for ``array[index]``: its kind and rank (a row of a matrix is an array)."""
+    new_axis = [isinstance(i, Const) and i.value is None for i in index]
     if array.ndim is None:
         return Value("part", "float" if _element_index(index) else "array")
-    ndim = array.ndim - sum(1 for i in index if i.kind in ("int", "bool")) + \
-        sum(1 for i in index if isinstance(i, Const) and i.value is None)
+    # an index that is neither a slice nor a new axis picks one position (an index loaded
+    # from an integer array has the float kind here)
+    ndim = array.ndim - sum(1 for i, new in zip(index, new_axis)
+                            if i.kind != "slice" and not new) + sum(new_axis)
     return Value("part", "array" if ndim > 0 else "float", ndim)
 
 
