@@ -912,7 +912,7 @@ class Builder:
     # --- statements ---------------------------------------------------------------------------
     def run(self):
         """Normalise and build the body; returns the returned value (or tuple of values)."""
-        node, arity = normalize(self.parsed.node, self._err3, helper=bool(self.shared.stack))
+        node, arity = normalize(self.parsed.node, self._err3, helper=self.parsed is not self.shared.top)
         self.arity = arity
         params = [a.arg for a in node.args.args]
         self.local_names = set(assigned(node.body)) | set(params)

@@ -139,8 +139,8 @@ def _load_signature(op: Load):
     for i in index:
         if isinstance(i, Const) and i.value is None:
             ndim += 1
-        elif i.kind in ("int", "bool"):
-            ndim -= 1
+        elif i.kind in ("int", "bool") or (i.kind == "float" and i.ndim == 0):
+            ndim -= 1   # a scalar index (one loaded from an integer array has kind float)
     return ("float" if ndim == 0 else "array"), ndim
 
 
