@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import functools
 import linecache
+import os
+import re
 
 import numpy as np
 
@@ -41,26 +43,31 @@ def resolve(boundscheck) -> bool:
     return True if env is None else bool(env)
 
 
-def _located(exc) -> str | None:
-    """``line N of FILE (`text`)`` for the innermost generated frame of ``exc``'s traceback."""
-    from .numba_cpu import _HEADER, _user_line
+_USER_FILE = re.compile(r"(?:from |\()(\S+?\.py):\d+")
 
+
+def _located(exc) -> str | None:
+    """``line N of FILE (`text`)`` for the innermost frame of ``exc``'s traceback in a
+    generated file (one in the cache directory), read from its ``# line N:`` comments."""
+    from .cache import cache_dir
+    from .numba_cpu import _user_line
+
+    root = os.path.realpath(cache_dir())
     tb, found = exc.__traceback__, None
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
-        header = next((m for m in map(_HEADER.search, linecache.getlines(filename)[:5]) if m),
-                      None)
-        if header is not None:
-            found = header, linecache.getlines(filename), tb.tb_lineno
+        if os.path.realpath(filename).startswith(root + os.sep):
+            found = filename, tb.tb_lineno
         tb = tb.tb_next
     if found is None:
         return None
-    header, lines, gen_line = found
-    user = _user_line([ln.rstrip("\n") for ln in lines], gen_line)
-    if user is None:
-        return f"generated line {gen_line} of function {header.group(3)}"
-    return (f"line {user[0]} of {header.group(1)} (`{user[1]}`) in function "
-            f"{header.group(3)}")
+    filename, gen_line = found
+    lines = [ln.rstrip("\n") for ln in linecache.getlines(filename)]
+    user_file = next((m.group(1) for m in map(_USER_FILE.search, lines[:6]) if m), None)
+    user = _user_line(lines, gen_line)
+    if user is None or user_file is None:
+        return f"generated line {gen_line} of {filename}"
+    return f"line {user[0]} of {user_file} (`{user[1]}`)"
 
 
 def _python_twin(source, module_name, entry):
