@@ -65,6 +65,9 @@ class _Checker(ast.NodeVisitor):
                 and value.func.id == "print":
             raise self.err("'print' is not supported (remove it from the function)",
                            "print", node)
+        if isinstance(value, ast.Call):
+            self.generic_visit(node)   # a call for its effect: a helper writing into arrays
+            return
         if isinstance(value, (ast.Yield, ast.YieldFrom, ast.Await)):
             self.generic_visit(value)
         raise self.err("expression statements with no effect are not supported "
@@ -397,7 +400,8 @@ class Normalizer:
         simple = (len(returns) == 1 and body and body[-1] is returns[0])
         if simple:
             value = body[-1].value
-            if value is None or (isinstance(value, ast.Constant) and value.value is None):
+            if (value is None or (isinstance(value, ast.Constant) and value.value is None)) \
+                    and not getattr(body[-1], "implicit_none", False):
                 raise self.err("functions must return a value", "return None", body[-1])
             lowered, _ = self.lower_block(body[:-1], None, False)
             fn.body = lowered + [body[-1]]
@@ -446,11 +450,17 @@ def _copy_tree(node):
     return node
 
 
-def normalize(fn_node: ast.FunctionDef, err) -> tuple[ast.FunctionDef, int]:
-    """Check and lower ``fn_node`` (a deep copy is made). Returns the new node and the
-    number of returned values (0: a single value, n: a tuple of n)."""
+def normalize(fn_node: ast.FunctionDef, err, helper=False) -> tuple[ast.FunctionDef, int]:
+    """Check and lower ``fn_node`` (a copy is made). Returns the new node and the
+    number of returned values (0: a single value, n: a tuple of n). A ``helper`` (a function
+    the user's function calls) without a ``return`` returns None, as in Python: it is called
+    for what it writes into the arrays passed in."""
     fn_node = _copy_tree(fn_node)
     check(fn_node, err)
+    if helper and not any(isinstance(n, ast.Return) for n in ast.walk(fn_node)):
+        implicit = ast.copy_location(ast.Return(ast.Constant(None)), fn_node.body[-1])
+        implicit.implicit_none = True
+        fn_node.body.append(ast.fix_missing_locations(implicit))
     norm = Normalizer(fn_node, err)
     node = norm.run()
     return node, norm.ret_arity or 0
