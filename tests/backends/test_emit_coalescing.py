@@ -103,15 +103,8 @@ def test_dead_versions_share_the_variable(tmp_path):
     assert _body(primal, "reassigned")[:3] == ["y = x * 1.5", "y = y * y", "y = np.sin(y)"]
 
 
-ARRAY_BUG = pytest.mark.xfail(strict=True, reason=(
-    "wrong gradient from the reverse transform (not the emitter: the old emitter prints the "
-    "same source) when an array written in place (a3[2] = ...) was read whole before "
-    "(np.tanh(a3 * x)) and an if on np.sum follows; minimal program in notes/scale.md"))
-
-
 @pytest.mark.parametrize("make, name", [(scalar_source, "long_scalar"),
-                                        pytest.param(array_source, "long_array",
-                                                     marks=ARRAY_BUG)])
+                                        (array_source, "long_array")])
 def test_long_generated_function_gradient(tmp_path, make, name):
     source = make(160, seed=3, name=name)
     f = _load(tmp_path, source, name)
