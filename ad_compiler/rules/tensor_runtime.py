@@ -108,15 +108,18 @@ defvjp("std", _std_vjp)
 
 # --- softmax family -----------------------------------------------------------------------
 def _logsumexp(x, axis=None, keepdims=False):
-    m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
-    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    m = np.maximum.reduce(x, axis=axis, keepdims=True)
+    if not np.isfinite(m).all():
+        m = np.where(np.isfinite(m), m, 0)
+    out = np.log(np.add.reduce(np.exp(x - m), axis=axis, keepdims=True))
+    out += m
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
 def _softmax(x, axis=-1):
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    e = np.exp(x - np.maximum.reduce(x, axis=axis, keepdims=True))
+    e /= np.add.reduce(e, axis=axis, keepdims=True)
+    return e
 
 
 def _log_softmax(x, axis=-1):
@@ -189,3 +192,16 @@ def _einsum_vjp(o, g, ans, *xs, spec="", argnum=0):
 
 defprim("einsum", None, _einsum, spec="")
 defvjp("einsum", _einsum_vjp)
+
+
+# --- negative log-likelihood of (N, C) log-probabilities ------------------------------------
+# ``target`` holds the class of each row and ``coef`` each row's factor -w[target] (zero
+# where ignored, divided by the total weight for the mean): the loss is linear in ``x``.
+def _nll(x, target=None, coef=None, reduction="mean"):
+    picked = x[np.arange(x.shape[0]), target] * coef
+    return picked if reduction == "none" else np.add.reduce(picked)
+
+
+defprim("rt_nll", 1, _nll, target=None, coef=None, reduction="mean")
+defvjp("rt_nll", lambda o, g, ans, x, target=None, coef=None, reduction="mean":
+       o.scatter_like(g * coef, x, index=(np.arange(np.shape(x)[0]), target)))

@@ -481,9 +481,23 @@ def _byte_offsets(arr):
     return off
 
 
+_VIEW_INDEX_CACHE: dict = {}
+
+
 def _view_index(view, base):
     """The advanced index into ``base`` of every element of its view ``view`` (found from
-    their memory layout, so any chain of views is covered)."""
+    their memory layout, so any chain of views is covered; cached by layout)."""
+    start = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    key = (start, view.shape, view.strides, base.shape, base.strides)
+    index = _VIEW_INDEX_CACHE.get(key)
+    if index is None:
+        if len(_VIEW_INDEX_CACHE) > 256:
+            _VIEW_INDEX_CACHE.clear()
+        index = _VIEW_INDEX_CACHE[key] = _compute_view_index(view, base)
+    return index
+
+
+def _compute_view_index(view, base):
     base_off = _byte_offsets(base).ravel()
     order = np.argsort(base_off, kind="stable")
     flat = order[np.searchsorted(base_off[order], _byte_offsets(view))]
@@ -995,7 +1009,7 @@ class Tensor:
         record = self._may_record(other)
         data = self._data
         src = _wrap(data.copy() if record else data, self._rg, self._fn)
-        if record:
+        if record or not _STATE.enabled:
             r = compute(src)
         else:
             with grad_mode.no_grad():
@@ -1146,6 +1160,12 @@ class Tensor:
         return self._overwrite("CopyBackwards", src)
 
     def clamp_(self, min=None, max=None):
+        if not (_STATE.enabled or isinstance(min, Tensor) or isinstance(max, Tensor)) and \
+                (min is not None or max is not None):
+            self._check_inplace()                       # nothing records: clip in place
+            np.clip(self._data, min, max, out=self._data)
+            self._vbox[0] += 1
+            return self
         return self._inplace_op(lambda s: s.clamp(min, max), min if isinstance(min, Tensor)
                                 else max)
 
