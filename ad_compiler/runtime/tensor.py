@@ -354,7 +354,12 @@ _NAMES.update({
     "sum": "SumBackward0", "mean": "MeanBackward0", "norm": "LinalgVectorNormBackward0",
     "float": "ToCopyBackward0", "square": "PowBackward0", "arctan2": "Atan2Backward0",
     "arcsin": "AsinBackward0", "arccos": "AcosBackward0", "arctan": "AtanBackward0",
-    "arcsinh": "AsinhBackward0",
+    "arcsinh": "AsinhBackward0", "rt_pow": "PowBackward1", "rt_prod": "ProdBackward0",
+    "rt_maximum": "MaximumBackward0", "rt_minimum": "MinimumBackward0", "rt_var": "VarBackward0",
+    "rt_std": "StdBackward0", "rt_softmax": "SoftmaxBackward0",
+    "rt_log_softmax": "LogSoftmaxBackward0", "rt_logsumexp": "LogsumexpBackward0",
+    "rt_cumsum": "CumsumBackward0", "rt_cat": "CatBackward0", "rt_einsum": "EinsumBackward0",
+    "rt_nll": "NllLossBackward0", "rt_zero_grad": "ZeroBackward0",
 })
 
 
@@ -1425,10 +1430,10 @@ class Tensor:
                                                     "correction": correction})
 
     def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
-        return self._spread("std", "StdBackward0", dim, unbiased, keepdim, correction)
+        return self._spread("rt_std", "StdBackward0", dim, unbiased, keepdim, correction)
 
     def var(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
-        return self._spread("var", "VarBackward0", dim, unbiased, keepdim, correction)
+        return self._spread("rt_var", "VarBackward0", dim, unbiased, keepdim, correction)
 
     # --- linear algebra -------------------------------------------------------------------
     def dot(self, other):
@@ -1559,21 +1564,21 @@ class Tensor:
     # --- what a tutorial reaches for next ---------------------------------------------------
     def softmax(self, dim, dtype=None):
         x = self if dtype is None else self.to(dtype)
-        return _apply(_P["softmax"], "SoftmaxBackward0", (x,), {"axis": int(dim)})
+        return _apply(_P["rt_softmax"], "SoftmaxBackward0", (x,), {"axis": int(dim)})
 
     def log_softmax(self, dim, dtype=None):
         x = self if dtype is None else self.to(dtype)
-        return _apply(_P["log_softmax"], "LogSoftmaxBackward0", (x,), {"axis": int(dim)})
+        return _apply(_P["rt_log_softmax"], "LogSoftmaxBackward0", (x,), {"axis": int(dim)})
 
     def logsumexp(self, dim, keepdim=False):
-        return _apply(_P["logsumexp"], "LogsumexpBackward0", (self,),
+        return _apply(_P["rt_logsumexp"], "LogsumexpBackward0", (self,),
                       {"axis": _dims(dim, self._data.ndim), "keepdims": keepdim})
 
     def cumsum(self, dim, dtype=None):
         x = self if dtype is None else self.to(dtype)
         if x._data.dtype.kind in "bu":
             x = x.to(int64)
-        return _apply(_P["cumsum"], "CumsumBackward0", (x,), {"axis": int(dim)})
+        return _apply(_P["rt_cumsum"], "CumsumBackward0", (x,), {"axis": int(dim)})
 
     def masked_fill(self, mask, value):
         mask = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
@@ -1857,7 +1862,7 @@ def einsum(equation, *operands):
     if "." in spec or any(len(set(t)) != len(t) for t in spec.split("->")[0].split(",")):
         raise RuntimeError(f"einsum(): ellipses and repeated subscripts in one operand are "
                            f"not supported by ad_compiler's runtime: '{equation}'")
-    return _apply(_P["einsum"], "EinsumBackward0", tuple(_as_tensor(t) for t in operands),
+    return _apply(_P["rt_einsum"], "EinsumBackward0", tuple(_as_tensor(t) for t in operands),
                   {"spec": spec})
 
 
