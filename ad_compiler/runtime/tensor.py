@@ -1192,7 +1192,8 @@ class Tensor:
         if isinstance(value, Tensor) and value._data.dtype != self._data.dtype:
             value = value.to(self.dtype)
         if self._may_record(value):
-            self._inplace_op(lambda s: _apply(_P["setitem"], "CopySlices", (s, value),
+            name = "CopySlices" if _is_basic_index(index) else "IndexPutBackward0"
+            self._inplace_op(lambda s: _apply(_P["setitem"], name, (s, value),
                                               {"index": index}), value)
             return
         self._check_inplace()
