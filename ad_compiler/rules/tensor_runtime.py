@@ -48,6 +48,12 @@ defprim("rt_zero_grad", None, None)
 defvjp("rt_zero_grad", lambda o, g, ans, *operands, argnum=0: g * 0.0)
 
 
+# --- relu: the rule reads the result through ``sign`` (a zero-gradient node under
+# create_graph), so the second derivative is zeros as PyTorch's, not missing
+defprim("rt_relu", 1, lambda x: np.maximum(x, 0), elementwise=True)
+defvjp("rt_relu", lambda o, g, ans, x: g * o.sign(ans))
+
+
 # --- maximum / minimum: ties split the gradient -------------------------------------------
 def _extreme_vjp(first):
     def rule(o, g, ans, x, y):

@@ -359,7 +359,7 @@ _NAMES.update({
     "rt_std": "StdBackward0", "rt_softmax": "SoftmaxBackward0",
     "rt_log_softmax": "LogSoftmaxBackward0", "rt_logsumexp": "LogsumexpBackward0",
     "rt_cumsum": "CumsumBackward0", "rt_cat": "CatBackward0", "rt_einsum": "EinsumBackward0",
-    "rt_nll": "NllLossBackward0", "rt_zero_grad": "ZeroBackward0",
+    "rt_nll": "NllLossBackward0", "rt_zero_grad": "ZeroBackward0", "rt_relu": "ReluBackward0",
 })
 
 
@@ -1266,7 +1266,7 @@ class Tensor:
         return _unary(_P["sigmoid"], "SigmoidBackward0", self)
 
     def relu(self):
-        return _unary(_P["relu"], "ReluBackward0", self)
+        return _unary(_P["rt_relu"], "ReluBackward0", self)
 
     def abs(self):
         return _unary(_P["abs"], "AbsBackward0", self)
