@@ -1607,6 +1607,10 @@ class Tensor:
         return _apply(_GETITEM, "GatherBackward0", (self,), {"index": adv})
 
     def scatter(self, dim, index, src=None, value=None, reduce=None):
+        if reduce is not None:
+            raise NotImplementedError("scatter(reduce=...) is not supported by ad_compiler's "
+                                      "runtime; use index_add or scatter_add semantics "
+                                      "through index_add")
         src = value if src is None else src
         adv, idx = self._dim_index(dim, index)
         if isinstance(src, Tensor):
