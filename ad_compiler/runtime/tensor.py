@@ -470,7 +470,12 @@ def _view_of(base, out_t):
         out_t._vbox = base._vbox
         out_t._vver = base._vbox[0]
         out_t._base = base if base._base is None else base._base
+        if not _STATE.enabled and base._rg:
+            out_t._vmeta = _NO_GRAD_VIEW
     return out_t
+
+
+_NO_GRAD_VIEW = ("no_grad", 0)
 
 
 _OVERLAP_MSG = ("unsupported operation: more than one element of the written-to tensor refers "
@@ -977,6 +982,14 @@ class Tensor:
     # (and, for a view, its base gets PyTorch's CopySlices node).
     def _check_inplace(self):
         if _STATE.enabled:
+            if self._vmeta is _NO_GRAD_VIEW:
+                raise RuntimeError(
+                    "A view was created in no_grad mode and is being modified inplace with "
+                    "grad mode enabled. Given that this use case is ambiguous and "
+                    "error-prone, it is forbidden. You can clarify your code by moving both "
+                    "the view and the inplace either both inside the no_grad block (if you "
+                    "don't want the inplace to be tracked) or both outside (if you want the "
+                    "inplace to be tracked).")
             if self._vmeta is not None and self._base._rg:
                 raise RuntimeError(
                     f"Output {self._vmeta[1]} of {self._vmeta[0]} is a view and is being "
@@ -1218,6 +1231,8 @@ class Tensor:
                 t = _wrap(out, False, None, self._vbox)
             t._base = self if self._base is None else self._base
             t._vver = self._vbox[0]
+            if not _STATE.enabled and self._rg:
+                t._vmeta = _NO_GRAD_VIEW
             return t
         index = _index(index)
         if _is_basic_index(index):

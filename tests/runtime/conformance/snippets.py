@@ -1517,3 +1517,58 @@ def clamp_tensor_bounds(T):
     y = T.clamp(x, min=lo, max=T.tensor([1.0, 1.0, 1.0], dtype=T.float64))
     (y * weights(T, (3,))).sum().backward()
     return [y, x.grad, lo.grad]
+
+
+@snippet()
+def view_made_in_no_grad_modified(T):
+    x = leaf(T, [1.0, 2.0, 3.0])
+    y = x * 1
+    with T.no_grad():
+        v = y[0:2]
+    return err(lambda: (v.mul_(2), name(y))[1])
+
+
+@snippet()
+def select_view_inplace(T):
+    x = leaf(T, [[1.0, 2.0], [3.0, 4.0]])
+    y = x * 1
+    e = y[1, 0]
+    e.mul_(5)
+    (y * weights(T, (2, 2))).sum().backward()
+    return [y, x.grad, e._version, name(e)]
+
+
+@snippet()
+def view_chain_two_inplace(T):
+    x = leaf(T, [1.0, 2.0, 3.0, 4.0])
+    y = x * 1
+    a = y.view(2, 2)
+    a[0].exp_()
+    a[:, 1].mul_(a[1, 0])           # a[1, 0] is saved, then modified by this very op
+    return err(lambda: ((y * weights(T, (4,))).sum().backward(), x.grad)[1])
+
+
+@snippet()
+def view_chain_two_inplace_ok(T):
+    x = leaf(T, [1.0, 2.0, 3.0, 4.0])
+    y = x * 1
+    a = y.view(2, 2)
+    a[0].mul_(3)
+    a[:, 1].mul_(x[0] * x[3])
+    (y * weights(T, (4,))).sum().backward()
+    return [y, x.grad]
+
+
+@snippet()
+def inplace_broadcast_shape_error(T):
+    y = T.ones(3)
+    return [err(lambda: y.add_(T.ones(2, 3))), err(lambda: T.ones(2) + T.ones(3)),
+            err(lambda: T.arange(3).add_(1.5))]
+
+
+@snippet()
+def zero_grad_then_view_grad(T):
+    w = leaf(T, [[1.0, 2.0], [3.0, 4.0]])
+    (w[0] * 2).sum().backward()
+    (w[:, 1] ** 2).sum().backward()
+    return w.grad
