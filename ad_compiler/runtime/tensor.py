@@ -1068,8 +1068,16 @@ class Tensor:
     def _sync_view(self):
         """A view's history follows its base's after in-place changes made elsewhere."""
         if self._vver != self._vbox[0]:
-            self._vver = self._vbox[0]
             base = self._base
+            if self._vmeta is _NO_GRAD_VIEW and base._rg and _STATE.enabled:
+                raise RuntimeError(
+                    "A view was created in no_grad mode and its base or another view of its "
+                    "base has been modified inplace with grad mode enabled. Given that this "
+                    "use case is ambiguous and error-prone, it is forbidden. You can clarify "
+                    "your code by moving both the view and the inplace either both inside the "
+                    "no_grad block (if you don't want the inplace to be tracked) or both "
+                    "outside (if you want the inplace to be tracked).")
+            self._vver = self._vbox[0]
             if base._rg and _STATE.enabled:
                 index = _view_index(self._data, base._data)
                 view = _record(_GETITEM, "AsStridedBackward0", (base,), self._data,

@@ -1572,3 +1572,24 @@ def zero_grad_then_view_grad(T):
     (w[0] * 2).sum().backward()
     (w[:, 1] ** 2).sum().backward()
     return w.grad
+
+
+@snippet()
+def no_grad_view_stays_plain(T):
+    w = leaf(T, [1.0, 2.0, 3.0])
+    with T.no_grad():
+        v = w[0:2]
+    with T.no_grad():
+        w.mul_(2)
+    return [v, err(lambda: v * 3)]
+
+
+@snippet()
+def view_of_plain_base_later_tracked(T):
+    w = leaf(T, [1.0, 2.0])
+    y = T.zeros(4, dtype=T.float64)
+    a = y[2:4]
+    y[0:2].copy_(w * 3)
+    b = a * 1
+    (y * weights(T, (4,))).sum().backward()
+    return [a.requires_grad, b.requires_grad, w.grad, name(a)]
