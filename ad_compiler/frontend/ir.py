@@ -47,6 +47,9 @@ class Value:
     name: str
     kind: str = "float"
     ndim: int | None = None   # number of dimensions when known (0 for scalars)
+    # element kind of an array ("int", "bool"; None: float), known once specialised to the
+    # arguments' dtypes: an element loaded from an integer array is an index, never a float
+    dtype: str | None = None
 
     @property
     def differentiable(self) -> bool:
