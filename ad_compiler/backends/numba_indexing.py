@@ -111,7 +111,8 @@ def register(overload):
             + nest(loops, [f"owner[{a_sub}] = c", "c += 1"])
             + [f"    out = np.empty(({shape},), np.float64)", "    c = 0"]
             + nest(loops, [f"out[{', '.join(var for var, _ in loops)}] = "
-                           f"1.0 if owner[{a_sub}] == c else 0.0", "c += 1"]))
+                           f"1.0 if owner[{a_sub}] == c else 0.0", "c += 1"])
+            + ["    return out"])
         return compile_src(("last_writes", like.ndim, types_), src)
 
     @overload(indexing.bincount)

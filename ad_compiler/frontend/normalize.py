@@ -68,6 +68,8 @@ class _Checker(ast.NodeVisitor):
                            "print", node)
         if isinstance(value, (ast.Yield, ast.YieldFrom, ast.Await)):
             self.generic_visit(value)
+        if isinstance(value, ast.Call):
+            return self.generic_visit(value)   # in-place calls: the lowering decides
         raise self.err("expression statements with no effect are not supported "
                        f"('{ast.unparse(value)}')", "expression statement", node)
 

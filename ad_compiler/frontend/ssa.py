@@ -30,6 +30,7 @@ import numpy as np
 from ..errors import DifferentiationError
 from ..rules import PRIMITIVES
 from ..rules.table import INTEGER_CLOSED
+from . import indexing as indexing_calls
 from .ir import Const, For, Function, If, Load, Prim, Region, Store, Undef, Value, While
 from .normalize import normalize
 from .parse import Parsed, Scope, parse_function
@@ -485,6 +486,9 @@ class Builder:
             mod = base.module
             return self.classify(obj, node.attr, node, key, lambda: getattr(mod, node.attr),
                                  f"{mod.__name__}.{node.attr}")
+        if isinstance(base, _Func) and isinstance(getattr(base.obj, node.attr, None),
+                                                   types.BuiltinMethodType):
+            return _Func(getattr(base.obj, node.attr), f"{base.name}.{node.attr}")  # np.add.at
         if isinstance(base, Value):
             if node.attr in ("shape", "size", "ndim"):
                 self.mark_array(base)
@@ -680,6 +684,9 @@ class Builder:
 
     def call(self, target, node):
         obj = target.obj
+        lowered = indexing_calls.lower_call(self, obj, node)
+        if lowered is not None:
+            return lowered
         if _custom_primitive(obj) is not None:  # user rules (ad.custom_vjp), _rt.NAME helpers
             return _call_custom(self, _custom_primitive(obj), node)
         hit = _elementwise_call(obj)
@@ -718,7 +725,9 @@ class Builder:
         items = leaves(node.args[0])
         flat = list(_flatten(items))
         if all(isinstance(v, Const) and not isinstance(v.value, bool) for v in flat):
-            constant = np.array(_map_nested(items, lambda c: c.value), dtype=float)
+            integers = all(isinstance(v.value, int) for v in flat)   # an index array
+            constant = np.array(_map_nested(items, lambda c: c.value),
+                                dtype=np.int64 if integers else float)
             key = ("literal", node.lineno, node.col_offset, self.prefix)
             return self.free_var("_const", "array", key, lambda: constant,
                                  f"literal at line {node.lineno}")
@@ -942,6 +951,15 @@ class Builder:
 
     def s_Pass(self, s):
         pass
+
+    def s_Expr(self, s):
+        """A call as a statement: one that writes into an array it is given."""
+        call = s.value
+        target = self.expr(call.func) if isinstance(call, ast.Call) else None
+        if isinstance(target, _Func) and indexing_calls.lower_statement(self, target.obj, call):
+            return
+        raise self.err("expression statements with no effect are not supported "
+                       f"('{ast.unparse(call)}')", "expression statement", s)
 
     def s_FunctionDef(self, s):
         self.locals[s.name] = _Local(s, self)

@@ -119,8 +119,13 @@ for _name, _impl in [("argsort", np.argsort), ("searchsorted", np.searchsorted),
     defprim(_name, None, _impl, Syntax("call", "np." + _name) if _name != "flatnonzero"
             else Syntax("call", "np.flatnonzero"), differentiable=False, result_kind="array")
 
-defndim("bincount count_bins argsort flatnonzero take_1d",
+# np.nonzero(c) / np.where(c) of a 1-D c: its one index array (the specialisation refuses more)
+defprim("nonzero", 1, flatnonzero, Syntax("helper", "flatnonzero"), differentiable=False,
+        result_kind="array")
+defndim("bincount count_bins argsort flatnonzero take_1d nonzero",
         lambda ndims, operands, **attrs: 1)
 defndim("searchsorted", lambda ndims, operands, **attrs: ndims[1])
 defndim("take_along_axis", lambda ndims, operands, **attrs: ndims[0])
 defndim("put_along_axis_add scatter_add_like", lambda ndims, operands, **attrs: ndims[1])
+defprim("last_writes", 2, last_writes, Syntax("helper", "last_writes"), differentiable=False,
+        result_kind="array")

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..frontend.ir import (Assign, Const, For, Function, If, Load, Prim, Region, Store, While,
                            walk)
+from ..errors import DifferentiationError
 from ..rules.indexing import COMPARISONS, INDEX_RESULTS
 from ..rules.table import INTEGER_CLOSED
 from .builder import result_signature
@@ -101,7 +102,25 @@ def specialize(fn: Function, signature) -> Function:
         value.kind, value.ndim, *dtype = signature_of_argument(getter())
         value.dtype = dtype[0] if dtype else None
     _propagate(new.body)
+    _check_flat_indexing(new)
     return simplify(new)
+
+
+def _check_flat_indexing(fn: Function):
+    """``np.put`` and one-argument ``np.nonzero``/``np.where`` are lowered for 1-D arrays
+    (where they are plain indexing); on more dimensions they are refused, never guessed."""
+    for op in walk(fn.body):
+        if isinstance(op, Store) and getattr(op, "flat", False):
+            array, what = op.operands[0], "np.put"
+        elif isinstance(op, Prim) and op.name == "nonzero":
+            array, what = op.operands[0], "np.nonzero / one-argument np.where"
+        else:
+            continue
+        if array.ndim not in (None, 1):
+            raise DifferentiationError(
+                f"{what} of a {array.ndim}-D array is not supported (index it with a tuple "
+                "of index arrays instead)", construct=what, function=fn.name,
+                filename=fn.filename, line=op.line)
 
 
 def _propagate(region: Region) -> bool:
@@ -115,7 +134,7 @@ def _propagate(region: Region) -> bool:
             x = op.operands[0]
             changed |= _set(op.results[0], x.kind, x.ndim, x.dtype)
         elif isinstance(op, Load):
-            changed |= _set(op.results[0], *_load_signature(op))
+            changed |= _set(op.results[0], *load_signature(op))
         elif isinstance(op, If):
             changed |= _propagate(op.then) | _propagate(op.orelse)
             for r, a, b in zip(op.results, op.then.yields, op.orelse.yields):
@@ -153,7 +172,7 @@ def _prim_signature(op: Prim):
     return result_signature(op.name, op.operands, op.attrs, op.results[0].kind)
 
 
-def _load_signature(op: Load):
+def load_signature(op: Load):
     """``(kind, ndim, dtype)`` of ``array[index]`` by NumPy's rules: an integer consumes an
     axis, ``None`` adds one, integer arrays (broadcast together) replace the axes they index
     and a boolean mask the axes it covers by one; an element of an integer array is an int."""
