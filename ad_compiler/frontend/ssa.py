@@ -33,7 +33,7 @@ from ..rules.table import INTEGER_CLOSED
 from . import indexing as indexing_calls
 from .ir import Const, For, Function, If, Load, Prim, Region, Store, Undef, Value, While
 from .normalize import normalize
-from .parse import Parsed, Scope, parse_function
+from .parse import Parsed, Scope, parse_function, plain_function
 
 # --- call tables (resolved by object identity, so ``from math import sin`` works) ---------
 _ELEMENTWISE = {}
@@ -683,7 +683,7 @@ class Builder:
         return self.prim("reshape", [base, self.as_value(shape)])
 
     def call(self, target, node):
-        obj = target.obj
+        obj = plain_function(target.obj)   # an @njit helper: its Python function
         lowered = indexing_calls.lower_call(self, obj, node)
         if lowered is not None:
             return lowered

@@ -116,7 +116,7 @@ def _check_flat_indexing(fn: Function):
             array, what = op.operands[0], "np.nonzero / one-argument np.where"
         else:
             continue
-        if array.ndim not in (None, 1):
+        if array.ndim is not None and array.ndim > 1:
             raise DifferentiationError(
                 f"{what} of a {array.ndim}-D array is not supported (index it with a tuple "
                 "of index arrays instead)", construct=what, function=fn.name,
