@@ -152,6 +152,13 @@ def register(overload):
     def _flatnonzero(c):
         return lambda c: np.nonzero(c.ravel())[0]
 
+    @overload(indexing.flip)
+    def _flip(x):
+        if not isinstance(x, types.Array):
+            return None
+        src = f"def impl(x):\n    return x[{', '.join(['::-1'] * x.ndim)}]"
+        return compile_src(("flip", x.ndim), src)
+
     @overload(indexing.put_along_axis_add)
     def _put_along_axis_add(g, like, ind, axis=None):
         if like.ndim == 1:

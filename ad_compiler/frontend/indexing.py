@@ -18,6 +18,8 @@ Functions are matched by equality (``np.add.at`` is a new bound method at every 
 
 from __future__ import annotations
 
+import ast
+
 import numpy as np
 
 from .ir import Const, Load, Store
@@ -150,7 +152,56 @@ def _producer(name):
     return lower
 
 
-_LOWERINGS = [(np.take, _take), (np.where, _where), (np.nonzero, _nonzero),
+def _same_array(b, node):
+    """``np.ascontiguousarray(x)``: x itself (arguments arrive contiguous; a copy would
+    break a user's writes through the result)."""
+    b.nargs(node, 1)
+    b.kwargs(node, set())
+    x = b.value(node.args[0])
+    b.mark_array(x)
+    return x
+
+
+def _flip_axis(b, node, axis):
+    b.nargs(node, 1)
+    node.keywords = [ast.keyword("axis", ast.Constant(axis))]
+    return _flip(b, node)
+
+
+def _integer(b, node):
+    b.nargs(node, 1)
+    b.kwargs(node, set())
+    return b.prim("int", [b.value(node.args[0])])
+
+
+def _flip(b, node):
+    """``np.flip(x, axis=k)``: ``x[:, ..., ::-1]``; without an axis every axis is reversed
+    (the ``flip`` primitive, whose rank the specialisation knows)."""
+    b.nargs(node, 1, 2)
+    axis = b.kwargs(node, {"axis"}).get("axis")
+    if len(node.args) == 2:
+        a = b.expr(node.args[1])
+        if not isinstance(a, Const):
+            raise b.err("np.flip needs a constant axis", "np.flip", node)
+        axis = a.value
+    x = b.value(node.args[0])
+    b.mark_array(x)
+    if axis is None:
+        return b.prim("flip", [x])
+    if not isinstance(axis, int) or axis < 0:
+        raise b.err("np.flip takes one axis counted from 0", "np.flip", node)
+    whole = b.prim("slice", [Const(None)] * 3, kind="slice")
+    backwards = b.prim("slice", [Const(None), Const(None), Const(-1)], kind="slice")
+    out = b.new("array")
+    b.emit(Load([out], [x, *([whole] * axis), backwards]))
+    return out
+
+
+_LOWERINGS = [(np.ascontiguousarray, _same_array), (np.int64, _integer),
+              (np.int32, _integer), (np.intp, _integer), (np.flip, _flip),
+              (np.fliplr, lambda b, node: _flip_axis(b, node, 1)),
+              (np.flipud, lambda b, node: _flip_axis(b, node, 0)),
+              (np.take, _take), (np.where, _where), (np.nonzero, _nonzero),
               (np.flatnonzero, _producer("flatnonzero")), (np.bincount, _bincount),
               (np.take_along_axis, _take_along_axis), (np.argsort, _producer("argsort")),
               (np.searchsorted, _producer("searchsorted"))]

@@ -53,7 +53,7 @@ class Value:
 
     @property
     def differentiable(self) -> bool:
-        return self.kind not in NON_DIFFERENTIABLE_KINDS
+        return self.kind not in NON_DIFFERENTIABLE_KINDS and self.dtype not in ("int", "bool")
 
     def __repr__(self):
         return f"%{self.name}"
@@ -162,6 +162,7 @@ class For(Op):
     """
 
     body: Region = field(default_factory=Region)
+    parallel: bool = False   # numba.prange: iterations are independent (the user says so)
 
     def regions(self):
         return [self.body]

@@ -490,6 +490,9 @@ class Builder:
                                                    types.BuiltinMethodType):
             return _Func(getattr(base.obj, node.attr), f"{base.name}.{node.attr}")  # np.add.at
         if isinstance(base, Value):
+            if node.attr == "flat":   # read-only here: element writes are refused in s_Assign
+                self.mark_array(base)
+                return self.prim("reshape", [base, Const(-1)])
             if node.attr in ("shape", "size", "ndim"):
                 self.mark_array(base)
                 return self.prim(node.attr, [base])
@@ -652,6 +655,31 @@ class Builder:
                                "keyword argument", node)
         return out
 
+    def allocation_dtype(self, node) -> dict:
+        """The ``dtype=`` of an allocation as a static attribute: a NumPy name
+        (``"float64"``, ``"int64"``, ``"bool"``...) or the array whose dtype is copied
+        (``x.dtype``, resolved when the IR is specialised to the arguments)."""
+        keywords = [kw for kw in node.keywords if kw.arg == "dtype"]
+        node.keywords = [kw for kw in node.keywords if kw.arg != "dtype"]
+        self.kwargs(node, set())
+        if not keywords:
+            return {}
+        spec = keywords[0].value
+        if isinstance(spec, ast.Attribute) and spec.attr == "dtype":
+            x = self.value(spec.value)
+            self.mark_array(x)
+            return {"dtype": x}
+        target = self.expr(spec)
+        obj = target.obj if isinstance(target, _Func) else None
+        try:
+            name = np.dtype(obj).name if obj is not None else None
+        except TypeError:
+            name = None
+        if name not in ("float64", "float32", "int64", "int32", "bool"):
+            raise self.err(f"dtype '{ast.unparse(spec)}' is not supported (float64, float32, "
+                           "int64, int32, bool or x.dtype)", "dtype", node)
+        return {"dtype": name}
+
     def nargs(self, node, lo, hi=None):
         n = len(node.args)
         hi = lo if hi is None else hi
@@ -749,15 +777,20 @@ class Builder:
             return self.prim("copy", [x])
         if name in ("zeros", "ones", "empty"):
             self.nargs(node, 1)
-            self.kwargs(node, set())
-            return self.prim(name, [self.as_value(self.expr(node.args[0]))])
+            attrs = self.allocation_dtype(node)
+            return self.prim(name, [self.as_value(self.expr(node.args[0]))], attrs)
         if name == "full":
             self.nargs(node, 2)
-            self.kwargs(node, set())
+            attrs = self.allocation_dtype(node)
             return self.prim(name, [self.as_value(self.expr(node.args[0])),
-                                    self.value(node.args[1])])
-        if name in ("zeros_like", "ones_like", "empty_like", "copy", "transpose", "shape",
-                    "size", "ndim"):
+                                    self.value(node.args[1])], attrs)
+        if name in ("zeros_like", "ones_like", "empty_like"):
+            self.nargs(node, 1)
+            attrs = self.allocation_dtype(node)
+            x = self.value(node.args[0])
+            self.mark_array(x)
+            return self.prim(name, [x], attrs)
+        if name in ("copy", "transpose", "shape", "size", "ndim"):
             self.nargs(node, 1)
             self.kwargs(node, set())
             x = self.value(node.args[0])
@@ -955,7 +988,16 @@ class Builder:
     def s_Expr(self, s):
         """A call as a statement: one that writes into an array it is given."""
         call = s.value
-        target = self.expr(call.func) if isinstance(call, ast.Call) else None
+        func = call.func if isinstance(call, ast.Call) else None
+        if isinstance(func, ast.Attribute) and func.attr == "fill":   # x.fill(v): x[:] = v
+            base = self.value(func.value)
+            self.mark_array(base)
+            self.nargs(call, 1)
+            self.kwargs(call, set())
+            whole = self.prim("slice", [Const(None)] * 3, kind="slice")
+            self.emit(Store([], [base, whole, self.value(call.args[0])]))
+            return
+        target = self.expr(func) if func is not None else None
         if isinstance(target, _Func) and indexing_calls.lower_statement(self, target.obj, call):
             return
         raise self.err("expression statements with no effect are not supported "
@@ -1001,6 +1043,9 @@ class Builder:
                 self.assign(t, v, stmt)
             return
         if isinstance(target, ast.Subscript):
+            if isinstance(target.value, ast.Attribute) and target.value.attr == "flat":
+                raise self.err("writes through '.flat' are not supported (index the array, "
+                               "or write into a.reshape(-1) of a new array)", ".flat", stmt)
             base = self.value(target.value)
             self.mark_array(base)
             idx = self.index_values(target.slice)
@@ -1109,7 +1154,8 @@ class Builder:
             self.shared.restore(snap)
         del body_env
         results = [Value(self.vname(n), carried[k].kind) for k, n in enumerate(names)]
-        self.emit(For(results, [start, stop, step, *inits], body=body))
+        self.emit(For(results, [start, stop, step, *inits], body=body,
+                      parallel=getattr(s, "parallel", False)))
         self.env.update(zip(names, results))
 
     def s_While(self, s):

@@ -129,3 +129,13 @@ defndim("take_along_axis", lambda ndims, operands, **attrs: ndims[0])
 defndim("put_along_axis_add scatter_add_like", lambda ndims, operands, **attrs: ndims[1])
 defprim("last_writes", 2, last_writes, Syntax("helper", "last_writes"), differentiable=False,
         result_kind="array")
+
+# np.flip(x) without an axis: every axis reversed; its own transpose
+def flip(x):
+    return np.flip(x)
+
+
+defprim("flip", 1, flip, Syntax("helper", "flip"))
+defvjp("flip", lambda o, g, ans, x: o.flip(g))
+defjvp("flip", lambda o, tangents, ans, x: o.flip(tangents[0]))
+defndim("flip", lambda ndims, operands, **attrs: ndims[0])

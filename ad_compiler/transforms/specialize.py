@@ -15,8 +15,8 @@ import copy
 
 import numpy as np
 
-from ..frontend.ir import (Assign, Const, For, Function, If, Load, Prim, Region, Store, While,
-                           walk)
+from ..frontend.ir import (Assign, Const, For, Function, If, Load, Prim, Region, Store, Value,
+                           While, walk)
 from ..errors import DifferentiationError
 from ..rules.indexing import COMPARISONS, INDEX_RESULTS
 from ..rules.table import INTEGER_CLOSED
@@ -128,6 +128,7 @@ def _propagate(region: Region) -> bool:
     changed = False
     for op in region.ops:
         if isinstance(op, Prim):
+            _resolve_dtype(op)
             kind, ndim = _prim_signature(op)
             changed |= _set(op.results[0], kind, ndim, element_kind(op, kind))
         elif isinstance(op, Assign):
@@ -201,12 +202,26 @@ def load_signature(op: Load):
     return "array", ndim, array.dtype
 
 
+_DTYPE_NAMES = {None: "float64", "int": "int64", "bool": "bool"}
+_ELEMENT_KINDS = {"int64": "int", "int32": "int", "bool": "bool"}
+
+
+def _resolve_dtype(op: Prim):
+    """``dtype=x.dtype`` of an allocation becomes x's dtype name (x is specialised)."""
+    like = op.attrs.get("dtype")
+    if isinstance(like, Value):
+        elements = like.dtype if like.kind == "array" else like.kind
+        op.attrs = {**op.attrs, "dtype": _DTYPE_NAMES.get(elements, "float64")}
+
+
 def element_kind(op: Prim, kind: str) -> str | None:
     """The element kind of an array a primitive returns: integer producers (``argsort``,
     ``nonzero``...) give indices, comparisons masks, integer-closed arithmetic on indices
     indices; everything else floats (None)."""
     if kind != "array":
         return None
+    if isinstance(op.attrs.get("dtype"), str):
+        return _ELEMENT_KINDS.get(op.attrs["dtype"])
     produced = INDEX_RESULTS.get(op.name)
     if produced is not None:
         return produced
