@@ -23,7 +23,7 @@ _IMPURE = frozenset({"tape", "tape_of_arrays", "grow", "reserve", "empty", "empt
 def simplify(fn: Function) -> Function:
     """Eliminate common subexpressions and dead pure ops in ``fn`` (in place)."""
     replace: dict[int, Value] = {}
-    _cse(fn.body, {}, replace)
+    _cse(fn.body, {}, replace, _stored_arrays(fn.body))
     if replace:
         _substitute(fn.body, replace)
     _dce(fn.body)
@@ -38,15 +38,21 @@ def _stored_arrays(region: Region) -> set[int]:
     return {id(op.operands[0]) for op in walk(region) if isinstance(op, Store)}
 
 
-def _cse(region: Region, table: dict, replace: dict):
-    """Fill ``replace`` (id of a redundant value -> the value computed first)."""
+def _cse(region: Region, table: dict, replace: dict, stored: set):
+    """Fill ``replace`` (id of a redundant value -> the value computed first).
+
+    An array a store writes into is memory, not a value: a primitive that returns it is
+    never merged with another (the two would share the writes), and a primitive that reads
+    it is forgotten at every store into it, as loads are (``y1 + y2`` after the stores of a
+    second filter pass is not the ``y1 + y2`` before them)."""
 
     def canon(v):
         return replace.get(id(v), v)
 
     for op in region.ops:
         op.operands = [canon(v) for v in op.operands]
-        if isinstance(op, Prim) and op.name not in _IMPURE and len(op.results) == 1:
+        if isinstance(op, Prim) and op.name not in _IMPURE and len(op.results) == 1 \
+                and id(op.results[0]) not in stored:
             key = ("prim", op.name, tuple(_key_of(v) for v in op.operands),
                    tuple(sorted((k, repr(a)) for k, a in op.attrs.items())))
         elif isinstance(op, Load):
@@ -63,7 +69,7 @@ def _cse(region: Region, table: dict, replace: dict):
             _forget_loads(table, op.operands[0])
         elif isinstance(op, If):
             for branch in (op.then, op.orelse):
-                _cse(branch, dict(table), replace)
+                _cse(branch, dict(table), replace, stored)
                 branch.yields = [canon(v) for v in branch.yields]
             for array in _stored_arrays(op.then) | _stored_arrays(op.orelse):
                 _forget_loads(table, array)
@@ -72,14 +78,16 @@ def _cse(region: Region, table: dict, replace: dict):
             for array in written:
                 _forget_loads(table, array)
             for sub in op.regions():
-                _cse(sub, dict(table), replace)
+                _cse(sub, dict(table), replace, stored)
                 sub.yields = [canon(v) for v in sub.yields]
     region.yields = [canon(v) for v in region.yields]
 
 
 def _forget_loads(table: dict, array):
+    """Forget the loads of ``array`` and the primitives that read it (it was written)."""
     target = array if isinstance(array, int) else id(array)
-    for key in [k for k in table if k[0] == "load" and k[1] == target]:
+    for key in [k for k in table if (k[0] == "load" and k[1] == target)
+                or (k[0] == "prim" and target in k[2])]:
         del table[key]
 
 
