@@ -954,7 +954,7 @@ class Builder:
     # --- statements ---------------------------------------------------------------------------
     def run(self):
         """Normalise and build the body; returns the returned value (or tuple of values)."""
-        node, arity = normalize(self.parsed.node, self._err3)
+        node, arity = normalize(self.parsed.node, self._err3, helper=bool(self.shared.stack))
         self.arity = arity
         params = [a.arg for a in node.args.args]
         self.local_names = set(assigned(node.body)) | set(params)
@@ -986,7 +986,9 @@ class Builder:
         pass
 
     def s_Expr(self, s):
-        """A call as a statement: one that writes into an array it is given."""
+        """A call as a statement (``mutate(y)``, ``np.add.at(y, i, v)``, ``y.fill(v)``): its
+        stores into the arrays passed in are its effect; its result, if any, is dropped (DCE
+        removes what nothing reads)."""
         call = s.value
         func = call.func if isinstance(call, ast.Call) else None
         if isinstance(func, ast.Attribute) and func.attr == "fill":   # x.fill(v): x[:] = v
@@ -997,11 +999,15 @@ class Builder:
             whole = self.prim("slice", [Const(None)] * 3, kind="slice")
             self.emit(Store([], [base, whole, self.value(call.args[0])]))
             return
-        target = self.expr(func) if func is not None else None
-        if isinstance(target, _Func) and indexing_calls.lower_statement(self, target.obj, call):
-            return
-        raise self.err("expression statements with no effect are not supported "
-                       f"('{ast.unparse(call)}')", "expression statement", s)
+        if isinstance(func, ast.Attribute) and isinstance(func.value, (ast.Name, ast.Attribute)):
+            try:     # np.add.at(y, i, v), np.put(y, i, v): stores of their own
+                target = self.expr(func)
+            except DifferentiationError:
+                target = None    # a method of a value: a call like any other below
+            if isinstance(target, _Func) and \
+                    indexing_calls.lower_statement(self, target.obj, call):
+                return
+        self.expr(s.value)
 
     def s_FunctionDef(self, s):
         self.locals[s.name] = _Local(s, self)

@@ -30,14 +30,14 @@ def make(cfg, rng):
 def csr_iteration(data, x0, bias, indptr, indices, steps):
     n = x0.shape[0]
     x = x0.copy()
+    y = np.empty(n)
     for t in range(steps):
-        y = np.empty(n)
         for r in range(n):
             acc = bias[r]
             for p in range(indptr[r], indptr[r + 1]):
                 acc += data[p] * x[indices[p]]
             y[r] = math.tanh(acc)
-        x = y
+        x[:] = y
     return np.sum(x * x)
 
 

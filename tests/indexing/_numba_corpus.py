@@ -69,13 +69,13 @@ def lennard_jones(pos, sigma, epsilon):
 @njit
 def jacobi(u0, steps):
     u = u0.copy()
+    v = u0.copy()
     n, m = u.shape
     for _ in range(steps):
-        v = u.copy()
         for i in range(1, n - 1):
             for j in range(1, m - 1):
                 v[i, j] = 0.25 * (u[i - 1, j] + u[i + 1, j] + u[i, j - 1] + u[i, j + 1])
-        u = v
+        u[:, :] = v
     return np.sum(u * u)
 
 

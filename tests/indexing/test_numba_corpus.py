@@ -1,7 +1,7 @@
 """Issue 20's corpus: Numba kernels left as their users write them (``@njit`` on the
 function and its helpers, ``prange``, ``dtype=``, output arrays, ``.fill``, ``.flat``),
 each differentiated on both backends and checked against central finite differences of the
-compiled kernel itself."""
+kernel's Python function."""
 
 import numpy as np
 import pytest
@@ -17,7 +17,8 @@ def _check(kernel, make, wrt, backend):
     args = make(np.random.default_rng(20))
     for i in wrt:
         got = ad.grad(kernel, wrt=i, backend=backend)(*args)
-        assert_close(got, fd_grad(kernel, args, i), f"{kernel.__name__} wrt {i}")
+        expected = fd_grad(getattr(kernel, "py_func", kernel), args, i)   # no compile
+        assert_close(got, expected, f"{kernel.__name__} wrt {i}")
 
 
 @pytest.mark.parametrize("kernel, make, wrt", KERNELS, ids=IDS)
