@@ -30,9 +30,10 @@ import numpy as np
 from ..errors import DifferentiationError
 from ..rules import PRIMITIVES
 from ..rules.table import INTEGER_CLOSED
+from . import indexing as indexing_calls
 from .ir import Const, For, Function, If, Load, Prim, Region, Store, Undef, Value, While
 from .normalize import normalize
-from .parse import Parsed, Scope, parse_function
+from .parse import Parsed, Scope, parse_function, plain_function
 
 # --- call tables (resolved by object identity, so ``from math import sin`` works) ---------
 _ELEMENTWISE = {}
@@ -519,7 +520,13 @@ class Builder:
             mod = base.module
             return self.classify(obj, node.attr, node, key, lambda: getattr(mod, node.attr),
                                  f"{mod.__name__}.{node.attr}")
+        if isinstance(base, _Func) and isinstance(getattr(base.obj, node.attr, None),
+                                                   types.BuiltinMethodType):
+            return _Func(getattr(base.obj, node.attr), f"{base.name}.{node.attr}")  # np.add.at
         if isinstance(base, Value):
+            if node.attr == "flat":   # read-only here: element writes are refused in s_Assign
+                self.mark_array(base)
+                return self.prim("reshape", [base, Const(-1)])
             if node.attr in ("shape", "size", "ndim"):
                 self.mark_array(base)
                 return self.prim(node.attr, [base])
@@ -682,6 +689,31 @@ class Builder:
                                "keyword argument", node)
         return out
 
+    def allocation_dtype(self, node) -> dict:
+        """The ``dtype=`` of an allocation as a static attribute: a NumPy name
+        (``"float64"``, ``"int64"``, ``"bool"``...) or the array whose dtype is copied
+        (``x.dtype``, resolved when the IR is specialised to the arguments)."""
+        keywords = [kw for kw in node.keywords if kw.arg == "dtype"]
+        node.keywords = [kw for kw in node.keywords if kw.arg != "dtype"]
+        self.kwargs(node, set())
+        if not keywords:
+            return {}
+        spec = keywords[0].value
+        if isinstance(spec, ast.Attribute) and spec.attr == "dtype":
+            x = self.value(spec.value)
+            self.mark_array(x)
+            return {"dtype": x}
+        target = self.expr(spec)
+        obj = target.obj if isinstance(target, _Func) else None
+        try:
+            name = np.dtype(obj).name if obj is not None else None
+        except TypeError:
+            name = None
+        if name not in ("float64", "float32", "int64", "int32", "bool"):
+            raise self.err(f"dtype '{ast.unparse(spec)}' is not supported (float64, float32, "
+                           "int64, int32, bool or x.dtype)", "dtype", node)
+        return {"dtype": name}
+
     def nargs(self, node, lo, hi=None):
         n = len(node.args)
         hi = lo if hi is None else hi
@@ -713,7 +745,10 @@ class Builder:
         return self.prim("reshape", [base, self.as_value(shape)])
 
     def call(self, target, node):
-        obj = target.obj
+        obj = plain_function(target.obj)   # an @njit helper: its Python function
+        lowered = indexing_calls.lower_call(self, obj, node)
+        if lowered is not None:
+            return lowered
         if _custom_primitive(obj) is not None:  # user rules (ad.custom_vjp), _rt.NAME helpers
             return _call_custom(self, _custom_primitive(obj), node)
         hit = _elementwise_call(obj)
@@ -752,7 +787,9 @@ class Builder:
         items = leaves(node.args[0])
         flat = list(_flatten(items))
         if all(isinstance(v, Const) and not isinstance(v.value, bool) for v in flat):
-            constant = np.array(_map_nested(items, lambda c: c.value), dtype=float)
+            integers = all(isinstance(v.value, int) for v in flat)   # an index array
+            constant = np.array(_map_nested(items, lambda c: c.value),
+                                dtype=np.int64 if integers else float)
             key = ("literal", node.lineno, node.col_offset, self.prefix)
             return self.free_var("_const", "array", key, lambda: constant,
                                  f"literal at line {node.lineno}")
@@ -774,15 +811,20 @@ class Builder:
             return self.prim("copy", [x])
         if name in ("zeros", "ones", "empty"):
             self.nargs(node, 1)
-            self.kwargs(node, set())
-            return self.prim(name, [self.as_value(self.expr(node.args[0]))])
+            attrs = self.allocation_dtype(node)
+            return self.prim(name, [self.as_value(self.expr(node.args[0]))], attrs)
         if name == "full":
             self.nargs(node, 2)
-            self.kwargs(node, set())
+            attrs = self.allocation_dtype(node)
             return self.prim(name, [self.as_value(self.expr(node.args[0])),
-                                    self.value(node.args[1])])
-        if name in ("zeros_like", "ones_like", "empty_like", "copy", "transpose", "shape",
-                    "size", "ndim"):
+                                    self.value(node.args[1])], attrs)
+        if name in ("zeros_like", "ones_like", "empty_like"):
+            self.nargs(node, 1)
+            attrs = self.allocation_dtype(node)
+            x = self.value(node.args[0])
+            self.mark_array(x)
+            return self.prim(name, [x], attrs)
+        if name in ("copy", "transpose", "shape", "size", "ndim"):
             self.nargs(node, 1)
             self.kwargs(node, set())
             x = self.value(node.args[0])
@@ -978,8 +1020,27 @@ class Builder:
         pass
 
     def s_Expr(self, s):
-        """A call as a statement (``mutate(y)``): its stores into the arrays passed in are
-        its effect; its result, if any, is dropped (DCE removes what nothing reads)."""
+        """A call as a statement (``mutate(y)``, ``np.add.at(y, i, v)``, ``y.fill(v)``): its
+        stores into the arrays passed in are its effect; its result, if any, is dropped (DCE
+        removes what nothing reads)."""
+        call = s.value
+        func = call.func if isinstance(call, ast.Call) else None
+        if isinstance(func, ast.Attribute) and func.attr == "fill":   # x.fill(v): x[:] = v
+            base = self.value(func.value)
+            self.mark_array(base)
+            self.nargs(call, 1)
+            self.kwargs(call, set())
+            whole = self.prim("slice", [Const(None)] * 3, kind="slice")
+            self.emit(Store([], [base, whole, self.value(call.args[0])]))
+            return
+        if isinstance(func, ast.Attribute) and isinstance(func.value, (ast.Name, ast.Attribute)):
+            try:     # np.add.at(y, i, v), np.put(y, i, v): stores of their own
+                target = self.expr(func)
+            except DifferentiationError:
+                target = None    # a method of a value: a call like any other below
+            if isinstance(target, _Func) and \
+                    indexing_calls.lower_statement(self, target.obj, call):
+                return
         self.expr(s.value)
 
     def s_FunctionDef(self, s):
@@ -1022,6 +1083,9 @@ class Builder:
                 self.assign(t, v, stmt)
             return
         if isinstance(target, ast.Subscript):
+            if isinstance(target.value, ast.Attribute) and target.value.attr == "flat":
+                raise self.err("writes through '.flat' are not supported (index the array, "
+                               "or write into a.reshape(-1) of a new array)", ".flat", stmt)
             base = self.value(target.value)
             self.mark_array(base)
             idx = self.index_values(target.slice)
@@ -1130,7 +1194,8 @@ class Builder:
             self.shared.restore(snap)
         del body_env
         results = [Value(self.vname(n), carried[k].kind) for k, n in enumerate(names)]
-        self.emit(For(results, [start, stop, step, *inits], body=body))
+        self.emit(For(results, [start, stop, step, *inits], body=body,
+                      parallel=getattr(s, "parallel", False)))
         self.env.update(zip(names, results))
 
     def s_While(self, s):

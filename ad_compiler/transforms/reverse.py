@@ -46,6 +46,7 @@ from ..frontend.ir import (Assign, Const, For, Function, If, Load, Op, Prim, Reg
 from ..rules import PRIMITIVES
 from .activity import Activity
 from .builder import Builder, Namer, Sym
+from .specialize import load_signature
 
 _SCALAR_KINDS = ("float", "int", "bool")
 _RECOMPUTABLE_PRIMS = ("add", "sub", "mul", "floordiv", "mod", "neg")
@@ -374,7 +375,13 @@ class ReverseTransform:
             part = _part_of(array, index)
             g = self.namer.value("_t", "float" if part.kind in _SCALAR_KINDS else part.kind)
             g.ndim = part.ndim
-            ops.extend(self._copied(Load([g], [b_array, *index], op.line)))
+            load = Load([g], [b_array, *index], op.line)
+            if array.ndim is not None:   # NumPy's rules, advanced indices included
+                g.kind, g.ndim, _ = load_signature(load)
+            ops.extend(self._copied(load))
+            if not op.accumulate and _indirect(index):
+                # a buffered scatter: of the positions writing one element, the last wins
+                ops.extend(self._written_only(g, b_array, index, op.line))
         if not op.accumulate:
             ops.append(Store([], [b_array, *index, Const(0.0)], op.line))
         if g is not None:
@@ -387,6 +394,16 @@ class ReverseTransform:
         if id(op) in self.saves:
             old = self.primal(self.saves[id(op)].results[0], at)
             ops.append(Store([], [self.primal(array, at), *index, old], op.line))
+
+    def _written_only(self, g: Value, b_array: Value, index, line) -> list[Op]:
+        """``g *= last_writes(b_array, index)``: zero the positions of a buffered scatter
+        whose element a later position of the same store overwrote."""
+        where = self.namer.value("_index", "shape")
+        mask = self.namer.value("_written", "array")
+        mask.ndim = g.ndim
+        return [Prim([where], list(index), line, name="tuple"),
+                Prim([mask], [b_array, where], line, name="last_writes"),
+                Prim([g], [g, mask], line, name="mul")]
 
     def _prepare_nested(self, regions, at, scope, ops):
         """Zero every outer adjoint that the reverse of ``regions`` may first touch inside
@@ -983,6 +1000,11 @@ def _vjp_rule(prim, i):
     if prim.nargs is None and prim.vjps:
         return functools.partial(prim.vjps[0], argnum=i)
     return prim.vjps[i] if i < len(prim.vjps) else None
+
+
+def _indirect(index) -> bool:
+    """Whether an index holds an integer array or a mask (NumPy's advanced indexing)."""
+    return any(i.kind in ("array", "any") for i in index)
 
 
 def _part_of(array: Value, index) -> Value:
