@@ -31,67 +31,16 @@ from ..errors import DifferentiationError
 from ..rules import PRIMITIVES
 from ..rules.table import INTEGER_CLOSED
 from .ir import Const, For, Function, If, Load, Prim, Region, Store, Undef, Value, While
+from . import calls
 from .normalize import normalize
 from .parse import Parsed, Scope, parse_function
 
-# --- call tables (resolved by object identity, so ``from math import sin`` works) ---------
-_ELEMENTWISE = {}
-
-
-def _map(module, table):
-    for src, dst in table.items():
-        obj = getattr(module, src, None)
-        if obj is not None:
-            _ELEMENTWISE[id(obj)] = (obj, dst)
-
-
-_COMMON = ["sin", "cos", "tan", "sinh", "cosh", "tanh", "exp", "expm1", "log2", "log10",
-           "log1p", "sqrt", "cbrt", "floor", "ceil", "trunc", "hypot", "exp2"]
-_map(math, {**{n: n for n in _COMMON}, "asin": "arcsin", "acos": "arccos", "atan": "arctan",
-            "asinh": "arcsinh", "atan2": "arctan2", "fabs": "abs", "pow": "pow", "erf": "erf",
-            "log": "log", "isnan": "isnan", "isfinite": "isfinite", "lgamma": "lgamma",
-            "gamma": "gamma"})
-_map(np, {**{n: n for n in _COMMON}, "arcsin": "arcsin", "arccos": "arccos",
-          "arctan": "arctan", "arcsinh": "arcsinh", "arctan2": "arctan2", "abs": "abs",
-          "absolute": "abs", "fabs": "abs", "power": "pow", "log": "log", "square": "square",
-          "sign": "sign", "rint": "rint", "isnan": "isnan", "isfinite": "isfinite",
-          "maximum": "maximum", "minimum": "minimum", "where": "where", "clip": "clip",
-          "add": "add", "subtract": "sub", "multiply": "mul", "divide": "div",
-          "true_divide": "div", "negative": "neg", "float64": "float"})
-
-
-
-def _elementwise_call(obj):
-    """The (function, primitive name) entry of a callable, or None. SciPy's special functions
-    are mapped on first need (importing scipy.special costs 0.3 s): only if the user's module
-    imported it can their code call it."""
-    if "scipy.special" in sys.modules and not _SCIPY_MAPPED:
-        _SCIPY_MAPPED.append(True)
-        _map(sys.modules["scipy.special"], {"gammaln": "lgamma", "gamma": "gamma",
-                                            "digamma": "digamma", "psi": "digamma",
-                                            "erf": "erf", "expit": "sigmoid"})
-    return _ELEMENTWISE.get(id(obj))
-
-
-_SCIPY_MAPPED: list = []
-
-_ARRAY_FNS = {}
-for _src, _dst in {"sum": "sum", "mean": "mean", "max": "max", "amax": "max", "min": "min",
-                   "amin": "min", "prod": "prod", "dot": "dot", "matmul": "matmul",
-                   "outer": "outer", "transpose": "transpose", "reshape": "reshape",
-                   "concatenate": "concatenate", "stack": "stack", "zeros": "zeros",
-                   "ones": "ones", "empty": "empty", "full": "full",
-                   "zeros_like": "zeros_like", "ones_like": "ones_like",
-                   "empty_like": "empty_like", "copy": "copy", "shape": "shape",
-                   "size": "size", "ndim": "ndim", "expand_dims": "expand_dims",
-                   "squeeze": "squeeze", "arange": "arange", "linspace": "linspace"}.items():
-    _ARRAY_FNS[id(getattr(np, _src))] = (getattr(np, _src), _dst)
-_ARRAY_FNS[id(np.linalg.norm)] = (np.linalg.norm, "norm")
-_ARRAY_FNS[id(np.array)] = (np.array, "array")
-_ARRAY_FNS[id(np.asarray)] = (np.asarray, "array")
-
 _REDUCTIONS = {"sum", "mean", "max", "min", "prod"}
-_METHODS = {"sum", "mean", "max", "min", "prod", "copy", "dot", "reshape", "transpose"}
+_LEGACY_CALLS = {"array", "zeros", "ones", "empty", "full", "zeros_like", "ones_like",
+                 "empty_like", "copy", "transpose", "shape", "size", "ndim", "sum", "mean",
+                 "max", "min", "prod", "norm", "dot", "matmul", "outer", "arange", "linspace",
+                 "expand_dims", "squeeze", "reshape", "concatenate", "stack"}
+_LEGACY_METHODS = {"sum", "mean", "max", "min", "prod", "copy", "dot", "reshape", "transpose"}
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div",
            ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.Pow: "pow", ast.MatMult: "matmul",
            ast.BitAnd: "and", ast.BitOr: "or"}
@@ -363,8 +312,9 @@ class Builder:
         kinds = [o.kind for o in operands]
         if name in _ARRAY_RESULT:
             return "array"
-        if name in _REDUCTIONS or name == "norm":
-            return "float" if attrs.get("axis") is None else "array"
+        if p is not None and "keepdims" in p.attrs:    # a reduction
+            return "float" if attrs.get("axis") is None and not attrs.get("keepdims") \
+                else "array"
         if name == "dot":
             return "any"
         if "array" in kinds:
@@ -656,9 +606,12 @@ class Builder:
                            "call", node)
 
     def method(self, base, attr, node):
-        if attr not in _METHODS:
+        name = calls.method(attr)
+        if name is None:
             raise self.err(f"method '.{attr}()' is not supported", "method", node)
         self.mark_array(base)
+        if attr not in _LEGACY_METHODS:
+            return self.call_generic(name, node, base)
         if attr in _REDUCTIONS:
             self.nargs(node, 0)
             attrs = {"axis": None, "keepdims": False, **self.kwargs(node, {"axis", "keepdims"})}
@@ -682,12 +635,12 @@ class Builder:
         obj = target.obj
         if _custom_primitive(obj) is not None:  # user rules (ad.custom_vjp), _rt.NAME helpers
             return _call_custom(self, _custom_primitive(obj), node)
-        hit = _elementwise_call(obj)
-        if hit is not None and hit[0] is obj:
-            return self.call_elementwise(hit[1], obj, node)
-        hit = _ARRAY_FNS.get(id(obj))
-        if hit is not None and hit[0] is obj:
-            return self.call_array(hit[1], node)
+        name = calls.lookup(obj)
+        if name is not None:
+            p = PRIMITIVES.get(name)
+            if p is not None and p.elementwise:
+                return self.call_elementwise(name, obj, node)
+            return self.call_array(name, node)
         if getattr(builtins, getattr(obj, "__name__", ""), None) is obj:
             return self.call_builtin(obj.__name__, node)
         if isinstance(obj, types.FunctionType) and (getattr(obj, "__module__", None) or ""
@@ -697,15 +650,76 @@ class Builder:
         raise self.err(f"call to unknown function '{ast.unparse(node.func)}'", "call", node)
 
     def call_elementwise(self, name, obj, node):
-        self.kwargs(node, set())
-        args = [self.value(a) for a in node.args]
-        if name == "log" and len(args) == 2:  # math.log(x, base)
-            return self.prim("div", [self.prim("log", [args[0]]), self.prim("log", [args[1]])])
-        p = PRIMITIVES.get(name)
-        if p is not None and p.nargs is not None and len(args) != p.nargs:
-            raise self.err(f"'{ast.unparse(node.func)}' takes {p.nargs} arguments",
+        if name == "log" and len(node.args) == 2:  # math.log(x, base)
+            self.kwargs(node, set())
+            x, base = (self.value(a) for a in node.args)
+            return self.prim("div", [self.prim("log", [x]), self.prim("log", [base])])
+        return self.call_generic(name, node)
+
+    def static(self, node, what):
+        """The constant value of a static argument (a number, None, or a tuple or list of
+        them); a name bound to a constant is read through."""
+        try:
+            value = ast.literal_eval(node)
+        except ValueError:
+            v = self.expr(node)
+            if isinstance(v, tuple) and all(isinstance(e, Const) for e in v):
+                return tuple(e.value for e in v)
+            if not isinstance(v, Const):
+                raise self.err(f"'{what}' must be a constant", "keyword argument",
+                               node) from None
+            return v.value
+        return tuple(value) if isinstance(value, list) else value
+
+    def sequence(self, node):
+        """The values of a sequence argument (``np.concatenate([a, b])``, ``(a, b)``)."""
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return [self.value(e) for e in node.elts]
+        v = self.expr(node)
+        if isinstance(v, tuple):
+            return list(v)
+        raise self.err(f"'{ast.unparse(node)}' must be a tuple or list of arrays", "call",
+                       node)
+
+    def call_generic(self, name, node, base=None):
+        """A call of primitive ``name`` bound by its record: operands by position or by
+        their NumPy parameter names (``args``), then the static attributes (``attrs``, in
+        NumPy's positional order) by position or keyword; ``base`` is the array a method is
+        called on."""
+        p = PRIMITIVES[name]
+        fname = ast.unparse(node.func)
+        positional = list(node.args)
+        operands = [base] if base is not None else []
+        if p.sequence:
+            if not positional:
+                raise self.err(f"'{fname}' needs a sequence of arrays", "call", node)
+            operands += self.sequence(positional.pop(0))
+            slots = []
+        else:
+            count = (p.nargs or 0) - len(operands)
+            slots = [None] * count
+            for k in range(min(count, len(positional))):
+                slots[k] = self.value(positional.pop(0))
+        attrs = {}
+        names = list(p.attrs)
+        if len(positional) > len(names):
+            raise self.err(f"'{fname}' takes at most {len(names) + len(slots) + len(operands)}"
+                           " arguments", "call", node)
+        for attr, arg in zip(names, positional):
+            attrs[attr] = self.static(arg, attr)
+        operand_names = list(getattr(p, "args", ()) or ())[len(operands):]
+        for kw in node.keywords:
+            if kw.arg in operand_names and not p.sequence:
+                slots[operand_names.index(kw.arg)] = self.value(kw.value)
+            elif kw.arg in p.attrs and kw.arg not in attrs:
+                attrs[kw.arg] = self.static(kw.value, kw.arg)
+            else:
+                raise self.err(f"keyword argument '{kw.arg}' is not supported in '{fname}'",
+                               "keyword argument", node)
+        if any(v is None for v in slots):
+            raise self.err(f"'{fname}' takes {len(slots) + len(operands)} array arguments",
                            "call", node)
-        return self.prim(name, args)
+        return self.prim(name, operands + slots, {**p.attrs, **attrs})
 
     def array_literal(self, node):
         """``np.array(<nested list>)``: a list of numbers is a constant array (passed like a
@@ -730,6 +744,8 @@ class Builder:
         return v
 
     def call_array(self, name, node):
+        if name not in _LEGACY_CALLS:
+            return self.call_generic(name, node)
         if name == "array":
             self.nargs(node, 1)
             self.kwargs(node, set())

@@ -6,7 +6,7 @@ shape; every elementwise vjp result goes through it (see :mod:`.table`).
 
 import numpy as np
 
-from .table import Syntax, defbilinear, defjvp, deflinear, defprim, defvjp
+from .table import Syntax, defbilinear, defjvp, deflinear, defnames, defprim, defvjp
 
 
 def unbroadcast(g, like):
@@ -473,3 +473,14 @@ defjvp("linear", _linear_jvp)
 defjvp("mse_loss", _mse_jvp)
 defjvp("setitem", _setitem_jvp)
 # concat_part and concat_pad are linear in their first operand: deflinear above
+
+# --- the names users call them by (the frontend's call table is built from these) ----------
+for _name in ("sum mean max min prod dot matmul outer transpose reshape concatenate stack "
+              "expand_dims squeeze").split():
+    defnames(_name, f"numpy.{_name}")
+defnames("max", "numpy.amax")
+defnames("min", "numpy.amin")
+defnames("norm", "numpy.linalg.norm")
+defnames("sigmoid", "scipy.special.expit")
+for _name in "sum mean max min prod dot reshape transpose".split():
+    defnames(_name, f".{_name}")

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from .table import Syntax, defprim, defvjp
+from .table import Syntax, defnames, defprim, defvjp
 
 
 def _binop(name, impl, symbol):
@@ -146,3 +146,21 @@ defprim("float", 1, float, Syntax("call", "float"), elementwise=True, result_kin
 defvjp("float", lambda o, g, ans, x: g)
 defprim("int", 1, int, Syntax("call", "int"), differentiable=False, result_kind="int")
 defprim("bool", 1, bool, Syntax("call", "bool"), differentiable=False, result_kind="bool")
+
+# --- the names users call them by (the frontend's call table is built from these) ----------
+for _name in ("sin cos tan sinh cosh tanh exp expm1 log log2 log10 log1p sqrt cbrt floor ceil "
+              "trunc hypot exp2 arctan2 isnan isfinite").split():
+    defnames(_name, f"numpy.{_name} math.{_name}")
+for _name in "arcsin arccos arctan arcsinh".split():
+    defnames(_name, f"numpy.{_name} math.a{_name[3:]}")
+defnames("arctan2", "math.atan2")
+defnames("abs", "numpy.abs numpy.absolute numpy.fabs math.fabs")
+defnames("pow", "numpy.power math.pow")
+defnames("erf", "math.erf scipy.special.erf")
+for _name in "square sign rint maximum minimum where clip add".split():
+    defnames(_name, f"numpy.{_name}")
+defnames("sub", "numpy.subtract")
+defnames("mul", "numpy.multiply")
+defnames("div", "numpy.divide numpy.true_divide")
+defnames("neg", "numpy.negative")
+defnames("float", "numpy.float64")
