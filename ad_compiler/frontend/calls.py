@@ -17,8 +17,11 @@ from ..rules import PRIMITIVES
 
 # frontend constructs that are not primitives: np.array/np.asarray of a literal or a value
 _CONSTRUCTS = {"numpy.array": "array", "numpy.asarray": "array",
-               "numpy.asanyarray": "array", "numpy.atleast_1d": "atleast_1d",
-               "numpy.atleast_2d": "atleast_2d", "numpy.atleast_3d": "atleast_3d"}
+               "numpy.asanyarray": "array", "numpy.split": "split",
+               "numpy.array_split": "array_split", "numpy.vsplit": "vsplit",
+               "numpy.hsplit": "hsplit", "numpy.dsplit": "dsplit", "numpy.select": "select",
+               "numpy.linalg.eigh": "eigh", "numpy.linalg.qr": "qr",
+               "numpy.linalg.slogdet": "slogdet", "numpy.linalg.svd": "svd"}
 
 _FUNCTIONS: dict[int, tuple[object, str]] = {}
 _METHODS: dict[str, str] = {}

@@ -36,9 +36,17 @@ from .normalize import normalize
 from .parse import Parsed, Scope, parse_function
 
 _REDUCTIONS = {"sum", "mean", "max", "min", "prod"}
+_SPLITS = {"split", "array_split", "vsplit", "hsplit", "dsplit"}
+# the factors a factorisation returns, each its own primitive, by the keywords of the call
+_FACTORS = {
+    "eigh": lambda a: ("eigh_w", "eigh_v") if set(a) <= {"UPLO"} and a.get("UPLO", "L") == "L"
+    else None,
+    "qr": lambda a: ("qr_q", "qr_r") if a.get("mode", "reduced") == "reduced" else None,
+    "slogdet": lambda a: ("slogdet_sign", "slogdet_logdet") if not a else None,
+    "svd": lambda a: ("svd_s",) if a.get("compute_uv", True) is False else None,
+}
 _LEGACY_CALLS = {"array", "zeros", "ones", "empty", "full", "zeros_like", "ones_like",
-                 "empty_like", "copy", "transpose", "shape", "size", "ndim", "sum", "mean",
-                 "max", "min", "prod", "norm", "dot", "matmul", "outer", "arange", "linspace",
+                 "empty_like", "copy", "transpose", "shape", "size", "ndim", "arange", "linspace",
                  "expand_dims", "squeeze", "reshape", "concatenate", "stack"}
 _LEGACY_METHODS = {"sum", "mean", "max", "min", "prod", "copy", "dot", "reshape", "transpose"}
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div",
@@ -610,6 +618,10 @@ class Builder:
         if name is None:
             raise self.err(f"method '.{attr}()' is not supported", "method", node)
         self.mark_array(base)
+        if attr == "transpose" and node.args:     # x.transpose(1, 0, 2), x.transpose((1, 0))
+            axes = tuple(self.static(a, "axes") for a in node.args)
+            axes = axes[0] if len(axes) == 1 and isinstance(axes[0], tuple) else axes
+            return self.prim("transpose", [base], {"axes": axes})
         if attr not in _LEGACY_METHODS:
             return self.call_generic(name, node, base)
         if attr in _REDUCTIONS:
@@ -663,13 +675,33 @@ class Builder:
             value = ast.literal_eval(node)
         except ValueError:
             v = self.expr(node)
+            if isinstance(v, _Func) and isinstance(v.obj, type):   # dtype=np.float32, float
+                return np.dtype(v.obj).name
             if isinstance(v, tuple) and all(isinstance(e, Const) for e in v):
                 return tuple(e.value for e in v)
             if not isinstance(v, Const):
                 raise self.err(f"'{what}' must be a constant", "keyword argument",
                                node) from None
             return v.value
-        return tuple(value) if isinstance(value, list) else value
+        return _as_tuples(value)
+
+    def operand(self, node):
+        """A value operand; a tuple or list of values is an array of them (``np.mean((x,
+        y))`` is the mean of a 1-D array), as NumPy reads it."""
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return self.array_of(node)
+        v = self.expr(node)
+        if isinstance(v, tuple):
+            return self.prim("array_of", [self.as_value(e) for e in v])
+        if isinstance(v, (_Module, _Func, _Local)):
+            raise self.err(f"'{ast.unparse(node)}' cannot be used as a value", "value", node)
+        return v
+
+    def array_of(self, node):
+        """``[a, b]`` (nested lists too) holding values: an array of them."""
+        items = [self.array_of(e) if isinstance(e, (ast.List, ast.Tuple)) else self.value(e)
+                 for e in node.elts]
+        return self.prim("array_of", items, kind="array")
 
     def sequence(self, node):
         """The values of a sequence argument (``np.concatenate([a, b])``, ``(a, b)``)."""
@@ -699,7 +731,7 @@ class Builder:
             count = (p.nargs or 0) - len(operands)
             slots = [None] * count
             for k in range(min(count, len(positional))):
-                slots[k] = self.value(positional.pop(0))
+                slots[k] = self.operand(positional.pop(0))
         attrs = {}
         names = list(p.attrs)
         if len(positional) > len(names):
@@ -707,15 +739,18 @@ class Builder:
                            " arguments", "call", node)
         for attr, arg in zip(names, positional):
             attrs[attr] = self.static(arg, attr)
-        operand_names = list(getattr(p, "args", ()) or ())[len(operands):]
+        operand_names = [a.split("=")[0] for a in p.args][len(operands):]
         for kw in node.keywords:
             if kw.arg in operand_names and not p.sequence:
-                slots[operand_names.index(kw.arg)] = self.value(kw.value)
+                slots[operand_names.index(kw.arg)] = self.operand(kw.value)
             elif kw.arg in p.attrs and kw.arg not in attrs:
                 attrs[kw.arg] = self.static(kw.value, kw.arg)
             else:
                 raise self.err(f"keyword argument '{kw.arg}' is not supported in '{fname}'",
                                "keyword argument", node)
+        optional = [a.endswith("=None") for a in p.args][len(operands):]
+        slots = [Const(None) if v is None and k < len(optional) and optional[k] else v
+                 for k, v in enumerate(slots)]
         if any(v is None for v in slots):
             raise self.err(f"'{fname}' takes {len(slots) + len(operands)} array arguments",
                            "call", node)
@@ -736,14 +771,34 @@ class Builder:
             key = ("literal", node.lineno, node.col_offset, self.prefix)
             return self.free_var("_const", "array", key, lambda: constant,
                                  f"literal at line {node.lineno}")
-        if any(isinstance(v, list) for v in items):
-            raise self.err("np.array of a nested list with variables in it is not supported "
-                           "(build it with np.zeros and element writes)", "array literal", node)
-        v = self.prim("pack", [self.as_value(v) for v in items])
-        v.ndim = 1
-        return v
+        return self.array_of(node.args[0])
 
     def call_array(self, name, node):
+        if name in _SPLITS:
+            return self.call_split(name, node)
+        if name in _FACTORS:
+            x = self.value(node.args[0]) if node.args else None
+            self.nargs(node, 1)
+            attrs = {kw.arg: self.static(kw.value, kw.arg) for kw in node.keywords}
+            parts = _FACTORS[name](attrs)
+            if parts is None:
+                raise self.err(f"'{ast.unparse(node.func)}' with {attrs} is not supported",
+                               "call", node)
+            values = tuple(self.prim(p, [x]) for p in parts)
+            return values[0] if len(values) == 1 else values
+        if name == "select":
+            return self.call_select(node)
+        if name == "einsum":
+            if not node.args or node.keywords:
+                raise self.err("np.einsum takes a constant subscripts string and arrays",
+                               "call", node)
+            subscripts = self.static(node.args[0], "subscripts")
+            if not isinstance(subscripts, str):
+                raise self.err("np.einsum needs constant subscripts (a string)", "call", node)
+            return self.prim("einsum", [self.operand(a) for a in node.args[1:]],
+                             {"subscripts": subscripts})
+        if name == "linspace" and len(node.args) == 3 and not node.keywords:
+            return self.linspace(node)
         if name not in _LEGACY_CALLS:
             return self.call_generic(name, node)
         if name == "array":
@@ -751,7 +806,9 @@ class Builder:
             self.kwargs(node, set())
             if isinstance(node.args[0], (ast.List, ast.Tuple)):
                 return self.array_literal(node)
-            x = self.value(node.args[0])
+            x = self.operand(node.args[0])
+            if x.kind in ("float", "int", "bool"):     # np.array(2.0 * x): a scalar stays one
+                return x
             self.mark_array(x)
             return self.prim("copy", [x])
         if name in ("zeros", "ones", "empty"):
@@ -763,6 +820,11 @@ class Builder:
             self.kwargs(node, set())
             return self.prim(name, [self.as_value(self.expr(node.args[0])),
                                     self.value(node.args[1])])
+        if name == "transpose" and (len(node.args) == 2 or node.keywords):
+            self.nargs(node, 2) if not node.keywords else self.nargs(node, 1)
+            axes = self.static(node.args[1] if len(node.args) == 2 else node.keywords[0].value,
+                               "axes")
+            return self.prim("transpose", [self.value(node.args[0])], {"axes": axes})
         if name in ("zeros_like", "ones_like", "empty_like", "copy", "transpose", "shape",
                     "size", "ndim"):
             self.nargs(node, 1)
@@ -770,19 +832,6 @@ class Builder:
             x = self.value(node.args[0])
             self.mark_array(x)
             return self.prim(name, [x])
-        if name in _REDUCTIONS:
-            self.nargs(node, 1)
-            attrs = {"axis": None, "keepdims": False, **self.kwargs(node, {"axis", "keepdims"})}
-            x = self.value(node.args[0])
-            return self.prim(name, [x], attrs)
-        if name == "norm":
-            self.nargs(node, 1)
-            return self.prim(name, [self.value(node.args[0])],
-                             self.kwargs(node, {"axis", "keepdims"}) or None)
-        if name in ("dot", "matmul", "outer"):
-            self.nargs(node, 2)
-            self.kwargs(node, set())
-            return self.prim(name, [self.value(a) for a in node.args])
         if name in ("arange", "linspace"):   # constant grids: never differentiated
             self.nargs(node, *((1, 3) if name == "arange" else (3,)))
             self.kwargs(node, set())
@@ -801,13 +850,57 @@ class Builder:
             self.kwargs(node, set())
             return self.prim(name, [self.value(node.args[0]),
                                     self.as_value(self.expr(node.args[1]))])
-        # concatenate / stack
-        self.nargs(node, 1)
-        seq = self.expr(node.args[0])
-        if not isinstance(seq, tuple):
-            raise self.err(f"'{name}' needs a tuple of arrays", "call", node)
+        # concatenate / stack: a tuple or list of arrays, the axis by position or keyword
+        self.nargs(node, 1, 2)
+        seq = self.sequence(node.args[0])
         attrs = {"axis": 0, **self.kwargs(node, {"axis"})}
-        return self.prim(name, list(seq), attrs)
+        if len(node.args) == 2:
+            attrs["axis"] = self.static(node.args[1], "axis")
+        return self.prim(name, seq, attrs)
+
+    def call_split(self, name, node):
+        """``np.split(x, n_or_indices, axis)`` and its kin: a tuple of the parts (the number
+        of parts is static: an int or a constant list of indices)."""
+        self.nargs(node, 2, 3)
+        x = self.value(node.args[0])
+        sections = self.static(node.args[1], "indices_or_sections")
+        axis = {"vsplit": 0, "hsplit": "h", "dsplit": 2}.get(name, 0)
+        if len(node.args) == 3:
+            axis = self.static(node.args[2], "axis")
+        for kw in node.keywords:
+            if kw.arg != "axis" or name not in ("split", "array_split"):
+                raise self.err(f"keyword argument '{kw.arg}' is not supported in "
+                               f"'{ast.unparse(node.func)}'", "keyword argument", node)
+            axis = self.static(kw.value, "axis")
+        count = sections if isinstance(sections, int) else len(sections) + 1
+        return tuple(self.prim("split_part", [x], {"sections": sections, "index": k,
+                                                  "axis": axis, "even": name != "array_split"})
+                     for k in range(count))
+
+    def call_select(self, node):
+        """``np.select(conditions, choices, default)``: nested ``np.where``, the first true
+        condition winning."""
+        self.nargs(node, 2, 3)
+        conds, choices = self.sequence(node.args[0]), self.sequence(node.args[1])
+        default = self.value(node.args[2]) if len(node.args) == 3 else Const(0.0)
+        for kw in node.keywords:
+            if kw.arg != "default":
+                raise self.err(f"keyword argument '{kw.arg}' is not supported in "
+                               "'np.select'", "keyword argument", node)
+            default = self.value(kw.value)
+        out = default
+        for c, v in reversed(list(zip(conds, choices))):
+            out = self.prim("where", [c, v, out])
+        return out
+
+    def linspace(self, node):
+        """``np.linspace(lo, hi, n)``: ``lo + (hi - lo) * grid`` with a constant grid on
+        [0, 1], so that ``lo`` and ``hi`` get their gradients."""
+        lo, hi, n = (self.value(a) for a in node.args)
+        if isinstance(lo, Const) and isinstance(hi, Const):
+            return self.prim("linspace", [lo, hi, n])
+        grid = self.prim("linspace", [Const(0.0), Const(1.0), n])
+        return self.prim("add", [lo, self.prim("mul", [self.prim("sub", [hi, lo]), grid])])
 
     def call_builtin(self, name, node):
         if name in ("min", "max"):
@@ -828,6 +921,14 @@ class Builder:
             if name == "len":
                 self.mark_array(x)
             return self.prim(name, [x])
+        if name == "sum" and node.args and isinstance(node.args[0], (ast.List, ast.Tuple)) \
+                or name == "sum" and node.args and isinstance(self.expr(node.args[0]), tuple):
+            self.nargs(node, 1, 2)        # sum((a, b, c), start): a + b + c, left to right
+            items = self.sequence(node.args[0])
+            acc = self.value(node.args[1]) if len(node.args) == 2 else Const(0)
+            for v in items:
+                acc = self.prim("add", [acc, v])
+            return acc
         if name == "slice":   # slice(a, b, c): generated code indexes with these
             self.kwargs(node, set())
             self.nargs(node, 1, 3)
@@ -1142,6 +1243,13 @@ class Builder:
         results = [Value(self.vname(n), cond.args[k].kind) for k, n in enumerate(names)]
         self.emit(While(results, list(inits), cond=cond, body=body))
         self.env.update(zip(names, results))
+
+
+def _as_tuples(value):
+    """Lists inside a static value as tuples (hashable, and what NumPy accepts alike)."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_as_tuples(v) for v in value)
+    return value
 
 
 def _widened(kinds, yields):

@@ -82,6 +82,7 @@ class Primitive:
     expand: Callable | None = None        # composite: (o, *operands, **attrs) -> result
     sequence: bool = False                # NumPy takes the operands as one sequence argument
     args: tuple = ()                      # NumPy's names of the operands (for keywords)
+    result_dtype: str = "float64"         # element type of the result under Numba "objmode"
 
     def apply_jvp(self, o, tangents, ans, *operands, **attrs):
         """Tangent of the result, or None when every incoming tangent is a symbolic zero."""
@@ -108,7 +109,7 @@ INTEGER_CLOSED = frozenset({"add", "sub", "mul", "floordiv", "mod", "neg", "pos"
 
 
 _RECORD_FIELDS = ("numpy", "effect", "cost", "numba", "cuda", "node", "expand", "sequence",
-                  "ndim", "args")
+                  "ndim", "args", "result_dtype")
 
 
 def defprim(name, nargs, impl=None, syntax=None, *, elementwise=False, differentiable=True,

@@ -17,7 +17,9 @@ import numpy as np
 
 from ..frontend.ir import (Assign, Const, For, Function, If, Load, Prim, Region, Store, While,
                            walk)
+from ..errors import DifferentiationError
 from .builder import result_signature
+from .lower import lower_composites
 from .simplify import simplify
 
 _SCALARS = ("float", "int", "bool")
@@ -31,6 +33,10 @@ def signature_of_argument(value) -> tuple[str, int | None]:
         return "int", 0
     if isinstance(value, (float, np.floating)):
         return "float", 0
+    if isinstance(value, (complex, np.complexfloating)) or (
+            isinstance(value, np.ndarray) and value.dtype.kind == "c"):
+        raise DifferentiationError("complex values are not supported (an argument of dtype "
+                                   f"{np.asarray(value).dtype})", construct="complex")
     if isinstance(value, np.ndarray):
         return ("array", value.ndim) if value.ndim else ("float", 0)
     return "any", None
@@ -82,6 +88,8 @@ def specialize(fn: Function, signature) -> Function:
     for value, getter in zip(new.free_vars, getattr(fn, "free_var_getters", ())):
         value.kind, value.ndim = signature_of_argument(getter())
     _propagate(new.body)
+    while lower_composites(new):
+        _propagate(new.body)
     return simplify(new)
 
 
