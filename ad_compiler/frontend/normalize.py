@@ -129,7 +129,13 @@ class _Checker(ast.NodeVisitor):
                 self.visit(kw)
             self._visit_literal(node.args[0])
             return
-        self.generic_visit(node)
+        # the arguments of a call may be lists (np.concatenate([a, b]), axes=[1, 0]) and
+        # strings (np.einsum("ij,j", a, b), ord="fro"): the call's record reads them
+        self.visit(node.func)
+        for arg in list(node.args) + [kw.value for kw in node.keywords]:
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                continue
+            self._visit_literal(arg)
 
     def _visit_literal(self, node):
         if isinstance(node, (ast.List, ast.Tuple)):
