@@ -132,9 +132,9 @@ class ReverseTransform:
         for op in region.ops:
             if isinstance(op, Store) and not op.accumulate and self._overwrites_read(op):
                 array, *index, value = op.operands
-                old = self.namer.value(f"_old_{array.name.lstrip('_')}", value.kind)
-                old.ndim = value.ndim if array.ndim is None else \
-                    array.ndim - sum(1 for i in index if i.kind in ("int", "bool"))
+                part = _part_of(array, index) if array.ndim is not None else value
+                old = self.namer.value(f"_old_{array.name.lstrip('_')}", part.kind)
+                old.ndim = part.ndim   # what the store overwrites (a row for m[1] = 0.5)
                 save = Load([old], [array, *index], op.line)
                 self.saves[id(op)] = save
                 self.home[id(old)] = loop
