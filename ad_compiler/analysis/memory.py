@@ -148,7 +148,9 @@ def check_aliasing(fn: Function, memory: Memory | None = None):
     """
     from ..errors import DifferentiationError
 
-    check = _AliasCheck(fn, memory or Memory(fn))
+    memory = memory or Memory(fn)
+    _check_reshapes_written(fn, memory)
+    check = _AliasCheck(fn, memory)
     for store, other in check.conflicts():
         raise DifferentiationError(
             f"'{_user_name(store.operands[0])}' (written here) and '{_user_name(other)}' may "
@@ -244,6 +246,28 @@ class _AliasCheck:
                         continue
                     if self.may_alias(other, target):
                         yield store, other
+
+
+def _check_reshapes_written(fn: Function, memory: Memory):
+    """A store through ``reshape`` is a store into the base only when NumPy returned a view,
+    which it does for contiguous memory: an allocation made in ``f``. Of an argument or of a
+    view it may be a copy, decided at run time: refused."""
+    from ..errors import DifferentiationError
+
+    views = {id(r): op for op in walk(fn.body) if isinstance(op, Prim)
+             and op.name == "reshape" for r in op.results}
+    for op in walk(fn.body):
+        v = op.operands[0] if isinstance(op, Store) else None
+        while v is not None and id(v) in memory.base:
+            base = memory.base[id(v)]
+            if id(v) in views and base.kind == "array" and (
+                    memory.roots.get(id(base)) != frozenset({id(base)}) or id(base) in memory.base):
+                raise DifferentiationError(
+                    f"a store through a reshape of '{_user_name(base)}', which NumPy may "
+                    f"copy (it is not an array made in this function); reshape a copy "
+                    f"(np.copy) or write into '{_user_name(base)}'", construct="reshape "
+                    f"written through", function=fn.name, filename=fn.filename, line=op.line)
+            v = base
 
 
 def _user_name(v: Value) -> str:

@@ -224,6 +224,9 @@ class ReverseTransform:
             base, *index = view.operands
             ops.append(Load([b], [self.adjoint_var(base)] + [self.primal(i, at) for i in index],
                             view.line))
+        elif id(v) in self.mem.live_views and isinstance(view, Prim):   # .T, reshape
+            ops.append(replace(view, results=[b], operands=[self.adjoint_var(view.operands[0])]
+                               + [self.primal(x, at) for x in view.operands[1:]]))
         elif v.kind in _SCALAR_KINDS:
             ops.append(Assign([b], [Const(0.0)]))
         else:
@@ -325,8 +328,8 @@ class ReverseTransform:
 
     def reverse_prim(self, op: Prim, at, scope, ops):
         (ans,) = op.results or (None,)
-        if ans is None or id(ans) not in scope.live:
-            return
+        if ans is None or id(ans) not in scope.live or id(ans) in self.mem.live_views:
+            return   # (a view written through: its adjoint is its base's memory already)
         prim = PRIMITIVES.get(op.name)
         targets = [i for i, x in enumerate(op.operands) if self.active(x)]
         if not targets or prim is None or not prim.differentiable:
