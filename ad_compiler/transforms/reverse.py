@@ -370,6 +370,10 @@ class ReverseTransform:
     def reverse_store(self, op: Store, at, scope, ops):
         array, *index, value = op.operands
         if not self.active(array):
+            if id(op) in self.saves:   # no derivative, but its memory is still walked back
+                old = self.primal(self.saves[id(op)].results[0], at)
+                ops.append(Store([], [self.primal(array, at)] +
+                                 [self.primal(i, at) for i in index] + [old], op.line))
             return
         index = [self.primal(i, at) for i in index]
         b_array = self.adjoint_var(array)
