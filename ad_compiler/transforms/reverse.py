@@ -39,7 +39,8 @@ import itertools
 import re
 from dataclasses import dataclass, field, replace
 
-from ..analysis.memory import Memory, check_aliasing, memory_uses
+from ..analysis.memory import (Memory, check_aliasing, memory_uses, related_views,
+                               user_name as _user_name)
 from ..errors import DifferentiationError
 from ..frontend.ir import (Assign, Const, For, Function, If, Load, Op, Prim, Region, Store,
                            Undef, Value, While, walk)
@@ -124,6 +125,7 @@ class ReverseTransform:
         self.list_tapes: set[int] = set()   # tapes of arrays whose shape changes: lists
         self._paths: dict[int, dict] = {}    # id(loop) -> its _branch_paths
         self._index_homes(fn.body, None)
+        self._check_restored_through_copies()
 
     # ------------------------------------------------------------------ analysis helpers
     def _index_homes(self, region: Region, loop: _Loop | None):
@@ -180,6 +182,57 @@ class ReverseTransform:
             reads += [(pos, [id(loop) for loop in loops], v) for v in values
                       if id(v) in self.read_whole]
         return reads
+
+    def _check_restored_through_copies(self):
+        """A loop-carried array that the body rebinds to new memory (``a = np.tanh(a)``) is
+        recorded as a copy each iteration, and the reverse sweep walks back that copy. When
+        it may be memory that is read whole before the loop (an argument bound to it,
+        ``a = x``), that memory itself is not walked back: refused rather than read in its
+        final state."""
+        for op in walk(self.fn.body):
+            if not isinstance(op, (For, While)):
+                continue
+            carried = op.body.args[1:] if isinstance(op, For) else op.body.args
+            swapped = _swapped_arrays(op, carried)
+            stored = self.mem.stored_in(op.body)
+            loop_pos = self._positions[id(op)][0]
+            for k, arg in enumerate(carried):
+                if k in swapped or not (self.mem.allocations(arg) & stored):
+                    continue
+                for pos, loops, v in self._whole_reads:
+                    if pos < loop_pos and id(op) not in loops and \
+                            self.mem.allocations(v) & self.mem.allocations(arg) & stored:
+                        raise DifferentiationError(
+                            f"'{_user_name(arg)}' is rebound to new arrays inside the loop and "
+                            f"written, and may be the memory of '{_user_name(v)}' read before "
+                            f"the loop; copy it before the loop (np.copy)",
+                            construct="aliased arrays", function=self.fn.name,
+                            filename=self.fn.filename, line=op.line)
+
+    def _check_copies_walked_back(self):
+        """An array a loop records whole (a copy per iteration) is walked back, in the
+        reverse sweep, by the restores of stores through that same value only: a store
+        through another value that may be the same memory would leave the copy stale."""
+        for loop in self.loops.values():
+            recorded = [v for v in loop.needed if id(v) in loop.tapes and v.kind == "array"
+                        and id(v) in self.stored_arrays and not self._copied_view(v)]
+            for v in recorded:
+                for op in walk(loop.body):
+                    if isinstance(op, Store) and op.operands[0] is not v and \
+                            self.mem.allocations(op.operands[0]) & self.mem.allocations(v) \
+                            and not related_views(self.mem, op.operands[0], v,
+                                                  self.mem.live_views):
+                        raise DifferentiationError(
+                            f"'{_user_name(op.operands[0])}' (written here) may be the memory of "
+                            f"'{_user_name(v)}', which the loop records each iteration; write "
+                            f"through one name, or copy one of them (np.copy)",
+                            construct="aliased arrays", function=self.fn.name,
+                            filename=self.fn.filename, line=op.line)
+
+    def _copied_view(self, v) -> bool:
+        """A slice taken as a value: the forward sweep copies it, no store reaches it."""
+        return id(v) in self.mem.base and id(v) not in self.mem.live_views and \
+            isinstance(self.defining_op.get(id(v)), Load)
 
     def active(self, v) -> bool:
         return self.activity.is_active(v)
@@ -266,6 +319,7 @@ class ReverseTransform:
             if id(p) not in scope.live:
                 self.zero(p, None, rev, scope)
             grads.append(self.adjoint_var(p))
+        self._check_copies_walked_back()
         forward = self.forward_region(self.fn.body, None).ops
         # memory the reverse sweep walks back: an output array there is returned as a copy,
         # and the caller's arrays there are given back as the function leaves them
