@@ -15,7 +15,7 @@ def _value(seed, arr):
         return view_program(ad, seed, ad.from_numpy(arr.copy())).item()
 
 
-@pytest.mark.parametrize("seed", range(40))
+@pytest.mark.parametrize("seed", range(80))
 def test_random_view_programs(seed, eps=1e-6):
     arr = np.array(view_program_input(seed))
     x = ad.tensor(arr, requires_grad=True)

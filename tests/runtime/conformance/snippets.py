@@ -1609,6 +1609,9 @@ VIEWS = [
     lambda y: y.reshape(3, 4)[1:, :2],
     lambda y: y.T[1:],
     lambda y: y,
+    lambda y: y[2],
+    lambda y: y[1:].flip(0),          # a copy, not a view: writes do not reach y
+    lambda y: y.view(4, 3, 1)[:, 2],
 ]
 
 
@@ -1625,6 +1628,11 @@ def _inplace_ops(x):
         lambda v: v.__setitem__(..., v * 0.5 + x[1, 1]),
         lambda v: v.zero_(),
         lambda v: v.div_(x[2, 2] * x[2, 2] + 1.0),
+        lambda v: v.masked_fill_(v > 0.2, 0.25),
+        lambda v: v.pow_(2),
+        lambda v: v.exp_(),
+        lambda v: v.abs_(),
+        lambda v: v.add_(x[3] if v.shape[-1:] == (3,) else x[0, 2]),
     ]
 
 
@@ -1648,7 +1656,7 @@ def view_program_input(seed):
 
 
 def _view_program_snippets():
-    for seed in range(40):
+    for seed in range(80):
         def run(T, seed=seed):
             x = leaf(T, view_program_input(seed))
             out = err(lambda: view_program(T, seed, x).backward())
