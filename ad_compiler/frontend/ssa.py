@@ -30,9 +30,11 @@ import numpy as np
 from ..errors import DifferentiationError
 from ..rules import PRIMITIVES
 from ..rules.table import INTEGER_CLOSED
+from . import containers as C
 from .ir import Const, For, Function, If, Load, Prim, Region, Store, Undef, Value, While
 from .normalize import normalize
 from .parse import Parsed, Scope, parse_function
+from .pyforms import ContainerForms
 
 # --- call tables (resolved by object identity, so ``from math import sin`` works) ---------
 _ELEMENTWISE = {}
@@ -138,6 +140,9 @@ def join_kinds(*kinds):
 
 from ..rules.custom import call_primitive as _call_custom  # noqa: E402
 from ..rules.custom import primitive_for as _custom_primitive  # noqa: E402
+
+
+_MISSING = object()
 
 
 class _Module:
@@ -294,8 +299,9 @@ class Shared:
                 return name
 
 
-class Builder:
-    """Builds the SSA ops of one function body (the top-level one, or an inlined one)."""
+class Builder(ContainerForms):
+    """Builds the SSA ops of one function body (the top-level one, or an inlined one).
+    Tuples, lists and dicts are compile-time containers of Values (:mod:`.pyforms`)."""
 
     def __init__(self, shared: Shared, parsed: Parsed, prefix="", line=None, env=None,
                  locals_=None):
@@ -377,8 +383,8 @@ class Builder:
         return "float"
 
     def as_value(self, v):
-        if isinstance(v, tuple):
-            return self.prim("tuple", [self.as_value(e) for e in v], kind="shape")
+        if C.is_container(v):
+            return self.container_value(v)
         if isinstance(v, Value):
             return v
         if isinstance(v, (_Module, _Func, _Local)):
@@ -457,27 +463,23 @@ class Builder:
         v = self.expr(node)
         if isinstance(v, (_Module, _Func, _Local)):
             raise self.err(f"'{ast.unparse(node)}' cannot be used as a value", "value", node)
-        return self.as_value(v) if isinstance(v, tuple) else v
+        return self.as_value(v) if C.is_container(v) else v
 
     def e_Constant(self, node):
-        if isinstance(node.value, (bool, int, float)) or node.value is None:
+        if isinstance(node.value, (bool, int, float, str)) or node.value is None:
             return Const(node.value)
         raise self.err(f"constant {node.value!r} is not supported", "string", node)
 
     def e_Name(self, node):
         return self.resolve(node.id, node)
 
-    def e_Tuple(self, node):
-        # nested literal tuples stay Python tuples, so that ``(c, d), e = (p, q), r``
-        # unpacks without a tuple value in the IR (which has no adjoint)
-        return tuple(self.expr(e) if isinstance(e, ast.Tuple) else self.value(e)
-                     for e in node.elts)
-
     def e_Attribute(self, node):
         base = self.expr(node.value)
         if isinstance(base, _Module):
-            obj = getattr(base.module, node.attr, None)
-            if obj is None:
+            obj = getattr(base.module, node.attr, _MISSING)
+            if obj is None:         # np.newaxis
+                return Const(None)
+            if obj is _MISSING:
                 raise self.err(f"'{ast.unparse(node)}' does not exist", "attribute", node)
             if isinstance(obj, types.ModuleType):
                 return _Module(obj)
@@ -598,11 +600,11 @@ class Builder:
 
     def e_Subscript(self, node):
         base = self.expr(node.value)
-        if isinstance(base, tuple):
-            idx = self.value(node.slice)
-            if isinstance(idx, Const) and isinstance(idx.value, int):
-                return base[idx.value]
-            base = self.as_value(base)
+        if C.is_container(base):
+            item = self.subscript_container(base, node)
+            if item is not None:
+                return item
+            base = self.container_value(base, array=True)
         if not isinstance(base, Value):
             raise self.err(f"'{ast.unparse(node.value)}' cannot be indexed", "subscript", node)
         idx = self.index_values(node.slice)
@@ -621,8 +623,11 @@ class Builder:
         func = node.func
         if isinstance(func, ast.Attribute):
             base = self.expr(func.value)
-            if isinstance(base, Value) or isinstance(base, tuple):
-                return self.method(self.as_value(base), func.attr, node)
+            if C.is_container(base) and not (isinstance(base, C.Record)
+                                             and func.attr in base.fields):
+                return self.container_method(base, func.attr, node)
+            if isinstance(base, Value):
+                return self.method(base, func.attr, node)
             target = self.e_Attribute(func) if isinstance(base, _Module) else None
         else:
             target = self.expr(func)
@@ -794,6 +799,24 @@ class Builder:
         return self.prim(name, list(seq), attrs)
 
     def call_builtin(self, name, node):
+        if name in ("sum", "min", "max"):
+            folded = self.fold(name, node)
+            if folded is not None:
+                return folded
+        if name == "len":
+            n = self.container_len(node)
+            if n is not None:
+                return n
+        if name == "dict":
+            return self.dict_call(node)
+        if name in ("tuple", "list"):
+            self.nargs(node, 0, 1)
+            items = self.iteration_items(node.args[0], node) if node.args else []
+            return tuple(items) if name == "tuple" else C.ListValue(items, self.depth)
+        if name == "sum":
+            self.nargs(node, 1)
+            return self.prim("sum", [self.value(node.args[0])], {"axis": None,
+                                                                  "keepdims": False})
         if name in ("min", "max"):
             self.kwargs(node, set())
             args = [self.value(a) for a in node.args]
@@ -905,6 +928,7 @@ class Builder:
         sub.ops = self.ops
         sub.pending = self.pending
         sub.line = self.line
+        sub.depth = self.depth
         result = sub.run()
         self.pending = sub.pending
         return result
@@ -924,6 +948,8 @@ class Builder:
         self.block(body)
         self.line = ret.lineno
         value = self.expr(ret.value)
+        if self.prefix and C.is_container(value):
+            return value        # an inlined helper's tuple/list/dict: the caller's container
         if isinstance(value, tuple):
             value = tuple(self.as_value(v) for v in value)
         else:
@@ -960,16 +986,13 @@ class Builder:
             if isinstance(value, (_Module, _Func)):
                 raise self.err("functions and modules cannot be assigned to variables",
                                "assignment", stmt)
-            if isinstance(value, tuple):
-                value = self.as_value(value)
             self.bind(target.id, value)
             return
-        if isinstance(target, ast.Tuple):
+        if isinstance(target, (ast.Tuple, ast.List)):
             n = len(target.elts)
-            if isinstance(value, tuple):
-                if len(value) != n:
-                    raise self.err("wrong number of values to unpack", "unpacking", stmt)
-                parts = list(value)
+            parts = self.unpack(value, n, stmt)
+            if parts is not None:
+                pass
             elif isinstance(value, Value):
                 parts = []
                 for k in range(n):
@@ -983,6 +1006,11 @@ class Builder:
                 self.assign(t, v, stmt)
             return
         if isinstance(target, ast.Subscript):
+            base = self.expr(target.value)
+            if C.is_container(base):
+                raise self.err(f"assignment into the {type(base).__name__} "
+                               f"'{ast.unparse(target.value)}' is not supported (build a new "
+                               "one)", "container assignment", stmt)
             base = self.value(target.value)
             self.mark_array(base)
             idx = self.index_values(target.slice)
@@ -1017,6 +1045,7 @@ class Builder:
         names = [n for n in assigned(s.body + s.orelse) if n in live]
         before = dict(self.env)
         regions, envs = [], []
+        self.depth += 1
         for branch in (s.body, s.orelse):
             r = Region()
             saved_ops = self.ops
@@ -1027,26 +1056,40 @@ class Builder:
             envs.append(self.env)
             regions.append(r)
             self.ops = saved_ops
+        self.depth -= 1
         self.env = dict(before)
         results, then_y, else_y = [], [], []
+
+        def phi(n, a, b):
+            if a is b:
+                return a
+            if isinstance(a, (_Local, _Module, _Func)) or isinstance(b, (_Local, _Module,
+                                                                         _Func)):
+                raise self.err(f"'{n}' names different functions or modules after the "
+                               "branches of this if", "assignment", s)
+            kinds = [v.kind for v in (a, b) if not isinstance(v, Undef)]
+            out = Value(self.vname(n), join_kinds(*kinds))
+            results.append(out)
+            then_y.append(a)
+            else_y.append(b)
+            return out
+
         for n in names:
             a, b = envs[0].get(n), envs[1].get(n)
             if a is None and b is None:
                 continue
-            a = a if a is not None else Undef(b.kind)
-            b = b if b is not None else Undef(a.kind)
+            if C.is_container(a) or C.is_container(b):
+                self.env[n] = self.phi_entry(n, a, b, lambda x, y, n=n: phi(n, x, y), s)
+                continue
             if a is b:
                 self.env[n] = a
                 continue
             if isinstance(a, (_Local, _Module, _Func)) or isinstance(b, (_Local, _Module,
                                                                          _Func)):
                 continue
-            kinds = [v.kind for v in (a, b) if not isinstance(v, Undef)]
-            out = Value(self.vname(n), join_kinds(*kinds))
-            results.append(out)
-            then_y.append(a)
-            else_y.append(b)
-            self.env[n] = out
+            a = a if a is not None else Undef(b.kind)
+            b = b if b is not None else Undef(a.kind)
+            self.env[n] = phi(n, a, b)
         regions[0].yields, regions[1].yields = then_y, else_y
         self.emit(If(results, [test], then=regions[0], orelse=regions[1]))
 
@@ -1066,66 +1109,80 @@ class Builder:
         target = s.target.id
         self.flush_names()  # name the bounds' temporaries before the body may be rebuilt
         names = self.loop_vars(s, [target])
-        inits = [self.env.get(n, Undef()) for n in names]
+        shapes = {}
+        inits, slots, _ = self.loop_slots(names, shapes, self.env, s, grow=True)
         kinds = [v.kind if not isinstance(v, Undef) else None for v in inits]
         snap = self.shared.snapshot()
-        for _ in range(4):
+        self.depth += 1
+        for _ in range(6):
             index = Value(self.vname(target), "int")
             body = Region()
-            carried = [Value(self.vname(n), kinds[k] or "float") for k, n in enumerate(names)]
+            carried = [Value(self.vname(n), kinds[k] or "float") for k, n in enumerate(slots)]
             body.args = [index, *carried]
             before = dict(self.env)
             saved_ops = self.ops
             self.ops = body.ops
-            self.env.update(zip(names, carried))
+            self.env.update(self.unflatten_slots(names, shapes, carried))
             self.env[target] = index
             self.block(s.body)
             self.line = s.lineno
-            body.yields = [self.env.get(n, Undef()) for n in names]
-            body_env = self.env
+            body.yields, _, grown = self.loop_slots(names, shapes, self.env, s, grow=True)
             self.ops, self.env = saved_ops, before
+            if grown:   # a variable first holds a container in the body: carry its leaves
+                inits, slots, _ = self.loop_slots(names, shapes, self.env, s)
+                kinds = [v.kind if not isinstance(v, Undef) else None for v in inits]
+                self.shared.restore(snap)
+                continue
             new_kinds = _widened(kinds, body.yields)
             if new_kinds == [k or "float" for k in kinds] or not names:
                 break
             kinds = new_kinds
             self.shared.restore(snap)
-        del body_env
-        results = [Value(self.vname(n), carried[k].kind) for k, n in enumerate(names)]
+        self.depth -= 1
+        results = [Value(self.vname(n), carried[k].kind) for k, n in enumerate(slots)]
         self.emit(For(results, [start, stop, step, *inits], body=body))
-        self.env.update(zip(names, results))
+        self.env.update(self.unflatten_slots(names, shapes, results))
 
     def s_While(self, s):
         names = self.loop_vars(s)
         self.flush_names()
-        inits = [self.env.get(n, Undef()) for n in names]
+        shapes = {}
+        inits, slots, _ = self.loop_slots(names, shapes, self.env, s, grow=True)
         kinds = [v.kind if not isinstance(v, Undef) else None for v in inits]
         snap = self.shared.snapshot()
-        for _ in range(4):
+        self.depth += 1
+        for _ in range(6):
             before = dict(self.env)
             saved_ops = self.ops
             cond = Region()
-            cond.args = [Value(self.vname(n), kinds[k] or "float") for k, n in enumerate(names)]
+            cond.args = [Value(self.vname(n), kinds[k] or "float") for k, n in enumerate(slots)]
             self.ops = cond.ops
-            self.env.update(zip(names, cond.args))
+            self.env.update(self.unflatten_slots(names, shapes, cond.args))
             cond.yields = [self.value(s.test)]
             self.flush_names()
             body = Region()
-            body.args = [Value(self.vname(n), kinds[k] or "float") for k, n in enumerate(names)]
+            body.args = [Value(self.vname(n), kinds[k] or "float") for k, n in enumerate(slots)]
             self.env = dict(before)
-            self.env.update(zip(names, body.args))
+            self.env.update(self.unflatten_slots(names, shapes, body.args))
             self.ops = body.ops
             self.block(s.body)
             self.line = s.lineno
-            body.yields = [self.env.get(n, Undef()) for n in names]
+            body.yields, _, grown = self.loop_slots(names, shapes, self.env, s, grow=True)
             self.ops, self.env = saved_ops, before
+            if grown:   # a variable first holds a container in the body: carry its leaves
+                inits, slots, _ = self.loop_slots(names, shapes, self.env, s)
+                kinds = [v.kind if not isinstance(v, Undef) else None for v in inits]
+                self.shared.restore(snap)
+                continue
             new_kinds = _widened(kinds, body.yields)
             if new_kinds == [k or "float" for k in kinds] or not names:
                 break
             kinds = new_kinds
             self.shared.restore(snap)
-        results = [Value(self.vname(n), cond.args[k].kind) for k, n in enumerate(names)]
+        self.depth -= 1
+        results = [Value(self.vname(n), cond.args[k].kind) for k, n in enumerate(slots)]
         self.emit(While(results, list(inits), cond=cond, body=body))
-        self.env.update(zip(names, results))
+        self.env.update(self.unflatten_slots(names, shapes, results))
 
 
 def _widened(kinds, yields):
