@@ -150,6 +150,25 @@ class _Module:
         self.module = module
 
 
+class _Object:
+    """An object whose attributes the code reads (``self`` of a bound method, a module-level
+    instance, a NamedTuple or dataclass global): each float or array attribute becomes a free
+    value read through ``getter`` at every call, never frozen."""
+
+    def __init__(self, obj, getter, source):
+        self.obj = obj
+        self.getter = getter
+        self.source = source
+
+
+def _is_record_object(obj) -> bool:
+    """Instances whose attributes compiled code may read (not modules, classes, arrays)."""
+    if isinstance(obj, tuple):
+        return hasattr(obj, "_fields")
+    return hasattr(obj, "__dict__") and not isinstance(obj, (types.ModuleType, np.ndarray)) \
+        and not callable(obj)
+
+
 class _Func:
     def __init__(self, obj, name):
         self.obj = obj
@@ -434,7 +453,7 @@ class Builder(ContainerForms):
                 and not isinstance(obj, np.ndarray):
             if isinstance(obj, (bool, np.bool_)):
                 return Const(bool(obj))
-            if key is not None and key[0] in ("global", "closure"):
+            if key is not None and key[0] in ("global", "closure", "attr"):
                 # a global or closure number is passed at every call (never frozen), so
                 # that changing it between calls is seen
                 return self.free_var(name, "int" if isinstance(obj, (int, np.integer))
@@ -442,8 +461,14 @@ class Builder(ContainerForms):
             if isinstance(obj, (int, np.integer)):
                 return Const(int(obj))
             return Const(float(obj))
+        if obj is None:
+            return Const(None)
+        if isinstance(obj, type) and key is not None:
+            return _Object(obj, getter, source)     # a class: cls of a classmethod
         if callable(obj) and not isinstance(obj, np.ndarray):
             return _Func(obj, name)
+        if _is_record_object(obj) and getter is not None:
+            return _Object(obj, getter, source)
         if isinstance(obj, (np.ndarray, tuple, list)):
             if key is None:
                 raise self.err(f"'{name}' cannot be used here", "value", node)
@@ -487,6 +512,10 @@ class Builder(ContainerForms):
             mod = base.module
             return self.classify(obj, node.attr, node, key, lambda: getattr(mod, node.attr),
                                  f"{mod.__name__}.{node.attr}")
+        if isinstance(base, _Object):
+            return self.object_attribute(base, node)
+        if isinstance(base, C.Record):
+            return self.container_attribute(base, node)
         if isinstance(base, Value):
             if node.attr in ("shape", "size", "ndim"):
                 self.mark_array(base)
@@ -494,8 +523,23 @@ class Builder(ContainerForms):
             if node.attr == "T":
                 self.mark_array(base)
                 return self.prim("transpose", [base])
+        if isinstance(base, Value) and base.kind == "any":
+            raise self.err(f"attribute '{ast.unparse(node)}' of a parameter is not supported "
+                           "(differentiate the bound method, whose attributes are read at "
+                           "every call, or pass the fields as arguments)", "attribute", node)
         raise self.err(f"attribute '{ast.unparse(node)}' is not supported", "attribute",
                        node)
+
+    def object_attribute(self, base, node):
+        attr = node.attr
+        try:
+            obj = getattr(base.obj, attr)
+        except AttributeError:
+            raise self.err(f"'{ast.unparse(node)}' does not exist", "attribute", node) from None
+        getter = base.getter
+        key = ("attr", id(base.obj), attr)
+        return self.classify(obj, attr, node, key, lambda: getattr(getter(), attr),
+                             f"{base.source}.{attr}")
 
     def mark_array(self, v):
         if isinstance(v, Value) and v.kind in ("any", "float") and not isinstance(v, Const):
@@ -628,7 +672,7 @@ class Builder(ContainerForms):
                 return self.container_method(base, func.attr, node)
             if isinstance(base, Value):
                 return self.method(base, func.attr, node)
-            target = self.e_Attribute(func) if isinstance(base, _Module) else None
+            target = self.e_Attribute(func) if isinstance(base, (_Module, _Object)) else None
         else:
             target = self.expr(func)
         if isinstance(target, _Local):
@@ -695,9 +739,10 @@ class Builder(ContainerForms):
             return self.call_array(hit[1], node)
         if getattr(builtins, getattr(obj, "__name__", ""), None) is obj:
             return self.call_builtin(obj.__name__, node)
-        if isinstance(obj, types.FunctionType) and (getattr(obj, "__module__", None) or ""
-                                                    ).split(".")[0] not in _LIBRARIES \
-                and not _in_stdlib(obj):   # os.path.*, statistics.*: unknown, not inlined
+        func = obj.__func__ if isinstance(obj, types.MethodType) else obj
+        if isinstance(func, types.FunctionType) and (getattr(func, "__module__", None) or ""
+                                                     ).split(".")[0] not in _LIBRARIES \
+                and not _in_stdlib(func):   # os.path.*, statistics.*: unknown, not inlined
             return self.inline(obj, node)
         raise self.err(f"call to unknown function '{ast.unparse(node.func)}'", "call", node)
 
@@ -870,6 +915,9 @@ class Builder(ContainerForms):
         return bound
 
     def inline(self, fn, node):
+        owner = None
+        if isinstance(fn, types.MethodType):      # self.helper(x), Model.make(...)
+            owner, fn = fn.__self__, fn.__func__
         if fn in self.shared.stack:
             raise self.err(f"recursion: '{fn.__name__}' calls itself (recursive functions "
                            "cannot be inlined)", "recursion", node)
@@ -881,6 +929,8 @@ class Builder(ContainerForms):
             raise self.err(f"call to '{ast.unparse(node.func)}', whose source is not "
                            "available", "call", node) from None
         argnames = [a.arg for a in parsed.node.args.args]
+        if owner is not None:
+            self_name, argnames = argnames[0], argnames[1:]
         defaults = {}
         for name, d in zip(argnames[::-1], (fn.__defaults__ or ())[::-1]):
             if isinstance(d, (bool, int, float)) or d is None:
@@ -889,6 +939,8 @@ class Builder(ContainerForms):
                 raise self.err(f"default value of '{name}' of '{fn.__name__}' is not a "
                                "number", "default argument", node)
         bound = self.bind_args(argnames, defaults, node, fn.__name__)
+        if owner is not None:
+            bound[self_name] = _Object(owner, lambda: owner, f"{fn.__name__}.{self_name}")
         line = None if parsed.filename == self.parsed.filename and self.line_override is None \
             else (self.line_override or self.line)
         sub = Builder(self.shared, parsed, prefix=f"{fn.__name__}_", line=line, env=bound)
@@ -1222,11 +1274,26 @@ def _used_as_array(fn_node, name):
 
 
 def build_function(fn) -> Function:
+    """The SSA IR of ``fn``. A bound method (``m.loss``, a classmethod ``Model.make``) is
+    its function with ``self``/``cls`` bound to the object: attributes it reads are free
+    values, read at every call, and ``self`` is no parameter of the IR."""
+    owner = None
+    if isinstance(fn, types.MethodType):
+        owner, fn = fn.__self__, fn.__func__
     parsed = parse_function(fn)
     shared = Shared(parsed)
     params = [a.arg for a in parsed.node.args.args]
+    env = {}
+    if owner is not None:
+        if not params:
+            raise DifferentiationError(f"method '{parsed.name}' takes no self/cls parameter",
+                                       construct="method", function=parsed.name,
+                                       filename=parsed.filename, line=parsed.first_line)
+        env[params[0]] = _Object(owner, lambda: owner, params[0])
+        params = params[1:]
     param_values = [Value(shared.version(p), "any") for p in params]
-    builder = Builder(shared, parsed, env=dict(zip(params, param_values)))
+    env.update(zip(params, param_values))
+    builder = Builder(shared, parsed, env=env)
     shared.stack.append(fn)
     try:
         result = builder.run()
