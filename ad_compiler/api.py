@@ -186,6 +186,8 @@ class DerivativeFunction:
             raise self._not_scalar(self.primal_ir.body.yields)
         try:
             outputs, grads = self.vjp_call(args, [1.0])
+        except DifferentiationError:
+            raise
         except Exception:
             # a scalar seed for an array output fails inside the adjoint: say what is wrong
             out = self.fn(*args) if self.backend != "cuda" else 0.0

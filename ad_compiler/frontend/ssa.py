@@ -510,8 +510,11 @@ class Builder(ContainerForms):
                 return _Module(obj)
             key = ("module", base.module.__name__, node.attr)
             mod = base.module
-            return self.classify(obj, node.attr, node, key, lambda: getattr(mod, node.attr),
-                                 f"{mod.__name__}.{node.attr}")
+            out = self.classify(obj, node.attr, node, key, lambda: getattr(mod, node.attr),
+                                f"{mod.__name__}.{node.attr}")
+            if isinstance(out, _Func):
+                out.home = mod.__name__     # where generated code finds it
+            return out
         if isinstance(base, _Object):
             return self.object_attribute(base, node)
         if isinstance(base, C.Record):
@@ -744,7 +747,35 @@ class Builder(ContainerForms):
                                                      ).split(".")[0] not in _LIBRARIES \
                 and not _in_stdlib(func):   # os.path.*, statistics.*: unknown, not inlined
             return self.inline(obj, node)
-        raise self.err(f"call to unknown function '{ast.unparse(node.func)}'", "call", node)
+        return self.opaque_call(target, node)
+
+    def opaque_call(self, target, node):
+        """A call of a function with no rule and no source the compiler reads: an
+        ``opaque_call`` op that runs it as written. Activity analysis refuses it when an
+        argument depends on the differentiated inputs and its result reaches the output.
+
+        A function reachable as ``module.name`` is printed so (Numba compiles it when it
+        can, e.g. ``numpy.argsort``); any other callable is passed as a free value (python
+        backend only)."""
+        obj = target.obj
+        home = getattr(target, "home", None) or getattr(obj, "__module__", None)
+        name = getattr(obj, "__name__", None)
+        path = None
+        if home and name and getattr(sys.modules.get(home), name, None) is obj:
+            path = f"{home}.{name}"
+        operands = []
+        if path is None:
+            operands.append(self.free_var(f"_fn_{name or 'callable'}", "any",
+                                          ("callable", id(obj)), lambda: obj,
+                                          ast.unparse(node.func)))
+        args = [self.value(a) for a in node.args]
+        kwargs = [(kw.arg, self.value(kw.value)) for kw in node.keywords]
+        sources = [ast.unparse(a) for a in node.args] + [kw.arg for kw in node.keywords]
+        attrs = {"path": path, "nargs": len(args), "keywords": tuple(k for k, _ in kwargs),
+                 "call": ast.unparse(node.func), "arguments": tuple(sources),
+                 "site": (node.lineno, node.col_offset)}
+        return self.prim("opaque_call", operands + args + [v for _, v in kwargs], attrs,
+                         kind="any")
 
     def call_elementwise(self, name, obj, node):
         self.kwargs(node, set())
@@ -924,10 +955,9 @@ class Builder(ContainerForms):
         try:
             parsed = parse_function(fn)
         except DifferentiationError as exc:
-            if exc.construct != "source":
+            if exc.construct not in ("source", "call"):
                 raise
-            raise self.err(f"call to '{ast.unparse(node.func)}', whose source is not "
-                           "available", "call", node) from None
+            return self.opaque_call(_Func(fn, fn.__name__), node)   # run as written
         argnames = [a.arg for a in parsed.node.args.args]
         if owner is not None:
             self_name, argnames = argnames[0], argnames[1:]

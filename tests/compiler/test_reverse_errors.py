@@ -59,7 +59,8 @@ def test_unsupported_construct(fn, words, line_text):
     assert info.value.__suppress_context__ or info.value.__context__ is None
     frames = traceback.extract_tb(info.value.__traceback__)
     assert frames[-1].filename.endswith(("api.py", "ssa.py", "normalize.py", "parse.py",
-                                         "errors.py", "reverse.py", FILE)), frames[-1]
+                                         "errors.py", "reverse.py", "activity.py",
+                                         FILE)), frames[-1]
 
 
 @pytest.mark.parametrize("fn,what", [(E.e_array_output, "array"), (E.e_tuple_output, "tuple")])
