@@ -29,15 +29,18 @@ class ContainerForms:
 
     # --- containers as IR values --------------------------------------------------------
     def container_value(self, entry, array=False):
-        """A container used as a value: an array of its scalars or arrays, or a shape
-        (integers, unless ``array``). A shape holding a differentiated value is refused by
-        activity analysis, never silently cut off."""
+        """A container used as a value: an array of its scalars (``pack``), of its arrays
+        (``stack``; a tuple of arrays stays a tuple, the sequence argument of a helper), or
+        a shape of its integers (unless ``array``). A tuple holding a differentiated value
+        whose result the output depends on is refused by activity analysis, never cut off."""
         items = C.sequence(entry)
         if items is None:
             raise self.err(f"a {_what(entry)} cannot be used as an array value",
                            "container value")
         values = [self.as_value(i) for i in items]
         if any(v.kind == "array" for v in values):
+            if isinstance(entry, tuple) and not array:   # (a, b) as a helper's sequence
+                return self.prim("tuple", values, kind="shape")
             return self.prim("stack", values, {"axis": 0})
         if array or any(v.kind == "float" for v in values):
             out = self.prim("pack", values)

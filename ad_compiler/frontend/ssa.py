@@ -610,7 +610,9 @@ class Builder(ContainerForms):
         region_then, region_else = Region(), Region()
         saved = self.ops
         self.ops = region_then.ops if kind == "and" else region_else.ops
+        self.depth += 1
         right = self.as_value(thunk())
+        self.depth -= 1
         self.ops = saved
         then_v, else_v = (right, test) if kind == "and" else (test, right)
         region_then.yields, region_else.yields = [then_v], [else_v]
@@ -622,11 +624,13 @@ class Builder(ContainerForms):
         test = self.value(node.test)
         regions = []
         saved = self.ops
+        self.depth += 1
         for branch in (node.body, node.orelse):
             r = Region()
             self.ops = r.ops
             r.yields = [self.value(branch)]
             regions.append(r)
+        self.depth -= 1
         self.ops = saved
         out = self.new(join_kinds(regions[0].yields[0].kind, regions[1].yields[0].kind))
         self.emit(If([out], [test], then=regions[0], orelse=regions[1]))

@@ -582,8 +582,11 @@ class ReverseTransform:
         return Region(args=region.args, ops=ops, yields=region.yields)
 
     def _copied(self, load: Load) -> list[Op]:
-        """``load`` itself for one element; for a slice, ``load`` then a copy of it."""
-        if _element_index(load.operands[1:]):
+        """``load`` itself for one element; for a slice or a row (``b_h[t]`` of a matrix,
+        which the following zeroing store would clear), ``load`` then a copy of it."""
+        array, *index = load.operands
+        if _element_index(index) and load.results[0].kind != "array" and (
+                array.ndim is None or len(index) >= array.ndim):
             return [load]
         (result,) = load.results
         view = self.namer.value("_t", result.kind)
