@@ -284,11 +284,11 @@ def test_list_grown_in_a_loop_is_refused():
 
 # --- the Tangent corpus port -----------------------------------------------------------------
 # owned elsewhere: pytree arguments (issue 14 item 1), np.linalg.det and np.atleast_*
-# (NumPy breadth), row adjoints aliasing in reverse loops (rnn, init_array_grad_maybe_active);
+# (NumPy breadth), a scalar stored into a row in a loop (init_array_grad_maybe_active);
 # inlining_contextmanager edits its own gradient with a context manager: 'with' is refused
 PENDING = {"unpacking_args_saxpy", "dict_saxpy", "dict_wrapper", "passthru_unpack",
            "nested_dict", "det", "numpy_atleast_1d", "numpy_atleast_2d", "numpy_atleast_3d",
-           "rnn", "init_array_grad_maybe_active"}
+           "init_array_grad_maybe_active"}
 REFUSED = {"inlining_contextmanager"}
 
 
