@@ -14,7 +14,8 @@ except one ``return`` as its last top-level statement:
   index explicit (``_it``) and ``not _brk`` in the test; every other ``for`` stays a ``for``
   (its trip count is known at entry);
 * ``for v in x`` (an array: its elements or rows; a tuple or list) becomes
-  ``for _k in range(len(x)): v = x[_k]``, with ``x`` evaluated once before the loop;
+  ``for _k in range(len(x)): v = x[_k]``, with ``x`` evaluated once before the loop (the
+  SSA builder unrolls it when ``x`` is a tuple or list, whose items may differ in shape);
   ``enumerate``, ``zip`` (shortest length) and ``reversed(range(...))`` nest the same way,
   and the target may be a tuple (``for i, (a, b) in enumerate(zip(x, w))``);
 * docstrings and ``assert`` statements are dropped; unsupported constructs raise
@@ -367,6 +368,9 @@ class Normalizer:
         rng = ast.Call(ast.Name("range", ast.Load()), [length], [])
         elt = _loc(ast.Assign([s.target], item), s)
         new = ast.For(ast.Name(k, ast.Store()), rng, [elt] + s.body, [])
+        # the sequences it indexes: a loop over tuples/lists is unrolled when building SSA
+        new.sequences = [n.value.id for n in ast.walk(item) if isinstance(n, ast.Subscript)
+                         and isinstance(n.value, ast.Name)]
         for h in hoisted:
             _loc(h, s)
             ast.fix_missing_locations(h)

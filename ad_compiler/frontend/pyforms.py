@@ -357,6 +357,22 @@ class ContainerForms:
             acc = self.prim(combine, [acc, v])
         return acc
 
+    def unroll_over_containers(self, s):
+        """Unroll ``for (W, b) in params`` (normalised to an index loop) when a sequence
+        it iterates is a tuple or list: each item may have its own shape. True if done."""
+        names = getattr(s, "sequences", None)
+        if not names:
+            return False
+        entries = [self.env.get(n) for n in names]
+        lengths = [len(C.sequence(e)) for e in entries if C.sequence(e) is not None]
+        if not lengths:
+            return False
+        for k in range(min(lengths)):
+            self.env[s.target.id] = Const(k)
+            self.block(s.body)
+            self.line = s.lineno
+        return True
+
     # --- control flow: containers carried leaf by leaf -----------------------------------
     def phi_entry(self, name, a, b, phi, stmt):
         """The entry of ``name`` after an ``if`` whose branches left ``a`` and ``b``;

@@ -1185,6 +1185,8 @@ class Builder(ContainerForms):
         return list(dict.fromkeys(names))
 
     def s_For(self, s):
+        if self.unroll_over_containers(s):
+            return
         args = s.iter.args
         vals = [self.value(a) for a in args]
         if len(vals) == 1:

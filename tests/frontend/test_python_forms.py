@@ -112,6 +112,20 @@ def loop_tuple_rows(P):
     return s
 
 
+def loop_over_layers(x, W1, b1, W2, b2):
+    layers = [(W1, b1), (W2, b2)]      # items of different shapes: the loop is unrolled
+    h = x
+    for k, (W, b) in enumerate(layers):
+        h = np.tanh(h @ W + b) * (k + 1.0)
+    return np.sum(h ** 2)
+
+
+def mlp_dict(x, W1, b1, W2, b2):
+    p = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
+    h = np.tanh(x @ p["W1"] + p["b1"])
+    return np.sum((h @ p["W2"] + p["b2"]) ** 2)
+
+
 # --- comprehensions and np.newaxis -------------------------------------------------------
 def comprehensions(x):
     squares = [v * v for v in x]
@@ -201,6 +215,10 @@ CASES = [
     (loop_over_slice, (V,)),
     (loop_tuple_rows, (_rng.normal(size=(3, 2)),)),
     (comprehensions, (V,)),
+    (loop_over_layers, (_rng.normal(size=(4, 3)), _rng.normal(size=(3, 2)),
+                        _rng.normal(size=2), _rng.normal(size=(2, 2)), _rng.normal(size=2))),
+    (mlp_dict, (_rng.normal(size=(4, 3)), _rng.normal(size=(3, 2)),
+                _rng.normal(size=2), _rng.normal(size=(2, 2)), _rng.normal(size=2))),
     (newaxis, (V,)),
     (Model(V.copy()).loss, (np.array([0.3, -0.2, 0.5]),)),
     (Model.prior, (0.7,)),
@@ -210,7 +228,7 @@ CASES = [
 ]
 NUMBA = {"tuple_through_helpers", "tuple_in_branch_and_loop", "list_literals", "dict_literal",
          "loop_enumerate_zip", "loop_rows", "comprehensions", "loss", "reads_records",
-         "sorted_weights"}
+         "sorted_weights", "loop_over_layers", "mlp_dict"}
 
 
 def _float_positions(args):
