@@ -402,10 +402,6 @@ class Normalizer:
             return ast.Tuple([p[0] for p in parts], ast.Load()), length
         if _is_call(it, "reversed"):
             raise self.err("reversed() is supported over range(...) only", "reversed", it)
-        if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and \
-                it.func.attr in ("items", "keys", "values"):
-            raise self.err(f"for loops over '.{it.func.attr}()' of a dict are not supported "
-                           "(index the dict with constant keys)", "for over dict", it)
         if not isinstance(it, ast.Name) or it.id in _assigned(s.body):
             name = self.fresh("_seq")
             hoisted.append(ast.Assign([ast.Name(name, ast.Store())], it))

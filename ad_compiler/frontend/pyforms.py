@@ -63,12 +63,56 @@ class ContainerForms:
         return C.ListValue([self.entry(e) for e in node.elts], self.depth)
 
     def e_Dict(self, node):
-        out = {}
+        out = self.new_dict()
         for k, v in zip(node.keys, node.values):
             if k is None:
                 raise self.err("'**' in dict literals is not supported", "dict literal", node)
             out[self.constant_key(k)] = self.entry(v)
         return out
+
+    def new_dict(self):
+        """An empty dict made at this control-flow depth (where its items may be set)."""
+        out = {}
+        self.shared.dict_depths = getattr(self.shared, "dict_depths", {})
+        self.shared.dict_depths[id(out)] = (out, self.depth)
+        return out
+
+    def store_into_container(self, base, target, value, stmt):
+        """``d["k"] = v`` and ``lst[0] = v``, where the container was made at this depth."""
+        made = getattr(self.shared, "dict_depths", {}).get(id(base))
+        depth = base.depth if isinstance(base, C.ListValue) else \
+            made[1] if made is not None and made[0] is base else None
+        if depth != self.depth or not isinstance(base, (dict, C.ListValue)):
+            raise self.err(f"assignment into the {_what(base)} '{ast.unparse(target.value)}' "
+                           "inside a loop or branch it was not made in (or into a tuple) is "
+                           "not supported: build a new one", "container assignment", stmt)
+        if isinstance(base, dict):
+            base[self.constant_key(target.slice)] = value
+            return
+        idx = self.expr(target.slice)
+        if not (isinstance(idx, Const) and isinstance(idx.value, int)
+                and -len(base.items) <= idx.value < len(base.items)):
+            raise self.err(f"a list item assignment needs a constant index in range",
+                           "container assignment", stmt)
+        base.items[idx.value] = value
+
+    def container_binop(self, node, left, right):
+        """``t + (c,)`` and ``[0.0] * 3``: concatenation and repetition at compile time."""
+        seq_l, seq_r = C.sequence(left), C.sequence(right)
+        if isinstance(node.op, ast.Add) and seq_l is not None and seq_r is not None:
+            items = list(seq_l) + list(seq_r)
+        elif isinstance(node.op, ast.Mult) and (seq_l is None) != (seq_r is None):
+            count = right if seq_r is None else left
+            if not (isinstance(count, Const) and isinstance(count.value, int)):
+                raise self.err("a list or tuple repeated a number of times known only at run "
+                               "time is not supported", "container", node)
+            items = list(seq_l if seq_l is not None else seq_r) * count.value
+        else:
+            raise self.err(f"operator '{type(node.op).__name__}' on a {_what(left)} and a "
+                           f"{_what(right)} is not supported", "container", node)
+        kind = C.ListValue if isinstance(left if seq_l is not None else right, C.ListValue) \
+            else tuple
+        return C.ListValue(items, self.depth) if kind is C.ListValue else tuple(items)
 
     def constant_key(self, node):
         key = self.expr(node)
@@ -79,7 +123,7 @@ class ContainerForms:
 
     def dict_call(self, node):
         """``dict(a=x, b=y)`` and ``dict(other)``: a dict of entries."""
-        out = {}
+        out = self.new_dict()
         if node.args:
             self.nargs(node, 1)
             base = self.expr(node.args[0])

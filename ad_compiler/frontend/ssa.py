@@ -553,7 +553,16 @@ class Builder(ContainerForms):
         if name is None:
             raise self.err(f"operator '{type(node.op).__name__}' is not supported",
                            "operator", node)
-        return self.prim(name, [self.value(node.left), self.value(node.right)])
+        left, right = self.expr(node.left), self.expr(node.right)
+        if C.is_container(left) or C.is_container(right):
+            return self.container_binop(node, left, right)
+        return self.prim(name, [self.as_operand(left, node.left),
+                                self.as_operand(right, node.right)])
+
+    def as_operand(self, v, node):
+        if isinstance(v, (_Module, _Func, _Local)):
+            raise self.err(f"'{ast.unparse(node)}' cannot be used as a value", "value", node)
+        return v
 
     def e_UnaryOp(self, node):
         if isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) and \
@@ -1099,9 +1108,8 @@ class Builder(ContainerForms):
         if isinstance(target, ast.Subscript):
             base = self.expr(target.value)
             if C.is_container(base):
-                raise self.err(f"assignment into the {type(base).__name__} "
-                               f"'{ast.unparse(target.value)}' is not supported (build a new "
-                               "one)", "container assignment", stmt)
+                self.store_into_container(base, target, value, stmt)
+                return
             base = self.value(target.value)
             self.mark_array(base)
             idx = self.index_values(target.slice)

@@ -55,6 +55,21 @@ def dict_literal(a, b):
     return q["scale"] * p["w"] * p["b"] + p["pair"][1]
 
 
+def dict_and_list_updates(a, b):
+    d = {}
+    d["x"] = a * b
+    d["y"] = a + b
+    t = (a,) + (b, d["x"])
+    z = [0.0] * 3
+    z[1] = b
+    s = 0.0
+    for _, v in d.items():
+        s += v * v
+    for k in d.keys():
+        s += d[k]
+    return s + t[2] * sum(z) + len(t)
+
+
 def stack_of_lists(a):
     stack = [a]
     stack.append(a * a)
@@ -207,6 +222,7 @@ CASES = [
     (list_literals, (0.7, 1.3, 1)),
     (dict_literal, (0.7, 1.3)),
     (stack_of_lists, (0.9,)),
+    (dict_and_list_updates, (0.7, 1.3)),
     (loop_elements, (V,)),
     (loop_rows, (_rng.normal(size=(3, 2)),)),
     (loop_enumerate_zip, (V, np.array([0.2, -0.5, 0.9, 1.0]))),
@@ -228,7 +244,7 @@ CASES = [
 ]
 NUMBA = {"tuple_through_helpers", "tuple_in_branch_and_loop", "list_literals", "dict_literal",
          "loop_enumerate_zip", "loop_rows", "comprehensions", "loss", "reads_records",
-         "sorted_weights", "loop_over_layers", "mlp_dict"}
+         "sorted_weights", "loop_over_layers", "mlp_dict", "dict_and_list_updates"}
 
 
 def _float_positions(args):
@@ -279,6 +295,14 @@ def test_inactive_call_without_numba_support(backend):
 def test_active_call_without_rule_names_call_and_argument():
     with pytest.raises(ad.DifferentiationError, match=r"sp\.erfcx.*argument 'x'"):
         ad.grad(active_special, backend="python")(V)
+
+
+def test_einsum_refusal_names_the_call():
+    def contract(x):
+        return np.einsum("i,i->", x, x)
+
+    with pytest.raises(ad.DifferentiationError, match=r"np\.einsum.*argument 'x'"):
+        ad.grad(contract, backend="python")(V)
 
 
 def test_tuple_shape_of_active_values_is_refused():
