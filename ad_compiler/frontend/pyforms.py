@@ -423,16 +423,20 @@ class ContainerForms:
         ``phi(x, y)`` merges two leaves."""
         like = a if C.is_container(a) else b
         other = b if like is a else a
-        if other is None or isinstance(other, Undef):
-            other_leaves = [Undef(leaf.kind) for leaf in C.leaves(like)]
-        elif C.skeleton(other) != C.skeleton(like):
-            raise self.err(f"'{name}' holds differently shaped containers after the branches "
-                           "of this if", "container", stmt)
-        else:
-            other_leaves = C.leaves(other)
+        other_leaves = self._leaves_like(like, other, stmt, f"'{name}' holds differently "
+                                         "shaped containers after the branches of this if")
         pairs = zip(C.leaves(like), other_leaves)
         merged = [phi(x, y) if like is a else phi(y, x) for x, y in pairs]
         return C.rebuild(like, merged, self.depth)
+
+    def _leaves_like(self, like, entry, stmt, mismatch):
+        """The leaves of ``entry``, which must have the structure of ``like`` (unassigned:
+        undefined leaves of that structure)."""
+        if entry is None or isinstance(entry, Undef):
+            return [Undef(leaf.kind) for leaf in C.leaves(like)]
+        if C.skeleton(entry) != C.skeleton(like):
+            raise self.err(mismatch, "container", stmt)
+        return C.leaves(entry)
 
     def loop_slots(self, names, shapes, env, stmt, grow=False):
         """The leaves of the carried variables ``names`` in ``env`` and the variable name of
@@ -453,13 +457,8 @@ class ContainerForms:
                     values.append(entry)
                     slots.append(n)
                     continue
-            if isinstance(entry, Undef):
-                parts = [Undef(leaf.kind) for leaf in C.leaves(like)]
-            elif C.skeleton(entry) != C.skeleton(like):
-                raise self.err(f"'{n}' changes its structure (tuple/list/dict shape) in the "
-                               "loop", "container", stmt)
-            else:
-                parts = C.leaves(entry)
+            parts = self._leaves_like(like, entry, stmt, f"'{n}' changes its structure "
+                                      "(tuple/list/dict shape) in the loop")
             if not all(isinstance(p, Value) for p in parts):
                 raise self.err(f"'{n}' holds functions or modules and cannot be carried by a "
                                "loop", "container", stmt)

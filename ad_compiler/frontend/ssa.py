@@ -163,10 +163,9 @@ class _Object:
 
 def _is_record_object(obj) -> bool:
     """Instances whose attributes compiled code may read (not modules, classes, arrays)."""
-    if isinstance(obj, tuple):
+    if isinstance(obj, (tuple, list, dict, str, bytes)):
         return hasattr(obj, "_fields")
-    return hasattr(obj, "__dict__") and not isinstance(obj, (types.ModuleType, np.ndarray)) \
-        and not callable(obj)
+    return not isinstance(obj, (types.ModuleType, np.ndarray)) and not callable(obj)
 
 
 class _Func:
@@ -461,8 +460,8 @@ class Builder(ContainerForms):
             if isinstance(obj, (int, np.integer)):
                 return Const(int(obj))
             return Const(float(obj))
-        if obj is None:
-            return Const(None)
+        if obj is None or isinstance(obj, str):
+            return Const(obj)
         if isinstance(obj, type) and key is not None:
             return _Object(obj, getter, source)     # a class: cls of a classmethod
         if callable(obj) and not isinstance(obj, np.ndarray):
@@ -787,8 +786,11 @@ class Builder(ContainerForms):
         attrs = {"path": path, "nargs": len(args), "keywords": tuple(k for k, _ in kwargs),
                  "call": ast.unparse(node.func), "arguments": tuple(sources),
                  "site": (node.lineno, node.col_offset)}
+        # the result's kind is not known: specialisation takes an array from array operands,
+        # a scalar from scalar ones, and ``size=``/``shape=`` keywords make an array
+        kind = "array" if any(k in ("size", "shape") for k, _ in kwargs) else "any"
         return self.prim("opaque_call", operands + args + [v for _, v in kwargs], attrs,
-                         kind="any")
+                         kind=kind)
 
     def call_elementwise(self, name, obj, node):
         self.kwargs(node, set())

@@ -48,7 +48,7 @@ from .builder import Builder, Namer, Sym
 
 _SCALAR_KINDS = ("float", "int", "bool")
 _RECOMPUTABLE_PRIMS = ("add", "sub", "mul", "floordiv", "mod", "neg")
-_NEVER_RECOMPUTE = ("tape", "tape_of_arrays", "grow", "reserve")
+_NEVER_RECOMPUTE = ("tape", "tape_of_arrays", "grow", "reserve", "opaque_call")
 _TEMPORARY = re.compile(r"^_t\d+$")
 _SIZE_PRIMS = ("len", "size", "ndim", "trip_count")
 _ZERO_OF = {"float": Const(0.0), "int": Const(0), "bool": Const(False)}

@@ -295,6 +295,36 @@ def test_active_call_without_rule_names_call_and_argument():
         ad.grad(active_special, backend="python")(V)
 
 
+class _Draw:
+    """A stateful callable: each call returns the next constant array."""
+
+    def __init__(self):
+        self.k = 0
+
+    def __call__(self, like):
+        self.k += 1
+        return np.full(like.shape, float(self.k))
+
+
+DRAW = _Draw()
+
+
+def uses_a_draw(x, z, n):
+    w = DRAW(z)
+    s = 0.0
+    for i in range(n):
+        s = s + np.sum(np.sin(x * w * (i + 1.0)))
+    return s
+
+
+def test_call_run_as_written_runs_once_per_call():
+    x = np.array([0.1, 0.2, 0.3])
+    g = ad.grad(uses_a_draw, backend="python")(x, np.zeros(3), 2)
+    k = DRAW.k      # the reverse sweep reuses this call's result, never calls again
+    expected = sum(k * (i + 1.0) * np.cos(x * k * (i + 1.0)) for i in range(2))
+    np.testing.assert_allclose(g, expected)
+
+
 def test_einsum_refusal_names_the_call():
     def contract(x):
         return np.einsum("i,i->", x, x)
