@@ -268,6 +268,21 @@ def test_form_gradient(f, args, backend):
         np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.parametrize("f, args", [pytest.param(f, a, id=f"{f.__name__}-{k}")
+                                     for k, (f, a) in enumerate(CASES)])
+def test_form_jvp(f, args):
+    """Forward mode through the same forms: the tangent is the directional derivative."""
+    rng = np.random.default_rng(2)
+    wrt = _float_positions(args)
+    tangents = tuple(rng.normal(size=np.shape(a)) if i in wrt and np.ndim(a)
+                     else float(rng.normal()) if i in wrt
+                     else (np.zeros_like(a) if isinstance(a, np.ndarray) else 0 * a)
+                     for i, a in enumerate(args))
+    _, tangent = ad.jvp(f, args, tangents, backend="python")
+    expected = sum(np.sum(tangent_port._fd(f, args, i)[0] * tangents[i]) for i in wrt)
+    np.testing.assert_allclose(tangent, expected, rtol=1e-6, atol=1e-7)
+
+
 def test_attributes_are_read_at_every_call():
     m = Model(V.copy())
     d = ad.grad(m.loss, backend="python")
