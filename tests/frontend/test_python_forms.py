@@ -369,11 +369,10 @@ def test_list_grown_in_a_loop_is_refused():
 
 # --- the Tangent corpus port -----------------------------------------------------------------
 # owned elsewhere: pytree arguments (issue 14 item 1), np.linalg.det and np.atleast_*
-# (NumPy breadth), a scalar stored into a row in a loop (init_array_grad_maybe_active);
+# (NumPy breadth);
 # inlining_contextmanager edits its own gradient with a context manager: 'with' is refused
 PENDING = {"unpacking_args_saxpy", "dict_saxpy", "dict_wrapper", "passthru_unpack",
-           "nested_dict", "det", "numpy_atleast_1d", "numpy_atleast_2d", "numpy_atleast_3d",
-           "init_array_grad_maybe_active"}
+           "nested_dict", "det", "numpy_atleast_1d", "numpy_atleast_2d", "numpy_atleast_3d"}
 REFUSED = {"inlining_contextmanager"}
 
 
