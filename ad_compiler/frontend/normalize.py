@@ -44,6 +44,17 @@ if hasattr(ast, "TryStar"):
     _UNSUPPORTED[ast.TryStar] = "try/except"
 
 
+def _is_prange(it) -> bool:
+    """``prange(...)`` / ``numba.prange(...)`` (by name: the loop is lowered before names
+    are resolved; a user function named prange would be a range too, as Numba treats it)."""
+    if not isinstance(it, ast.Call):
+        return False
+    f = it.func
+    return (isinstance(f, ast.Name) and f.id == "prange") or \
+        (isinstance(f, ast.Attribute) and f.attr == "prange" and isinstance(f.value, ast.Name)
+         and f.value.id == "numba")
+
+
 class _Checker(ast.NodeVisitor):
     def __init__(self, err):
         self.err = err
@@ -127,7 +138,13 @@ class _Checker(ast.NodeVisitor):
                 self.visit(kw)
             self._visit_literal(node.args[0])
             return
-        self.generic_visit(node)
+        # the arguments of a call may be lists (np.concatenate([a, b]), axes=[1, 0]) and
+        # strings (np.einsum("ij,j", a, b), ord="fro"): the call's record reads them
+        self.visit(node.func)
+        for arg in list(node.args) + [kw.value for kw in node.keywords]:
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                continue
+            self._visit_literal(arg)
 
     def _visit_literal(self, node):
         if isinstance(node, (ast.List, ast.Tuple)):
@@ -347,6 +364,9 @@ class Normalizer:
     def iterate_array(self, s):
         """``(hoisted statements, for loop over range)`` for any ``for`` of the user's."""
         it = s.iter
+        if _is_prange(it):   # numba.prange: a range whose iterations are independent
+            it.func = _loc(ast.Name("range", ast.Load()), it)
+            s.parallel = True
         if _is_call(it, "range") and isinstance(s.target, ast.Name):
             if not 1 <= len(it.args) <= 3 or it.keywords:
                 raise self.err("range() takes 1 to 3 positional arguments", "range", it)
@@ -402,6 +422,10 @@ class Normalizer:
             return ast.Tuple([p[0] for p in parts], ast.Load()), length
         if _is_call(it, "reversed"):
             raise self.err("reversed() is supported over range(...) only", "reversed", it)
+        if isinstance(it, ast.Attribute) and it.attr == "flat" and \
+                isinstance(it.value, ast.Name) and it.value.id not in _assigned(s.body):
+            length = ast.Call(ast.Name("len", ast.Load()), [it], [])   # x.flat: its elements
+            return ast.Subscript(it, k, ast.Load()), length
         if not isinstance(it, ast.Name) or it.id in _assigned(s.body):
             name = self.fresh("_seq")
             hoisted.append(ast.Assign([ast.Name(name, ast.Store())], it))
