@@ -51,7 +51,7 @@ from .specialize import load_signature
 
 _SCALAR_KINDS = ("float", "int", "bool")
 _RECOMPUTABLE_PRIMS = ("add", "sub", "mul", "floordiv", "mod", "neg")
-_NEVER_RECOMPUTE = ("tape", "tape_of_arrays", "grow", "reserve")
+_NEVER_RECOMPUTE = ("tape", "tape_of_arrays", "grow", "reserve", "opaque_call")
 _TEMPORARY = re.compile(r"^_t\d+$")
 _SIZE_PRIMS = ("len", "size", "ndim", "trip_count")
 _ZERO_OF = {"float": Const(0.0), "int": Const(0), "bool": Const(False)}
@@ -134,7 +134,8 @@ class ReverseTransform:
         for op in region.ops:
             if isinstance(op, Store) and not op.accumulate and self._overwrites_read(op):
                 array, *index, value = op.operands
-                part = _part_of(array, index) if array.ndim is not None else value
+                part = _part_of(array, index) if array.ndim is not None and \
+                    array.kind == "array" else value
                 old = self.namer.value(f"_old_{array.name.lstrip('_')}", part.kind)
                 old.ndim = part.ndim   # what the store overwrites (a row for m[1] = 0.5)
                 save = Load([old], [array, *index], op.line)
