@@ -44,6 +44,7 @@ from ..frontend.ir import (Assign, Const, For, Function, If, Load, Op, Prim, Reg
 from ..rules import PRIMITIVES
 from .activity import Activity
 from .builder import Builder, Namer, Sym
+from .cleanup import cleanup
 
 _SCALAR_KINDS = ("float", "int", "bool")
 _RECOMPUTABLE_PRIMS = ("add", "sub", "mul", "floordiv", "mod", "neg")
@@ -992,4 +993,4 @@ def reverse(fn: Function, wrt, checkpoint=None, restart_whiles=False) -> Functio
         fn, recompute = split_for_checkpointing(fn, checkpoint)
     transform = ReverseTransform(fn, list(wrt), recompute)
     transform.restart_whiles = restart_whiles
-    return transform.run()
+    return cleanup(transform.run())

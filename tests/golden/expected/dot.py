@@ -6,19 +6,19 @@ from ad_compiler.backends import helpers as _rt
 
 
 def dot_vjp(x, y, g_s_2):
-    _t2 = x.shape[0]  # line 107: for i in range(x.shape[0]):
-    s = 0.0  # line 107: for i in range(x.shape[0]):
-    for i in range(_t2):  # line 107: for i in range(x.shape[0]):
-        s = s + x[i] * y[i]  # line 108: s = s + x[i] * y[i]
+    # line 107: for i in range(x.shape[0]):
+    _t2 = x.shape[0]
+    s = 0.0
+    for i in range(_t2):
+        # line 108: s = s + x[i] * y[i]
+        s = s + x[i] * y[i]
     b_x = _rt.zeros_like(x)
     b_y = _rt.zeros_like(y)
-    b_s = g_s_2
-    _n = _rt.trip_count(0, _t2, 1)  # line 107: for i in range(x.shape[0]):
-    for i in range(_n - 1, -1, -1):  # line 107: for i in range(x.shape[0]):
-        b_s_1 = b_s  # line 107: for i in range(x.shape[0]):
-        b_s = b_s_1  # line 108: s = s + x[i] * y[i]
-        _t6 = b_s_1  # line 108: s = s + x[i] * y[i]
-        _t11 = _t6 * y[i]  # line 108: s = s + x[i] * y[i]
-        b_y[i] += _t6 * x[i]  # line 108: s = s + x[i] * y[i]
-        b_x[i] += _t11  # line 108: s = s + x[i] * y[i]
-    return (s, b_x, b_y)  # line 109: return s
+    _n = _rt.trip_count(0, _t2, 1)
+    for i in range(_n - 1, -1, -1):
+        # line 108: s = s + x[i] * y[i]
+        _t8 = g_s_2 * y[i]
+        b_y[i] += g_s_2 * x[i]
+        b_x[i] += _t8
+    # line 109: return s
+    return (s, b_x, b_y)

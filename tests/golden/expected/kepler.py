@@ -6,9 +6,10 @@ from ad_compiler.backends import helpers as _rt
 
 
 def kepler_vjp(e, M, tol, g_total_2):
-    _t2 = M.shape[0]  # line 95: for i in range(M.shape[0]):
+    # line 95: for i in range(M.shape[0]):
+    _t2 = M.shape[0]
     _k = 0
-    _t66 = _rt.trip_count(0, _t2, 1)  # line 95: for i in range(M.shape[0]):
+    _t66 = _rt.trip_count(0, _t2, 1)
     _tape_t3 = _rt.tape(_t66, 0.0)
     _tape_E_4 = _rt.tape(_t66, 0.0)
     _tape_n = _rt.tape(_t66, 0)
@@ -17,82 +18,85 @@ def kepler_vjp(e, M, tol, g_total_2):
     _tape_f_2 = _rt.tape(16, 0.0)
     _tape_t9 = _rt.tape(16, 0.0)
     _tape_t13 = _rt.tape(16, 0.0)
-    total = 0.0  # line 95: for i in range(M.shape[0]):
-    for i in range(_t2):  # line 95: for i in range(M.shape[0]):
-        E = M[i]  # line 96: E = M[i]
-        _t3 = np.sin(E)  # line 97: f = E - e * math.sin(E) - M[i]
+    total = 0.0
+    for i in range(_t2):
+        # line 96: E = M[i]
+        E = M[i]
+        # line 97: f = E - e * math.sin(E) - M[i]
+        _t3 = np.sin(E)
         _tape_t3[_k] = _t3
-        f = E - e * _t3 - E  # line 97: f = E - e * math.sin(E) - M[i]
-        _n = 0  # line 98: while abs(f) > tol:
+        f = E - e * _t3 - E
+        # line 98: while abs(f) > tol:
+        _n = 0
         _k_67 = _k_1
         _need = 16
         _again = True
-        while _again:  # line 98: while abs(f) > tol:
-            _tape_E_2 = _rt.reserve(_tape_E_2, _k_67, _need)  # line 98: while abs(f) > tol:
-            _tape_f_2 = _rt.reserve(_tape_f_2, _k_67, _need)  # line 98: while abs(f) > tol:
-            _tape_t9 = _rt.reserve(_tape_t9, _k_67, _need)  # line 98: while abs(f) > tol:
-            _tape_t13 = _rt.reserve(_tape_t13, _k_67, _need)  # line 98: while abs(f) > tol:
+        while _again:
+            _tape_E_2 = _rt.reserve(_tape_E_2, _k_67, _need)
+            _tape_f_2 = _rt.reserve(_tape_f_2, _k_67, _need)
+            _tape_t9 = _rt.reserve(_tape_t9, _k_67, _need)
+            _tape_t13 = _rt.reserve(_tape_t13, _k_67, _need)
             _cap = len(_tape_E_2)
             _k_1 = _k_67
             _n = 0
-            E_1, f_1 = E, f  # line 98: while abs(f) > tol:
-            while (np.abs(f_1) > tol) & (_k_1 < _cap):  # line 98: while abs(f) > tol:
+            E_1, f_1 = E, f
+            while (np.abs(f_1) > tol) & (_k_1 < _cap):
                 _tape_E_2[_k_1] = E_1
                 _tape_f_2[_k_1] = f_1
-                _t9 = np.cos(E_1)  # line 99: E = E - f / (1.0 - e * math.cos(E))
+                # line 99: E = E - f / (1.0 - e * math.cos(E))
+                _t9 = np.cos(E_1)
                 _tape_t9[_k_1] = _t9
-                E_1 = E_1 - f_1 / (1.0 - e * _t9)  # line 99: E = E - f / (1.0 - e * math.cos(E))
-                _t13 = np.sin(E_1)  # line 100: f = E - e * math.sin(E) - M[i]
+                E_1 = E_1 - f_1 / (1.0 - e * _t9)
+                # line 100: f = E - e * math.sin(E) - M[i]
+                _t13 = np.sin(E_1)
                 _tape_t13[_k_1] = _t13
-                f_1 = E_1 - e * _t13 - E  # line 100: f = E - e * math.sin(E) - M[i]
+                f_1 = E_1 - e * _t13 - E
                 _k_1 = _k_1 + 1
                 _n = _n + 1
             _again = _k_1 == _cap
             _need = (_k_1 - _k_67) * 2
         _tape_n[_k] = _n
         _tape_E_4[_k] = E_1
-        total = total + np.cos(E_1)  # line 101: total = total + math.cos(E)
+        # line 101: total = total + math.cos(E)
+        total = total + np.cos(E_1)
         _k = _k + 1
     b_M = _rt.zeros_like(M)
-    b_total = g_total_2
     b_e = 0.0
-    _n = _rt.trip_count(0, _t2, 1)  # line 95: for i in range(M.shape[0]):
-    for i in range(_n - 1, -1, -1):  # line 95: for i in range(M.shape[0]):
+    _n = _rt.trip_count(0, _t2, 1)
+    for i in range(_n - 1, -1, -1):
         _k = _k - 1
-        E = M[i]  # line 96: E = M[i]
+        # line 96: E = M[i]
+        E = M[i]
         E_4_17 = _tape_E_4[_k]
         _n = _tape_n[_k]
-        b_total_1 = b_total  # line 95: for i in range(M.shape[0]):
-        b_total = b_total_1  # line 101: total = total + math.cos(E)
-        b_E_2 = -b_total_1 * np.sin(E_4_17)  # line 101: total = total + math.cos(E)
-        b_f = 0.0
+        # line 98: while abs(f) > tol:
+        b_E_2 = -g_total_2 * np.sin(E_4_17)
+        b_f_2 = 0.0
         b_E = 0.0
-        for _it in range(_n - 1, -1, -1):  # line 98: while abs(f) > tol:
+        for _it in range(_n - 1, -1, -1):
             _k_1 = _k_1 - 1
             E_2_48 = _tape_E_2[_k_1]
             f_2_52 = _tape_f_2[_k_1]
             _t43 = _tape_t9[_k_1]
-            _t34 = 1.0 - e * _t43  # line 99: E = E - f / (1.0 - e * math.cos(E))
-            _t37 = f_2_52 / _t34  # line 99: E = E - f / (1.0 - e * math.cos(E))
-            E_3_29 = E_2_48 - _t37  # line 99: E = E - f / (1.0 - e * math.cos(E))
-            _t22 = b_f  # line 100: f = E - e * math.sin(E) - M[i]
-            b_E = b_E + -b_f  # line 100: f = E - e * math.sin(E) - M[i]
-            b_E_2 = b_E_2 + _t22  # line 100: f = E - e * math.sin(E) - M[i]
-            _t24 = -_t22  # line 100: f = E - e * math.sin(E) - M[i]
-            b_e = b_e + _t24 * _tape_t13[_k_1]  # line 100: f = E - e * math.sin(E) - M[i]
-            b_E_2 = b_E_2 + _t24 * e * np.cos(E_3_29)  # line 100: f = E - e * math.sin(E) - M[i]
-            _t32 = -b_E_2  # line 99: E = E - f / (1.0 - e * math.cos(E))
-            _t33 = _t32  # line 99: E = E - f / (1.0 - e * math.cos(E))
-            b_f = _t33 / _t34  # line 99: E = E - f / (1.0 - e * math.cos(E))
-            _t42 = -(-_t33 * _t37 / _t34)  # line 99: E = E - f / (1.0 - e * math.cos(E))
-            b_e = b_e + _t42 * _t43  # line 99: E = E - f / (1.0 - e * math.cos(E))
-            b_E_2 = b_E_2 + -(_t42 * e) * np.sin(E_2_48)  # line 99: E = E - f / (1.0 - e * math.cos(E))
-        b_E = b_E + b_E_2  # line 98: while abs(f) > tol:
-        _t55 = b_f  # line 97: f = E - e * math.sin(E) - M[i]
-        b_E = b_E + -b_f  # line 97: f = E - e * math.sin(E) - M[i]
-        b_E = b_E + _t55  # line 97: f = E - e * math.sin(E) - M[i]
-        _t57 = -_t55  # line 97: f = E - e * math.sin(E) - M[i]
-        b_e = b_e + _t57 * _tape_t3[_k]  # line 97: f = E - e * math.sin(E) - M[i]
-        b_E = b_E + _t57 * e * np.cos(E)  # line 97: f = E - e * math.sin(E) - M[i]
-        b_M[i] += b_E  # line 96: E = M[i]
-    return (total, b_e, b_M)  # line 102: return total
+            # line 99: E = E - f / (1.0 - e * math.cos(E))
+            _t34 = 1.0 - e * _t43
+            _t37 = f_2_52 / _t34
+            E_3_29 = E_2_48 - _t37
+            # line 100: f = E - e * math.sin(E) - M[i]
+            b_E = b_E + -b_f_2
+            _t23 = -b_f_2
+            b_E_2 = b_E_2 + b_f_2 + _t23 * e * np.cos(E_3_29)
+            # line 99: E = E - f / (1.0 - e * math.cos(E))
+            _t32 = -b_E_2
+            b_f_2 = _t32 / _t34
+            _t41 = -(-_t32 * _t37 / _t34)
+            b_e = b_e + _t23 * _tape_t13[_k_1] + _t41 * _t43
+            b_E_2 = b_E_2 + -(_t41 * e) * np.sin(E_2_48)
+        # line 97: f = E - e * math.sin(E) - M[i]
+        _t56 = -b_f_2
+        b_e = b_e + _t56 * _tape_t3[_k]
+        b_E = b_E + b_E_2 + -b_f_2 + b_f_2 + _t56 * e * np.cos(E)
+        # line 96: E = M[i]
+        b_M[i] += b_E
+    # line 102: return total
+    return (total, b_e, b_M)

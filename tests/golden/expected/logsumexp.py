@@ -6,47 +6,56 @@ from ad_compiler.backends import helpers as _rt
 
 
 def logsumexp_vjp(x, g_t11):
-    m = x[0]  # line 73: m = x[0]
-    _t2 = x.shape[0]  # line 74: for i in range(x.shape[0]):
+    # line 73: m = x[0]
+    m = x[0]
+    # line 74: for i in range(x.shape[0]):
+    _t2 = x.shape[0]
     _k = 0
     _tape_t4 = _rt.tape(_rt.trip_count(0, _t2, 1), False)
-    for i in range(_t2):  # line 74: for i in range(x.shape[0]):
-        _t3 = x[i]  # line 75: if x[i] > m:
-        _t4 = _t3 > m  # line 75: if x[i] > m:
+    for i in range(_t2):
+        # line 75: if x[i] > m:
+        _t3 = x[i]
+        _t4 = _t3 > m
         _tape_t4[_k] = _t4
-        if _t4:  # line 75: if x[i] > m:
-            m = _t3  # line 75: if x[i] > m:
+        if _t4:
+            m = _t3
         _k = _k + 1
     _k_1 = 0
     _tape_t9 = _rt.tape(_rt.trip_count(0, _t2, 1), 0.0)
-    s = 0.0  # line 78: for i in range(x.shape[0]):
-    for i in range(_t2):  # line 78: for i in range(x.shape[0]):
-        _t9 = np.exp(x[i] - m)  # line 79: s = s + math.exp(x[i] - m)
+    # line 78: for i in range(x.shape[0]):
+    s = 0.0
+    for i in range(_t2):
+        # line 79: s = s + math.exp(x[i] - m)
+        _t9 = np.exp(x[i] - m)
         _tape_t9[_k_1] = _t9
-        s = s + _t9  # line 79: s = s + math.exp(x[i] - m)
+        s = s + _t9
         _k_1 = _k_1 + 1
     b_x = _rt.zeros_like(x)
-    _t5 = g_t11
-    b_m = _t5  # line 80: return m + math.log(s)
-    b_s = _t5 / s  # line 80: return m + math.log(s)
-    _n = _rt.trip_count(0, _t2, 1)  # line 78: for i in range(x.shape[0]):
-    for i in range(_n - 1, -1, -1):  # line 78: for i in range(x.shape[0]):
+    # line 80: return m + math.log(s)
+    b_m_1 = g_t11
+    _t12 = g_t11 / s
+    # line 78: for i in range(x.shape[0]):
+    _n = _rt.trip_count(0, _t2, 1)
+    for i in range(_n - 1, -1, -1):
         _k_1 = _k_1 - 1
-        b_s_1 = b_s  # line 78: for i in range(x.shape[0]):
-        b_s = b_s_1  # line 79: s = s + math.exp(x[i] - m)
-        _t16 = b_s_1 * _tape_t9[_k_1]  # line 79: s = s + math.exp(x[i] - m)
-        b_m = b_m + -_t16  # line 79: s = s + math.exp(x[i] - m)
-        b_x[i] += _t16  # line 79: s = s + math.exp(x[i] - m)
-    _n = _rt.trip_count(0, _t2, 1)  # line 74: for i in range(x.shape[0]):
-    for i in range(_n - 1, -1, -1):  # line 74: for i in range(x.shape[0]):
+        # line 79: s = s + math.exp(x[i] - m)
+        _t15 = _t12 * _tape_t9[_k_1]
+        b_m_1 = b_m_1 + -_t15
+        b_x[i] += _t15
+    # line 74: for i in range(x.shape[0]):
+    _n = _rt.trip_count(0, _t2, 1)
+    for i in range(_n - 1, -1, -1):
         _k = _k - 1
-        b_m_3 = b_m  # line 74: for i in range(x.shape[0]):
+        b_m_3 = b_m_1
         _t21 = 0.0
-        b_m = 0.0
-        if _tape_t4[_k]:  # line 75: if x[i] > m:
-            _t21 = _t21 + b_m_3  # line 75: if x[i] > m:
+        b_m_1 = 0.0
+        # line 75: if x[i] > m:
+        if _tape_t4[_k]:
+            _t21 = _t21 + b_m_3
         else:
-            b_m = b_m + b_m_3  # line 75: if x[i] > m:
-        b_x[i] += _t21  # line 75: if x[i] > m:
-    b_x[0] += b_m  # line 73: m = x[0]
-    return (m + np.log(s), b_x)  # line 80: return m + math.log(s)
+            b_m_1 = b_m_1 + b_m_3
+        b_x[i] += _t21
+    # line 73: m = x[0]
+    b_x[0] += b_m_1
+    # line 80: return m + math.log(s)
+    return (m + np.log(s), b_x)

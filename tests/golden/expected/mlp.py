@@ -6,20 +6,18 @@ from ad_compiler.backends import helpers as _rt
 
 
 def mlp_vjp(W1, b1, W2, b2, x, y, g_t8):
-    h = np.tanh(x @ W1 + b1)  # line 66: h = np.tanh(x @ W1 + b1)
-    out = h @ W2 + b2  # line 67: out = h @ W2 + b2
-    d = out - y  # line 68: d = out - y
-    _t4 = d * d  # line 69: return np.sum(d * d) / x.shape[0]
-    _t7 = x.shape[0]  # line 69: return np.sum(d * d) / x.shape[0]
-    _t13 = _rt.unreduce(g_t8 / _t7, _t4)  # line 69: return np.sum(d * d) / x.shape[0]
-    b_d = _t13 * d  # line 69: return np.sum(d * d) / x.shape[0]
-    b_d = b_d + _t13 * d  # line 69: return np.sum(d * d) / x.shape[0]
-    b_out = b_d  # line 68: d = out - y
-    _t17 = b_out  # line 67: out = h @ W2 + b2
-    b_b2 = _rt.unbroadcast(b_out, b2)  # line 67: out = h @ W2 + b2
-    b_h = _rt.unbroadcast(_t17 @ _rt.matrix_transpose(W2), h)  # line 67: out = h @ W2 + b2
-    b_W2 = _rt.unbroadcast(_rt.matrix_transpose(h) @ _t17, W2)  # line 67: out = h @ W2 + b2
-    _t27 = b_h * (1.0 - h * h)  # line 66: h = np.tanh(x @ W1 + b1)
-    b_b1 = _rt.unbroadcast(_t27, b1)  # line 66: h = np.tanh(x @ W1 + b1)
-    b_W1 = _rt.unbroadcast(np.expand_dims(x, axis=-1) * np.expand_dims(_t27, axis=-2), W1)  # line 66: h = np.tanh(x @ W1 + b1)
-    return (np.sum(_t4) / _t7, b_W1, b_b1, b_W2, b_b2)  # line 69: return np.sum(d * d) / x.shape[0]
+    # line 66: h = np.tanh(x @ W1 + b1)
+    h = np.tanh(x @ W1 + b1)
+    # line 67: out = h @ W2 + b2
+    out = h @ W2 + b2
+    # line 68: d = out - y
+    d = out - y
+    # line 69: return np.sum(d * d) / x.shape[0]
+    _t4 = d * d
+    _t7 = x.shape[0]
+    _t12 = _rt.unreduce(g_t8 / _t7, _t4)
+    b_d = _t12 * d + _t12 * d
+    # line 66: h = np.tanh(x @ W1 + b1)
+    _t26 = _rt.unbroadcast(b_d @ _rt.matrix_transpose(W2), h) * (1.0 - h * h)
+    # line 69: return np.sum(d * d) / x.shape[0]
+    return (np.sum(_t4) / _t7, _rt.unbroadcast(np.expand_dims(x, axis=-1) * np.expand_dims(_t26, axis=-2), W1), _rt.unbroadcast(_t26, b1), _rt.unbroadcast(_rt.matrix_transpose(h) @ b_d, W2), _rt.unbroadcast(b_d, b2))

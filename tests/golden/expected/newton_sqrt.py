@@ -11,58 +11,60 @@ def newton_sqrt_vjp(a, g_x_4):
     _tape_t5 = _rt.tape(16, False)
     _tape_t6 = _rt.tape(16, 0.0)
     _tape_t7 = _rt.tape(16, 0.0)
-    _n = 0  # line 36: while True:
+    # line 36: while True:
+    _n = 0
     _k_26 = _k
     _need = 16
     _again = True
-    while _again:  # line 36: while True:
-        _tape_x_1 = _rt.reserve(_tape_x_1, _k_26, _need)  # line 36: while True:
-        _tape_t5 = _rt.reserve(_tape_t5, _k_26, _need)  # line 36: while True:
-        _tape_t6 = _rt.reserve(_tape_t6, _k_26, _need)  # line 36: while True:
-        _tape_t7 = _rt.reserve(_tape_t7, _k_26, _need)  # line 36: while True:
+    while _again:
+        _tape_x_1 = _rt.reserve(_tape_x_1, _k_26, _need)
+        _tape_t5 = _rt.reserve(_tape_t5, _k_26, _need)
+        _tape_t6 = _rt.reserve(_tape_t6, _k_26, _need)
+        _tape_t7 = _rt.reserve(_tape_t7, _k_26, _need)
         _cap = len(_tape_x_1)
         _k = _k_26
         _n = 0
-        _brk, x = False, a  # line 36: while True:
-        while (not _brk) & True & (_k < _cap):  # line 36: while True:
+        _brk, x = False, a
+        while (not _brk) & True & (_k < _cap):
             _tape_x_1[_k] = x
-            fx = x * x - a  # line 37: fx = x * x - a
-            _t5 = np.abs(fx) < 1e-12  # line 38: if abs(fx) < 1e-12:
+            # line 37: fx = x * x - a
+            fx = x * x - a
+            # line 38: if abs(fx) < 1e-12:
+            _t5 = np.abs(fx) < 1e-12
             _tape_t5[_k] = _t5
-            if _t5:  # line 38: if abs(fx) < 1e-12:
-                _brk = True  # line 38: if abs(fx) < 1e-12:
+            if _t5:
+                _brk = True
             else:
-                _t6 = 2.0 * x  # line 40: x = x - fx / (2.0 * x)
+                # line 40: x = x - fx / (2.0 * x)
+                _t6 = 2.0 * x
                 _tape_t6[_k] = _t6
-                _t7 = fx / _t6  # line 40: x = x - fx / (2.0 * x)
+                _t7 = fx / _t6
                 _tape_t7[_k] = _t7
-                x = x - _t7  # line 40: x = x - fx / (2.0 * x)
-                if x > 1000000.0:  # line 41: if x > 1e6:
-                    _brk = True  # line 41: if x > 1e6:
+                x = x - _t7
+                # line 41: if x > 1e6:
+                if x > 1000000.0:
+                    _brk = True
             _k = _k + 1
             _n = _n + 1
         _again = _k == _cap
         _need = (_k - _k_26) * 2
     b_x_1 = g_x_4
     b_a = 0.0
-    for _it in range(_n - 1, -1, -1):  # line 36: while True:
+    for _it in range(_n - 1, -1, -1):
         _k = _k - 1
         x_1_22 = _tape_x_1[_k]
         _t11 = _tape_t6[_k]
         _t14 = _tape_t7[_k]
-        b_x_2 = b_x_1  # line 36: while True:
-        b_x_1 = 0.0
         b_fx = 0.0
-        if _tape_t5[_k]:  # line 38: if abs(fx) < 1e-12:
-            b_x_1 = b_x_1 + b_x_2  # line 38: if abs(fx) < 1e-12:
-        else:
-            b_x_1 = b_x_1 + b_x_2  # line 40: x = x - fx / (2.0 * x)
-            _t10 = -b_x_2  # line 40: x = x - fx / (2.0 * x)
-            b_fx = b_fx + _t10 / _t11  # line 40: x = x - fx / (2.0 * x)
-            b_x_1 = b_x_1 + -_t10 * _t14 / _t11 * 2.0  # line 40: x = x - fx / (2.0 * x)
-        _t21 = b_fx  # line 37: fx = x * x - a
-        b_a = b_a + -b_fx  # line 37: fx = x * x - a
-        b_x_1 = b_x_1 + _t21 * x_1_22  # line 37: fx = x * x - a
-        b_x_1 = b_x_1 + _t21 * x_1_22  # line 37: fx = x * x - a
-    b_a = b_a + b_x_1  # line 36: while True:
-    return (x, b_a)  # line 43: return x
+        # line 38: if abs(fx) < 1e-12:
+        if not _tape_t5[_k]:
+            # line 40: x = x - fx / (2.0 * x)
+            _t9 = -b_x_1
+            b_fx = b_fx + _t9 / _t11
+            b_x_1 = b_x_1 + -_t9 * _t14 / _t11 * 2.0
+        # line 37: fx = x * x - a
+        b_a = b_a + -b_fx
+        b_x_1 = b_x_1 + b_fx * x_1_22 + b_fx * x_1_22
+    b_a = b_a + b_x_1
+    # line 43: return x
+    return (x, b_a)

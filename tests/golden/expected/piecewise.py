@@ -6,28 +6,37 @@ from ad_compiler.backends import helpers as _rt
 
 
 def piecewise_vjp(x, y, g_t4):
-    _t1 = x > y  # line 25: if x > y:
-    if _t1:  # line 25: if x > y:
-        z = x * y  # line 26: z = x * y
+    # line 25: if x > y:
+    _t1 = x > y
+    if _t1:
+        # line 26: z = x * y
+        z = x * y
     else:
-        _t2 = x > 0.0  # line 27: elif x > 0.0:
-        if _t2:  # line 27: elif x > 0.0:
-            _t3 = np.exp(x)  # line 28: z = math.exp(x) + y
-            z = _t3 + y  # line 28: z = math.exp(x) + y
+        # line 27: elif x > 0.0:
+        _t2 = x > 0.0
+        if _t2:
+            # line 28: z = math.exp(x) + y
+            _t3 = np.exp(x)
+            z = _t3 + y
         else:
-            z = -x  # line 30: z = -x
-    _t5 = g_t4
-    b_z = _t5 * z  # line 31: return z * z
-    b_z = b_z + _t5 * z  # line 31: return z * z
-    b_x = 0.0
+            # line 30: z = -x
+            z = -x
+    # line 31: return z * z
+    b_z_4 = g_t4 * z + g_t4 * z
     b_y = 0.0
-    if _t1:  # line 25: if x > y:
-        b_x = b_x + b_z * y  # line 26: z = x * y
-        b_y = b_y + b_z * x  # line 26: z = x * y
+    # line 25: if x > y:
+    if _t1:
+        # line 26: z = x * y
+        b_x = b_z_4 * y
+        b_y = b_y + b_z_4 * x
     else:
-        if _t2:  # line 27: elif x > 0.0:
-            b_y = b_y + b_z  # line 28: z = math.exp(x) + y
-            b_x = b_x + b_z * _t3  # line 28: z = math.exp(x) + y
+        # line 27: elif x > 0.0:
+        if _t2:
+            # line 28: z = math.exp(x) + y
+            b_y = b_y + b_z_4
+            b_x = b_z_4 * _t3
         else:
-            b_x = b_x + -b_z  # line 30: z = -x
-    return (z * z, b_x, b_y)  # line 31: return z * z
+            # line 30: z = -x
+            b_x = -b_z_4
+    # line 31: return z * z
+    return (z * z, b_x, b_y)

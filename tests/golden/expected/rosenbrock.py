@@ -6,36 +6,36 @@ from ad_compiler.backends import helpers as _rt
 
 
 def rosenbrock_vjp(x, g_s_2):
-    n = x.shape[0]  # line 84: n = x.shape[0]
-    _t2 = n // 2  # line 86: for i in range(n // 2):
-    s = 0.0  # line 86: for i in range(n // 2):
-    for i in range(_t2):  # line 86: for i in range(n // 2):
-        _t3 = 2 * i  # line 87: a = x[2 * i + 1] - x[2 * i] * x[2 * i]
-        _t7 = x[_t3]  # line 87: a = x[2 * i + 1] - x[2 * i] * x[2 * i]
-        a = x[_t3 + 1] - _t7 * _t7  # line 87: a = x[2 * i + 1] - x[2 * i] * x[2 * i]
-        b = 1.0 - _t7  # line 88: b = 1.0 - x[2 * i]
-        s = s + 100.0 * a * a + b * b  # line 89: s = s + 100.0 * a * a + b * b
+    # line 84: n = x.shape[0]
+    n = x.shape[0]
+    # line 86: for i in range(n // 2):
+    _t2 = n // 2
+    s = 0.0
+    for i in range(_t2):
+        # line 87: a = x[2 * i + 1] - x[2 * i] * x[2 * i]
+        _t3 = 2 * i
+        _t7 = x[_t3]
+        a = x[_t3 + 1] - _t7 * _t7
+        # line 88: b = 1.0 - x[2 * i]
+        b = 1.0 - _t7
+        # line 89: s = s + 100.0 * a * a + b * b
+        s = s + 100.0 * a * a + b * b
     b_x = _rt.zeros_like(x)
-    b_s = g_s_2
-    _n = _rt.trip_count(0, _t2, 1)  # line 86: for i in range(n // 2):
-    for i in range(_n - 1, -1, -1):  # line 86: for i in range(n // 2):
-        _t32 = 2 * i  # line 87: a = x[2 * i + 1] - x[2 * i] * x[2 * i]
-        _t33 = _t32 + 1  # line 87: a = x[2 * i + 1] - x[2 * i] * x[2 * i]
-        _t29 = x[_t32]  # line 87: a = x[2 * i + 1] - x[2 * i] * x[2 * i]
-        a = x[_t33] - _t29 * _t29  # line 87: a = x[2 * i + 1] - x[2 * i] * x[2 * i]
-        b = 1.0 - _t29  # line 88: b = 1.0 - x[2 * i]
-        _t6 = b_s  # line 89: s = s + 100.0 * a * a + b * b
-        _t8 = b_s  # line 89: s = s + 100.0 * a * a + b * b
-        b_b = _t8 * b  # line 89: s = s + 100.0 * a * a + b * b
-        b_b = b_b + _t8 * b  # line 89: s = s + 100.0 * a * a + b * b
-        b_s = _t6  # line 89: s = s + 100.0 * a * a + b * b
-        _t17 = _t6  # line 89: s = s + 100.0 * a * a + b * b
-        b_a = _t17 * (100.0 * a)  # line 89: s = s + 100.0 * a * a + b * b
-        b_a = b_a + _t17 * a * 100.0  # line 89: s = s + 100.0 * a * a + b * b
-        _t25 = -b_b  # line 88: b = 1.0 - x[2 * i]
-        _t28 = -b_a  # line 87: a = x[2 * i + 1] - x[2 * i] * x[2 * i]
-        _t25 = _t25 + _t28 * _t29  # line 87: a = x[2 * i + 1] - x[2 * i] * x[2 * i]
-        _t25 = _t25 + _t28 * _t29  # line 87: a = x[2 * i + 1] - x[2 * i] * x[2 * i]
-        b_x[_t32] += _t25  # line 87: a = x[2 * i + 1] - x[2 * i] * x[2 * i]
-        b_x[_t33] += b_a  # line 87: a = x[2 * i + 1] - x[2 * i] * x[2 * i]
-    return (s, b_x)  # line 90: return s
+    _n = _rt.trip_count(0, _t2, 1)
+    for i in range(_n - 1, -1, -1):
+        # line 87: a = x[2 * i + 1] - x[2 * i] * x[2 * i]
+        _t32 = 2 * i
+        _t33 = _t32 + 1
+        _t29 = x[_t32]
+        a = x[_t33] - _t29 * _t29
+        # line 88: b = 1.0 - x[2 * i]
+        b = 1.0 - _t29
+        # line 89: s = s + 100.0 * a * a + b * b
+        b_b = g_s_2 * b + g_s_2 * b
+        b_a = g_s_2 * (100.0 * a) + g_s_2 * a * 100.0
+        # line 87: a = x[2 * i + 1] - x[2 * i] * x[2 * i]
+        _t26 = -b_a
+        b_x[_t32] += -b_b + _t26 * _t29 + _t26 * _t29
+        b_x[_t33] += b_a
+    # line 90: return s
+    return (s, b_x)

@@ -7,50 +7,50 @@ from ad_compiler.backends import helpers as _rt
 
 def spring_ode_vjp(x, k, steps, g_t14):
     _k = 0
-    _t51 = _rt.trip_count(0, steps, 1)  # line 15: for i in range(steps):
+    # line 15: for i in range(steps):
+    _t51 = _rt.trip_count(0, steps, 1)
     _tape_x_1 = _rt.tape(_t51, 0.0)
     _tape_t4 = _rt.tape(_t51, False)
-    v = 0.0  # line 15: for i in range(steps):
-    for i in range(steps):  # line 15: for i in range(steps):
+    v = 0.0
+    for i in range(steps):
         _tape_x_1[_k] = x
-        force = -k * x - 0.1 * v  # line 16: force = -k * x - 0.1 * v
-        _t4 = x > 0.0  # line 17: if x > 0.0:
+        # line 16: force = -k * x - 0.1 * v
+        force = -k * x - 0.1 * v
+        # line 17: if x > 0.0:
+        _t4 = x > 0.0
         _tape_t4[_k] = _t4
-        if _t4:  # line 17: if x > 0.0:
-            force = force - 0.5 * np.sin(x)  # line 18: force = force - 0.5 * math.sin(x)
-        v = v + 0.01 * force  # line 19: v = v + dt * force
-        x = x + 0.01 * v  # line 20: x = x + dt * v
+        if _t4:
+            # line 18: force = force - 0.5 * math.sin(x)
+            force = force - 0.5 * np.sin(x)
+        # line 19: v = v + dt * force
+        v = v + 0.01 * force
+        # line 20: x = x + dt * v
+        x = x + 0.01 * v
         _k = _k + 1
-    _t9 = 0.5 * v  # line 21: return 0.5 * v * v + 0.5 * k * x * x
-    _t11 = 0.5 * k  # line 21: return 0.5 * v * v + 0.5 * k * x * x
-    _t12 = _t11 * x  # line 21: return 0.5 * v * v + 0.5 * k * x * x
-    _t15 = g_t14
-    _t16 = _t15  # line 21: return 0.5 * v * v + 0.5 * k * x * x
-    _t17 = _t15  # line 21: return 0.5 * v * v + 0.5 * k * x * x
-    _t20 = _t17 * x  # line 21: return 0.5 * v * v + 0.5 * k * x * x
-    b_x = _t17 * _t12  # line 21: return 0.5 * v * v + 0.5 * k * x * x
-    b_x = b_x + _t20 * _t11  # line 21: return 0.5 * v * v + 0.5 * k * x * x
-    b_k = _t20 * x * 0.5  # line 21: return 0.5 * v * v + 0.5 * k * x * x
-    b_v = _t16 * _t9  # line 21: return 0.5 * v * v + 0.5 * k * x * x
-    b_v = b_v + _t16 * v * 0.5  # line 21: return 0.5 * v * v + 0.5 * k * x * x
-    _n = _rt.trip_count(0, steps, 1)  # line 15: for i in range(steps):
-    for i in range(_n - 1, -1, -1):  # line 15: for i in range(steps):
+    # line 21: return 0.5 * v * v + 0.5 * k * x * x
+    _t9 = 0.5 * v
+    _t11 = 0.5 * k
+    _t12 = _t11 * x
+    _t18 = g_t14 * x
+    b_x_1 = g_t14 * _t12 + _t18 * _t11
+    b_k = _t18 * x * 0.5
+    b_v = g_t14 * _t9 + g_t14 * v * 0.5
+    # line 15: for i in range(steps):
+    _n = _rt.trip_count(0, steps, 1)
+    for i in range(_n - 1, -1, -1):
         _k = _k - 1
         x_1_37 = _tape_x_1[_k]
-        b_v_1 = b_v  # line 15: for i in range(steps):
-        b_x_2 = b_x  # line 15: for i in range(steps):
-        b_x = b_x_2  # line 20: x = x + dt * v
-        b_v_1 = b_v_1 + b_x_2 * 0.01  # line 20: x = x + dt * v
-        b_v = b_v_1  # line 19: v = v + dt * force
-        b_force_1 = b_v_1 * 0.01  # line 19: v = v + dt * force
-        b_force = 0.0
-        if _tape_t4[_k]:  # line 17: if x > 0.0:
-            b_force = b_force + b_force_1  # line 18: force = force - 0.5 * math.sin(x)
-            b_x = b_x + -b_force_1 * 0.5 * np.cos(x_1_37)  # line 18: force = force - 0.5 * math.sin(x)
-        else:
-            b_force = b_force + b_force_1  # line 17: if x > 0.0:
-        _t42 = b_force  # line 16: force = -k * x - 0.1 * v
-        b_v = b_v + -b_force * 0.1  # line 16: force = -k * x - 0.1 * v
-        b_x = b_x + _t42 * -k  # line 16: force = -k * x - 0.1 * v
-        b_k = b_k + -(_t42 * x_1_37)  # line 16: force = -k * x - 0.1 * v
-    return (_t9 * v + _t12 * x, b_x, b_k)  # line 21: return 0.5 * v * v + 0.5 * k * x * x
+        # line 20: x = x + dt * v
+        b_v = b_v + b_x_1 * 0.01
+        # line 19: v = v + dt * force
+        _t32 = b_v * 0.01
+        # line 17: if x > 0.0:
+        if _tape_t4[_k]:
+            # line 18: force = force - 0.5 * math.sin(x)
+            b_x_1 = b_x_1 + -_t32 * 0.5 * np.cos(x_1_37)
+        # line 16: force = -k * x - 0.1 * v
+        b_v = b_v + -_t32 * 0.1
+        b_x_1 = b_x_1 + _t32 * -k
+        b_k = b_k + -(_t32 * x_1_37)
+    # line 21: return 0.5 * v * v + 0.5 * k * x * x
+    return (_t9 * v + _t12 * x, b_x_1, b_k)

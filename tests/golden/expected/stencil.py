@@ -6,55 +6,58 @@ from ad_compiler.backends import helpers as _rt
 
 
 def stencil_vjp(u, c, g_t15):
-    n = u.shape[0]  # line 58: n = u.shape[0]
+    # line 58: n = u.shape[0]
+    n = u.shape[0]
     _k_1 = 0
     _tape_t3 = _rt.tape(16, 0.0)
     _tape_t5 = _rt.tape(16, 0.0)
     _tape_t10 = _rt.tape(16, 0.0)
     _tape_old_u = _rt.tape(16, 0.0)
-    for step in range(3):  # line 59: for step in range(3):
-        _t2 = n - 1  # line 60: for i in range(1, n - 1):
-        _t47 = _rt.trip_count(1, _t2, 1)  # line 60: for i in range(1, n - 1):
-        _tape_t3 = _rt.reserve(_tape_t3, _k_1, _t47)  # line 60: for i in range(1, n - 1):
-        _tape_t5 = _rt.reserve(_tape_t5, _k_1, _t47)  # line 60: for i in range(1, n - 1):
-        _tape_t10 = _rt.reserve(_tape_t10, _k_1, _t47)  # line 60: for i in range(1, n - 1):
-        _tape_old_u = _rt.reserve(_tape_old_u, _k_1, _t47)  # line 60: for i in range(1, n - 1):
-        for i in range(1, _t2):  # line 60: for i in range(1, n - 1):
-            _t3 = u[i]  # line 61: u[i] = u[i] + c * (u[i - 1] - 2.0 * u[i] + u[i + 1])
+    # line 59: for step in range(3):
+    for step in range(3):
+        # line 60: for i in range(1, n - 1):
+        _t2 = n - 1
+        _t47 = _rt.trip_count(1, _t2, 1)
+        _tape_t3 = _rt.reserve(_tape_t3, _k_1, _t47)
+        _tape_t5 = _rt.reserve(_tape_t5, _k_1, _t47)
+        _tape_t10 = _rt.reserve(_tape_t10, _k_1, _t47)
+        _tape_old_u = _rt.reserve(_tape_old_u, _k_1, _t47)
+        for i in range(1, _t2):
+            # line 61: u[i] = u[i] + c * (u[i - 1] - 2.0 * u[i] + u[i + 1])
+            _t3 = u[i]
             _tape_t3[_k_1] = _t3
-            _t5 = u[i - 1]  # line 61: u[i] = u[i] + c * (u[i - 1] - 2.0 * u[i] + u[i + 1])
+            _t5 = u[i - 1]
             _tape_t5[_k_1] = _t5
-            _t10 = u[i + 1]  # line 61: u[i] = u[i] + c * (u[i - 1] - 2.0 * u[i] + u[i + 1])
+            _t10 = u[i + 1]
             _tape_t10[_k_1] = _t10
-            _old_u = u[i]  # line 61: u[i] = u[i] + c * (u[i - 1] - 2.0 * u[i] + u[i + 1])
+            _old_u = u[i]
             _tape_old_u[_k_1] = _old_u
-            u[i] = _t3 + c * (_t5 - 2.0 * _t3 + _t10)  # line 61: u[i] = u[i] + c * (u[i - 1] - 2.0 * u[i] + u[i + 1])
+            u[i] = _t3 + c * (_t5 - 2.0 * _t3 + _t10)
             _k_1 = _k_1 + 1
-    _t14 = u * u  # line 62: return np.sum(u * u)
-    _t15 = np.sum(_t14)  # line 62: return np.sum(u * u)
+    # line 62: return np.sum(u * u)
+    _t14 = u * u
+    _t15 = np.sum(_t14)
     b_u = _rt.zeros_like(u)
-    _t17 = _rt.unreduce(g_t15, _t14)  # line 62: return np.sum(u * u)
-    b_u = b_u + _t17 * u  # line 62: return np.sum(u * u)
-    b_u = b_u + _t17 * u  # line 62: return np.sum(u * u)
+    _t16 = _rt.unreduce(g_t15, _t14)
+    b_u = b_u + _t16 * u + _t16 * u
     b_c = 0.0
-    _n = _rt.trip_count(0, 3, 1)  # line 59: for step in range(3):
-    for step in range(_n - 1, -1, -1):  # line 59: for step in range(3):
-        _n = _rt.trip_count(1, n - 1, 1)  # line 60: for i in range(1, n - 1):
-        for _it in range(_n - 1, -1, -1):  # line 60: for i in range(1, n - 1):
+    # line 59: for step in range(3):
+    for step in range(2, -1, -1):
+        # line 60: for i in range(1, n - 1):
+        _n_21 = _rt.trip_count(1, n - 1, 1)
+        for _it in range(_n_21 - 1, -1, -1):
             _k_1 = _k_1 - 1
             i = 1 + _it
-            _t27 = _tape_t5[_k_1] - 2.0 * _tape_t3[_k_1] + _tape_t10[_k_1]  # line 61: u[i] = u[i] + c * (u[i - 1] - 2.0 * u[i] + u[i + 1])
+            # line 61: u[i] = u[i] + c * (u[i - 1] - 2.0 * u[i] + u[i + 1])
+            _t27 = _tape_t5[_k_1] - 2.0 * _tape_t3[_k_1] + _tape_t10[_k_1]
             _old_u = _tape_old_u[_k_1]
-            _t23 = b_u[i]  # line 61: u[i] = u[i] + c * (u[i - 1] - 2.0 * u[i] + u[i + 1])
-            b_u[i] = 0.0  # line 61: u[i] = u[i] + c * (u[i - 1] - 2.0 * u[i] + u[i + 1])
-            u[i] = _old_u  # line 61: u[i] = u[i] + c * (u[i - 1] - 2.0 * u[i] + u[i + 1])
-            _t25 = _t23  # line 61: u[i] = u[i] + c * (u[i - 1] - 2.0 * u[i] + u[i + 1])
-            _t26 = _t23  # line 61: u[i] = u[i] + c * (u[i - 1] - 2.0 * u[i] + u[i + 1])
-            b_c = b_c + _t26 * _t27  # line 61: u[i] = u[i] + c * (u[i - 1] - 2.0 * u[i] + u[i + 1])
-            _t30 = _t26 * c  # line 61: u[i] = u[i] + c * (u[i - 1] - 2.0 * u[i] + u[i + 1])
-            _t31 = _t30  # line 61: u[i] = u[i] + c * (u[i - 1] - 2.0 * u[i] + u[i + 1])
-            b_u[i + 1] += _t30  # line 61: u[i] = u[i] + c * (u[i - 1] - 2.0 * u[i] + u[i + 1])
-            _t25 = _t25 + -_t31 * 2.0  # line 61: u[i] = u[i] + c * (u[i - 1] - 2.0 * u[i] + u[i + 1])
-            b_u[i - 1] += _t31  # line 61: u[i] = u[i] + c * (u[i - 1] - 2.0 * u[i] + u[i + 1])
-            b_u[i] += _t25  # line 61: u[i] = u[i] + c * (u[i - 1] - 2.0 * u[i] + u[i + 1])
-    return (_t15, b_u, b_c)  # line 62: return np.sum(u * u)
+            _t22 = b_u[i]
+            b_u[i] = 0.0
+            u[i] = _old_u
+            _t29 = _t22 * c
+            b_c = b_c + _t22 * _t27
+            b_u[i + 1] += _t29
+            b_u[i - 1] += _t29
+            b_u[i] += _t22 + -_t29 * 2.0
+    # line 62: return np.sum(u * u)
+    return (_t15, b_u, b_c)

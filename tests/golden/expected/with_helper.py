@@ -6,25 +6,28 @@ from ad_compiler.backends import helpers as _rt
 
 
 def with_helper_vjp(x, w, g_s_2):
-    _t2 = x.shape[0]  # line 52: for i in range(x.shape[0]):
+    # line 52: for i in range(x.shape[0]):
+    _t2 = x.shape[0]
     _k = 0
     _tape_t5 = _rt.tape(_rt.trip_count(0, _t2, 1), 0.0)
-    s = 0.0  # line 52: for i in range(x.shape[0]):
-    for i in range(_t2):  # line 52: for i in range(x.shape[0]):
-        _t5 = np.exp(w * x[i])  # line 47: return math.log(1.0 + math.exp(t))
+    s = 0.0
+    for i in range(_t2):
+        # line 47: return math.log(1.0 + math.exp(t))
+        _t5 = np.exp(w * x[i])
         _tape_t5[_k] = _t5
-        s = s + np.log(1.0 + _t5)  # line 53: s = s + _softplus(w * x[i])
+        # line 53: s = s + _softplus(w * x[i])
+        s = s + np.log(1.0 + _t5)
         _k = _k + 1
     b_x = _rt.zeros_like(x)
-    b_s = g_s_2
     b_w = 0.0
-    _n = _rt.trip_count(0, _t2, 1)  # line 52: for i in range(x.shape[0]):
-    for i in range(_n - 1, -1, -1):  # line 52: for i in range(x.shape[0]):
+    _n = _rt.trip_count(0, _t2, 1)
+    for i in range(_n - 1, -1, -1):
         _k = _k - 1
         _t13 = _tape_t5[_k]
-        b_s_1 = b_s  # line 52: for i in range(x.shape[0]):
-        b_s = b_s_1  # line 53: s = s + _softplus(w * x[i])
-        _t15 = b_s_1 / (1.0 + _t13) * _t13  # line 47: return math.log(1.0 + math.exp(t))
-        b_w = b_w + _t15 * x[i]  # line 53: s = s + _softplus(w * x[i])
-        b_x[i] += _t15 * w  # line 53: s = s + _softplus(w * x[i])
-    return (s, b_x, b_w)  # line 54: return s
+        # line 47: return math.log(1.0 + math.exp(t))
+        _t14 = g_s_2 / (1.0 + _t13) * _t13
+        # line 53: s = s + _softplus(w * x[i])
+        b_w = b_w + _t14 * x[i]
+        b_x[i] += _t14 * w
+    # line 54: return s
+    return (s, b_x, b_w)
