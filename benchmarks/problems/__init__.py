@@ -4,6 +4,6 @@ loop form whose ``numba.njit`` is the baseline), hand(*args) (a hand-written Num
 make_jax/make_torch/make_autograd/make_tangent(cfg) -> (grad_fn, style) where available,
 SLOW_TOOLS and truncate(args, cap) for tools timed on a shortened problem in --quick."""
 
-from . import gmm, kepler, mlp, pendulum, rosenbrock
+from . import gmm, heat, kepler, mlp, nbody, pendulum, rk23, rosenbrock
 
-PROBLEMS = [gmm, pendulum, rosenbrock, mlp, kepler]
+PROBLEMS = [gmm, pendulum, rosenbrock, mlp, kepler, nbody, heat, rk23]
