@@ -219,3 +219,9 @@ def walk(region: Region) -> Iterator[Op]:
         yield op
         for sub in op.regions():
             yield from walk(sub)
+
+
+def walk_nested(op: Op) -> Iterator[Op]:
+    """All ops inside ``op``'s regions, in program order."""
+    for sub in op.regions():
+        yield from walk(sub)

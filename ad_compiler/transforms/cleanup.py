@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..frontend.ir import Assign, Const, For, Function, If, Load, Op, Prim, Region, Store, \
-    Undef, Value, While, walk
+    Undef, Value, While, walk, walk_nested
 from .builder import _FOLD, Namer
 
 _ALLOCATIONS = ("tape", "tape_of_arrays", "array_list")
@@ -401,15 +401,9 @@ def _movable(ops: list, k: int, front: bool) -> bool:
     for y in (ops[:k] if front else ops[k + 1:]):
         if _defined(y) & (reads | writes) or _read(y) & writes:
             return False
-        if any(isinstance(z, Store) and z.operands[0].name in reads for z in [y, *_nested_ops(y)]):
+        if any(isinstance(z, Store) and z.operands[0].name in reads for z in [y, *walk_nested(y)]):
             return False
     return True
-
-
-def _nested_ops(op: Op):
-    """The ops inside ``op``'s regions."""
-    for sub in op.regions():
-        yield from walk(sub)
 
 
 # --- dead code ----------------------------------------------------------------------------

@@ -40,11 +40,12 @@ from dataclasses import dataclass, field, replace
 
 from ..errors import DifferentiationError
 from ..frontend.ir import (Assign, Const, For, Function, If, Load, Op, Prim, Region, Store,
-                           Undef, Value, While, walk)
+                           Undef, Value, While, walk, walk_nested)
 from ..rules import PRIMITIVES
 from .activity import Activity
 from .builder import Builder, Namer, Sym
 from .cleanup import cleanup
+from .licm import hoist_invariants
 
 _SCALAR_KINDS = ("float", "int", "bool")
 _RECOMPUTABLE_PRIMS = ("add", "sub", "mul", "floordiv", "mod", "neg")
@@ -54,6 +55,7 @@ _SIZE_PRIMS = ("len", "size", "ndim", "trip_count")
 _ZERO_OF = {"float": Const(0.0), "int": Const(0), "bool": Const(False)}
 _CHEAP_PRIMS = ("add", "sub", "mul", "div", "neg", "pos", "square", "abs", "float", "maximum",
                 "minimum")
+_COMPARISONS = ("lt", "le", "gt", "ge", "eq", "ne", "not", "and", "or")
 
 
 @dataclass(eq=False)
@@ -117,17 +119,26 @@ class ReverseTransform:
         self.read_whole |= {id(op.operands[0]) for op in walk(fn.body)
                             if isinstance(op, Load) and not _element_index(op.operands[1:])}
         self.saves: dict[int, Load] = {}   # id(store) -> load of the overwritten part
+        self.reused_saves: set[int] = set()   # stores whose save is a load the user wrote
         self.list_tapes: set[int] = set()   # tapes of arrays whose shape changes: lists
+        # id(primal branch region) -> the op list of its reverse (see ``_restore``)
+        self.reverse_code: dict[int, list] = {}
+        self._branch_regions: dict[int, dict] = {}
         self._index_homes(fn.body, None)
 
     # ------------------------------------------------------------------ analysis helpers
     def _index_homes(self, region: Region, loop: _Loop | None):
         for v in region.args:
             self.home.setdefault(id(v), loop)
-        for op in region.ops:
+        for k, op in enumerate(region.ops):
             if isinstance(op, Store) and not op.accumulate and id(op.operands[0]) in \
                     self.stored_arrays & self.read_whole:
                 array, *index, value = op.operands
+                loaded = _loaded_before(region.ops[:k], op)
+                if loaded is not None:   # ``x[i] = f(x[i])``: the load is the saved value
+                    self.saves[id(op)] = loaded
+                    self.reused_saves.add(id(op))
+                    continue
                 old = self.namer.value(f"_old_{array.name.lstrip('_')}", value.kind)
                 old.ndim = value.ndim if array.ndim is None else \
                     array.ndim - sum(1 for i in index if i.kind in ("int", "bool"))
@@ -357,6 +368,7 @@ class ReverseTransform:
                 self.zero(array, at, code, inner)
             code += self.reverse_region(branch, at, inner)
             branches.append(code)
+            self.reverse_code[id(branch)] = code   # values recomputed there go first
         if not any(branches):
             return
         cond = self.primal(op.operands[0], at)
@@ -446,16 +458,22 @@ class ReverseTransform:
                 for operand in self.defining_op[id(v)].operands:
                     self.primal(operand, loop)
             i += 1
+        in_branches: dict[int, list] = {}
         for v in sorted(loop.needed, key=lambda v: order.get(id(v), -1)):
             restored = loop.restored[id(v)]
             if self._recomputable(v, loop):
                 op = self.defining_op[id(v)]
-                ops.append(replace(op, results=[restored],
-                                   operands=[self.primal(x, loop) for x in op.operands]))
+                branch = self._branches(loop).get(id(op))
+                # a value defined in a branch is recomputed where that branch reverses
+                target = ops if branch is None else in_branches.setdefault(id(branch), [])
+                target.append(replace(op, results=[restored],
+                                      operands=[self.primal(x, loop) for x in op.operands]))
             else:
                 tape = loop.tapes.setdefault(id(v), self.namer.value(f"_tape_{v.name.lstrip('_')}",
                                                                     "array"))
                 ops.append(Load([restored], [tape, loop.counter]))
+        for region_id, recomputed in in_branches.items():
+            self.reverse_code[region_id][:0] = recomputed
         if loop.tapes:
             ops.insert(0, Prim([loop.counter], [loop.counter, Const(1)], name="sub"))
         return ops
@@ -463,7 +481,7 @@ class ReverseTransform:
     def _body_definitions(self, loop: _Loop):
         values = list(loop.body.args)
         for op in loop.body.ops:
-            if id(op) in self.saves:
+            if id(op) in self.saves and id(op) not in self.reused_saves:
                 values += self.saves[id(op)].results
             values += op.results
             if isinstance(op, While):
@@ -476,23 +494,65 @@ class ReverseTransform:
     def _recomputable(self, v, loop: _Loop) -> bool:
         """Whether the reverse sweep recomputes ``v`` rather than reading it from a tape.
 
-        Recomputed: loads from arrays nobody writes, integer arithmetic, array values (so
-        that only loop-carried arrays ever need a tape of arrays), and cheap float
-        arithmetic (a flop costs less than a store and a load, and its inputs are often
-        restored anyway). Transcendental results are recorded."""
+        Recomputed: loads from arrays nobody writes, or whose every store the reverse sweep
+        undoes (so the array is as the load saw it, when no store of this loop's body
+        follows the load), integer arithmetic, array values (so that only loop-carried
+        arrays ever need a tape of arrays), comparisons, and cheap float arithmetic (a flop
+        costs less than a store and a load, and its inputs are often restored anyway).
+        Transcendental results are recorded. A value defined in a branch of the body is
+        recomputed at the start of that branch's reverse, which runs only when it ran."""
         op = self.defining_op.get(id(v))
-        if op is None or op not in loop.body.ops or v in loop.body.args:
+        if op is None or v in loop.body.args:
+            return False
+        branch = self._branches(loop).get(id(op))
+        if op not in loop.body.ops and (branch is None or id(branch) not in self.reverse_code):
             return False
         if isinstance(op, Load):
-            return id(op.operands[0]) not in self.stored_arrays
+            return id(op.operands[0]) not in self.stored_arrays or \
+                self._restored_at(op, loop)
         if not isinstance(op, Prim) or op.name in _NEVER_RECOMPUTE or id(v) in self.stored_arrays:
             return False   # an array written later is not what recomputing it gives
         if v.kind in ("array", "shape", "slice") or (
                 v.kind == "int" and (op.name in _RECOMPUTABLE_PRIMS or not op.operands
                                      or op.name in _SIZE_PRIMS)):
             return True
-        return op.name in _CHEAP_PRIMS or (op.name == "pow" and _is_int(op.operands[1], 2))
+        return op.name in _CHEAP_PRIMS or op.name in _COMPARISONS or \
+            (op.name == "pow" and _is_int(op.operands[1], 2))
 
+    def _branches(self, loop: _Loop) -> dict:
+        """id(op) -> the branch region holding it, for the ops inside the ``if``s of the
+        loop's body (not inside its inner loops)."""
+        if id(loop) not in self._branch_regions:
+            found, todo = {}, [x for x in loop.body.ops if isinstance(x, If)]
+            while todo:
+                for branch in todo.pop().regions():
+                    for inner in branch.ops:
+                        found[id(inner)] = branch
+                        if isinstance(inner, If):
+                            todo.append(inner)
+            self._branch_regions[id(loop)] = found
+        return self._branch_regions[id(loop)]
+
+    def _restored_at(self, load: Load, loop: _Loop) -> bool:
+        """Whether the array ``load`` reads is, where the reverse sweep recomputes the load,
+        as the load saw it: defined outside every loop, every store into it undone by the
+        reverse sweep (``saves``), and no store into it in the body after the load (nor in
+        the body statement holding it)."""
+        array = load.operands[0]
+        if self.home.get(id(array)) is not None or id(array) not in self._fully_saved:
+            return False
+        top = next(k for k, op in enumerate(loop.body.ops)
+                   if op is load or load in walk_nested(op))
+        later = loop.body.ops[top:]
+        return not any(isinstance(x, Store) and x.operands[0] is array
+                       for op in later for x in [op, *walk_nested(op)])
+
+    @functools.cached_property
+    def _fully_saved(self) -> set:
+        """Arrays whose every store saves the part it overwrites (restored in reverse)."""
+        stores = [op for op in walk(self.fn.body) if isinstance(op, Store)]
+        return {id(op.operands[0]) for op in stores} - \
+            {id(op.operands[0]) for op in stores if id(op) not in self.saves}
 
     # ------------------------------------------------------------------ checkpointing
     def _rerun(self, loop: _Loop, at: _Loop) -> list[Op]:
@@ -567,7 +627,7 @@ class ReverseTransform:
             elif isinstance(op, If):
                 ops.append(replace(op, then=self.forward_region(op.then, at),
                                    orelse=self.forward_region(op.orelse, at)))
-            elif id(op) in self.saves and self._taping:
+            elif id(op) in self.saves and id(op) not in self.reused_saves and self._taping:
                 save = self.saves[id(op)]
                 ops.extend(self._copied(save))
                 if at is not None:
@@ -713,12 +773,16 @@ class ReverseTransform:
 
     def _array_witness(self, v: Value, loop: _Loop) -> Value | None:
         """A value available before the outermost loop with the shape every iteration's
-        ``v`` has (the initial value of a loop-carried array), or None."""
-        carried = loop.body.args[1:] if isinstance(loop.op, For) else loop.body.args
-        if v in carried:
-            init = loop.op.inits[carried.index(v)]
-            if self.home.get(id(init)) is None:
-                return init
+        ``v`` has (the initial value of a loop-carried array, followed out through the
+        enclosing loops that carry it: a checkpointed segment's state), or None."""
+        while loop is not None:
+            carried = loop.body.args[1:] if isinstance(loop.op, For) else loop.body.args
+            if v not in carried:
+                return None
+            v = loop.op.inits[carried.index(v)]
+            if self.home.get(id(v)) is None:
+                return v
+            loop = self.home.get(id(v))
         return None
 
     def _known_ndim(self, v: Value, loop: _Loop) -> Const:
@@ -854,6 +918,26 @@ def _element_index(index) -> bool:
     return all(i.kind == "int" for i in index)
 
 
+def _loaded_before(ops: list, store: Store) -> Load | None:
+    """The load of the element ``store`` overwrites among the ops just before it (only
+    arithmetic in between), or None."""
+    array, *index, _ = store.operands
+    if not _element_index(index):
+        return None
+    for op in reversed(ops):
+        if isinstance(op, Load) and op.operands[0] is array and len(op.operands) == \
+                len(index) + 1 and all(_same_value(a, b) for a, b in zip(op.operands[1:], index)):
+            return op
+        if not isinstance(op, (Prim, Load, Assign)):
+            return None
+    return None
+
+
+def _same_value(a: Value, b: Value) -> bool:
+    return a is b or (isinstance(a, Const) and isinstance(b, Const) and a.value == b.value
+                      and a.kind == b.kind)
+
+
 def _is_int(v, number) -> bool:
     return isinstance(v, Const) and v.kind == "int" and v.value == number
 
@@ -904,8 +988,8 @@ def _renamed(op: Op, ids: set, mapping: dict, namer: Namer) -> Op:
 
 
 def split_for_checkpointing(fn: Function, checkpoint) -> tuple[Function, dict]:
-    """Split every outermost ``for`` loop that carries values into segments of
-    ``checkpoint`` iterations (an int, or ``"auto"``: ``ceil(sqrt(trip count))`` at run
+    """Split every outermost ``for`` loop that carries values or stores into arrays into
+    segments of ``checkpoint`` iterations (an int, or ``"auto"``: ``ceil(sqrt(trip count))`` at run
     time)::
 
         for i in range(start, stop, step) iter(c = inits): body
@@ -965,7 +1049,12 @@ def split_for_checkpointing(fn: Function, checkpoint) -> tuple[Function, dict]:
         return ops
 
     def splittable(op: Op) -> bool:
-        return isinstance(op, For) and bool(op.inits) and not any(
+        """A ``for`` whose state is carried values, or arrays it stores into (which the
+        segments' snapshots record)."""
+        if not isinstance(op, For):
+            return False
+        state = bool(op.inits) or any(isinstance(x, Store) for x in walk(op.body))
+        return state and not any(
             isinstance(v, Undef) and v.kind not in _ZERO_OF for v in op.inits)
 
     def region(r: Region) -> Region:
@@ -989,6 +1078,7 @@ def reverse(fn: Function, wrt, checkpoint=None, restart_whiles=False) -> Functio
     grow the tapes of ``while`` loops by running them again (CPU backends; the GPU lowering
     sizes its tapes itself) instead of testing capacity on every push."""
     recompute = None
+    fn = hoist_invariants(fn)
     if checkpoint is not None:
         fn, recompute = split_for_checkpointing(fn, checkpoint)
     transform = ReverseTransform(fn, list(wrt), recompute)

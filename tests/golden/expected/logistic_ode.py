@@ -10,7 +10,6 @@ def logistic_ode_vjp(y, r, steps, g_t9):
     # line 19: for i in range(steps):
     _t37 = _rt.trip_count(0, steps, 1)
     _tape_y_1 = _rt.tape(_t37, 0.0)
-    _tape_t3 = _rt.tape(_t37, False)
     _tape_t4 = _rt.tape(_t37, 0.0)
     harvest = 0.0
     for i in range(steps):
@@ -18,9 +17,7 @@ def logistic_ode_vjp(y, r, steps, g_t9):
         # line 20: growth = r * y * (1.0 - y)
         growth = r * y * (1.0 - y)
         # line 21: if y > 0.5:
-        _t3 = y > 0.5
-        _tape_t3[_k] = _t3
-        if _t3:
+        if y > 0.5:
             # line 22: growth = growth - 0.1 * math.sqrt(y)
             _t4 = np.sqrt(y)
             _tape_t4[_k] = _t4
@@ -45,7 +42,7 @@ def logistic_ode_vjp(y, r, steps, g_t9):
         b_y_1 = b_y_2
         _t17 = b_y_2 * 0.05
         # line 21: if y > 0.5:
-        if _tape_t3[_k]:
+        if y_1_33 > 0.5:
             # line 22: growth = growth - 0.1 * math.sqrt(y)
             b_y_1 = b_y_1 + -_t17 * 0.1 * 0.5 / _t23
         # line 20: growth = r * y * (1.0 - y)

@@ -11,13 +11,12 @@ def logsumexp_vjp(x, g_t11):
     # line 78: for i in range(x.shape[0]):
     _t2 = x.shape[0]
     _k = 0
-    _tape_t4 = _rt.tape(_rt.trip_count(0, _t2, 1), False)
+    _tape_m_1 = _rt.tape(_rt.trip_count(0, _t2, 1), 0.0)
     for i in range(_t2):
+        _tape_m_1[_k] = m
         # line 79: if x[i] > m:
         _t3 = x[i]
-        _t4 = _t3 > m
-        _tape_t4[_k] = _t4
-        if _t4:
+        if _t3 > m:
             m = _t3
         _k = _k + 1
     _k_1 = 0
@@ -46,11 +45,12 @@ def logsumexp_vjp(x, g_t11):
     _n = _rt.trip_count(0, _t2, 1)
     for i in range(_n - 1, -1, -1):
         _k = _k - 1
+        m_1_24 = _tape_m_1[_k]
         b_m_3 = b_m_1
         _t21 = 0.0
         b_m_1 = 0.0
         # line 79: if x[i] > m:
-        if _tape_t4[_k]:
+        if x[i] > m_1_24:
             _t21 = _t21 + b_m_3
         else:
             b_m_1 = b_m_1 + b_m_3

@@ -8,21 +8,15 @@ from ad_compiler.backends import helpers as _rt
 def newton_sqrt_vjp(a, g_x_4):
     _k = 0
     _tape_x_1 = _rt.tape(16, 0.0)
-    _tape_t5 = _rt.tape(16, False)
-    _tape_t6 = _rt.tape(16, 0.0)
-    _tape_t7 = _rt.tape(16, 0.0)
     # line 40: while True:
     _n = 0
-    _k_26 = _k
+    _k_29 = _k
     _need = 16
     _again = True
     while _again:
-        _tape_x_1 = _rt.reserve(_tape_x_1, _k_26, _need)
-        _tape_t5 = _rt.reserve(_tape_t5, _k_26, _need)
-        _tape_t6 = _rt.reserve(_tape_t6, _k_26, _need)
-        _tape_t7 = _rt.reserve(_tape_t7, _k_26, _need)
+        _tape_x_1 = _rt.reserve(_tape_x_1, _k_29, _need)
         _cap = len(_tape_x_1)
-        _k = _k_26
+        _k = _k_29
         _n = 0
         _brk, x = False, a
         while (not _brk) & True & (_k < _cap):
@@ -30,38 +24,33 @@ def newton_sqrt_vjp(a, g_x_4):
             # line 41: fx = x * x - a
             fx = x * x - a
             # line 42: if abs(fx) < 1e-12:
-            _t5 = np.abs(fx) < 1e-12
-            _tape_t5[_k] = _t5
-            if _t5:
+            if np.abs(fx) < 1e-12:
                 _brk = True
             else:
                 # line 44: x = x - fx / (2.0 * x)
-                _t6 = 2.0 * x
-                _tape_t6[_k] = _t6
-                _t7 = fx / _t6
-                _tape_t7[_k] = _t7
-                x = x - _t7
+                x = x - fx / (2.0 * x)
                 # line 45: if x > 1e6:
                 if x > 1000000.0:
                     _brk = True
             _k = _k + 1
             _n = _n + 1
         _again = _k == _cap
-        _need = (_k - _k_26) * 2
+        _need = (_k - _k_29) * 2
     b_x_1 = g_x_4
     b_a = 0.0
     for _it in range(_n - 1, -1, -1):
         _k = _k - 1
         x_1_22 = _tape_x_1[_k]
-        _t11 = _tape_t6[_k]
-        _t14 = _tape_t7[_k]
+        # line 41: fx = x * x - a
+        fx = x_1_22 * x_1_22 - a
         b_fx = 0.0
         # line 42: if abs(fx) < 1e-12:
-        if not _tape_t5[_k]:
+        if not np.abs(fx) < 1e-12:
             # line 44: x = x - fx / (2.0 * x)
+            _t11 = 2.0 * x_1_22
             _t9 = -b_x_1
             b_fx = b_fx + _t9 / _t11
-            b_x_1 = b_x_1 + -_t9 * _t14 / _t11 * 2.0
+            b_x_1 = b_x_1 + -_t9 * (fx / _t11) / _t11 * 2.0
         # line 41: fx = x * x - a
         b_a = b_a + -b_fx
         b_x_1 = b_x_1 + b_fx * x_1_22 + b_fx * x_1_22

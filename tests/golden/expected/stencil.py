@@ -8,20 +8,16 @@ from ad_compiler.backends import helpers as _rt
 def stencil_vjp(u, c, g_t15):
     # line 62: n = u.shape[0]
     n = u.shape[0]
+    # line 64: for i in range(1, n - 1):
+    _t2 = n - 1
     _k_1 = 0
-    _tape_t3 = _rt.tape(16, 0.0)
-    _tape_t5 = _rt.tape(16, 0.0)
-    _tape_t10 = _rt.tape(16, 0.0)
-    _tape_old_u = _rt.tape(16, 0.0)
+    _t46 = 3 * _rt.trip_count(1, _t2, 1)
+    _tape_t3 = _rt.tape(_t46, 0.0)
+    _tape_t5 = _rt.tape(_t46, 0.0)
+    _tape_t10 = _rt.tape(_t46, 0.0)
     # line 63: for step in range(3):
     for step in range(3):
         # line 64: for i in range(1, n - 1):
-        _t2 = n - 1
-        _t47 = _rt.trip_count(1, _t2, 1)
-        _tape_t3 = _rt.reserve(_tape_t3, _k_1, _t47)
-        _tape_t5 = _rt.reserve(_tape_t5, _k_1, _t47)
-        _tape_t10 = _rt.reserve(_tape_t10, _k_1, _t47)
-        _tape_old_u = _rt.reserve(_tape_old_u, _k_1, _t47)
         for i in range(1, _t2):
             # line 65: u[i] = u[i] + c * (u[i - 1] - 2.0 * u[i] + u[i + 1])
             _t3 = u[i]
@@ -30,8 +26,6 @@ def stencil_vjp(u, c, g_t15):
             _tape_t5[_k_1] = _t5
             _t10 = u[i + 1]
             _tape_t10[_k_1] = _t10
-            _old_u = u[i]
-            _tape_old_u[_k_1] = _old_u
             u[i] = _t3 + c * (_t5 - 2.0 * _t3 + _t10)
             _k_1 = _k_1 + 1
     # line 66: return np.sum(u * u)
@@ -44,20 +38,20 @@ def stencil_vjp(u, c, g_t15):
     # line 63: for step in range(3):
     for step in range(2, -1, -1):
         # line 64: for i in range(1, n - 1):
-        _n_21 = _rt.trip_count(1, n - 1, 1)
-        for _it in range(_n_21 - 1, -1, -1):
+        _n_20 = _rt.trip_count(1, _t2, 1)
+        for _it in range(_n_20 - 1, -1, -1):
             _k_1 = _k_1 - 1
             i = 1 + _it
+            _t23 = _tape_t3[_k_1]
             # line 65: u[i] = u[i] + c * (u[i - 1] - 2.0 * u[i] + u[i + 1])
-            _t27 = _tape_t5[_k_1] - 2.0 * _tape_t3[_k_1] + _tape_t10[_k_1]
-            _old_u = _tape_old_u[_k_1]
-            _t22 = b_u[i]
+            _t26 = _tape_t5[_k_1] - 2.0 * _t23 + _tape_t10[_k_1]
+            _t21 = b_u[i]
             b_u[i] = 0.0
-            u[i] = _old_u
-            _t29 = _t22 * c
-            b_c = b_c + _t22 * _t27
-            b_u[i + 1] += _t29
-            b_u[i - 1] += _t29
-            b_u[i] += _t22 + -_t29 * 2.0
+            u[i] = _t23
+            _t28 = _t21 * c
+            b_c = b_c + _t21 * _t26
+            b_u[i + 1] += _t28
+            b_u[i - 1] += _t28
+            b_u[i] += _t21 + -_t28 * 2.0
     # line 66: return np.sum(u * u)
     return (_t15, b_u, b_c)
