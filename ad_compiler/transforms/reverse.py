@@ -38,6 +38,7 @@ import functools
 import re
 from dataclasses import dataclass, field, replace
 
+from ..analysis.memory import Memory, check_aliasing, memory_uses
 from ..errors import DifferentiationError
 from ..frontend.ir import (Assign, Const, For, Function, If, Load, Op, Prim, Region, Store,
                            Undef, Value, While, walk, walk_nested)
@@ -100,13 +101,15 @@ class ReverseTransform:
         self.inputs = [fn.params[i] for i in wrt]
         self.outputs = list(fn.body.yields)
         self.activity = Activity(fn, self.inputs, self.outputs)
+        self.mem = Memory(fn)
+        check_aliasing(fn, self.mem)
         self.namer = Namer(_all_names(fn))
         self.adjoints: dict[int, Value] = {}
         self.loops: dict[int, _Loop] = {}
         self.home: dict[int, _Loop | None] = {}
         self.defining_op: dict[int, Op] = {}
-        self.stored_arrays = {id(op.operands[0]) for op in walk(fn.body)
-                              if isinstance(op, Store)}
+        # arrays some store may change, through any name or view (the memory model)
+        self.stored_arrays = {id(v) for v in _all_values(fn) if self.mem.is_written(v)}
         # arrays used as memory (element loads and stores): their adjoints are zero-filled
         # arrays updated in place; other array values have symbolic-zero adjoints like scalars
         self.memory = self.stored_arrays | {id(op.operands[0]) for op in walk(fn.body)
@@ -121,9 +124,9 @@ class ReverseTransform:
         self.saves: dict[int, Load] = {}   # id(store) -> load of the overwritten part
         self.reused_saves: set[int] = set()   # stores whose save is a load the user wrote
         self.list_tapes: set[int] = set()   # tapes of arrays whose shape changes: lists
+        self._paths: dict[int, dict] = {}    # id(loop) -> its _branch_paths
         # id(primal branch region) -> the op list of its reverse (see ``_restore``)
         self.reverse_code: dict[int, list] = {}
-        self._branch_regions: dict[int, dict] = {}
         self._index_homes(fn.body, None)
 
     # ------------------------------------------------------------------ analysis helpers
@@ -131,8 +134,7 @@ class ReverseTransform:
         for v in region.args:
             self.home.setdefault(id(v), loop)
         for k, op in enumerate(region.ops):
-            if isinstance(op, Store) and not op.accumulate and id(op.operands[0]) in \
-                    self.stored_arrays & self.read_whole:
+            if isinstance(op, Store) and not op.accumulate and self._overwrites_read(op):
                 array, *index, value = op.operands
                 loaded = _loaded_before(region.ops[:k], op)
                 if loaded is not None:   # ``x[i] = f(x[i])``: the load is the saved value
@@ -161,6 +163,32 @@ class ReverseTransform:
             else:
                 for sub in op.regions():
                     self._index_homes(sub, loop)
+
+    def _overwrites_read(self, store: Store) -> bool:
+        """Whether the reverse sweep reads, whole, memory this store overwrites, at a point
+        before the store (earlier in the program, or in an earlier iteration of a loop
+        holding both): then it saves the old part and restores it after its adjoint."""
+        changed = self.mem.allocations(store.operands[0])
+        s_pos, s_loops = self._positions[id(store)]
+        for pos, loops, v in self._whole_reads:
+            if (pos < s_pos or set(loops) & set(s_loops)) and self.mem.allocations(v) & changed:
+                return True
+        return False
+
+    @functools.cached_property
+    def _positions(self) -> dict:
+        return {id(op): (pos, [id(loop) for loop in loops])
+                for pos, loops, op in memory_uses(self.fn)}
+
+    @functools.cached_property
+    def _whole_reads(self) -> list:
+        reads = []
+        for pos, loops, op in memory_uses(self.fn):
+            values = op.operands if isinstance(op, Prim) else op.operands[:1] if \
+                isinstance(op, Load) and not _element_index(op.operands[1:]) else []
+            reads += [(pos, [id(loop) for loop in loops], v) for v in values
+                      if id(v) in self.read_whole]
+        return reads
 
     def active(self, v) -> bool:
         return self.activity.is_active(v)
@@ -196,9 +224,16 @@ class ReverseTransform:
 
     def zero(self, v: Value, at, ops: list, scope: _Scope, like: Value | None = None):
         """Emit ``b_v = 0`` (a zero of v's shape, taken from ``like`` when given: an
-        adjoint of the same shape, which saves recording v) and mark it live."""
+        adjoint of the same shape, which saves recording v) and mark it live. The adjoint
+        of a view written through is the same view of its base's adjoint (shadow memory is
+        laid out as the primal's)."""
         b = self.adjoint_var(v)
-        if v.kind in _SCALAR_KINDS:
+        view = self.defining_op.get(id(v))
+        if id(v) in self.mem.live_views and isinstance(view, Load):
+            base, *index = view.operands
+            ops.append(Load([b], [self.adjoint_var(base)] + [self.primal(i, at) for i in index],
+                            view.line))
+        elif v.kind in _SCALAR_KINDS:
             ops.append(Assign([b], [Const(0.0)]))
         else:
             shape_of = like if like is not None else self.primal(v, at)
@@ -209,7 +244,12 @@ class ReverseTransform:
         if not self.active(v) or contribution is None:
             return
         b = self.adjoint_var(v)
-        if id(v) in scope.live:
+        if id(v) in scope.live and id(v) in self.memory and v.kind == "array":
+            # in place: views of this adjoint (shadows of views) must see the contribution
+            whole = self.namer.value("_t", "slice")
+            ops += [Prim([whole], [Const(None)] * 3, line, name="slice"),
+                    Store([], [b, whole, contribution], line, accumulate=True)]
+        elif id(v) in scope.live:
             ops.append(Prim([b], [b, contribution], line, name="add"))
         else:
             ops.append(Assign([b], [contribution], line))
@@ -233,16 +273,26 @@ class ReverseTransform:
                 self.zero(p, None, rev, scope)
             grads.append(self.adjoint_var(p))
         forward = self.forward_region(self.fn.body, None).ops
-        # an output array whose elements the reverse sweep restores is returned as a copy
-        restored = {id(save.operands[0]) for save in self.saves.values()}
-        restored |= {id(array) for arrays in self.snapshots.values() for array, _ in arrays}
+        # memory the reverse sweep walks back: an output array there is returned as a copy,
+        # and the caller's arrays there are given back as the function leaves them
+        restored = frozenset().union(*(self.mem.allocations(save.operands[0])
+                                       for save in self.saves.values()))
+        restored |= {a for arrays in self.snapshots.values() for array, _ in arrays
+                     for a in self.mem.allocations(array)}
         outputs = []
         for out in self.outputs:
-            if id(out) in restored:
+            if self.mem.allocations(out) & restored:
                 copy = self.namer.value(f"{out.name}_out", out.kind)
                 forward.append(Prim([copy], [out], name="copy"))
                 out = copy
             outputs.append(out)
+        for p in self.fn.params + self.fn.free_vars:
+            if id(p) in restored:
+                final, whole = self.namer.value(f"{p.name}_final", p.kind), \
+                    self.namer.value("_t", "slice")
+                forward.append(Prim([final], [p], name="copy"))
+                rev += [Prim([whole], [Const(None)] * 3, name="slice"),
+                        Store([], [p, whole, final])]
         body = Region(args=[], ops=forward + rev, yields=outputs + grads)
         return Function(name=f"{self.fn.name}_vjp", params=self.fn.params + self.fn.free_vars
                         + seeds, body=body, free_vars=[], free_var_sources=[],
@@ -316,8 +366,9 @@ class ReverseTransform:
     def reverse_load(self, op: Load, at, scope, ops):
         array, *index = op.operands
         (result,) = op.results
-        if id(result) not in scope.live or not self.active(array):
-            return
+        if id(result) not in scope.live or not self.active(array) or \
+                id(result) in self.mem.live_views:
+            return   # a shadow view: its adjoint is its base's memory already
         index = [self.primal(i, at) for i in index]
         ops.append(Store([], [self.adjoint_var(array), *index, self.adjoint_var(result)],
                          op.line, accumulate=True))
@@ -328,13 +379,21 @@ class ReverseTransform:
             return
         index = [self.primal(i, at) for i in index]
         b_array = self.adjoint_var(array)
+        g = None
         if self.active(value):
-            g = self.namer.value("_t", "float" if value.kind in _SCALAR_KINDS else value.kind)
-            g.ndim = value.ndim
+            part = _part_of(array, index)
+            g = self.namer.value("_t", "float" if part.kind in _SCALAR_KINDS else part.kind)
+            g.ndim = part.ndim
             ops.extend(self._copied(Load([g], [b_array, *index], op.line)))
-            self.accumulate(value, g, ops, scope, op.line)
         if not op.accumulate:
             ops.append(Store([], [b_array, *index, Const(0.0)], op.line))
+        if g is not None:
+            if g.kind == "array" and (value.kind in _SCALAR_KINDS or value.ndim != g.ndim):
+                builder = Builder(self.namer, op.line)   # a value broadcast into the part
+                g = builder.lift(builder.unbroadcast(builder.wrap(g),
+                                                     builder.wrap(self.primal(value, at))))
+                ops.extend(builder.ops)
+            self.accumulate(value, g, ops, scope, op.line)
         if id(op) in self.saves:
             old = self.primal(self.saves[id(op)].results[0], at)
             ops.append(Store([], [self.primal(array, at), *index, old], op.line))
@@ -362,15 +421,16 @@ class ReverseTransform:
         for branch in (op.then, op.orelse):
             inner = _Scope(scope)
             code: list[Op] = []
+            for array in self._arrays_defined_in(branch):   # before the yield's adjoint
+                self.zero(array, at, code, inner)              # flows into them
             for k, r in live_results:
                 self.accumulate(branch.yields[k], self.adjoint_var(r), code, inner, op.line)
-            for array in self._arrays_defined_in(branch):
-                self.zero(array, at, code, inner)
             code += self.reverse_region(branch, at, inner)
             branches.append(code)
-            self.reverse_code[id(branch)] = code   # values recomputed there go first
         if not any(branches):
             return
+        for branch, code in zip((op.then, op.orelse), branches):
+            self.reverse_code[id(branch)] = code   # values restored there go first
         cond = self.primal(op.operands[0], at)
         ops.append(If([], [cond], op.line, then=Region(ops=branches[0]),
                       orelse=Region(ops=branches[1])))
@@ -388,7 +448,10 @@ class ReverseTransform:
             if id(result) in scope.live:
                 ops.append(Assign([b_arg], [self.adjoint_var(result)], op.line))
             else:
-                self.zero(arg, at, ops, scope)
+                self.zero(arg, at, ops, scope, like=self.primal(result, at))
+        swapped = _swapped_arrays(op, carried)
+        refs = self._swapped_references(loop, carried, swapped, at, ops)
+        moved = {k for k in active if k in swapped and swapped[k] in active}
         self._prepare_nested([op.body], at, scope, ops)
         # trip count of this instance, and the reverse loop over it
         if isinstance(op, For):
@@ -420,6 +483,8 @@ class ReverseTransform:
                 incoming[k] = self.namer.value("_g", arg.kind)
                 body.append(Assign([incoming[k]], [self.adjoint_var(arg)], op.line))
         for array in self._arrays_defined_in(op.body):
+            if any(array is carried[k] for k in moved):
+                continue   # the same memory as the adjoint flowing in: passed on as it is
             like = self.adjoint_var(array) if array in carried else None
             self.zero(array, loop, body, inner, like=like)
         for k in active:
@@ -429,7 +494,8 @@ class ReverseTransform:
         for k in active:
             if id(carried[k]) not in inner.live:
                 self.zero(carried[k], loop, body, inner, like=self.adjoint_var(carried[k]))
-        prologue = self._restore(loop, iteration, None if plain_index else start, step, at)
+        prologue = refs + self._restore(loop, iteration, None if plain_index else start,
+                                        step, at)
         if id(op) in self.recompute:
             ops.extend(self._rerun(loop, at))
         builder = Builder(self.namer, op.line)
@@ -441,6 +507,25 @@ class ReverseTransform:
         for k in active:
             self.accumulate(op.inits[k], self.adjoint_var(carried[k]), ops, scope, op.line)
 
+    def _swapped_references(self, loop: _Loop, carried, swapped: dict, at, ops) -> list[Op]:
+        """Buffers the body swaps (``a, b = b, a``) need no tape: which allocation each name
+        holds in an iteration follows from the next iteration's by undoing the permutation.
+        Before the reverse loop, ``_ref`` variables take the loop's results; at the top of
+        each reverse iteration the carried arrays are read back from them and they step back
+        one iteration. Returns those top-of-iteration ops."""
+        refs, top = {}, []
+        for k in swapped:
+            refs[k] = self.namer.value(f"_ref_{carried[k].name.lstrip('_')}", "array")
+            ops.append(Assign([refs[k]], [self.primal(loop.op.results[k], at)], loop.op.line))
+        for k, j in swapped.items():   # body yields carried[j] as carried value k
+            current = self.namer.value(carried[j].name, carried[j].kind)
+            current.ndim = carried[j].ndim
+            loop.restored[id(carried[j])] = current
+            top.append(Assign([current], [refs[k]]))
+        for k in swapped:
+            top.append(Assign([refs[k]], [loop.restored[id(carried[k])]]))
+        return top
+
     def _restore(self, loop: _Loop, iteration, start, step, at) -> list[Op]:
         """Ops at the top of a reverse iteration: step the tape counter back and bring back
         (from tapes, or by recomputation) every body value the adjoint reads."""
@@ -451,32 +536,63 @@ class ReverseTransform:
                 self.primal(step, at)
             ops += builder.ops + [Assign([loop.index], [builder.lift(index)])]
         order = {id(v): n for n, v in enumerate(self._body_definitions(loop))}
+        paths = self._branch_paths(loop)
         i = 0
         while i < len(loop.needed):  # recomputation may need more values: a worklist
             v = loop.needed[i]
             if self._recomputable(v, loop):
                 for operand in self.defining_op[id(v)].operands:
                     self.primal(operand, loop)
+            for branch_op, _ in paths.get(id(v), ()):
+                self.primal(branch_op.operands[0], loop)
             i += 1
         in_branches: dict[int, list] = {}
         for v in sorted(loop.needed, key=lambda v: order.get(id(v), -1)):
             restored = loop.restored[id(v)]
             if self._recomputable(v, loop):
                 op = self.defining_op[id(v)]
-                branch = self._branches(loop).get(id(op))
-                # a value defined in a branch is recomputed where that branch reverses
-                target = ops if branch is None else in_branches.setdefault(id(branch), [])
-                target.append(replace(op, results=[restored],
-                                      operands=[self.primal(x, loop) for x in op.operands]))
+                code = [replace(op, results=[restored],
+                                operands=[self.primal(x, loop) for x in op.operands])]
             else:
                 tape = loop.tapes.setdefault(id(v), self.namer.value(f"_tape_{v.name.lstrip('_')}",
                                                                     "array"))
-                ops.append(Load([restored], [tape, loop.counter]))
-        for region_id, recomputed in in_branches.items():
-            self.reverse_code[region_id][:0] = recomputed
+                code = [Load([restored], [tape, loop.counter])]
+            path = paths.get(id(v), ())
+            branch = _branch_region(*path[-1]) if path else None
+            if branch is not None and id(branch) in self.reverse_code:
+                # where that branch reverses: it runs exactly when the branch ran
+                in_branches.setdefault(id(branch), []).extend(code)
+                continue
+            # a value of a branch exists (and is on its tape) only where the branch ran
+            for branch_op, taken in reversed(path):
+                cond = self.primal(branch_op.operands[0], loop)
+                code = [If([], [cond], then=Region(ops=code if taken else []),
+                           orelse=Region(ops=[] if taken else code))]
+            ops += code
+        for region_id, restored in in_branches.items():
+            self.reverse_code[region_id][:0] = restored
         if loop.tapes:
             ops.insert(0, Prim([loop.counter], [loop.counter, Const(1)], name="sub"))
         return ops
+
+    def _branch_paths(self, loop: _Loop) -> dict:
+        """id(value) -> [(If, taken)] from the loop body down to the branch defining it (the
+        value exists only when each If went that way), for values inside branches."""
+        if id(loop) in self._paths:
+            return self._paths[id(loop)]
+        paths = self._paths[id(loop)] = {}
+
+        def visit(region, path):
+            for op in region.ops:
+                for v in op.results + (self.saves[id(op)].results if id(op) in self.saves
+                                       else []):
+                    if path:
+                        paths[id(v)] = path
+                if isinstance(op, If):
+                    visit(op.then, path + [(op, True)])
+                    visit(op.orelse, path + [(op, False)])
+        visit(loop.body, [])
+        return paths
 
     def _body_definitions(self, loop: _Loop):
         values = list(loop.body.args)
@@ -500,12 +616,10 @@ class ReverseTransform:
         arrays ever need a tape of arrays), comparisons, and cheap float arithmetic (a flop
         costs less than a store and a load, and its inputs are often restored anyway).
         Transcendental results are recorded. A value defined in a branch of the body is
-        recomputed at the start of that branch's reverse, which runs only when it ran."""
+        restored at the start of that branch's reverse, which runs only when it ran."""
         op = self.defining_op.get(id(v))
-        if op is None or v in loop.body.args:
-            return False
-        branch = self._branches(loop).get(id(op))
-        if op not in loop.body.ops and (branch is None or id(branch) not in self.reverse_code):
+        if op is None or v in loop.body.args or (
+                op not in loop.body.ops and id(v) not in self._branch_paths(loop)):
             return False
         if isinstance(op, Load):
             return id(op.operands[0]) not in self.stored_arrays or \
@@ -519,40 +633,22 @@ class ReverseTransform:
         return op.name in _CHEAP_PRIMS or op.name in _COMPARISONS or \
             (op.name == "pow" and _is_int(op.operands[1], 2))
 
-    def _branches(self, loop: _Loop) -> dict:
-        """id(op) -> the branch region holding it, for the ops inside the ``if``s of the
-        loop's body (not inside its inner loops)."""
-        if id(loop) not in self._branch_regions:
-            found, todo = {}, [x for x in loop.body.ops if isinstance(x, If)]
-            while todo:
-                for branch in todo.pop().regions():
-                    for inner in branch.ops:
-                        found[id(inner)] = branch
-                        if isinstance(inner, If):
-                            todo.append(inner)
-            self._branch_regions[id(loop)] = found
-        return self._branch_regions[id(loop)]
-
     def _restored_at(self, load: Load, loop: _Loop) -> bool:
         """Whether the array ``load`` reads is, where the reverse sweep recomputes the load,
-        as the load saw it: defined outside every loop, every store into it undone by the
-        reverse sweep (``saves``), and no store into it in the body after the load (nor in
-        the body statement holding it)."""
+        as the load saw it: defined outside every loop, every store into its memory undone
+        by the reverse sweep (``saves``), and no store into it in the body after the load
+        (nor in the body statement holding it)."""
         array = load.operands[0]
-        if self.home.get(id(array)) is not None or id(array) not in self._fully_saved:
+        memory = self.mem.allocations(array)
+        stores = [op for op in walk(self.fn.body) if isinstance(op, Store)
+                  and self.mem.allocations(op.operands[0]) & memory]
+        if self.home.get(id(array)) is not None or any(id(op) not in self.saves
+                                                       for op in stores):
             return False
         top = next(k for k, op in enumerate(loop.body.ops)
                    if op is load or load in walk_nested(op))
-        later = loop.body.ops[top:]
-        return not any(isinstance(x, Store) and x.operands[0] is array
-                       for op in later for x in [op, *walk_nested(op)])
-
-    @functools.cached_property
-    def _fully_saved(self) -> set:
-        """Arrays whose every store saves the part it overwrites (restored in reverse)."""
-        stores = [op for op in walk(self.fn.body) if isinstance(op, Store)]
-        return {id(op.operands[0]) for op in stores} - \
-            {id(op.operands[0]) for op in stores if id(op) not in self.saves}
+        later = {id(x) for op in loop.body.ops[top:] for x in [op, *walk_nested(op)]}
+        return not any(id(op) in later for op in stores)
 
     # ------------------------------------------------------------------ checkpointing
     def _rerun(self, loop: _Loop, at: _Loop) -> list[Op]:
@@ -634,8 +730,9 @@ class ReverseTransform:
                     self._push(at, save.results, ops)
                 ops.append(op)
             elif isinstance(op, Load) and not _element_index(op.operands[1:]) and \
-                    id(op.operands[0]) in self.stored_arrays:
-                ops.extend(self._copied(op))   # a view would see later stores
+                    id(op.operands[0]) in self.stored_arrays and \
+                    id(op.results[0]) not in self.mem.live_views:
+                ops.extend(self._copied(op))   # a value: later stores must not change it
             else:
                 ops.append(op)
             if at is not None:
@@ -643,8 +740,8 @@ class ReverseTransform:
         return Region(args=region.args, ops=ops, yields=region.yields)
 
     def _copied(self, load: Load) -> list[Op]:
-        """``load`` itself for one element; for a slice, ``load`` then a copy of it."""
-        if _element_index(load.operands[1:]):
+        """``load`` itself for one element; for a slice or a row, ``load`` then a copy."""
+        if load.results[0].kind in _SCALAR_KINDS:
             return [load]
         (result,) = load.results
         view = self.namer.value("_t", result.kind)
@@ -913,9 +1010,42 @@ def _vjp_rule(prim, i):
     return prim.vjps[i] if i < len(prim.vjps) else None
 
 
+def _part_of(array: Value, index) -> Value:
+    """A stand-in for ``array[index]``: its kind and rank (a row of a matrix is an array)."""
+    if array.ndim is None:
+        return Value("part", "float" if _element_index(index) else "array")
+    ndim = array.ndim - sum(1 for i in index if i.kind in ("int", "bool")) + \
+        sum(1 for i in index if isinstance(i, Const) and i.value is None)
+    return Value("part", "array" if ndim > 0 else "float", ndim)
+
+
+def _all_values(fn: Function):
+    yield from fn.params
+    yield from fn.free_vars
+    for op in walk(fn.body):
+        yield from op.results
+        for sub in op.regions():
+            yield from sub.args
+
+
+def _swapped_arrays(op: Op, carried) -> dict[int, int]:
+    """k -> j for each loop-carried array the body yields as another (or the same) carried
+    array, when those form a permutation (``a, b = b, a``; ``x`` written in place)."""
+    perm = {}
+    for k, y in enumerate(op.body.yields):
+        j = next((j for j, c in enumerate(carried) if c is y), None)
+        if j is not None and y.kind == "array":
+            perm[k] = j
+    return perm if sorted(perm) == sorted(perm.values()) else {}
+
+
 def _element_index(index) -> bool:
     """Whether an index picks single elements (every part an integer)."""
     return all(i.kind == "int" for i in index)
+
+
+def _branch_region(op: If, taken: bool) -> Region:
+    return op.then if taken else op.orelse
 
 
 def _loaded_before(ops: list, store: Store) -> Load | None:

@@ -10,10 +10,10 @@ def kepler_vjp(e, M, tol, g_total_2):
     n = M.shape[0]
     _k = 0
     # line 27: for i in range(n):
-    _t65 = _rt.trip_count(0, n, 1)
-    _tape_t2 = _rt.tape(_t65, 0.0)
-    _tape_E_4 = _rt.tape(_t65, 0.0)
-    _tape_n = _rt.tape(_t65, 0)
+    _t66 = _rt.trip_count(0, n, 1)
+    _tape_t2 = _rt.tape(_t66, 0.0)
+    _tape_E_4 = _rt.tape(_t66, 0.0)
+    _tape_n = _rt.tape(_t66, 0)
     _k_1 = 0
     _tape_E_2 = _rt.tape(16, 0.0)
     _tape_f_2 = _rt.tape(16, 0.0)
@@ -29,16 +29,16 @@ def kepler_vjp(e, M, tol, g_total_2):
         f = E - e * _t2 - E
         # line 30: while abs(f) > tol:
         _n = 0
-        _k_66 = _k_1
+        _k_67 = _k_1
         _need = 16
         _again = True
         while _again:
-            _tape_E_2 = _rt.reserve(_tape_E_2, _k_66, _need)
-            _tape_f_2 = _rt.reserve(_tape_f_2, _k_66, _need)
-            _tape_t8 = _rt.reserve(_tape_t8, _k_66, _need)
-            _tape_t12 = _rt.reserve(_tape_t12, _k_66, _need)
+            _tape_E_2 = _rt.reserve(_tape_E_2, _k_67, _need)
+            _tape_f_2 = _rt.reserve(_tape_f_2, _k_67, _need)
+            _tape_t8 = _rt.reserve(_tape_t8, _k_67, _need)
+            _tape_t12 = _rt.reserve(_tape_t12, _k_67, _need)
             _cap = len(_tape_E_2)
-            _k_1 = _k_66
+            _k_1 = _k_67
             _n = 0
             E_1, f_1 = E, f
             while (np.abs(f_1) > tol) & (_k_1 < _cap):
@@ -55,7 +55,7 @@ def kepler_vjp(e, M, tol, g_total_2):
                 _k_1 = _k_1 + 1
                 _n = _n + 1
             _again = _k_1 == _cap
-            _need = (_k_1 - _k_66) * 2
+            _need = (_k_1 - _k_67) * 2
         _tape_n[_k] = _n
         _tape_E_4[_k] = E_1
         # line 33: total = total + math.cos(E)
@@ -76,27 +76,27 @@ def kepler_vjp(e, M, tol, g_total_2):
         b_E = 0.0
         for _it in range(_n - 1, -1, -1):
             _k_1 = _k_1 - 1
-            E_2_47 = _tape_E_2[_k_1]
-            f_2_51 = _tape_f_2[_k_1]
-            _t42 = _tape_t8[_k_1]
+            E_2_48 = _tape_E_2[_k_1]
+            f_2_52 = _tape_f_2[_k_1]
+            _t43 = _tape_t8[_k_1]
             # line 31: E = E - f / (1.0 - e * math.cos(E))
-            _t33 = 1.0 - e * _t42
-            _t36 = f_2_51 / _t33
-            E_3_28 = E_2_47 - _t36
+            _t34 = 1.0 - e * _t43
+            _t37 = f_2_52 / _t34
+            E_3_29 = E_2_48 - _t37
             # line 32: f = E - e * math.sin(E) - M[i]
             b_E = b_E + -b_f_2
-            _t22 = -b_f_2
-            b_E_2 = b_E_2 + b_f_2 + _t22 * e * np.cos(E_3_28)
+            _t23 = -b_f_2
+            b_E_2 = b_E_2 + b_f_2 + _t23 * e * np.cos(E_3_29)
             # line 31: E = E - f / (1.0 - e * math.cos(E))
-            _t31 = -b_E_2
-            b_f_2 = _t31 / _t33
-            _t40 = -(-_t31 * _t36 / _t33)
-            b_e = b_e + _t22 * _tape_t12[_k_1] + _t40 * _t42
-            b_E_2 = b_E_2 + -(_t40 * e) * np.sin(E_2_47)
+            _t32 = -b_E_2
+            b_f_2 = _t32 / _t34
+            _t41 = -(-_t32 * _t37 / _t34)
+            b_e = b_e + _t23 * _tape_t12[_k_1] + _t41 * _t43
+            b_E_2 = b_E_2 + -(_t41 * e) * np.sin(E_2_48)
         # line 29: f = E - e * math.sin(E) - M[i]
-        _t55 = -b_f_2
-        b_e = b_e + _t55 * _tape_t2[_k]
-        b_E = b_E + b_E_2 + -b_f_2 + b_f_2 + _t55 * e * np.cos(E)
+        _t56 = -b_f_2
+        b_e = b_e + _t56 * _tape_t2[_k]
+        b_E = b_E + b_E_2 + -b_f_2 + b_f_2 + _t56 * e * np.cos(E)
         # line 28: E = M[i]
         b_M[i] += b_E
     # line 34: return total

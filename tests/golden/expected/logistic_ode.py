@@ -35,7 +35,6 @@ def logistic_ode_vjp(y, r, steps, g_t9):
     for i in range(_n - 1, -1, -1):
         _k = _k - 1
         y_1_33 = _tape_y_1[_k]
-        _t23 = _tape_t4[_k]
         # line 24: harvest = harvest + dt * y
         b_y_2 = b_y_1 + g_t9 * 0.05
         # line 23: y = y + dt * growth
@@ -44,7 +43,7 @@ def logistic_ode_vjp(y, r, steps, g_t9):
         # line 21: if y > 0.5:
         if y_1_33 > 0.5:
             # line 22: growth = growth - 0.1 * math.sqrt(y)
-            b_y_1 = b_y_1 + -_t17 * 0.1 * 0.5 / _t23
+            b_y_1 = b_y_1 + -_t17 * 0.1 * 0.5 / _tape_t4[_k]
         # line 20: growth = r * y * (1.0 - y)
         _t27 = _t17 * (1.0 - y_1_33)
         b_r = b_r + _t27 * y_1_33

@@ -11,10 +11,10 @@ def stencil_vjp(u, c, g_t15):
     # line 64: for i in range(1, n - 1):
     _t2 = n - 1
     _k_1 = 0
-    _t46 = 3 * _rt.trip_count(1, _t2, 1)
-    _tape_t3 = _rt.tape(_t46, 0.0)
-    _tape_t5 = _rt.tape(_t46, 0.0)
-    _tape_t10 = _rt.tape(_t46, 0.0)
+    _t48 = 3 * _rt.trip_count(1, _t2, 1)
+    _tape_t3 = _rt.tape(_t48, 0.0)
+    _tape_t5 = _rt.tape(_t48, 0.0)
+    _tape_t10 = _rt.tape(_t48, 0.0)
     # line 63: for step in range(3):
     for step in range(3):
         # line 64: for i in range(1, n - 1):
@@ -31,27 +31,31 @@ def stencil_vjp(u, c, g_t15):
     # line 66: return np.sum(u * u)
     _t14 = u * u
     _t15 = np.sum(_t14)
+    u_final = u.copy()
     b_u = _rt.zeros_like(u)
     _t16 = _rt.unreduce(g_t15, _t14)
-    b_u = b_u + _t16 * u + _t16 * u
+    _t19 = _t16 * u
+    b_u[:] += _t16 * u
+    b_u[:] += _t19
     b_c = 0.0
     # line 63: for step in range(3):
     for step in range(2, -1, -1):
         # line 64: for i in range(1, n - 1):
-        _n_20 = _rt.trip_count(1, _t2, 1)
-        for _it in range(_n_20 - 1, -1, -1):
+        _n_22 = _rt.trip_count(1, _t2, 1)
+        for _it in range(_n_22 - 1, -1, -1):
             _k_1 = _k_1 - 1
             i = 1 + _it
-            _t23 = _tape_t3[_k_1]
+            _t25 = _tape_t3[_k_1]
             # line 65: u[i] = u[i] + c * (u[i - 1] - 2.0 * u[i] + u[i + 1])
-            _t26 = _tape_t5[_k_1] - 2.0 * _t23 + _tape_t10[_k_1]
-            _t21 = b_u[i]
+            _t28 = _tape_t5[_k_1] - 2.0 * _t25 + _tape_t10[_k_1]
+            _t23 = b_u[i]
             b_u[i] = 0.0
-            u[i] = _t23
-            _t28 = _t21 * c
-            b_c = b_c + _t21 * _t26
-            b_u[i + 1] += _t28
-            b_u[i - 1] += _t28
-            b_u[i] += _t21 + -_t28 * 2.0
+            u[i] = _t25
+            _t30 = _t23 * c
+            b_c = b_c + _t23 * _t28
+            b_u[i + 1] += _t30
+            b_u[i - 1] += _t30
+            b_u[i] += _t23 + -_t30 * 2.0
+    u[:] = u_final
     # line 66: return np.sum(u * u)
     return (_t15, b_u, b_c)
