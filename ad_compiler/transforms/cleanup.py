@@ -28,8 +28,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..frontend.ir import Assign, Const, For, Function, If, Load, Op, Prim, Region, Store, \
-    Undef, Value, While, walk, walk_nested
+from ..frontend.ir import Assign, Const, Function, If, Load, Op, Prim, Region, Store, Undef, \
+    Value, walk, walk_nested
 from .builder import _FOLD, Namer
 
 _ALLOCATIONS = ("tape", "tape_of_arrays", "array_list")

@@ -1,0 +1,138 @@
+"""To-be-recorded analysis of reverse mode: what the reverse sweep recomputes, what it reads
+from a tape, and which stores save the memory they overwrite.
+
+A mixin of :class:`.reverse.ReverseTransform` (it reads the transform's maps: ``home``,
+``defining_op``, ``saves``, the memory model ``mem``): the decisions live here, the code that
+carries them out (restores at the top of a reverse iteration, pushes in the forward sweep)
+in the generation and tape-placement passes.
+
+Why recompute at all: a flop costs less than a store and a load, and its inputs are often
+restored anyway; an array whose every store the reverse sweep undoes can be read again
+instead of taped element by element (an N-body's positions: one tape of square roots per
+pair instead of eight values).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+from ..analysis.memory import memory_uses
+from ..frontend.ir import If, Load, Prim, Store, While, walk, walk_nested
+from .irtools import element_index, is_int
+
+if TYPE_CHECKING:
+    from .reverse import _Loop
+
+_RECOMPUTABLE_PRIMS = ("add", "sub", "mul", "floordiv", "mod", "neg")
+_NEVER_RECOMPUTE = ("tape", "tape_of_arrays", "grow", "reserve")
+_SIZE_PRIMS = ("len", "size", "ndim", "trip_count")
+_CHEAP_PRIMS = ("add", "sub", "mul", "div", "neg", "pos", "square", "abs", "float", "maximum",
+                "minimum")
+_COMPARISONS = ("lt", "le", "gt", "ge", "eq", "ne", "not", "and", "or")
+
+
+class ToBeRecorded:
+    """Record, recompute or save: the decisions of the reverse transform."""
+
+    def _overwrites_read(self, store: Store) -> bool:
+        """Whether the reverse sweep reads, whole, memory this store overwrites, at a point
+        before the store (earlier in the program, or in an earlier iteration of a loop
+        holding both): then it saves the old part and restores it after its adjoint."""
+        changed = self.mem.allocations(store.operands[0])
+        s_pos, s_loops = self._positions[id(store)]
+        for pos, loops, v in self._whole_reads:
+            if (pos < s_pos or set(loops) & set(s_loops)) and self.mem.allocations(v) & changed:
+                return True
+        return False
+
+    @functools.cached_property
+    def _positions(self) -> dict:
+        return {id(op): (pos, [id(loop) for loop in loops])
+                for pos, loops, op in memory_uses(self.fn)}
+
+    @functools.cached_property
+    def _whole_reads(self) -> list:
+        reads = []
+        for pos, loops, op in memory_uses(self.fn):
+            values = op.operands if isinstance(op, Prim) else op.operands[:1] if \
+                isinstance(op, Load) and not element_index(op.operands[1:]) else []
+            reads += [(pos, [id(loop) for loop in loops], v) for v in values
+                      if id(v) in self.read_whole]
+        return reads
+
+    def _branch_paths(self, loop: _Loop) -> dict:
+        """id(value) -> [(If, taken)] from the loop body down to the branch defining it (the
+        value exists only when each If went that way), for values inside branches."""
+        if id(loop) in self._paths:
+            return self._paths[id(loop)]
+        paths = self._paths[id(loop)] = {}
+
+        def visit(region, path):
+            for op in region.ops:
+                for v in op.results + (self.saves[id(op)].results if id(op) in self.saves
+                                       else []):
+                    if path:
+                        paths[id(v)] = path
+                if isinstance(op, If):
+                    visit(op.then, path + [(op, True)])
+                    visit(op.orelse, path + [(op, False)])
+        visit(loop.body, [])
+        return paths
+
+    def _body_definitions(self, loop: _Loop):
+        values = list(loop.body.args)
+        for op in loop.body.ops:
+            if id(op) in self.saves and id(op) not in self.reused_saves:
+                values += self.saves[id(op)].results
+            values += op.results
+            if isinstance(op, While):
+                values.append(self.loops[id(op)].count)
+            if isinstance(op, If):
+                values += [v for inner in walk(op.then) for v in inner.results]
+                values += [v for inner in walk(op.orelse) for v in inner.results]
+        return values
+
+    def _recomputable(self, v, loop: _Loop) -> bool:
+        """Whether the reverse sweep recomputes ``v`` rather than reading it from a tape.
+
+        Recomputed: loads from arrays nobody writes, or whose every store the reverse sweep
+        undoes (so the array is as the load saw it, when no store of this loop's body
+        follows the load), integer arithmetic, array values (so that only loop-carried
+        arrays ever need a tape of arrays), comparisons, and cheap float arithmetic (a flop
+        costs less than a store and a load, and its inputs are often restored anyway).
+        Transcendental results are recorded. A value defined in a branch of the body is
+        restored at the start of that branch's reverse, which runs only when it ran."""
+        op = self.defining_op.get(id(v))
+        if op is None or v in loop.body.args or (
+                op not in loop.body.ops and id(v) not in self._branch_paths(loop)):
+            return False
+        if isinstance(op, Load):
+            return id(op.operands[0]) not in self.stored_arrays or \
+                self._restored_at(op, loop)
+        if not isinstance(op, Prim) or op.name in _NEVER_RECOMPUTE or id(v) in self.stored_arrays:
+            return False   # an array written later is not what recomputing it gives
+        if v.kind in ("array", "shape", "slice") or (
+                v.kind == "int" and (op.name in _RECOMPUTABLE_PRIMS or not op.operands
+                                     or op.name in _SIZE_PRIMS)):
+            return True
+        return op.name in _CHEAP_PRIMS or op.name in _COMPARISONS or \
+            (op.name == "pow" and is_int(op.operands[1], 2))
+
+    def _restored_at(self, load: Load, loop: _Loop) -> bool:
+        """Whether the array ``load`` reads is, where the reverse sweep recomputes the load,
+        as the load saw it: defined outside every loop, every store into its memory undone
+        by the reverse sweep (``saves``), and no store into it in the body after the load
+        (nor in the body statement holding it)."""
+        array = load.operands[0]
+        memory = self.mem.allocations(array)
+        stores = [op for op in walk(self.fn.body) if isinstance(op, Store)
+                  and self.mem.allocations(op.operands[0]) & memory]
+        if self.home.get(id(array)) is not None or any(id(op) not in self.saves
+                                                       for op in stores):
+
+            return False
+        top = next(k for k, op in enumerate(loop.body.ops)
+                   if op is load or load in walk_nested(op))
+        later = {id(x) for op in loop.body.ops[top:] for x in [op, *walk_nested(op)]}
+        return not any(id(op) in later for op in stores)
