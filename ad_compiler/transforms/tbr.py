@@ -30,6 +30,8 @@ _SIZE_PRIMS = ("len", "size", "ndim", "trip_count")
 _CHEAP_PRIMS = ("add", "sub", "mul", "div", "neg", "pos", "square", "abs", "float", "maximum",
                 "minimum")
 _COMPARISONS = ("lt", "le", "gt", "ge", "eq", "ne", "not", "and", "or")
+_SCALAR_FUNCTIONS = ("sqrt", "exp", "log", "sin", "cos", "tan", "tanh", "sinh", "cosh",
+                     "arctan", "log1p", "expm1")
 
 
 class ToBeRecorded:
@@ -101,7 +103,10 @@ class ToBeRecorded:
         follows the load), integer arithmetic, array values (so that only loop-carried
         arrays ever need a tape of arrays), comparisons, and cheap float arithmetic (a flop
         costs less than a store and a load, and its inputs are often restored anyway).
-        Transcendental results are recorded. A value defined in a branch of the body is
+        Scalar sqrt, exp, log and trigonometric functions are recomputed too, as a hand
+        adjoint does (their operands are restored anyway; a tape per call costs memory
+        traffic the recomputation does not); array functions and anything else are
+        recorded. A value defined in a branch of the body is
         restored at the start of that branch's reverse, which runs only when it ran."""
         op = self.defining_op.get(id(v))
         if op is None or v in loop.body.args or (
@@ -117,7 +122,8 @@ class ToBeRecorded:
                                      or op.name in _SIZE_PRIMS)):
             return True
         return op.name in _CHEAP_PRIMS or op.name in _COMPARISONS or \
-            (op.name == "pow" and is_int(op.operands[1], 2))
+            (op.name == "pow" and is_int(op.operands[1], 2)) or \
+            (op.name in _SCALAR_FUNCTIONS and v.kind == "float")
 
     def _restored_at(self, load: Load, loop: _Loop) -> bool:
         """Whether the array ``load`` reads is, where the reverse sweep recomputes the load,

@@ -15,7 +15,7 @@ E1, E2, E3, E4 = 2.0 / 9.0 - 7.0 / 24.0, 1.0 / 3.0 - 0.25, 4.0 / 9.0 - 1.0 / 3.0
 
 
 def configs(mode):
-    T, tol = {"full": (2000.0, 1e-9), "quick": (2000.0, 1e-9), "smoke": (2.0, 1e-4)}[mode]
+    T, tol = {"full": (200.0, 1e-8), "quick": (200.0, 1e-8), "smoke": (2.0, 1e-4)}[mode]
     return [{"label": f"rk23 adaptive T={T:g} tol={tol:g}", "T": T, "tol": tol}]
 
 

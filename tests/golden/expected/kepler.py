@@ -11,22 +11,17 @@ def kepler_vjp(e, M, tol, g_total_2):
     _k = 0
     # line 27: for i in range(n):
     _t66 = _rt.trip_count(0, n, 1)
-    _tape_t2 = _rt.tape(_t66, 0.0)
     _tape_E_4 = _rt.tape(_t66, 0.0)
     _tape_n = _rt.tape(_t66, 0)
     _k_1 = 0
     _tape_E_2 = _rt.tape(16, 0.0)
     _tape_f_2 = _rt.tape(16, 0.0)
-    _tape_t8 = _rt.tape(16, 0.0)
-    _tape_t12 = _rt.tape(16, 0.0)
     total = 0.0
     for i in range(n):
         # line 28: E = M[i]
         E = M[i]
         # line 29: f = E - e * math.sin(E) - M[i]
-        _t2 = np.sin(E)
-        _tape_t2[_k] = _t2
-        f = E - e * _t2 - E
+        f = E - e * np.sin(E) - E
         # line 30: while abs(f) > tol:
         _n = 0
         _k_67 = _k_1
@@ -35,8 +30,6 @@ def kepler_vjp(e, M, tol, g_total_2):
         while _again:
             _tape_E_2 = _rt.reserve(_tape_E_2, _k_67, _need)
             _tape_f_2 = _rt.reserve(_tape_f_2, _k_67, _need)
-            _tape_t8 = _rt.reserve(_tape_t8, _k_67, _need)
-            _tape_t12 = _rt.reserve(_tape_t12, _k_67, _need)
             _cap = len(_tape_E_2)
             _k_1 = _k_67
             _n = 0
@@ -45,13 +38,9 @@ def kepler_vjp(e, M, tol, g_total_2):
                 _tape_E_2[_k_1] = E_1
                 _tape_f_2[_k_1] = f_1
                 # line 31: E = E - f / (1.0 - e * math.cos(E))
-                _t8 = np.cos(E_1)
-                _tape_t8[_k_1] = _t8
-                E_1 = E_1 - f_1 / (1.0 - e * _t8)
+                E_1 = E_1 - f_1 / (1.0 - e * np.cos(E_1))
                 # line 32: f = E - e * math.sin(E) - M[i]
-                _t12 = np.sin(E_1)
-                _tape_t12[_k_1] = _t12
-                f_1 = E_1 - e * _t12 - E
+                f_1 = E_1 - e * np.sin(E_1) - E
                 _k_1 = _k_1 + 1
                 _n = _n + 1
             _again = _k_1 == _cap
@@ -78,8 +67,8 @@ def kepler_vjp(e, M, tol, g_total_2):
             _k_1 = _k_1 - 1
             E_2_48 = _tape_E_2[_k_1]
             f_2_52 = _tape_f_2[_k_1]
-            _t43 = _tape_t8[_k_1]
             # line 31: E = E - f / (1.0 - e * math.cos(E))
+            _t43 = np.cos(E_2_48)
             _t34 = 1.0 - e * _t43
             _t37 = f_2_52 / _t34
             E_3_29 = E_2_48 - _t37
@@ -91,11 +80,11 @@ def kepler_vjp(e, M, tol, g_total_2):
             _t32 = -b_E_2
             b_f_2 = _t32 / _t34
             _t41 = -(-_t32 * _t37 / _t34)
-            b_e = b_e + _t23 * _tape_t12[_k_1] + _t41 * _t43
+            b_e = b_e + _t23 * np.sin(E_3_29) + _t41 * _t43
             b_E_2 = b_E_2 + -(_t41 * e) * np.sin(E_2_48)
         # line 29: f = E - e * math.sin(E) - M[i]
         _t56 = -b_f_2
-        b_e = b_e + _t56 * _tape_t2[_k]
+        b_e = b_e + _t56 * np.sin(E)
         b_E = b_E + b_E_2 + -b_f_2 + b_f_2 + _t56 * e * np.cos(E)
         # line 28: E = M[i]
         b_M[i] += b_E

@@ -7,10 +7,8 @@ from ad_compiler.backends import helpers as _rt
 
 def logistic_ode_vjp(y, r, steps, g_t9):
     _k = 0
+    _tape_y_1 = _rt.tape(_rt.trip_count(0, steps, 1), 0.0)
     # line 19: for i in range(steps):
-    _t37 = _rt.trip_count(0, steps, 1)
-    _tape_y_1 = _rt.tape(_t37, 0.0)
-    _tape_t4 = _rt.tape(_t37, 0.0)
     harvest = 0.0
     for i in range(steps):
         _tape_y_1[_k] = y
@@ -19,9 +17,7 @@ def logistic_ode_vjp(y, r, steps, g_t9):
         # line 21: if y > 0.5:
         if y > 0.5:
             # line 22: growth = growth - 0.1 * math.sqrt(y)
-            _t4 = np.sqrt(y)
-            _tape_t4[_k] = _t4
-            growth = growth - 0.1 * _t4
+            growth = growth - 0.1 * np.sqrt(y)
         # line 23: y = y + dt * growth
         y = y + 0.05 * growth
         # line 24: harvest = harvest + dt * y
@@ -43,7 +39,7 @@ def logistic_ode_vjp(y, r, steps, g_t9):
         # line 21: if y > 0.5:
         if y_1_33 > 0.5:
             # line 22: growth = growth - 0.1 * math.sqrt(y)
-            b_y_1 = b_y_1 + -_t17 * 0.1 * 0.5 / _tape_t4[_k]
+            b_y_1 = b_y_1 + -_t17 * 0.1 * 0.5 / np.sqrt(y_1_33)
         # line 20: growth = r * y * (1.0 - y)
         _t27 = _t17 * (1.0 - y_1_33)
         b_r = b_r + _t27 * y_1_33

@@ -19,16 +19,11 @@ def logsumexp_vjp(x, g_t11):
         if _t3 > m:
             m = _t3
         _k = _k + 1
-    _k_1 = 0
-    _tape_t9 = _rt.tape(_rt.trip_count(0, _t2, 1), 0.0)
     # line 82: for i in range(x.shape[0]):
     s = 0.0
     for i in range(_t2):
         # line 83: s = s + math.exp(x[i] - m)
-        _t9 = np.exp(x[i] - m)
-        _tape_t9[_k_1] = _t9
-        s = s + _t9
-        _k_1 = _k_1 + 1
+        s = s + np.exp(x[i] - m)
     b_x = _rt.zeros_like(x)
     # line 84: return m + math.log(s)
     b_m_1 = g_t11
@@ -36,25 +31,24 @@ def logsumexp_vjp(x, g_t11):
     # line 82: for i in range(x.shape[0]):
     _n = _rt.trip_count(0, _t2, 1)
     for i in range(_n - 1, -1, -1):
-        _k_1 = _k_1 - 1
         # line 83: s = s + math.exp(x[i] - m)
-        _t15 = _t12 * _tape_t9[_k_1]
+        _t15 = _t12 * np.exp(x[i] - m)
         b_m_1 = b_m_1 + -_t15
         b_x[i] += _t15
     # line 78: for i in range(x.shape[0]):
     _n = _rt.trip_count(0, _t2, 1)
     for i in range(_n - 1, -1, -1):
         _k = _k - 1
-        m_1_24 = _tape_m_1[_k]
+        m_1_26 = _tape_m_1[_k]
         b_m_3 = b_m_1
-        _t21 = 0.0
+        _t23 = 0.0
         b_m_1 = 0.0
         # line 79: if x[i] > m:
-        if x[i] > m_1_24:
-            _t21 = _t21 + b_m_3
+        if x[i] > m_1_26:
+            _t23 = _t23 + b_m_3
         else:
             b_m_1 = b_m_1 + b_m_3
-        b_x[i] += _t21
+        b_x[i] += _t23
     # line 77: m = x[0]
     b_x[0] += b_m_1
     # line 84: return m + math.log(s)

@@ -8,26 +8,21 @@ from ad_compiler.backends import helpers as _rt
 def with_helper_vjp(x, w, g_s_2):
     # line 56: for i in range(x.shape[0]):
     _t2 = x.shape[0]
-    _k = 0
-    _tape_t5 = _rt.tape(_rt.trip_count(0, _t2, 1), 0.0)
     s = 0.0
     for i in range(_t2):
-        # line 51: return math.log(1.0 + math.exp(t))
-        _t5 = np.exp(w * x[i])
-        _tape_t5[_k] = _t5
         # line 57: s = s + _softplus(w * x[i])
-        s = s + np.log(1.0 + _t5)
-        _k = _k + 1
+        s = s + np.log(1.0 + np.exp(w * x[i]))
     b_x = _rt.zeros_like(x)
     b_w = 0.0
     _n = _rt.trip_count(0, _t2, 1)
     for i in range(_n - 1, -1, -1):
-        _k = _k - 1
-        _t13 = _tape_t5[_k]
+        # line 57: s = s + _softplus(w * x[i])
+        _t16 = x[i]
         # line 51: return math.log(1.0 + math.exp(t))
+        _t13 = np.exp(w * _t16)
         _t14 = g_s_2 / (1.0 + _t13) * _t13
         # line 57: s = s + _softplus(w * x[i])
-        b_w = b_w + _t14 * x[i]
+        b_w = b_w + _t14 * _t16
         b_x[i] += _t14 * w
     # line 58: return s
     return (s, b_x, b_w)
