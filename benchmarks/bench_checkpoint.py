@@ -64,7 +64,7 @@ def relax_inplace(u0, n):
 
 PROBLEMS = {
     # name: (function, wrt, arguments for n steps, tape floats per step, default steps)
-    "pendulum": (None, (0, 1, 2), _args, 3, 10_000_000),
+    "pendulum": (None, (0, 1, 2), _args, 2, 10_000_000),
     "array": (relax, 0, lambda n: (np.linspace(0.1, 1.0, ARRAY_SIZE), n), ARRAY_SIZE,
               1_000_000),
     "inplace": (relax_inplace, 0, lambda n: (np.linspace(0.1, 1.0, ARRAY_SIZE), n),
