@@ -432,8 +432,11 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
         # trip count of this instance, and the reverse loop over it
         if isinstance(op, For):
             start, stop, step = (self.primal(v, at) for v in op.operands[:3])
-            count = self.namer.value("_n", "int")
-            ops.append(Prim([count], [start, stop, step], op.line, name="trip_count"))
+            if is_int(start, 0) and is_int(step, 1):
+                count = stop    # range(stop - 1, -1, -1) is empty when stop <= 0
+            else:
+                count = self.namer.value("_n", "int")
+                ops.append(Prim([count], [start, stop, step], op.line, name="trip_count"))
         else:
             count = self.primal(loop.count, at)
         start, step = (op.operands[0], op.operands[2]) if isinstance(op, For) else (None, None)

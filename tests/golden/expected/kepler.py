@@ -52,8 +52,7 @@ def kepler_vjp(e, M, tol, g_total_2):
         _k = _k + 1
     b_M = _rt.zeros_like(M)
     b_e = 0.0
-    _n = _rt.trip_count(0, n, 1)
-    for i in range(_n - 1, -1, -1):
+    for i in range(n - 1, -1, -1):
         _k = _k - 1
         # line 28: E = M[i]
         E = M[i]

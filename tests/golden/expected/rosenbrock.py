@@ -21,8 +21,7 @@ def rosenbrock_vjp(x, g_s_2):
         # line 27: s = s + 100.0 * a * a + b * b
         s = s + 100.0 * a * a + b * b
     b_x = _rt.zeros_like(x)
-    _n = _rt.trip_count(0, _t2, 1)
-    for i in range(_n - 1, -1, -1):
+    for i in range(_t2 - 1, -1, -1):
         # line 25: a = x[2 * i + 1] - x[2 * i] * x[2 * i]
         _t32 = 2 * i
         _t33 = _t32 + 1
