@@ -18,7 +18,7 @@ import functools
 from typing import TYPE_CHECKING
 
 from ..analysis.memory import memory_uses
-from ..frontend.ir import If, Load, Prim, Store, While, walk, walk_nested
+from ..frontend.ir import Assign, If, Load, Prim, Store, While, walk, walk_nested
 from .irtools import element_index, is_int
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ _SIZE_PRIMS = ("len", "size", "ndim", "trip_count")
 _CHEAP_PRIMS = ("add", "sub", "mul", "div", "neg", "pos", "square", "abs", "float", "maximum",
                 "minimum")
 _COMPARISONS = ("lt", "le", "gt", "ge", "eq", "ne", "not", "and", "or")
+_LINEAR = ("add", "sub", "neg", "pos", "copy")
 _SCALAR_FUNCTIONS = ("sqrt", "exp", "log", "sin", "cos", "tan", "tanh", "sinh", "cosh",
                      "arctan", "log1p", "expm1")
 
@@ -38,15 +39,73 @@ class ToBeRecorded:
     """Record, recompute or save: the decisions of the reverse transform."""
 
     def _overwrites_read(self, store: Store) -> bool:
-        """Whether the reverse sweep reads, whole, memory this store overwrites, at a point
-        before the store (earlier in the program, or in an earlier iteration of a loop
-        holding both): then it saves the old part and restores it after its adjoint."""
+        """Whether the reverse sweep reads memory this store overwrites, at a point before
+        the store (earlier in the program, or in an earlier iteration of a loop holding
+        both): then it saves the old part and restores it after its adjoint. Read: whole,
+        or element by element where the adjoint may need the element (an active float):
+        one save per store, and the array re-read restored (:meth:`_restored_at`), costs
+        less than a tape for every load (a stencil's five neighbours)."""
         changed = self.mem.allocations(store.operands[0])
         s_pos, s_loops = self._positions[id(store)]
-        for pos, loops, v in self._whole_reads:
+        for pos, loops, v in self._whole_reads + self._element_reads:
             if (pos < s_pos or set(loops) & set(s_loops)) and self.mem.allocations(v) & changed:
                 return True
         return False
+
+    @functools.cached_property
+    def _element_reads(self) -> list:
+        """Element loads in loops whose value the adjoint may need (see
+        :meth:`_value_needed`)."""
+        return [(pos, [id(loop) for loop in loops], op.operands[0])
+                for pos, loops, op in memory_uses(self.fn)
+                if isinstance(op, Load) and element_index(op.operands[1:]) and loops
+                and op.results[0].kind == "float" and self._value_needed(op.results[0])]
+
+    def _value_needed(self, v, seen=None) -> bool:
+        """Whether some derivative rule may read ``v``'s value: it reaches, through linear
+        ops (sums, negation, scaling by an inactive factor), an op that is not linear in it
+        or that scales it by an active value. Copies into arrays and carried values: no
+        and yes (conservatively)."""
+        seen = set() if seen is None else seen
+        if id(v) in seen or not self.active(v):
+            return False
+        seen.add(id(v))
+        for op in self._users.get(id(v), ()):
+            if op is None:
+                return True      # carried on or returned
+            if isinstance(op, Store):
+                if op.operands[-1] is v and v not in op.operands[:-1]:
+                    continue
+                return True
+            if isinstance(op, Assign) or (isinstance(op, Prim) and op.name in _LINEAR):
+                if self._value_needed(op.results[0], seen):
+                    return True
+                continue
+            if isinstance(op, Prim) and op.name in ("mul", "div"):
+                others = [x for k, x in enumerate(op.operands) if x is not v
+                          or (op.name == "div" and k == 1)]
+                if op.name == "div" and op.operands[1] is v or \
+                        any(self.active(x) for x in others):
+                    return True
+                if self._value_needed(op.results[0], seen):
+                    return True
+                continue
+            return True
+        return False
+
+    @functools.cached_property
+    def _users(self) -> dict:
+        """id(value) -> the ops reading it (None: a region yields it, or the function)."""
+        users: dict = {}
+        for op in walk(self.fn.body):
+            for x in op.operands:
+                users.setdefault(id(x), []).append(op)
+            for sub in op.regions():
+                for x in sub.yields:
+                    users.setdefault(id(x), []).append(None)
+        for x in self.fn.body.yields:
+            users.setdefault(id(x), []).append(None)
+        return users
 
     @functools.cached_property
     def _positions(self) -> dict:
