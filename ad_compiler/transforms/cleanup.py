@@ -15,6 +15,8 @@ Numba compiles fewer lines:
   first does ``b = b + e`` becomes ``b = e`` on each path;
 * **identical branch heads and tails** are hoisted out of the ``if`` (an ``if`` left empty is
   dropped);
+* **an element zeroed and added back**: ``t = b[i]; b[i] = 0.0; ...; b[i] += t`` (the
+  adjoint of ``a[i] = a[i] + e``) leaves ``b[i]`` as it was: both stores go;
 * **repeated accumulations** ``b = e1; b = b + e2`` (nothing reads ``b`` in between) become
   one expression ``b = e1 + e2`` (a temporary the printer inlines);
 * **dead code**: pure statements whose variable nobody reads, and tapes nobody reads back
@@ -46,6 +48,7 @@ def cleanup(fn: Function) -> Function:
         changed |= _propagate_copies(fn)
         changed |= _drop_zero_inits(fn.body)
         changed |= _hoist_branch_ends(fn.body, namer)
+        changed |= _drop_zero_and_restore(fn.body)
         changed |= _remove_dead(fn)
         if not changed:
             break
@@ -404,6 +407,52 @@ def _movable(ops: list, k: int, front: bool) -> bool:
         if any(isinstance(z, Store) and z.operands[0].name in reads for z in [y, *walk_nested(y)]):
             return False
     return True
+
+
+# --- an element zeroed and added back -----------------------------------------------------
+def _drop_zero_and_restore(region: Region) -> bool:
+    changed = False
+    for op in region.ops:
+        for sub in op.regions():
+            changed |= _drop_zero_and_restore(sub)
+    ops = region.ops
+    k = 0
+    while k < len(ops):
+        pair = _zero_and_restore(ops, k)
+        if pair is None:
+            k += 1
+            continue
+        for j in sorted(pair, reverse=True):
+            del ops[j]
+        changed = True
+    return changed
+
+
+def _zero_and_restore(ops: list, k: int):
+    """(index of ``b[i] = 0.0``, index of ``b[i] += t``) when ``ops[k]`` is ``t = b[i]`` and
+    only scalar arithmetic runs between the zero and the restore, nothing that stores
+    between the load and the zero; else None."""
+    load = ops[k]
+    if not isinstance(load, Load) or not _named(load.operands[0]):
+        return None
+    t, place = load.results[0], load.operands
+    zero = None
+    for j in range(k + 1, len(ops)):
+        op = ops[j]
+        if zero is None and isinstance(op, Store) and not op.accumulate and \
+                _same_values(op.operands[:-1], place) and isinstance(op.operands[-1], Const) \
+                and op.operands[-1].value == 0.0:
+            zero = j
+        elif zero is not None and isinstance(op, Store) and op.accumulate and \
+                _same_values(op.operands[:-1], place) and op.operands[-1] is t:
+            return zero, j
+        elif op.regions() or isinstance(op, Store) or _defined(op) & (
+                {t.name} | {v.name for v in place if _named(v)}):
+            return None
+        elif zero is not None and (isinstance(op, Load) or any(
+                v.kind not in ("float", "int", "bool") for v in op.operands)):
+            return None
+    return None
 
 
 # --- dead code ----------------------------------------------------------------------------
