@@ -8,6 +8,8 @@ without changing what is computed, so the printed adjoint reads like a hand-writ
 Numba compiles fewer lines:
 
 * **constant folding**: a primitive of constants (``trip_count(0, 3, 1)``) becomes its value;
+* **named results**: ``_t5 = e; b_w = _t5`` (a temporary read once, by the copy) is
+  ``b_w = e``, so adjoints keep the names of what they are adjoints of;
 * **copy propagation**: ``y = x`` is dropped and ``y`` read as ``x`` when ``y`` has one
   assignment and ``x`` is not reassigned on any path to a use of ``y``; a copy back
   (``x = y`` after ``y = x``, neither reassigned) is dropped;
@@ -28,6 +30,7 @@ variable, e.g. a loop index in both sweeps), so every analysis here keys variabl
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from ..frontend.ir import Assign, Const, Function, If, Load, Op, Prim, Region, Store, Undef, \
@@ -37,6 +40,7 @@ from .builder import _FOLD, Namer
 _ALLOCATIONS = ("tape", "tape_of_arrays", "array_list")
 _TAPE_UPDATES = ("reserve", "grow", "list_put")   # tape = update(tape, ...)
 _ROUNDS = 8
+_TEMPORARY = re.compile(r"^_t\d+$")
 
 
 def cleanup(fn: Function) -> Function:
@@ -44,6 +48,7 @@ def cleanup(fn: Function) -> Function:
     namer = Namer(_names(fn))
     for _ in range(_ROUNDS):
         changed = _fold_constants(fn.body)
+        changed |= _name_temporaries(fn)
         changed |= _drop_copy_backs(fn.body, {})
         changed |= _propagate_copies(fn)
         changed |= _drop_zero_inits(fn.body)
@@ -170,6 +175,56 @@ def _drop_copy_backs(region: Region, equal: dict) -> bool:
 
 def _copy_facts(equal: dict) -> dict:
     return {k: set(v) for k, v in equal.items()}
+
+
+def _name_temporaries(fn: Function) -> bool:
+    counts = _def_counts(fn)
+    reads: dict[str, int] = {}
+    for op in walk(fn.body):
+        for v in op.operands:
+            if _named(v):
+                reads[v.name] = reads.get(v.name, 0) + 1
+        for sub in op.regions():
+            for v in sub.yields:
+                if _named(v):
+                    reads[v.name] = reads.get(v.name, 0) + 1
+    for v in fn.body.yields:
+        if _named(v):
+            reads[v.name] = reads.get(v.name, 0) + 1
+    changed = False
+    for region in _regions(fn.body):
+        k = 0
+        while k < len(region.ops):
+            op = region.ops[k]
+            j = _named_definition(region.ops, k, counts, reads)
+            if j is None:
+                k += 1
+                continue
+            region.ops[j] = replace(region.ops[j], results=[op.results[0]])
+            del region.ops[k]
+            changed = True
+    return changed
+
+
+def _named_definition(ops, k, counts, reads):
+    """For ``ops[k]`` = ``name = _tN``, the index of ``_tN``'s definition when it can assign
+    ``name`` directly: ``_tN`` assigned once and read only here, ``name`` not read or
+    assigned in between."""
+    op = ops[k]
+    if not isinstance(op, Assign) or not _named(op.operands[0]) or \
+            not _TEMPORARY.match(op.operands[0].name) or _TEMPORARY.match(op.results[0].name):
+        return None
+    src, dst = op.operands[0].name, op.results[0].name
+    if counts.get(src) != 1 or reads.get(src) != 1:
+        return None
+    for j in range(k - 1, -1, -1):
+        prev = ops[j]
+        if src in {v.name for v in prev.results if _named(v)} and \
+                isinstance(prev, (Prim, Load, Assign)) and len(prev.results) == 1:
+            return j
+        if dst in _read(prev) | _defined(prev) or src in _defined(prev):
+            return None
+    return None
 
 
 class _Unsafe(Exception):

@@ -58,10 +58,11 @@ def kepler_vjp(e, M, tol, g_total_2):
         E = M[i]
         E_4_16 = _tape_E_4[_k]
         _n = _tape_n[_k]
-        # line 30: while abs(f) > tol:
+        # line 33: total = total + math.cos(E)
         b_E_2 = -g_total_2 * np.sin(E_4_16)
         b_f_2 = 0.0
         b_E = 0.0
+        # line 30: while abs(f) > tol:
         for _it in range(_n - 1, -1, -1):
             _k_1 = _k_1 - 1
             E_2_48 = _tape_E_2[_k_1]

@@ -34,14 +34,14 @@ def logistic_ode_vjp(y, r, steps, g_t9):
         b_y_2 = b_y_1 + g_t9 * 0.05
         # line 25: y = y + dt * growth
         b_y_1 = b_y_2
-        _t17 = b_y_2 * 0.05
+        b_growth_2 = b_y_2 * 0.05
         # line 23: if y > 0.5:
         if y_1_33 > 0.5:
             # line 24: growth = growth - 0.1 * math.sqrt(y)
-            b_y_1 = b_y_1 + -_t17 * 0.1 * 0.5 / np.sqrt(y_1_33)
+            b_y_1 = b_y_1 + -b_growth_2 * 0.1 * 0.5 / np.sqrt(y_1_33)
         # line 22: growth = r * y * (1.0 - y)
-        _t27 = _t17 * (1.0 - y_1_33)
+        _t27 = b_growth_2 * (1.0 - y_1_33)
         b_r = b_r + _t27 * y_1_33
-        b_y_1 = b_y_1 + -(_t17 * (r * y_1_33)) + _t27 * r
+        b_y_1 = b_y_1 + -(b_growth_2 * (r * y_1_33)) + _t27 * r
     # line 27: return harvest + y * y
     return (harvest + y * y, b_y_1, b_r)

@@ -27,11 +27,11 @@ def logsumexp_vjp(x, g_t11):
     b_x = _rt.zeros_like(x)
     # line 86: return m + math.log(s)
     b_m_1 = g_t11
-    _t12 = g_t11 / s
+    b_s_2 = g_t11 / s
     # line 84: for i in range(x.shape[0]):
     for i in range(_t2 - 1, -1, -1):
         # line 85: s = s + math.exp(x[i] - m)
-        _t15 = _t12 * np.exp(x[i] - m)
+        _t15 = b_s_2 * np.exp(x[i] - m)
         b_m_1 = b_m_1 + -_t15
         b_x[i] += _t15
     # line 80: for i in range(x.shape[0]):
