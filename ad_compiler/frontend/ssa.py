@@ -30,9 +30,10 @@ import numpy as np
 from ..errors import DifferentiationError
 from ..rules import PRIMITIVES
 from ..rules.table import INTEGER_CLOSED
+from . import indexing as indexing_calls
 from .ir import Const, For, Function, If, Load, Prim, Region, Store, Undef, Value, While
 from .normalize import normalize
-from .parse import Parsed, Scope, parse_function
+from .parse import Parsed, Scope, parse_function, plain_function
 
 # --- call tables (resolved by object identity, so ``from math import sin`` works) ---------
 _ELEMENTWISE = {}
@@ -187,16 +188,36 @@ def assigned(stmts):
 
 
 class Liveness:
-    def __init__(self):
-        self.after = {}   # id(stmt) -> names live after it
-        self.head = {}    # id(loop) -> names live at its head
+    """Names live after each compound statement and at each loop head, on the AST.
 
-    def block(self, stmts, live):
+    Liveness here is a gen/kill problem, so a loop needs no fixpoint: the names live at its
+    head are those live after it plus those its body reads before assigning (its target
+    excluded; a while's test added). Those exposed names are computed once per loop
+    (:meth:`_exposed`, memoised), so each statement is walked once per enclosing loop, not
+    twice per level of nesting."""
+
+    def __init__(self):
+        self.after = {}     # id(stmt) -> names live after it
+        self.head = {}      # id(loop) -> names live at its head
+        self.exposed = {}   # id(loop) -> names its body (and test) read before assigning
+
+    def block(self, stmts, live, record=True):
         for s in reversed(stmts):
-            live = self.stmt(s, live)
+            live = self.stmt(s, live, record)
         return live
 
-    def stmt(self, s, live):
+    def _exposed(self, s):
+        found = self.exposed.get(id(s))
+        if found is None:
+            found = self.block(s.body, set(), record=False)
+            if isinstance(s, ast.For):
+                found = found - {s.target.id}
+            else:
+                found = found | _loads(s.test)
+            self.exposed[id(s)] = found
+        return found
+
+    def stmt(self, s, live, record=True):
         if isinstance(s, ast.Assign):
             defs = set()
             uses = _loads(s.value)
@@ -215,28 +236,17 @@ class Liveness:
                 return (live - {s.target.id}) | uses
             return live | uses
         if isinstance(s, ast.If):
-            self.after[id(s)] = set(live)
-            return self.block(s.body, live) | self.block(s.orelse, live) | _loads(s.test)
-        if isinstance(s, ast.For):
-            self.after[id(s)] = set(live)
-            head = set(live)
-            while True:
-                new = set(live) | (self.block(s.body, head) - {s.target.id})
-                if new == head:
-                    break
-                head = new
-            self.head[id(s)] = head
-            return head | _loads(s.iter)
-        if isinstance(s, ast.While):
-            self.after[id(s)] = set(live)
-            head = set(live) | _loads(s.test)
-            while True:
-                new = set(live) | _loads(s.test) | self.block(s.body, head)
-                if new == head:
-                    break
-                head = new
-            self.head[id(s)] = head
-            return head
+            if record:
+                self.after[id(s)] = set(live)
+            return (self.block(s.body, live, record) | self.block(s.orelse, live, record)
+                    | _loads(s.test))
+        if isinstance(s, (ast.For, ast.While)):
+            head = set(live) | self._exposed(s)
+            if record:
+                self.after[id(s)] = set(live)
+                self.block(s.body, head)
+                self.head[id(s)] = head
+            return head | _loads(s.iter) if isinstance(s, ast.For) else head
         if isinstance(s, ast.Return):
             return _loads(s.value) if s.value is not None else set()
         if isinstance(s, ast.FunctionDef):
@@ -246,12 +256,21 @@ class Liveness:
 
 # --- shared state of one top-level build (names, free variables, inlining stack) ----------
 class Shared:
+    """Names, free variables and the inlining stack of one top-level build.
+
+    A loop body built again for wider kinds restores the names it took: every change is
+    logged, so a snapshot is a log position and restoring undoes only what the body did,
+    never a copy of every name in the function. ``version`` remembers, per base, the
+    first suffix that may be free, so numbering ``s_1 ... s_k`` is not quadratic."""
+
     def __init__(self, top: Parsed):
         self.top = top
         self.taken = {n.id for n in ast.walk(top.node) if isinstance(n, ast.Name)}
         self.taken |= {a.arg for a in ast.walk(top.node) if isinstance(a, ast.arg)}
         self.user_names = frozenset(self.taken)
         self.first_done = set()
+        self.next_suffix = {}   # base -> a suffix below which every base_k is taken
+        self.log = []           # (set or dict, key, previous value) of every change
         self.temps = 0
         self.free_vars = []
         self.free_sources = []
@@ -259,30 +278,46 @@ class Shared:
         self.free_keys = {}
         self.stack = []
 
+    def _add(self, names, name):
+        if name not in names:
+            names.add(name)
+            self.log.append((names, name, None))
+
     def snapshot(self):
-        return (set(self.taken), set(self.first_done), self.temps, len(self.free_vars),
-                dict(self.free_keys))
+        return len(self.log), self.temps, len(self.free_vars), dict(self.free_keys)
 
     def restore(self, snap):
-        self.taken, self.first_done, self.temps, n, self.free_keys = snap
-        self.taken, self.first_done = set(self.taken), set(self.first_done)
-        self.free_keys = dict(self.free_keys)
+        mark, self.temps, n, free_keys = snap
+        self.free_keys = dict(free_keys)
+        while len(self.log) > mark:
+            where, key, previous = self.log.pop()
+            if isinstance(where, set):
+                where.discard(key)
+            elif previous is None:
+                del where[key]
+            else:
+                where[key] = previous
         del self.free_vars[n:], self.free_sources[n:], self.free_getters[n:]
+
+    def take(self, name):
+        self._add(self.taken, name)
 
     def version(self, base, user=True):
         """The next SSA name of variable ``base``: ``base`` itself first, then ``base_1``..."""
         if base not in self.first_done and (
                 (user and base in self.user_names) or (base not in self.taken
                                                        and base not in self.user_names)):
-            self.first_done.add(base)
-            self.taken.add(base)
+            self._add(self.first_done, base)
+            self.take(base)
             return base
-        k = 1
+        k = self.next_suffix.get(base, 1)
         while f"{base}_{k}" in self.taken or f"{base}_{k}" in self.user_names:
             k += 1
         name = f"{base}_{k}"
-        self.taken.add(name)
-        self.first_done.add(base)
+        self.take(name)
+        self._add(self.first_done, base)
+        self.log.append((self.next_suffix, base, self.next_suffix.get(base)))
+        self.next_suffix[base] = k + 1
         return name
 
     def temp(self):
@@ -290,7 +325,7 @@ class Shared:
             self.temps += 1
             name = f"_t{self.temps}"
             if name not in self.taken:
-                self.taken.add(name)
+                self.take(name)
                 return name
 
 
@@ -485,7 +520,13 @@ class Builder:
             mod = base.module
             return self.classify(obj, node.attr, node, key, lambda: getattr(mod, node.attr),
                                  f"{mod.__name__}.{node.attr}")
+        if isinstance(base, _Func) and isinstance(getattr(base.obj, node.attr, None),
+                                                   types.BuiltinMethodType):
+            return _Func(getattr(base.obj, node.attr), f"{base.name}.{node.attr}")  # np.add.at
         if isinstance(base, Value):
+            if node.attr == "flat":   # read-only here: element writes are refused in s_Assign
+                self.mark_array(base)
+                return self.prim("reshape", [base, Const(-1)])
             if node.attr in ("shape", "size", "ndim"):
                 self.mark_array(base)
                 return self.prim(node.attr, [base])
@@ -648,6 +689,31 @@ class Builder:
                                "keyword argument", node)
         return out
 
+    def allocation_dtype(self, node) -> dict:
+        """The ``dtype=`` of an allocation as a static attribute: a NumPy name
+        (``"float64"``, ``"int64"``, ``"bool"``...) or the array whose dtype is copied
+        (``x.dtype``, resolved when the IR is specialised to the arguments)."""
+        keywords = [kw for kw in node.keywords if kw.arg == "dtype"]
+        node.keywords = [kw for kw in node.keywords if kw.arg != "dtype"]
+        self.kwargs(node, set())
+        if not keywords:
+            return {}
+        spec = keywords[0].value
+        if isinstance(spec, ast.Attribute) and spec.attr == "dtype":
+            x = self.value(spec.value)
+            self.mark_array(x)
+            return {"dtype": x}
+        target = self.expr(spec)
+        obj = target.obj if isinstance(target, _Func) else None
+        try:
+            name = np.dtype(obj).name if obj is not None else None
+        except TypeError:
+            name = None
+        if name not in ("float64", "float32", "int64", "int32", "bool"):
+            raise self.err(f"dtype '{ast.unparse(spec)}' is not supported (float64, float32, "
+                           "int64, int32, bool or x.dtype)", "dtype", node)
+        return {"dtype": name}
+
     def nargs(self, node, lo, hi=None):
         n = len(node.args)
         hi = lo if hi is None else hi
@@ -679,7 +745,10 @@ class Builder:
         return self.prim("reshape", [base, self.as_value(shape)])
 
     def call(self, target, node):
-        obj = target.obj
+        obj = plain_function(target.obj)   # an @njit helper: its Python function
+        lowered = indexing_calls.lower_call(self, obj, node)
+        if lowered is not None:
+            return lowered
         if _custom_primitive(obj) is not None:  # user rules (ad.custom_vjp), _rt.NAME helpers
             return _call_custom(self, _custom_primitive(obj), node)
         hit = _elementwise_call(obj)
@@ -718,7 +787,9 @@ class Builder:
         items = leaves(node.args[0])
         flat = list(_flatten(items))
         if all(isinstance(v, Const) and not isinstance(v.value, bool) for v in flat):
-            constant = np.array(_map_nested(items, lambda c: c.value), dtype=float)
+            integers = all(isinstance(v.value, int) for v in flat)   # an index array
+            constant = np.array(_map_nested(items, lambda c: c.value),
+                                dtype=np.int64 if integers else float)
             key = ("literal", node.lineno, node.col_offset, self.prefix)
             return self.free_var("_const", "array", key, lambda: constant,
                                  f"literal at line {node.lineno}")
@@ -740,15 +811,20 @@ class Builder:
             return self.prim("copy", [x])
         if name in ("zeros", "ones", "empty"):
             self.nargs(node, 1)
-            self.kwargs(node, set())
-            return self.prim(name, [self.as_value(self.expr(node.args[0]))])
+            attrs = self.allocation_dtype(node)
+            return self.prim(name, [self.as_value(self.expr(node.args[0]))], attrs)
         if name == "full":
             self.nargs(node, 2)
-            self.kwargs(node, set())
+            attrs = self.allocation_dtype(node)
             return self.prim(name, [self.as_value(self.expr(node.args[0])),
-                                    self.value(node.args[1])])
-        if name in ("zeros_like", "ones_like", "empty_like", "copy", "transpose", "shape",
-                    "size", "ndim"):
+                                    self.value(node.args[1])], attrs)
+        if name in ("zeros_like", "ones_like", "empty_like"):
+            self.nargs(node, 1)
+            attrs = self.allocation_dtype(node)
+            x = self.value(node.args[0])
+            self.mark_array(x)
+            return self.prim(name, [x], attrs)
+        if name in ("copy", "transpose", "shape", "size", "ndim"):
             self.nargs(node, 1)
             self.kwargs(node, set())
             x = self.value(node.args[0])
@@ -912,7 +988,7 @@ class Builder:
     # --- statements ---------------------------------------------------------------------------
     def run(self):
         """Normalise and build the body; returns the returned value (or tuple of values)."""
-        node, arity = normalize(self.parsed.node, self._err3, helper=bool(self.shared.stack))
+        node, arity = normalize(self.parsed.node, self._err3, helper=self.parsed is not self.shared.top)
         self.arity = arity
         params = [a.arg for a in node.args.args]
         self.local_names = set(assigned(node.body)) | set(params)
@@ -944,8 +1020,27 @@ class Builder:
         pass
 
     def s_Expr(self, s):
-        """A call as a statement (``mutate(y)``): its stores into the arrays passed in are
-        its effect; its result, if any, is dropped (DCE removes what nothing reads)."""
+        """A call as a statement (``mutate(y)``, ``np.add.at(y, i, v)``, ``y.fill(v)``): its
+        stores into the arrays passed in are its effect; its result, if any, is dropped (DCE
+        removes what nothing reads)."""
+        call = s.value
+        func = call.func if isinstance(call, ast.Call) else None
+        if isinstance(func, ast.Attribute) and func.attr == "fill":   # x.fill(v): x[:] = v
+            base = self.value(func.value)
+            self.mark_array(base)
+            self.nargs(call, 1)
+            self.kwargs(call, set())
+            whole = self.prim("slice", [Const(None)] * 3, kind="slice")
+            self.emit(Store([], [base, whole, self.value(call.args[0])]))
+            return
+        if isinstance(func, ast.Attribute) and isinstance(func.value, (ast.Name, ast.Attribute)):
+            try:     # np.add.at(y, i, v), np.put(y, i, v): stores of their own
+                target = self.expr(func)
+            except DifferentiationError:
+                target = None    # a method of a value: a call like any other below
+            if isinstance(target, _Func) and \
+                    indexing_calls.lower_statement(self, target.obj, call):
+                return
         self.expr(s.value)
 
     def s_FunctionDef(self, s):
@@ -988,6 +1083,9 @@ class Builder:
                 self.assign(t, v, stmt)
             return
         if isinstance(target, ast.Subscript):
+            if isinstance(target.value, ast.Attribute) and target.value.attr == "flat":
+                raise self.err("writes through '.flat' are not supported (index the array, "
+                               "or write into a.reshape(-1) of a new array)", ".flat", stmt)
             base = self.value(target.value)
             self.mark_array(base)
             idx = self.index_values(target.slice)
@@ -1096,7 +1194,8 @@ class Builder:
             self.shared.restore(snap)
         del body_env
         results = [Value(self.vname(n), carried[k].kind) for k, n in enumerate(names)]
-        self.emit(For(results, [start, stop, step, *inits], body=body))
+        self.emit(For(results, [start, stop, step, *inits], body=body,
+                      parallel=getattr(s, "parallel", False)))
         self.env.update(zip(names, results))
 
     def s_While(self, s):

@@ -51,6 +51,7 @@ from .checkpoint import Checkpointing, split_for_checkpointing
 from .cleanup import cleanup
 from .irtools import SCALAR_KINDS, all_names, element_index, is_int
 from .licm import hoist_invariants
+from .specialize import load_signature
 from .tapes import TapePlacement
 from .tbr import ToBeRecorded
 
@@ -360,7 +361,13 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
             part = _part_of(array, index)
             g = self.namer.value("_t", "float" if part.kind in SCALAR_KINDS else part.kind)
             g.ndim = part.ndim
-            ops.extend(self._copied(Load([g], [b_array, *index], op.line)))
+            load = Load([g], [b_array, *index], op.line)
+            if array.ndim is not None:   # NumPy's rules, advanced indices included
+                g.kind, g.ndim, _ = load_signature(load)
+            ops.extend(self._copied(load))
+            if not op.accumulate and _indirect(index):
+                # a buffered scatter: of the positions writing one element, the last wins
+                ops.extend(self._written_only(g, b_array, index, op.line))
         if not op.accumulate:
             ops.append(Store([], [b_array, *index, Const(0.0)], op.line))
         if g is not None:
@@ -373,6 +380,16 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
         if id(op) in self.saves:
             old = self.primal(self.saves[id(op)].results[0], at)
             ops.append(Store([], [self.primal(array, at), *index, old], op.line))
+
+    def _written_only(self, g: Value, b_array: Value, index, line) -> list[Op]:
+        """``g *= last_writes(b_array, index)``: zero the positions of a buffered scatter
+        whose element a later position of the same store overwrote."""
+        where = self.namer.value("_index", "shape")
+        mask = self.namer.value("_written", "array")
+        mask.ndim = g.ndim
+        return [Prim([where], list(index), line, name="tuple"),
+                Prim([mask], [b_array, where], line, name="last_writes"),
+                Prim([g], [g, mask], line, name="mul")]
 
     def _prepare_nested(self, regions, at, scope, ops):
         """Zero every outer adjoint that the reverse of ``regions`` may first touch inside
@@ -580,8 +597,8 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
                 if isinstance(op, While) and at is not None:
                     self._push(at, [loop.count], ops)
             elif isinstance(op, If):
-                ops.append(replace(op, then=self.forward_region(op.then, at),
-                                   orelse=self.forward_region(op.orelse, at)))
+                ops.append(replace(op, then=self._forward_branch(op.then, at),
+                                   orelse=self._forward_branch(op.orelse, at)))
             elif id(op) in self.saves and id(op) not in self.reused_saves and self._taping:
                 save = self.saves[id(op)]
                 ops.extend(self._copied(save))
@@ -598,9 +615,20 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
                 self._push(at, op.results, ops)
         return Region(args=region.args, ops=ops, yields=region.yields)
 
+    def _forward_branch(self, region: Region, at: _Loop | None) -> Region:
+        """A branch of the forward sweep; inside a loop, the arrays it defines that stores
+        change are recorded at its end (as the body records its own at its end)."""
+        code = self.forward_region(region, at)
+        if at is not None and at.tapes and self._taping:
+            written = [r for op in region.ops for r in op.results if r.kind == "array"
+                       and id(r) in self.stored_arrays and id(r) not in self.mem.live_views]
+            self._push(at, written, code.ops, at_end=True)
+        return code
+
     def _copied(self, load: Load) -> list[Op]:
         """``load`` itself for one element; for a slice or a row, ``load`` then a copy."""
-        if load.results[0].kind in SCALAR_KINDS:
+        if load.results[0].kind in SCALAR_KINDS or \
+                _part_of(load.operands[0], load.operands[1:]).kind in SCALAR_KINDS:
             return [load]
         (result,) = load.results
         view = self.namer.value("_t", result.kind)
@@ -692,12 +720,20 @@ def _vjp_rule(prim, i):
     return prim.vjps[i] if i < len(prim.vjps) else None
 
 
+def _indirect(index) -> bool:
+    """Whether an index holds an integer array or a mask (NumPy's advanced indexing)."""
+    return any(i.kind in ("array", "any") for i in index)
+
+
 def _part_of(array: Value, index) -> Value:
     """A stand-in for ``array[index]``: its kind and rank (a row of a matrix is an array)."""
+    new_axis = [isinstance(i, Const) and i.value is None for i in index]
     if array.ndim is None:
         return Value("part", "float" if element_index(index) else "array")
-    ndim = array.ndim - sum(1 for i in index if i.kind in ("int", "bool")) + \
-        sum(1 for i in index if isinstance(i, Const) and i.value is None)
+    # an index that is neither a slice nor a new axis picks one position (an index loaded
+    # from an integer array has the float kind here)
+    ndim = array.ndim - sum(1 for i, new in zip(index, new_axis)
+                            if i.kind != "slice" and not new) + sum(new_axis)
     return Value("part", "array" if ndim > 0 else "float", ndim)
 
 

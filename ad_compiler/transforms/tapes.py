@@ -27,8 +27,12 @@ class TapePlacement:
     """Allocation, reservation, growth and pushes of the reverse transform's tapes."""
 
     def _memory_defined_in(self, loop: _Loop) -> list[Value]:
-        return [v for v in self._body_definitions(loop)
-                if v.kind == "array" and id(v) in self.stored_arrays]
+        """Arrays the body defines (outside its branches, which record theirs at their
+        end) that stores change: recorded as the body leaves them. A view written through
+        is recomputed from its base instead."""
+        return [v for v in loop.body.args + [r for op in loop.body.ops for r in op.results]
+                if v.kind == "array" and id(v) in self.stored_arrays
+                and id(v) not in self.mem.live_views]
 
     def _push(self, loop: _Loop, values, ops, at_end=False):
         if not self._taping:

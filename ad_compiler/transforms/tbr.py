@@ -15,6 +15,7 @@ pair instead of eight values).
 from __future__ import annotations
 
 import functools
+import itertools
 from typing import TYPE_CHECKING
 
 from ..analysis.memory import memory_uses
@@ -150,8 +151,10 @@ class ToBeRecorded:
             if isinstance(op, While):
                 values.append(self.loops[id(op)].count)
             if isinstance(op, If):
-                values += [v for inner in walk(op.then) for v in inner.results]
-                values += [v for inner in walk(op.orelse) for v in inner.results]
+                for inner in itertools.chain(walk(op.then), walk(op.orelse)):
+                    if id(inner) in self.saves and id(inner) not in self.reused_saves:
+                        values += self.saves[id(inner)].results
+                    values += inner.results
         return values
 
     def _recomputable(self, v, loop: _Loop) -> bool:
@@ -171,11 +174,15 @@ class ToBeRecorded:
         if op is None or v in loop.body.args or (
                 op not in loop.body.ops and id(v) not in self._branch_paths(loop)):
             return False
-        if isinstance(op, Load):
+        if isinstance(op, Load):   # a view written through is a reference: recomputed
             return id(op.operands[0]) not in self.stored_arrays or \
-                self._restored_at(op, loop)
+                id(v) in self.mem.live_views or self._restored_at(op, loop)
         if not isinstance(op, Prim) or op.name in _NEVER_RECOMPUTE or id(v) in self.stored_arrays:
             return False   # an array written later is not what recomputing it gives
+        if op.name not in _SIZE_PRIMS + ("shape",) and any(
+                self.mem.is_written(x) for x in op.operands):
+            return False   # it reads memory that stores change: at the top of the reverse
+            #                iteration that memory is as the iteration left it
         if v.kind in ("array", "shape", "slice") or (
                 v.kind == "int" and (op.name in _RECOMPUTABLE_PRIMS or not op.operands
                                      or op.name in _SIZE_PRIMS)):

@@ -4,6 +4,8 @@ loop form whose ``numba.njit`` is the baseline), hand(*args) (a hand-written Num
 make_jax/make_torch/make_autograd/make_tangent(cfg) -> (grad_fn, style) where available,
 SLOW_TOOLS and truncate(args, cap) for tools timed on a shortened problem in --quick."""
 
-from . import gmm, heat, kepler, mlp, nbody, pendulum, rk23, rosenbrock
+from . import (csr_iteration, gmm, graph_laplacian, heat, heat2d, jacobi, kepler, mlp, nbody,
+               pendulum, rk23, rosenbrock)
 
-PROBLEMS = [gmm, pendulum, rosenbrock, mlp, kepler, nbody, heat, rk23]
+PROBLEMS = [gmm, pendulum, rosenbrock, mlp, kepler, heat, jacobi, graph_laplacian, csr_iteration,
+            nbody, heat2d, rk23]
