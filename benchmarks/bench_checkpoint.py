@@ -68,7 +68,7 @@ PROBLEMS = {
     "array": (relax, 0, lambda n: (np.linspace(0.1, 1.0, ARRAY_SIZE), n), ARRAY_SIZE,
               1_000_000),
     "inplace": (relax_inplace, 0, lambda n: (np.linspace(0.1, 1.0, ARRAY_SIZE), n),
-                2 * ARRAY_SIZE, 1_000_000),
+                ARRAY_SIZE, 1_000_000),   # the element each store overwrites
 }
 
 
