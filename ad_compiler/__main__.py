@@ -90,8 +90,9 @@ def show(args) -> int:
 
     f = _load_user_function(args.target)
     wrt = tuple(int(w) for w in args.wrt.split(",")) if args.wrt else 0
+    checkpoint = args.checkpoint if args.checkpoint in (None, "auto") else int(args.checkpoint)
     if args.ir not in (None, "primal"):
-        return show_stages(f, wrt, args.ir)
+        return show_stages(f, wrt, args.ir, checkpoint)
     if args.ir or args.dot:
         ir = build_ir(f)
         print(format_dot(ir) if args.dot else ir)
@@ -99,14 +100,14 @@ def show(args) -> int:
     if args.mode == "forward":
         print(ForwardFunction(f, wrt, backend="python").source)
     else:
-        print(ad.grad(f, wrt=wrt, backend="python").source)
+        print(ad.grad(f, wrt=wrt, backend="python", checkpoint=checkpoint).source)
     return 0
 
 
 STAGES = ("primal", "hoisted", "segmented", "adjoint", "cleaned", "all")
 
 
-def show_stages(f, wrt, stage: str) -> int:
+def show_stages(f, wrt, stage: str, checkpoint=None) -> int:
     """Print the IR after one pass of the reverse-mode pipeline (or after each, ``all``)."""
     import ad_compiler as ad
     from ad_compiler.transforms.reverse import reverse_stages
@@ -114,7 +115,8 @@ def show_stages(f, wrt, stage: str) -> int:
 
     d = ad.grad(f, wrt=wrt, backend="python")
     primal = specialize(d.primal_ir, d._display_kinds())
-    stages = [("primal", primal), *reverse_stages(primal, d.wrt, restart_whiles=True)]
+    stages = [("primal", primal), *reverse_stages(primal, d.wrt, checkpoint=checkpoint,
+                                                  restart_whiles=True)]
     for name, fn in stages:
         if stage in (name, "all"):
             print(f"# --- {name} ---\n{fn}" if stage == "all" else fn)
@@ -135,6 +137,8 @@ def main(argv=None) -> int:
                         help="print the IR instead: the SSA IR of the function (primal, the "
                              "default), or after a pass of reverse mode (hoisted, adjoint, "
                              "cleaned), or all of them")
+    p_show.add_argument("--checkpoint", default=None, metavar="C|auto",
+                        help="reverse mode re-runs long loops in segments of C iterations")
     p_show.add_argument("--dot", action="store_true", help="print the SSA IR as Graphviz DOT")
     args = parser.parse_args(argv)
     from ad_compiler.errors import DifferentiationError
