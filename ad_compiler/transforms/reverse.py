@@ -140,9 +140,12 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
                     self.saves[id(op)] = loaded
                     self.reused_saves.add(id(op))
                     continue
-                old = self.namer.value(f"_old_{array.name.lstrip('_')}", value.kind)
-                old.ndim = value.ndim if array.ndim is None else \
+                ndim = value.ndim if array.ndim is None else \
                     array.ndim - sum(1 for i in index if i.kind in ("int", "bool"))
+                kind = value.kind if array.ndim is None or array.kind != "array" else \
+                    "float" if ndim == 0 else "array"     # a row of a matrix is an array
+                old = self.namer.value(f"_old_{array.name.lstrip('_')}", kind)
+                old.ndim = ndim
                 save = Load([old], [array, *index], op.line)
                 self.saves[id(op)] = save
                 self.home[id(old)] = loop

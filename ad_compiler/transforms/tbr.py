@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .reverse import _Loop
 
 _RECOMPUTABLE_PRIMS = ("add", "sub", "mul", "floordiv", "mod", "neg")
-_NEVER_RECOMPUTE = ("tape", "tape_of_arrays", "grow", "reserve")
+_NEVER_RECOMPUTE = ("tape", "tape_of_arrays", "grow", "reserve", "opaque_call")
 _SIZE_PRIMS = ("len", "size", "ndim", "trip_count")
 _CHEAP_PRIMS = ("add", "sub", "mul", "div", "neg", "pos", "square", "abs", "float", "maximum",
                 "minimum")
