@@ -51,13 +51,14 @@ from ad_compiler.rules.array import _norm as norm
 from ad_compiler.rules.array import (broadcast_like, concat_pad, concat_part, count, getitem,
                                      matrix_transpose, relu, reshape_like, scatter_like,
                                      setitem, sigmoid, unbroadcast, unreduce)
+from ad_compiler.rules.indexing import add_at, last_writes
 from ad_compiler.rules.tape import (array_list, grow, list_put, reserve, tape,
                                      tape_of_arrays, trip_count, zeros_like)
 
 __all__ = ["zeros_like", "where", "unbroadcast", "broadcast_like", "tape", "tape_of_arrays",
            "grow", "reserve", "trip_count", "unreduce", "count",
            "matrix_transpose", "reshape_like", "norm", "concatenate", "stack", "sigmoid",
-           "relu", "getitem", "scatter_like", "setitem", "squeeze"]
+           "relu", "getitem", "scatter_like", "setitem", "squeeze", "add_at", "last_writes"]
 
 # _rt.sum/mean/max/min/prod(x, axis=..., keepdims=...): NumPy's reductions with a Numba
 # implementation (the emitter prints np.NAME(x, axis=1) as _rt.NAME(x, axis=1)). They shadow
@@ -173,3 +174,7 @@ except ImportError:  # pragma: no cover - numba is a dependency; python backend 
     pass
 else:
     from . import numba as _numba_overloads  # noqa: F401,E402  (registers the overloads)
+    from numba.extending import overload as _overload
+
+    from . import numba_indexing
+    numba_indexing.register(_overload)
