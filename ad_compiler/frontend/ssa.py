@@ -973,11 +973,7 @@ class Builder(ContainerForms):
             self.kwargs(node, set())
             if isinstance(node.args[0], (ast.List, ast.Tuple)):
                 return self.array_literal(node)
-            x = self.operand(node.args[0])
-            if x.kind in ("float", "int", "bool"):     # np.array(2.0 * x): a scalar stays one
-                return x
-            self.mark_array(x)
-            return self.prim("copy", [x])
+            return self.prim("array_copy", [self.operand(node.args[0])])
         if name in ("zeros", "ones", "empty"):
             self.nargs(node, 1)
             attrs = self.allocation_dtype(node)
