@@ -40,7 +40,7 @@ class DerivativeFunction:
     """
 
     def __init__(self, fn: Callable, wrt=0, *, backend="numba", fastmath=False, kind="grad",
-                 checkpoint=None):
+                 checkpoint=None, boundscheck=None):
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         self.checkpoint = _normalise_checkpoint(checkpoint)
@@ -54,6 +54,7 @@ class DerivativeFunction:
         self.wrt, self._wrt_tuple = _normalise_wrt(wrt)
         self.backend = backend
         self.fastmath = fastmath
+        self.boundscheck = boundscheck
         self.kind = kind
         self.primal_ir = build_ir(fn)
         nparams = len(self.primal_ir.params)
@@ -163,14 +164,10 @@ class DerivativeFunction:
 
     def _load(self, source, module_name, entry):
         """Function ``entry`` of the generated module, compiled by the backend."""
-        if self.backend == "numba":
-            from .backends.numba_cpu import compile_functions, contiguous_args
+        from .functional import _compile
 
-            return contiguous_args(compile_functions(source, module_name, [entry],
-                                                     fastmath=self.fastmath)[entry])
-        from .backends.python import load_module
-
-        return getattr(load_module(source, module_name), entry)
+        return _compile(source, module_name, entry, self.backend, self.fastmath,
+                        self.boundscheck)
 
     def _not_scalar(self, outputs):
         what = "a tuple" if len(outputs) != 1 else f"an array of shape {np.shape(outputs[0])}"
@@ -186,6 +183,8 @@ class DerivativeFunction:
             raise self._not_scalar(self.primal_ir.body.yields)
         try:
             outputs, grads = self.vjp_call(args, [1.0])
+        except IndexError:
+            raise   # an index out of bounds, already naming the user's line
         except Exception:
             # a scalar seed for an array output fails inside the adjoint: say what is wrong
             out = self.fn(*args) if self.backend != "cuda" else 0.0
@@ -238,12 +237,14 @@ def _as_output(value):
 
 
 def _decorator(kind):
-    def transform(f=None, wrt=0, *, backend="numba", fastmath=False, checkpoint=None):
+    def transform(f=None, wrt=0, *, backend="numba", fastmath=False, checkpoint=None,
+                  boundscheck=None):
         if f is None:
             return lambda g: DerivativeFunction(g, wrt, backend=backend, fastmath=fastmath,
-                                                kind=kind, checkpoint=checkpoint)
+                                                kind=kind, checkpoint=checkpoint,
+                                                boundscheck=boundscheck)
         return DerivativeFunction(f, wrt, backend=backend, fastmath=fastmath, kind=kind,
-                                  checkpoint=checkpoint)
+                                  checkpoint=checkpoint, boundscheck=boundscheck)
 
     transform.__name__ = kind
     return transform
@@ -261,19 +262,23 @@ grad.__doc__ = """The gradient of a scalar function: ``ad.grad(f, wrt=0)(*args)`
     into and reads); the reverse sweep re-runs each segment from its snapshot, recording it
     on tapes of ``C`` iterations, then reverses it. Tape memory O(n/C + C) instead of O(n),
     for about one more forward sweep. ``while`` loops are not split (those nested in a split
-    ``for`` are re-run with it). Not available with the cuda backend."""
+    ``for`` are re-run with it). Not available with the cuda backend.
+
+    ``boundscheck``: the numba backend checks every index (an ``IndexError`` naming the
+    line) unless ``boundscheck=False`` (or ``NUMBA_BOUNDSCHECK=0`` with the default None);
+    see :mod:`ad_compiler.backends.bounds`."""
 value_and_grad = _decorator("value_and_grad")
 value_and_grad.__doc__ = """``(f(*args), gradient)`` from one forward and one reverse sweep."""
 
 
-def vjp(f, *primals, backend="numba"):
+def vjp(f, *primals, backend="numba", boundscheck=None):
     """``(out, pullback)``: ``pullback(cotangent)`` gives one cotangent per primal (None for
     integer and boolean primals, which are not differentiated), for any output shape."""
     wrt = tuple(i for i, p in enumerate(primals)
                 if not isinstance(p, (bool, int, np.bool_, np.integer))
                 and not (isinstance(p, np.ndarray) and p.dtype.kind in "iub"))
     d = f if isinstance(f, DerivativeFunction) else DerivativeFunction(
-        f, wrt, backend=backend, kind="vjp")
+        f, wrt, backend=backend, kind="vjp", boundscheck=boundscheck)
     out = d.primal_call(primals)
 
     def pullback(cotangent):

@@ -100,17 +100,24 @@ def _normalise_wrt(wrt, nparams, ir):
     return tuple(i % nparams for i in wrt), single
 
 
-def _compile(source, module_name, entry, backend, fastmath=False):
+def _compile(source, module_name, entry, backend, fastmath=False, boundscheck=None):
+    """Function ``entry`` of generated ``source`` compiled by ``backend``; an index out of
+    bounds raises an IndexError naming the user's line (:mod:`.backends.bounds`)."""
+    from .backends.bounds import locating_index_errors
+
     if backend == "python":
         from .backends.python import load_module
 
-        return getattr(load_module(source, module_name), entry)
-    if backend == "numba":
+        fn = getattr(load_module(source, module_name), entry)
+    elif backend == "numba":
         from .backends.numba_cpu import compile_functions, contiguous_args
 
-        return contiguous_args(compile_functions(source, module_name, [entry],
-                                                 fastmath=fastmath)[entry])
-    raise NotImplementedError(f"backend {backend!r} is not available for this transform")
+        fn = contiguous_args(compile_functions(source, module_name, [entry],
+                                               fastmath=fastmath,
+                                               boundscheck=boundscheck)[entry])
+    else:
+        raise NotImplementedError(f"backend {backend!r} is not available for this transform")
+    return locating_index_errors(fn, source, module_name, entry)
 
 
 def _as_input(value, differentiated):
@@ -179,10 +186,11 @@ class ForwardFunction:
     ``.source`` is the generated module (``<f>_jvp(*params, *free_vars, *tangents)
     -> (*outputs, *output_tangents)``), ``.ir`` the primal SSA IR."""
 
-    def __init__(self, f, wrt, *, backend="numba", fastmath=False):
+    def __init__(self, f, wrt, *, backend="numba", fastmath=False, boundscheck=None):
         self.fn = f
         self.backend = backend
         self.fastmath = fastmath
+        self.boundscheck = boundscheck
         self.primal_ir = _build(f)
         self.wrt, _ = _normalise_wrt(wrt, len(self.primal_ir.params), self.primal_ir)
         self._wrt_tuple = True      # (read by the cuda backend's header)
@@ -239,7 +247,7 @@ class ForwardFunction:
         if key not in self._compiled:
             self._compiled[key] = _compile(self.module_source(extra, kinds),
                                            f"adc_{self.primal_ir.name}_jvp", entry or self.entry,
-                                           self.backend, self.fastmath)
+                                           self.backend, self.fastmath, self.boundscheck)
         return self._compiled[key]
 
     def prepare(self, args):
@@ -263,11 +271,11 @@ class ForwardFunction:
 
 
 @functools.lru_cache(maxsize=256)
-def _forward_function(f, wrt, backend, fastmath=False):
-    return ForwardFunction(f, wrt, backend=backend, fastmath=fastmath)
+def _forward_function(f, wrt, backend, fastmath=False, boundscheck=None):
+    return ForwardFunction(f, wrt, backend=backend, fastmath=fastmath, boundscheck=boundscheck)
 
 
-def jvp(f, primals, tangents, *, backend="numba"):
+def jvp(f, primals, tangents, *, backend="numba", boundscheck=None):
     """``(out, out_tangent)``: ``f(*primals)`` and its directional derivative along
     ``tangents`` (one per primal), by forward mode (its own transform, not reverse twice).
 
@@ -283,7 +291,7 @@ def jvp(f, primals, tangents, *, backend="numba"):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
     wrt = tuple(i for i, p in enumerate(primals) if _is_float_input(p) or
                 isinstance(p, (list, tuple)))
-    ff = _forward_function(f, wrt, backend)
+    ff = _forward_function(f, wrt, backend, boundscheck=boundscheck)
     outs, touts = ff(primals, [tangents[i] for i in wrt])
     outs = [_as_output(o) for o in outs]
     touts = [_as_output(t) for t in touts]
@@ -411,13 +419,15 @@ class Jacobian:
     (``out.shape + in.shape``; a tuple per ``wrt`` when ``wrt`` is a tuple, nested inside a
     tuple per output when ``f`` returns a tuple)."""
 
-    def __init__(self, f, wrt=0, mode="auto", *, backend="numba", fastmath=False):
+    def __init__(self, f, wrt=0, mode="auto", *, backend="numba", fastmath=False,
+                 boundscheck=None):
         if mode not in ("auto", "forward", "reverse", "fwd", "rev"):
             raise ValueError(f"mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
         self.fn = f
         self.mode = {"fwd": "forward", "rev": "reverse"}.get(mode, mode)
         self.backend = backend
         self.fastmath = fastmath
+        self.boundscheck = boundscheck
         self.primal_ir = _build(f)
         self.wrt, self.single = _normalise_wrt(wrt, len(self.primal_ir.params),
                                                self.primal_ir)
@@ -496,7 +506,8 @@ class Jacobian:
                 what = "Reverse-mode Jacobian"
             header = f"# {what} of {ir.name} ({ir.filename}:{ir.first_line}), wrt={self.wrt}"
             source = emit_module([d], header=header) + extra
-            fn = _compile(source, f"adc_{name}", name, self.backend, self.fastmath)
+            fn = _compile(source, f"adc_{name}", name, self.backend, self.fastmath,
+                          self.boundscheck)
             self._compiled[key] = (fn, source)
         fn, _ = self._compiled[key]
         J = np.zeros((n_out, n_in))
@@ -508,12 +519,13 @@ class Jacobian:
         return _split_blocks(J, out_shapes, in_shapes, ir.returns_tuple, self.single)
 
 
-def jacobian(f, wrt=0, mode="auto", *, backend="numba", fastmath=False):
+def jacobian(f, wrt=0, mode="auto", *, backend="numba", fastmath=False, boundscheck=None):
     """The dense Jacobian of ``f`` w.r.t. argument(s) ``wrt``, as a function of f's
     arguments: forward mode when the inputs are fewer than the outputs (``mode="auto"``),
     reverse mode otherwise; ``mode="forward"``/``"reverse"`` forces one. Computed in one
     compiled call that loops over basis vectors."""
-    return Jacobian(f, wrt, mode, backend=backend, fastmath=fastmath)
+    return Jacobian(f, wrt, mode, backend=backend, fastmath=fastmath,
+                    boundscheck=boundscheck)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -544,12 +556,13 @@ class _ForwardOverReverse:
     ``(output, gradient, t_output, t_gradient)``; the others and the code only they need,
     such as the first sweep's accumulation of the output, are pruned)."""
 
-    def __init__(self, f, wrt=0, *, backend="numba", fastmath=False):
+    def __init__(self, f, wrt=0, *, backend="numba", fastmath=False, boundscheck=None):
         if not isinstance(wrt, int):
             raise TypeError("hessian/hvp: wrt must be one argument index (an int)")
         self.fn = f
         self.backend = backend
         self.fastmath = fastmath
+        self.boundscheck = boundscheck
         self.primal_ir = _build(f)
         (self.wrt,), _ = _normalise_wrt(wrt, len(self.primal_ir.params), self.primal_ir)
         if len(self.primal_ir.body.yields) != 1:
@@ -613,7 +626,7 @@ class _ForwardOverReverse:
             self._compiled[key] = _compile(self.source_with(extra, kinds),
                                            f"adc_{self.primal_ir.name}_hvp",
                                            entry or self.hvp_ir.name, self.backend,
-                                           self.fastmath)
+                                           self.fastmath, self.boundscheck)
         return self._compiled[key]
 
     def prepare(self, args):
@@ -668,14 +681,14 @@ class Hessian(_ForwardOverReverse):
         return "\n\n" + "\n".join(lines) + "\n"
 
 
-def hessian(f, wrt=0, *, backend="numba", fastmath=False):
+def hessian(f, wrt=0, *, backend="numba", fastmath=False, boundscheck=None):
     """The dense Hessian of scalar ``f`` w.r.t. argument ``wrt`` (forward over reverse:
     the forward transform applied to the generated adjoint), as a function of f's
     arguments."""
-    return Hessian(f, wrt, backend=backend, fastmath=fastmath)
+    return Hessian(f, wrt, backend=backend, fastmath=fastmath, boundscheck=boundscheck)
 
 
-def hvp(f, wrt=0, *, backend="numba", fastmath=False):
+def hvp(f, wrt=0, *, backend="numba", fastmath=False, boundscheck=None):
     """A function ``(*args, v)`` returning the Hessian of scalar ``f`` w.r.t. ``args[wrt]``
     times ``v``, without forming the Hessian (one forward-over-reverse sweep)."""
-    return HVP(f, wrt, backend=backend, fastmath=fastmath)
+    return HVP(f, wrt, backend=backend, fastmath=fastmath, boundscheck=boundscheck)

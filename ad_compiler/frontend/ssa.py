@@ -188,16 +188,36 @@ def assigned(stmts):
 
 
 class Liveness:
-    def __init__(self):
-        self.after = {}   # id(stmt) -> names live after it
-        self.head = {}    # id(loop) -> names live at its head
+    """Names live after each compound statement and at each loop head, on the AST.
 
-    def block(self, stmts, live):
+    Liveness here is a gen/kill problem, so a loop needs no fixpoint: the names live at its
+    head are those live after it plus those its body reads before assigning (its target
+    excluded; a while's test added). Those exposed names are computed once per loop
+    (:meth:`_exposed`, memoised), so each statement is walked once per enclosing loop, not
+    twice per level of nesting."""
+
+    def __init__(self):
+        self.after = {}     # id(stmt) -> names live after it
+        self.head = {}      # id(loop) -> names live at its head
+        self.exposed = {}   # id(loop) -> names its body (and test) read before assigning
+
+    def block(self, stmts, live, record=True):
         for s in reversed(stmts):
-            live = self.stmt(s, live)
+            live = self.stmt(s, live, record)
         return live
 
-    def stmt(self, s, live):
+    def _exposed(self, s):
+        found = self.exposed.get(id(s))
+        if found is None:
+            found = self.block(s.body, set(), record=False)
+            if isinstance(s, ast.For):
+                found = found - {s.target.id}
+            else:
+                found = found | _loads(s.test)
+            self.exposed[id(s)] = found
+        return found
+
+    def stmt(self, s, live, record=True):
         if isinstance(s, ast.Assign):
             defs = set()
             uses = _loads(s.value)
@@ -216,28 +236,17 @@ class Liveness:
                 return (live - {s.target.id}) | uses
             return live | uses
         if isinstance(s, ast.If):
-            self.after[id(s)] = set(live)
-            return self.block(s.body, live) | self.block(s.orelse, live) | _loads(s.test)
-        if isinstance(s, ast.For):
-            self.after[id(s)] = set(live)
-            head = set(live)
-            while True:
-                new = set(live) | (self.block(s.body, head) - {s.target.id})
-                if new == head:
-                    break
-                head = new
-            self.head[id(s)] = head
-            return head | _loads(s.iter)
-        if isinstance(s, ast.While):
-            self.after[id(s)] = set(live)
-            head = set(live) | _loads(s.test)
-            while True:
-                new = set(live) | _loads(s.test) | self.block(s.body, head)
-                if new == head:
-                    break
-                head = new
-            self.head[id(s)] = head
-            return head
+            if record:
+                self.after[id(s)] = set(live)
+            return (self.block(s.body, live, record) | self.block(s.orelse, live, record)
+                    | _loads(s.test))
+        if isinstance(s, (ast.For, ast.While)):
+            head = set(live) | self._exposed(s)
+            if record:
+                self.after[id(s)] = set(live)
+                self.block(s.body, head)
+                self.head[id(s)] = head
+            return head | _loads(s.iter) if isinstance(s, ast.For) else head
         if isinstance(s, ast.Return):
             return _loads(s.value) if s.value is not None else set()
         if isinstance(s, ast.FunctionDef):
@@ -247,12 +256,21 @@ class Liveness:
 
 # --- shared state of one top-level build (names, free variables, inlining stack) ----------
 class Shared:
+    """Names, free variables and the inlining stack of one top-level build.
+
+    A loop body built again for wider kinds restores the names it took: every change is
+    logged, so a snapshot is a log position and restoring undoes only what the body did,
+    never a copy of every name in the function. ``version`` remembers, per base, the
+    first suffix that may be free, so numbering ``s_1 ... s_k`` is not quadratic."""
+
     def __init__(self, top: Parsed):
         self.top = top
         self.taken = {n.id for n in ast.walk(top.node) if isinstance(n, ast.Name)}
         self.taken |= {a.arg for a in ast.walk(top.node) if isinstance(a, ast.arg)}
         self.user_names = frozenset(self.taken)
         self.first_done = set()
+        self.next_suffix = {}   # base -> a suffix below which every base_k is taken
+        self.log = []           # (set or dict, key, previous value) of every change
         self.temps = 0
         self.free_vars = []
         self.free_sources = []
@@ -260,30 +278,46 @@ class Shared:
         self.free_keys = {}
         self.stack = []
 
+    def _add(self, names, name):
+        if name not in names:
+            names.add(name)
+            self.log.append((names, name, None))
+
     def snapshot(self):
-        return (set(self.taken), set(self.first_done), self.temps, len(self.free_vars),
-                dict(self.free_keys))
+        return len(self.log), self.temps, len(self.free_vars), dict(self.free_keys)
 
     def restore(self, snap):
-        self.taken, self.first_done, self.temps, n, self.free_keys = snap
-        self.taken, self.first_done = set(self.taken), set(self.first_done)
-        self.free_keys = dict(self.free_keys)
+        mark, self.temps, n, free_keys = snap
+        self.free_keys = dict(free_keys)
+        while len(self.log) > mark:
+            where, key, previous = self.log.pop()
+            if isinstance(where, set):
+                where.discard(key)
+            elif previous is None:
+                del where[key]
+            else:
+                where[key] = previous
         del self.free_vars[n:], self.free_sources[n:], self.free_getters[n:]
+
+    def take(self, name):
+        self._add(self.taken, name)
 
     def version(self, base, user=True):
         """The next SSA name of variable ``base``: ``base`` itself first, then ``base_1``..."""
         if base not in self.first_done and (
                 (user and base in self.user_names) or (base not in self.taken
                                                        and base not in self.user_names)):
-            self.first_done.add(base)
-            self.taken.add(base)
+            self._add(self.first_done, base)
+            self.take(base)
             return base
-        k = 1
+        k = self.next_suffix.get(base, 1)
         while f"{base}_{k}" in self.taken or f"{base}_{k}" in self.user_names:
             k += 1
         name = f"{base}_{k}"
-        self.taken.add(name)
-        self.first_done.add(base)
+        self.take(name)
+        self._add(self.first_done, base)
+        self.log.append((self.next_suffix, base, self.next_suffix.get(base)))
+        self.next_suffix[base] = k + 1
         return name
 
     def temp(self):
@@ -291,7 +325,7 @@ class Shared:
             self.temps += 1
             name = f"_t{self.temps}"
             if name not in self.taken:
-                self.taken.add(name)
+                self.take(name)
                 return name
 
 
@@ -954,7 +988,7 @@ class Builder:
     # --- statements ---------------------------------------------------------------------------
     def run(self):
         """Normalise and build the body; returns the returned value (or tuple of values)."""
-        node, arity = normalize(self.parsed.node, self._err3, helper=bool(self.shared.stack))
+        node, arity = normalize(self.parsed.node, self._err3, helper=self.parsed is not self.shared.top)
         self.arity = arity
         params = [a.arg for a in node.args.args]
         self.local_names = set(assigned(node.body)) | set(params)

@@ -186,8 +186,8 @@ def load_signature(op: Load):
     for i in index:
         if isinstance(i, Const) and i.value is None:
             ndim += 1
-        elif i.kind in ("int", "bool"):
-            ndim -= 1
+        elif i.kind in ("int", "bool") or (i.kind == "float" and i.ndim == 0):
+            ndim -= 1   # a scalar index (one loaded from an integer array of unknown dtype)
         elif i.kind == "array":
             if i.ndim is None:
                 return result.kind, result.ndim, array.dtype
