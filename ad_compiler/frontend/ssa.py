@@ -1159,6 +1159,15 @@ class Builder:
         return list(dict.fromkeys(names))
 
     def s_For(self, s):
+        if getattr(s, "unroll", False):   # numba.literal_unroll(tup): the body once per item
+            items = self.expr(s.iter.args[0])
+            if not isinstance(items, tuple):
+                raise self.err("literal_unroll needs a tuple the code builds or receives",
+                               "literal_unroll", s)
+            for item in items:
+                self.assign(s.target, item, s)
+                self.block(s.body)
+            return
         args = s.iter.args
         vals = [self.value(a) for a in args]
         if len(vals) == 1:
