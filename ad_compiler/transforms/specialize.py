@@ -19,6 +19,7 @@ from ..frontend.ir import (Assign, Const, For, Function, If, Load, Prim, Region,
 from ..rules.indexing import COMPARISONS, INDEX_RESULTS
 from ..rules.table import INTEGER_CLOSED
 from .builder import result_signature
+from .lower import lower_composites
 from .simplify import simplify
 
 _SCALARS = ("float", "int", "bool")
@@ -35,6 +36,10 @@ def signature_of_argument(value) -> tuple:
         return "int", 0
     if isinstance(value, (float, np.floating)):
         return "float", 0
+    if isinstance(value, (complex, np.complexfloating)) or (
+            isinstance(value, np.ndarray) and value.dtype.kind == "c"):
+        raise DifferentiationError("complex values are not supported (an argument of dtype "
+                                   f"{np.asarray(value).dtype})", construct="complex")
     if isinstance(value, np.ndarray):
         elements = _element_kind(value.dtype)
         if not value.ndim:
@@ -100,6 +105,8 @@ def specialize(fn: Function, signature) -> Function:
         value.kind, value.ndim, *dtype = signature_of_argument(getter())
         value.dtype = dtype[0] if dtype else None
     _propagate(new.body)
+    while lower_composites(new):
+        _propagate(new.body)
     _check_flat_indexing(new)
     return simplify(new)
 
