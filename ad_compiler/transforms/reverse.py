@@ -159,9 +159,10 @@ class ReverseTransform:
         holding both): then it saves the old part and restores it after its adjoint."""
         changed = self.mem.allocations(store.operands[0])
         s_pos, s_loops = self._positions[id(store)]
-        for pos, loops, v in self._whole_reads:
-            if (pos < s_pos or set(loops) & set(s_loops)) and self.mem.allocations(v) & changed:
-                return True
+        for a in changed:
+            for pos, loops, v in self._whole_reads.get(a, ()):
+                if pos < s_pos or set(loops) & set(s_loops):
+                    return True
         return False
 
     @functools.cached_property
@@ -170,13 +171,17 @@ class ReverseTransform:
                 for pos, loops, op in memory_uses(self.fn)}
 
     @functools.cached_property
-    def _whole_reads(self) -> list:
-        reads = []
+    def _whole_reads(self) -> dict:
+        """allocation -> the whole reads of values that may refer to it (so a store looks
+        only at reads of what it may change, not at every read of the function)."""
+        reads: dict = {}
         for pos, loops, op in memory_uses(self.fn):
             values = op.operands if isinstance(op, Prim) else op.operands[:1] if \
                 isinstance(op, Load) and not _element_index(op.operands[1:]) else []
-            reads += [(pos, [id(loop) for loop in loops], v) for v in values
-                      if id(v) in self.read_whole]
+            for v in values:
+                if id(v) in self.read_whole:
+                    for a in self.mem.allocations(v):
+                        reads.setdefault(a, []).append((pos, [id(loop) for loop in loops], v))
         return reads
 
     def active(self, v) -> bool:
