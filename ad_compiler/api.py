@@ -183,6 +183,8 @@ class DerivativeFunction:
             raise self._not_scalar(self.primal_ir.body.yields)
         try:
             outputs, grads = self.vjp_call(args, [1.0])
+        except DifferentiationError:
+            raise
         except IndexError:
             raise   # an index out of bounds, already naming the user's line
         except Exception:

@@ -196,9 +196,15 @@ class ForwardFunction:
         self._wrt_tuple = True      # (read by the cuda backend's header)
         self.mode = "forward"
         self._irs = {}           # argument kinds -> forward IR specialised to them
-        self.derivative_ir = self.derivative_ir_for(self._display_kinds())
-        self.entry = self.derivative_ir.name
+        self.entry = f"{self.primal_ir.name}_jvp"
         self._compiled = {}
+
+    @functools.cached_property
+    def derivative_ir(self):
+        """The forward IR that ``.source`` shows, built on first use: a call builds the one
+        for its own argument types (the ranks ``.source`` guesses may not fit every
+        NumPy function the code calls)."""
+        return self.derivative_ir_for(self._display_kinds())
 
     def _display_kinds(self):
         return _display_kinds(self.primal_ir, _free_values(self.primal_ir))

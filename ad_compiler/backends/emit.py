@@ -583,6 +583,8 @@ class _Printer:
         return self.prim_expr(op)
 
     def prim_expr(self, op):
+        if op.name == "opaque_call":
+            return self.opaque_expr(op)
         syntax, defaults = _syntax(op.name)
         args = [self.expr(o) for o in op.operands]
         kws = [ast.keyword(k, const_ast(v)) for k, v in sorted(op.attrs.items())
@@ -610,6 +612,15 @@ class _Printer:
             form, sym = "helper", sym[3:]
         func = _dotted(sym) if form == "call" else _dotted(f"_rt.{sym}")
         return ast.Call(func, args, kws)
+
+    def opaque_expr(self, op):
+        """A call the compiler runs as written: ``module.name(args)`` or ``callee(args)``."""
+        path, operands = op.attrs["path"], list(op.operands)
+        func = _dotted(path) if path else self.expr(operands.pop(0))
+        npos = op.attrs["nargs"]
+        return ast.Call(func, [self.expr(a) for a in operands[:npos]],
+                        [ast.keyword(k, self.expr(v))
+                         for k, v in zip(op.attrs["keywords"], operands[npos:])])
 
     # statements
     def comment(self, line):
@@ -661,6 +672,13 @@ class _Printer:
             self.put(indent, ast.Assign([target], self.op_expr(op)), line)
         elif isinstance(op, Store):
             arr, *idx, val = op.operands
+            if op.accumulate and any(i.kind in ("array", "any") for i in idx):
+                # unbuffered: a repeated index adds once per occurrence (see rules/indexing)
+                index = ast.Tuple([self.expr(i) for i in idx], ast.Load())
+                self.put(indent, ast.Expr(ast.Call(_dotted("_rt.add_at"),
+                                                   [self.expr(arr), index, self.expr(val)],
+                                                   [])), line)
+                return
             items = [self.index_expr(i) for i in idx]
             sl = items[0] if len(items) == 1 else ast.Tuple(items, ast.Load())
             target = ast.Subscript(self.expr(arr), sl, ast.Store())
@@ -756,6 +774,10 @@ def emit_function(fn: Function, name: str | None = None) -> str:
 def emit_module(fns: list[Function], header: str = "") -> str:
     """A module: imports, ``header`` text, then each function."""
     parts = [HEADER]
+    modules = sorted({op.attrs["path"].rsplit(".", 1)[0] for fn in fns for op in walk(fn.body)
+                      if isinstance(op, Prim) and op.name == "opaque_call" and op.attrs["path"]})
+    if modules:     # calls run as written (ad_compiler.frontend.ssa: opaque_call)
+        parts.append("".join(f"import {m}\n" for m in modules))
     if header:
         parts.append(header.rstrip("\n") + "\n")
     for fn in fns:

@@ -32,7 +32,7 @@ import numpy as np
 from ad_compiler.errors import CompilationError
 
 from . import helpers  # noqa: F401  (registers the numba overloads of _rt.*)
-from . import numba_special  # noqa: F401  (lgamma, gamma, digamma)
+from . import numba as _overloads  # noqa: F401  (every helper's Numba implementation)
 from .bounds import resolve as resolve_boundscheck
 from .cache import load_module, version_tag
 

@@ -29,6 +29,7 @@ that the same IR (and generated source) serves every call signature:
 ``"shape"``  a shape tuple (``x.shape``): never differentiated
 ``"slice"``  a ``start:stop:step`` index: never differentiated
 ``"none"``   Python's None
+``"str"``    a string constant (a dict key, an argument of a call run as written)
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ import copy as _copy
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-NON_DIFFERENTIABLE_KINDS = frozenset({"int", "bool", "shape", "slice", "none"})
+NON_DIFFERENTIABLE_KINDS = frozenset({"int", "bool", "shape", "slice", "none", "str"})
 
 
 @dataclass(eq=False)
@@ -48,10 +49,13 @@ class Value:
     name: str
     kind: str = "float"
     ndim: int | None = None   # number of dimensions when known (0 for scalars)
+    # element kind of an array ("int", "bool"; None: float), known once specialised to the
+    # arguments' dtypes: an element loaded from an integer array is an index, never a float
+    dtype: str | None = None
 
     @property
     def differentiable(self) -> bool:
-        return self.kind not in NON_DIFFERENTIABLE_KINDS
+        return self.kind not in NON_DIFFERENTIABLE_KINDS and self.dtype not in ("int", "bool")
 
     def __repr__(self):
         return f"%{self.name}"
@@ -65,7 +69,8 @@ class Const(Value):
 
     def __init__(self, value):
         kind = ("bool" if isinstance(value, bool) else "int" if isinstance(value, int)
-                else "none" if value is None else "float")
+                else "none" if value is None else "str" if isinstance(value, str)
+                else "float")
         super().__init__(name=repr(value), kind=kind, ndim=0)
         self.value = value
 
@@ -160,6 +165,7 @@ class For(Op):
     """
 
     body: Region = field(default_factory=Region)
+    parallel: bool = False   # numba.prange: iterations are independent (the user says so)
 
     def regions(self):
         return [self.body]

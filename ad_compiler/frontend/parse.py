@@ -57,7 +57,20 @@ class Parsed:
     scope: Scope
 
 
+def plain_function(obj):
+    """The Python function behind a Numba dispatcher (``@njit``, ``@jit``, ``@vectorize``,
+    ``@guvectorize``): what is differentiated, so that users' decorated code works as it is;
+    ``obj`` itself when it is not one."""
+    if (type(obj).__module__ or "").startswith("numba."):
+        inner = getattr(obj, "py_func", None) or getattr(
+            getattr(obj, "_dispatcher", None), "py_func", None)
+        if inspect.isfunction(inner):
+            return inner
+    return obj
+
+
 def parse_function(fn) -> Parsed:
+    fn = plain_function(fn)
     name = getattr(fn, "__name__", repr(fn))
     code = getattr(fn, "__code__", None)
     filename = code.co_filename if code is not None else "<unknown>"

@@ -30,68 +30,28 @@ import numpy as np
 from ..errors import DifferentiationError
 from ..rules import PRIMITIVES
 from ..rules.table import INTEGER_CLOSED
+from . import containers as C
+from . import indexing as indexing_calls
 from .ir import Const, For, Function, If, Load, Prim, Region, Store, Undef, Value, While
+from . import calls
 from .normalize import normalize
-from .parse import Parsed, Scope, parse_function
-
-# --- call tables (resolved by object identity, so ``from math import sin`` works) ---------
-_ELEMENTWISE = {}
-
-
-def _map(module, table):
-    for src, dst in table.items():
-        obj = getattr(module, src, None)
-        if obj is not None:
-            _ELEMENTWISE[id(obj)] = (obj, dst)
-
-
-_COMMON = ["sin", "cos", "tan", "sinh", "cosh", "tanh", "exp", "expm1", "log2", "log10",
-           "log1p", "sqrt", "cbrt", "floor", "ceil", "trunc", "hypot", "exp2"]
-_map(math, {**{n: n for n in _COMMON}, "asin": "arcsin", "acos": "arccos", "atan": "arctan",
-            "asinh": "arcsinh", "atan2": "arctan2", "fabs": "abs", "pow": "pow", "erf": "erf",
-            "log": "log", "isnan": "isnan", "isfinite": "isfinite", "lgamma": "lgamma",
-            "gamma": "gamma"})
-_map(np, {**{n: n for n in _COMMON}, "arcsin": "arcsin", "arccos": "arccos",
-          "arctan": "arctan", "arcsinh": "arcsinh", "arctan2": "arctan2", "abs": "abs",
-          "absolute": "abs", "fabs": "abs", "power": "pow", "log": "log", "square": "square",
-          "sign": "sign", "rint": "rint", "isnan": "isnan", "isfinite": "isfinite",
-          "maximum": "maximum", "minimum": "minimum", "where": "where", "clip": "clip",
-          "add": "add", "subtract": "sub", "multiply": "mul", "divide": "div",
-          "true_divide": "div", "negative": "neg", "float64": "float"})
-
-
-
-def _elementwise_call(obj):
-    """The (function, primitive name) entry of a callable, or None. SciPy's special functions
-    are mapped on first need (importing scipy.special costs 0.3 s): only if the user's module
-    imported it can their code call it."""
-    if "scipy.special" in sys.modules and not _SCIPY_MAPPED:
-        _SCIPY_MAPPED.append(True)
-        _map(sys.modules["scipy.special"], {"gammaln": "lgamma", "gamma": "gamma",
-                                            "digamma": "digamma", "psi": "digamma",
-                                            "erf": "erf", "expit": "sigmoid"})
-    return _ELEMENTWISE.get(id(obj))
-
-
-_SCIPY_MAPPED: list = []
-
-_ARRAY_FNS = {}
-for _src, _dst in {"sum": "sum", "mean": "mean", "max": "max", "amax": "max", "min": "min",
-                   "amin": "min", "prod": "prod", "dot": "dot", "matmul": "matmul",
-                   "outer": "outer", "transpose": "transpose", "reshape": "reshape",
-                   "concatenate": "concatenate", "stack": "stack", "zeros": "zeros",
-                   "ones": "ones", "empty": "empty", "full": "full",
-                   "zeros_like": "zeros_like", "ones_like": "ones_like",
-                   "empty_like": "empty_like", "copy": "copy", "shape": "shape",
-                   "size": "size", "ndim": "ndim", "expand_dims": "expand_dims",
-                   "squeeze": "squeeze", "arange": "arange", "linspace": "linspace"}.items():
-    _ARRAY_FNS[id(getattr(np, _src))] = (getattr(np, _src), _dst)
-_ARRAY_FNS[id(np.linalg.norm)] = (np.linalg.norm, "norm")
-_ARRAY_FNS[id(np.array)] = (np.array, "array")
-_ARRAY_FNS[id(np.asarray)] = (np.asarray, "array")
+from .parse import Parsed, Scope, parse_function, plain_function
+from .pyforms import ContainerForms
 
 _REDUCTIONS = {"sum", "mean", "max", "min", "prod"}
-_METHODS = {"sum", "mean", "max", "min", "prod", "copy", "dot", "reshape", "transpose"}
+_SPLITS = {"split", "array_split", "vsplit", "hsplit", "dsplit"}
+# the factors a factorisation returns, each its own primitive, by the keywords of the call
+_FACTORS = {
+    "eigh": lambda a: ("eigh_w", "eigh_v") if set(a) <= {"UPLO"} and a.get("UPLO", "L") == "L"
+    else None,
+    "qr": lambda a: ("qr_q", "qr_r") if a.get("mode", "reduced") == "reduced" else None,
+    "slogdet": lambda a: ("slogdet_sign", "slogdet_logdet") if not a else None,
+    "svd": lambda a: ("svd_s",) if a.get("compute_uv", True) is False else None,
+}
+_LEGACY_CALLS = {"array", "zeros", "ones", "empty", "full", "zeros_like", "ones_like",
+                 "empty_like", "copy", "transpose", "shape", "size", "ndim", "arange", "linspace",
+                 "expand_dims", "squeeze", "reshape", "concatenate", "stack"}
+_LEGACY_METHODS = {"sum", "mean", "max", "min", "prod", "copy", "dot", "reshape", "transpose"}
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div",
            ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.Pow: "pow", ast.MatMult: "matmul",
            ast.BitAnd: "and", ast.BitOr: "or"}
@@ -140,9 +100,30 @@ from ..rules.custom import call_primitive as _call_custom  # noqa: E402
 from ..rules.custom import primitive_for as _custom_primitive  # noqa: E402
 
 
+_MISSING = object()
+
+
 class _Module:
     def __init__(self, module):
         self.module = module
+
+
+class _Object:
+    """An object whose attributes the code reads (``self`` of a bound method, a module-level
+    instance, a NamedTuple or dataclass global): each float or array attribute becomes a free
+    value read through ``getter`` at every call, never frozen."""
+
+    def __init__(self, obj, getter, source):
+        self.obj = obj
+        self.getter = getter
+        self.source = source
+
+
+def _is_record_object(obj) -> bool:
+    """Instances whose attributes compiled code may read (not modules, classes, arrays)."""
+    if isinstance(obj, (tuple, list, dict, str, bytes)):
+        return hasattr(obj, "_fields")
+    return not isinstance(obj, (types.ModuleType, np.ndarray)) and not callable(obj)
 
 
 class _Func:
@@ -328,8 +309,9 @@ class Shared:
                 return name
 
 
-class Builder:
-    """Builds the SSA ops of one function body (the top-level one, or an inlined one)."""
+class Builder(ContainerForms):
+    """Builds the SSA ops of one function body (the top-level one, or an inlined one).
+    Tuples, lists and dicts are compile-time containers of Values (:mod:`.pyforms`)."""
 
     def __init__(self, shared: Shared, parsed: Parsed, prefix="", line=None, env=None,
                  locals_=None):
@@ -397,8 +379,9 @@ class Builder:
         kinds = [o.kind for o in operands]
         if name in _ARRAY_RESULT:
             return "array"
-        if name in _REDUCTIONS or name == "norm":
-            return "float" if attrs.get("axis") is None else "array"
+        if p is not None and "keepdims" in p.attrs:    # a reduction
+            return "float" if attrs.get("axis") is None and not attrs.get("keepdims") \
+                else "array"
         if name == "dot":
             return "any"
         if "array" in kinds:
@@ -411,8 +394,8 @@ class Builder:
         return "float"
 
     def as_value(self, v):
-        if isinstance(v, tuple):
-            return self.prim("tuple", [self.as_value(e) for e in v], kind="shape")
+        if C.is_container(v):
+            return self.container_value(v)
         if isinstance(v, Value):
             return v
         if isinstance(v, (_Module, _Func, _Local)):
@@ -462,7 +445,7 @@ class Builder:
                 and not isinstance(obj, np.ndarray):
             if isinstance(obj, (bool, np.bool_)):
                 return Const(bool(obj))
-            if key is not None and key[0] in ("global", "closure"):
+            if key is not None and key[0] in ("global", "closure", "attr"):
                 # a global or closure number is passed at every call (never frozen), so
                 # that changing it between calls is seen
                 return self.free_var(name, "int" if isinstance(obj, (int, np.integer))
@@ -470,8 +453,14 @@ class Builder:
             if isinstance(obj, (int, np.integer)):
                 return Const(int(obj))
             return Const(float(obj))
+        if obj is None or isinstance(obj, str):
+            return Const(obj)
+        if isinstance(obj, type) and key is not None:
+            return _Object(obj, getter, source)     # a class: cls of a classmethod
         if callable(obj) and not isinstance(obj, np.ndarray):
             return _Func(obj, name)
+        if _is_record_object(obj) and getter is not None:
+            return _Object(obj, getter, source)
         if isinstance(obj, (np.ndarray, tuple, list)):
             if key is None:
                 raise self.err(f"'{name}' cannot be used here", "value", node)
@@ -491,43 +480,67 @@ class Builder:
         v = self.expr(node)
         if isinstance(v, (_Module, _Func, _Local)):
             raise self.err(f"'{ast.unparse(node)}' cannot be used as a value", "value", node)
-        return self.as_value(v) if isinstance(v, tuple) else v
+        return self.as_value(v) if C.is_container(v) else v
 
     def e_Constant(self, node):
-        if isinstance(node.value, (bool, int, float)) or node.value is None:
+        if isinstance(node.value, (bool, int, float, str)) or node.value is None:
             return Const(node.value)
         raise self.err(f"constant {node.value!r} is not supported", "string", node)
 
     def e_Name(self, node):
         return self.resolve(node.id, node)
 
-    def e_Tuple(self, node):
-        # nested literal tuples stay Python tuples, so that ``(c, d), e = (p, q), r``
-        # unpacks without a tuple value in the IR (which has no adjoint)
-        return tuple(self.expr(e) if isinstance(e, ast.Tuple) else self.value(e)
-                     for e in node.elts)
-
     def e_Attribute(self, node):
         base = self.expr(node.value)
         if isinstance(base, _Module):
-            obj = getattr(base.module, node.attr, None)
-            if obj is None:
+            obj = getattr(base.module, node.attr, _MISSING)
+            if obj is None:         # np.newaxis
+                return Const(None)
+            if obj is _MISSING:
                 raise self.err(f"'{ast.unparse(node)}' does not exist", "attribute", node)
             if isinstance(obj, types.ModuleType):
                 return _Module(obj)
             key = ("module", base.module.__name__, node.attr)
             mod = base.module
-            return self.classify(obj, node.attr, node, key, lambda: getattr(mod, node.attr),
-                                 f"{mod.__name__}.{node.attr}")
+            out = self.classify(obj, node.attr, node, key, lambda: getattr(mod, node.attr),
+                                f"{mod.__name__}.{node.attr}")
+            if isinstance(out, _Func):
+                out.home = mod.__name__     # where generated code finds it
+            return out
+        if isinstance(base, _Object):
+            return self.object_attribute(base, node)
+        if isinstance(base, C.Record):
+            return self.container_attribute(base, node)
+        if isinstance(base, _Func) and isinstance(getattr(base.obj, node.attr, None),
+                                                   types.BuiltinMethodType):
+            return _Func(getattr(base.obj, node.attr), f"{base.name}.{node.attr}")  # np.add.at
         if isinstance(base, Value):
+            if node.attr == "flat":   # read-only here: element writes are refused in s_Assign
+                self.mark_array(base)
+                return self.prim("reshape", [base, Const(-1)])
             if node.attr in ("shape", "size", "ndim"):
                 self.mark_array(base)
                 return self.prim(node.attr, [base])
             if node.attr == "T":
                 self.mark_array(base)
                 return self.prim("transpose", [base])
+        if isinstance(base, Value) and base.kind == "any":
+            raise self.err(f"attribute '{ast.unparse(node)}' of a parameter is not supported "
+                           "(differentiate the bound method, whose attributes are read at "
+                           "every call, or pass the fields as arguments)", "attribute", node)
         raise self.err(f"attribute '{ast.unparse(node)}' is not supported", "attribute",
                        node)
+
+    def object_attribute(self, base, node):
+        attr = node.attr
+        try:
+            obj = getattr(base.obj, attr)
+        except AttributeError:
+            raise self.err(f"'{ast.unparse(node)}' does not exist", "attribute", node) from None
+        getter = base.getter
+        key = ("attr", id(base.obj), attr)
+        return self.classify(obj, attr, node, key, lambda: getattr(getter(), attr),
+                             f"{base.source}.{attr}")
 
     def mark_array(self, v):
         if isinstance(v, Value) and v.kind in ("any", "float") and not isinstance(v, Const):
@@ -538,7 +551,16 @@ class Builder:
         if name is None:
             raise self.err(f"operator '{type(node.op).__name__}' is not supported",
                            "operator", node)
-        return self.prim(name, [self.value(node.left), self.value(node.right)])
+        left, right = self.expr(node.left), self.expr(node.right)
+        if C.is_container(left) or C.is_container(right):
+            return self.container_binop(node, left, right)
+        return self.prim(name, [self.as_operand(left, node.left),
+                                self.as_operand(right, node.right)])
+
+    def as_operand(self, v, node):
+        if isinstance(v, (_Module, _Func, _Local)):
+            raise self.err(f"'{ast.unparse(node)}' cannot be used as a value", "value", node)
+        return v
 
     def e_UnaryOp(self, node):
         if isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) and \
@@ -595,7 +617,9 @@ class Builder:
         region_then, region_else = Region(), Region()
         saved = self.ops
         self.ops = region_then.ops if kind == "and" else region_else.ops
+        self.depth += 1
         right = self.as_value(thunk())
+        self.depth -= 1
         self.ops = saved
         then_v, else_v = (right, test) if kind == "and" else (test, right)
         region_then.yields, region_else.yields = [then_v], [else_v]
@@ -607,11 +631,13 @@ class Builder:
         test = self.value(node.test)
         regions = []
         saved = self.ops
+        self.depth += 1
         for branch in (node.body, node.orelse):
             r = Region()
             self.ops = r.ops
             r.yields = [self.value(branch)]
             regions.append(r)
+        self.depth -= 1
         self.ops = saved
         out = self.new(join_kinds(regions[0].yields[0].kind, regions[1].yields[0].kind))
         self.emit(If([out], [test], then=regions[0], orelse=regions[1]))
@@ -632,11 +658,11 @@ class Builder:
 
     def e_Subscript(self, node):
         base = self.expr(node.value)
-        if isinstance(base, tuple):
-            idx = self.value(node.slice)
-            if isinstance(idx, Const) and isinstance(idx.value, int):
-                return base[idx.value]
-            base = self.as_value(base)
+        if C.is_container(base):
+            item = self.subscript_container(base, node)
+            if item is not None:
+                return item
+            base = self.container_value(base, array=True)
         if not isinstance(base, Value):
             raise self.err(f"'{ast.unparse(node.value)}' cannot be indexed", "subscript", node)
         idx = self.index_values(node.slice)
@@ -655,9 +681,12 @@ class Builder:
         func = node.func
         if isinstance(func, ast.Attribute):
             base = self.expr(func.value)
-            if isinstance(base, Value) or isinstance(base, tuple):
-                return self.method(self.as_value(base), func.attr, node)
-            target = self.e_Attribute(func) if isinstance(base, _Module) else None
+            if C.is_container(base) and not (isinstance(base, C.Record)
+                                             and func.attr in base.fields):
+                return self.container_method(base, func.attr, node)
+            if isinstance(base, Value):
+                return self.method(base, func.attr, node)
+            target = self.e_Attribute(func) if isinstance(base, (_Module, _Object)) else None
         else:
             target = self.expr(func)
         if isinstance(target, _Local):
@@ -673,14 +702,39 @@ class Builder:
                 raise self.err(f"keyword argument '{kw.arg}' is not supported in "
                                f"'{ast.unparse(node.func)}'", "keyword argument", node)
             v = self.expr(kw.value)
-            if isinstance(v, tuple) and all(isinstance(e, Const) for e in v):
-                out[kw.arg] = tuple(e.value for e in v)
+            if C.sequence(v) is not None and all(isinstance(e, Const) for e in C.sequence(v)):
+                out[kw.arg] = tuple(e.value for e in C.sequence(v))
             elif isinstance(v, Const):
                 out[kw.arg] = v.value
             else:
                 raise self.err(f"keyword argument '{kw.arg}' must be a constant",
                                "keyword argument", node)
         return out
+
+    def allocation_dtype(self, node) -> dict:
+        """The ``dtype=`` of an allocation as a static attribute: a NumPy name
+        (``"float64"``, ``"int64"``, ``"bool"``...) or the array whose dtype is copied
+        (``x.dtype``, resolved when the IR is specialised to the arguments)."""
+        keywords = [kw for kw in node.keywords if kw.arg == "dtype"]
+        node.keywords = [kw for kw in node.keywords if kw.arg != "dtype"]
+        self.kwargs(node, set())
+        if not keywords:
+            return {}
+        spec = keywords[0].value
+        if isinstance(spec, ast.Attribute) and spec.attr == "dtype":
+            x = self.value(spec.value)
+            self.mark_array(x)
+            return {"dtype": x}
+        target = self.expr(spec)
+        obj = target.obj if isinstance(target, _Func) else None
+        try:
+            name = np.dtype(obj).name if obj is not None else None
+        except TypeError:
+            name = None
+        if name not in ("float64", "float32", "int64", "int32", "bool"):
+            raise self.err(f"dtype '{ast.unparse(spec)}' is not supported (float64, float32, "
+                           "int64, int32, bool or x.dtype)", "dtype", node)
+        return {"dtype": name}
 
     def nargs(self, node, lo, hi=None):
         n = len(node.args)
@@ -690,9 +744,16 @@ class Builder:
                            "call", node)
 
     def method(self, base, attr, node):
-        if attr not in _METHODS:
+        name = calls.method(attr)
+        if name is None:
             raise self.err(f"method '.{attr}()' is not supported", "method", node)
         self.mark_array(base)
+        if attr == "transpose" and node.args:     # x.transpose(1, 0, 2), x.transpose((1, 0))
+            axes = tuple(self.static(a, "axes") for a in node.args)
+            axes = axes[0] if len(axes) == 1 and isinstance(axes[0], tuple) else axes
+            return self.prim("transpose", [base], {"axes": axes})
+        if attr not in _LEGACY_METHODS:
+            return self.call_generic(name, node, base)
         if attr in _REDUCTIONS:
             self.nargs(node, 0)
             attrs = {"axis": None, "keepdims": False, **self.kwargs(node, {"axis", "keepdims"})}
@@ -713,33 +774,152 @@ class Builder:
         return self.prim("reshape", [base, self.as_value(shape)])
 
     def call(self, target, node):
-        obj = target.obj
+        obj = plain_function(target.obj)   # an @njit helper: its Python function
+        lowered = indexing_calls.lower_call(self, obj, node)
+        if lowered is not None:
+            return lowered
         if _custom_primitive(obj) is not None:  # user rules (ad.custom_vjp), _rt.NAME helpers
             return _call_custom(self, _custom_primitive(obj), node)
-        hit = _elementwise_call(obj)
-        if hit is not None and hit[0] is obj:
-            return self.call_elementwise(hit[1], obj, node)
-        hit = _ARRAY_FNS.get(id(obj))
-        if hit is not None and hit[0] is obj:
-            return self.call_array(hit[1], node)
+        name = calls.lookup(obj)
+        if name is not None:
+            p = PRIMITIVES.get(name)
+            if p is not None and p.elementwise:
+                return self.call_elementwise(name, obj, node)
+            return self.call_array(name, node)
         if getattr(builtins, getattr(obj, "__name__", ""), None) is obj:
             return self.call_builtin(obj.__name__, node)
-        if isinstance(obj, types.FunctionType) and (getattr(obj, "__module__", None) or ""
-                                                    ).split(".")[0] not in _LIBRARIES \
-                and not _in_stdlib(obj):   # os.path.*, statistics.*: unknown, not inlined
+        func = obj.__func__ if isinstance(obj, types.MethodType) else obj
+        if isinstance(func, types.FunctionType) and (getattr(func, "__module__", None) or ""
+                                                     ).split(".")[0] not in _LIBRARIES \
+                and not _in_stdlib(func):   # os.path.*, statistics.*: unknown, not inlined
             return self.inline(obj, node)
-        raise self.err(f"call to unknown function '{ast.unparse(node.func)}'", "call", node)
+        return self.opaque_call(target, node)
+
+    def opaque_call(self, target, node):
+        """A call of a function with no rule and no source the compiler reads: an
+        ``opaque_call`` op that runs it as written. Activity analysis refuses it when an
+        argument depends on the differentiated inputs and its result reaches the output.
+
+        A function reachable as ``module.name`` is printed so (Numba compiles it when it
+        can, e.g. ``numpy.argsort``); any other callable is passed as a free value (python
+        backend only)."""
+        obj = target.obj
+        home = getattr(target, "home", None) or getattr(obj, "__module__", None)
+        name = getattr(obj, "__name__", None)
+        path = None
+        if home and name and getattr(sys.modules.get(home), name, None) is obj:
+            path = f"{home}.{name}"
+        operands = []
+        if path is None:
+            operands.append(self.free_var(f"_fn_{name or 'callable'}", "any",
+                                          ("callable", id(obj)), lambda: obj,
+                                          ast.unparse(node.func)))
+        args = [self.value(a) for a in node.args]
+        kwargs = [(kw.arg, self.value(kw.value)) for kw in node.keywords]
+        sources = [ast.unparse(a) for a in node.args] + [kw.arg for kw in node.keywords]
+        attrs = {"path": path, "nargs": len(args), "keywords": tuple(k for k, _ in kwargs),
+                 "call": ast.unparse(node.func), "arguments": tuple(sources),
+                 "site": (node.lineno, node.col_offset)}
+        # the result's kind is not known: specialisation takes an array from array operands,
+        # a scalar from scalar ones, and ``size=``/``shape=`` keywords make an array
+        kind = "array" if any(k in ("size", "shape") for k, _ in kwargs) else "any"
+        return self.prim("opaque_call", operands + args + [v for _, v in kwargs], attrs,
+                         kind=kind)
 
     def call_elementwise(self, name, obj, node):
-        self.kwargs(node, set())
-        args = [self.value(a) for a in node.args]
-        if name == "log" and len(args) == 2:  # math.log(x, base)
-            return self.prim("div", [self.prim("log", [args[0]]), self.prim("log", [args[1]])])
-        p = PRIMITIVES.get(name)
-        if p is not None and p.nargs is not None and len(args) != p.nargs:
-            raise self.err(f"'{ast.unparse(node.func)}' takes {p.nargs} arguments",
+        if name == "log" and len(node.args) == 2:  # math.log(x, base)
+            self.kwargs(node, set())
+            x, base = (self.value(a) for a in node.args)
+            return self.prim("div", [self.prim("log", [x]), self.prim("log", [base])])
+        return self.call_generic(name, node)
+
+    def static(self, node, what):
+        """The constant value of a static argument (a number, None, or a tuple or list of
+        them); a name bound to a constant is read through."""
+        try:
+            value = ast.literal_eval(node)
+        except ValueError:
+            v = self.expr(node)
+            if isinstance(v, _Func) and isinstance(v.obj, type):   # dtype=np.float32, float
+                return np.dtype(v.obj).name
+            if C.sequence(v) is not None and all(isinstance(e, Const) for e in C.sequence(v)):
+                return tuple(e.value for e in C.sequence(v))
+            if not isinstance(v, Const):
+                raise self.err(f"'{what}' must be a constant", "keyword argument",
+                               node) from None
+            return v.value
+        return _as_tuples(value)
+
+    def operand(self, node):
+        """A value operand; a tuple or list of values is an array of them (``np.mean((x,
+        y))`` is the mean of a 1-D array), as NumPy reads it."""
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return self.array_of(node)
+        v = self.expr(node)
+        if C.sequence(v) is not None:
+            return self.prim("array_of", [self.as_value(e) for e in C.sequence(v)])
+        if isinstance(v, (_Module, _Func, _Local)):
+            raise self.err(f"'{ast.unparse(node)}' cannot be used as a value", "value", node)
+        return v
+
+    def array_of(self, node):
+        """``[a, b]`` (nested lists too) holding values: an array of them."""
+        items = [self.array_of(e) if isinstance(e, (ast.List, ast.Tuple)) else self.value(e)
+                 for e in node.elts]
+        return self.prim("array_of", items, kind="array")
+
+    def sequence(self, node):
+        """The values of a sequence argument (``np.concatenate([a, b])``, ``(a, b)``)."""
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return [self.value(e) for e in node.elts]
+        v = self.expr(node)
+        if C.sequence(v) is not None:
+            return [self.as_value(e) for e in C.sequence(v)]
+        raise self.err(f"'{ast.unparse(node)}' must be a tuple or list of arrays", "call",
+                       node)
+
+    def call_generic(self, name, node, base=None):
+        """A call of primitive ``name`` bound by its record: operands by position or by
+        their NumPy parameter names (``args``), then the static attributes (``attrs``, in
+        NumPy's positional order) by position or keyword; ``base`` is the array a method is
+        called on."""
+        p = PRIMITIVES[name]
+        fname = ast.unparse(node.func)
+        positional = list(node.args)
+        operands = [base] if base is not None else []
+        if p.sequence:
+            if not positional:
+                raise self.err(f"'{fname}' needs a sequence of arrays", "call", node)
+            operands += self.sequence(positional.pop(0))
+            slots = []
+        else:
+            count = (p.nargs or 0) - len(operands)
+            slots = [None] * count
+            for k in range(min(count, len(positional))):
+                slots[k] = self.operand(positional.pop(0))
+        attrs = {}
+        names = list(p.attrs)
+        if len(positional) > len(names):
+            raise self.err(f"'{fname}' takes at most {len(names) + len(slots) + len(operands)}"
+                           " arguments", "call", node)
+        for attr, arg in zip(names, positional):
+            attrs[attr] = self.static(arg, attr)
+        operand_names = [a.split("=")[0] for a in p.args][len(operands):]
+        for kw in node.keywords:
+            if kw.arg in operand_names and not p.sequence:
+                slots[operand_names.index(kw.arg)] = self.operand(kw.value)
+            elif kw.arg in p.attrs and kw.arg not in attrs:
+                attrs[kw.arg] = self.static(kw.value, kw.arg)
+            else:
+                raise self.err(f"keyword argument '{kw.arg}' is not supported in '{fname}'",
+                               "keyword argument", node)
+        optional = [a.endswith("=None") for a in p.args][len(operands):]
+        slots = [Const(None) if v is None and k < len(optional) and optional[k] else v
+                 for k, v in enumerate(slots)]
+        if any(v is None for v in slots):
+            raise self.err(f"'{fname}' takes {len(slots) + len(operands)} array arguments",
                            "call", node)
-        return self.prim(name, args)
+        return self.prim(name, operands + slots, {**p.attrs, **attrs})
 
     def array_literal(self, node):
         """``np.array(<nested list>)``: a list of numbers is a constant array (passed like a
@@ -752,55 +932,74 @@ class Builder:
         items = leaves(node.args[0])
         flat = list(_flatten(items))
         if all(isinstance(v, Const) and not isinstance(v.value, bool) for v in flat):
-            constant = np.array(_map_nested(items, lambda c: c.value), dtype=float)
+            integers = all(isinstance(v.value, int) for v in flat)   # an index array
+            constant = np.array(_map_nested(items, lambda c: c.value),
+                                dtype=np.int64 if integers else float)
             key = ("literal", node.lineno, node.col_offset, self.prefix)
             return self.free_var("_const", "array", key, lambda: constant,
                                  f"literal at line {node.lineno}")
-        if any(isinstance(v, list) for v in items):
-            raise self.err("np.array of a nested list with variables in it is not supported "
-                           "(build it with np.zeros and element writes)", "array literal", node)
-        v = self.prim("pack", [self.as_value(v) for v in items])
-        v.ndim = 1
-        return v
+        return self.array_of(node.args[0])
 
     def call_array(self, name, node):
+        if name in _SPLITS:
+            return self.call_split(name, node)
+        if name in _FACTORS:
+            x = self.value(node.args[0]) if node.args else None
+            self.nargs(node, 1)
+            attrs = {kw.arg: self.static(kw.value, kw.arg) for kw in node.keywords}
+            parts = _FACTORS[name](attrs)
+            if parts is None:
+                raise self.err(f"'{ast.unparse(node.func)}' with {attrs} is not supported",
+                               "call", node)
+            values = tuple(self.prim(p, [x]) for p in parts)
+            return values[0] if len(values) == 1 else values
+        if name == "select":
+            return self.call_select(node)
+        if name == "einsum":
+            if not node.args or node.keywords:
+                raise self.err("np.einsum takes a constant subscripts string and arrays",
+                               "call", node)
+            subscripts = self.static(node.args[0], "subscripts")
+            if not isinstance(subscripts, str):
+                raise self.err("np.einsum needs constant subscripts (a string)", "call", node)
+            return self.prim("einsum", [self.operand(a) for a in node.args[1:]],
+                             {"subscripts": subscripts})
+        if name == "linspace" and len(node.args) == 3 and not node.keywords:
+            return self.linspace(node)
+        if name not in _LEGACY_CALLS:
+            return self.call_generic(name, node)
         if name == "array":
             self.nargs(node, 1)
             self.kwargs(node, set())
             if isinstance(node.args[0], (ast.List, ast.Tuple)):
                 return self.array_literal(node)
-            x = self.value(node.args[0])
-            self.mark_array(x)
-            return self.prim("copy", [x])
+            return self.prim("array_copy", [self.operand(node.args[0])])
         if name in ("zeros", "ones", "empty"):
             self.nargs(node, 1)
-            self.kwargs(node, set())
-            return self.prim(name, [self.as_value(self.expr(node.args[0]))])
+            attrs = self.allocation_dtype(node)
+            return self.prim(name, [self.as_value(self.expr(node.args[0]))], attrs)
         if name == "full":
             self.nargs(node, 2)
-            self.kwargs(node, set())
+            attrs = self.allocation_dtype(node)
             return self.prim(name, [self.as_value(self.expr(node.args[0])),
-                                    self.value(node.args[1])])
-        if name in ("zeros_like", "ones_like", "empty_like", "copy", "transpose", "shape",
-                    "size", "ndim"):
+                                    self.value(node.args[1])], attrs)
+        if name == "transpose" and (len(node.args) == 2 or node.keywords):
+            self.nargs(node, 2) if not node.keywords else self.nargs(node, 1)
+            axes = self.static(node.args[1] if len(node.args) == 2 else node.keywords[0].value,
+                               "axes")
+            return self.prim("transpose", [self.value(node.args[0])], {"axes": axes})
+        if name in ("zeros_like", "ones_like", "empty_like"):
+            self.nargs(node, 1)
+            attrs = self.allocation_dtype(node)
+            x = self.value(node.args[0])
+            self.mark_array(x)
+            return self.prim(name, [x], attrs)
+        if name in ("copy", "transpose", "shape", "size", "ndim"):
             self.nargs(node, 1)
             self.kwargs(node, set())
             x = self.value(node.args[0])
             self.mark_array(x)
             return self.prim(name, [x])
-        if name in _REDUCTIONS:
-            self.nargs(node, 1)
-            attrs = {"axis": None, "keepdims": False, **self.kwargs(node, {"axis", "keepdims"})}
-            x = self.value(node.args[0])
-            return self.prim(name, [x], attrs)
-        if name == "norm":
-            self.nargs(node, 1)
-            return self.prim(name, [self.value(node.args[0])],
-                             self.kwargs(node, {"axis", "keepdims"}) or None)
-        if name in ("dot", "matmul", "outer"):
-            self.nargs(node, 2)
-            self.kwargs(node, set())
-            return self.prim(name, [self.value(a) for a in node.args])
         if name in ("arange", "linspace"):   # constant grids: never differentiated
             self.nargs(node, *((1, 3) if name == "arange" else (3,)))
             self.kwargs(node, set())
@@ -819,15 +1018,77 @@ class Builder:
             self.kwargs(node, set())
             return self.prim(name, [self.value(node.args[0]),
                                     self.as_value(self.expr(node.args[1]))])
-        # concatenate / stack
-        self.nargs(node, 1)
-        seq = self.expr(node.args[0])
-        if not isinstance(seq, tuple):
-            raise self.err(f"'{name}' needs a tuple of arrays", "call", node)
+        # concatenate / stack: a tuple or list of arrays, the axis by position or keyword
+        self.nargs(node, 1, 2)
+        seq = self.sequence(node.args[0])
         attrs = {"axis": 0, **self.kwargs(node, {"axis"})}
-        return self.prim(name, list(seq), attrs)
+        if len(node.args) == 2:
+            attrs["axis"] = self.static(node.args[1], "axis")
+        return self.prim(name, seq, attrs)
+
+    def call_split(self, name, node):
+        """``np.split(x, n_or_indices, axis)`` and its kin: a tuple of the parts (the number
+        of parts is static: an int or a constant list of indices)."""
+        self.nargs(node, 2, 3)
+        x = self.value(node.args[0])
+        sections = self.static(node.args[1], "indices_or_sections")
+        axis = {"vsplit": 0, "hsplit": "h", "dsplit": 2}.get(name, 0)
+        if len(node.args) == 3:
+            axis = self.static(node.args[2], "axis")
+        for kw in node.keywords:
+            if kw.arg != "axis" or name not in ("split", "array_split"):
+                raise self.err(f"keyword argument '{kw.arg}' is not supported in "
+                               f"'{ast.unparse(node.func)}'", "keyword argument", node)
+            axis = self.static(kw.value, "axis")
+        count = sections if isinstance(sections, int) else len(sections) + 1
+        return tuple(self.prim("split_part", [x], {"sections": sections, "index": k,
+                                                  "axis": axis, "even": name != "array_split"})
+                     for k in range(count))
+
+    def call_select(self, node):
+        """``np.select(conditions, choices, default)``: nested ``np.where``, the first true
+        condition winning."""
+        self.nargs(node, 2, 3)
+        conds, choices = self.sequence(node.args[0]), self.sequence(node.args[1])
+        default = self.value(node.args[2]) if len(node.args) == 3 else Const(0.0)
+        for kw in node.keywords:
+            if kw.arg != "default":
+                raise self.err(f"keyword argument '{kw.arg}' is not supported in "
+                               "'np.select'", "keyword argument", node)
+            default = self.value(kw.value)
+        out = default
+        for c, v in reversed(list(zip(conds, choices))):
+            out = self.prim("where", [c, v, out])
+        return out
+
+    def linspace(self, node):
+        """``np.linspace(lo, hi, n)``: ``lo + (hi - lo) * grid`` with a constant grid on
+        [0, 1], so that ``lo`` and ``hi`` get their gradients."""
+        lo, hi, n = (self.value(a) for a in node.args)
+        if isinstance(lo, Const) and isinstance(hi, Const):
+            return self.prim("linspace", [lo, hi, n])
+        grid = self.prim("linspace", [Const(0.0), Const(1.0), n])
+        return self.prim("add", [lo, self.prim("mul", [self.prim("sub", [hi, lo]), grid])])
 
     def call_builtin(self, name, node):
+        if name in ("sum", "min", "max"):
+            folded = self.fold(name, node)
+            if folded is not None:
+                return folded
+        if name == "len":
+            n = self.container_len(node)
+            if n is not None:
+                return n
+        if name == "dict":
+            return self.dict_call(node)
+        if name in ("tuple", "list"):
+            self.nargs(node, 0, 1)
+            items = self.iteration_items(node.args[0], node) if node.args else []
+            return tuple(items) if name == "tuple" else C.ListValue(items, self.depth)
+        if name == "sum":
+            self.nargs(node, 1)
+            return self.prim("sum", [self.value(node.args[0])], {"axis": None,
+                                                                  "keepdims": False})
         if name in ("min", "max"):
             self.kwargs(node, set())
             args = [self.value(a) for a in node.args]
@@ -846,6 +1107,14 @@ class Builder:
             if name == "len":
                 self.mark_array(x)
             return self.prim(name, [x])
+        if name == "sum" and node.args and isinstance(node.args[0], (ast.List, ast.Tuple)) \
+                or name == "sum" and node.args and isinstance(self.expr(node.args[0]), tuple):
+            self.nargs(node, 1, 2)        # sum((a, b, c), start): a + b + c, left to right
+            items = self.sequence(node.args[0])
+            acc = self.value(node.args[1]) if len(node.args) == 2 else Const(0)
+            for v in items:
+                acc = self.prim("add", [acc, v])
+            return acc
         if name == "slice":   # slice(a, b, c): generated code indexes with these
             self.kwargs(node, set())
             self.nargs(node, 1, 3)
@@ -881,17 +1150,21 @@ class Builder:
         return bound
 
     def inline(self, fn, node):
+        owner = None
+        if isinstance(fn, types.MethodType):      # self.helper(x), Model.make(...)
+            owner, fn = fn.__self__, fn.__func__
         if fn in self.shared.stack:
             raise self.err(f"recursion: '{fn.__name__}' calls itself (recursive functions "
                            "cannot be inlined)", "recursion", node)
         try:
             parsed = parse_function(fn)
         except DifferentiationError as exc:
-            if exc.construct != "source":
+            if exc.construct not in ("source", "call"):
                 raise
-            raise self.err(f"call to '{ast.unparse(node.func)}', whose source is not "
-                           "available", "call", node) from None
+            return self.opaque_call(_Func(fn, fn.__name__), node)   # run as written
         argnames = [a.arg for a in parsed.node.args.args]
+        if owner is not None:
+            self_name, argnames = argnames[0], argnames[1:]
         defaults = {}
         for name, d in zip(argnames[::-1], (fn.__defaults__ or ())[::-1]):
             if isinstance(d, (bool, int, float)) or d is None:
@@ -900,6 +1173,8 @@ class Builder:
                 raise self.err(f"default value of '{name}' of '{fn.__name__}' is not a "
                                "number", "default argument", node)
         bound = self.bind_args(argnames, defaults, node, fn.__name__)
+        if owner is not None:
+            bound[self_name] = _Object(owner, lambda: owner, f"{fn.__name__}.{self_name}")
         line = None if parsed.filename == self.parsed.filename and self.line_override is None \
             else (self.line_override or self.line)
         sub = Builder(self.shared, parsed, prefix=f"{fn.__name__}_", line=line, env=bound)
@@ -939,6 +1214,7 @@ class Builder:
         sub.ops = self.ops
         sub.pending = self.pending
         sub.line = self.line
+        sub.depth = self.depth
         result = sub.run()
         self.pending = sub.pending
         return result
@@ -946,7 +1222,7 @@ class Builder:
     # --- statements ---------------------------------------------------------------------------
     def run(self):
         """Normalise and build the body; returns the returned value (or tuple of values)."""
-        node, arity = normalize(self.parsed.node, self._err3, helper=bool(self.shared.stack))
+        node, arity = normalize(self.parsed.node, self._err3, helper=self.parsed is not self.shared.top)
         self.arity = arity
         params = [a.arg for a in node.args.args]
         self.local_names = set(assigned(node.body)) | set(params)
@@ -958,6 +1234,8 @@ class Builder:
         self.block(body)
         self.line = ret.lineno
         value = self.expr(ret.value)
+        if self.prefix and C.is_container(value):
+            return value        # an inlined helper's tuple/list/dict: the caller's container
         if isinstance(value, tuple):
             value = tuple(self.as_value(v) for v in value)
         else:
@@ -978,8 +1256,27 @@ class Builder:
         pass
 
     def s_Expr(self, s):
-        """A call as a statement (``mutate(y)``): its stores into the arrays passed in are
-        its effect; its result, if any, is dropped (DCE removes what nothing reads)."""
+        """A call as a statement (``mutate(y)``, ``np.add.at(y, i, v)``, ``y.fill(v)``): its
+        stores into the arrays passed in are its effect; its result, if any, is dropped (DCE
+        removes what nothing reads)."""
+        call = s.value
+        func = call.func if isinstance(call, ast.Call) else None
+        if isinstance(func, ast.Attribute) and func.attr == "fill":   # x.fill(v): x[:] = v
+            base = self.value(func.value)
+            self.mark_array(base)
+            self.nargs(call, 1)
+            self.kwargs(call, set())
+            whole = self.prim("slice", [Const(None)] * 3, kind="slice")
+            self.emit(Store([], [base, whole, self.value(call.args[0])]))
+            return
+        if isinstance(func, ast.Attribute) and isinstance(func.value, (ast.Name, ast.Attribute)):
+            try:     # np.add.at(y, i, v), np.put(y, i, v): stores of their own
+                target = self.expr(func)
+            except DifferentiationError:
+                target = None    # a method of a value: a call like any other below
+            if isinstance(target, _Func) and \
+                    indexing_calls.lower_statement(self, target.obj, call):
+                return
         self.expr(s.value)
 
     def s_FunctionDef(self, s):
@@ -999,16 +1296,13 @@ class Builder:
             if isinstance(value, (_Module, _Func)):
                 raise self.err("functions and modules cannot be assigned to variables",
                                "assignment", stmt)
-            if isinstance(value, tuple):
-                value = self.as_value(value)
             self.bind(target.id, value)
             return
-        if isinstance(target, ast.Tuple):
+        if isinstance(target, (ast.Tuple, ast.List)):
             n = len(target.elts)
-            if isinstance(value, tuple):
-                if len(value) != n:
-                    raise self.err("wrong number of values to unpack", "unpacking", stmt)
-                parts = list(value)
+            parts = self.unpack(value, n, stmt)
+            if parts is not None:
+                pass
             elif isinstance(value, Value):
                 parts = []
                 for k in range(n):
@@ -1022,6 +1316,13 @@ class Builder:
                 self.assign(t, v, stmt)
             return
         if isinstance(target, ast.Subscript):
+            if isinstance(target.value, ast.Attribute) and target.value.attr == "flat":
+                raise self.err("writes through '.flat' are not supported (index the array, "
+                               "or write into a.reshape(-1) of a new array)", ".flat", stmt)
+            base = self.expr(target.value)
+            if C.is_container(base):
+                self.store_into_container(base, target, value, stmt)
+                return
             base = self.value(target.value)
             self.mark_array(base)
             idx = self.index_values(target.slice)
@@ -1056,6 +1357,7 @@ class Builder:
         names = [n for n in assigned(s.body + s.orelse) if n in live]
         before = dict(self.env)
         regions, envs = [], []
+        self.depth += 1
         for branch in (s.body, s.orelse):
             r = Region()
             saved_ops = self.ops
@@ -1066,26 +1368,40 @@ class Builder:
             envs.append(self.env)
             regions.append(r)
             self.ops = saved_ops
+        self.depth -= 1
         self.env = dict(before)
         results, then_y, else_y = [], [], []
+
+        def phi(n, a, b):
+            if a is b:
+                return a
+            if isinstance(a, (_Local, _Module, _Func)) or isinstance(b, (_Local, _Module,
+                                                                         _Func)):
+                raise self.err(f"'{n}' names different functions or modules after the "
+                               "branches of this if", "assignment", s)
+            kinds = [v.kind for v in (a, b) if not isinstance(v, Undef)]
+            out = Value(self.vname(n), join_kinds(*kinds))
+            results.append(out)
+            then_y.append(a)
+            else_y.append(b)
+            return out
+
         for n in names:
             a, b = envs[0].get(n), envs[1].get(n)
             if a is None and b is None:
                 continue
-            a = a if a is not None else Undef(b.kind)
-            b = b if b is not None else Undef(a.kind)
+            if C.is_container(a) or C.is_container(b):
+                self.env[n] = self.phi_entry(n, a, b, lambda x, y, n=n: phi(n, x, y), s)
+                continue
             if a is b:
                 self.env[n] = a
                 continue
             if isinstance(a, (_Local, _Module, _Func)) or isinstance(b, (_Local, _Module,
                                                                          _Func)):
                 continue
-            kinds = [v.kind for v in (a, b) if not isinstance(v, Undef)]
-            out = Value(self.vname(n), join_kinds(*kinds))
-            results.append(out)
-            then_y.append(a)
-            else_y.append(b)
-            self.env[n] = out
+            a = a if a is not None else Undef(b.kind)
+            b = b if b is not None else Undef(a.kind)
+            self.env[n] = phi(n, a, b)
         regions[0].yields, regions[1].yields = then_y, else_y
         self.emit(If(results, [test], then=regions[0], orelse=regions[1]))
 
@@ -1095,6 +1411,8 @@ class Builder:
         return list(dict.fromkeys(names))
 
     def s_For(self, s):
+        if self.unroll_over_containers(s):
+            return
         args = s.iter.args
         vals = [self.value(a) for a in args]
         if len(vals) == 1:
@@ -1105,66 +1423,88 @@ class Builder:
         target = s.target.id
         self.flush_names()  # name the bounds' temporaries before the body may be rebuilt
         names = self.loop_vars(s, [target])
-        inits = [self.env.get(n, Undef()) for n in names]
+        shapes = {}
+        inits, slots, _ = self.loop_slots(names, shapes, self.env, s, grow=True)
         kinds = [v.kind if not isinstance(v, Undef) else None for v in inits]
         snap = self.shared.snapshot()
-        for _ in range(4):
+        self.depth += 1
+        for _ in range(6):
             index = Value(self.vname(target), "int")
             body = Region()
-            carried = [Value(self.vname(n), kinds[k] or "float") for k, n in enumerate(names)]
+            carried = [Value(self.vname(n), kinds[k] or "float") for k, n in enumerate(slots)]
             body.args = [index, *carried]
             before = dict(self.env)
             saved_ops = self.ops
             self.ops = body.ops
-            self.env.update(zip(names, carried))
+            self.env.update(self.unflatten_slots(names, shapes, carried))
             self.env[target] = index
             self.block(s.body)
             self.line = s.lineno
-            body.yields = [self.env.get(n, Undef()) for n in names]
-            body_env = self.env
+            body.yields, _, grown = self.loop_slots(names, shapes, self.env, s, grow=True)
             self.ops, self.env = saved_ops, before
+            if grown:   # a variable first holds a container in the body: carry its leaves
+                inits, slots, _ = self.loop_slots(names, shapes, self.env, s)
+                kinds = [v.kind if not isinstance(v, Undef) else None for v in inits]
+                self.shared.restore(snap)
+                continue
             new_kinds = _widened(kinds, body.yields)
             if new_kinds == [k or "float" for k in kinds] or not names:
                 break
             kinds = new_kinds
             self.shared.restore(snap)
-        del body_env
-        results = [Value(self.vname(n), carried[k].kind) for k, n in enumerate(names)]
-        self.emit(For(results, [start, stop, step, *inits], body=body))
-        self.env.update(zip(names, results))
+        self.depth -= 1
+        results = [Value(self.vname(n), carried[k].kind) for k, n in enumerate(slots)]
+        self.emit(For(results, [start, stop, step, *inits], body=body,
+                      parallel=getattr(s, "parallel", False)))
+        self.env.update(self.unflatten_slots(names, shapes, results))
 
     def s_While(self, s):
         names = self.loop_vars(s)
         self.flush_names()
-        inits = [self.env.get(n, Undef()) for n in names]
+        shapes = {}
+        inits, slots, _ = self.loop_slots(names, shapes, self.env, s, grow=True)
         kinds = [v.kind if not isinstance(v, Undef) else None for v in inits]
         snap = self.shared.snapshot()
-        for _ in range(4):
+        self.depth += 1
+        for _ in range(6):
             before = dict(self.env)
             saved_ops = self.ops
             cond = Region()
-            cond.args = [Value(self.vname(n), kinds[k] or "float") for k, n in enumerate(names)]
+            cond.args = [Value(self.vname(n), kinds[k] or "float") for k, n in enumerate(slots)]
             self.ops = cond.ops
-            self.env.update(zip(names, cond.args))
+            self.env.update(self.unflatten_slots(names, shapes, cond.args))
             cond.yields = [self.value(s.test)]
             self.flush_names()
             body = Region()
-            body.args = [Value(self.vname(n), kinds[k] or "float") for k, n in enumerate(names)]
+            body.args = [Value(self.vname(n), kinds[k] or "float") for k, n in enumerate(slots)]
             self.env = dict(before)
-            self.env.update(zip(names, body.args))
+            self.env.update(self.unflatten_slots(names, shapes, body.args))
             self.ops = body.ops
             self.block(s.body)
             self.line = s.lineno
-            body.yields = [self.env.get(n, Undef()) for n in names]
+            body.yields, _, grown = self.loop_slots(names, shapes, self.env, s, grow=True)
             self.ops, self.env = saved_ops, before
+            if grown:   # a variable first holds a container in the body: carry its leaves
+                inits, slots, _ = self.loop_slots(names, shapes, self.env, s)
+                kinds = [v.kind if not isinstance(v, Undef) else None for v in inits]
+                self.shared.restore(snap)
+                continue
             new_kinds = _widened(kinds, body.yields)
             if new_kinds == [k or "float" for k in kinds] or not names:
                 break
             kinds = new_kinds
             self.shared.restore(snap)
-        results = [Value(self.vname(n), cond.args[k].kind) for k, n in enumerate(names)]
+        self.depth -= 1
+        results = [Value(self.vname(n), cond.args[k].kind) for k, n in enumerate(slots)]
         self.emit(While(results, list(inits), cond=cond, body=body))
-        self.env.update(zip(names, results))
+        self.env.update(self.unflatten_slots(names, shapes, results))
+
+
+def _as_tuples(value):
+    """Lists inside a static value as tuples (hashable, and what NumPy accepts alike)."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_as_tuples(v) for v in value)
+    return value
 
 
 def _widened(kinds, yields):
@@ -1204,11 +1544,26 @@ def _used_as_array(fn_node, name):
 
 
 def build_function(fn) -> Function:
+    """The SSA IR of ``fn``. A bound method (``m.loss``, a classmethod ``Model.make``) is
+    its function with ``self``/``cls`` bound to the object: attributes it reads are free
+    values, read at every call, and ``self`` is no parameter of the IR."""
+    owner = None
+    if isinstance(fn, types.MethodType):
+        owner, fn = fn.__self__, fn.__func__
     parsed = parse_function(fn)
     shared = Shared(parsed)
     params = [a.arg for a in parsed.node.args.args]
+    env = {}
+    if owner is not None:
+        if not params:
+            raise DifferentiationError(f"method '{parsed.name}' takes no self/cls parameter",
+                                       construct="method", function=parsed.name,
+                                       filename=parsed.filename, line=parsed.first_line)
+        env[params[0]] = _Object(owner, lambda: owner, params[0])
+        params = params[1:]
     param_values = [Value(shared.version(p), "any") for p in params]
-    builder = Builder(shared, parsed, env=dict(zip(params, param_values)))
+    env.update(zip(params, param_values))
+    builder = Builder(shared, parsed, env=env)
     shared.stack.append(fn)
     try:
         result = builder.run()

@@ -20,7 +20,9 @@ from ..rules.table import INTEGER_CLOSED
 _FOLD = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
          "div": operator.truediv, "pow": operator.pow, "neg": operator.neg,
          "floordiv": operator.floordiv, "mod": operator.mod,
-         "trip_count": lambda start, stop, step: len(range(start, stop, step))}
+         "trip_count": lambda start, stop, step: len(range(start, stop, step)),
+         "eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le,
+         "gt": operator.gt, "ge": operator.ge}
 
 
 def result_kind(name: str, operands) -> str:
@@ -45,6 +47,8 @@ def result_signature(name: str, operands, attrs, kind=None):
     ``kind`` when the primitive does not determine it), the ndim from the table's rule."""
     prim = PRIMITIVES.get(name)
     ndim = None
+    if name == "opaque_call" and kind == "any" and any(v.kind == "array" for v in operands):
+        return "array", None     # a call run as written: an array in, assume an array out
     if prim is not None and prim.ndim is not None:
         ndim = prim.ndim([v.ndim for v in operands], operands, **{**prim.attrs, **attrs})
     if kind is None or (prim is not None and (prim.elementwise or
@@ -160,6 +164,9 @@ class Builder:
                 return Const(_FOLD[name](*(v.value for v in operands)))
             except (ArithmeticError, ValueError):
                 return None
+        if name == "where" and isinstance(operands[0], Const) and \
+                isinstance(operands[0].value, bool):
+            return operands[1] if operands[0].value else operands[2]
         if name == "neg":
             (x,) = operands
             producer = self._producer(x)
