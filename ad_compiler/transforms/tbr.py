@@ -46,12 +46,23 @@ class ToBeRecorded:
         or element by element where the adjoint may need the element (an active float):
         one save per store, and the array re-read restored (:meth:`_restored_at`), costs
         less than a tape for every load (a stencil's five neighbours)."""
-        changed = self.mem.allocations(store.operands[0])
         s_pos, s_loops = self._positions[id(store)]
-        for pos, loops, v in self._whole_reads + self._element_reads:
-            if (pos < s_pos or set(loops) & set(s_loops)) and self.mem.allocations(v) & changed:
-                return True
+        for a in self.mem.allocations(store.operands[0]):
+            for pos, loops in self._reads_by_allocation.get(a, ()):
+                if pos < s_pos or set(loops) & set(s_loops):
+                    return True
         return False
+
+    @functools.cached_property
+    def _reads_by_allocation(self) -> dict:
+        """allocation -> (position, enclosing loops) of each read of it that the reverse
+        sweep may need, so that a store looks only at the reads of what it may change (not
+        at every read of the function: linear in the program, not quadratic)."""
+        reads: dict = {}
+        for pos, loops, v in self._whole_reads + self._element_reads:
+            for a in self.mem.allocations(v):
+                reads.setdefault(a, []).append((pos, loops))
+        return reads
 
     @functools.cached_property
     def _element_reads(self) -> list:
