@@ -215,7 +215,9 @@ class ToBeRecorded:
                                                        for op in stores):
 
             return False
-        top = next(k for k, op in enumerate(loop.body.ops)
-                   if op is load or load in walk_nested(op))
+        top = next((k for k, op in enumerate(loop.body.ops)
+                    if op is load or load in walk_nested(op)), None)
+        if top is None:   # the save of a store (not an op of the body): recorded
+            return False
         later = {id(x) for op in loop.body.ops[top:] for x in [op, *walk_nested(op)]}
         return not any(id(op) in later for op in stores)
