@@ -377,8 +377,16 @@ class Builder:
         return "float"
 
     def as_value(self, v):
+        if isinstance(v, dict):
+            raise self.err("a dict of values can only be indexed with a constant key here",
+                           "dict")
         if isinstance(v, tuple):
-            return self.prim("tuple", [self.as_value(e) for e in v], kind="shape")
+            items = [self.as_value(e) for e in v]
+            if any(e.kind in ("float", "array") for e in items):
+                # a tuple value of the IR is a shape: it would carry no derivative
+                raise self.err("a tuple of differentiable values cannot be used as one value "
+                               "here (unpack it or index it with a constant)", "tuple")
+            return self.prim("tuple", items, kind="shape")
         if isinstance(v, Value):
             return v
         if isinstance(v, (_Module, _Func, _Local)):
@@ -485,6 +493,8 @@ class Builder:
             mod = base.module
             return self.classify(obj, node.attr, node, key, lambda: getattr(mod, node.attr),
                                  f"{mod.__name__}.{node.attr}")
+        if isinstance(base, Fields) and node.attr in base.names:
+            return base[base.names.index(node.attr)]
         if isinstance(base, Value):
             if node.attr in ("shape", "size", "ndim"):
                 self.mark_array(base)
@@ -598,6 +608,12 @@ class Builder:
 
     def e_Subscript(self, node):
         base = self.expr(node.value)
+        if isinstance(base, dict):       # a dict argument (pytree): constant string keys
+            key = node.slice.value if isinstance(node.slice, ast.Constant) else None
+            if key not in base:
+                raise self.err(f"'{ast.unparse(node)}': a dict argument is indexed with one "
+                               f"of its keys {sorted(base)}", "subscript", node)
+            return base[key]
         if isinstance(base, tuple):
             idx = self.value(node.slice)
             if isinstance(idx, Const) and isinstance(idx.value, int):
@@ -914,7 +930,7 @@ class Builder:
         """Normalise and build the body; returns the returned value (or tuple of values)."""
         node, arity = normalize(self.parsed.node, self._err3)
         self.arity = arity
-        params = [a.arg for a in node.args.args]
+        params = parameter_names(node)
         self.local_names = set(assigned(node.body)) | set(params)
         for p in params:
             if p in self.env and isinstance(self.env[p], Value) and _used_as_array(node, p):
@@ -1164,12 +1180,69 @@ def _used_as_array(fn_node, name):
     return False
 
 
-def build_function(fn) -> Function:
+class Fields(tuple):
+    """A NamedTuple argument's leaves: a tuple whose fields are also attributes."""
+
+    def __new__(cls, items, names):
+        out = super().__new__(cls, items)
+        out.names = tuple(names)
+        return out
+
+
+def parameter_names(fdef) -> list:
+    """Every parameter of a def, in the order compiled code takes them: positional-only,
+    ordinary, keyword-only (``*args`` and ``**kwargs`` are refused by the caller)."""
+    a = fdef.args
+    return [p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs)]
+
+
+def _structured(tree, leaves):
+    """The frontend's value of a container argument: nested Python tuples (dicts, Fields)
+    of its leaf Values, so that unpacking, constant indexing, ``p["w"]`` and ``p.w`` read
+    leaves directly."""
+    if tree.kind == "leaf":
+        return next(leaves)
+    children = [_structured(c, leaves) for c in tree.children]
+    if tree.kind == "dict":
+        return dict(zip(tree.keys, children))
+    if tree.kind == "namedtuple":
+        return Fields(children, tree.keys)
+    return tuple(children)
+
+
+def _bind_parameters(shared, names, trees, kinds):
+    """``(flat parameter Values, env)``: one Value per leaf; a container parameter's name
+    bound to the structure of its leaves (see :mod:`ad_compiler.pytree`)."""
+    from ..pytree import LEAF, leaf_names
+
+    flat, env = [], {}
+    kinds = iter(kinds or ())
+    for name, tree in zip(names, trees or [LEAF] * len(names)):
+        if tree.kind == "leaf":
+            v = Value(shared.version(name), "any")
+            flat.append(v)
+            env[name] = v
+            continue
+        leaves = [Value(shared.version(_identifier(leaf)), next(kinds, "any"))
+                  for leaf in leaf_names(name, tree)]
+        flat += leaves
+        env[name] = _structured(tree, iter(leaves))
+    return flat, env
+
+
+def _identifier(text):
+    return "".join(c if c.isalnum() or c == "_" else "_" for c in text)
+
+
+def build_function(fn, trees=None, leaf_kinds=None) -> Function:
+    """The SSA IR of ``fn``. ``trees``: one :class:`ad_compiler.pytree.TreeDef` per
+    parameter; a container argument becomes one parameter per leaf, ``leaf_kinds`` giving
+    the kinds of those leaves in order (``"float"``, ``"array"``, ``"int"``)."""
     parsed = parse_function(fn)
     shared = Shared(parsed)
-    params = [a.arg for a in parsed.node.args.args]
-    param_values = [Value(shared.version(p), "any") for p in params]
-    builder = Builder(shared, parsed, env=dict(zip(params, param_values)))
+    params = parameter_names(parsed.node)
+    param_values, env = _bind_parameters(shared, params, trees, leaf_kinds)
+    builder = Builder(shared, parsed, env=env)
     shared.stack.append(fn)
     try:
         result = builder.run()
