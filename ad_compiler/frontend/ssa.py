@@ -381,12 +381,7 @@ class Builder:
             raise self.err("a dict of values can only be indexed with a constant key here",
                            "dict")
         if isinstance(v, tuple):
-            items = [self.as_value(e) for e in v]
-            if any(e.kind in ("float", "array") for e in items):
-                # a tuple value of the IR is a shape: it would carry no derivative
-                raise self.err("a tuple of differentiable values cannot be used as one value "
-                               "here (unpack it or index it with a constant)", "tuple")
-            return self.prim("tuple", items, kind="shape")
+            return self.prim("tuple", [self.as_value(e) for e in v], kind="shape")
         if isinstance(v, Value):
             return v
         if isinstance(v, (_Module, _Func, _Local)):
@@ -978,6 +973,10 @@ class Builder:
                                "assignment", stmt)
             if isinstance(value, tuple):
                 value = self.as_value(value)
+                if any(e.kind in ("float", "array") for e in value.operands):
+                    # a tuple value of the IR is a shape: it would carry no derivative
+                    raise self.err("a tuple of differentiable values bound to a name is not "
+                                   "supported yet (unpack it: a, b = ...)", "tuple", stmt)
             self.bind(target.id, value)
             return
         if isinstance(target, ast.Tuple):
