@@ -43,3 +43,7 @@ def kwonly(x, /, a, *, k=2.0, c=0.5):
 def writes_into(x):
     x[0] = x[0] * 2.0
     return x * x
+
+
+def cubic(x):
+    return np.sum(x * x * x)
