@@ -51,7 +51,7 @@ _DEFAULT_ATTRS = {"axis": None, "keepdims": False}
 
 
 def _named(v):
-    return isinstance(v, Value) and not isinstance(v, (Const, Undef))
+    return type(v) is Value or (isinstance(v, Value) and not isinstance(v, (Const, Undef)))
 
 
 def _vals(vs):
@@ -100,25 +100,151 @@ def const_ast(value):
 
 
 # --- liveness and interference ------------------------------------------------------------
+def _base(name):
+    """``s`` for ``s``, ``s_1``, ``s_12``: values of one user variable share a base."""
+    return re.sub(r"_\d+$", "", name)
+
+
+def _coalescing_pairs(fn):
+    """Every pair of values the namer may try to give one name (phi links: loop and branch
+    values), in the order it tries them."""
+    def visit(region):
+        for op in region.ops:
+            if isinstance(op, For):
+                for k, a in enumerate(op.body.args[1:]):
+                    yield a, op.results[k]
+                    yield a, op.body.yields[k]
+                    yield a, op.inits[k]
+            elif isinstance(op, While):
+                for k, a in enumerate(op.cond.args):
+                    yield a, op.body.args[k]
+                    yield a, op.results[k]
+                    yield a, op.body.yields[k]
+                    yield a, op.inits[k]
+            elif isinstance(op, If):
+                for k, r in enumerate(op.results):
+                    yield r, op.then.yields[k]
+                    yield r, op.orelse.yields[k]
+            for sub in op.regions():
+                yield from visit(sub)
+
+    return visit(fn.body)
+
+
+class _UnionFind:
+    """Disjoint sets with their member lists (merged smaller into larger)."""
+
+    def __init__(self):
+        self.parent = {}
+        self.members = {}
+
+    def add(self, v):
+        if v not in self.parent:
+            self.parent[v] = v
+            self.members[v] = [v]
+
+    def find(self, v):
+        root = v
+        while self.parent[root] is not root:
+            root = self.parent[root]
+        while self.parent[v] is not root:
+            self.parent[v], v = root, self.parent[v]
+        return root
+
+    def union(self, a, b):
+        ra, rb = self.find(a), self.find(b)
+        if ra is rb:
+            return ra
+        if len(self.members[ra]) < len(self.members[rb]):
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.members[ra].extend(self.members.pop(rb))
+        return ra
+
+
+class _LiveSet:
+    """The live values of the backward walk, partitioned by coalescing group and changed in
+    place with an undo log: a branch is walked from the live-out set, its additions noted
+    and undone, the other branch walked, and the union applied, in time proportional to the
+    branches' own operations (never a copy of the whole live set)."""
+
+    def __init__(self, group):
+        self.group = group      # value -> its coalescing group
+        self.live = {}          # group -> live values of that group
+        self.log = []           # (added?, value) for every change
+
+    def members(self, g):
+        return self.live.get(g, ())
+
+    def __contains__(self, v):
+        return v in self.live.get(self.group[v], ())
+
+    def add(self, v):
+        s = self.live.setdefault(self.group[v], set())
+        if v not in s:
+            s.add(v)
+            self.log.append((True, v))
+
+    def discard(self, v):
+        s = self.live.get(self.group[v])
+        if s is not None and v in s:
+            s.remove(v)
+            self.log.append((False, v))
+
+    def mark(self):
+        return len(self.log)
+
+    def added_since(self, mark):
+        """Values live now that were not live at ``mark``."""
+        first = {}
+        for added, v in self.log[mark:]:
+            first.setdefault(v, added)
+        return [v for v, added in first.items() if added and v in self]
+
+    def undo(self, mark):
+        while len(self.log) > mark:
+            added, v = self.log.pop()
+            s = self.live[self.group[v]]
+            if added:
+                s.remove(v)
+            else:
+                s.add(v)
+
+
 class _Analysis:
-    def __init__(self, fn: Function):
+    """Uses, definitions and the interference of values that may share a name.
+
+    Two values interfere when one is live where the other is defined. Only pairs inside one
+    coalescing group (same name, same base name, or phi-linked) are ever asked about, so
+    only those edges are built. Loops need no fixpoint: with structured control flow the
+    values live throughout a loop's regions are those live after the loop plus those each
+    region reads before writing (:meth:`_exposed`, computed once bottom-up), so each region
+    is walked once.
+    """
+
+    def __init__(self, fn: Function, group):
         self.fn = fn
         self.edges = {}
         self.uses = {}        # value -> number of uses
         self.use_sites = {}   # value -> list of (region, op or None)
         self.defs = {}        # value -> (region, op)
+        self.exposed = {}     # id(region) -> values it reads before writing them
         self._collect(fn.body)
+        self._exposed(fn.body)
+        self.live = _LiveSet(group)
         params = _vals(fn.params + fn.free_vars)
-        live = self._region(fn.body, set(), params)
-        for a in params:
-            self._interfere(a, live)
+        self._region(fn.body, params)
+        self.live = None
 
-    def _interfere(self, v, others):
-        if not _named(v):
-            return
-        for o in others:
-            if o is not v and _named(o):
-                self.edges.setdefault(v, set()).add(o)
+    def _interfere(self, v, extra=()):
+        """Edges between ``v`` and the live values (and ``extra``) of its group."""
+        group = self.live.group
+        g = group[v]
+        others = [o for o in self.live.members(g) if o is not v]
+        others += [o for o in extra if o is not v and group[o] is g]
+        if others:
+            self.edges.setdefault(v, set()).update(others)
+            for o in others:
                 self.edges.setdefault(o, set()).add(v)
 
     def interferes(self, a, b):
@@ -142,59 +268,92 @@ class _Analysis:
         for v in region.yields:
             self._use(v, region, None)
 
-    def _region(self, region, live_out, extra_args=()):
-        live = set(live_out) | set(_vals(region.yields))
+    def _exposed(self, region):
+        """The values ``region`` reads before (or without) writing them, its arguments
+        excluded: its live-in with nothing live after it. (In the imperative form a value
+        assigned in a loop body and read at its top is one of them.)"""
+        exposed = set(_vals(region.yields))
         for op in reversed(region.ops):
-            live = self._op(op, live)
+            exposed.difference_update(_vals(op.results))
+            for sub in op.regions():
+                exposed |= self._exposed(sub)
+            exposed.update(_vals(op.operands))
+        exposed.difference_update(_vals(region.args))
+        self.exposed[id(region)] = exposed
+        return exposed
+
+    def _region(self, region, extra_args=()):
+        """Walk ``region`` backwards from the live set (its live-out) to its live-in."""
+        live = self.live
+        for v in _vals(region.yields):
+            live.add(v)
+        for op in reversed(region.ops):
+            self._op(op)
         args = _vals(list(region.args) + list(extra_args))
         for a in args:
-            self._interfere(a, live | set(args))
-        return live - set(args)
+            self._interfere(a, args)
+        for a in args:
+            live.discard(a)
 
-    def _op(self, op, live):
+    def _op(self, op):
+        live = self.live
         results = _vals(op.results)
         for r in results:
-            self._interfere(r, (live - {r}) | set(results))
-        live = live - set(results)
+            self._interfere(r, results)
+        for r in results:
+            live.discard(r)
         if isinstance(op, If):
-            live = live | self._region(op.then, live) | self._region(op.orelse, live)
-        elif isinstance(op, For):
-            inner = set()
-            for _ in range(10):
-                lin = self._region(op.body, live | inner)
-                if lin <= inner:
-                    break
-                inner |= lin
-            live = live | inner
-        elif isinstance(op, While):
-            inner = set()
-            for _ in range(10):
-                lb = self._region(op.body, live | inner)
-                lc = self._region(op.cond, live | inner | lb)
-                new = lb | lc
-                if new <= inner:
-                    break
-                inner |= new
-            live = live | inner
-        return live | set(_vals(op.operands))
+            mark = live.mark()
+            self._region(op.then)
+            then_in = live.added_since(mark)
+            live.undo(mark)
+            self._region(op.orelse)
+            else_in = live.added_since(mark)
+            live.undo(mark)
+            for v in then_in + else_in:
+                live.add(v)
+        elif isinstance(op, (For, While)):
+            for sub in op.regions():
+                for v in self.exposed[id(sub)]:
+                    live.add(v)
+            for sub in op.regions():
+                mark = live.mark()
+                self._region(sub)
+                live.undo(mark)
+        for v in _vals(op.operands):
+            live.add(v)
 
 
 # --- naming (out of SSA) ------------------------------------------------------------------
 class _Names:
-    def __init__(self, fn: Function, an: _Analysis):
-        self.an = an
-        self.parent = {}
+    """Out-of-SSA names: union-find over values, each class one Python name.
+
+    Values of one name start as one class; then phi-linked values, then values of one base
+    name (each joining the earliest class of its base it may) are merged when no member of
+    one class interferes with a member of the other and at most one parameter is among
+    them. Classes keep member lists, so a merge costs the size of the smaller class, never
+    a scan of the function.
+    """
+
+    def __init__(self, fn: Function):
+        self.sets = _UnionFind()
         self.order = []
         seen = {}
         for v in self._all_values(fn):
-            if v not in self.parent:
-                self.parent[v] = v
+            if v not in self.sets.parent:
+                self.sets.add(v)
                 self.order.append(v)
                 first = seen.setdefault(v.name, v)
                 if first is not v:
-                    self._union(first, v)
-        self.members = None
-        self._coalesce_phis(fn.body)
+                    self.sets.union(first, v)
+        self._param_set = set(_vals(fn.params + fn.free_vars))
+        self.nparams = {}       # root -> number of parameters in its class (when not 0)
+        for p in self._param_set:
+            root = self.find(p)
+            self.nparams[root] = self.nparams.get(root, 0) + 1
+        self.an = _Analysis(fn, self._groups(fn))
+        for a, b in _coalescing_pairs(fn):
+            self.try_merge(a, b)
         self._coalesce_bases()
         self.params = _vals(fn.params + fn.free_vars)
         self._finish()
@@ -214,78 +373,82 @@ class _Names:
         visit(fn.body)
         return out
 
+    def _groups(self, fn):
+        """value -> a representative of every value it may ever be asked to share a name
+        with (same name, same base name, phi-linked)."""
+        groups = _UnionFind()
+        bases = {}
+        for v in self.order:
+            groups.add(v)
+            root = self.find(v)
+            groups.add(root)
+            groups.union(v, root)
+            if not _TEMP.match(v.name):
+                first = bases.setdefault(_base(v.name), v)
+                groups.add(first)
+                groups.union(v, first)
+        for a, b in _coalescing_pairs(fn):
+            if _named(a) and _named(b):
+                groups.union(a, b)
+        return {v: groups.find(v) for v in self.order}
+
     def find(self, v):
-        while self.parent[v] is not v:
-            self.parent[v] = self.parent[self.parent[v]]
-            v = self.parent[v]
-        return v
-
-    def _union(self, a, b):
-        ra, rb = self.find(a), self.find(b)
-        if ra is not rb:
-            self.parent[rb] = ra
-
-    def _class(self, v):
-        r = self.find(v)
-        return [m for m in self.order if self.find(m) is r]
+        return self.sets.find(v)
 
     def try_merge(self, a, b):
         if not (_named(a) and _named(b)):
             return False
-        if self.find(a) is self.find(b):
+        ra, rb = self.find(a), self.find(b)
+        if ra is rb:
             return True
-        ca, cb = self._class(a), self._class(b)
-        params = [m for m in ca + cb if m in self._param_set]
-        if len(params) > 1:
+        if self.nparams.get(ra, 0) + self.nparams.get(rb, 0) > 1:
             return False
-        for x in ca:
-            for y in cb:
-                if self.an.interferes(x, y):
-                    return False
-        self._union(a, b)
+        small, large = (ra, rb) if len(self.sets.members[ra]) <= len(self.sets.members[rb]) \
+            else (rb, ra)
+        if large in self._neighbours(small):
+            return False
+        self._merge(ra, rb)
         return True
 
-    @property
-    def _param_set(self):
-        return self.__dict__.setdefault("_ps", set(_vals(self.an.fn.params
-                                                         + self.an.fn.free_vars)))
+    def _neighbours(self, root):
+        """The classes some member of class ``root`` interferes with."""
+        edges, find = self.an.edges, self.find
+        return {find(y) for x in self.sets.members[root] for y in edges.get(x, ())}
 
-    def _coalesce_phis(self, region):
-        for op in region.ops:
-            if isinstance(op, For):
-                args = op.body.args[1:]
-                for k, a in enumerate(args):
-                    self.try_merge(a, op.results[k])
-                    self.try_merge(a, op.body.yields[k])
-                    self.try_merge(a, op.inits[k])
-            elif isinstance(op, While):
-                for k, a in enumerate(op.cond.args):
-                    self.try_merge(a, op.body.args[k])
-                    self.try_merge(a, op.results[k])
-                    self.try_merge(a, op.body.yields[k])
-                    self.try_merge(a, op.inits[k])
-            elif isinstance(op, If):
-                for k, r in enumerate(op.results):
-                    self.try_merge(r, op.then.yields[k])
-                    self.try_merge(r, op.orelse.yields[k])
-            for sub in op.regions():
-                self._coalesce_phis(sub)
+    def _merge(self, ra, rb):
+        count = self.nparams.pop(ra, 0) + self.nparams.pop(rb, 0)
+        root = self.sets.union(ra, rb)
+        if count:
+            self.nparams[root] = count
+        return root
 
     def _coalesce_bases(self):
+        """Each class of values of one base name, at its first member in order, joins the
+        earliest class of that base it may (none of their members interfere, at most one
+        parameter): the first head not among its neighbour classes. A class that already
+        met its base passes, since classes only grow and the classes before it refused it
+        then. Cost: the edges of each class once, not a scan of the base per value."""
         groups = {}
         for v in self.order:
-            if _TEMP.match(v.name):
-                continue
-            base = re.sub(r"_\d+$", "", v.name)
-            groups.setdefault(base, []).append(v)
-        for base in groups:
-            vs = groups[base]
-            for v in vs[1:]:
-                for w in vs:
-                    if w is v:
+            if not _TEMP.match(v.name):
+                groups.setdefault(_base(v.name), []).append(v)
+        for vs in groups.values():
+            heads = []      # one value per class met so far, in order of first appearance
+            met = set()     # roots of those classes
+            for v in vs:
+                rv = self.find(v)
+                if rv in met:
+                    continue
+                neighbours = self._neighbours(rv)
+                mine = self.nparams.get(rv, 0)
+                for h in heads:
+                    rh = self.find(h)
+                    if rh not in neighbours and mine + self.nparams.get(rh, 0) <= 1:
+                        met.add(self._merge(rh, rv))
                         break
-                    if self.try_merge(w, v):
-                        break
+                else:
+                    heads.append(v)
+                    met.add(rv)
 
     def _finish(self):
         self.name = {}
@@ -305,13 +468,20 @@ class _Names:
                           for v in members}
 
 
+def _unparse(stmt):
+    """``ast.unparse`` of one statement: it reads the statement's ``lineno`` (for type
+    comments) and no other location, so the tree is not walked to fill them in."""
+    stmt.lineno = getattr(stmt, "lineno", None) or 1
+    return ast.unparse(stmt)
+
+
 # --- the printer ----------------------------------------------------------------------------
 class _Printer:
     def __init__(self, fn: Function, name=None):
         self.fn = fn
         self.fname = name or fn.name
-        self.an = _Analysis(fn)
-        self.names = _Names(fn, self.an)
+        self.names = _Names(fn)
+        self.an = self.names.an
         self.inline = {}
         self._find_inlines(fn.body)
         self.lines = []
@@ -449,8 +619,7 @@ class _Printer:
         return f"  # line {line}: {text}" if text else f"  # line {line}"
 
     def put(self, indent, stmt, line):
-        code = ast.unparse(ast.fix_missing_locations(stmt)) if isinstance(stmt, ast.AST) \
-            else stmt
+        code = _unparse(stmt) if isinstance(stmt, ast.AST) else stmt
         self.lines.append("    " * indent + code + self.comment(line))
 
     def name_of(self, v):
@@ -469,7 +638,7 @@ class _Printer:
             self.put(indent, ast.Assign(targets, values[0]), line)
             return
         lhs = ", ".join(ast.unparse(t) for t in targets)
-        rhs = ", ".join(ast.unparse(ast.fix_missing_locations(v)) for v in values)
+        rhs = ", ".join(ast.unparse(v) for v in values)
         self.put(indent, f"{lhs} = {rhs}", line)
 
     def block(self, region, indent, tail=None):

@@ -923,7 +923,7 @@ class Builder:
     # --- statements ---------------------------------------------------------------------------
     def run(self):
         """Normalise and build the body; returns the returned value (or tuple of values)."""
-        node, arity = normalize(self.parsed.node, self._err3)
+        node, arity = normalize(self.parsed.node, self._err3, helper=bool(self.shared.stack))
         self.arity = arity
         params = parameter_names(node)
         self.local_names = set(assigned(node.body)) | set(params)
@@ -953,6 +953,11 @@ class Builder:
 
     def s_Pass(self, s):
         pass
+
+    def s_Expr(self, s):
+        """A call as a statement (``mutate(y)``): its stores into the arrays passed in are
+        its effect; its result, if any, is dropped (DCE removes what nothing reads)."""
+        self.expr(s.value)
 
     def s_FunctionDef(self, s):
         self.locals[s.name] = _Local(s, self)

@@ -10,8 +10,12 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..runtime.tensor import Tensor, _wrap
-from . import functional, init
+from collections import namedtuple
+
+from ..runtime.tensor import Size, Tensor, _wrap
+from . import functional, init, utils
+
+_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 F = functional
 
@@ -28,7 +32,9 @@ class Parameter(Tensor):
         t._data = arr
         t._rg = False
         t._grad = None
-        t.grad_fn = None
+        t._fn = None
+        t._vver = 0
+        t._hooks = None
         t._vbox = data._vbox if isinstance(data, Tensor) else [0]
         t._retains = False
         t._base = None
@@ -49,6 +55,7 @@ class Module:
 
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
 
@@ -59,6 +66,8 @@ class Module:
             self._parameters[name] = value
         elif isinstance(value, Module):
             self._modules[name] = value
+        elif name in self._buffers and (value is None or isinstance(value, Tensor)):
+            self._buffers[name] = value
         else:
             self._parameters.pop(name, None)
             self._modules.pop(name, None)
@@ -70,6 +79,8 @@ class Module:
             return d["_parameters"][name]
         if name in d.get("_modules", {}):
             return d["_modules"][name]
+        if name in d.get("_buffers", {}):
+            return d["_buffers"][name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def register_parameter(self, name, param):
@@ -81,6 +92,62 @@ class Module:
     def add_module(self, name, module):
         self._modules[name] = module
 
+    register_module = add_module
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """A Tensor the Module owns that is not a parameter (in ``state_dict``, moved by
+        ``.double()``/``.to()``)."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer "
+                            f"'{name}' (torch Tensor or None required)")
+        self._buffers[name] = tensor
+        if not persistent:
+            object.__setattr__(self, "_non_persistent", getattr(self, "_non_persistent",
+                                                                set()) | {name})
+
+    def named_buffers(self, prefix="", recurse=True):
+        for mod_prefix, mod in (self.named_modules(prefix) if recurse else [(prefix, self)]):
+            for name, b in mod._buffers.items():
+                if b is not None:
+                    yield (f"{mod_prefix}.{name}" if mod_prefix else name), b
+
+    def buffers(self, recurse=True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def _cast(self, want):
+        """Parameters (and their grads) and floating buffers converted to dtype ``want``,
+        in place, as ``Module.double()`` does."""
+        for p in self.parameters():
+            if p._data.dtype.kind == "f" and p._data.dtype != want:
+                p._data = p._data.astype(want)
+                if p._grad is not None:
+                    p._grad = _wrap(p._grad._data.astype(want))
+        for mod in self.modules():
+            for name, b in mod._buffers.items():
+                if b is not None and b._data.dtype.kind == "f":
+                    mod._buffers[name] = _wrap(b._data.astype(want))
+        return self
+
+    def double(self):
+        return self._cast(np.dtype(np.float64))
+
+    def float(self):
+        return self._cast(np.dtype(np.float32))
+
+    def half(self):
+        return self._cast(np.dtype(np.float16))
+
+    def to(self, *args, **kwargs):
+        from ..runtime.tensor import _np_dtype, dtype as _dtype
+        dt = kwargs.get("dtype")
+        for a in args:
+            if isinstance(a, _dtype):
+                dt = a
+        return self if dt is None else self._cast(_np_dtype(dt))
+
+    def cpu(self):
+        return self
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"Module [{type(self).__name__}] is missing the required "
                                   "\"forward\" function")
@@ -135,14 +202,45 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
-    def state_dict(self):
-        return OrderedDict((n, p.detach()) for n, p in self.named_parameters())
+    def state_dict(self, prefix=""):
+        out = OrderedDict()
+        for mod_prefix, mod in self.named_modules(prefix):
+            skip = getattr(mod, "_non_persistent", set())
+            for name, t in list(mod._parameters.items()) + list(mod._buffers.items()):
+                if t is not None and name not in skip:
+                    out[f"{mod_prefix}.{name}" if mod_prefix else name] = t.detach()
+        return out
 
-    def load_state_dict(self, state):
-        own = dict(self.named_parameters())
-        for name, value in state.items():
-            own[name]._data[...] = value._data if isinstance(value, Tensor) else value
-            own[name]._vbox[0] += 1
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        """Copy ``state_dict``'s values into the parameters and buffers (shapes must match);
+        with ``strict``, missing or unexpected keys raise as in PyTorch."""
+        own = self.state_dict()
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        errors = []
+        if strict:
+            if unexpected:
+                errors.append("Unexpected key(s) in state_dict: " +
+                              ", ".join(f'"{k}"' for k in unexpected) + ". ")
+            if missing:
+                errors.insert(0, "Missing key(s) in state_dict: " +
+                              ", ".join(f'"{k}"' for k in missing) + ". ")
+        for name, value in state_dict.items():
+            if name not in own:
+                continue
+            arr = value._data if isinstance(value, Tensor) else np.asarray(value)
+            if arr.shape != own[name]._data.shape:
+                errors.append(f"size mismatch for {name}: copying a param with shape "
+                              f"{Size(arr.shape)} from checkpoint, the shape in current model "
+                              f"is {Size(own[name]._data.shape)}.")
+                continue
+            target = own[name]
+            target._data[...] = arr
+            target._vbox[0] += 1
+        if errors:
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                               + "\n\t".join(errors))
+        return _IncompatibleKeys(missing, unexpected)
 
     def apply(self, fn):
         for m in self.children():
@@ -266,5 +364,125 @@ class L1Loss(MSELoss):
         return functional.l1_loss(input, target, reduction=self.reduction)
 
 
+class Softmax(Module):
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return functional.softmax(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    def forward(self, input):
+        return functional.log_softmax(input, self.dim)
+
+
+class LeakyReLU(Module):
+    def __init__(self, negative_slope=0.01, inplace=False):
+        super().__init__()
+        self.negative_slope = negative_slope
+        self.inplace = inplace
+
+    def forward(self, input):
+        return functional.leaky_relu(input, self.negative_slope, self.inplace)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}"
+
+
+class Dropout(Module):
+    """Zeroes elements with probability ``p`` in training mode; the identity in eval mode."""
+
+    def __init__(self, p=0.5, inplace=False):
+        super().__init__()
+        if p < 0 or p > 1:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p = p
+        self.inplace = inplace
+
+    def forward(self, input):
+        return functional.dropout(input, self.p, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Flatten(Module):
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim = start_dim
+        self.end_dim = end_dim
+
+    def forward(self, input):
+        return input.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class ModuleList(Module):
+    """A list of Modules whose parameters the owner registers."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        for m in modules or ():
+            self.append(m)
+
+    def append(self, module):
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+    def __getitem__(self, i):
+        mods = list(self._modules.values())
+        return ModuleList(mods[i]) if isinstance(i, slice) else mods[i]
+
+    def __setitem__(self, i, module):
+        key = list(self._modules)[i]
+        self._modules[key] = module
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+
+class _WeightedLoss(Module):
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                 reduction="mean"):
+        super().__init__()
+        self.register_buffer("weight", weight)
+        self.ignore_index = ignore_index
+        self.reduction = reduction
+
+
+class NLLLoss(_WeightedLoss):
+    def forward(self, input, target):
+        return functional.nll_loss(input, target, self.weight, self.ignore_index,
+                                   self.reduction)
+
+
+class CrossEntropyLoss(_WeightedLoss):
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                 reduction="mean", label_smoothing=0.0):
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)
+        self.label_smoothing = label_smoothing
+
+    def forward(self, input, target):
+        return functional.cross_entropy(input, target, self.weight, self.ignore_index,
+                                        self.reduction, self.label_smoothing)
+
+
 __all__ = ["Parameter", "Module", "Linear", "ReLU", "Tanh", "Sigmoid", "Identity",
-           "Sequential", "MSELoss", "L1Loss", "functional", "init", "F"]
+           "Sequential", "MSELoss", "L1Loss", "Softmax", "LogSoftmax", "LeakyReLU", "Dropout",
+           "Flatten", "ModuleList", "NLLLoss", "CrossEntropyLoss", "functional", "init", "F",
+           "utils"]

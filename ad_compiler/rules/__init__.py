@@ -5,6 +5,7 @@ Importing this package fills the table; :class:`NumpyOps` evaluates rules on Num
 
 from . import array, construct, elementwise, special, tape  # noqa: F401  (fill the table)
 from . import ndim  # noqa: F401,E402  (after the primitives it describes)
+from . import tensor_runtime  # noqa: F401,E402  (the Tensor runtime's own primitives)
 from .table import PRIMITIVES, Primitive, Syntax, defjvp, defprim, defvjp, get
 
 

@@ -60,13 +60,21 @@ def primitive_for(obj) -> str | None:
     return None
 
 
+_HELPER_NAMES = [None, {}]     # [the helpers' namespace items it was built from, names]
+
+
 def _helper_names() -> dict:
-    """id(function) -> the names under which the helpers module (``_rt``) exposes it."""
-    names: dict = {}
-    for name, value in vars(_helpers()).items():
-        if callable(value) and not name.startswith("_"):
-            names.setdefault(id(value), []).append(name)
-    return names
+    """id(function) -> the names under which the helpers module (``_rt``) exposes it
+    (rebuilt only when that namespace changed: the frontend asks once per call)."""
+    namespace = vars(_helpers())
+    items = tuple((name, id(value)) for name, value in namespace.items())
+    if _HELPER_NAMES[0] != items:
+        names: dict = {}
+        for name, value in namespace.items():
+            if callable(value) and not name.startswith("_"):
+                names.setdefault(id(value), []).append(name)
+        _HELPER_NAMES[:] = [items, names]
+    return _HELPER_NAMES[1]
 
 
 def _register_numba(fn, argnames):

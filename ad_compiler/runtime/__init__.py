@@ -51,9 +51,16 @@ def _backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     engine.run_backward(ts, gs, retain_graph, create_graph)
 
 
+from . import autograd_functional as _autograd_functional  # noqa: E402
+from .function import Function, FunctionCtx, once_differentiable  # noqa: E402
+
 autograd = types.SimpleNamespace(grad=_grad, backward=_backward, no_grad=no_grad,
-                                 enable_grad=enable_grad, set_grad_enabled=set_grad_enabled)
-autograd.__doc__ = "``ad.autograd.grad`` and ``ad.autograd.backward``, as in PyTorch."
+                                 enable_grad=enable_grad, set_grad_enabled=set_grad_enabled,
+                                 inference_mode=inference_mode, Function=Function,
+                                 FunctionCtx=FunctionCtx, functional=_autograd_functional,
+                                 once_differentiable=once_differentiable)
+autograd.__doc__ = ("``ad.autograd``: ``grad``, ``backward``, ``Function`` and "
+                    "``functional``, as in PyTorch.")
 
 # dtype aliases under PyTorch's names (``ad.float`` is float32, ``ad.bool`` is bool)
 float = float32  # noqa: A001
@@ -62,7 +69,7 @@ bool = bool_     # noqa: A001
 
 
 def __getattr__(name):        # ``nn`` and ``optim`` are imported on first use
-    if name in ("nn", "optim"):
+    if name in ("nn", "optim", "utils"):
         import importlib
         return importlib.import_module(f"ad_compiler.{name}")
     raise AttributeError(name)
@@ -72,4 +79,4 @@ __all__ = sorted(set(_functional_all) | {
     "Tensor", "Size", "dtype", "tensor", "float16", "float32", "float64", "half", "double",
     "int8", "int16", "int32", "int64", "long", "short", "uint8", "bool", "float", "int",
     "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
-    "autograd", "make_dot", "nn", "optim"})
+    "autograd", "make_dot", "nn", "optim", "utils"})

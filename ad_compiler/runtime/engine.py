@@ -51,11 +51,14 @@ _USES: dict = {}
 def _rule_reads(rule, nops):
     """(reads ans, bitmask of the operands read) for one rule with ``nops`` operands."""
     code = getattr(rule, "__code__", None)
-    if code is None or code.co_flags & 0x04 or code.co_argcount < 3:   # *args or opaque
+    if code is None or code.co_argcount < 3:                            # opaque
         return True, (1 << nops) - 1
     names = code.co_varnames[:code.co_argcount]
     loaded = {ins.argval for ins in dis.get_instructions(code) if ins.opname.startswith("LOAD")}
     loaded |= set(code.co_cellvars)
+    if code.co_flags & 0x04:                                            # *operands
+        star = code.co_varnames[code.co_argcount + code.co_kwonlyargcount]
+        return names[2] in loaded, (1 << nops) - 1 if star in loaded else 0
     mask = 0
     for j in range(nops):
         if 3 + j >= len(names) or names[3 + j] in loaded:
@@ -123,7 +126,8 @@ class Node:
                  "_ans", "_seq", "_freed", "__weakref__")
 
     def name(self):
-        return type(self).__name__
+        cls = type(self).__name__
+        return f"ad_compiler::autograd::{cls}" if cls in _NAMESPACED else cls
 
     def __repr__(self):
         return f"<{type(self).__name__} object at {id(self):#x}>"
@@ -210,7 +214,42 @@ class Node:
         return out
 
 
+_NAMESPACED = {"CopySlices", "CopyBackwards"}    # PyTorch's name() spells their namespace
 _RETAIN = weakref.WeakKeyDictionary()    # node -> weakref of the tensor that retains grad
+_TENSOR_HOOKS = weakref.WeakKeyDictionary()   # node -> {key: hook} of the tensor it computes
+_HOOK_KEYS = itertools.count()
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``remove()`` unregisters the hook."""
+
+    __slots__ = ("_hooks", "_key")
+
+    def __init__(self, hooks, key):
+        self._hooks = hooks
+        self._key = key
+
+    def remove(self):
+        self._hooks.pop(self._key, None)
+
+
+def add_tensor_hook(node, hook):
+    hooks = _TENSOR_HOOKS.get(node)
+    if hooks is None:
+        hooks = _TENSOR_HOOKS[node] = {}
+    key = next(_HOOK_KEYS)
+    hooks[key] = hook
+    return RemovableHandle(hooks, key)
+
+
+def _run_hooks(hooks, g, create_graph):
+    """The gradient after the tensor hooks (in registration order) saw it."""
+    T = tensor_mod
+    for hook in list(hooks.values()):
+        r = hook(g if create_graph else T._wrap(g))
+        if r is not None:
+            g = r if create_graph else _as_array(r._data)
+    return g
 
 
 def _type_name(dt):
@@ -317,8 +356,8 @@ def _store_grad(t, g, create_graph, handed, accumulate_in_place=True):
         if g._data.dtype is not dt:
             g = g.to(T.dtype_of(dt))
         if t._grad is None:
-            if id(g) in handed.ids:
-                g = T._apply_name("pos", "CloneBackward0", (g,))
+            # PyTorch's AccumulateGrad copies a recorded gradient (CopyBackwards)
+            g = T._apply_name("pos", "CopyBackwards", (g,))
             handed.add(g)
             t._grad = g
         else:
@@ -372,7 +411,8 @@ def run_backward(outputs, grad_outputs, retain_graph=None, create_graph=False, i
             if not create_graph:
                 g = g._data
         handed.add(g)
-        node = t.grad_fn if t.grad_fn is not None else accumulate_node(t)
+        fn = t.grad_fn
+        node = fn if fn is not None else accumulate_node(t)
         roots.append(node)
         prev = buffers.get(node)
         buffers[node] = g if prev is None else prev + g
@@ -386,7 +426,8 @@ def run_backward(outputs, grad_outputs, retain_graph=None, create_graph=False, i
         for k, t in enumerate(inputs):
             if not t._rg:
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
-            node = t.grad_fn if t.grad_fn is not None else t._accum
+            fn = t.grad_fn
+            node = fn if fn is not None else t._accum
             if node is not None:
                 captures.setdefault(node, []).append(k)
         needed = {}
@@ -402,6 +443,10 @@ def run_backward(outputs, grad_outputs, retain_graph=None, create_graph=False, i
             g = buffers.pop(node, None)
             if g is None:
                 continue
+            if _TENSOR_HOOKS:
+                hooks = _TENSOR_HOOKS.get(node)
+                if hooks:
+                    g = _run_hooks(hooks, g, create_graph)
             if captures is not None:
                 if not needed[node]:
                     continue

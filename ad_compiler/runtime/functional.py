@@ -6,16 +6,14 @@ from __future__ import annotations
 import numpy as np
 
 from . import engine
-from .tensor import (Generator, Tensor, _DEFAULT_FLOAT, _np_dtype, _shape_args, _wrap, cat,
-                     default_generator, dot, float32, matmul, maximum, minimum, stack, tensor,
-                     where)
+from .tensor import (Generator, Tensor, _DEFAULT_FLOAT, _factory_requires_grad, _np_dtype,
+                     _shape_args, _wrap, atan2, bmm, cat, default_generator, dot, einsum,
+                     float32, matmul, maximum, minimum, stack, tensor, where)
 
 
 def _finish(arr, requires_grad):
     t = _wrap(arr)
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
+    return _factory_requires_grad(t) if requires_grad else t
 
 
 def _float_dtype(dtype):
@@ -213,7 +211,9 @@ _METHODS = ["sum", "mean", "prod", "exp", "log", "log2", "log10", "log1p", "expm
             "abs", "sqrt", "rsqrt", "square", "reciprocal", "neg", "sign", "floor", "ceil",
             "round", "trunc", "erf", "norm", "t", "reshape", "view", "unsqueeze", "squeeze",
             "flatten", "transpose", "permute", "clamp", "clip", "argmax", "argmin", "amax",
-            "amin", "std", "var", "numel", "clone", "detach", "outer", "mm", "mv"]
+            "amin", "std", "var", "numel", "clone", "detach", "outer", "mm", "mv", "softmax",
+            "log_softmax", "logsumexp", "cumsum", "masked_fill", "gather", "scatter",
+            "index_select", "index_add", "split", "chunk", "unbind", "flip", "expand"]
 for _name in _METHODS:
     globals()[_name] = _method(_name)
 del _name
@@ -300,4 +300,4 @@ __all__ = ["from_numpy", "as_tensor", "zeros", "ones", "empty", "full", "eye", "
            "div", "divide", "true_divide", "pow", "is_tensor", "is_grad_enabled", "allclose",
            "isclose", "equal", "cat", "concat", "concatenate", "stack", "dot", "matmul",
            "maximum", "minimum", "where", "absolute", "negative", "Generator",
-           "default_generator", "tensor"] + _METHODS
+           "default_generator", "tensor", "einsum", "bmm", "atan2"] + _METHODS

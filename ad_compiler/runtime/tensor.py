@@ -105,11 +105,14 @@ def _wrap(data, rg=False, fn=None, vbox=None):
     t._data = data
     t._rg = rg
     t._grad = None
-    t.grad_fn = fn
+    t._fn = fn
     t._vbox = [0] if vbox is None else vbox
     t._retains = False
     t._base = None
     t._accum = None
+    t._vver = 0
+    t._hooks = None
+    t._vmeta = None
     return t
 
 
@@ -145,8 +148,15 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new Tensor holding a copy of ``data``: Python floats give float32, integers int64,
     NumPy arrays keep their dtype."""
     t = _wrap(_to_array(data, _np_dtype(dtype)))
-    if requires_grad:
-        t.requires_grad_(True)
+    return _factory_requires_grad(t) if requires_grad else t
+
+
+def _factory_requires_grad(t):
+    """``requires_grad=True`` given to a constructor (PyTorch's factory wording)."""
+    if t._data.dtype.kind != "f":
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                           "gradients")
+    t._rg = True
     return t
 
 
@@ -224,7 +234,7 @@ def _record(prim, name, args, out, attrs, vbox=None):
         if isinstance(a, T):
             shapes.append(a._data.shape)
             if a._rg:
-                fn = a.grad_fn
+                fn = a._fn
                 nexts.append((fn if fn is not None else accumulate_node(a), 0))
                 if u_ans:
                     save_ans = True
@@ -269,11 +279,14 @@ def _record(prim, name, args, out, attrs, vbox=None):
     result._data = out
     result._rg = True
     result._grad = None
-    result.grad_fn = node
+    result._fn = node
     result._vbox = box = [0] if vbox is None else vbox
     result._retains = False
     result._base = None
     result._accum = None
+    result._vver = 0
+    result._hooks = None
+    result._vmeta = None
     node._ans = (out, box, box[0]) if save_ans else None
     return result
 
@@ -289,6 +302,8 @@ def _apply(prim, name, args, attrs=None, vbox=None):
     for a in args:
         if isinstance(a, T):
             datas.append(a._data)
+            if a._base is not None and a._vver != a._vbox[0]:
+                a._sync_view()
             if a._rg:
                 rg = True
         else:
@@ -305,8 +320,11 @@ def _apply(prim, name, args, attrs=None, vbox=None):
             if getattr(d, "dtype", od) is not od:
                 out = _fix_dtype(out, datas)
                 break
-    if rg and _STATE.enabled and prim.differentiable:
-        return _record(prim, name, args, out, attrs or {}, vbox)
+    if rg and _STATE.enabled:
+        if prim.differentiable:
+            return _record(prim, name, args, out, attrs or {}, vbox)
+        if out.dtype.kind == "f":           # floor, sign...: a node with zero gradients
+            return _record(_ZERO_GRAD, name, args, out, {}, vbox)
     return _wrap(out, False, None, vbox)
 
 
@@ -367,7 +385,11 @@ TENSOR_OPS = _TensorOps()
 
 def _binary(prim, name, a, b):
     """``a <op> b`` for a Tensor ``a`` (fast path of :func:`_apply`)."""
+    if a._base is not None and a._vver != a._vbox[0]:
+        a._sync_view()
     if isinstance(b, Tensor):
+        if b._base is not None and b._vver != b._vbox[0]:
+            b._sync_view()
         bd = b._data
         rg = a._rg or b._rg
     else:
@@ -387,8 +409,11 @@ def _binary(prim, name, a, b):
     od = out.dtype
     if od.kind == "f" and (od is not ad.dtype or getattr(bd, "dtype", od) is not od):
         out = _fix_dtype(out, (ad, bd))
-    if rg and _STATE.enabled and prim.differentiable:
-        return _record(prim, name, (a, b), out, {})
+    if rg and _STATE.enabled:
+        if prim.differentiable:
+            return _record(prim, name, (a, b), out, {})
+        if od.kind == "f":
+            return _record(_ZERO_GRAD, name, (a, b), out, {})
     return _wrap(out)
 
 
@@ -400,14 +425,19 @@ def _rbinary(prim, name, a, b):
 
 
 def _unary(prim, name, a):
+    if a._base is not None and a._vver != a._vbox[0]:
+        a._sync_view()
     ad = a._data
     out = prim.impl(ad)
     if out.__class__ is not _ndarray:
         out = np.asarray(out)
     if out.dtype is not ad.dtype and out.dtype.kind == "f":
         out = _fix_dtype(out, (ad,))
-    if a._rg and _STATE.enabled and prim.differentiable:
-        return _record(prim, name, (a,), out, {})
+    if a._rg and _STATE.enabled:
+        if prim.differentiable:
+            return _record(prim, name, (a,), out, {})
+        if out.dtype.kind == "f":
+            return _record(_ZERO_GRAD, name, (a,), out, {})
     return _wrap(out)
 
 
@@ -433,8 +463,31 @@ def _view_of(base, out_t):
     """Make ``out_t`` a view of ``base`` when NumPy returned a view (shared memory)."""
     if out_t._data.base is not None:
         out_t._vbox = base._vbox
+        out_t._vver = base._vbox[0]
         out_t._base = base if base._base is None else base._base
     return out_t
+
+
+_OVERLAP_MSG = ("unsupported operation: more than one element of the written-to tensor refers "
+                "to a single memory location. Please clone() the tensor before performing the "
+                "operation.")
+
+
+def _byte_offsets(arr):
+    """The byte offset of each element of ``arr`` from the start of its memory block."""
+    off = np.full(arr.shape, arr.__array_interface__["data"][0], np.intp)
+    for k, (n, st) in enumerate(zip(arr.shape, arr.strides)):
+        off = off + (np.arange(n, dtype=np.intp) * st).reshape((n,) + (1,) * (arr.ndim - k - 1))
+    return off
+
+
+def _view_index(view, base):
+    """The advanced index into ``base`` of every element of its view ``view`` (found from
+    their memory layout, so any chain of views is covered)."""
+    base_off = _byte_offsets(base).ravel()
+    order = np.argsort(base_off, kind="stable")
+    flat = order[np.searchsorted(base_off[order], _byte_offsets(view))]
+    return np.unravel_index(flat, base.shape) if base.ndim else ()
 
 
 _INPLACE_UFUNC = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide,
@@ -463,8 +516,8 @@ class _ReturnTypes(tuple):
 class Tensor:
     """A NumPy-backed tensor with PyTorch's autograd semantics."""
 
-    __slots__ = ("_data", "_rg", "_grad", "grad_fn", "_vbox", "_retains", "_base", "_accum",
-                 "__weakref__")
+    __slots__ = ("_data", "_rg", "_grad", "_fn", "_vbox", "_retains", "_base", "_accum",
+                 "_vver", "_hooks", "_vmeta", "__weakref__")
     __array_priority__ = 1000
 
     def __init__(self, *args):
@@ -476,11 +529,14 @@ class Tensor:
         self._data = arr
         self._rg = False
         self._grad = None
-        self.grad_fn = None
+        self._fn = None
         self._vbox = [0]
         self._retains = False
         self._base = None
         self._accum = None
+        self._vver = 0
+        self._hooks = None
+        self._vmeta = None
 
     # --- attributes -----------------------------------------------------------------------
     @property
@@ -490,19 +546,37 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value):
         value = bool(value)
-        if self.grad_fn is not None:
+        if self._fn is not None:
             msg = "you can only change requires_grad flags of leaf variables."
             if not value:
                 msg += (" If you want to use a computed variable in a subgraph that doesn't "
                         "require differentiation use var_no_grad = var.detach().")
             raise RuntimeError(msg)
         if value and self._data.dtype.kind != "f":
-            raise RuntimeError(_FLOAT_REQUIRED)
+            raise RuntimeError("only Tensors of floating point and complex dtype can require "
+                               "gradients")
         self._rg = value
 
     def requires_grad_(self, requires_grad=True):
+        if self._fn is not None and requires_grad:
+            return self                 # a non-leaf already requires grad (PyTorch: no-op)
+        if requires_grad and self._data.dtype.kind != "f":
+            raise RuntimeError(_FLOAT_REQUIRED)
         self.requires_grad = requires_grad
         return self
+
+    @property
+    def grad_fn(self):
+        if self._base is not None:
+            self._sync_view()
+        return self._fn
+
+    @property
+    def _is_view(self):
+        return self._base is not None
+
+    def is_view(self):
+        return self._base is not None
 
     @property
     def is_leaf(self):
@@ -510,7 +584,7 @@ class Tensor:
 
     @property
     def grad(self):
-        if self.grad_fn is not None and not self._retains and self._grad is None:
+        if self._fn is not None and not self._retains and self._grad is None:
             warnings.warn(
                 "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. "
                 "Its .grad attribute won't be populated during autograd.backward(). If you "
@@ -539,9 +613,9 @@ class Tensor:
     def retain_grad(self):
         if not self._rg:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self.grad_fn is not None:
+        if self._fn is not None:
             self._retains = True
-            engine._RETAIN[self.grad_fn] = weakref.ref(self)
+            engine._RETAIN[self._fn] = weakref.ref(self)
 
     @property
     def data(self):
@@ -659,7 +733,7 @@ class Tensor:
         return id(self)
 
     def __repr__(self):
-        fn = self.grad_fn
+        fn = self._fn
         return printing.tensor_repr(self._data, None if fn is None else fn.name(), self._rg)
 
     def __format__(self, spec):
@@ -725,7 +799,14 @@ class Tensor:
         return t
 
     def detach_(self):
-        self.grad_fn = None
+        if self._base is not None:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using "
+                "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is "
+                "set as True, gradients are views of DDP buckets, and hence detach_() cannot "
+                "be called on these gradients. To fix this error, please refer to the "
+                "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
+        self._fn = None
         self._rg = False
         return self
 
@@ -748,7 +829,14 @@ class Tensor:
         engine.run_backward([self], [gradient], retain_graph, create_graph)
 
     def register_hook(self, hook):
-        raise NotImplementedError("Tensor hooks are not supported by ad_compiler's runtime")
+        """``hook(grad)`` runs when the gradient of ``self`` is computed; a Tensor it returns
+        replaces the gradient. Returns a handle with ``remove()``."""
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require "
+                               "gradient")
+        fn = self.grad_fn
+        node = fn if fn is not None else accumulate_node(self)
+        return engine.add_tensor_hook(node, hook)
 
     # --- arithmetic -----------------------------------------------------------------------
     def __add__(self, other):
@@ -773,10 +861,10 @@ class Tensor:
         return _binary(_DIV, "DivBackward0", self, other)
 
     def __rtruediv__(self, other):
-        return _rbinary(_DIV, "DivBackward0", self, other)
+        return _rbinary(_DIV, "MulBackward0", self, other)   # PyTorch: reciprocal times b
 
     def __pow__(self, other):
-        if isinstance(other, Tensor) and other._rg:
+        if isinstance(other, Tensor):
             return _binary(_POW, "PowBackward1", self, other)
         return _binary(_POW, "PowBackward0", self, other)
 
@@ -859,152 +947,231 @@ class Tensor:
         return self ** 2
 
     def reciprocal(self):
-        return 1.0 / self
+        return _apply(_DIV, "ReciprocalBackward0", (1.0, self))
 
     def rsqrt(self):
-        return 1.0 / self.sqrt()
+        return _apply(_POW, "RsqrtBackward0", (self, -0.5))
 
     # --- in-place operations --------------------------------------------------------------
+    # Every in-place op is its out-of-place op applied to a snapshot of ``self`` and written
+    # back into ``self``'s memory; when that records a node, ``self`` takes over its history
+    # (and, for a view, its base gets PyTorch's CopySlices node).
     def _check_inplace(self):
         if _STATE.enabled:
-            if self._rg and self.grad_fn is None:
+            if self._vmeta is not None and self._base._rg:
+                raise RuntimeError(
+                    f"Output {self._vmeta[1]} of {self._vmeta[0]} is a view and is being "
+                    "modified inplace. This view is the output of a function that returns "
+                    "multiple views. Such functions do not allow the output views to be "
+                    "modified inplace. You should replace the inplace operation by an "
+                    "out-of-place one.")
+            if self._rg and self._fn is None:
                 raise RuntimeError("a leaf Variable that requires grad is being used in an "
                                    "in-place operation.")
             b = self._base
-            if b is not None and b._rg and b.grad_fn is None:
+            if b is not None and b._rg and b._fn is None:
                 raise RuntimeError("a view of a leaf Variable that requires grad is being "
                                    "used in an in-place operation.")
-
-    def _inplace(self, prim_name, other):
-        self._check_inplace()
-        if isinstance(other, Tensor):
-            od = other._data
-            org = other._rg
-        else:
-            od = other if isinstance(other, (int, float)) else np.asarray(other)
-            org = False
         data = self._data
-        record = _STATE.enabled and (self._rg or org)
+        if any(s == 0 and n > 1 for s, n in zip(data.strides, data.shape)):
+            raise RuntimeError(_OVERLAP_MSG)
+
+    def _may_record(self, other=None):
+        """Whether an in-place op on ``self`` with operand ``other`` can record a node."""
+        if not _STATE.enabled:
+            return False
+        if self._base is not None:
+            self._sync_view()
+            if self._base._rg:
+                return True
+        return self._rg or (isinstance(other, Tensor) and other._rg)
+
+    def _inplace_op(self, compute, other=None, keeps_result=False):
+        """``self`` overwritten by ``compute(snapshot of self)`` (an out-of-place Tensor op).
+
+        ``keeps_result``: the op's backward reads its result, which PyTorch then checks
+        against later in-place changes of ``self`` (``exp_``, ``tanh_``...)."""
+        self._check_inplace()
+        record = self._may_record(other)
+        data = self._data
+        src = _wrap(data.copy() if record else data, self._rg, self._fn)
         if record:
-            old = _wrap(data, self._rg, self.grad_fn, self._vbox)
-            # the rule of ``other`` reads the original self (mul_, div_, pow_): keep a copy,
-            # as PyTorch saves ``original_self``
-            first = old
-            if org and other is not self:
-                uses = rule_uses(_P[prim_name], 2)
-                if uses[1][1] & 1:
-                    first = _wrap(data.copy(), self._rg, self.grad_fn)
+            r = compute(src)
+        else:
+            with grad_mode.no_grad():
+                r = compute(src)
+        out = r._data
+        if out.shape != data.shape:
+            raise RuntimeError(f"output with shape {list(data.shape)} doesn't match the "
+                               f"broadcast shape {list(out.shape)}")
+        if out.dtype.kind == "f" and data.dtype.kind != "f":
+            raise RuntimeError(f"result type {_kind_name(out.dtype)} can't be cast to the "
+                               f"desired output type {_kind_name(data.dtype)}")
+        np.copyto(data, out, casting="unsafe")
+        self._vbox[0] += 1
+        if record and r._rg:
+            node = r._fn
+            if keeps_result and node._ans is not None:
+                node._ans = (data, self._vbox, self._vbox[0])
+            if self._base is None:
+                self._move_history(node)
+            else:
+                self._rewrite_base(r)
+        return self
+
+    def _rewrite_base(self, value):
+        """``self`` is a view whose values are now ``value``'s: the base's history becomes
+        CopySlices (its old history outside the view, ``value`` inside), and the view reads
+        the new base (AsStridedBackward0), as PyTorch rewrites it."""
+        base = self._base
+        index = _view_index(self._data, base._data)
+        old = _wrap(base._data, base._rg, base._fn, [0])
+        res = _record(_P["setitem"], "CopySlices", (old, value), base._data, {"index": index},
+                      base._vbox)
+        base._move_history(res._fn)
+        view = _record(_GETITEM, "AsStridedBackward0", (base,), self._data, {"index": index})
+        self._move_history(view._fn)
+        self._vver = self._vbox[0]
+
+    def _sync_view(self):
+        """A view's history follows its base's after in-place changes made elsewhere."""
+        if self._vver != self._vbox[0]:
+            self._vver = self._vbox[0]
+            base = self._base
+            if base._rg and _STATE.enabled:
+                index = _view_index(self._data, base._data)
+                view = _record(_GETITEM, "AsStridedBackward0", (base,), self._data,
+                               {"index": index})
+                self._move_history(view._fn)
+
+    def _move_history(self, node):
+        """``self`` now holds the result of ``node`` (an in-place operation)."""
+        if self._retains and self._fn is not None:
+            engine._RETAIN.pop(self._fn, None)
+            engine._RETAIN[node] = weakref.ref(self)
+        self._fn = node
+        self._rg = True
+
+    def _arith_(self, prim_name, method, other):
+        """``self <op>= other``: NumPy's in-place ufunc when nothing records, else the
+        out-of-place op written back."""
+        if self._may_record(other):
+            return self._inplace_op(lambda s: getattr(s, method)(other), other)
+        self._check_inplace()
+        data = self._data
+        od = other._data if isinstance(other, Tensor) else (
+            other if isinstance(other, (int, float)) else np.asarray(other))
         try:
             _INPLACE_UFUNC[prim_name](data, od, out=data)
         except ValueError:
-            shape = np.broadcast_shapes(data.shape, np.shape(od)) \
-                if _broadcastable(data.shape, np.shape(od)) else None
-            if shape is None:
+            if not _broadcastable(data.shape, np.shape(od)):
                 raise _shape_error(_P[prim_name], (data, od), None) from None
+            shape = np.broadcast_shapes(data.shape, np.shape(od))
             raise RuntimeError(f"output with shape {list(data.shape)} doesn't match the "
                                f"broadcast shape {list(shape)}") from None
         except TypeError:
             res = np.result_type(data, od)
             raise RuntimeError(f"result type {_kind_name(res)} can't be cast to the desired "
                                f"output type {_kind_name(data.dtype)}") from None
-        if record:
-            # saved operands keep their version from before this change; the result's is after
-            prim = _P[prim_name]
-            name = _node_name(prim_name) if prim_name != "pow" else "PowBackward0"
-            res = _record(prim, name, (first, old if other is self else other), data, {},
-                          self._vbox)
-            self._move_history(res.grad_fn)
-            _bump_ans(res.grad_fn)
         self._vbox[0] += 1
         return self
-
-    def _move_history(self, node):
-        """``self`` now holds the result of ``node`` (an in-place operation)."""
-        if self._retains and self.grad_fn is not None:
-            engine._RETAIN.pop(self.grad_fn, None)
-            engine._RETAIN[node] = weakref.ref(self)
-        self.grad_fn = node
-        self._rg = True
 
     def __iadd__(self, other):
-        return self._inplace("add", other)
+        return self._arith_("add", "__add__", other)
 
     def __isub__(self, other):
-        return self._inplace("sub", other)
+        return self._arith_("sub", "__sub__", other)
 
     def __imul__(self, other):
-        return self._inplace("mul", other)
+        return self._arith_("mul", "__mul__", other)
 
     def __itruediv__(self, other):
-        return self._inplace("div", other)
+        return self._arith_("div", "__truediv__", other)
 
     def __ipow__(self, other):
-        return self._inplace("pow", other)
+        return self._arith_("pow", "__pow__", other)
 
     def add_(self, other, alpha=1):
-        return self._inplace("add", other if alpha == 1 else other * alpha)
+        return self._arith_("add", "__add__", other if alpha == 1 else other * alpha)
 
     def sub_(self, other, alpha=1):
-        return self._inplace("sub", other if alpha == 1 else other * alpha)
+        return self._arith_("sub", "__sub__", other if alpha == 1 else other * alpha)
 
     def mul_(self, other):
-        return self._inplace("mul", other)
+        return self._arith_("mul", "__mul__", other)
 
     def div_(self, other):
-        return self._inplace("div", other)
+        return self._arith_("div", "__truediv__", other)
 
     def pow_(self, other):
-        return self._inplace("pow", other)
+        return self._arith_("pow", "__pow__", other)
 
-    def _fill(self, fn):
-        """Overwrite the values (no gradient flows through them afterwards)."""
-        self._check_inplace()
-        fn(self._data)
-        self._vbox[0] += 1
-        if self.grad_fn is not None and _STATE.enabled:
-            self.grad_fn = None        # the values no longer depend on the graph
-        return self
+    def _overwrite(self, name, values):
+        """``self``'s values replaced by ``values`` (a Tensor or array broadcast to self's
+        shape): the gradient to the old values is zero, to a tracked ``values`` its own."""
+        keep = np.zeros(self._data.shape, np.bool_)
+        return self._inplace_op(lambda s: _apply(_P["where"], name, (keep, s, values)),
+                                values)
 
     def zero_(self):
-        return self._fill(lambda d: d.fill(0))
+        return self._overwrite("ZeroBackward0", 0.0)
 
     def fill_(self, value):
-        return self._fill(lambda d: d.fill(value))
+        if isinstance(value, Tensor):
+            if value._data.ndim:
+                raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got "
+                                   f"tensor with {value._data.ndim} dimensions.")
+            return self._overwrite("FillBackward3", value.to(self.dtype))
+        return self._overwrite("FillBackward2", value)
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
         gen = (generator or default_generator)._rng
-        return self._fill(lambda d: d.__setitem__(
-            Ellipsis, gen.normal(mean, std, d.shape)))
+        values = gen.normal(mean, std, self._data.shape).astype(self._data.dtype)
+        return self._overwrite("NormalBackward0", values)
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
         gen = (generator or default_generator)._rng
-        return self._fill(lambda d: d.__setitem__(Ellipsis, gen.uniform(a, b, d.shape)))
+        values = gen.uniform(a, b, self._data.shape).astype(self._data.dtype)
+        return self._overwrite("UniformBackward0", values)
 
-    def copy_(self, src):
-        src = src._data if isinstance(src, Tensor) else np.asarray(src)
-        return self._fill(lambda d: np.copyto(d, np.broadcast_to(src, d.shape),
-                                              casting="unsafe"))
+    def copy_(self, src, non_blocking=False):
+        if isinstance(src, Tensor):
+            src = src.to(self.dtype)
+        else:
+            src = np.asarray(src, self._data.dtype)
+        if not _broadcastable(np.shape(src), self._data.shape) or \
+                np.broadcast_shapes(np.shape(src), self._data.shape) != self._data.shape:
+            raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the "
+                               f"broadcast shape {list(np.shape(src))}")
+        return self._overwrite("CopyBackwards", src)
 
     def clamp_(self, min=None, max=None):
-        self._check_inplace()
-        np.clip(self._data, min, max, out=self._data)
-        self._vbox[0] += 1
-        return self
+        return self._inplace_op(lambda s: s.clamp(min, max), min if isinstance(min, Tensor)
+                                else max)
+
+    clip_ = clamp_
+
+    def masked_fill_(self, mask, value):
+        return self._inplace_op(lambda s: s.masked_fill(mask, value), value)
+
+    def scatter_(self, dim, index, src=None, value=None, reduce=None):
+        src = value if src is None else src
+        return self._inplace_op(lambda s: s.scatter(dim, index, src), src)
+
+    def index_add_(self, dim, index, source, alpha=1):
+        return self._inplace_op(lambda s: s.index_add(dim, index, source, alpha=alpha),
+                                source)
 
     def __setitem__(self, index, value):
         index = _index(index)
-        vrg = isinstance(value, Tensor) and value._rg
-        record = _STATE.enabled and (self._rg or vrg)
-        if record:
-            self._check_inplace()
-            old = _wrap(self._data, self._rg, self.grad_fn, self._vbox)
-        vd = value._data if isinstance(value, Tensor) else value
-        self._data[index] = vd
-        if record:
-            res = _record(_P["setitem"], "CopySlices", (old, old if value is self else value),
-                          self._data, {"index": index}, self._vbox)
-            self._move_history(res.grad_fn)
-            _bump_ans(res.grad_fn)
+        if isinstance(value, Tensor) and value._data.dtype != self._data.dtype:
+            value = value.to(self.dtype)
+        if self._may_record(value):
+            self._inplace_op(lambda s: _apply(_P["setitem"], "CopySlices", (s, value),
+                                              {"index": index}), value)
+            return
+        self._check_inplace()
+        self._data[index] = value._data if isinstance(value, Tensor) else value
         self._vbox[0] += 1
 
     # --- indexing -------------------------------------------------------------------------
@@ -1016,12 +1183,15 @@ class Tensor:
                 out = data[index] if cls is slice or data.ndim > 1 else data[index, ...]
             except IndexError as e:
                 raise IndexError(str(e)) from None
+            if self._base is not None and self._vver != self._vbox[0]:
+                self._sync_view()
             if self._rg and _STATE.enabled:
                 t = _record(_GETITEM, "SelectBackward0" if cls is int else "SliceBackward0",
                             (self,), out, {"index": index}, self._vbox)
             else:
                 t = _wrap(out, False, None, self._vbox)
             t._base = self if self._base is None else self._base
+            t._vver = self._vbox[0]
             return t
         index = _index(index)
         if _is_basic_index(index):
@@ -1109,6 +1279,8 @@ class Tensor:
         return _unary(_P["trunc"], "TruncBackward0", self)
 
     def clamp(self, min=None, max=None):
+        if min is None and max is None:
+            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             out = self
             if min is not None:
@@ -1165,8 +1337,8 @@ class Tensor:
     def prod(self, dim=None, keepdim=False, axis=None):
         dim = _dims(axis if dim is None else dim, self._data.ndim)
         if dim is None:
-            return _apply(_P["prod"], "ProdBackward0", (self,))
-        return _apply(_P["prod"], "ProdBackward1", (self,), {"axis": dim, "keepdims": keepdim})
+            return _apply(_P["rt_prod"], "ProdBackward0", (self,))
+        return _apply(_P["rt_prod"], "ProdBackward1", (self,), {"axis": dim, "keepdims": keepdim})
 
     def _extremum(self, which, dim, keepdim, other):
         if isinstance(dim, Tensor):
@@ -1177,12 +1349,13 @@ class Tensor:
         cap = which.capitalize()
         if dim is None:
             return _apply(prim, f"{cap}Backward1", (self,))
-        values = _apply(prim, f"{cap}Backward0", (self,), {"axis": int(dim),
-                                                           "keepdims": keepdim})
+        dim = int(dim) % max(self._data.ndim, 1)
         arg = np.argmax if which == "max" else np.argmin
-        idx = arg(self._data, axis=int(dim))
-        if keepdim:
-            idx = np.expand_dims(idx, int(dim))
+        idx = arg(self._data, axis=dim, keepdims=keepdim) if self._data.ndim else \
+            np.zeros((), np.int64)
+        # the gradient goes to the returned index, as PyTorch's MaxBackward0
+        values = _apply(_GETITEM, f"{cap}Backward0", (self,),
+                        {"index": _along_index(idx, dim, keepdim, self._data.ndim)})
         return _ReturnTypes(values, _wrap(np.asarray(idx, np.int64)), which)
 
     def max(self, dim=None, keepdim=False, other=None):
@@ -1193,13 +1366,13 @@ class Tensor:
 
     def amax(self, dim=None, keepdim=False):
         if dim is None:
-            return self.max()
+            return _apply(_P["max"], "AmaxBackward0", (self,))
         return _apply(_P["max"], "AmaxBackward0", (self,), {"axis": _dims(dim, 0),
                                                             "keepdims": keepdim})
 
     def amin(self, dim=None, keepdim=False):
         if dim is None:
-            return self.min()
+            return _apply(_P["min"], "AminBackward0", (self,))
         return _apply(_P["min"], "AminBackward0", (self,), {"axis": _dims(dim, 0),
                                                             "keepdims": keepdim})
 
@@ -1224,16 +1397,18 @@ class Tensor:
                                                                  "keepdims": keepdim})
         return (self.abs() ** p).sum(dim=dim, keepdim=keepdim) ** (1.0 / p)
 
-    def std(self, dim=None, keepdim=False, unbiased=True, correction=None):
+    def _spread(self, prim_name, name, dim, unbiased, keepdim, correction):
         if correction is None:
             correction = 1 if unbiased else 0
-        m = self.mean(dim=dim, keepdim=True)
-        n = self._data.size if dim is None else math.prod(
-            self._data.shape[d] for d in ((dim,) if isinstance(dim, int) else dim))
-        return (((self - m) ** 2).sum(dim=dim, keepdim=keepdim) / (n - correction)).sqrt()
+        dim = _dims(dim, self._data.ndim)
+        return _apply(_P[prim_name], name, (self,), {"axis": dim, "keepdims": keepdim,
+                                                    "correction": correction})
 
-    def var(self, dim=None, keepdim=False, unbiased=True):
-        return self.std(dim, keepdim, unbiased) ** 2
+    def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
+        return self._spread("std", "StdBackward0", dim, unbiased, keepdim, correction)
+
+    def var(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
+        return self._spread("var", "VarBackward0", dim, unbiased, keepdim, correction)
 
     # --- linear algebra -------------------------------------------------------------------
     def dot(self, other):
@@ -1271,6 +1446,12 @@ class Tensor:
         axes[dim0 % n], axes[dim1 % n] = axes[dim1 % n], axes[dim0 % n]
         return _view_of(self, _apply(_P["transpose"], "TransposeBackward0", (self,),
                                      {"axes": tuple(axes)}))
+
+    def movedim(self, source, destination):
+        n = self._data.ndim
+        order = [d for d in range(n) if d != source % n]
+        order.insert(destination % n, source % n)
+        return self.permute(*order)
 
     def permute(self, *dims):
         return _view_of(self, _apply(_P["transpose"], "PermuteBackward0", (self,),
@@ -1326,8 +1507,18 @@ class Tensor:
         shape = self._data.shape
         full = tuple(s if s != -1 else shape[i - (len(sizes) - len(shape))]
                      for i, s in enumerate(sizes))
-        return _apply(_P["broadcast_like"], "ExpandBackward0",
-                      (self, engine._ShapeOf(full)))
+        try:
+            out = np.broadcast_to(self._data, full)
+        except ValueError:
+            raise RuntimeError(f"The expanded size of the tensor must match the existing size "
+                               f"at non-singleton dimension. Target sizes: {list(sizes)}.  "
+                               f"Tensor sizes: {list(shape)}") from None
+        if self._rg and _STATE.enabled:
+            t = _record(_P["broadcast_like"], "ExpandBackward0",
+                        (self, engine._ShapeOf(full)), out, {})
+        else:
+            t = _wrap(out)
+        return _view_of(self, t)
 
     def expand_as(self, other):
         return self.expand(other.shape)
@@ -1335,9 +1526,145 @@ class Tensor:
     def repeat(self, *sizes):
         sizes = _shape_args(sizes)
         x = self
+        if len(sizes) < x.ndim:
+            raise RuntimeError("Number of dimensions of repeat dims can not be smaller than "
+                               "number of dimensions of tensor")
         if len(sizes) > x.ndim:
             x = x.reshape((1,) * (len(sizes) - x.ndim) + tuple(x.shape))
-        return _repeat(x, sizes)
+        # one gather: element i along an axis of length n comes from i % n
+        index = np.ix_(*(np.arange(n * r) % n for n, r in zip(x._data.shape, sizes)))
+        return _apply(_GETITEM, "RepeatBackward0", (x,), {"index": index})
+
+
+    # --- what a tutorial reaches for next ---------------------------------------------------
+    def softmax(self, dim, dtype=None):
+        x = self if dtype is None else self.to(dtype)
+        return _apply(_P["softmax"], "SoftmaxBackward0", (x,), {"axis": int(dim)})
+
+    def log_softmax(self, dim, dtype=None):
+        x = self if dtype is None else self.to(dtype)
+        return _apply(_P["log_softmax"], "LogSoftmaxBackward0", (x,), {"axis": int(dim)})
+
+    def logsumexp(self, dim, keepdim=False):
+        return _apply(_P["logsumexp"], "LogsumexpBackward0", (self,),
+                      {"axis": _dims(dim, self._data.ndim), "keepdims": keepdim})
+
+    def cumsum(self, dim, dtype=None):
+        x = self if dtype is None else self.to(dtype)
+        if x._data.dtype.kind in "bu":
+            x = x.to(int64)
+        return _apply(_P["cumsum"], "CumsumBackward0", (x,), {"axis": int(dim)})
+
+    def masked_fill(self, mask, value):
+        mask = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+        if mask.dtype != np.bool_:
+            raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with "
+                               f"dtype {mask.dtype}")
+        name = "MaskedFillBackward1" if isinstance(value, Tensor) else "MaskedFillBackward0"
+        if isinstance(value, Tensor):
+            value = value.to(self.dtype)
+        out = _apply(_P["where"], name, (mask, value, self))
+        if out._data.dtype != self._data.dtype:
+            out._data = out._data.astype(self._data.dtype)
+        return out
+
+    def _dim_index(self, dim, index):
+        idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+        if idx.dtype.kind not in "iu":
+            raise RuntimeError("gather(): Expected dtype int64 for index")
+        parts = list(np.indices(idx.shape, sparse=True))
+        parts[int(dim) % max(idx.ndim, 1)] = idx
+        return tuple(parts), idx
+
+    def gather(self, dim, index):
+        adv, _ = self._dim_index(dim, index)
+        return _apply(_GETITEM, "GatherBackward0", (self,), {"index": adv})
+
+    def scatter(self, dim, index, src=None, value=None, reduce=None):
+        src = value if src is None else src
+        adv, idx = self._dim_index(dim, index)
+        if isinstance(src, Tensor):
+            src = src[tuple(slice(0, n) for n in idx.shape)]
+            name = "ScatterBackward0"
+        else:
+            name = "ScatterBackward1"
+        return _apply(_P["setitem"], name, (self, src), {"index": adv})
+
+    def index_select(self, dim, index):
+        idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+        sel = (slice(None),) * (int(dim) % self._data.ndim) + (idx.reshape(-1),)
+        return _apply(_GETITEM, "IndexSelectBackward0", (self,), {"index": sel})
+
+    def index_add(self, dim, index, source, alpha=1):
+        idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+        sel = (slice(None),) * (int(dim) % self._data.ndim) + (idx.reshape(-1),)
+        source = _as_tensor(source) if alpha == 1 else _as_tensor(source) * alpha
+        spread = _apply(_P["scatter_like"], "IndexAddBackward0",
+                        (source, engine._ShapeOf(self._data.shape)), {"index": sel})
+        return _apply(_ADD, "IndexAddBackward0", (self, spread.to(self.dtype)))
+
+    def bmm(self, other):
+        if self._data.ndim != 3 or other._data.ndim != 3:
+            raise RuntimeError("batch1 must be a 3D tensor")
+        return _apply(_P["matmul"], "BmmBackward0", (self, other))
+
+    def split(self, split_size, dim=0):
+        n = self._data.shape[dim]
+        if isinstance(split_size, int):
+            sizes = [min(split_size, n - s) for s in range(0, n, split_size)] or [0]
+            name = "SplitBackward0"
+        else:
+            sizes = list(split_size)
+            if sum(sizes) != n:
+                raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to "
+                                   f"{n} (input tensor's size at dimension {dim}), but got "
+                                   f"split_sizes={sizes}")
+            name = "SplitWithSizesBackward0"
+        lead = (slice(None),) * (dim % self._data.ndim)
+        out, start = [], 0
+        for k, size in enumerate(sizes):
+            piece = _view_of(self, _apply(_GETITEM, name, (self,),
+                                          {"index": lead + (slice(start, start + size),)}))
+            piece._vmeta = ("Split" if name == "SplitBackward0" else "SplitWithSizes", k)
+            out.append(piece)
+            start += size
+        return tuple(out)
+
+    def chunk(self, chunks, dim=0):
+        n = self._data.shape[dim]
+        return self.split(max(-(-n // chunks), 1), dim)
+
+    def unbind(self, dim=0):
+        lead = (slice(None),) * (dim % self._data.ndim)
+        out = []
+        for i in range(self._data.shape[dim]):
+            piece = _view_of(self, _apply(_GETITEM, "UnbindBackward0", (self,),
+                                          {"index": lead + (i,)}))
+            piece._vmeta = ("Unbind", i)
+            out.append(piece)
+        return tuple(out)
+
+    def flip(self, *dims):
+        dims = _shape_args(dims)
+        index = [slice(None)] * self._data.ndim
+        for d in dims:
+            index[d % self._data.ndim] = slice(None, None, -1)
+        out = _apply(_GETITEM, "FlipBackward0", (self,), {"index": tuple(index)})
+        out._data = out._data.copy()          # a copy, not a view, as in PyTorch
+        return out
+
+    def leaky_relu(self, negative_slope=0.01):
+        return _apply(_P["where"], "LeakyReluBackward0",
+                      (self._data > 0, self, self * negative_slope))
+
+    def new_zeros(self, *size, dtype=None):
+        return _wrap(np.zeros(_shape_args(size), _np_dtype(dtype) or self._data.dtype))
+
+    def new_ones(self, *size, dtype=None):
+        return _wrap(np.ones(_shape_args(size), _np_dtype(dtype) or self._data.dtype))
+
+    def new_tensor(self, data, dtype=None):
+        return tensor(data, dtype=dtype or self.dtype)
 
 
 def _bump_ans(node):
@@ -1347,11 +1674,19 @@ def _bump_ans(node):
         node._ans = (data, box, version + 1)
 
 
-def _repeat(x, sizes):
-    for axis, r in enumerate(sizes):
-        if r != 1:
-            x = cat([x] * r, axis)
-    return x
+def _along_index(idx, dim, keepdim, ndim):
+    """The advanced index picking ``idx`` (indices along ``dim``, shaped like a reduction
+    over ``dim``) out of an ``ndim``-dimensional array (``gather``'s index)."""
+    if ndim == 0:
+        return ()
+    grids = np.indices(idx.shape, sparse=True)
+    if keepdim:
+        parts = list(grids)
+        parts[dim] = idx
+    else:
+        parts = list(grids[:dim]) + [idx] + list(grids[dim:])
+    return tuple(parts)
+
 
 
 def _index(index):
@@ -1378,10 +1713,12 @@ def _kind_name(dt):
     return {"f": "Float", "i": "Long", "u": "Byte", "b": "Bool"}.get(np.dtype(dt).kind, "Float")
 
 
-_ADD, _SUB, _MUL, _DIV, _POW, _NEG = (_P[n] for n in ("add", "sub", "mul", "div", "pow", "neg"))
+_ADD, _SUB, _MUL, _DIV, _POW, _NEG = (_P[n] for n in ("add", "sub", "mul", "div", "rt_pow",
+                                                      "neg"))
 _SUM = _P["sum"]
+_ZERO_GRAD = _P["rt_zero_grad"]
 _GETITEM = _P["getitem"]
-_MAXIMUM = _P["maximum"]
+_MAXIMUM = _P["rt_maximum"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1415,7 +1752,11 @@ def maximum(a, b):
 
 
 def minimum(a, b):
-    return _apply(_P["minimum"], "MinimumBackward0", (_as_tensor(a), _as_tensor(b)))
+    return _apply(_P["rt_minimum"], "MinimumBackward0", (_as_tensor(a), _as_tensor(b)))
+
+
+def atan2(a, b):
+    return _apply(_P["arctan2"], "Atan2Backward0", (_as_tensor(a), _as_tensor(b)))
 
 
 def where(condition, a, b):
@@ -1426,7 +1767,11 @@ def where(condition, a, b):
 def cat(tensors, dim=0, axis=None):
     dim = dim if axis is None else axis
     tensors = [_as_tensor(t) for t in tensors]
-    return _apply(_P["concatenate"], "CatBackward0", tuple(tensors), {"axis": int(dim)})
+    ndim = max(t._data.ndim for t in tensors)
+    ax = int(dim) % ndim if ndim else 0
+    sizes = tuple(t._data.shape[ax] if t._data.ndim else 1 for t in tensors)
+    return _apply(_P["rt_cat"], "CatBackward0", tuple(tensors), {"axis": int(dim),
+                                                                 "sizes": sizes})
 
 
 def stack(tensors, dim=0, axis=None):
@@ -1457,5 +1802,47 @@ class Generator:
 
 
 default_generator = Generator()
+
+# in-place forms of the elementwise methods: ``x.exp_()`` is ``x.exp()`` written back
+_KEEPS_RESULT = {"exp", "tanh", "sigmoid", "sqrt", "rsqrt", "relu"}
+
+
+def _inplace_method(name):
+    def method(self, *args, **kwargs):
+        return self._inplace_op(lambda s: getattr(s, name)(*args, **kwargs),
+                                keeps_result=name in _KEEPS_RESULT)
+
+    method.__name__ = name + "_"
+    method.__doc__ = f"In-place ``{name}``."
+    return method
+
+
+for _name in ("exp", "log", "log2", "log10", "log1p", "expm1", "sin", "cos", "tan", "tanh",
+              "sinh", "cosh", "asin", "acos", "atan", "sigmoid", "relu", "abs", "sqrt",
+              "rsqrt", "neg", "sign", "floor", "ceil", "round", "trunc", "erf", "reciprocal",
+              "square", "leaky_relu"):
+    setattr(Tensor, _name + "_", _inplace_method(_name))
+del _name
+
+
+def einsum(equation, *operands):
+    """``ad.einsum("ij,jk->ik", a, b)``: one node whose backward contracts the cotangent with
+    the other operands."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = operands[0]
+    spec = equation.replace(" ", "")
+    if "->" not in spec:
+        letters = spec.replace(",", "")
+        spec += "->" + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    if "." in spec or any(len(set(t)) != len(t) for t in spec.split("->")[0].split(",")):
+        raise RuntimeError(f"einsum(): ellipses and repeated subscripts in one operand are "
+                           f"not supported by ad_compiler's runtime: '{equation}'")
+    return _apply(_P["einsum"], "EinsumBackward0", tuple(_as_tensor(t) for t in operands),
+                  {"spec": spec})
+
+
+def bmm(a, b):
+    return a.bmm(b)
+
 
 engine.tensor_mod = __import__(__name__, fromlist=["_"])

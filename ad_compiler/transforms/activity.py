@@ -7,7 +7,7 @@ booleans, shapes never do). Only active values get adjoints or tangents.
 The analysis is reachability over one dependency graph built from the IR: an edge runs from
 each operand a derivative can flow through to the value it helps define. Arrays are memory, so
 a ``Store`` adds an edge from the stored value to the array and a ``Load`` one from the array to
-the loaded value; loop-carried values get edges from their inits and from the values the body
+the loaded value (and back, for a slice or row: a view shares its base's memory); loop-carried values get edges from their inits and from the values the body
 yields. Reachability makes loops need no fixpoint iteration.
 """
 
@@ -35,6 +35,8 @@ def _edges(region: Region, add):
             add(op.operands[0], op.results[0])
         elif isinstance(op, Load):
             add(op.operands[0], op.results[0])
+            if op.results[0].kind in ("array", "any"):   # a view: a store into it
+                add(op.results[0], op.operands[0])         # changes its base
         elif isinstance(op, Store):
             add(op.operands[-1], op.operands[0])
         elif isinstance(op, If):

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 
+from ..analysis.memory import VIEW_PRIMS, Memory, check_aliasing
 from ..errors import DifferentiationError
 from ..frontend.ir import (Assign, Const, For, Function, If, Load, Op, Prim, Region, Store,
                            Undef, Value, While, walk)
@@ -50,6 +51,7 @@ class ForwardTransform:
         self.activity = Activity(fn, self.inputs, self.outputs)
         self.namer = Namer(_all_names(fn))
         self.tangents: dict[int, Value] = {}      # id(primal) -> tangent Value
+        self.memory = Memory(fn)
 
     # ------------------------------------------------------------------ helpers
     def active(self, v) -> bool:
@@ -85,12 +87,19 @@ class ForwardTransform:
     # ------------------------------------------------------------------ the transform
     def run(self) -> Function:
         seeds = []
+        ops: list[Op] = []
+        memory = self.memory
+        check_aliasing(self.fn, memory)
+        written = memory.written
         for p in self.inputs:
             t = self.new_tangent(p)
             seeds.append(t)
             if self.active(p):
+                if id(p) in written:   # the caller's tangent is theirs: write into a copy
+                    own = self.new_tangent(p)
+                    ops.append(Prim([own], [t], name="copy"))
+                    t = own
                 self.tangents[id(p)] = t
-        ops: list[Op] = []
         self.materialise([p for p in self.fn.params + self.fn.free_vars
                           if id(p) not in self.tangents], ops)
         ops += self.region_ops(self.fn.body)
@@ -178,7 +187,10 @@ class ForwardTransform:
                 not _covers_shape(value, builder.ops, ans, op.operands, tangents):
             value = builder.lift(builder.broadcast_like(value, ans))
         ops.extend(builder.ops)
-        if not builder.ops and _TEMP.match(ans.name):
+        # a new allocation written later needs tangent memory of its own (``x * 1.0``
+        # has the tangent ``t_x``, which its stores must not change)
+        own = op.name not in VIEW_PRIMS and self.memory.is_written(ans)
+        if not builder.ops and _TEMP.match(ans.name) and not own:
             self.tangents[id(ans)] = value      # d(_t + c) = t: no copy for a temporary
             return
         t = self.new_tangent(ans)
@@ -187,6 +199,8 @@ class ForwardTransform:
         if last is not None and last.results and last.results[0] is value and \
                 isinstance(last, Prim):
             last.results = [t]
+        elif own:
+            ops.append(Prim([t], [value], op.line, name="copy"))
         else:
             ops.append(Assign([t], [value], op.line))
         self.tangents[id(ans)] = t

@@ -38,6 +38,7 @@ import functools
 import re
 from dataclasses import dataclass, field, replace
 
+from ..analysis.memory import Memory, check_aliasing, memory_uses
 from ..errors import DifferentiationError
 from ..frontend.ir import (Assign, Const, For, Function, If, Load, Op, Prim, Region, Store,
                            Undef, Value, While, walk)
@@ -97,13 +98,15 @@ class ReverseTransform:
         self.inputs = [fn.params[i] for i in wrt]
         self.outputs = list(fn.body.yields)
         self.activity = Activity(fn, self.inputs, self.outputs)
+        self.mem = Memory(fn)
+        check_aliasing(fn, self.mem)
         self.namer = Namer(_all_names(fn))
         self.adjoints: dict[int, Value] = {}
         self.loops: dict[int, _Loop] = {}
         self.home: dict[int, _Loop | None] = {}
         self.defining_op: dict[int, Op] = {}
-        self.stored_arrays = {id(op.operands[0]) for op in walk(fn.body)
-                              if isinstance(op, Store)}
+        # arrays some store may change, through any name or view (the memory model)
+        self.stored_arrays = {id(v) for v in _all_values(fn) if self.mem.is_written(v)}
         # arrays used as memory (element loads and stores): their adjoints are zero-filled
         # arrays updated in place; other array values have symbolic-zero adjoints like scalars
         self.memory = self.stored_arrays | {id(op.operands[0]) for op in walk(fn.body)
@@ -117,6 +120,7 @@ class ReverseTransform:
                             if isinstance(op, Load) and not _element_index(op.operands[1:])}
         self.saves: dict[int, Load] = {}   # id(store) -> load of the overwritten part
         self.list_tapes: set[int] = set()   # tapes of arrays whose shape changes: lists
+        self._paths: dict[int, dict] = {}    # id(loop) -> its _branch_paths
         self._index_homes(fn.body, None)
 
     # ------------------------------------------------------------------ analysis helpers
@@ -124,8 +128,7 @@ class ReverseTransform:
         for v in region.args:
             self.home.setdefault(id(v), loop)
         for op in region.ops:
-            if isinstance(op, Store) and not op.accumulate and id(op.operands[0]) in \
-                    self.stored_arrays & self.read_whole:
+            if isinstance(op, Store) and not op.accumulate and self._overwrites_read(op):
                 array, *index, value = op.operands
                 old = self.namer.value(f"_old_{array.name.lstrip('_')}", value.kind)
                 old.ndim = value.ndim if array.ndim is None else \
@@ -149,6 +152,32 @@ class ReverseTransform:
             else:
                 for sub in op.regions():
                     self._index_homes(sub, loop)
+
+    def _overwrites_read(self, store: Store) -> bool:
+        """Whether the reverse sweep reads, whole, memory this store overwrites, at a point
+        before the store (earlier in the program, or in an earlier iteration of a loop
+        holding both): then it saves the old part and restores it after its adjoint."""
+        changed = self.mem.allocations(store.operands[0])
+        s_pos, s_loops = self._positions[id(store)]
+        for pos, loops, v in self._whole_reads:
+            if (pos < s_pos or set(loops) & set(s_loops)) and self.mem.allocations(v) & changed:
+                return True
+        return False
+
+    @functools.cached_property
+    def _positions(self) -> dict:
+        return {id(op): (pos, [id(loop) for loop in loops])
+                for pos, loops, op in memory_uses(self.fn)}
+
+    @functools.cached_property
+    def _whole_reads(self) -> list:
+        reads = []
+        for pos, loops, op in memory_uses(self.fn):
+            values = op.operands if isinstance(op, Prim) else op.operands[:1] if \
+                isinstance(op, Load) and not _element_index(op.operands[1:]) else []
+            reads += [(pos, [id(loop) for loop in loops], v) for v in values
+                      if id(v) in self.read_whole]
+        return reads
 
     def active(self, v) -> bool:
         return self.activity.is_active(v)
@@ -184,9 +213,16 @@ class ReverseTransform:
 
     def zero(self, v: Value, at, ops: list, scope: _Scope, like: Value | None = None):
         """Emit ``b_v = 0`` (a zero of v's shape, taken from ``like`` when given: an
-        adjoint of the same shape, which saves recording v) and mark it live."""
+        adjoint of the same shape, which saves recording v) and mark it live. The adjoint
+        of a view written through is the same view of its base's adjoint (shadow memory is
+        laid out as the primal's)."""
         b = self.adjoint_var(v)
-        if v.kind in _SCALAR_KINDS:
+        view = self.defining_op.get(id(v))
+        if id(v) in self.mem.live_views and isinstance(view, Load):
+            base, *index = view.operands
+            ops.append(Load([b], [self.adjoint_var(base)] + [self.primal(i, at) for i in index],
+                            view.line))
+        elif v.kind in _SCALAR_KINDS:
             ops.append(Assign([b], [Const(0.0)]))
         else:
             shape_of = like if like is not None else self.primal(v, at)
@@ -197,7 +233,12 @@ class ReverseTransform:
         if not self.active(v) or contribution is None:
             return
         b = self.adjoint_var(v)
-        if id(v) in scope.live:
+        if id(v) in scope.live and id(v) in self.memory and v.kind == "array":
+            # in place: views of this adjoint (shadows of views) must see the contribution
+            whole = self.namer.value("_t", "slice")
+            ops += [Prim([whole], [Const(None)] * 3, line, name="slice"),
+                    Store([], [b, whole, contribution], line, accumulate=True)]
+        elif id(v) in scope.live:
             ops.append(Prim([b], [b, contribution], line, name="add"))
         else:
             ops.append(Assign([b], [contribution], line))
@@ -221,16 +262,26 @@ class ReverseTransform:
                 self.zero(p, None, rev, scope)
             grads.append(self.adjoint_var(p))
         forward = self.forward_region(self.fn.body, None).ops
-        # an output array whose elements the reverse sweep restores is returned as a copy
-        restored = {id(save.operands[0]) for save in self.saves.values()}
-        restored |= {id(array) for arrays in self.snapshots.values() for array, _ in arrays}
+        # memory the reverse sweep walks back: an output array there is returned as a copy,
+        # and the caller's arrays there are given back as the function leaves them
+        restored = frozenset().union(*(self.mem.allocations(save.operands[0])
+                                       for save in self.saves.values()))
+        restored |= {a for arrays in self.snapshots.values() for array, _ in arrays
+                     for a in self.mem.allocations(array)}
         outputs = []
         for out in self.outputs:
-            if id(out) in restored:
+            if self.mem.allocations(out) & restored:
                 copy = self.namer.value(f"{out.name}_out", out.kind)
                 forward.append(Prim([copy], [out], name="copy"))
                 out = copy
             outputs.append(out)
+        for p in self.fn.params + self.fn.free_vars:
+            if id(p) in restored:
+                final, whole = self.namer.value(f"{p.name}_final", p.kind), \
+                    self.namer.value("_t", "slice")
+                forward.append(Prim([final], [p], name="copy"))
+                rev += [Prim([whole], [Const(None)] * 3, name="slice"),
+                        Store([], [p, whole, final])]
         body = Region(args=[], ops=forward + rev, yields=outputs + grads)
         return Function(name=f"{self.fn.name}_vjp", params=self.fn.params + self.fn.free_vars
                         + seeds, body=body, free_vars=[], free_var_sources=[],
@@ -304,8 +355,9 @@ class ReverseTransform:
     def reverse_load(self, op: Load, at, scope, ops):
         array, *index = op.operands
         (result,) = op.results
-        if id(result) not in scope.live or not self.active(array):
-            return
+        if id(result) not in scope.live or not self.active(array) or \
+                id(result) in self.mem.live_views:
+            return   # a shadow view: its adjoint is its base's memory already
         index = [self.primal(i, at) for i in index]
         ops.append(Store([], [self.adjoint_var(array), *index, self.adjoint_var(result)],
                          op.line, accumulate=True))
@@ -316,13 +368,21 @@ class ReverseTransform:
             return
         index = [self.primal(i, at) for i in index]
         b_array = self.adjoint_var(array)
+        g = None
         if self.active(value):
-            g = self.namer.value("_t", "float" if value.kind in _SCALAR_KINDS else value.kind)
-            g.ndim = value.ndim
+            part = _part_of(array, index)
+            g = self.namer.value("_t", "float" if part.kind in _SCALAR_KINDS else part.kind)
+            g.ndim = part.ndim
             ops.extend(self._copied(Load([g], [b_array, *index], op.line)))
-            self.accumulate(value, g, ops, scope, op.line)
         if not op.accumulate:
             ops.append(Store([], [b_array, *index, Const(0.0)], op.line))
+        if g is not None:
+            if g.kind == "array" and (value.kind in _SCALAR_KINDS or value.ndim != g.ndim):
+                builder = Builder(self.namer, op.line)   # a value broadcast into the part
+                g = builder.lift(builder.unbroadcast(builder.wrap(g),
+                                                     builder.wrap(self.primal(value, at))))
+                ops.extend(builder.ops)
+            self.accumulate(value, g, ops, scope, op.line)
         if id(op) in self.saves:
             old = self.primal(self.saves[id(op)].results[0], at)
             ops.append(Store([], [self.primal(array, at), *index, old], op.line))
@@ -350,10 +410,10 @@ class ReverseTransform:
         for branch in (op.then, op.orelse):
             inner = _Scope(scope)
             code: list[Op] = []
+            for array in self._arrays_defined_in(branch):   # before the yield's adjoint
+                self.zero(array, at, code, inner)              # flows into them
             for k, r in live_results:
                 self.accumulate(branch.yields[k], self.adjoint_var(r), code, inner, op.line)
-            for array in self._arrays_defined_in(branch):
-                self.zero(array, at, code, inner)
             code += self.reverse_region(branch, at, inner)
             branches.append(code)
         if not any(branches):
@@ -375,7 +435,10 @@ class ReverseTransform:
             if id(result) in scope.live:
                 ops.append(Assign([b_arg], [self.adjoint_var(result)], op.line))
             else:
-                self.zero(arg, at, ops, scope)
+                self.zero(arg, at, ops, scope, like=self.primal(result, at))
+        swapped = _swapped_arrays(op, carried)
+        refs = self._swapped_references(loop, carried, swapped, at, ops)
+        moved = {k for k in active if k in swapped and swapped[k] in active}
         self._prepare_nested([op.body], at, scope, ops)
         # trip count of this instance, and the reverse loop over it
         if isinstance(op, For):
@@ -407,6 +470,8 @@ class ReverseTransform:
                 incoming[k] = self.namer.value("_g", arg.kind)
                 body.append(Assign([incoming[k]], [self.adjoint_var(arg)], op.line))
         for array in self._arrays_defined_in(op.body):
+            if any(array is carried[k] for k in moved):
+                continue   # the same memory as the adjoint flowing in: passed on as it is
             like = self.adjoint_var(array) if array in carried else None
             self.zero(array, loop, body, inner, like=like)
         for k in active:
@@ -416,7 +481,8 @@ class ReverseTransform:
         for k in active:
             if id(carried[k]) not in inner.live:
                 self.zero(carried[k], loop, body, inner, like=self.adjoint_var(carried[k]))
-        prologue = self._restore(loop, iteration, None if plain_index else start, step, at)
+        prologue = refs + self._restore(loop, iteration, None if plain_index else start,
+                                        step, at)
         if id(op) in self.recompute:
             ops.extend(self._rerun(loop, at))
         builder = Builder(self.namer, op.line)
@@ -428,6 +494,25 @@ class ReverseTransform:
         for k in active:
             self.accumulate(op.inits[k], self.adjoint_var(carried[k]), ops, scope, op.line)
 
+    def _swapped_references(self, loop: _Loop, carried, swapped: dict, at, ops) -> list[Op]:
+        """Buffers the body swaps (``a, b = b, a``) need no tape: which allocation each name
+        holds in an iteration follows from the next iteration's by undoing the permutation.
+        Before the reverse loop, ``_ref`` variables take the loop's results; at the top of
+        each reverse iteration the carried arrays are read back from them and they step back
+        one iteration. Returns those top-of-iteration ops."""
+        refs, top = {}, []
+        for k in swapped:
+            refs[k] = self.namer.value(f"_ref_{carried[k].name.lstrip('_')}", "array")
+            ops.append(Assign([refs[k]], [self.primal(loop.op.results[k], at)], loop.op.line))
+        for k, j in swapped.items():   # body yields carried[j] as carried value k
+            current = self.namer.value(carried[j].name, carried[j].kind)
+            current.ndim = carried[j].ndim
+            loop.restored[id(carried[j])] = current
+            top.append(Assign([current], [refs[k]]))
+        for k in swapped:
+            top.append(Assign([refs[k]], [loop.restored[id(carried[k])]]))
+        return top
+
     def _restore(self, loop: _Loop, iteration, start, step, at) -> list[Op]:
         """Ops at the top of a reverse iteration: step the tape counter back and bring back
         (from tapes, or by recomputation) every body value the adjoint reads."""
@@ -438,26 +523,54 @@ class ReverseTransform:
                 self.primal(step, at)
             ops += builder.ops + [Assign([loop.index], [builder.lift(index)])]
         order = {id(v): n for n, v in enumerate(self._body_definitions(loop))}
+        paths = self._branch_paths(loop)
         i = 0
         while i < len(loop.needed):  # recomputation may need more values: a worklist
             v = loop.needed[i]
             if self._recomputable(v, loop):
                 for operand in self.defining_op[id(v)].operands:
                     self.primal(operand, loop)
+            for branch_op, _ in paths.get(id(v), ()):
+                self.primal(branch_op.operands[0], loop)
             i += 1
         for v in sorted(loop.needed, key=lambda v: order.get(id(v), -1)):
             restored = loop.restored[id(v)]
             if self._recomputable(v, loop):
                 op = self.defining_op[id(v)]
-                ops.append(replace(op, results=[restored],
-                                   operands=[self.primal(x, loop) for x in op.operands]))
+                code = [replace(op, results=[restored],
+                                operands=[self.primal(x, loop) for x in op.operands])]
             else:
                 tape = loop.tapes.setdefault(id(v), self.namer.value(f"_tape_{v.name.lstrip('_')}",
                                                                     "array"))
-                ops.append(Load([restored], [tape, loop.counter]))
+                code = [Load([restored], [tape, loop.counter])]
+            # a value of a branch exists (and is on its tape) only where the branch ran
+            for branch_op, taken in reversed(paths.get(id(v), ())):
+                cond = self.primal(branch_op.operands[0], loop)
+                code = [If([], [cond], then=Region(ops=code if taken else []),
+                           orelse=Region(ops=[] if taken else code))]
+            ops += code
         if loop.tapes:
             ops.insert(0, Prim([loop.counter], [loop.counter, Const(1)], name="sub"))
         return ops
+
+    def _branch_paths(self, loop: _Loop) -> dict:
+        """id(value) -> [(If, taken)] from the loop body down to the branch defining it (the
+        value exists only when each If went that way), for values inside branches."""
+        if id(loop) in self._paths:
+            return self._paths[id(loop)]
+        paths = self._paths[id(loop)] = {}
+
+        def visit(region, path):
+            for op in region.ops:
+                for v in op.results + (self.saves[id(op)].results if id(op) in self.saves
+                                       else []):
+                    if path:
+                        paths[id(v)] = path
+                if isinstance(op, If):
+                    visit(op.then, path + [(op, True)])
+                    visit(op.orelse, path + [(op, False)])
+        visit(loop.body, [])
+        return paths
 
     def _body_definitions(self, loop: _Loop):
         values = list(loop.body.args)
@@ -480,7 +593,8 @@ class ReverseTransform:
         arithmetic (a flop costs less than a store and a load, and its inputs are often
         restored anyway). Transcendental results are recorded."""
         op = self.defining_op.get(id(v))
-        if op is None or op not in loop.body.ops or v in loop.body.args:
+        if op is None or v in loop.body.args or (
+                op not in loop.body.ops and id(v) not in self._branch_paths(loop)):
             return False
         if isinstance(op, Load):
             return id(op.operands[0]) not in self.stored_arrays
@@ -573,8 +687,9 @@ class ReverseTransform:
                     self._push(at, save.results, ops)
                 ops.append(op)
             elif isinstance(op, Load) and not _element_index(op.operands[1:]) and \
-                    id(op.operands[0]) in self.stored_arrays:
-                ops.extend(self._copied(op))   # a view would see later stores
+                    id(op.operands[0]) in self.stored_arrays and \
+                    id(op.results[0]) not in self.mem.live_views:
+                ops.extend(self._copied(op))   # a value: later stores must not change it
             else:
                 ops.append(op)
             if at is not None:
@@ -582,8 +697,8 @@ class ReverseTransform:
         return Region(args=region.args, ops=ops, yields=region.yields)
 
     def _copied(self, load: Load) -> list[Op]:
-        """``load`` itself for one element; for a slice, ``load`` then a copy of it."""
-        if _element_index(load.operands[1:]):
+        """``load`` itself for one element; for a slice or a row, ``load`` then a copy."""
+        if load.results[0].kind in _SCALAR_KINDS:
             return [load]
         (result,) = load.results
         view = self.namer.value("_t", result.kind)
@@ -846,6 +961,35 @@ def _vjp_rule(prim, i):
     if prim.nargs is None and prim.vjps:
         return functools.partial(prim.vjps[0], argnum=i)
     return prim.vjps[i] if i < len(prim.vjps) else None
+
+
+def _part_of(array: Value, index) -> Value:
+    """A stand-in for ``array[index]``: its kind and rank (a row of a matrix is an array)."""
+    if array.ndim is None:
+        return Value("part", "float" if _element_index(index) else "array")
+    ndim = array.ndim - sum(1 for i in index if i.kind in ("int", "bool")) + \
+        sum(1 for i in index if isinstance(i, Const) and i.value is None)
+    return Value("part", "array" if ndim > 0 else "float", ndim)
+
+
+def _all_values(fn: Function):
+    yield from fn.params
+    yield from fn.free_vars
+    for op in walk(fn.body):
+        yield from op.results
+        for sub in op.regions():
+            yield from sub.args
+
+
+def _swapped_arrays(op: Op, carried) -> dict[int, int]:
+    """k -> j for each loop-carried array the body yields as another (or the same) carried
+    array, when those form a permutation (``a, b = b, a``; ``x`` written in place)."""
+    perm = {}
+    for k, y in enumerate(op.body.yields):
+        j = next((j for j, c in enumerate(carried) if c is y), None)
+        if j is not None and y.kind == "array":
+            perm[k] = j
+    return perm if sorted(perm) == sorted(perm.values()) else {}
 
 
 def _element_index(index) -> bool:

@@ -6,12 +6,19 @@ into ``b_x[2 * i]`` once, and the index is computed once in each sweep.
 
 Primitives are pure, so two with the same name, operands and attributes compute the same
 value; the later one is replaced wherever it is visible (later in its region or in regions
-nested there). A load is reused until a store to the same array could intervene: inside a
-loop, loads of arrays the loop writes are never reused across iterations.
+nested there). Arrays are memory (:mod:`..analysis.memory`): every read of an array, by a load
+or by a primitive, is keyed by the current version of each allocation it may read, and a store
+through any name or view bumps the versions of the allocations it may change (a branch or a
+loop bumps those its stores may change, before a loop's body and after it). An operation that
+makes an allocation some store writes is never merged with another: two ``x * 2.0`` are two
+arrays once one of them is written.
 """
 
 from __future__ import annotations
 
+import itertools
+
+from ..analysis.memory import Memory
 from ..frontend.ir import (Assign, Const, For, Function, If, Load, Op, Prim, Region, Store,
                            Value, While, walk)
 
@@ -23,7 +30,7 @@ _IMPURE = frozenset({"tape", "tape_of_arrays", "grow", "reserve", "empty", "empt
 def simplify(fn: Function) -> Function:
     """Eliminate common subexpressions and dead pure ops in ``fn`` (in place)."""
     replace: dict[int, Value] = {}
-    _cse(fn.body, {}, replace)
+    _CSE(Memory(fn), replace).region(fn.body, {})
     if replace:
         _substitute(fn.body, replace)
     _dce(fn.body)
@@ -34,53 +41,63 @@ def _key_of(v: Value):
     return ("const", type(v.value), v.value) if isinstance(v, Const) else id(v)
 
 
-def _stored_arrays(region: Region) -> set[int]:
-    return {id(op.operands[0]) for op in walk(region) if isinstance(op, Store)}
+class _CSE:
+    """Fills ``replace`` (id of a redundant value -> the value computed first)."""
 
+    def __init__(self, memory: Memory, replace: dict):
+        self.memory = memory
+        self.replace = replace
+        self.versions: dict[int, int] = {}   # id(allocation) -> version, bumped by stores
+        self._fresh = itertools.count(1)
 
-def _cse(region: Region, table: dict, replace: dict):
-    """Fill ``replace`` (id of a redundant value -> the value computed first)."""
+    def canon(self, v):
+        return self.replace.get(id(v), v)
 
-    def canon(v):
-        return replace.get(id(v), v)
+    def bump(self, allocations):
+        for a in allocations:
+            self.versions[a] = next(self._fresh)
 
-    for op in region.ops:
-        op.operands = [canon(v) for v in op.operands]
+    def state_of(self, operands):
+        """The versions of the memory the operands may read."""
+        return tuple(sorted((a, self.versions.get(a, 0)) for v in operands
+                            for a in self.memory.allocations(v)))
+
+    def key(self, op: Op):
         if isinstance(op, Prim) and op.name not in _IMPURE and len(op.results) == 1:
-            key = ("prim", op.name, tuple(_key_of(v) for v in op.operands),
-                   tuple(sorted((k, repr(a)) for k, a in op.attrs.items())))
-        elif isinstance(op, Load):
-            key = ("load", *(_key_of(v) for v in op.operands))
-        else:
-            key = None
-        if key is not None:
-            if key in table:
-                replace[id(op.results[0])] = table[key]
-            else:
-                table[key] = op.results[0]
-            continue
-        if isinstance(op, Store):
-            _forget_loads(table, op.operands[0])
-        elif isinstance(op, If):
-            for branch in (op.then, op.orelse):
-                _cse(branch, dict(table), replace)
-                branch.yields = [canon(v) for v in branch.yields]
-            for array in _stored_arrays(op.then) | _stored_arrays(op.orelse):
-                _forget_loads(table, array)
-        elif isinstance(op, (For, While)):
-            written = set().union(*(_stored_arrays(r) for r in op.regions()))
-            for array in written:
-                _forget_loads(table, array)
-            for sub in op.regions():
-                _cse(sub, dict(table), replace)
-                sub.yields = [canon(v) for v in sub.yields]
-    region.yields = [canon(v) for v in region.yields]
+            if self.memory.is_written(op.results[0]):
+                return None   # its own memory, written later: not interchangeable
+            return ("prim", op.name, tuple(_key_of(v) for v in op.operands),
+                    tuple(sorted((k, repr(a)) for k, a in op.attrs.items())),
+                    self.state_of(op.operands))
+        if isinstance(op, Load):
+            return ("load", *(_key_of(v) for v in op.operands), self.state_of(op.operands[:1]))
+        return None
 
-
-def _forget_loads(table: dict, array):
-    target = array if isinstance(array, int) else id(array)
-    for key in [k for k in table if k[0] == "load" and k[1] == target]:
-        del table[key]
+    def region(self, region: Region, table: dict):
+        for op in region.ops:
+            op.operands = [self.canon(v) for v in op.operands]
+            key = self.key(op)
+            if key is not None:
+                if key in table:
+                    self.replace[id(op.results[0])] = table[key]
+                else:
+                    table[key] = op.results[0]
+                continue
+            if isinstance(op, Store):
+                self.bump(self.memory.allocations(op.operands[0]))
+            elif isinstance(op, If):
+                for branch in (op.then, op.orelse):
+                    self.region(branch, dict(table))
+                    branch.yields = [self.canon(v) for v in branch.yields]
+                self.bump(self.memory.stored_in(op.then) | self.memory.stored_in(op.orelse))
+            elif isinstance(op, (For, While)):
+                written = frozenset().union(*(self.memory.stored_in(r) for r in op.regions()))
+                self.bump(written)
+                for sub in op.regions():
+                    self.region(sub, dict(table))
+                    sub.yields = [self.canon(v) for v in sub.yields]
+                self.bump(written)
+        region.yields = [self.canon(v) for v in region.yields]
 
 
 def _substitute(region: Region, replace: dict):

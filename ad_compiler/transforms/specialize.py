@@ -11,12 +11,10 @@ primitive's ``ndim`` rule from the table.
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 
 from ..frontend.ir import (Assign, Const, For, Function, If, Load, Prim, Region, Store, While,
-                           walk)
+                           copy_ir, walk)
 from .builder import result_signature
 from .simplify import simplify
 
@@ -73,7 +71,7 @@ def _join_ndim(a, b):
 def specialize(fn: Function, signature) -> Function:
     """A copy of ``fn`` whose parameters have the ``(kind, ndim)`` of ``signature`` (kind
     "any" leaves a parameter as the frontend inferred it)."""
-    new = copy.deepcopy(fn)
+    new = copy_ir(fn)
     if hasattr(fn, "free_var_getters"):
         new.free_var_getters = fn.free_var_getters
     for param, (kind, ndim) in zip(new.params, signature):

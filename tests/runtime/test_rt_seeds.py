@@ -54,7 +54,7 @@ def test_only_float_requires_grad():
     x.requires_grad = True
     x = torch.tensor([1, 10])
     with pytest.raises(RuntimeError,
-                       match="only Tensors of floating point dtype can require gradients"):
+                       match="only Tensors of floating point and complex dtype can require gradients"):
         x.requires_grad = True
 
 

@@ -15,8 +15,8 @@ def test_error_messages():
     with pytest.raises(RuntimeError, match=r"The size of tensor a \(2\) must match the size of "
                        r"tensor b \(3\) at non-singleton dimension 1"):
         ad.ones(4, 2) * ad.ones(3)
-    with pytest.raises(RuntimeError, match="only Tensors of floating point dtype can require "
-                       "gradients"):
+    with pytest.raises(RuntimeError, match="Only Tensors of floating point and complex dtype can "
+                       "require gradients"):
         ad.tensor([1, 2], requires_grad=True)
     with pytest.raises(RuntimeError, match="only Tensors of floating point dtype"):
         ad.arange(3).requires_grad_()
@@ -93,7 +93,7 @@ def test_inplace_on_nonleaf_builds_graph():
     x = ad.tensor([1., 2., 3.], requires_grad=True)
     y = x * 2
     y[1] = x[0] * 5
-    assert y.grad_fn.name() == "CopySlices"
+    assert y.grad_fn.name() == "ad_compiler::autograd::CopySlices"
     y.sum().backward()
     assert x.grad.tolist() == [7.0, 0.0, 2.0]
     x = ad.tensor([1., 2., 3.], requires_grad=True)

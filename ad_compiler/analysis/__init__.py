@@ -1,0 +1,1 @@
+"""Analyses over the IR that several transforms read (what memory an array value is)."""

@@ -1,0 +1,245 @@
+"""The minimal programs of issue 11 ("arrays are memory"), one per class of failure.
+
+Each one was a silently wrong gradient or a crash inside the compiler. ``PROGRAMS`` lists
+``(function, args)``; the test checks the gradient with respect to every float argument
+against central differences, the value against calling the function, and that the caller's
+arrays hold afterwards what calling the function leaves in them.
+"""
+import math
+
+import numpy as np
+
+
+# 1. CSE across in-place writes
+def cse_sum_across_store(x):
+    w = x * 2.0 + 1.0
+    a = np.sum(w)
+    w[0] = 0.0
+    b = np.sum(w)
+    return a * b
+
+
+def cse_twin_allocations(x):
+    w0 = x * 2.0
+    w1 = x * 2.0
+    w0[0] = 0.0
+    return np.sum(w1 * w1)
+
+
+def cse_cos_across_accumulate(x):
+    w = np.sin(x)
+    a = np.cos(w)
+    w[0] += 1.0
+    b = np.cos(w)
+    return np.sum(a * b)
+
+
+def cse_argument_store(x):
+    c = 0.1 * np.sum(x)
+    x[0] = 0.3
+    return 0.1 * np.sum(x) + c
+
+
+# 2. buffer swaps in a time loop
+def swap_heat(u0, steps):
+    u = u0.copy()
+    un = np.zeros_like(u0)
+    n = u0.shape[0]
+    for t in range(steps):
+        for i in range(1, n - 1):
+            un[i] = u[i] + 0.2 * (u[i - 1] - 2.0 * u[i] + u[i + 1])
+        un[0] = u[0]
+        un[n - 1] = u[n - 1]
+        u, un = un, u
+    return np.sum(u * u)
+
+
+def swap_through_temporary(x, steps):
+    a = x * 1.0
+    b = np.zeros_like(x)
+    for t in range(steps):
+        for i in range(x.shape[0]):
+            b[i] = 0.5 * a[i] + 0.1 * math.sin(a[i])
+        tmp = a
+        a = b
+        b = tmp
+    return np.sum(a * a) + np.sum(b)
+
+
+def swap_jacobi_csr(indptr, indices, data, diag, rhs, steps):
+    n = rhs.shape[0]
+    x = np.zeros(n)
+    xn = np.zeros(n)
+    for t in range(steps):
+        for r in range(n):
+            s = rhs[r]
+            for p in range(indptr[r], indptr[r + 1]):
+                j = indices[p]
+                s -= data[p] * x[j]
+            xn[r] = s / diag[r]
+        x, xn = xn, x
+    return np.sum(x * x)
+
+
+# 3. views and aliases
+def view_reversed_write(x, y):
+    w = y[::-1]
+    w[-1] = 2.0 * x[0]
+    return np.sum(y * y)
+
+
+def view_slice_write(x):
+    w = x * 1.0
+    v = w[1:]
+    v[0] = 5.0
+    return np.sum(w * x)
+
+
+def alias_in_loop(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        w = x
+        w[i] = w[i] * 2.0
+        s += w[i]
+    return s + np.sum(x * x)
+
+
+def row_write(x):
+    h = np.zeros((2, 3))
+    h[1] = x
+    return np.sum(h * h)
+
+
+def row_broadcast_write(x):
+    h = np.zeros((2, 3))
+    h[0] = x[0]
+    return np.sum(h * np.sin(h))
+
+
+def self_slice_write(x):
+    w = x * 1.0
+    w[:] = w
+    return np.sum(w * w)
+
+
+# 4. rebinding inside a branch or a loop, then a store
+def rebind_in_branch(y, s):
+    w = np.zeros_like(y)
+    if s < 5.0:
+        w = y * 2.0
+    w[0] = 1.0
+    return np.sum(w * y)
+
+
+def rebind_in_loop(y):
+    s = 0.0
+    for i in range(2):
+        w = np.exp(y)
+        w[0] += 1.0
+        s += np.sum(w * w)
+    return s
+
+
+# 5. array temporaries and slices inside a branch inside a loop
+def temp_in_branch_in_loop(x):
+    c = 0.0
+    for i in range(3):
+        if x[i] > 0.0:
+            c += np.sum(np.sin(x))
+    return c
+
+
+def slice_sum_in_branch_in_loop(x):
+    s = 0.0
+    for i in range(3):
+        if x[i] > 0.0:
+            s += math.sin(np.sum(x[1:]))
+    return s
+
+
+def slice_store_in_untaken_branch(x, s):
+    w = np.zeros_like(x)
+    for i in range(2):
+        if s > 100.0:
+            w[-2:] = x[:2] * s
+        w[0] += x[i] * s
+    return np.sum(w * w)
+
+
+def _new_array(x):
+    return np.sin(x) * 2.0
+
+
+def helper_in_untaken_branch(x, s):
+    t = 0.0
+    for i in range(2):
+        if s > 100.0:
+            h = _new_array(x)
+            t += np.sum(h)
+        t += s * x[i]
+    return t
+
+
+# 6. helpers writing into their array arguments
+def _mutate(y):
+    y[0] = y[0] * y[1]
+    y[1] = 3.0
+
+
+def helper_statement_call(x):
+    y = x * 1.0
+    _mutate(y)
+    return np.sum(y * y)
+
+
+def helper_mutates_argument(x):
+    _mutate(x)
+    return np.sum(x * x)
+
+
+# 7. locally written array read at an index loaded from an int array
+def index_from_int_array(x, idx):
+    buf = np.zeros(3)
+    for p in range(idx.shape[0]):
+        j = idx[p]
+        buf[j] += x[p] * x[p]
+    s = 0.0
+    for p in range(idx.shape[0]):
+        j = idx[p]
+        s += buf[j] * x[p]
+    return s
+
+
+def _csr():
+    indptr = np.array([0, 2, 5, 7])
+    indices = np.array([0, 1, 0, 1, 2, 1, 2])
+    data = np.array([-1.0, 0.3, 0.2, -1.0, 0.4, 0.1, -1.0])
+    return indptr, indices, data
+
+
+X4 = np.array([0.3, -0.7, 1.1, 0.5])
+X3 = np.array([0.3, 0.7, -1.1])
+PROGRAMS = [
+    (cse_sum_across_store, (X4,)),
+    (cse_twin_allocations, (X4,)),
+    (cse_cos_across_accumulate, (X4,)),
+    (cse_argument_store, (X4,)),
+    (swap_heat, (np.array([0.1, 0.9, 0.4, 0.6, 0.2]), 3)),
+    (swap_through_temporary, (X4, 3)),
+    (swap_jacobi_csr, (*_csr(), np.array([2.0, 3.0, 2.5]), np.array([1.0, 0.5, -0.3]), 3)),
+    (view_reversed_write, (X4, np.array([1.0, 2.0, 3.0]))),
+    (view_slice_write, (X4,)),
+    (alias_in_loop, (X4,)),
+    (row_write, (X3,)),
+    (row_broadcast_write, (X3,)),
+    (self_slice_write, (X4,)),
+    (rebind_in_branch, (X4, 1.0)),
+    (rebind_in_loop, (X4,)),
+    (temp_in_branch_in_loop, (np.array([0.3, -0.7, 1.1]),)),
+    (slice_sum_in_branch_in_loop, (np.array([0.3, -0.7, 1.1]),)),
+    (slice_store_in_untaken_branch, (X4, 1.5)),
+    (helper_in_untaken_branch, (X4, 1.5)),
+    (helper_statement_call, (X4,)),
+    (helper_mutates_argument, (X4,)),
+    (index_from_int_array, (np.array([0.3, -0.7, 1.1, 0.5]), np.array([2, 0, 2, 1]))),
+]
