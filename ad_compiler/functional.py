@@ -4,15 +4,14 @@ the custom-rule API (``custom_vjp``, ``defvjp``, ``defjvp``).
 Each is a thin :class:`~ad_compiler.pipeline.Transformed` over the one pipeline:
 
 * ``jvp`` is the forward-mode spec: tangent code, one sweep, no tape.
-* ``jacobian`` adds, next to the jvp (forward mode) or vjp (reverse mode) function, a small
-  wrapper ``<f>_jacfwd`` / ``<f>_jacrev`` in the same module that loops over the basis
-  vectors and fills the dense Jacobian: ONE compiled call (Numba compiles the wrapper too),
-  not one Python call per column. The wrapper is specialised on which inputs and outputs
-  are arrays (the output shapes come from the specialised IR, or a probe when it cannot
-  tell).
+* ``jacobian`` is the jvp (forward mode) or vjp (reverse mode) spec looped over basis
+  vectors in IR (:mod:`ad_compiler.transforms.basis`): one function ``<f>_jacfwd`` /
+  ``<f>_jacrev`` that fills the dense Jacobian in ONE compiled call, not one Python call
+  per column. It is specialised on which inputs and outputs are arrays (output shapes come
+  from the specialised IR, or a run of the compiled primal when they are arrays).
 * ``hessian`` and ``hvp`` are the forward-over-reverse spec (see
   :meth:`ad_compiler.pipeline.Pipeline.forward_over_reverse`). ``hvp`` is one call of that
-  function with tangent ``v``; ``hessian`` loops it over the basis in a wrapper.
+  function with tangent ``v``; ``hessian`` loops it over the basis, as ``jacobian`` does.
 
 Any of them accepts a derivative function (``ad.jacobian(ad.grad(f))``): the pipeline parses
 its generated source for the call's argument kinds (composition happens there, once).
@@ -108,102 +107,6 @@ def jvp(f, primals, tangents, *, backend="numba"):
 # Jacobians: one compiled call looping over basis vectors
 # ---------------------------------------------------------------------------------------------
 
-def _basis_loops(args_names, wrt, is_array, call_and_store, indent="    "):
-    """Source lines of the loop over the input basis of the ``wrt`` arguments: ``t<k>``
-    are the tangents (zeros but one), ``col`` the column. ``call_and_store(tangents)``
-    returns the lines of one call and store."""
-    lines = []
-    tangent_names = []
-    for k, i in enumerate(wrt):
-        a = args_names[i]
-        if is_array[k]:
-            lines += [f"{indent}tf{k} = np.zeros({a}.size)",
-                      f"{indent}t{k} = tf{k}.reshape({a}.shape)"]
-        else:
-            lines.append(f"{indent}t{k} = 0.0")
-        tangent_names.append(f"t{k}")
-    lines.append(f"{indent}col = 0")
-    for k, i in enumerate(wrt):
-        a = args_names[i]
-        if is_array[k]:
-            lines.append(f"{indent}for j in range({a}.size):")
-            lines.append(f"{indent}    tf{k}[j] = 1.0")
-            lines += [indent + "    " + ln for ln in call_and_store(tangent_names)]
-            lines.append(f"{indent}    tf{k}[j] = 0.0")
-            lines.append(f"{indent}    col += 1")
-        else:
-            lines.append(f"{indent}t{k} = 1.0")
-            lines += [indent + ln for ln in call_and_store(tangent_names)]
-            lines.append(f"{indent}t{k} = 0.0")
-            lines.append(f"{indent}col += 1")
-    return lines
-
-
-def _store_column(results, first, out_arrays):
-    """Lines storing the tangents ``results[first + q]`` into column ``col`` of ``J``."""
-    lines = ["row = 0"]
-    for q, is_arr in enumerate(out_arrays):
-        r = f"{results}[{first + q}]"
-        if is_arr:
-            lines += [f"J[row:row + {r}.size, col] = {r}.ravel()", f"row += {r}.size"]
-        else:
-            lines += [f"J[row, col] = {r}", "row += 1"]
-    return lines
-
-
-def _jacfwd_source(name, jvp_name, nargs, wrt, in_arrays, nout, out_arrays):
-    args = [f"a{i}" for i in range(nargs)]
-
-    def call_and_store(tangents):
-        # the jvp function returns the output tangents only (pruned: forward(keep=...))
-        return [f"r = {jvp_name}({', '.join(args + tangents)})"] + \
-            _store_column("r", 0, out_arrays)
-
-    lines = [f"def {name}({', '.join(args)}, J):",
-             "    # the dense Jacobian, one jvp per input basis vector (column)"]
-    lines += _basis_loops(args, wrt, in_arrays, call_and_store)
-    lines.append("    return J")
-    return "\n\n" + "\n".join(lines) + "\n"
-
-
-def _jacrev_source(name, vjp_name, nargs, wrt, in_arrays, nout, out_arrays):
-    args = [f"a{i}" for i in range(nargs)]
-    seeds = [f"g{q}" for q in range(nout)]
-    lines = [f"def {name}({', '.join(args + seeds)}, J):",
-             "    # the dense Jacobian, one vjp per output basis vector (row)"]
-    for q, is_arr in enumerate(out_arrays):
-        if is_arr:
-            lines.append(f"    gf{q} = g{q}.reshape(g{q}.size)")
-        else:
-            lines.append(f"    g{q} = 0.0")
-    lines.append("    row = 0")
-
-    def store():
-        out = [f"r = {vjp_name}({', '.join(args + seeds)})", "col = 0"]
-        for k, i in enumerate(wrt):
-            r = f"r[{nout + k}]"
-            if in_arrays[k]:
-                out += [f"J[row, col:col + {r}.size] = {r}.ravel()", f"col += {r}.size"]
-            else:
-                out += [f"J[row, col] = {r}", "col += 1"]
-        return out
-
-    for q, is_arr in enumerate(out_arrays):
-        if is_arr:
-            lines.append(f"    for j in range(gf{q}.size):")
-            lines.append(f"        gf{q}[j] = 1.0")
-            lines += ["        " + ln for ln in store()]
-            lines.append(f"        gf{q}[j] = 0.0")
-            lines.append("        row += 1")
-        else:
-            lines.append(f"    g{q} = 1.0")
-            lines += ["    " + ln for ln in store()]
-            lines.append(f"    g{q} = 0.0")
-            lines.append("    row += 1")
-    lines.append("    return J")
-    return "\n\n" + "\n".join(lines) + "\n"
-
-
 def _split_blocks(J, out_shapes, in_shapes, returns_tuple, single_wrt):
     """The flat (M, N) matrix as the nested structure of dense blocks."""
     rows = np.cumsum([0] + [int(np.prod(s)) for s in out_shapes])
@@ -270,26 +173,21 @@ class Jacobian(Transformed):
         out_arrays = tuple(len(s) > 0 for s in out_shapes)
         nout, nargs = len(out_shapes), len(call.arguments)
         options = self.spec.options
-        if mode == "forward":
+        name = self.pipeline.where["function"]
+        nwrt = len(flat_wrt)
+        if mode == "forward":       # one jvp per input basis vector: a column
             spec = Spec("forward", self.wrt, options, keep=tuple(range(nout, 2 * nout)))
-            inner = self.pipeline.stage(spec, call.trees, call.kinds, flat_wrt)
-            name = f"{inner.special.name}_jacfwd"
-            extra = _jacfwd_source(name, inner.ir.name, nargs, flat_wrt, in_arrays, nout,
-                                   out_arrays)
-        else:
+            basis = (tuple(range(nargs, nargs + nwrt)), in_arrays, tuple(range(nout)),
+                     out_arrays, 1, f"{name}_jacfwd")
+            zeros = [np.zeros(s) if len(s) else 0.0 for s in in_shapes]
+        else:                       # one vjp per output basis vector: a row
             spec = Spec("reverse", self.wrt, options)
-            inner = self.pipeline.stage(spec, call.trees, call.kinds, flat_wrt)
-            name = f"{inner.special.name}_jacrev"
-            extra = _jacrev_source(name, inner.ir.name, nargs, flat_wrt, in_arrays, nout,
-                                   out_arrays)
-        stage = self.pipeline.stage(spec, call.trees, call.kinds, flat_wrt, (extra, name))
+            basis = (tuple(range(nargs, nargs + nout)), out_arrays,
+                     tuple(range(nout, nout + nwrt)), in_arrays, 0, f"{name}_jacrev")
+            zeros = [np.zeros(s) if len(s) else 0.0 for s in out_shapes]
+        stage = self.pipeline.stage(spec, call.trees, call.kinds, flat_wrt, basis)
         self._last_stage = stage
-        J = np.zeros((n_out, n_in))
-        if mode == "forward":
-            J = stage.compiled(*call.arguments, J)
-        else:
-            seeds = [np.zeros(s) if len(s) else 0.0 for s in out_shapes]
-            J = stage.compiled(*call.arguments, *seeds, J)
+        J = stage.compiled(*call.arguments, *zeros, np.zeros((n_out, n_in)))
         return _split_blocks(J, out_shapes, in_shapes, stage.primal.returns_tuple,
                              self.single and len(flat_wrt) == 1)
 
@@ -362,28 +260,14 @@ class Hessian(_ForwardOverReverse):
         (i,) = call.flat_wrt(self.wrt)
         shape = np.shape(call.leaves[i])
         is_array = len(shape) > 0
-        inner = self.stage_for(call)
-        name = f"{inner.special.name}_hessian"
-        extra = self._wrapper(name, inner.ir.name, len(call.arguments) + 1, i, is_array)
-        stage = self.pipeline.stage(self.spec, call.trees, call.kinds, (i,), (extra, name))
-        self._last_key = call
+        tangent = len(call.arguments) + 1            # after the arguments and the seed
+        basis = ((tangent,), (is_array,), (0,), (is_array,), 1,
+                 f"{self.pipeline.where['function']}_hessian")
+        stage = self.pipeline.stage(self.spec, call.trees, call.kinds, (i,), basis)
         n = int(np.prod(shape))
-        H = stage.compiled(*call.arguments, 1.0, np.zeros((n, n)))
+        zero = np.zeros(shape) if is_array else 0.0
+        H = stage.compiled(*call.arguments, 1.0, zero, np.zeros((n, n)))
         return as_output(H.reshape(shape + shape)) if is_array else float(H[0, 0])
-
-    @staticmethod
-    def _wrapper(name, hvp_name, nargs, wrt, is_array):
-        args = [f"a{i}" for i in range(nargs)]
-
-        def call_and_store(tangents):
-            return [f"r = {hvp_name}({', '.join(args + tangents)})"] + \
-                _store_column("r", 0, [is_array])
-
-        lines = [f"def {name}({', '.join(args)}, J):",
-                 "    # the dense Hessian, one Hessian-vector product per basis vector"]
-        lines += _basis_loops(args, [wrt], [is_array], call_and_store)
-        lines.append("    return J")
-        return "\n\n" + "\n".join(lines) + "\n"
 
 
 def hessian(f, wrt=0, *, backend="numba", fastmath=False):

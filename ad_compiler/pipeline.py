@@ -268,10 +268,10 @@ class Stage:
     """One derivative of one function for one kind of call: IR, source and compiled code,
     each built on first use."""
 
-    def __init__(self, pipeline, spec, trees, kinds, wrt, extra=None):
+    def __init__(self, pipeline, spec, trees, kinds, wrt, basis=None):
         self.pipeline, self.spec, self.trees, self.kinds = pipeline, spec, trees, kinds
         self.wrt = wrt          # flat positions of the differentiated leaves
-        self.extra = extra      # (source text appended, entry) of a wrapper, or None
+        self.basis = basis      # arguments of transforms.basis.basis_loop (dense matrices)
         self._memo = _Memo()
 
     @property
@@ -306,17 +306,23 @@ class Stage:
         spec = self.spec
         special = self.special
         if spec.mode == "primal":
-            return special
-        if spec.mode == "reverse":
-            return reverse(special, self.wrt, checkpoint=spec.options.checkpoint,
-                           restart_whiles=spec.options.backend != "cuda")
-        if spec.mode == "forward":
-            return forward(special, self.wrt, keep=spec.keep)
-        return self.pipeline.forward_over_reverse(special, self.kinds, self.wrt, spec.keep)
+            ir = special
+        elif spec.mode == "reverse":
+            ir = reverse(special, self.wrt, checkpoint=spec.options.checkpoint,
+                         restart_whiles=spec.options.backend != "cuda")
+        elif spec.mode == "forward":
+            ir = forward(special, self.wrt, keep=spec.keep)
+        else:
+            ir = self.pipeline.forward_over_reverse(special, self.kinds, self.wrt, spec.keep)
+        if self.basis is None:
+            return ir
+        from .transforms.basis import basis_loop
+
+        return basis_loop(ir, *self.basis)
 
     @property
     def entry(self):
-        return self.extra[1] if self.extra else self.ir.name
+        return self.ir.name
 
     @property
     def source(self) -> str:
@@ -325,9 +331,8 @@ class Stage:
     def _source(self):
         from .backends.emit import emit_module
 
-        text = emit_module([self.ir], header=self.pipeline.header(self.spec, self.wrt,
+        return emit_module([self.ir], header=self.pipeline.header(self.spec, self.wrt,
                                                                   self.kinds))
-        return text + (self.extra[0] if self.extra else "")
 
     @property
     def compiled(self):
@@ -409,13 +414,13 @@ class Pipeline:
         ir = self.primal_ir()
         return display_signature(ir) + tuple(kind_of(v) for v in free_var_values(ir))
 
-    def stage(self, spec, trees=None, kinds=None, wrt=None, extra=None) -> Stage:
+    def stage(self, spec, trees=None, kinds=None, wrt=None, basis=None) -> Stage:
         if kinds is None:
             kinds = self.assumed_kinds()
         wrt = spec.wrt if wrt is None else wrt
-        key = (spec, trees, kinds, wrt, extra)
+        key = (spec, trees, kinds, wrt, basis)
         return self._memo.get(("stage", key),
-                              lambda: Stage(self, spec, trees, kinds, wrt, extra))
+                              lambda: Stage(self, spec, trees, kinds, wrt, basis))
 
     def forward_over_reverse(self, special, kinds, wrt, keep):
         """Forward mode applied to the generated adjoint: the reverse transform's source is
