@@ -12,11 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import DifferentiationError
-from .pipeline import (Options, Spec, Transformed, as_output, normalise_checkpoint,  # noqa: F401
-                       pipeline_of, unflatten_like)
+from .pipeline import (Options, Spec, Transformed, as_output,
+                       is_device_array, pipeline_of, unflatten_like)
 from .pytree import flatten
-
-BACKENDS = ("numba", "python", "cuda")
 
 
 class DerivativeFunction(Transformed):
@@ -183,8 +181,7 @@ def float_arguments(values) -> tuple:
     """Positions of the arguments that are differentiated by default (``vjp``, ``jvp``):
     floats, float arrays, and containers whose leaves all are."""
     def is_float(v):
-        if isinstance(v, np.ndarray) or hasattr(v, "__cuda_array_interface__") or \
-                type(v).__name__ == "FakeCUDAArray":
+        if isinstance(v, np.ndarray) or is_device_array(v):
             return np.dtype(v.dtype).kind in "fc"
         return isinstance(v, (float, np.floating, complex))
 

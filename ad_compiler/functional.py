@@ -23,7 +23,7 @@ import numpy as np
 
 from .api import check_like, float_arguments
 from .errors import DifferentiationError
-from .pipeline import Options, Spec, Transformed, as_output, pipeline_of, unflatten_like
+from .pipeline import Options, Spec, Transformed, as_output, is_device_array, pipeline_of
 from .rules.custom import custom_jvp, custom_vjp, defjvp, defvjp  # noqa: F401  (re-export)
 
 __all__ = ["jvp", "jacobian", "hessian", "hvp", "custom_vjp", "custom_jvp", "defvjp",
@@ -66,8 +66,7 @@ class ForwardFunction(Transformed):
         for i, t in zip(self.wrt, tangents):
             primal = args[i] if i < len(args) else None
             if self.backend == "cuda":
-                flat_tangents.append(t if hasattr(t, "__cuda_array_interface__") or
-                                     type(t).__name__ == "FakeCUDAArray" else
+                flat_tangents.append(t if is_device_array(t) else
                                      np.asarray(t, dtype=np.float64) if np.ndim(t)
                                      else float(t))
             else:

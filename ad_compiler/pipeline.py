@@ -115,10 +115,6 @@ class Call:
     free: list          # current values of the function's globals and closure cells
     kinds: tuple        # (kind, ndim) of every leaf, then of every free value
 
-    @property
-    def key(self):
-        return (self.trees, self.kinds)
-
     def flat_wrt(self, wrt) -> tuple:
         return tuple(j for i in wrt for j in self.groups[i])
 

@@ -54,10 +54,14 @@ def main():
     backend = sys.argv[2] if len(sys.argv) > 2 else "numba"
     totals = {"ok": 0, "wrong": 0, "errors": 0, "crashed processes": 0}
     t0 = time.perf_counter()
+    script_dir = tempfile.mkdtemp(prefix="adc_stress_")
+    script = os.path.join(script_dir, "stress_child.py")   # a file: the frontend reads f's source
+    with open(script, "w") as f:
+        f.write(CHILD)
     for rep in range(reps):
         with tempfile.TemporaryDirectory() as cold:
             env = dict(os.environ, AD_COMPILER_CACHE_DIR=cold)
-            procs = [subprocess.Popen([sys.executable, "-c", CHILD, backend], env=env,
+            procs = [subprocess.Popen([sys.executable, script, backend], env=env,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                       text=True) for _ in range(PROCESSES)]
             for p in procs:

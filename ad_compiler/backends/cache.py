@@ -210,14 +210,16 @@ def verify_numba_files(path) -> bool:
     files = _numba_files(path)
     if not files:
         return True
+    sums_path = _sums_path(path)
     try:
-        sums = json.loads(_sums_path(path).read_text())
+        sums = json.loads(sums_path.read_text())
         ok = isinstance(sums, dict) and all(sums.get(p.name) == _digest(p) for p in files)
     except (OSError, ValueError):
         ok = False
     if not ok:
-        warn_once(f"ad_compiler: Numba's cache files of {path.name} are missing, damaged or "
-                  f"unverified; recompiling")
+        if sums_path.exists():      # (files not sealed yet: another process is compiling)
+            warn_once(f"ad_compiler: Numba's cache files of {path.name} are damaged; "
+                      f"recompiling")
         for p in [*files, _sums_path(path)]:
             try:
                 p.unlink()
