@@ -23,7 +23,8 @@ import numpy as np
 
 from .api import check_like, float_arguments
 from .errors import DifferentiationError
-from .pipeline import Options, Spec, Transformed, as_output, is_device_array, pipeline_of
+from .pipeline import (Options, Spec, Transformed, as_output, is_device_array, pipeline_of,
+                       unflatten_like)
 from .rules.custom import custom_jvp, custom_vjp, defjvp, defvjp  # noqa: F401  (re-export)
 
 __all__ = ["jvp", "jacobian", "hessian", "hvp", "custom_vjp", "custom_jvp", "defvjp",
@@ -106,8 +107,10 @@ def jvp(f, primals, tangents, *, backend="numba"):
 # Jacobians: one compiled call looping over basis vectors
 # ---------------------------------------------------------------------------------------------
 
-def _split_blocks(J, out_shapes, in_shapes, returns_tuple, single_wrt):
-    """The flat (M, N) matrix as the nested structure of dense blocks."""
+def _split_blocks(J, out_shapes, in_shapes, returns_tuple, single_wrt, regroup):
+    """The flat (M, N) matrix as the nested structure of dense blocks; ``regroup`` turns the
+    blocks of the flat leaves into one entry per ``wrt`` argument (in its pytree
+    structure)."""
     rows = np.cumsum([0] + [int(np.prod(s)) for s in out_shapes])
     cols = np.cumsum([0] + [int(np.prod(s)) for s in in_shapes])
     per_out = []
@@ -116,6 +119,7 @@ def _split_blocks(J, out_shapes, in_shapes, returns_tuple, single_wrt):
         for k, is_ in enumerate(in_shapes):
             b = J[rows[q]:rows[q + 1], cols[k]:cols[k + 1]].reshape(tuple(os_) + tuple(is_))
             blocks.append(as_output(b) if b.ndim == 0 else b)
+        blocks = regroup(blocks)
         per_out.append(blocks[0] if single_wrt else tuple(blocks))
     return tuple(per_out) if returns_tuple else per_out[0]
 
@@ -187,8 +191,16 @@ class Jacobian(Transformed):
         stage = self.pipeline.stage(spec, call.trees, call.kinds, flat_wrt, basis)
         self._last_stage = stage
         J = stage.compiled(*call.arguments, *zeros, np.zeros((n_out, n_in)))
+        def regroup(blocks):
+            out, k = [], 0
+            for i in self.wrt:
+                n = len(call.groups[i])
+                out.append(unflatten_like(call.trees[i], blocks[k:k + n]))
+                k += n
+            return out
+
         return _split_blocks(J, out_shapes, in_shapes, stage.primal.returns_tuple,
-                             self.single and len(flat_wrt) == 1)
+                             self.single, regroup)
 
 
 def jacobian(f, wrt=0, mode="auto", *, backend="numba", fastmath=False):

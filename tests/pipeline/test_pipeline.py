@@ -201,3 +201,15 @@ def test_cuda_without_numba_cuda_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "numba.cuda", None)
     with pytest.raises(ImportError, match=r"pip install ad_compiler\[cuda\]"):
         ad.grad(F.poly, backend="cuda")
+
+
+def test_jacobian_and_jvp_follow_the_structure():
+    params, x, y = _mlp_data()
+    J = ad.jacobian(F.mlp_loss, backend="python")(params, x, y)
+    assert isinstance(J, tuple) and [b.shape for b in J] == [p.shape for p in params]
+    for got, want in zip(J, _fd_tree(F.mlp_loss, params, tuple, x, y)):
+        assert_close(got, want)
+    v = tuple(np.ones_like(p) for p in params)
+    _, t = ad.jvp(F.mlp_loss, (params, x, y), (v, np.zeros_like(x), np.zeros_like(y)),
+                  backend="python")
+    assert t == pytest.approx(sum(float(np.sum(g)) for g in J), rel=1e-10)
