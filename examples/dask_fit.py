@@ -40,12 +40,12 @@ def main():
     Xn = r.standard_normal((n, 8))
     w_true = r.standard_normal(8)
     yn = (r.random(n) < 1 / (1 + np.exp(-Xn @ w_true))).astype(float)
-    X, y = da.from_array(Xn, chunks=(n // 8, 8)), da.from_array(yn, chunks=n // 8)
+    data = da.from_array(Xn, chunks=(n // 8, 8)), da.from_array(yn, chunks=n // 8)
     print(f"| workers | time of 30 steps (s) | mean loss |\n|---|---|---|")
     for workers in (1, 2):
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                           dashboard_address=None) as cluster, Client(cluster) as client:
-            client.persist([X, y])
+            X, y = client.persist(list(data))       # the chunks live in the workers
             fit(X, y, steps=1)                              # compile once per worker
             t0 = time.perf_counter()
             w, loss = fit(X, y)
