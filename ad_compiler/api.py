@@ -26,12 +26,13 @@ class DerivativeFunction(Transformed):
     its header says it assumed; ``.ir`` the text of the SSA IR of the user's function."""
 
     def __init__(self, fn, wrt=0, *, backend="numba", fastmath=False, kind="grad",
-                 checkpoint=None, has_aux=False):
+                 checkpoint=None, has_aux=False, boundscheck=None):
         self._arguments = dict(wrt=wrt, backend=backend, fastmath=fastmath, kind=kind,
-                               checkpoint=checkpoint, has_aux=has_aux)
+                               checkpoint=checkpoint, has_aux=has_aux,
+                               boundscheck=boundscheck)
         self.kind = self.transform = kind
         self.has_aux = has_aux
-        options = Options(backend, fastmath, checkpoint)
+        options = Options(backend, fastmath, checkpoint, boundscheck)
         positions, self.single = pipeline_of(fn).signature.wrt(wrt)
         super().__init__(fn, Spec("reverse", positions, options,
                                   keep=(0,) if has_aux else None))
@@ -92,6 +93,8 @@ class DerivativeFunction(Transformed):
                 raise self._not_scalar(f"an array of {yields[0].ndim} dimensions")
         try:
             outputs, flat = self.vjp_call(call, [1.0])
+        except IndexError:
+            raise   # an index out of bounds, already naming the user's line
         except Exception:
             # a scalar seed for an array output fails inside the adjoint: say what is wrong
             out = self.user_function(*args, **kwargs) if self.backend != "cuda" else 0.0
@@ -146,10 +149,11 @@ class DerivativeFunction(Transformed):
 
 def _decorator(kind):
     def transform(f=None, wrt=0, *, backend="numba", fastmath=False, checkpoint=None,
-                  has_aux=False):
+                  has_aux=False, boundscheck=None):
         def make(g):
             return DerivativeFunction(g, wrt, backend=backend, fastmath=fastmath, kind=kind,
-                                      checkpoint=checkpoint, has_aux=has_aux)
+                                      checkpoint=checkpoint, has_aux=has_aux,
+                                      boundscheck=boundscheck)
         return make if f is None else make(f)
 
     transform.__name__ = kind
@@ -172,7 +176,11 @@ grad.__doc__ = """The gradient of a scalar function: ``ad.grad(f, wrt=0)(*args)`
     into and reads); the reverse sweep re-runs each segment from its snapshot, recording it
     on tapes of ``C`` iterations, then reverses it. Tape memory O(n/C + C) instead of O(n),
     for about one more forward sweep. ``while`` loops are not split (those nested in a split
-    ``for`` are re-run with it). Not available with the cuda backend."""
+    ``for`` are re-run with it). Not available with the cuda backend.
+
+    ``boundscheck``: the numba backend checks every index (an ``IndexError`` naming the
+    line) unless ``boundscheck=False`` (or ``NUMBA_BOUNDSCHECK=0`` with the default None);
+    see :mod:`ad_compiler.backends.bounds`."""
 value_and_grad = _decorator("value_and_grad")
 value_and_grad.__doc__ = """``(f(*args), gradient)`` from one forward and one reverse sweep."""
 
@@ -218,13 +226,13 @@ def check_like(given, expected, what, fname):
     return out
 
 
-def vjp(f, *primals, backend="numba", has_aux=False):
+def vjp(f, *primals, backend="numba", has_aux=False, boundscheck=None):
     """``(out, pullback)`` (``(out, pullback, aux)`` with ``has_aux``): ``pullback(cotangent)``
     gives one cotangent per primal (None for integer and boolean primals, which are not
     differentiated), for any output shape; containers in, containers out."""
     wrt = float_arguments(primals)
     d = DerivativeFunction(f, wrt if wrt else 0, backend=backend, kind="vjp",
-                           has_aux=has_aux)
+                           has_aux=has_aux, boundscheck=boundscheck)
     call = d.prepare(primals)
     out = d.primal_call(call)
     outs = tuple(map(as_output, out)) if isinstance(out, tuple) else as_output(out)

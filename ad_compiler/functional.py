@@ -49,10 +49,12 @@ class ForwardFunction(Transformed):
 
     transform = "jvp"
 
-    def __init__(self, f, wrt, *, backend="numba", fastmath=False):
-        self._arguments = dict(wrt=wrt, backend=backend, fastmath=fastmath)
+    def __init__(self, f, wrt, *, backend="numba", fastmath=False, boundscheck=None):
+        self._arguments = dict(wrt=wrt, backend=backend, fastmath=fastmath,
+                               boundscheck=boundscheck)
         positions, _ = pipeline_of(f).signature.wrt(wrt)
-        super().__init__(f, Spec("forward", positions, Options(backend, fastmath)))
+        super().__init__(f, Spec("forward", positions,
+                                 Options(backend, fastmath, None, boundscheck)))
         self.mode = "forward"
 
     def _init_args(self):
@@ -78,7 +80,7 @@ class ForwardFunction(Transformed):
         return list(results[:nout]), list(results[nout:])
 
 
-def jvp(f, primals, tangents, *, backend="numba"):
+def jvp(f, primals, tangents, *, backend="numba", boundscheck=None):
     """``(out, out_tangent)``: ``f(*primals)`` and its directional derivative along
     ``tangents`` (one per primal, of the same structure, shapes and a real dtype), by forward
     mode (its own transform, not reverse twice).
@@ -94,7 +96,7 @@ def jvp(f, primals, tangents, *, backend="numba"):
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
     wrt = float_arguments(primals)
-    ff = ForwardFunction(f, wrt, backend=backend)
+    ff = ForwardFunction(f, wrt, backend=backend, boundscheck=boundscheck)
     outs, touts = ff(primals, [tangents[i] for i in wrt])
     outs = [as_output(o) for o in outs]
     touts = [as_output(t) for t in touts]
@@ -131,15 +133,18 @@ class Jacobian(Transformed):
 
     transform = "jacobian"
 
-    def __init__(self, f, wrt=0, mode="auto", *, backend="numba", fastmath=False):
+    def __init__(self, f, wrt=0, mode="auto", *, backend="numba", fastmath=False,
+                 boundscheck=None):
         if mode not in ("auto", "forward", "reverse", "fwd", "rev"):
             raise ValueError(f"mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
         if backend == "cuda":
             raise NotImplementedError("jacobian is not available with the cuda backend")
-        self._arguments = dict(wrt=wrt, mode=mode, backend=backend, fastmath=fastmath)
+        self._arguments = dict(wrt=wrt, mode=mode, backend=backend, fastmath=fastmath,
+                               boundscheck=boundscheck)
         self.mode = {"fwd": "forward", "rev": "reverse"}.get(mode, mode)
         positions, self.single = pipeline_of(f).signature.wrt(wrt)
-        super().__init__(f, Spec("forward", positions, Options(backend, fastmath)))
+        super().__init__(f, Spec("forward", positions,
+                                 Options(backend, fastmath, None, boundscheck)))
         self._last_stage = None
 
     def _init_args(self):
@@ -203,12 +208,13 @@ class Jacobian(Transformed):
                              self.single, regroup)
 
 
-def jacobian(f, wrt=0, mode="auto", *, backend="numba", fastmath=False):
+def jacobian(f, wrt=0, mode="auto", *, backend="numba", fastmath=False, boundscheck=None):
     """The dense Jacobian of ``f`` w.r.t. argument(s) ``wrt``, as a function of f's
     arguments: forward mode when the inputs are fewer than the outputs (``mode="auto"``),
     reverse mode otherwise; ``mode="forward"``/``"reverse"`` forces one. Computed in one
     compiled call that loops over basis vectors."""
-    return Jacobian(f, wrt, mode, backend=backend, fastmath=fastmath)
+    return Jacobian(f, wrt, mode, backend=backend, fastmath=fastmath,
+                    boundscheck=boundscheck)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -221,15 +227,16 @@ class _ForwardOverReverse(Transformed):
 
     transform = "hessian"
 
-    def __init__(self, f, wrt=0, *, backend="numba", fastmath=False):
+    def __init__(self, f, wrt=0, *, backend="numba", fastmath=False, boundscheck=None):
         if not isinstance(wrt, (int, str)):
             raise TypeError("hessian/hvp: wrt must be one argument (an index or a name)")
         if backend == "cuda":
             raise NotImplementedError("hessian/hvp are not available with the cuda backend")
-        self._arguments = dict(wrt=wrt, backend=backend, fastmath=fastmath)
+        self._arguments = dict(wrt=wrt, backend=backend, fastmath=fastmath,
+                               boundscheck=boundscheck)
         positions, _ = pipeline_of(f).signature.wrt(wrt)
         super().__init__(f, Spec("forward_over_reverse", positions,
-                                 Options(backend, fastmath), keep=(3,)))
+                                 Options(backend, fastmath, None, boundscheck), keep=(3,)))
         ir = self.primal_ir
         if len(ir.body.yields) != 1:
             raise DifferentiationError("hessian/hvp need a function with one scalar output",
@@ -281,14 +288,14 @@ class Hessian(_ForwardOverReverse):
         return as_output(H.reshape(shape + shape)) if is_array else float(H[0, 0])
 
 
-def hessian(f, wrt=0, *, backend="numba", fastmath=False):
+def hessian(f, wrt=0, *, backend="numba", fastmath=False, boundscheck=None):
     """The dense Hessian of scalar ``f`` w.r.t. argument ``wrt`` (forward over reverse:
     the forward transform applied to the generated adjoint), as a function of f's
     arguments."""
-    return Hessian(f, wrt, backend=backend, fastmath=fastmath)
+    return Hessian(f, wrt, backend=backend, fastmath=fastmath, boundscheck=boundscheck)
 
 
-def hvp(f, wrt=0, *, backend="numba", fastmath=False):
+def hvp(f, wrt=0, *, backend="numba", fastmath=False, boundscheck=None):
     """A function ``(*args, v)`` returning the Hessian of scalar ``f`` w.r.t. ``args[wrt]``
     times ``v``, without forming the Hessian (one forward-over-reverse sweep)."""
-    return HVP(f, wrt, backend=backend, fastmath=fastmath)
+    return HVP(f, wrt, backend=backend, fastmath=fastmath, boundscheck=boundscheck)

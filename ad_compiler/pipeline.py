@@ -74,6 +74,7 @@ class Options:
     backend: str = "numba"
     fastmath: bool = False
     checkpoint: object = None
+    boundscheck: object = None      # see backends.bounds (None: NUMBA_BOUNDSCHECK decides)
 
     def __post_init__(self):
         if self.backend not in BACKENDS:
@@ -335,17 +336,23 @@ class Stage:
         return self._memo.get("compiled", self._compile)
 
     def _compile(self):
+        from .backends.bounds import locating_index_errors
+
         options = self.spec.options
         name = f"adc_{self.ir.name}"
         if options.backend == "python":
             from .backends.python import load_module
 
-            return getattr(load_module(self.source, name), self.entry)
-        if options.backend == "numba":
+            fn = getattr(load_module(self.source, name), self.entry)
+        elif options.backend == "numba":
             from .backends.numba_cpu import compile_functions, contiguous_args
 
-            return contiguous_args(compile_functions(self.source, name, [self.entry],
-                                                     fastmath=options.fastmath)[self.entry])
+            fn = contiguous_args(compile_functions(
+                self.source, name, [self.entry], fastmath=options.fastmath,
+                boundscheck=options.boundscheck)[self.entry])
+        if options.backend != "cuda":
+            # an index out of bounds raises an IndexError naming the user's line
+            return locating_index_errors(fn, self.source, name, self.entry)
         from .backends.numba_cuda import CudaDerivative
         from .transforms.device import check_kernel_safe
 
@@ -626,13 +633,17 @@ class Transformed:
         raise NotImplementedError
 
     @property
+    def last_stage(self) -> Stage:
+        """The stage of the last call (before any call: of the assumed kinds)."""
+        return self.stage_for(self._last_key)
+
+    @property
     def derivative_ir(self):
-        """The derivative IR of the last call (before any call: of the assumed kinds)."""
-        return self.stage_for(self._last_key).ir
+        return self.last_stage.ir
 
     @property
     def entry(self):
-        return self.stage_for(self._last_key).entry
+        return self.last_stage.entry
 
     def __reduce__(self):
         return (_rebuild, (type(self), _FunctionRef.of(self.fn), self._init_args()))

@@ -37,6 +37,15 @@ def op_cases(lib):
     def chain():
         ((s * 3.0 + 1.0).exp() * s).backward()
 
+    logits = lib.ones(4, 10, requires_grad=True)
+    target = lib.tensor([1, 2, 3, 4])
+    F = lib.nn.functional
+
+    def view_inplace():
+        y = r * 1
+        y[2:5].mul_(2.0)
+        return y
+
     return [
         ("a + b (no grad)", lambda: a + b),
         ("r * b (records)", lambda: r * b),
@@ -47,7 +56,16 @@ def op_cases(lib):
         ("tensor([1.,2.,3.])", lambda: lib.tensor([1.0, 2.0, 3.0])),
         ("(r*b).sum().backward()", fwd_bwd),
         ("scalar chain + backward", chain),
+        ("r.softmax(0)", lambda: r.softmax(0)),
+        ("y = r*1; y[2:5].mul_(2) (CopySlices)", view_inplace),
+        ("F.cross_entropy (4x10)", lambda: F.cross_entropy(logits, target)),
+        ("r.clamp_(0, 1) under no_grad", lambda: _no_grad_clamp(lib, r)),
     ]
+
+
+def _no_grad_clamp(lib, r):
+    with lib.no_grad():
+        r.clamp_(0.0, 1.0)
 
 
 def train_step_factory(lib, nn, optim):
@@ -74,7 +92,7 @@ def measure(lib_name, quick):
         import torch as lib
         nn, optim = lib.nn, lib.optim
     else:
-        import ad_compiler.runtime as lib
+        import ad_compiler as lib
         from ad_compiler import nn, optim
     rows = [(name, _time(fn, number, repeat)) for name, fn in op_cases(lib)]
     step = train_step_factory(lib, nn, optim)
@@ -102,12 +120,12 @@ def main(quick=False):
     if theirs is not None:
         version = subprocess.run([sys.executable, "-c", "import torch; print(torch.__version__)"],
                                  capture_output=True, text=True).stdout.strip()
-    print(f"{'operation':34s} {'ad_compiler us':>15s} {'torch us':>10s} {'ratio':>7s}")
+    print(f"{'operation':38s} {'ad_compiler us':>15s} {'torch us':>10s} {'ratio':>7s}")
     for k, (name, a) in enumerate(ours):
         p = theirs[k][1] if theirs else None
         ps = f"{p:10.2f}" if p is not None else f"{'-':>10s}"
         rs = f"{a / p:7.2f}" if p is not None else f"{'-':>7s}"
-        print(f"{name:34s} {a:15.2f} {ps} {rs}")
+        print(f"{name:38s} {a:15.2f} {ps} {rs}")
     if theirs:
         print(f"(torch {version} on the CPU; ratio = ad_compiler / torch; each library in its "
               "own process, one BLAS/OpenMP thread each)")

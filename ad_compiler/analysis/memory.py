@@ -201,6 +201,8 @@ class _AliasCheck:
             return False
         if a is b:
             return True
+        if self._older(a, b) or self._older(b, a):
+            return False
         if id(a) in self.swapped and self.swapped.get(id(a)) == self.swapped.get(id(b)):
             return False   # distinct buffers swapped by the same loop
         ja, jb = self.joins.get(id(a)), self.joins.get(id(b))
@@ -209,6 +211,17 @@ class _AliasCheck:
             return any(self.may_alias(r.yields[ja[1]], r.yields[jb[1]])
                        for r in (op.then, op.orelse))
         return True
+
+    def _older(self, a: Value, fresh: Value) -> bool:
+        """Whether ``fresh`` is an allocation made after ``a`` was bound, in every loop
+        iteration ``fresh`` lives in (``un = u.copy()`` in a time loop: the carried ``u`` is
+        an earlier iteration's copy, never this one)."""
+        if self.memory.roots.get(id(fresh)) != frozenset({id(fresh)}) or \
+                id(fresh) in self.memory.base:
+            return False
+        a_pos, a_loops = self.sites.get(id(a), (-1, frozenset()))
+        f_pos, f_loops = self.sites.get(id(fresh), (-1, frozenset()))
+        return a_pos < f_pos and a_loops <= f_loops
 
     def conflicts(self):
         for s_pos, s_loops, store in self.uses:

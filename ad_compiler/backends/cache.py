@@ -95,7 +95,7 @@ def cache_dir() -> Path:
 def version_tag() -> str:
     """Everything besides the generated source that changes compiled machine code: the
     Python, NumPy, Numba and llvmlite versions, ad_compiler's version, and a hash of the
-    runtime helpers' source (their Numba overloads are compiled into every caller, and
+    runtime helpers', their Numba overloads' and the rule table's source (the overloads are compiled into every caller, and
     Numba's cache does not track them)."""
     import platform
 
@@ -111,9 +111,23 @@ def version_tag() -> str:
     except ImportError:  # pragma: no cover
         parts.append("numba none")
     parts.append(f"ad_compiler {ad_compiler.__version__}")
-    helpers_src = Path(__file__).with_name("helpers.py").read_bytes()
-    parts.append(f"helpers {hashlib.sha256(helpers_src).hexdigest()[:16]}")
+    parts.append(f"helpers {_dependencies_hash()}")
     return "; ".join(parts)
+
+
+def _dependencies_hash() -> str:
+    """A hash of every file whose code generated modules run or compile in: the ``_rt``
+    helpers, their Numba overloads (:mod:`ad_compiler.backends.numba`) and the rule table
+    whose primitives' Python bodies those overloads are registered on."""
+    package = Path(__file__).resolve().parent.parent
+    files = [package / "backends" / "helpers.py"]
+    files += sorted((package / "backends" / "numba").glob("*.py"))
+    files += sorted((package / "rules").glob("*.py"))
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def source_hash(text: str) -> str:

@@ -661,6 +661,13 @@ class _Printer:
             self.put(indent, ast.Assign([target], self.op_expr(op)), line)
         elif isinstance(op, Store):
             arr, *idx, val = op.operands
+            if op.accumulate and any(i.kind in ("array", "any") for i in idx):
+                # unbuffered: a repeated index adds once per occurrence (see rules/indexing)
+                index = ast.Tuple([self.expr(i) for i in idx], ast.Load())
+                self.put(indent, ast.Expr(ast.Call(_dotted("_rt.add_at"),
+                                                   [self.expr(arr), index, self.expr(val)],
+                                                   [])), line)
+                return
             items = [self.index_expr(i) for i in idx]
             sl = items[0] if len(items) == 1 else ast.Tuple(items, ast.Load())
             target = ast.Subscript(self.expr(arr), sl, ast.Store())

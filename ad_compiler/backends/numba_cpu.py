@@ -32,7 +32,8 @@ import numpy as np
 from ad_compiler.errors import CompilationError
 
 from . import helpers  # noqa: F401  (registers the numba overloads of _rt.*)
-from . import numba_special  # noqa: F401  (lgamma, gamma, digamma)
+from . import numba as _overloads  # noqa: F401  (every helper's Numba implementation)
+from .bounds import resolve as resolve_boundscheck
 from .cache import LOCK, load_module, seal, version_tag
 
 __all__ = ["compile_functions", "contiguous_args", "ERROR_MODEL"]
@@ -72,14 +73,14 @@ def _dispatcher_class():
 MappedDispatcher = _dispatcher_class()
 
 
-def _trailer(fastmath, cache):
+def _trailer(fastmath, cache, boundscheck):
     return (f"\n# ad_compiler numba_cpu options: fastmath={bool(fastmath)} "
-            f"error_model={ERROR_MODEL} cache={bool(cache)}\n"
+            f"error_model={ERROR_MODEL} cache={bool(cache)} boundscheck={boundscheck}\n"
             f"# ad_compiler cache key: {version_tag()}\n")
 
 
 def compile_functions(source: str, module_name: str, names: list, *, fastmath=False,
-                      cache=True) -> dict:
+                      cache=True, boundscheck=None) -> dict:
     """Load generated ``source`` as a module from a file in the cache directory and return
     ``{name: numba dispatcher}`` for ``names``.
 
@@ -89,23 +90,25 @@ def compile_functions(source: str, module_name: str, names: list, *, fastmath=Fa
     ``cache=True`` loads from Numba's disk cache when a previous process compiled the same
     source with the same versions and options. ``fastmath`` is passed to ``numba.njit``.
     Calling with non-contiguous arrays compiles a second specialisation; wrap the entry
-    point with :func:`contiguous_args` to avoid it.
+    point with :func:`contiguous_args` to avoid it. ``boundscheck``: see :mod:`.bounds`
+    (None: checked unless ``NUMBA_BOUNDSCHECK=0``).
     """
     with LOCK:     # one thread registers the dispatchers of a module; the others wait
-        return _compile_functions(source, module_name, names, fastmath, cache)
+        return _compile_functions(source, module_name, names, fastmath, cache, boundscheck)
 
 
-def _compile_functions(source, module_name, names, fastmath, cache):
+def _compile_functions(source, module_name, names, fastmath, cache, boundscheck):
     from numba.core import config
 
-    mod = load_module(source + _trailer(fastmath, cache), module_name)
+    boundscheck = resolve_boundscheck(boundscheck)
+    mod = load_module(source + _trailer(fastmath, cache, boundscheck), module_name)
     path = os.path.abspath(mod.__file__)
     _GENERATED_FILES[os.path.basename(path)] = path
     compiled = _COMPILED.get(path)
     if compiled is None:
         compiled = {}
         # nogil: threads run compiled derivatives in parallel
-        options = {"nopython": True, "nogil": True, "boundscheck": None,
+        options = {"nopython": True, "nogil": True, "boundscheck": boundscheck,
                    "fastmath": bool(fastmath), "error_model": ERROR_MODEL}
         funcs = [(k, v) for k, v in vars(mod).items()
                  if isinstance(v, _pytypes.FunctionType) and v.__module__ == mod.__name__]

@@ -48,10 +48,13 @@ class Value:
     name: str
     kind: str = "float"
     ndim: int | None = None   # number of dimensions when known (0 for scalars)
+    # element kind of an array ("int", "bool"; None: float), known once specialised to the
+    # arguments' dtypes: an element loaded from an integer array is an index, never a float
+    dtype: str | None = None
 
     @property
     def differentiable(self) -> bool:
-        return self.kind not in NON_DIFFERENTIABLE_KINDS
+        return self.kind not in NON_DIFFERENTIABLE_KINDS and self.dtype not in ("int", "bool")
 
     def __repr__(self):
         return f"%{self.name}"
@@ -160,6 +163,7 @@ class For(Op):
     """
 
     body: Region = field(default_factory=Region)
+    parallel: bool = False   # numba.prange: iterations are independent (the user says so)
 
     def regions(self):
         return [self.body]

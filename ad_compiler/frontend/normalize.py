@@ -40,6 +40,17 @@ if hasattr(ast, "TryStar"):
     _UNSUPPORTED[ast.TryStar] = "try/except"
 
 
+def _is_prange(it) -> bool:
+    """``prange(...)`` / ``numba.prange(...)`` (by name: the loop is lowered before names
+    are resolved; a user function named prange would be a range too, as Numba treats it)."""
+    if not isinstance(it, ast.Call):
+        return False
+    f = it.func
+    return (isinstance(f, ast.Name) and f.id == "prange") or \
+        (isinstance(f, ast.Attribute) and f.attr == "prange" and isinstance(f.value, ast.Name)
+         and f.value.id == "numba")
+
+
 class _Checker(ast.NodeVisitor):
     def __init__(self, err):
         self.err = err
@@ -124,7 +135,13 @@ class _Checker(ast.NodeVisitor):
                 self.visit(kw)
             self._visit_literal(node.args[0])
             return
-        self.generic_visit(node)
+        # the arguments of a call may be lists (np.concatenate([a, b]), axes=[1, 0]) and
+        # strings (np.einsum("ij,j", a, b), ord="fro"): the call's record reads them
+        self.visit(node.func)
+        for arg in list(node.args) + [kw.value for kw in node.keywords]:
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                continue
+            self._visit_literal(arg)
 
     def _visit_literal(self, node):
         if isinstance(node, (ast.List, ast.Tuple)):
@@ -328,18 +345,20 @@ class Normalizer:
 
     def iterate_array(self, s):
         it = s.iter
+        if _is_prange(it):   # numba.prange: a range whose iterations are independent
+            it.func = _loc(ast.Name("range", ast.Load()), it)
+            s.parallel = True
         if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) \
                 and it.func.id == "range":
             if not 1 <= len(it.args) <= 3 or it.keywords:
                 raise self.err("range() takes 1 to 3 positional arguments", "range", it)
             return s
-        if isinstance(it, ast.Name):
+        if isinstance(it, ast.Name) or (isinstance(it, ast.Attribute) and it.attr == "flat"):
             k = self.fresh("_k")
             rng = ast.Call(ast.Name("range", ast.Load()),
-                           [ast.Call(ast.Name("len", ast.Load()), [ast.Name(it.id, ast.Load())],
-                                     [])], [])
-            elt = ast.Assign([s.target], ast.Subscript(ast.Name(it.id, ast.Load()),
-                                                       ast.Name(k, ast.Load()), ast.Load()))
+                           [ast.Call(ast.Name("len", ast.Load()), [it], [])], [])
+            elt = ast.Assign([s.target], ast.Subscript(it, ast.Name(k, ast.Load()),
+                                                       ast.Load()))
             new = ast.For(ast.Name(k, ast.Store()), rng, [elt] + s.body, [])
             return ast.fix_missing_locations(_loc(new, s))
         raise self.err(f"for loops must iterate over range(...) or an array name, not "

@@ -3,14 +3,24 @@
 ``parse_function(fn)`` returns a :class:`Parsed`: the ``ast.FunctionDef`` (decorators stripped,
 line numbers absolute in the user's file), the file name, and a :class:`Scope` that resolves a
 free name to a closure cell, a global or a builtin of the function.
+
+The source is read from the file (``inspect``), which may have been edited since the module
+was imported: then ``fn`` runs the old code while the file holds new code. The file is
+therefore compiled again and the function's bytecode compared with ``fn.__code__``; a
+difference raises
+:class:`DifferentiationError` asking for a reload, so a derivative never belongs to another
+version of the function than the one that runs.
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import inspect
+import linecache
 import textwrap
+import types
 from dataclasses import dataclass, field
 
 from ..errors import DifferentiationError
@@ -47,7 +57,20 @@ class Parsed:
     scope: Scope
 
 
+def plain_function(obj):
+    """The Python function behind a Numba dispatcher (``@njit``, ``@jit``, ``@vectorize``,
+    ``@guvectorize``): what is differentiated, so that users' decorated code works as it is;
+    ``obj`` itself when it is not one."""
+    if (type(obj).__module__ or "").startswith("numba."):
+        inner = getattr(obj, "py_func", None) or getattr(
+            getattr(obj, "_dispatcher", None), "py_func", None)
+        if inspect.isfunction(inner):
+            return inner
+    return obj
+
+
 def parse_function(fn) -> Parsed:
+    fn = plain_function(fn)
     name = getattr(fn, "__name__", repr(fn))
     code = getattr(fn, "__code__", None)
     filename = code.co_filename if code is not None else "<unknown>"
@@ -75,9 +98,16 @@ def parse_function(fn) -> Parsed:
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:
-        raise DifferentiationError(f"cannot parse the source of '{name}': {exc.msg}",
-                                   construct="source", function=name, filename=filename,
-                                   line=line) from None
+        raise DifferentiationError(f"cannot parse the source of '{name}': {exc.msg}"
+                                   f"{_EDITED_HINT}", construct="source", function=name,
+                                   filename=filename, line=line) from None
+    if not _compiles_to(inspect.unwrap(fn)):
+        raise DifferentiationError(
+            f"the source of '{name}' in {filename} has changed since the function was "
+            f"defined (the file was edited after the module was imported): its derivative "
+            f"would not belong to the code that runs. Reload the module "
+            f"(importlib.reload) or restart Python, then differentiate again",
+            construct="stale source", function=name, filename=filename, line=line)
     ast.increment_lineno(tree, start - 1)
     node = next((n for n in tree.body if isinstance(n, (ast.FunctionDef,
                                                           ast.AsyncFunctionDef))), None)
@@ -92,3 +122,60 @@ def parse_function(fn) -> Parsed:
     scope = Scope(globals=fn.__globals__, closure=closure, owner=fn)
     return Parsed(node=node, name=name, filename=filename, first_line=node.lineno,
                   scope=scope)
+
+
+_EDITED_HINT = (" (if the file was edited after the module was imported, reload the module "
+                "with importlib.reload)")
+def _compiles_to(fn) -> bool:
+    """Whether the file ``fn`` was read from, as it is now, compiles to the code of ``fn``:
+    a function of the same qualified name starting on the same line (``inspect`` finds the
+    source by that line) with the same bytecode, names and constants. The whole file is
+    compiled (cached per text), since CPython compiles an attribute call on an imported
+    module differently from one on another name."""
+    code = fn.__code__
+    text = "".join(linecache.getlines(code.co_filename))
+    module = _compile_module(text, code.co_filename)
+    return module is not None and any(
+        _same_code(c, code) for c in _code_objects(module)
+        if c.co_qualname == code.co_qualname and c.co_firstlineno == code.co_firstlineno)
+
+
+@functools.lru_cache(maxsize=16)
+def _compile_module(text, filename):
+    try:
+        return compile(text, filename, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _code_objects(code):
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            yield c
+            yield from _code_objects(c)
+
+
+def _same_code(a, b) -> bool:
+    """Same bytecode, names and constants (line numbers aside: moving a function in its
+    file does not change what it computes)."""
+    if (a.co_code, a.co_names, a.co_varnames, a.co_freevars, a.co_cellvars, a.co_argcount,
+            a.co_kwonlyargcount, a.co_posonlyargcount) != (
+            b.co_code, b.co_names, b.co_varnames, b.co_freevars, b.co_cellvars,
+            b.co_argcount, b.co_kwonlyargcount, b.co_posonlyargcount):
+        return False
+    return len(a.co_consts) == len(b.co_consts) and all(
+        _same_constant(x, y) for x, y in zip(a.co_consts, b.co_consts))
+
+
+def _same_constant(x, y) -> bool:
+    if type(x) is not type(y):
+        return False
+    if isinstance(x, types.CodeType):
+        return _same_code(x, y)
+    if isinstance(x, (tuple, frozenset)):
+        return len(x) == len(y) and all(_same_constant(p, q) for p, q in
+                                        zip(sorted(x, key=repr) if isinstance(x, frozenset)
+                                            else x,
+                                            sorted(y, key=repr) if isinstance(y, frozenset)
+                                            else y))
+    return repr(x) == repr(y)

@@ -30,68 +30,26 @@ import numpy as np
 from ..errors import DifferentiationError
 from ..rules import PRIMITIVES
 from ..rules.table import INTEGER_CLOSED
+from . import indexing as indexing_calls
 from .ir import Const, For, Function, If, Load, Prim, Region, Store, Undef, Value, While
+from . import calls
 from .normalize import normalize
-from .parse import Parsed, Scope, parse_function
-
-# --- call tables (resolved by object identity, so ``from math import sin`` works) ---------
-_ELEMENTWISE = {}
-
-
-def _map(module, table):
-    for src, dst in table.items():
-        obj = getattr(module, src, None)
-        if obj is not None:
-            _ELEMENTWISE[id(obj)] = (obj, dst)
-
-
-_COMMON = ["sin", "cos", "tan", "sinh", "cosh", "tanh", "exp", "expm1", "log2", "log10",
-           "log1p", "sqrt", "cbrt", "floor", "ceil", "trunc", "hypot", "exp2"]
-_map(math, {**{n: n for n in _COMMON}, "asin": "arcsin", "acos": "arccos", "atan": "arctan",
-            "asinh": "arcsinh", "atan2": "arctan2", "fabs": "abs", "pow": "pow", "erf": "erf",
-            "log": "log", "isnan": "isnan", "isfinite": "isfinite", "lgamma": "lgamma",
-            "gamma": "gamma"})
-_map(np, {**{n: n for n in _COMMON}, "arcsin": "arcsin", "arccos": "arccos",
-          "arctan": "arctan", "arcsinh": "arcsinh", "arctan2": "arctan2", "abs": "abs",
-          "absolute": "abs", "fabs": "abs", "power": "pow", "log": "log", "square": "square",
-          "sign": "sign", "rint": "rint", "isnan": "isnan", "isfinite": "isfinite",
-          "maximum": "maximum", "minimum": "minimum", "where": "where", "clip": "clip",
-          "add": "add", "subtract": "sub", "multiply": "mul", "divide": "div",
-          "true_divide": "div", "negative": "neg", "float64": "float"})
-
-
-
-def _elementwise_call(obj):
-    """The (function, primitive name) entry of a callable, or None. SciPy's special functions
-    are mapped on first need (importing scipy.special costs 0.3 s): only if the user's module
-    imported it can their code call it."""
-    if "scipy.special" in sys.modules and not _SCIPY_MAPPED:
-        _SCIPY_MAPPED.append(True)
-        _map(sys.modules["scipy.special"], {"gammaln": "lgamma", "gamma": "gamma",
-                                            "digamma": "digamma", "psi": "digamma",
-                                            "erf": "erf", "expit": "sigmoid"})
-    return _ELEMENTWISE.get(id(obj))
-
-
-_SCIPY_MAPPED: list = []
-
-_ARRAY_FNS = {}
-for _src, _dst in {"sum": "sum", "mean": "mean", "max": "max", "amax": "max", "min": "min",
-                   "amin": "min", "prod": "prod", "dot": "dot", "matmul": "matmul",
-                   "outer": "outer", "transpose": "transpose", "reshape": "reshape",
-                   "concatenate": "concatenate", "stack": "stack", "zeros": "zeros",
-                   "ones": "ones", "empty": "empty", "full": "full",
-                   "zeros_like": "zeros_like", "ones_like": "ones_like",
-                   "empty_like": "empty_like", "copy": "copy", "shape": "shape",
-                   "size": "size", "ndim": "ndim", "expand_dims": "expand_dims",
-                   "squeeze": "squeeze", "arange": "arange", "linspace": "linspace"}.items():
-    _ARRAY_FNS[id(getattr(np, _src))] = (getattr(np, _src), _dst)
-_ARRAY_FNS[id(np.linalg.norm)] = (np.linalg.norm, "norm")
-_ARRAY_FNS[id(np.array)] = (np.array, "array")
-_ARRAY_FNS[id(np.asarray)] = (np.asarray, "array")
+from .parse import Parsed, Scope, parse_function, plain_function
 
 _REDUCTIONS = {"sum", "mean", "max", "min", "prod"}
-_METHODS = {"sum", "mean", "max", "min", "prod", "copy", "dot", "reshape", "transpose"}
+_SPLITS = {"split", "array_split", "vsplit", "hsplit", "dsplit"}
+# the factors a factorisation returns, each its own primitive, by the keywords of the call
+_FACTORS = {
+    "eigh": lambda a: ("eigh_w", "eigh_v") if set(a) <= {"UPLO"} and a.get("UPLO", "L") == "L"
+    else None,
+    "qr": lambda a: ("qr_q", "qr_r") if a.get("mode", "reduced") == "reduced" else None,
+    "slogdet": lambda a: ("slogdet_sign", "slogdet_logdet") if not a else None,
+    "svd": lambda a: ("svd_s",) if a.get("compute_uv", True) is False else None,
+}
+_LEGACY_CALLS = {"array", "zeros", "ones", "empty", "full", "zeros_like", "ones_like",
+                 "empty_like", "copy", "transpose", "shape", "size", "ndim", "arange", "linspace",
+                 "expand_dims", "squeeze", "reshape", "concatenate", "stack"}
+_LEGACY_METHODS = {"sum", "mean", "max", "min", "prod", "copy", "dot", "reshape", "transpose"}
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div",
            ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.Pow: "pow", ast.MatMult: "matmul",
            ast.BitAnd: "and", ast.BitOr: "or"}
@@ -187,16 +145,36 @@ def assigned(stmts):
 
 
 class Liveness:
-    def __init__(self):
-        self.after = {}   # id(stmt) -> names live after it
-        self.head = {}    # id(loop) -> names live at its head
+    """Names live after each compound statement and at each loop head, on the AST.
 
-    def block(self, stmts, live):
+    Liveness here is a gen/kill problem, so a loop needs no fixpoint: the names live at its
+    head are those live after it plus those its body reads before assigning (its target
+    excluded; a while's test added). Those exposed names are computed once per loop
+    (:meth:`_exposed`, memoised), so each statement is walked once per enclosing loop, not
+    twice per level of nesting."""
+
+    def __init__(self):
+        self.after = {}     # id(stmt) -> names live after it
+        self.head = {}      # id(loop) -> names live at its head
+        self.exposed = {}   # id(loop) -> names its body (and test) read before assigning
+
+    def block(self, stmts, live, record=True):
         for s in reversed(stmts):
-            live = self.stmt(s, live)
+            live = self.stmt(s, live, record)
         return live
 
-    def stmt(self, s, live):
+    def _exposed(self, s):
+        found = self.exposed.get(id(s))
+        if found is None:
+            found = self.block(s.body, set(), record=False)
+            if isinstance(s, ast.For):
+                found = found - {s.target.id}
+            else:
+                found = found | _loads(s.test)
+            self.exposed[id(s)] = found
+        return found
+
+    def stmt(self, s, live, record=True):
         if isinstance(s, ast.Assign):
             defs = set()
             uses = _loads(s.value)
@@ -215,28 +193,17 @@ class Liveness:
                 return (live - {s.target.id}) | uses
             return live | uses
         if isinstance(s, ast.If):
-            self.after[id(s)] = set(live)
-            return self.block(s.body, live) | self.block(s.orelse, live) | _loads(s.test)
-        if isinstance(s, ast.For):
-            self.after[id(s)] = set(live)
-            head = set(live)
-            while True:
-                new = set(live) | (self.block(s.body, head) - {s.target.id})
-                if new == head:
-                    break
-                head = new
-            self.head[id(s)] = head
-            return head | _loads(s.iter)
-        if isinstance(s, ast.While):
-            self.after[id(s)] = set(live)
-            head = set(live) | _loads(s.test)
-            while True:
-                new = set(live) | _loads(s.test) | self.block(s.body, head)
-                if new == head:
-                    break
-                head = new
-            self.head[id(s)] = head
-            return head
+            if record:
+                self.after[id(s)] = set(live)
+            return (self.block(s.body, live, record) | self.block(s.orelse, live, record)
+                    | _loads(s.test))
+        if isinstance(s, (ast.For, ast.While)):
+            head = set(live) | self._exposed(s)
+            if record:
+                self.after[id(s)] = set(live)
+                self.block(s.body, head)
+                self.head[id(s)] = head
+            return head | _loads(s.iter) if isinstance(s, ast.For) else head
         if isinstance(s, ast.Return):
             return _loads(s.value) if s.value is not None else set()
         if isinstance(s, ast.FunctionDef):
@@ -246,12 +213,21 @@ class Liveness:
 
 # --- shared state of one top-level build (names, free variables, inlining stack) ----------
 class Shared:
+    """Names, free variables and the inlining stack of one top-level build.
+
+    A loop body built again for wider kinds restores the names it took: every change is
+    logged, so a snapshot is a log position and restoring undoes only what the body did,
+    never a copy of every name in the function. ``version`` remembers, per base, the
+    first suffix that may be free, so numbering ``s_1 ... s_k`` is not quadratic."""
+
     def __init__(self, top: Parsed):
         self.top = top
         self.taken = {n.id for n in ast.walk(top.node) if isinstance(n, ast.Name)}
         self.taken |= {a.arg for a in ast.walk(top.node) if isinstance(a, ast.arg)}
         self.user_names = frozenset(self.taken)
         self.first_done = set()
+        self.next_suffix = {}   # base -> a suffix below which every base_k is taken
+        self.log = []           # (set or dict, key, previous value) of every change
         self.temps = 0
         self.free_vars = []
         self.free_sources = []
@@ -259,30 +235,46 @@ class Shared:
         self.free_keys = {}
         self.stack = []
 
+    def _add(self, names, name):
+        if name not in names:
+            names.add(name)
+            self.log.append((names, name, None))
+
     def snapshot(self):
-        return (set(self.taken), set(self.first_done), self.temps, len(self.free_vars),
-                dict(self.free_keys))
+        return len(self.log), self.temps, len(self.free_vars), dict(self.free_keys)
 
     def restore(self, snap):
-        self.taken, self.first_done, self.temps, n, self.free_keys = snap
-        self.taken, self.first_done = set(self.taken), set(self.first_done)
-        self.free_keys = dict(self.free_keys)
+        mark, self.temps, n, free_keys = snap
+        self.free_keys = dict(free_keys)
+        while len(self.log) > mark:
+            where, key, previous = self.log.pop()
+            if isinstance(where, set):
+                where.discard(key)
+            elif previous is None:
+                del where[key]
+            else:
+                where[key] = previous
         del self.free_vars[n:], self.free_sources[n:], self.free_getters[n:]
+
+    def take(self, name):
+        self._add(self.taken, name)
 
     def version(self, base, user=True):
         """The next SSA name of variable ``base``: ``base`` itself first, then ``base_1``..."""
         if base not in self.first_done and (
                 (user and base in self.user_names) or (base not in self.taken
                                                        and base not in self.user_names)):
-            self.first_done.add(base)
-            self.taken.add(base)
+            self._add(self.first_done, base)
+            self.take(base)
             return base
-        k = 1
+        k = self.next_suffix.get(base, 1)
         while f"{base}_{k}" in self.taken or f"{base}_{k}" in self.user_names:
             k += 1
         name = f"{base}_{k}"
-        self.taken.add(name)
-        self.first_done.add(base)
+        self.take(name)
+        self._add(self.first_done, base)
+        self.log.append((self.next_suffix, base, self.next_suffix.get(base)))
+        self.next_suffix[base] = k + 1
         return name
 
     def temp(self):
@@ -290,7 +282,7 @@ class Shared:
             self.temps += 1
             name = f"_t{self.temps}"
             if name not in self.taken:
-                self.taken.add(name)
+                self.take(name)
                 return name
 
 
@@ -363,8 +355,9 @@ class Builder:
         kinds = [o.kind for o in operands]
         if name in _ARRAY_RESULT:
             return "array"
-        if name in _REDUCTIONS or name == "norm":
-            return "float" if attrs.get("axis") is None else "array"
+        if p is not None and "keepdims" in p.attrs:    # a reduction
+            return "float" if attrs.get("axis") is None and not attrs.get("keepdims") \
+                else "array"
         if name == "dot":
             return "any"
         if "array" in kinds:
@@ -490,7 +483,13 @@ class Builder:
                                  f"{mod.__name__}.{node.attr}")
         if isinstance(base, Fields) and node.attr in base.names:
             return base[base.names.index(node.attr)]
+        if isinstance(base, _Func) and isinstance(getattr(base.obj, node.attr, None),
+                                                   types.BuiltinMethodType):
+            return _Func(getattr(base.obj, node.attr), f"{base.name}.{node.attr}")  # np.add.at
         if isinstance(base, Value):
+            if node.attr == "flat":   # read-only here: element writes are refused in s_Assign
+                self.mark_array(base)
+                return self.prim("reshape", [base, Const(-1)])
             if node.attr in ("shape", "size", "ndim"):
                 self.mark_array(base)
                 return self.prim(node.attr, [base])
@@ -659,6 +658,31 @@ class Builder:
                                "keyword argument", node)
         return out
 
+    def allocation_dtype(self, node) -> dict:
+        """The ``dtype=`` of an allocation as a static attribute: a NumPy name
+        (``"float64"``, ``"int64"``, ``"bool"``...) or the array whose dtype is copied
+        (``x.dtype``, resolved when the IR is specialised to the arguments)."""
+        keywords = [kw for kw in node.keywords if kw.arg == "dtype"]
+        node.keywords = [kw for kw in node.keywords if kw.arg != "dtype"]
+        self.kwargs(node, set())
+        if not keywords:
+            return {}
+        spec = keywords[0].value
+        if isinstance(spec, ast.Attribute) and spec.attr == "dtype":
+            x = self.value(spec.value)
+            self.mark_array(x)
+            return {"dtype": x}
+        target = self.expr(spec)
+        obj = target.obj if isinstance(target, _Func) else None
+        try:
+            name = np.dtype(obj).name if obj is not None else None
+        except TypeError:
+            name = None
+        if name not in ("float64", "float32", "int64", "int32", "bool"):
+            raise self.err(f"dtype '{ast.unparse(spec)}' is not supported (float64, float32, "
+                           "int64, int32, bool or x.dtype)", "dtype", node)
+        return {"dtype": name}
+
     def nargs(self, node, lo, hi=None):
         n = len(node.args)
         hi = lo if hi is None else hi
@@ -667,9 +691,16 @@ class Builder:
                            "call", node)
 
     def method(self, base, attr, node):
-        if attr not in _METHODS:
+        name = calls.method(attr)
+        if name is None:
             raise self.err(f"method '.{attr}()' is not supported", "method", node)
         self.mark_array(base)
+        if attr == "transpose" and node.args:     # x.transpose(1, 0, 2), x.transpose((1, 0))
+            axes = tuple(self.static(a, "axes") for a in node.args)
+            axes = axes[0] if len(axes) == 1 and isinstance(axes[0], tuple) else axes
+            return self.prim("transpose", [base], {"axes": axes})
+        if attr not in _LEGACY_METHODS:
+            return self.call_generic(name, node, base)
         if attr in _REDUCTIONS:
             self.nargs(node, 0)
             attrs = {"axis": None, "keepdims": False, **self.kwargs(node, {"axis", "keepdims"})}
@@ -690,15 +721,18 @@ class Builder:
         return self.prim("reshape", [base, self.as_value(shape)])
 
     def call(self, target, node):
-        obj = target.obj
+        obj = plain_function(target.obj)   # an @njit helper: its Python function
+        lowered = indexing_calls.lower_call(self, obj, node)
+        if lowered is not None:
+            return lowered
         if _custom_primitive(obj) is not None:  # user rules (ad.custom_vjp), _rt.NAME helpers
             return _call_custom(self, _custom_primitive(obj), node)
-        hit = _elementwise_call(obj)
-        if hit is not None and hit[0] is obj:
-            return self.call_elementwise(hit[1], obj, node)
-        hit = _ARRAY_FNS.get(id(obj))
-        if hit is not None and hit[0] is obj:
-            return self.call_array(hit[1], node)
+        name = calls.lookup(obj)
+        if name is not None:
+            p = PRIMITIVES.get(name)
+            if p is not None and p.elementwise:
+                return self.call_elementwise(name, obj, node)
+            return self.call_array(name, node)
         if getattr(builtins, getattr(obj, "__name__", ""), None) is obj:
             return self.call_builtin(obj.__name__, node)
         if isinstance(obj, types.FunctionType) and (getattr(obj, "__module__", None) or ""
@@ -708,15 +742,99 @@ class Builder:
         raise self.err(f"call to unknown function '{ast.unparse(node.func)}'", "call", node)
 
     def call_elementwise(self, name, obj, node):
-        self.kwargs(node, set())
-        args = [self.value(a) for a in node.args]
-        if name == "log" and len(args) == 2:  # math.log(x, base)
-            return self.prim("div", [self.prim("log", [args[0]]), self.prim("log", [args[1]])])
-        p = PRIMITIVES.get(name)
-        if p is not None and p.nargs is not None and len(args) != p.nargs:
-            raise self.err(f"'{ast.unparse(node.func)}' takes {p.nargs} arguments",
+        if name == "log" and len(node.args) == 2:  # math.log(x, base)
+            self.kwargs(node, set())
+            x, base = (self.value(a) for a in node.args)
+            return self.prim("div", [self.prim("log", [x]), self.prim("log", [base])])
+        return self.call_generic(name, node)
+
+    def static(self, node, what):
+        """The constant value of a static argument (a number, None, or a tuple or list of
+        them); a name bound to a constant is read through."""
+        try:
+            value = ast.literal_eval(node)
+        except ValueError:
+            v = self.expr(node)
+            if isinstance(v, _Func) and isinstance(v.obj, type):   # dtype=np.float32, float
+                return np.dtype(v.obj).name
+            if isinstance(v, tuple) and all(isinstance(e, Const) for e in v):
+                return tuple(e.value for e in v)
+            if not isinstance(v, Const):
+                raise self.err(f"'{what}' must be a constant", "keyword argument",
+                               node) from None
+            return v.value
+        return _as_tuples(value)
+
+    def operand(self, node):
+        """A value operand; a tuple or list of values is an array of them (``np.mean((x,
+        y))`` is the mean of a 1-D array), as NumPy reads it."""
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return self.array_of(node)
+        v = self.expr(node)
+        if isinstance(v, tuple):
+            return self.prim("array_of", [self.as_value(e) for e in v])
+        if isinstance(v, (_Module, _Func, _Local)):
+            raise self.err(f"'{ast.unparse(node)}' cannot be used as a value", "value", node)
+        return v
+
+    def array_of(self, node):
+        """``[a, b]`` (nested lists too) holding values: an array of them."""
+        items = [self.array_of(e) if isinstance(e, (ast.List, ast.Tuple)) else self.value(e)
+                 for e in node.elts]
+        return self.prim("array_of", items, kind="array")
+
+    def sequence(self, node):
+        """The values of a sequence argument (``np.concatenate([a, b])``, ``(a, b)``)."""
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return [self.value(e) for e in node.elts]
+        v = self.expr(node)
+        if isinstance(v, tuple):
+            return list(v)
+        raise self.err(f"'{ast.unparse(node)}' must be a tuple or list of arrays", "call",
+                       node)
+
+    def call_generic(self, name, node, base=None):
+        """A call of primitive ``name`` bound by its record: operands by position or by
+        their NumPy parameter names (``args``), then the static attributes (``attrs``, in
+        NumPy's positional order) by position or keyword; ``base`` is the array a method is
+        called on."""
+        p = PRIMITIVES[name]
+        fname = ast.unparse(node.func)
+        positional = list(node.args)
+        operands = [base] if base is not None else []
+        if p.sequence:
+            if not positional:
+                raise self.err(f"'{fname}' needs a sequence of arrays", "call", node)
+            operands += self.sequence(positional.pop(0))
+            slots = []
+        else:
+            count = (p.nargs or 0) - len(operands)
+            slots = [None] * count
+            for k in range(min(count, len(positional))):
+                slots[k] = self.operand(positional.pop(0))
+        attrs = {}
+        names = list(p.attrs)
+        if len(positional) > len(names):
+            raise self.err(f"'{fname}' takes at most {len(names) + len(slots) + len(operands)}"
+                           " arguments", "call", node)
+        for attr, arg in zip(names, positional):
+            attrs[attr] = self.static(arg, attr)
+        operand_names = [a.split("=")[0] for a in p.args][len(operands):]
+        for kw in node.keywords:
+            if kw.arg in operand_names and not p.sequence:
+                slots[operand_names.index(kw.arg)] = self.operand(kw.value)
+            elif kw.arg in p.attrs and kw.arg not in attrs:
+                attrs[kw.arg] = self.static(kw.value, kw.arg)
+            else:
+                raise self.err(f"keyword argument '{kw.arg}' is not supported in '{fname}'",
+                               "keyword argument", node)
+        optional = [a.endswith("=None") for a in p.args][len(operands):]
+        slots = [Const(None) if v is None and k < len(optional) and optional[k] else v
+                 for k, v in enumerate(slots)]
+        if any(v is None for v in slots):
+            raise self.err(f"'{fname}' takes {len(slots) + len(operands)} array arguments",
                            "call", node)
-        return self.prim(name, args)
+        return self.prim(name, operands + slots, {**p.attrs, **attrs})
 
     def array_literal(self, node):
         """``np.array(<nested list>)``: a list of numbers is a constant array (passed like a
@@ -729,55 +847,78 @@ class Builder:
         items = leaves(node.args[0])
         flat = list(_flatten(items))
         if all(isinstance(v, Const) and not isinstance(v.value, bool) for v in flat):
-            constant = np.array(_map_nested(items, lambda c: c.value), dtype=float)
+            integers = all(isinstance(v.value, int) for v in flat)   # an index array
+            constant = np.array(_map_nested(items, lambda c: c.value),
+                                dtype=np.int64 if integers else float)
             key = ("literal", node.lineno, node.col_offset, self.prefix)
             return self.free_var("_const", "array", key, lambda: constant,
                                  f"literal at line {node.lineno}")
-        if any(isinstance(v, list) for v in items):
-            raise self.err("np.array of a nested list with variables in it is not supported "
-                           "(build it with np.zeros and element writes)", "array literal", node)
-        v = self.prim("pack", [self.as_value(v) for v in items])
-        v.ndim = 1
-        return v
+        return self.array_of(node.args[0])
 
     def call_array(self, name, node):
+        if name in _SPLITS:
+            return self.call_split(name, node)
+        if name in _FACTORS:
+            x = self.value(node.args[0]) if node.args else None
+            self.nargs(node, 1)
+            attrs = {kw.arg: self.static(kw.value, kw.arg) for kw in node.keywords}
+            parts = _FACTORS[name](attrs)
+            if parts is None:
+                raise self.err(f"'{ast.unparse(node.func)}' with {attrs} is not supported",
+                               "call", node)
+            values = tuple(self.prim(p, [x]) for p in parts)
+            return values[0] if len(values) == 1 else values
+        if name == "select":
+            return self.call_select(node)
+        if name == "einsum":
+            if not node.args or node.keywords:
+                raise self.err("np.einsum takes a constant subscripts string and arrays",
+                               "call", node)
+            subscripts = self.static(node.args[0], "subscripts")
+            if not isinstance(subscripts, str):
+                raise self.err("np.einsum needs constant subscripts (a string)", "call", node)
+            return self.prim("einsum", [self.operand(a) for a in node.args[1:]],
+                             {"subscripts": subscripts})
+        if name == "linspace" and len(node.args) == 3 and not node.keywords:
+            return self.linspace(node)
+        if name not in _LEGACY_CALLS:
+            return self.call_generic(name, node)
         if name == "array":
             self.nargs(node, 1)
             self.kwargs(node, set())
             if isinstance(node.args[0], (ast.List, ast.Tuple)):
                 return self.array_literal(node)
-            x = self.value(node.args[0])
+            x = self.operand(node.args[0])
+            if x.kind in ("float", "int", "bool"):     # np.array(2.0 * x): a scalar stays one
+                return x
             self.mark_array(x)
             return self.prim("copy", [x])
         if name in ("zeros", "ones", "empty"):
             self.nargs(node, 1)
-            self.kwargs(node, set())
-            return self.prim(name, [self.as_value(self.expr(node.args[0]))])
+            attrs = self.allocation_dtype(node)
+            return self.prim(name, [self.as_value(self.expr(node.args[0]))], attrs)
         if name == "full":
             self.nargs(node, 2)
-            self.kwargs(node, set())
+            attrs = self.allocation_dtype(node)
             return self.prim(name, [self.as_value(self.expr(node.args[0])),
-                                    self.value(node.args[1])])
-        if name in ("zeros_like", "ones_like", "empty_like", "copy", "transpose", "shape",
-                    "size", "ndim"):
+                                    self.value(node.args[1])], attrs)
+        if name == "transpose" and (len(node.args) == 2 or node.keywords):
+            self.nargs(node, 2) if not node.keywords else self.nargs(node, 1)
+            axes = self.static(node.args[1] if len(node.args) == 2 else node.keywords[0].value,
+                               "axes")
+            return self.prim("transpose", [self.value(node.args[0])], {"axes": axes})
+        if name in ("zeros_like", "ones_like", "empty_like"):
+            self.nargs(node, 1)
+            attrs = self.allocation_dtype(node)
+            x = self.value(node.args[0])
+            self.mark_array(x)
+            return self.prim(name, [x], attrs)
+        if name in ("copy", "transpose", "shape", "size", "ndim"):
             self.nargs(node, 1)
             self.kwargs(node, set())
             x = self.value(node.args[0])
             self.mark_array(x)
             return self.prim(name, [x])
-        if name in _REDUCTIONS:
-            self.nargs(node, 1)
-            attrs = {"axis": None, "keepdims": False, **self.kwargs(node, {"axis", "keepdims"})}
-            x = self.value(node.args[0])
-            return self.prim(name, [x], attrs)
-        if name == "norm":
-            self.nargs(node, 1)
-            return self.prim(name, [self.value(node.args[0])],
-                             self.kwargs(node, {"axis", "keepdims"}) or None)
-        if name in ("dot", "matmul", "outer"):
-            self.nargs(node, 2)
-            self.kwargs(node, set())
-            return self.prim(name, [self.value(a) for a in node.args])
         if name in ("arange", "linspace"):   # constant grids: never differentiated
             self.nargs(node, *((1, 3) if name == "arange" else (3,)))
             self.kwargs(node, set())
@@ -796,13 +937,57 @@ class Builder:
             self.kwargs(node, set())
             return self.prim(name, [self.value(node.args[0]),
                                     self.as_value(self.expr(node.args[1]))])
-        # concatenate / stack
-        self.nargs(node, 1)
-        seq = self.expr(node.args[0])
-        if not isinstance(seq, tuple):
-            raise self.err(f"'{name}' needs a tuple of arrays", "call", node)
+        # concatenate / stack: a tuple or list of arrays, the axis by position or keyword
+        self.nargs(node, 1, 2)
+        seq = self.sequence(node.args[0])
         attrs = {"axis": 0, **self.kwargs(node, {"axis"})}
-        return self.prim(name, list(seq), attrs)
+        if len(node.args) == 2:
+            attrs["axis"] = self.static(node.args[1], "axis")
+        return self.prim(name, seq, attrs)
+
+    def call_split(self, name, node):
+        """``np.split(x, n_or_indices, axis)`` and its kin: a tuple of the parts (the number
+        of parts is static: an int or a constant list of indices)."""
+        self.nargs(node, 2, 3)
+        x = self.value(node.args[0])
+        sections = self.static(node.args[1], "indices_or_sections")
+        axis = {"vsplit": 0, "hsplit": "h", "dsplit": 2}.get(name, 0)
+        if len(node.args) == 3:
+            axis = self.static(node.args[2], "axis")
+        for kw in node.keywords:
+            if kw.arg != "axis" or name not in ("split", "array_split"):
+                raise self.err(f"keyword argument '{kw.arg}' is not supported in "
+                               f"'{ast.unparse(node.func)}'", "keyword argument", node)
+            axis = self.static(kw.value, "axis")
+        count = sections if isinstance(sections, int) else len(sections) + 1
+        return tuple(self.prim("split_part", [x], {"sections": sections, "index": k,
+                                                  "axis": axis, "even": name != "array_split"})
+                     for k in range(count))
+
+    def call_select(self, node):
+        """``np.select(conditions, choices, default)``: nested ``np.where``, the first true
+        condition winning."""
+        self.nargs(node, 2, 3)
+        conds, choices = self.sequence(node.args[0]), self.sequence(node.args[1])
+        default = self.value(node.args[2]) if len(node.args) == 3 else Const(0.0)
+        for kw in node.keywords:
+            if kw.arg != "default":
+                raise self.err(f"keyword argument '{kw.arg}' is not supported in "
+                               "'np.select'", "keyword argument", node)
+            default = self.value(kw.value)
+        out = default
+        for c, v in reversed(list(zip(conds, choices))):
+            out = self.prim("where", [c, v, out])
+        return out
+
+    def linspace(self, node):
+        """``np.linspace(lo, hi, n)``: ``lo + (hi - lo) * grid`` with a constant grid on
+        [0, 1], so that ``lo`` and ``hi`` get their gradients."""
+        lo, hi, n = (self.value(a) for a in node.args)
+        if isinstance(lo, Const) and isinstance(hi, Const):
+            return self.prim("linspace", [lo, hi, n])
+        grid = self.prim("linspace", [Const(0.0), Const(1.0), n])
+        return self.prim("add", [lo, self.prim("mul", [self.prim("sub", [hi, lo]), grid])])
 
     def call_builtin(self, name, node):
         if name in ("min", "max"):
@@ -823,6 +1008,14 @@ class Builder:
             if name == "len":
                 self.mark_array(x)
             return self.prim(name, [x])
+        if name == "sum" and node.args and isinstance(node.args[0], (ast.List, ast.Tuple)) \
+                or name == "sum" and node.args and isinstance(self.expr(node.args[0]), tuple):
+            self.nargs(node, 1, 2)        # sum((a, b, c), start): a + b + c, left to right
+            items = self.sequence(node.args[0])
+            acc = self.value(node.args[1]) if len(node.args) == 2 else Const(0)
+            for v in items:
+                acc = self.prim("add", [acc, v])
+            return acc
         if name == "slice":   # slice(a, b, c): generated code indexes with these
             self.kwargs(node, set())
             self.nargs(node, 1, 3)
@@ -923,7 +1116,7 @@ class Builder:
     # --- statements ---------------------------------------------------------------------------
     def run(self):
         """Normalise and build the body; returns the returned value (or tuple of values)."""
-        node, arity = normalize(self.parsed.node, self._err3, helper=bool(self.shared.stack))
+        node, arity = normalize(self.parsed.node, self._err3, helper=self.parsed is not self.shared.top)
         self.arity = arity
         params = parameter_names(node)
         self.local_names = set(assigned(node.body)) | set(params)
@@ -955,8 +1148,27 @@ class Builder:
         pass
 
     def s_Expr(self, s):
-        """A call as a statement (``mutate(y)``): its stores into the arrays passed in are
-        its effect; its result, if any, is dropped (DCE removes what nothing reads)."""
+        """A call as a statement (``mutate(y)``, ``np.add.at(y, i, v)``, ``y.fill(v)``): its
+        stores into the arrays passed in are its effect; its result, if any, is dropped (DCE
+        removes what nothing reads)."""
+        call = s.value
+        func = call.func if isinstance(call, ast.Call) else None
+        if isinstance(func, ast.Attribute) and func.attr == "fill":   # x.fill(v): x[:] = v
+            base = self.value(func.value)
+            self.mark_array(base)
+            self.nargs(call, 1)
+            self.kwargs(call, set())
+            whole = self.prim("slice", [Const(None)] * 3, kind="slice")
+            self.emit(Store([], [base, whole, self.value(call.args[0])]))
+            return
+        if isinstance(func, ast.Attribute) and isinstance(func.value, (ast.Name, ast.Attribute)):
+            try:     # np.add.at(y, i, v), np.put(y, i, v): stores of their own
+                target = self.expr(func)
+            except DifferentiationError:
+                target = None    # a method of a value: a call like any other below
+            if isinstance(target, _Func) and \
+                    indexing_calls.lower_statement(self, target.obj, call):
+                return
         self.expr(s.value)
 
     def s_FunctionDef(self, s):
@@ -1003,6 +1215,9 @@ class Builder:
                 self.assign(t, v, stmt)
             return
         if isinstance(target, ast.Subscript):
+            if isinstance(target.value, ast.Attribute) and target.value.attr == "flat":
+                raise self.err("writes through '.flat' are not supported (index the array, "
+                               "or write into a.reshape(-1) of a new array)", ".flat", stmt)
             base = self.value(target.value)
             self.mark_array(base)
             idx = self.index_values(target.slice)
@@ -1111,7 +1326,8 @@ class Builder:
             self.shared.restore(snap)
         del body_env
         results = [Value(self.vname(n), carried[k].kind) for k, n in enumerate(names)]
-        self.emit(For(results, [start, stop, step, *inits], body=body))
+        self.emit(For(results, [start, stop, step, *inits], body=body,
+                      parallel=getattr(s, "parallel", False)))
         self.env.update(zip(names, results))
 
     def s_While(self, s):
@@ -1146,6 +1362,13 @@ class Builder:
         results = [Value(self.vname(n), cond.args[k].kind) for k, n in enumerate(names)]
         self.emit(While(results, list(inits), cond=cond, body=body))
         self.env.update(zip(names, results))
+
+
+def _as_tuples(value):
+    """Lists inside a static value as tuples (hashable, and what NumPy accepts alike)."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_as_tuples(v) for v in value)
+    return value
 
 
 def _widened(kinds, yields):

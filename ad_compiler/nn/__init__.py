@@ -35,6 +35,7 @@ class Parameter(Tensor):
         t._fn = None
         t._vver = 0
         t._hooks = None
+        t._vmeta = None
         t._vbox = data._vbox if isinstance(data, Tensor) else [0]
         t._retains = False
         t._base = None

@@ -92,11 +92,16 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     if np.any((safe < 0) | (safe >= classes)):
         raise IndexError(f"Target {int(safe[(safe < 0) | (safe >= classes)][0])} is out of "
                          "bounds.")
-    moved = input.movedim(1, -1) if input.ndim > 2 else input
-    grids = np.indices(safe.shape, sparse=True)
-    picked = moved[tuple(grids) + (safe,)]
     w = np.ones(classes, input._data.dtype) if weight is None else weight._data
     wt = (w[safe] * valid).astype(input._data.dtype)
+    if input.ndim == 2 and reduction in ("mean", "sum", "none"):
+        coef = -wt / wt.sum() if reduction == "mean" else -wt
+        return _apply(_P["rt_nll"], "NllLossBackward0", (input,),
+                      {"target": safe, "coef": coef.astype(input._data.dtype),
+                       "reduction": reduction})
+    moved = input.movedim(1, -1)
+    grids = np.indices(safe.shape, sparse=True)
+    picked = moved[tuple(grids) + (safe,)]
     loss = picked * (-wt)
     out = _reduce(loss, reduction, float(wt.sum()) if reduction == "mean" else None)
     if reduction != "none":

@@ -6,7 +6,7 @@ shape; every elementwise vjp result goes through it (see :mod:`.table`).
 
 import numpy as np
 
-from .table import Syntax, defbilinear, defjvp, deflinear, defprim, defvjp
+from .table import Syntax, defbilinear, defjvp, deflinear, defnames, defprim, defvjp
 
 
 def unbroadcast(g, like):
@@ -223,7 +223,7 @@ defprim("reshape_like", 2, reshape_like, Syntax("helper", "reshape_like"))
 defprim("reshape", 1, np.reshape, Syntax("call", "np.reshape"), shape=None)
 defprim("transpose", 1, np.transpose, Syntax("call", "np.transpose"), axes=None)
 defprim("matrix_transpose", 1, matrix_transpose, Syntax("helper", "matrix_transpose"))
-defprim("expand_dims", 1, np.expand_dims, Syntax("call", "np.expand_dims"), axis=0)
+defprim("expand_dims", 1, np.expand_dims, Syntax("call", "np.expand_dims"), axis=None)
 defprim("squeeze", 1, np.squeeze, Syntax("call", "np.squeeze"), axis=None)
 defprim("getitem", 1, getitem, Syntax("helper", "getitem"), index=None)
 defprim("scatter_like", 2, scatter_like, Syntax("helper", "scatter_like"), index=None)
@@ -473,3 +473,13 @@ defjvp("linear", _linear_jvp)
 defjvp("mse_loss", _mse_jvp)
 defjvp("setitem", _setitem_jvp)
 # concat_part and concat_pad are linear in their first operand: deflinear above
+
+# --- the names users call them by (the frontend's call table is built from these) ----------
+for _name in ("sum mean max min prod dot matmul outer transpose reshape concatenate stack "
+              "expand_dims squeeze").split():
+    defnames(_name, f"numpy.{_name}")
+defnames("max", "numpy.amax")
+defnames("min", "numpy.amin")
+defnames("sigmoid", "scipy.special.expit")
+for _name in "sum mean max min prod dot reshape transpose".split():
+    defnames(_name, f".{_name}")

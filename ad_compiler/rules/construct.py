@@ -8,7 +8,7 @@ is an index (``slice(a, b, c)`` elsewhere).
 
 import numpy as np
 
-from .table import Syntax, defjvp, deflinear, defprim, defvjp
+from .table import Syntax, defjvp, deflinear, defnames, defprim, defvjp
 
 for _name in ("zeros", "ones", "empty"):
     # operand: the shape (an int, or a "shape"-kind value such as x.shape or tuple(n, m))
@@ -55,3 +55,8 @@ defprim("slice", 3, slice, Syntax("call", "slice"), differentiable=False, result
 defjvp("full", lambda o, tangents, ans, shape, value:
        o.full(shape, tangents[1]) if tangents[1] is not None else None)
 deflinear("copy")
+
+for _name in ("zeros ones empty full zeros_like ones_like empty_like copy shape size ndim "
+              "arange linspace").split():
+    defnames(_name, f"numpy.{_name}")
+defnames("copy", ".copy")

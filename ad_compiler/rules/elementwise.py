@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from .table import Syntax, defprim, defvjp
+from .table import Syntax, defnames, defprim, defvjp
 
 
 def _binop(name, impl, symbol):
@@ -36,9 +36,11 @@ defvjp("add", lambda o, g, ans, x, y: g, lambda o, g, ans, x, y: g)
 defvjp("sub", lambda o, g, ans, x, y: g, lambda o, g, ans, x, y: -g)
 defvjp("mul", lambda o, g, ans, x, y: g * y, lambda o, g, ans, x, y: g * x)
 defvjp("div", lambda o, g, ans, x, y: g / y, lambda o, g, ans, x, y: -g * ans / y)
+# at x = 0 the limits JAX and autograd give: d/dx x**0 = 0 (the exponent y - 1 is replaced
+# where y == 0, so 0.0 ** -1.0 is never evaluated) and d/dy 0**y = 0 (log(1) where x == 0)
 defvjp("pow",
-       lambda o, g, ans, x, y: g * y * x ** (y - 1),
-       lambda o, g, ans, x, y: g * ans * o.log(x))
+       lambda o, g, ans, x, y: g * y * x ** o.where(y == 0.0, 1.0, y - 1.0),
+       lambda o, g, ans, x, y: g * ans * o.log(o.where(x == 0.0, 1.0, x)))
 defvjp("mod", lambda o, g, ans, x, y: g, lambda o, g, ans, x, y: -g * o.floor(x / y))
 defvjp("neg", lambda o, g, ans, x: -g)
 defvjp("pos", lambda o, g, ans, x: g)
@@ -118,10 +120,52 @@ defvjp("minimum",
        lambda o, g, ans, x, y: o.where(x <= y, g, 0.0),
        lambda o, g, ans, x, y: o.where(x <= y, 0.0, g))
 
+# --- inverse hyperbolic, angle conversions, logs of sums of exponentials --------------------
+def defunary(name, vjp, names=None, impl=None):
+    """An elementwise function of one operand: NumPy's ``np.NAME`` (Numba has it too), its
+    vjp, and the dotted names users call it by (default ``numpy.NAME``)."""
+    _unary_fn(name, impl if impl is not None else getattr(np, name))
+    defvjp(name, vjp)
+    defnames(name, names or f"numpy.{name}")
+
+
+def defbinary(name, vjp_x, vjp_y, names=None):
+    """An elementwise function of two broadcasting operands (``np.NAME``)."""
+    defprim(name, 2, getattr(np, name), Syntax("call", f"np.{name}"), elementwise=True)
+    defvjp(name, vjp_x, vjp_y)
+    defnames(name, names or f"numpy.{name}")
+
+
+defunary("arccosh", lambda o, g, ans, x: g / o.sqrt(x * x - 1.0), "numpy.arccosh math.acosh")
+defunary("arctanh", lambda o, g, ans, x: g / (1.0 - x * x), "numpy.arctanh math.atanh")
+defunary("deg2rad", lambda o, g, ans, x: g * (math.pi / 180.0),
+         "numpy.deg2rad numpy.radians math.radians")
+defunary("rad2deg", lambda o, g, ans, x: g * (180.0 / math.pi),
+         "numpy.rad2deg numpy.degrees math.degrees")
+defunary("reciprocal", lambda o, g, ans, x: -g * ans * ans)
+# sinc(x) = sin(pi x) / (pi x); its derivative (cos(pi x) - sinc(x)) / x tends to 0 at 0
+defunary("sinc", lambda o, g, ans, x: g * o.where(
+    x == 0.0, 0.0, (o.cos(math.pi * x) - ans) / o.where(x == 0.0, 1.0, x)))
+defbinary("logaddexp", lambda o, g, ans, x, y: g * o.exp(x - ans),
+          lambda o, g, ans, x, y: g * o.exp(y - ans))
+defbinary("logaddexp2", lambda o, g, ans, x, y: g * o.exp2(x - ans),
+          lambda o, g, ans, x, y: g * o.exp2(y - ans))
+# fmod keeps the sign of x (C's fmod): x - y * trunc(x / y)
+defbinary("fmod", lambda o, g, ans, x, y: g, lambda o, g, ans, x, y: -g * o.trunc(x / y))
+# fmax/fmin ignore NaNs; the gradient goes to the operand chosen (the first on ties)
+defbinary("fmax", lambda o, g, ans, x, y: o.where((x >= y) | o.isnan(y), g, 0.0),
+          lambda o, g, ans, x, y: o.where((x >= y) | o.isnan(y), 0.0, g))
+defbinary("fmin", lambda o, g, ans, x, y: o.where((x <= y) | o.isnan(y), g, 0.0),
+          lambda o, g, ans, x, y: o.where((x <= y) | o.isnan(y), 0.0, g))
+# nan_to_num: the identity where x is finite; NaN and infinities become constants
+defunary("nan_to_num", lambda o, g, ans, x: o.where(o.isfinite(x), g, 0.0))
+
 # --- piecewise constant functions -----------------------------------------------------------
 for _name in ("sign", "floor", "ceil", "trunc", "rint"):
     defprim(_name, 1, getattr(np, _name), Syntax("call", f"np.{_name}"), elementwise=True,
             differentiable=False)
+defprim("round", 1, np.round, Syntax("call", "np.round"), elementwise=True,
+        differentiable=False, numpy="numpy.round numpy.around .round", decimals=0)
 defprim("isnan", 1, np.isnan, Syntax("call", "np.isnan"), elementwise=True,
         differentiable=False, result_kind="bool")
 defprim("isfinite", 1, np.isfinite, Syntax("call", "np.isfinite"), elementwise=True,
@@ -146,3 +190,22 @@ defprim("float", 1, float, Syntax("call", "float"), elementwise=True, result_kin
 defvjp("float", lambda o, g, ans, x: g)
 defprim("int", 1, int, Syntax("call", "int"), differentiable=False, result_kind="int")
 defprim("bool", 1, bool, Syntax("call", "bool"), differentiable=False, result_kind="bool")
+
+# --- the names users call them by (the frontend's call table is built from these) ----------
+for _name in ("sin cos tan sinh cosh tanh exp expm1 log log2 log10 log1p sqrt cbrt floor ceil "
+              "trunc hypot exp2 arctan2 isnan isfinite").split():
+    defnames(_name, f"numpy.{_name} math.{_name}")
+for _name in "arcsin arccos arctan arcsinh".split():
+    defnames(_name, f"numpy.{_name} math.a{_name[3:]}")
+defnames("arctan2", "math.atan2")
+defnames("abs", "numpy.abs numpy.absolute numpy.fabs math.fabs")
+defnames("pow", "numpy.power math.pow")
+defnames("erf", "math.erf scipy.special.erf")
+for _name in "square sign rint maximum minimum where clip add".split():
+    defnames(_name, f"numpy.{_name}")
+defnames("sub", "numpy.subtract")
+defnames("mod", "numpy.mod numpy.remainder")
+defnames("mul", "numpy.multiply")
+defnames("div", "numpy.divide numpy.true_divide")
+defnames("neg", "numpy.negative")
+defnames("float", "numpy.float64")

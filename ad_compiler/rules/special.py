@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from .table import Syntax, defprim, defvjp
+from .table import Syntax, defnames, defprim, defvjp
 
 
 def _elementwise(scalar_fn):
@@ -52,3 +52,6 @@ defprim("digamma", 1, digamma, Syntax("helper", "digamma"), elementwise=True)
 defvjp("lgamma", lambda o, g, ans, x: g * o.digamma(x))
 defvjp("gamma", lambda o, g, ans, x: g * ans * o.digamma(x))
 # digamma's own derivative (trigamma) is not provided: second derivatives of lgamma raise
+defnames("lgamma", "math.lgamma scipy.special.gammaln")
+defnames("gamma", "math.gamma scipy.special.gamma")
+defnames("digamma", "scipy.special.digamma scipy.special.psi")

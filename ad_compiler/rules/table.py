@@ -24,6 +24,16 @@ Elementwise primitives broadcast their operands; their vector-Jacobian rules ret
 cotangent at the broadcast shape and the *caller* reduces it to each operand's shape with the
 ``unbroadcast`` primitive. Their Jacobian-vector rule is derived from the vjps (each is linear
 in ``g`` and elementwise, so ``jvp = sum_i vjp_i(t_i)``).
+
+A record holds everything else about its primitive too: the NumPy/``math`` names a user calls
+it by (``numpy``; the frontend's call tables are built from them), its keyword signature
+(``attrs``: the static parameters in NumPy's positional order, with their defaults), its
+effect and cost (``effect="alloc"`` results are fresh memory, never merged by CSE; ``cost``
+weighs recomputing against recording), its result kind and rank rule, its implementations
+(``impl`` for NumPy; ``numba`` says how the Numba backend runs it; ``cuda`` the device
+function it prints as), the Tensor runtime's node name (``node``), and its rules. A
+*composite* primitive (``expand``) is lowered into other primitives once operand ranks are
+known (:mod:`ad_compiler.transforms.lower`), so it needs no rules of its own.
 """
 
 from __future__ import annotations
@@ -60,6 +70,19 @@ class Primitive:
     result_kind: str | None = None        # kind of the result when it does not follow operands
     attrs: dict = field(default_factory=dict)  # default static attributes
     ndim: Callable | None = None          # (operand ndims, operands, **attrs) -> result ndim
+    numpy: tuple = ()                     # dotted names calling it: "numpy.sin", "math.sin",
+                                          # ".var" for a method
+    effect: str = "pure"                  # "alloc": a fresh array each call (never CSE'd)
+    cost: int = 1                         # relative cost of recomputing it
+    numba: str = "native"                 # "native": the printed call is Numba's own;
+                                          # "overload": backends/numba registers one on impl;
+                                          # "objmode": run impl in Numba's object mode
+    cuda: str | None = None               # device function printed in CUDA code
+    node: str | None = None               # Tensor runtime node name (MulBackward0...)
+    expand: Callable | None = None        # composite: (o, *operands, **attrs) -> result
+    sequence: bool = False                # NumPy takes the operands as one sequence argument
+    args: tuple = ()                      # NumPy's names of the operands (for keywords)
+    result_dtype: str = "float64"         # element type of the result under Numba "objmode"
 
     def apply_jvp(self, o, tangents, ans, *operands, **attrs):
         """Tangent of the result, or None when every incoming tangent is a symbolic zero."""
@@ -85,14 +108,36 @@ INTEGER_CLOSED = frozenset({"add", "sub", "mul", "floordiv", "mod", "neg", "pos"
                             "minimum", "abs", "sign"})
 
 
+_RECORD_FIELDS = ("numpy", "effect", "cost", "numba", "cuda", "node", "expand", "sequence",
+                  "ndim", "args", "result_dtype")
+
+
 def defprim(name, nargs, impl=None, syntax=None, *, elementwise=False, differentiable=True,
             result_kind=None, **default_attrs) -> Primitive:
-    """Declare a primitive (its arity, NumPy implementation and printed form)."""
+    """Declare a primitive (its arity, NumPy implementation and printed form). Keywords
+    named as :class:`Primitive` fields (``numpy=``, ``effect=``, ``numba=``...) fill those;
+    the others are its static attributes and their defaults, in NumPy's positional order."""
+    fields = {k: default_attrs.pop(k) for k in _RECORD_FIELDS if k in default_attrs}
+    if isinstance(fields.get("numpy"), str):
+        fields["numpy"] = tuple(fields["numpy"].split())
     prim = Primitive(name, nargs, impl, syntax, elementwise=elementwise,
                      differentiable=differentiable, result_kind=result_kind,
-                     attrs=default_attrs)
+                     attrs=default_attrs, **fields)
     PRIMITIVES[name] = prim
     return prim
+
+
+def defnames(name, names):
+    """Add the dotted NumPy/``math`` names (space separated) that call primitive ``name``."""
+    PRIMITIVES[name].numpy += tuple(names.split())
+
+
+def defcomposite(name, nargs, impl, expand, *, ndim=None, **fields):
+    """A primitive defined by an expansion into others (``o`` is the ops namespace of the
+    rules): lowered once operand ranks are known, it needs no rules of its own, and every
+    backend runs what it lowers to. ``impl`` is NumPy's function, for the Tensor runtime."""
+    return defprim(name, nargs, impl, Syntax("helper", name), expand=expand, ndim=ndim,
+                   **fields)
 
 
 def defvjp(name, *rules):

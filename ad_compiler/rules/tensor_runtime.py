@@ -9,8 +9,11 @@ textbook formula at special points, PyTorch's choice is written down:
   (PyTorch's ``pow_backward`` masks), never NaN;
 * ``rt_prod``: the product of the *other* elements, exact with one or more zeros;
 * ``rt_maximum``/``rt_minimum``: ties share the gradient half and half;
-* ``var``/``std``/``softmax``/``log_softmax``/``logsumexp``/``cumsum``/``rt_cat``: one node each,
-  as PyTorch records them (``VarBackward0``...).
+* ``rt_var``, ``rt_std``, ``rt_softmax``, ``rt_log_softmax``, ``rt_logsumexp``, ``rt_cumsum``,
+  ``rt_cat``, ``rt_einsum``, ``rt_nll``: one node each, as PyTorch records them
+  (``VarBackward0``...).
+
+Every name starts with ``rt_`` so that none collides with a compiler primitive added later.
 """
 
 import numpy as np
@@ -43,6 +46,12 @@ defvjp("rt_pow", _pow_vjp_base, _pow_vjp_exponent)
 # PyTorch records them with a zero gradient; the node reads nothing
 defprim("rt_zero_grad", None, None)
 defvjp("rt_zero_grad", lambda o, g, ans, *operands, argnum=0: g * 0.0)
+
+
+# --- relu: the rule reads the result through ``sign`` (a zero-gradient node under
+# create_graph), so the second derivative is zeros as PyTorch's, not missing
+defprim("rt_relu", 1, lambda x: np.maximum(x, 0), elementwise=True)
+defvjp("rt_relu", lambda o, g, ans, x: g * o.sign(ans))
 
 
 # --- maximum / minimum: ties split the gradient -------------------------------------------
@@ -100,38 +109,41 @@ def _std_vjp(o, g, ans, x, axis=None, keepdims=False, correction=1):
     return o.unreduce(scale, x, axis=axis, keepdims=keepdims) * _centered(o, x, axis)
 
 
-defprim("var", 1, _var, axis=None, keepdims=False, correction=1)
-defprim("std", 1, _std, axis=None, keepdims=False, correction=1)
-defvjp("var", _var_vjp)
-defvjp("std", _std_vjp)
+defprim("rt_var", 1, _var, axis=None, keepdims=False, correction=1)
+defprim("rt_std", 1, _std, axis=None, keepdims=False, correction=1)
+defvjp("rt_var", _var_vjp)
+defvjp("rt_std", _std_vjp)
 
 
 # --- softmax family -----------------------------------------------------------------------
 def _logsumexp(x, axis=None, keepdims=False):
-    m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
-    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    m = np.maximum.reduce(x, axis=axis, keepdims=True)
+    if not np.isfinite(m).all():
+        m = np.where(np.isfinite(m), m, 0)
+    out = np.log(np.add.reduce(np.exp(x - m), axis=axis, keepdims=True))
+    out += m
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
 def _softmax(x, axis=-1):
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    e = np.exp(x - np.maximum.reduce(x, axis=axis, keepdims=True))
+    e /= np.add.reduce(e, axis=axis, keepdims=True)
+    return e
 
 
 def _log_softmax(x, axis=-1):
     return x - _logsumexp(x, axis=axis, keepdims=True)
 
 
-defprim("logsumexp", 1, _logsumexp, axis=None, keepdims=False)
-defvjp("logsumexp", lambda o, g, ans, x, axis=None, keepdims=False:
+defprim("rt_logsumexp", 1, _logsumexp, axis=None, keepdims=False)
+defvjp("rt_logsumexp", lambda o, g, ans, x, axis=None, keepdims=False:
        o.unreduce(g, x, axis=axis, keepdims=keepdims)
        * o.exp(x - o.unreduce(ans, x, axis=axis, keepdims=keepdims)))
-defprim("softmax", 1, _softmax, axis=-1)
-defvjp("softmax", lambda o, g, ans, x, axis=-1:
+defprim("rt_softmax", 1, _softmax, axis=-1)
+defvjp("rt_softmax", lambda o, g, ans, x, axis=-1:
        ans * (g - o.sum(g * ans, axis=axis, keepdims=True)))
-defprim("log_softmax", 1, _log_softmax, axis=-1)
-defvjp("log_softmax", lambda o, g, ans, x, axis=-1:
+defprim("rt_log_softmax", 1, _log_softmax, axis=-1)
+defvjp("rt_log_softmax", lambda o, g, ans, x, axis=-1:
        g - o.exp(ans) * o.sum(g, axis=axis, keepdims=True))
 
 
@@ -140,8 +152,8 @@ def _flip(o, g, axis):
     return o.getitem(g, index=(slice(None),) * _ax(axis, np.ndim(g)) + (slice(None, None, -1),))
 
 
-defprim("cumsum", 1, lambda x, axis=0: np.cumsum(x, axis=axis), axis=0)
-defvjp("cumsum", lambda o, g, ans, x, axis=0: _flip(o, o.cumsum(_flip(o, g, axis), axis=axis),
+defprim("rt_cumsum", 1, lambda x, axis=0: np.cumsum(x, axis=axis), axis=0)
+defvjp("rt_cumsum", lambda o, g, ans, x, axis=0: _flip(o, o.rt_cumsum(_flip(o, g, axis), axis=axis),
                                                     axis))
 
 
@@ -179,7 +191,7 @@ def _einsum_vjp(o, g, ans, *xs, spec="", argnum=0):
     others = [t for k, t in enumerate(ins) if k != argnum]
     present = set(out).union(*others) if others else set(out)
     kept = "".join(c for c in mine if c in present)
-    part = o.einsum(g, *[x for k, x in enumerate(xs) if k != argnum],
+    part = o.rt_einsum(g, *[x for k, x in enumerate(xs) if k != argnum],
                     spec=",".join([out] + others) + "->" + kept)
     if kept == mine:
         return part
@@ -187,5 +199,18 @@ def _einsum_vjp(o, g, ans, *xs, spec="", argnum=0):
     return o.broadcast_like(o.reshape(part, shape=shape), xs[argnum])
 
 
-defprim("einsum", None, _einsum, spec="")
-defvjp("einsum", _einsum_vjp)
+defprim("rt_einsum", None, _einsum, spec="")
+defvjp("rt_einsum", _einsum_vjp)
+
+
+# --- negative log-likelihood of (N, C) log-probabilities ------------------------------------
+# ``target`` holds the class of each row and ``coef`` each row's factor -w[target] (zero
+# where ignored, divided by the total weight for the mean): the loss is linear in ``x``.
+def _nll(x, target=None, coef=None, reduction="mean"):
+    picked = x[np.arange(x.shape[0]), target] * coef
+    return picked if reduction == "none" else np.add.reduce(picked)
+
+
+defprim("rt_nll", 1, _nll, target=None, coef=None, reduction="mean")
+defvjp("rt_nll", lambda o, g, ans, x, target=None, coef=None, reduction="mean":
+       o.scatter_like(g * coef, x, index=(np.arange(np.shape(x)[0]), target)))

@@ -30,10 +30,11 @@ class CompiledFunction:
     Tensor whose ``grad_fn`` is a ``CompiledFunctionBackward`` node when an input requires
     grad and grad mode is on; only the compiled primal runs otherwise."""
 
-    def __init__(self, fn, *, backend="numba", fastmath=False):
+    def __init__(self, fn, *, backend="numba", fastmath=False, boundscheck=None):
         self.fn = fn
         self.backend = backend
         self.fastmath = fastmath
+        self.boundscheck = boundscheck
         # building the derivative checks the whole function once, at decoration
         self._derivatives = {}
         self._first = self._derivative(tuple(range(len(_params(fn)))))
@@ -49,7 +50,8 @@ class CompiledFunction:
     def _derivative(self, wrt) -> DerivativeFunction:
         if wrt not in self._derivatives:
             self._derivatives[wrt] = DerivativeFunction(
-                self.fn, wrt, backend=self.backend, fastmath=self.fastmath, kind="vjp")
+                self.fn, wrt, backend=self.backend, fastmath=self.fastmath, kind="vjp",
+                boundscheck=self.boundscheck)
         return self._derivatives[wrt]
 
     def _run_primal(self, *arrays):
@@ -106,9 +108,10 @@ def _params(fn):
     return list(inspect.signature(fn).parameters)
 
 
-def jit(fn=None, *, backend="numba", fastmath=False):
+def jit(fn=None, *, backend="numba", fastmath=False, boundscheck=None):
     """Compile ``fn`` for use on Tensors: one graph node whose backward is the compiled
     adjoint. Usable as ``@ad.jit`` or ``@ad.jit(backend="python")``."""
     if fn is None:
-        return lambda f: CompiledFunction(f, backend=backend, fastmath=fastmath)
-    return CompiledFunction(fn, backend=backend, fastmath=fastmath)
+        return lambda f: CompiledFunction(f, backend=backend, fastmath=fastmath,
+                                          boundscheck=boundscheck)
+    return CompiledFunction(fn, backend=backend, fastmath=fastmath, boundscheck=boundscheck)

@@ -354,7 +354,12 @@ _NAMES.update({
     "sum": "SumBackward0", "mean": "MeanBackward0", "norm": "LinalgVectorNormBackward0",
     "float": "ToCopyBackward0", "square": "PowBackward0", "arctan2": "Atan2Backward0",
     "arcsin": "AsinBackward0", "arccos": "AcosBackward0", "arctan": "AtanBackward0",
-    "arcsinh": "AsinhBackward0",
+    "arcsinh": "AsinhBackward0", "rt_pow": "PowBackward1", "rt_prod": "ProdBackward0",
+    "rt_maximum": "MaximumBackward0", "rt_minimum": "MinimumBackward0", "rt_var": "VarBackward0",
+    "rt_std": "StdBackward0", "rt_softmax": "SoftmaxBackward0",
+    "rt_log_softmax": "LogSoftmaxBackward0", "rt_logsumexp": "LogsumexpBackward0",
+    "rt_cumsum": "CumsumBackward0", "rt_cat": "CatBackward0", "rt_einsum": "EinsumBackward0",
+    "rt_nll": "NllLossBackward0", "rt_zero_grad": "ZeroBackward0", "rt_relu": "ReluBackward0",
 })
 
 
@@ -465,7 +470,12 @@ def _view_of(base, out_t):
         out_t._vbox = base._vbox
         out_t._vver = base._vbox[0]
         out_t._base = base if base._base is None else base._base
+        if not _STATE.enabled and base._rg:
+            out_t._vmeta = _NO_GRAD_VIEW
     return out_t
+
+
+_NO_GRAD_VIEW = ("no_grad", 0)
 
 
 _OVERLAP_MSG = ("unsupported operation: more than one element of the written-to tensor refers "
@@ -481,9 +491,23 @@ def _byte_offsets(arr):
     return off
 
 
+_VIEW_INDEX_CACHE: dict = {}
+
+
 def _view_index(view, base):
     """The advanced index into ``base`` of every element of its view ``view`` (found from
-    their memory layout, so any chain of views is covered)."""
+    their memory layout, so any chain of views is covered; cached by layout)."""
+    start = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    key = (start, view.shape, view.strides, base.shape, base.strides)
+    index = _VIEW_INDEX_CACHE.get(key)
+    if index is None:
+        if len(_VIEW_INDEX_CACHE) > 256:
+            _VIEW_INDEX_CACHE.clear()
+        index = _VIEW_INDEX_CACHE[key] = _compute_view_index(view, base)
+    return index
+
+
+def _compute_view_index(view, base):
     base_off = _byte_offsets(base).ravel()
     order = np.argsort(base_off, kind="stable")
     flat = order[np.searchsorted(base_off[order], _byte_offsets(view))]
@@ -958,6 +982,14 @@ class Tensor:
     # (and, for a view, its base gets PyTorch's CopySlices node).
     def _check_inplace(self):
         if _STATE.enabled:
+            if self._vmeta is _NO_GRAD_VIEW:
+                raise RuntimeError(
+                    "A view was created in no_grad mode and is being modified inplace with "
+                    "grad mode enabled. Given that this use case is ambiguous and "
+                    "error-prone, it is forbidden. You can clarify your code by moving both "
+                    "the view and the inplace either both inside the no_grad block (if you "
+                    "don't want the inplace to be tracked) or both outside (if you want the "
+                    "inplace to be tracked).")
             if self._vmeta is not None and self._base._rg:
                 raise RuntimeError(
                     f"Output {self._vmeta[1]} of {self._vmeta[0]} is a view and is being "
@@ -995,7 +1027,7 @@ class Tensor:
         record = self._may_record(other)
         data = self._data
         src = _wrap(data.copy() if record else data, self._rg, self._fn)
-        if record:
+        if record or not _STATE.enabled:
             r = compute(src)
         else:
             with grad_mode.no_grad():
@@ -1036,8 +1068,16 @@ class Tensor:
     def _sync_view(self):
         """A view's history follows its base's after in-place changes made elsewhere."""
         if self._vver != self._vbox[0]:
-            self._vver = self._vbox[0]
             base = self._base
+            if self._vmeta is _NO_GRAD_VIEW and base._rg and _STATE.enabled:
+                raise RuntimeError(
+                    "A view was created in no_grad mode and its base or another view of its "
+                    "base has been modified inplace with grad mode enabled. Given that this "
+                    "use case is ambiguous and error-prone, it is forbidden. You can clarify "
+                    "your code by moving both the view and the inplace either both inside the "
+                    "no_grad block (if you don't want the inplace to be tracked) or both "
+                    "outside (if you want the inplace to be tracked).")
+            self._vver = self._vbox[0]
             if base._rg and _STATE.enabled:
                 index = _view_index(self._data, base._data)
                 view = _record(_GETITEM, "AsStridedBackward0", (base,), self._data,
@@ -1146,6 +1186,12 @@ class Tensor:
         return self._overwrite("CopyBackwards", src)
 
     def clamp_(self, min=None, max=None):
+        if not (_STATE.enabled or isinstance(min, Tensor) or isinstance(max, Tensor)) and \
+                (min is not None or max is not None):
+            self._check_inplace()                       # nothing records: clip in place
+            np.clip(self._data, min, max, out=self._data)
+            self._vbox[0] += 1
+            return self
         return self._inplace_op(lambda s: s.clamp(min, max), min if isinstance(min, Tensor)
                                 else max)
 
@@ -1167,7 +1213,8 @@ class Tensor:
         if isinstance(value, Tensor) and value._data.dtype != self._data.dtype:
             value = value.to(self.dtype)
         if self._may_record(value):
-            self._inplace_op(lambda s: _apply(_P["setitem"], "CopySlices", (s, value),
+            name = "CopySlices" if _is_basic_index(index) else "IndexPutBackward0"
+            self._inplace_op(lambda s: _apply(_P["setitem"], name, (s, value),
                                               {"index": index}), value)
             return
         self._check_inplace()
@@ -1192,6 +1239,8 @@ class Tensor:
                 t = _wrap(out, False, None, self._vbox)
             t._base = self if self._base is None else self._base
             t._vver = self._vbox[0]
+            if not _STATE.enabled and self._rg:
+                t._vmeta = _NO_GRAD_VIEW
             return t
         index = _index(index)
         if _is_basic_index(index):
@@ -1240,7 +1289,7 @@ class Tensor:
         return _unary(_P["sigmoid"], "SigmoidBackward0", self)
 
     def relu(self):
-        return _unary(_P["relu"], "ReluBackward0", self)
+        return _unary(_P["rt_relu"], "ReluBackward0", self)
 
     def abs(self):
         return _unary(_P["abs"], "AbsBackward0", self)
@@ -1405,10 +1454,10 @@ class Tensor:
                                                     "correction": correction})
 
     def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
-        return self._spread("std", "StdBackward0", dim, unbiased, keepdim, correction)
+        return self._spread("rt_std", "StdBackward0", dim, unbiased, keepdim, correction)
 
     def var(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
-        return self._spread("var", "VarBackward0", dim, unbiased, keepdim, correction)
+        return self._spread("rt_var", "VarBackward0", dim, unbiased, keepdim, correction)
 
     # --- linear algebra -------------------------------------------------------------------
     def dot(self, other):
@@ -1539,21 +1588,21 @@ class Tensor:
     # --- what a tutorial reaches for next ---------------------------------------------------
     def softmax(self, dim, dtype=None):
         x = self if dtype is None else self.to(dtype)
-        return _apply(_P["softmax"], "SoftmaxBackward0", (x,), {"axis": int(dim)})
+        return _apply(_P["rt_softmax"], "SoftmaxBackward0", (x,), {"axis": int(dim)})
 
     def log_softmax(self, dim, dtype=None):
         x = self if dtype is None else self.to(dtype)
-        return _apply(_P["log_softmax"], "LogSoftmaxBackward0", (x,), {"axis": int(dim)})
+        return _apply(_P["rt_log_softmax"], "LogSoftmaxBackward0", (x,), {"axis": int(dim)})
 
     def logsumexp(self, dim, keepdim=False):
-        return _apply(_P["logsumexp"], "LogsumexpBackward0", (self,),
+        return _apply(_P["rt_logsumexp"], "LogsumexpBackward0", (self,),
                       {"axis": _dims(dim, self._data.ndim), "keepdims": keepdim})
 
     def cumsum(self, dim, dtype=None):
         x = self if dtype is None else self.to(dtype)
         if x._data.dtype.kind in "bu":
             x = x.to(int64)
-        return _apply(_P["cumsum"], "CumsumBackward0", (x,), {"axis": int(dim)})
+        return _apply(_P["rt_cumsum"], "CumsumBackward0", (x,), {"axis": int(dim)})
 
     def masked_fill(self, mask, value):
         mask = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
@@ -1581,6 +1630,10 @@ class Tensor:
         return _apply(_GETITEM, "GatherBackward0", (self,), {"index": adv})
 
     def scatter(self, dim, index, src=None, value=None, reduce=None):
+        if reduce is not None:
+            raise NotImplementedError("scatter(reduce=...) is not supported by ad_compiler's "
+                                      "runtime; use index_add or scatter_add semantics "
+                                      "through index_add")
         src = value if src is None else src
         adv, idx = self._dim_index(dim, index)
         if isinstance(src, Tensor):
@@ -1837,7 +1890,7 @@ def einsum(equation, *operands):
     if "." in spec or any(len(set(t)) != len(t) for t in spec.split("->")[0].split(",")):
         raise RuntimeError(f"einsum(): ellipses and repeated subscripts in one operand are "
                            f"not supported by ad_compiler's runtime: '{equation}'")
-    return _apply(_P["einsum"], "EinsumBackward0", tuple(_as_tensor(t) for t in operands),
+    return _apply(_P["rt_einsum"], "EinsumBackward0", tuple(_as_tensor(t) for t in operands),
                   {"spec": spec})
 
 

@@ -20,7 +20,9 @@ from ..rules.table import INTEGER_CLOSED
 _FOLD = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
          "div": operator.truediv, "pow": operator.pow, "neg": operator.neg,
          "floordiv": operator.floordiv, "mod": operator.mod,
-         "trip_count": lambda start, stop, step: len(range(start, stop, step))}
+         "trip_count": lambda start, stop, step: len(range(start, stop, step)),
+         "eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le,
+         "gt": operator.gt, "ge": operator.ge}
 
 
 def result_kind(name: str, operands) -> str:
@@ -160,6 +162,9 @@ class Builder:
                 return Const(_FOLD[name](*(v.value for v in operands)))
             except (ArithmeticError, ValueError):
                 return None
+        if name == "where" and isinstance(operands[0], Const) and \
+                isinstance(operands[0].value, bool):
+            return operands[1] if operands[0].value else operands[2]
         if name == "neg":
             (x,) = operands
             producer = self._producer(x)

@@ -35,6 +35,7 @@ How the pieces fit:
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from dataclasses import dataclass, field, replace
 
@@ -45,6 +46,7 @@ from ..frontend.ir import (Assign, Const, For, Function, If, Load, Op, Prim, Reg
 from ..rules import PRIMITIVES
 from .activity import Activity
 from .builder import Builder, Namer, Sym
+from .specialize import load_signature
 
 _SCALAR_KINDS = ("float", "int", "bool")
 _RECOMPUTABLE_PRIMS = ("add", "sub", "mul", "floordiv", "mod", "neg")
@@ -373,7 +375,13 @@ class ReverseTransform:
             part = _part_of(array, index)
             g = self.namer.value("_t", "float" if part.kind in _SCALAR_KINDS else part.kind)
             g.ndim = part.ndim
-            ops.extend(self._copied(Load([g], [b_array, *index], op.line)))
+            load = Load([g], [b_array, *index], op.line)
+            if array.ndim is not None:   # NumPy's rules, advanced indices included
+                g.kind, g.ndim, _ = load_signature(load)
+            ops.extend(self._copied(load))
+            if not op.accumulate and _indirect(index):
+                # a buffered scatter: of the positions writing one element, the last wins
+                ops.extend(self._written_only(g, b_array, index, op.line))
         if not op.accumulate:
             ops.append(Store([], [b_array, *index, Const(0.0)], op.line))
         if g is not None:
@@ -386,6 +394,16 @@ class ReverseTransform:
         if id(op) in self.saves:
             old = self.primal(self.saves[id(op)].results[0], at)
             ops.append(Store([], [self.primal(array, at), *index, old], op.line))
+
+    def _written_only(self, g: Value, b_array: Value, index, line) -> list[Op]:
+        """``g *= last_writes(b_array, index)``: zero the positions of a buffered scatter
+        whose element a later position of the same store overwrote."""
+        where = self.namer.value("_index", "shape")
+        mask = self.namer.value("_written", "array")
+        mask.ndim = g.ndim
+        return [Prim([where], list(index), line, name="tuple"),
+                Prim([mask], [b_array, where], line, name="last_writes"),
+                Prim([g], [g, mask], line, name="mul")]
 
     def _prepare_nested(self, regions, at, scope, ops):
         """Zero every outer adjoint that the reverse of ``regions`` may first touch inside
@@ -581,8 +599,10 @@ class ReverseTransform:
             if isinstance(op, While):
                 values.append(self.loops[id(op)].count)
             if isinstance(op, If):
-                values += [v for inner in walk(op.then) for v in inner.results]
-                values += [v for inner in walk(op.orelse) for v in inner.results]
+                for inner in itertools.chain(walk(op.then), walk(op.orelse)):
+                    if id(inner) in self.saves:
+                        values += self.saves[id(inner)].results
+                    values += inner.results
         return values
 
     def _recomputable(self, v, loop: _Loop) -> bool:
@@ -596,10 +616,14 @@ class ReverseTransform:
         if op is None or v in loop.body.args or (
                 op not in loop.body.ops and id(v) not in self._branch_paths(loop)):
             return False
-        if isinstance(op, Load):
-            return id(op.operands[0]) not in self.stored_arrays
+        if isinstance(op, Load):   # a view written through is a reference: recomputed
+            return id(op.operands[0]) not in self.stored_arrays or id(v) in self.mem.live_views
         if not isinstance(op, Prim) or op.name in _NEVER_RECOMPUTE or id(v) in self.stored_arrays:
             return False   # an array written later is not what recomputing it gives
+        if op.name not in _SIZE_PRIMS + ("shape",) and any(
+                self.mem.is_written(x) for x in op.operands):
+            return False   # it reads memory that stores change: at the top of the reverse
+            #                iteration that memory is as the iteration left it
         if v.kind in ("array", "shape", "slice") or (
                 v.kind == "int" and (op.name in _RECOMPUTABLE_PRIMS or not op.operands
                                      or op.name in _SIZE_PRIMS)):
@@ -678,8 +702,8 @@ class ReverseTransform:
                 if isinstance(op, While) and at is not None:
                     self._push(at, [loop.count], ops)
             elif isinstance(op, If):
-                ops.append(replace(op, then=self.forward_region(op.then, at),
-                                   orelse=self.forward_region(op.orelse, at)))
+                ops.append(replace(op, then=self._forward_branch(op.then, at),
+                                   orelse=self._forward_branch(op.orelse, at)))
             elif id(op) in self.saves and self._taping:
                 save = self.saves[id(op)]
                 ops.extend(self._copied(save))
@@ -696,9 +720,20 @@ class ReverseTransform:
                 self._push(at, op.results, ops)
         return Region(args=region.args, ops=ops, yields=region.yields)
 
+    def _forward_branch(self, region: Region, at: _Loop | None) -> Region:
+        """A branch of the forward sweep; inside a loop, the arrays it defines that stores
+        change are recorded at its end (as the body records its own at its end)."""
+        code = self.forward_region(region, at)
+        if at is not None and at.tapes and self._taping:
+            written = [r for op in region.ops for r in op.results if r.kind == "array"
+                       and id(r) in self.stored_arrays and id(r) not in self.mem.live_views]
+            self._push(at, written, code.ops, at_end=True)
+        return code
+
     def _copied(self, load: Load) -> list[Op]:
         """``load`` itself for one element; for a slice or a row, ``load`` then a copy."""
-        if load.results[0].kind in _SCALAR_KINDS:
+        if load.results[0].kind in _SCALAR_KINDS or \
+                _part_of(load.operands[0], load.operands[1:]).kind in _SCALAR_KINDS:
             return [load]
         (result,) = load.results
         view = self.namer.value("_t", result.kind)
@@ -744,8 +779,12 @@ class ReverseTransform:
         return replace(op, body=new_body)
 
     def _memory_defined_in(self, loop: _Loop) -> list[Value]:
-        return [v for v in self._body_definitions(loop)
-                if v.kind == "array" and id(v) in self.stored_arrays]
+        """Arrays the body defines (outside its branches, which record theirs at their
+        end) that stores change: recorded as the body leaves them. A view written through
+        is recomputed from its base instead."""
+        return [v for v in loop.body.args + [r for op in loop.body.ops for r in op.results]
+                if v.kind == "array" and id(v) in self.stored_arrays
+                and id(v) not in self.mem.live_views]
 
     def _push(self, loop: _Loop, values, ops, at_end=False):
         if not self._taping:
@@ -963,12 +1002,20 @@ def _vjp_rule(prim, i):
     return prim.vjps[i] if i < len(prim.vjps) else None
 
 
+def _indirect(index) -> bool:
+    """Whether an index holds an integer array or a mask (NumPy's advanced indexing)."""
+    return any(i.kind in ("array", "any") for i in index)
+
+
 def _part_of(array: Value, index) -> Value:
     """A stand-in for ``array[index]``: its kind and rank (a row of a matrix is an array)."""
+    new_axis = [isinstance(i, Const) and i.value is None for i in index]
     if array.ndim is None:
         return Value("part", "float" if _element_index(index) else "array")
-    ndim = array.ndim - sum(1 for i in index if i.kind in ("int", "bool")) + \
-        sum(1 for i in index if isinstance(i, Const) and i.value is None)
+    # an index that is neither a slice nor a new axis picks one position (an index loaded
+    # from an integer array has the float kind here)
+    ndim = array.ndim - sum(1 for i, new in zip(index, new_axis)
+                            if i.kind != "slice" and not new) + sum(new_axis)
     return Value("part", "array" if ndim > 0 else "float", ndim)
 
 

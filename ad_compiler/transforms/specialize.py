@@ -13,25 +13,47 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..frontend.ir import (Assign, Const, For, Function, If, Load, Prim, Region, Store, While,
-                           copy_ir, walk)
+from ..errors import DifferentiationError
+from ..frontend.ir import (Assign, Const, For, Function, If, Load, Prim, Region, Store, Value,
+                           While, copy_ir, walk)
+from ..rules.indexing import COMPARISONS, INDEX_RESULTS
+from ..rules.table import INTEGER_CLOSED
 from .builder import result_signature
+from .lower import lower_composites
 from .simplify import simplify
 
 _SCALARS = ("float", "int", "bool")
 
 
-def signature_of_argument(value) -> tuple[str, int | None]:
-    """The IR kind and number of dimensions of a runtime argument."""
+def signature_of_argument(value) -> tuple:
+    """The IR kind and number of dimensions of a runtime argument, and for an array of
+    integers or booleans its element kind: ``("array", 1, "int")``. Elements loaded from such
+    an array are indices (never differentiated); the dtype is part of the key the generated
+    code is specialised and cached on."""
     if isinstance(value, (bool, np.bool_)):
         return "bool", 0
     if isinstance(value, (int, np.integer)):
         return "int", 0
     if isinstance(value, (float, np.floating)):
         return "float", 0
+    if isinstance(value, (complex, np.complexfloating)) or (
+            isinstance(value, np.ndarray) and value.dtype.kind == "c"):
+        raise DifferentiationError("complex values are not supported (an argument of dtype "
+                                   f"{np.asarray(value).dtype})", construct="complex")
     if isinstance(value, np.ndarray):
-        return ("array", value.ndim) if value.ndim else ("float", 0)
+        elements = _element_kind(value.dtype)
+        if not value.ndim:
+            return (elements or "float"), 0
+        return ("array", value.ndim) if elements is None else ("array", value.ndim, elements)
     return "any", None
+
+
+def _element_kind(dtype) -> str | None:
+    if dtype == np.bool_:
+        return "bool"
+    if np.issubdtype(dtype, np.integer):
+        return "int"
+    return None
 
 
 def display_signature(fn: Function) -> tuple:
@@ -74,13 +96,36 @@ def specialize(fn: Function, signature) -> Function:
     new = copy_ir(fn)
     if hasattr(fn, "free_var_getters"):
         new.free_var_getters = fn.free_var_getters
-    for param, (kind, ndim) in zip(new.params, signature):
-        if param.kind == "any" or (param.kind == "array" and kind == "array"):
+    for param, (kind, ndim, *dtype) in zip(new.params, signature):
+        if param.kind == "any" or (param.kind == "array" and kind == "array") or \
+                (param.kind == "float" and kind == "int"):
             param.kind, param.ndim = kind, ndim
+            param.dtype = dtype[0] if dtype else None
     for value, getter in zip(new.free_vars, getattr(fn, "free_var_getters", ())):
-        value.kind, value.ndim = signature_of_argument(getter())
+        value.kind, value.ndim, *dtype = signature_of_argument(getter())
+        value.dtype = dtype[0] if dtype else None
     _propagate(new.body)
+    while lower_composites(new):
+        _propagate(new.body)
+    _check_flat_indexing(new)
     return simplify(new)
+
+
+def _check_flat_indexing(fn: Function):
+    """``np.put`` and one-argument ``np.nonzero``/``np.where`` are lowered for 1-D arrays
+    (where they are plain indexing); on more dimensions they are refused, never guessed."""
+    for op in walk(fn.body):
+        if isinstance(op, Store) and getattr(op, "flat", False):
+            array, what = op.operands[0], "np.put"
+        elif isinstance(op, Prim) and op.name == "nonzero":
+            array, what = op.operands[0], "np.nonzero / one-argument np.where"
+        else:
+            continue
+        if array.ndim is not None and array.ndim > 1:
+            raise DifferentiationError(
+                f"{what} of a {array.ndim}-D array is not supported (index it with a tuple "
+                "of index arrays instead)", construct=what, function=fn.name,
+                filename=fn.filename, line=op.line)
 
 
 def _propagate(region: Region) -> bool:
@@ -88,15 +133,19 @@ def _propagate(region: Region) -> bool:
     changed = False
     for op in region.ops:
         if isinstance(op, Prim):
-            changed |= _set(op.results[0], *_prim_signature(op))
+            _resolve_dtype(op)
+            kind, ndim = _prim_signature(op)
+            changed |= _set(op.results[0], kind, ndim, element_kind(op, kind))
         elif isinstance(op, Assign):
-            changed |= _set(op.results[0], op.operands[0].kind, op.operands[0].ndim)
+            x = op.operands[0]
+            changed |= _set(op.results[0], x.kind, x.ndim, x.dtype)
         elif isinstance(op, Load):
-            changed |= _set(op.results[0], *_load_signature(op))
+            changed |= _set(op.results[0], *load_signature(op))
         elif isinstance(op, If):
             changed |= _propagate(op.then) | _propagate(op.orelse)
             for r, a, b in zip(op.results, op.then.yields, op.orelse.yields):
-                changed |= _set(r, join(a.kind, b.kind), _join_ndim(a.ndim, b.ndim))
+                changed |= _set(r, join(a.kind, b.kind), _join_ndim(a.ndim, b.ndim),
+                                _join_ndim(a.dtype, b.dtype))
         elif isinstance(op, (For, While)):
             changed |= _propagate_loop(op)
     return changed
@@ -107,7 +156,7 @@ def _propagate_loop(op) -> bool:
     body yields something else."""
     carried = op.body.args[1:] if isinstance(op, For) else op.body.args
     groups = [carried, op.results] + ([op.cond.args] if isinstance(op, While) else [])
-    assumed = [(init.kind, init.ndim) for init in op.inits]
+    assumed = [(init.kind, init.ndim, init.dtype) for init in op.inits]
     changed = False
     for _ in range(8):
         for k, signature in enumerate(assumed):
@@ -116,8 +165,9 @@ def _propagate_loop(op) -> bool:
         if isinstance(op, While):
             changed |= _propagate(op.cond)
         changed |= _propagate(op.body)
-        widened = [(join(kind, new.kind), _join_ndim(ndim, new.ndim))
-                   for (kind, ndim), new in zip(assumed, op.body.yields)]
+        widened = [(join(kind, new.kind), _join_ndim(ndim, new.ndim),
+                     _join_ndim(dtype, new.dtype))
+                   for (kind, ndim, dtype), new in zip(assumed, op.body.yields)]
         if widened == assumed:
             break
         assumed = widened
@@ -128,24 +178,70 @@ def _prim_signature(op: Prim):
     return result_signature(op.name, op.operands, op.attrs, op.results[0].kind)
 
 
-def _load_signature(op: Load):
+def load_signature(op: Load):
+    """``(kind, ndim, dtype)`` of ``array[index]`` by NumPy's rules: an integer consumes an
+    axis, ``None`` adds one, integer arrays (broadcast together) replace the axes they index
+    and a boolean mask the axes it covers by one; an element of an integer array is an int."""
     array, *index = op.operands
     result = op.results[0]
     if array.kind == "shape":
-        return "int", 0
+        return "int", 0, None
     if array.ndim is None:
-        return result.kind, result.ndim
+        return result.kind, result.ndim, array.dtype
     ndim = array.ndim
+    advanced = []   # the ndims the advanced indices broadcast together contribute
     for i in index:
         if isinstance(i, Const) and i.value is None:
             ndim += 1
-        elif i.kind in ("int", "bool"):
-            ndim -= 1
-    return ("float" if ndim == 0 else "array"), ndim
+        elif i.kind in ("int", "bool") or (i.kind == "float" and i.ndim == 0):
+            ndim -= 1   # a scalar index (one loaded from an integer array of unknown dtype)
+        elif i.kind == "array":
+            if i.ndim is None:
+                return result.kind, result.ndim, array.dtype
+            mask = i.dtype == "bool"
+            ndim -= i.ndim if mask else 1
+            advanced.append(1 if mask else i.ndim)
+    ndim += max(advanced, default=0)
+    if ndim == 0:
+        return array.dtype or "float", 0, None
+    return "array", ndim, array.dtype
 
 
-def _set(value, kind, ndim) -> bool:
-    if (value.kind, value.ndim) == (kind, ndim):
+_DTYPE_NAMES = {None: "float64", "int": "int64", "bool": "bool"}
+_ELEMENT_KINDS = {"int64": "int", "int32": "int", "bool": "bool"}
+
+
+def _resolve_dtype(op: Prim):
+    """``dtype=x.dtype`` of an allocation becomes x's dtype name (x is specialised)."""
+    like = op.attrs.get("dtype")
+    if isinstance(like, Value):
+        elements = like.dtype if like.kind == "array" else like.kind
+        op.attrs = {**op.attrs, "dtype": _DTYPE_NAMES.get(elements, "float64")}
+
+
+def element_kind(op: Prim, kind: str) -> str | None:
+    """The element kind of an array a primitive returns: integer producers (``argsort``,
+    ``nonzero``...) give indices, comparisons masks, integer-closed arithmetic on indices
+    indices; everything else floats (None)."""
+    if kind != "array":
+        return None
+    if isinstance(op.attrs.get("dtype"), str):
+        return _ELEMENT_KINDS.get(op.attrs["dtype"])
+    produced = INDEX_RESULTS.get(op.name)
+    if produced is not None:
+        return produced
+    if op.name in COMPARISONS:
+        return "bool"
+    elements = {v.dtype if v.kind == "array" else v.kind for v in op.operands}
+    if op.name in INTEGER_CLOSED and elements <= {"int", "bool"}:
+        return "int"
+    if op.name in ("copy", "transpose", "reshape", "ascontiguousarray") and op.operands:
+        return op.operands[0].dtype
+    return None
+
+
+def _set(value, kind, ndim, dtype=None) -> bool:
+    if (value.kind, value.ndim, value.dtype) == (kind, ndim, dtype):
         return False
-    value.kind, value.ndim = kind, ndim
+    value.kind, value.ndim, value.dtype = kind, ndim, dtype
     return True

@@ -53,6 +53,9 @@ class DataLoader:
     def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, batch_sampler=None,
                  num_workers=0, collate_fn=None, pin_memory=False, drop_last=False,
                  generator=None, **kwargs):
+        if sampler is not None or batch_sampler is not None or num_workers:
+            raise NotImplementedError("ad.utils.data.DataLoader supports batch_size, shuffle, "
+                                      "drop_last, collate_fn and generator only")
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle

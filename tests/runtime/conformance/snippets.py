@@ -1399,3 +1399,197 @@ def dataloader_batches(T):
     dl = T.utils.data.DataLoader(ds, batch_size=2)
     dl2 = T.utils.data.DataLoader(ds, batch_size=2, drop_last=True)
     return [[b for b in dl], len(dl), len(dl2), len(ds), ds[1]]
+
+
+# ---------------------------------------------------------------------------------------------
+# more in-place and view programs
+# ---------------------------------------------------------------------------------------------
+@snippet()
+def parameter_inplace_error(T):
+    p = T.nn.Parameter(T.ones(2))
+    r = err(lambda: p.add_(1))
+    with T.no_grad():
+        p.mul_(3)
+    return [r, p, p._version, p.requires_grad]
+
+
+@snippet()
+def view_column_add_broadcast(T):
+    x = leaf(T, [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    w = leaf(T, [10.0])
+    y = x * 1
+    y[:, 0].add_(w)
+    (y * weights(T, (3, 2))).sum().backward()
+    return [y, x.grad, w.grad]
+
+
+@snippet()
+def setitem_mask_tracked(T):
+    x = leaf(T, [1.0, -2.0, 3.0, -4.0])
+    y = x * 2
+    y[y < 0] = 0.0
+    (y * weights(T, (4,))).sum().backward()
+    return [y, x.grad, name(y)]
+
+
+@snippet()
+def setitem_int_array_tracked(T):
+    x = leaf(T, [1.0, 2.0, 3.0])
+    v = leaf(T, [7.0, 8.0])
+    y = x * 1
+    y[T.tensor([2, 0])] = v
+    (y * weights(T, (3,))).sum().backward()
+    return [y, x.grad, v.grad]
+
+
+@snippet()
+def data_assignment(T):
+    x = leaf(T, [1.0, 2.0])
+    x.data.mul_(3)
+    (x * x).sum().backward()
+    return [x, x.grad, x.is_leaf]
+
+
+@snippet()
+def inplace_on_grad_then_step(T):
+    w = leaf(T, [1.0, 2.0])
+    (w * w).sum().backward()
+    with T.no_grad():
+        w -= 0.1 * w.grad
+    w.grad.zero_()
+    (w * 3).sum().backward()
+    return [w, w.grad, w.is_leaf, w.requires_grad]
+
+
+@snippet()
+def sum_dtype_and_int_ops(T):
+    c = T.tensor([1, 2, 3])
+    b = T.tensor([True, False, True])
+    return [c.sum(), str(c.sum().dtype), b.sum(), c.float().mean(), c.cumsum(0),
+            str(c.cumsum(0).dtype), (c * 1.5).sum(), c.max(), c.argmax()]
+
+
+@snippet()
+def retain_grad_view(T):
+    x = leaf(T, [1.0, 2.0, 3.0])
+    y = x * 2
+    v = y[1:]
+    v.retain_grad()
+    (v * v).sum().backward()
+    return [v.grad, x.grad]
+
+
+@snippet()
+def inplace_view_of_plain_then_backward_twice(T):
+    w = leaf(T, [1.0, 2.0])
+    buf = T.zeros(4, dtype=T.float64)
+    buf[0:2].copy_(w)
+    buf[2:4].copy_(w * w)
+    loss = (buf * weights(T, (4,))).sum()
+    loss.backward(retain_graph=True)
+    loss.backward()
+    return [buf, w.grad, name(buf)]
+
+
+@snippet()
+def view_after_base_detach_inplace(T):
+    x = leaf(T, [1.0, 2.0])
+    y = x * 1
+    v = y[0:1]
+    with T.no_grad():
+        y.add_(1)
+    (v * 2).sum().backward()
+    return [v, x.grad]
+
+
+@snippet()
+def unbind_inplace_plain_ok(T):
+    x = T.zeros(2, 2)
+    a, b = x.unbind(0)
+    a.add_(1)
+    return [x, a._version]
+
+
+@snippet()
+def clamp_tensor_bounds(T):
+    x = leaf(T, [-1.0, 0.5, 2.0])
+    lo = leaf(T, [0.0, 0.0, 0.0])
+    y = T.clamp(x, min=lo, max=T.tensor([1.0, 1.0, 1.0], dtype=T.float64))
+    (y * weights(T, (3,))).sum().backward()
+    return [y, x.grad, lo.grad]
+
+
+@snippet()
+def view_made_in_no_grad_modified(T):
+    x = leaf(T, [1.0, 2.0, 3.0])
+    y = x * 1
+    with T.no_grad():
+        v = y[0:2]
+    return err(lambda: (v.mul_(2), name(y))[1])
+
+
+@snippet()
+def select_view_inplace(T):
+    x = leaf(T, [[1.0, 2.0], [3.0, 4.0]])
+    y = x * 1
+    e = y[1, 0]
+    e.mul_(5)
+    (y * weights(T, (2, 2))).sum().backward()
+    return [y, x.grad, e._version, name(e)]
+
+
+@snippet()
+def view_chain_two_inplace(T):
+    x = leaf(T, [1.0, 2.0, 3.0, 4.0])
+    y = x * 1
+    a = y.view(2, 2)
+    a[0].exp_()
+    a[:, 1].mul_(a[1, 0])           # a[1, 0] is saved, then modified by this very op
+    return err(lambda: ((y * weights(T, (4,))).sum().backward(), x.grad)[1])
+
+
+@snippet()
+def view_chain_two_inplace_ok(T):
+    x = leaf(T, [1.0, 2.0, 3.0, 4.0])
+    y = x * 1
+    a = y.view(2, 2)
+    a[0].mul_(3)
+    a[:, 1].mul_(x[0] * x[3])
+    (y * weights(T, (4,))).sum().backward()
+    return [y, x.grad]
+
+
+@snippet()
+def inplace_broadcast_shape_error(T):
+    y = T.ones(3)
+    return [err(lambda: y.add_(T.ones(2, 3))), err(lambda: T.ones(2) + T.ones(3)),
+            err(lambda: T.arange(3).add_(1.5))]
+
+
+@snippet()
+def zero_grad_then_view_grad(T):
+    w = leaf(T, [[1.0, 2.0], [3.0, 4.0]])
+    (w[0] * 2).sum().backward()
+    (w[:, 1] ** 2).sum().backward()
+    return w.grad
+
+
+@snippet()
+def no_grad_view_stays_plain(T):
+    w = leaf(T, [1.0, 2.0, 3.0])
+    with T.no_grad():
+        v = w[0:2]
+    with T.no_grad():
+        w.mul_(2)
+    return [v, err(lambda: v * 3)]
+
+
+@snippet()
+def view_of_plain_base_later_tracked(T):
+    w = leaf(T, [1.0, 2.0])
+    y = T.zeros(4, dtype=T.float64)
+    a = y[2:4]
+    y[0:2].copy_(w * 3)
+    b = a * 1
+    (y * weights(T, (4,))).sum().backward()
+    return [a.requires_grad, b.requires_grad, w.grad, name(a)]

@@ -7,7 +7,7 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
-from ..rules.special import digamma, digamma_scalar, gamma, lgamma
+from ...rules.special import digamma, digamma_scalar, gamma, lgamma
 
 _digamma_scalar = njit(cache=True)(digamma_scalar)
 

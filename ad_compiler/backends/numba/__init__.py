@@ -1,0 +1,11 @@
+"""The Numba implementations of the rule table's primitives, registered as
+``numba.extending.overload`` on the Python bodies that generated code calls (``_rt.NAME``).
+
+Importing this package registers every overload (compiled lazily, the first time a jitted
+caller is typed). One module per family: :mod:`.core` (zeros, where, broadcasting, tapes),
+:mod:`.reductions`, :mod:`.shapes`, :mod:`.special`, :mod:`.numpy_fns` (the functions of
+the NumPy records that Numba lacks or types differently). The disk-cache key hashes every
+file of this package (:func:`ad_compiler.backends.cache.version_tag`).
+"""
+
+from . import core, numpy_fns, reductions, shapes, special  # noqa: F401  (register them)

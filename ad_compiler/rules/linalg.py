@@ -1,0 +1,332 @@
+"""``np.linalg``: inverses, solves, determinants, factorisations and norms.
+
+Operands may carry leading batch axes (NumPy's stacked matrices). Rules are written with
+``matmul`` and ``matrix_transpose``; those of the factorisations (``cholesky``, ``eigh``,
+``qr``, ``svd``) are NumPy helpers here (``*_vjp``/``*_jvp`` primitives), as in autograd's
+``numpy.linalg`` module. Each factor of a factorisation is its own primitive (``eigh_w``,
+``eigh_v``...): the frontend returns them as a tuple, and a factor the code does not use is
+never computed. Numba runs them through their NumPy implementation (``objmode``).
+"""
+
+import numpy as np
+
+from ..errors import DifferentiationError
+from .numpy_fns import _same
+from .table import Syntax, defcomposite, defjvp, defprim, defvjp
+
+
+def _T(x):
+    return np.swapaxes(x, -1, -2)
+
+
+def _dim_minus(k):
+    return lambda ndims, operands, **a: None if ndims[0] is None else ndims[0] - k
+
+
+def _linalg(name, impl, ndim=_same, **fields):
+    defprim(name, fields.pop("nargs", 1), impl, Syntax("helper", name), numba="objmode",
+            ndim=ndim, **fields)
+
+
+_linalg("inv", np.linalg.inv, numpy="numpy.linalg.inv")
+defvjp("inv", lambda o, g, ans, x: -o.matmul(o.matrix_transpose(ans),
+                                             o.matmul(g, o.matrix_transpose(ans))))
+defjvp("inv", lambda o, tangents, ans, x: -o.matmul(ans, o.matmul(tangents[0], ans)))
+
+
+def _solve(a, b):
+    b = np.asarray(b)
+    if b.ndim == 1:
+        return np.linalg.solve(a, b[..., None])[..., 0]
+    return np.linalg.solve(a, b)
+
+
+def _solve_vjp_b(o, g, ans, a, b):
+    return o.solve(o.matrix_transpose(a), g)
+
+
+def _solve_vjp_a(o, g, ans, a, b):
+    gb = o.solve(o.matrix_transpose(a), g)
+    if b.ndim == 1:
+        return -o.unbroadcast(o.expand_dims(gb, axis=-1) * o.expand_dims(ans, axis=-2), a)
+    return -o.unbroadcast(o.matmul(gb, o.matrix_transpose(ans)), a)
+
+
+def _solve_jvp(o, tangents, ans, a, b):
+    ta, tb = tangents
+    rhs = tb
+    if ta is not None:
+        prod = o.matmul(ta, ans)
+        rhs = -prod if rhs is None else rhs - prod
+    return o.solve(a, rhs)
+
+
+_linalg("solve", _solve, nargs=2, numpy="numpy.linalg.solve",
+        ndim=lambda ndims, operands, **a: ndims[1])
+defvjp("solve", _solve_vjp_a, _solve_vjp_b)
+defjvp("solve", _solve_jvp)
+
+
+def _batch_scalar(o, s):
+    """A batch of scalars (shape ``(...)``) as ``(..., 1, 1)`` to scale matrices."""
+    return o.expand_dims(o.expand_dims(s, axis=-1), axis=-1) if s.ndim else s
+
+
+def _slogdet_logdet(x):
+    return np.linalg.slogdet(x)[1]
+
+
+def _slogdet_sign(x):
+    return np.linalg.slogdet(x)[0]
+
+
+_linalg("det", np.linalg.det, ndim=_dim_minus(2), numpy="numpy.linalg.det")
+defvjp("det", lambda o, g, ans, x: _batch_scalar(o, g * ans) *
+       o.matrix_transpose(o.inv(x)))
+defjvp("det", lambda o, tangents, ans, x: ans * o.sum(
+    o.matrix_transpose(o.inv(x)) * tangents[0], axis=(-2, -1)))
+_linalg("slogdet_logdet", _slogdet_logdet, ndim=_dim_minus(2))
+_linalg("slogdet_sign", _slogdet_sign, ndim=_dim_minus(2), differentiable=False)
+defvjp("slogdet_logdet", lambda o, g, ans, x: _batch_scalar(o, g) *
+       o.matrix_transpose(o.inv(x)))
+defjvp("slogdet_logdet", lambda o, tangents, ans, x: o.sum(
+    o.matrix_transpose(o.inv(x)) * tangents[0], axis=(-2, -1)))
+
+
+# pinv: d(A+) = -A+ dA A+ + A+ A+^T dA^T (I - A A+) + (I - A+ A) dA^T A+^T A+
+def _pinv_jvp_impl(t, x):
+    p = np.linalg.pinv(x)
+    m, n = np.shape(x)[-2:]
+    left = np.eye(m) - x @ p
+    right = np.eye(n) - p @ x
+    return -p @ t @ p + p @ _T(p) @ _T(t) @ left + right @ _T(t) @ _T(p) @ p
+
+
+def _pinv_vjp_impl(g, x):
+    p = np.linalg.pinv(x)
+    m, n = np.shape(x)[-2:]
+    left = np.eye(m) - x @ p
+    right = np.eye(n) - p @ x
+    return -_T(p) @ g @ _T(p) + left @ _T(g) @ p @ _T(p) + _T(p) @ p @ _T(g) @ right
+
+
+_linalg("pinv", np.linalg.pinv, numpy="numpy.linalg.pinv")
+_linalg("pinv_vjp", _pinv_vjp_impl, nargs=2, ndim=lambda ndims, operands, **a: ndims[1])
+_linalg("pinv_jvp", _pinv_jvp_impl, nargs=2, ndim=lambda ndims, operands, **a: ndims[1])
+defvjp("pinv", lambda o, g, ans, x: o.pinv_vjp(g, x))
+defjvp("pinv", lambda o, tangents, ans, x: o.pinv_jvp(tangents[0], x))
+
+
+# cholesky (Murray 2016): with phi(X) = tril(X) with its diagonal halved,
+# vjp: A_bar = sym(L^-T phi(L^T G) L^-1), jvp: dL = L phi(L^-1 dA L^-T)
+def _phi(x):
+    return np.tril(x) / (1.0 + np.eye(np.shape(x)[-1]))
+
+
+def _cholesky_vjp_impl(g, x):
+    L = np.linalg.cholesky(x)
+    Linv = np.linalg.inv(L)
+    s = _T(Linv) @ _phi(_T(L) @ g) @ Linv
+    return 0.5 * (s + _T(s))
+
+
+def _cholesky_jvp_impl(t, x):
+    L = np.linalg.cholesky(x)
+    Linv = np.linalg.inv(L)
+    return L @ _phi(Linv @ (0.5 * (t + _T(t))) @ _T(Linv))
+
+
+_linalg("cholesky", np.linalg.cholesky, numpy="numpy.linalg.cholesky")
+_linalg("cholesky_vjp", _cholesky_vjp_impl, nargs=2, ndim=lambda ndims, operands, **a: ndims[1])
+_linalg("cholesky_jvp", _cholesky_jvp_impl, nargs=2, ndim=lambda ndims, operands, **a: ndims[1])
+defvjp("cholesky", lambda o, g, ans, x: o.cholesky_vjp(g, x))
+defjvp("cholesky", lambda o, tangents, ans, x: o.cholesky_jvp(tangents[0], x))
+
+
+# eigh of a symmetric matrix (the lower triangle is read, as NumPy's UPLO='L'):
+# dw = diag(V^T dA V), dV = V (F * (V^T dA V)) with F_ij = 1 / (w_j - w_i) off the diagonal
+def _eigh_w(x):
+    return np.linalg.eigh(x)[0]
+
+
+def _eigh_v(x):
+    return np.linalg.eigh(x)[1]
+
+
+def _eigh_parts(x):
+    w, v = np.linalg.eigh(x)
+    n = w.shape[-1]
+    diff = w[..., None, :] - w[..., :, None]
+    f = np.where(np.eye(n, dtype=bool), 0.0, 1.0 / np.where(np.eye(n, dtype=bool), 1.0, diff))
+    return w, v, f
+
+
+def _lower_sym(s):
+    """The cotangent of a symmetric input that only its lower triangle defines."""
+    return np.tril(s) + np.tril(_T(s), -1)
+
+
+def _eigh_vjp_impl(gw, gv, x):
+    w, v, f = _eigh_parts(x)
+    inner = 0.0
+    if gw is not None:
+        inner = inner + np.eye(w.shape[-1]) * gw[..., None, :]
+    if gv is not None:
+        inner = inner + f * (_T(v) @ gv)
+    s = v @ inner @ _T(v)
+    return _lower_sym(0.5 * (s + _T(s)))
+
+
+def _eigh_w_vjp(g, x):
+    return _eigh_vjp_impl(g, None, x)
+
+
+def _eigh_v_vjp(g, x):
+    return _eigh_vjp_impl(None, g, x)
+
+
+def _eigh_sym_tangent(t):
+    return np.tril(t) + _T(np.tril(t, -1))
+
+
+def _eigh_w_jvp(t, x):
+    w, v, f = _eigh_parts(x)
+    return np.einsum("...ji,...jk,...ki->...i", v, _eigh_sym_tangent(t), v)
+
+
+def _eigh_v_jvp(t, x):
+    w, v, f = _eigh_parts(x)
+    return v @ (f * (_T(v) @ _eigh_sym_tangent(t) @ v))
+
+
+_linalg("eigh_w", _eigh_w, ndim=_dim_minus(1))
+_linalg("eigh_v", _eigh_v)
+for _name, _nd in (("eigh_w_vjp", 1), ("eigh_v_vjp", 1), ("eigh_w_jvp", 2), ("eigh_v_jvp", 2)):
+    _linalg(_name, globals()["_" + _name], nargs=2,
+            ndim=(lambda ndims, operands, **a: ndims[1]) if _nd == 1 else
+            (lambda ndims, operands, **a: ndims[1] - 1 if _name == "eigh_w_jvp" else ndims[1]))
+defvjp("eigh_w", lambda o, g, ans, x: o.eigh_w_vjp(g, x))
+defvjp("eigh_v", lambda o, g, ans, x: o.eigh_v_vjp(g, x))
+defjvp("eigh_w", lambda o, tangents, ans, x: o.eigh_w_jvp(tangents[0], x))
+defjvp("eigh_v", lambda o, tangents, ans, x: o.eigh_v_jvp(tangents[0], x))
+
+
+# thin QR (m >= n), autograd's rule: M = R G_R^T - G_Q^T Q, A_bar = (G_Q + Q copyltu(M)) R^-T
+def _qr_q(x):
+    return np.linalg.qr(x)[0]
+
+
+def _qr_r(x):
+    return np.linalg.qr(x)[1]
+
+
+def _qr_vjp_impl(gq, gr, x):
+    q, r = np.linalg.qr(x)
+    if np.shape(x)[-2] < np.shape(x)[-1]:
+        raise ValueError("the vjp of np.linalg.qr needs a matrix with m >= n")
+    gq = np.zeros_like(q) if gq is None else gq
+    gr = np.zeros_like(r) if gr is None else gr
+    m = r @ _T(gr) - _T(gq) @ q
+    copyltu = np.tril(m, -1) + _T(np.tril(m, -1)) + np.eye(m.shape[-1]) * np.diagonal(
+        m, axis1=-2, axis2=-1)[..., None, :]
+    return _T(np.linalg.solve(r, _T(gq + q @ copyltu)))
+
+
+def _qr_q_vjp(g, x):
+    return _qr_vjp_impl(g, None, x)
+
+
+def _qr_r_vjp(g, x):
+    return _qr_vjp_impl(None, g, x)
+
+
+_linalg("qr_q", _qr_q)
+_linalg("qr_r", _qr_r)
+_linalg("qr_q_vjp", _qr_q_vjp, nargs=2, ndim=lambda ndims, operands, **a: ndims[1])
+_linalg("qr_r_vjp", _qr_r_vjp, nargs=2, ndim=lambda ndims, operands, **a: ndims[1])
+defvjp("qr_q", lambda o, g, ans, x: o.qr_q_vjp(g, x))
+defvjp("qr_r", lambda o, g, ans, x: o.qr_r_vjp(g, x))
+
+
+# singular values: ds = diag(U^T dA V), s_bar -> U diag(g) V^T (distinct singular values)
+def _svd_s(x):
+    return np.linalg.svd(x, compute_uv=False)
+
+
+def _svd_s_vjp(g, x):
+    u, s, vh = np.linalg.svd(x, full_matrices=False)
+    return (u * g[..., None, :]) @ vh
+
+
+def _svd_s_jvp(t, x):
+    u, s, vh = np.linalg.svd(x, full_matrices=False)
+    return np.einsum("...ji,...jk,...ik->...i", u, t, vh)
+
+
+_linalg("svd_s", _svd_s, ndim=_dim_minus(1))
+_linalg("svd_s_vjp", _svd_s_vjp, nargs=2, ndim=lambda ndims, operands, **a: ndims[1])
+_linalg("svd_s_jvp", _svd_s_jvp, nargs=2, ndim=lambda ndims, operands, **a: ndims[1] - 1)
+defvjp("svd_s", lambda o, g, ans, x: o.svd_s_vjp(g, x))
+defjvp("svd_s", lambda o, tangents, ans, x: o.svd_s_jvp(tangents[0], x))
+
+
+# --- np.linalg.norm with ord= and axis= --------------------------------------------------------
+def _vector_norm(o, x, ord, axis, keepdims):
+    if ord is None or ord == 2:
+        return o.norm(x, axis=axis, keepdims=keepdims)
+    a = o.abs(x)
+    if ord == np.inf:
+        return o.max(a, axis=axis, keepdims=keepdims)
+    if ord == -np.inf:
+        return o.min(a, axis=axis, keepdims=keepdims)
+    if ord == 1:
+        return o.sum(a, axis=axis, keepdims=keepdims)
+    if ord == 0:
+        return o.sum(o.where(x != 0.0, 1.0, 0.0), axis=axis, keepdims=keepdims)
+    return o.sum(a ** float(ord), axis=axis, keepdims=keepdims) ** (1.0 / ord)
+
+
+def _matrix_norm(o, x, ord, axis, keepdims):
+    r, c = (a % x.ndim for a in axis)
+    if ord in (None, "fro"):
+        return o.norm(x, axis=axis, keepdims=keepdims)
+    if ord in (1, -1, np.inf, -np.inf):
+        inner, outer = (r, c) if ord in (1, -1) else (c, r)
+        sums = o.sum(o.abs(x), axis=inner, keepdims=True)
+        pick = o.max if ord > 0 else o.min
+        out = pick(sums, axis=outer, keepdims=True)
+        return out if keepdims else o.squeeze(out, axis=(r, c))
+    if ord in (2, -2, "nuc"):
+        moved = o.transpose(x, axes=tuple(k for k in range(x.ndim) if k not in (r, c)) + (r, c))
+        s = o.svd_s(moved)
+        out = o.sum(s, axis=-1) if ord == "nuc" else (o.max if ord == 2 else o.min)(s, axis=-1)
+        if keepdims:
+            for k in sorted((r, c)):
+                out = o.expand_dims(out, axis=k)
+        return out
+    raise DifferentiationError(f"np.linalg.norm with ord={ord!r} of a matrix")
+
+
+def _linalg_norm(o, x, ord=None, axis=None, keepdims=False):
+    if axis is None and ord is not None and x.ndim == 2:
+        axis = (0, 1)
+    if isinstance(axis, tuple) and len(axis) == 2:
+        return _matrix_norm(o, x, ord, axis, keepdims)
+    if axis is None and ord is not None and x.ndim != 1:
+        raise DifferentiationError(f"np.linalg.norm with ord={ord!r} of a rank-{x.ndim} array")
+    return _vector_norm(o, x, ord, axis, keepdims)
+
+
+def _norm_ndim(ndims, operands, ord=None, axis=None, keepdims=False):
+    n = ndims[0]
+    if n is None:
+        return None
+    if keepdims:
+        return n
+    if axis is None:
+        return 0
+    return n - (len(axis) if isinstance(axis, tuple) else 1)
+
+
+defcomposite("linalg_norm", 1, np.linalg.norm, _linalg_norm, ndim=_norm_ndim,
+             numpy="numpy.linalg.norm", ord=None, axis=None, keepdims=False)

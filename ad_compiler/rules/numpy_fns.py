@@ -1,0 +1,231 @@
+"""NumPy's reductions, products, shape, join and split functions beyond the core table.
+
+Most are *composites* (``defcomposite``): once operand ranks are known they lower into the
+primitives of :mod:`.array` (``np.var`` into means and sums, ``np.swapaxes`` into a
+``transpose``, ``np.vstack`` into a ``concatenate``), so they need no rules of their own and
+run natively on every backend. The rest are primitives with rules; Numba runs those that it
+lacks through their NumPy implementation (``numba="objmode"``).
+"""
+
+import numpy as np
+
+from ..errors import DifferentiationError
+from .table import Syntax, defcomposite, deflinear, defjvp, defprim, defvjp
+
+
+def _axes(axis, nd):
+    """``axis`` (None, an int or a tuple, negative from the end) as a tuple of axes >= 0."""
+    if axis is None:
+        return tuple(range(nd))
+    return tuple(sorted(a % nd for a in (axis if isinstance(axis, tuple) else (axis,))))
+
+
+def _permutation(fn, nd):
+    """The axis permutation that an axis-moving NumPy function applies to a rank-``nd``
+    array: read off the shape it gives an array whose axis ``k`` has length ``k + 1``."""
+    moved = fn(np.empty(tuple(range(1, nd + 1))))
+    return tuple(n - 1 for n in moved.shape)
+
+
+def _reduction_ndim(ndims, operands, axis=None, keepdims=False, **attrs):
+    n = ndims[0]
+    if n is None:
+        return None
+    if keepdims:
+        return n
+    return 0 if axis is None else n - len(_axes(axis, n))
+
+
+def _same(ndims, operands, **attrs):
+    return ndims[0]
+
+
+def _constant(rank):
+    return lambda ndims, operands, **attrs: rank
+
+
+def _is_none(v):
+    return getattr(getattr(v, "value", None), "value", 0) is None
+
+
+# --- statistics ----------------------------------------------------------------------------
+def _var(o, x, axis=None, ddof=0, keepdims=False, **_):
+    d = x - o.mean(x, axis=axis, keepdims=True)
+    return o.sum(d * d, axis=axis, keepdims=keepdims) / (o.count(x, axis=axis) - ddof)
+
+
+defcomposite("var", 1, np.var, _var, ndim=_reduction_ndim, numpy="numpy.var .var",
+             axis=None, dtype=None, out=None, ddof=0, keepdims=False)
+defcomposite("std", 1, np.std,
+             lambda o, x, axis=None, ddof=0, keepdims=False, **_: o.sqrt(
+                 _var(o, x, axis=axis, ddof=ddof, keepdims=keepdims)),
+             ndim=_reduction_ndim, numpy="numpy.std .std", axis=None, dtype=None, out=None,
+             ddof=0, keepdims=False)
+
+
+def _average(o, x, weights, axis=None, keepdims=False):
+    if _is_none(weights):
+        return o.mean(x, axis=axis, keepdims=keepdims)
+    return o.sum(x * weights, axis=axis, keepdims=keepdims) / \
+        o.sum(o.broadcast_like(weights, x), axis=axis, keepdims=keepdims)
+
+
+defcomposite("average", 2, np.average, _average, ndim=_reduction_ndim, numpy="numpy.average",
+             args=("a", "weights=None"), axis=None, keepdims=False)
+
+
+def _trace(o, x, offset=0, axis1=0, axis2=1, **_):
+    return o.sum(o.diagonal(x, offset=offset, axis1=axis1, axis2=axis2), axis=-1)
+
+
+defcomposite("trace", 1, np.trace, _trace, numpy="numpy.trace .trace",
+             ndim=lambda ndims, operands, **a: None if ndims[0] is None else ndims[0] - 2,
+             offset=0, axis1=0, axis2=1)
+
+
+# --- scans and differences -------------------------------------------------------------------
+def _cumsum(x, axis=None):
+    return np.cumsum(x, axis=axis)
+
+
+def _cumprod(x, axis=None):
+    return np.cumprod(x, axis=axis)
+
+
+def _scan_ndim(ndims, operands, axis=None, **attrs):
+    return 1 if axis is None else ndims[0]
+
+
+def _reverse_cumsum(o, g, axis, nd):
+    """``g`` summed from the end along ``axis`` (``nd``: its rank; a cotangent's rank is
+    its primal's)."""
+    return _flip(o, o.cumsum(_flip(o, g, axis, nd), axis=axis), axis, nd)
+
+
+defprim("cumsum", 1, _cumsum, Syntax("helper", "cumsum"), numpy="numpy.cumsum .cumsum",
+        numba="objmode", ndim=_scan_ndim, axis=None)
+defvjp("cumsum", lambda o, g, ans, x, axis=None: o.reshape_like(
+    _reverse_cumsum(o, g, 0 if axis is None else axis, ans.ndim), x))
+deflinear("cumsum")
+# d cumprod: exact where x has no zeros (as autograd's rule)
+defprim("cumprod", 1, _cumprod, Syntax("helper", "cumprod"), numpy="numpy.cumprod .cumprod",
+        numba="objmode", ndim=_scan_ndim, axis=None)
+defvjp("cumprod", lambda o, g, ans, x, axis=None: o.reshape_like(
+    _reverse_cumsum(o, g * ans, 0 if axis is None else axis, ans.ndim), x) / x)
+defjvp("cumprod", lambda o, tangents, ans, x, axis=None: ans * o.cumsum(
+    o.reshape_like(tangents[0] / x, x) if axis is not None else tangents[0] / x, axis=axis))
+
+
+def _slice_along(nd, axis, part):
+    return (slice(None),) * (axis % nd) + (part,)
+
+
+def _diff(o, x, n=1, axis=-1):
+    nd = x.ndim
+    for _ in range(n):
+        x = o.getitem(x, index=_slice_along(nd, axis, slice(1, None))) - \
+            o.getitem(x, index=_slice_along(nd, axis, slice(None, -1)))
+    return x
+
+
+defcomposite("diff", 1, np.diff, _diff, ndim=_same, numpy="numpy.diff", n=1, axis=-1)
+
+
+def _flip(o, x, axis=None, nd=None):
+    nd = x.ndim if nd is None else nd
+    axes = _axes(axis, nd)
+    return o.getitem(x, index=tuple(slice(None, None, -1) if k in axes else slice(None)
+                                    for k in range(nd)))
+
+
+defcomposite("flip", 1, np.flip, _flip, ndim=_same, numpy="numpy.flip", axis=None)
+defcomposite("flipud", 1, np.flipud, lambda o, x: _flip(o, x, 0), ndim=_same,
+             numpy="numpy.flipud")
+defcomposite("fliplr", 1, np.fliplr, lambda o, x: _flip(o, x, 1), ndim=_same,
+             numpy="numpy.fliplr")
+
+
+def _rot90(o, x, k=1, axes=(0, 1)):
+    k %= 4
+    perm = list(range(x.ndim))
+    a, b = (ax % x.ndim for ax in axes)
+    perm[a], perm[b] = perm[b], perm[a]
+    if k == 0:
+        return x
+    if k == 2:
+        return _flip(o, _flip(o, x, a), b)
+    if k == 1:
+        return o.transpose(_flip(o, x, b), axes=tuple(perm))
+    return _flip(o, o.transpose(x, axes=tuple(perm)), b)
+
+
+defcomposite("rot90", 1, np.rot90, _rot90, ndim=_same, numpy="numpy.rot90", k=1, axes=(0, 1))
+
+
+# --- sorting (the gradient goes back through the permutation) ---------------------------------
+def _sort(x, axis=-1):
+    return np.sort(x, axis=axis)
+
+
+def _permute(x, like, axis=-1, kth=None):
+    """``x`` taken in the order that sorts (``kth`` None) or partitions ``like``."""
+    order = np.argsort(like, axis=axis, kind="stable") if kth is None else \
+        np.argpartition(like, kth, axis=axis)
+    return np.take_along_axis(np.asarray(x), order, axis=axis)
+
+
+def _unpermute(g, like, axis=-1, kth=None):
+    """The transpose of :func:`_permute`: ``g`` scattered back to ``like``'s order."""
+    order = np.argsort(like, axis=axis, kind="stable") if kth is None else \
+        np.argpartition(like, kth, axis=axis)
+    out = np.zeros(np.shape(like))
+    np.put_along_axis(out, order, g, axis=axis)
+    return out
+
+
+def _partition(x, kth, axis=-1):
+    return _permute(x, x, axis=axis, kth=kth)
+
+
+defprim("permute", 2, _permute, Syntax("helper", "permute"), numba="objmode", ndim=_same,
+        axis=-1, kth=None)
+defprim("unpermute", 2, _unpermute, Syntax("helper", "unpermute"), numba="objmode",
+        ndim=_same, axis=-1, kth=None)
+defvjp("permute", lambda o, g, ans, x, like, axis=-1, kth=None:
+       o.unpermute(g, like, axis=axis, kth=kth), None)
+defvjp("unpermute", lambda o, g, ans, x, like, axis=-1, kth=None:
+       o.permute(g, like, axis=axis, kth=kth), None)
+deflinear("permute")
+deflinear("unpermute")
+defcomposite("sort", 1, _sort, lambda o, x, axis=-1, **_: o.permute(x, x, axis=axis),
+             ndim=_same, numpy="numpy.sort", axis=-1)
+defcomposite("partition", 1, _partition,
+             lambda o, x, kth, axis=-1: o.permute(x, x, axis=axis, kth=kth), ndim=_same,
+             numpy="numpy.partition", kth=0, axis=-1)
+for _name in ("argmax", "argmin", "argsort"):
+    defprim(_name, 1, getattr(np, _name), Syntax("helper", _name), differentiable=False,
+            numba="objmode", result_dtype="int64", numpy=f"numpy.{_name} .{_name}",
+            ndim=_same if _name == "argsort" else _reduction_ndim,
+            **({"axis": -1} if _name == "argsort" else {"axis": None, "keepdims": False}))
+
+
+# --- casts and complex parts of real arrays ---------------------------------------------------
+defcomposite("real", 1, np.real, lambda o, x: x, ndim=_same,
+             numpy="numpy.real numpy.conj numpy.conjugate .conj .conjugate")
+defcomposite("imag", 1, np.imag, lambda o, x: x * 0.0, ndim=_same, numpy="numpy.imag")
+
+
+def _astype(x, dtype="float64"):
+    return np.asarray(x).astype(dtype)
+
+
+def _astype_expand(o, x, dtype="float64"):
+    if np.dtype(dtype).kind == "f":
+        return x
+    if np.dtype(dtype).kind in "iu":
+        return o.trunc(x)
+    raise DifferentiationError(f"astype({dtype!r}) is not supported")
+
+
+defcomposite("astype", 1, _astype, _astype_expand, ndim=_same, numpy=".astype",
+             dtype="float64")

@@ -1,0 +1,107 @@
+"""No silent out-of-bounds access (issue 22): an index out of range raises IndexError naming
+the user's line on both backends, before any adjoint write; numba's unchecked mode is opt-in
+(boundscheck=False); arrays around the accessed ones (guard elements) are never touched."""
+
+import numpy as np
+import pytest
+
+import ad_compiler as ad
+from ad_compiler.backends import bounds, helpers
+
+
+def squares(x, n):
+    s = 0.0
+    for i in range(n):
+        s += x[i] * x[i]
+    return s
+
+
+def scatter(x, out, n):
+    for i in range(n):
+        out[i] = x[i] * 2.0
+    return np.sum(out * out)
+
+
+BACKENDS = ["python", pytest.param("numba", marks=pytest.mark.numba)]
+LINE = r"line \d+ of .*test_bounds.py \(`s \+= x\[i\] \* x\[i\]`\)"
+
+
+def _guarded(values, guard=7.0):
+    """A view of ``values`` inside a buffer with two guard elements on each side."""
+    buf = np.full(len(values) + 4, guard)
+    buf[2:-2] = values
+    return buf, buf[2:-2]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_in_bounds_gradient(backend):
+    x = np.array([1.0, 2.0, 3.0])
+    assert np.allclose(ad.grad(squares, backend=backend)(x, 3), 2 * x)   # exact: d/dx x^2
+    assert np.allclose(ad.grad(squares, backend=backend)(x, 2), [2.0, 4.0, 0.0])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_read_past_the_end_raises_naming_the_line(backend):
+    buf, x = _guarded([1.0, 2.0, 3.0])
+    with pytest.raises(IndexError, match=LINE):
+        ad.grad(squares, backend=backend)(x, 5)
+    with pytest.raises(IndexError, match=LINE):
+        ad.value_and_grad(squares, backend=backend)(x, 4)
+    assert np.all(buf[:2] == 7.0) and np.all(buf[-2:] == 7.0)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_write_past_the_end_leaves_guards(backend):
+    x = np.arange(1.0, 7.0)
+    buf, out = _guarded(np.zeros(3))
+    with pytest.raises(IndexError, match=r"`out\[i\] = x\[i\] \* 2.0`"):
+        ad.grad(scatter, backend=backend)(x, out, 5)
+    assert np.all(buf[:2] == 7.0) and np.all(buf[-2:] == 7.0)
+
+
+@pytest.mark.parametrize("transform", ["jvp", "vjp"])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_other_transforms_check_too(backend, transform):
+    x = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(IndexError, match=LINE):
+        if transform == "jvp":
+            ad.jvp(squares, (x, 5), (np.ones(3), 0), backend=backend)
+        else:
+            ad.vjp(squares, x, 5, backend=backend)
+
+
+def test_adjoint_never_writes_outside_the_gradient_buffer(monkeypatch):
+    """The gradient buffer (``_rt.zeros_like``) given guard elements: an out-of-range index
+    fails in the primal sweep, before the adjoint writes anything."""
+    buffers = []
+
+    def guarded_zeros_like(a):
+        buf, view = _guarded(np.zeros_like(a))
+        buffers.append(buf)
+        return view
+
+    monkeypatch.setattr(helpers, "zeros_like", guarded_zeros_like)
+    x = np.array([1.0, 2.0, 3.0])
+    g = ad.grad(squares, backend="python")
+    assert np.allclose(g(x, 3), 2 * x)
+    with pytest.raises(IndexError, match=LINE):
+        g(x, 4)
+    assert buffers and all(np.all(b[:2] == 7.0) and np.all(b[-2:] == 7.0) for b in buffers)
+
+
+def test_policy_resolution(monkeypatch):
+    from numba.core import config
+
+    monkeypatch.setattr(config, "BOUNDSCHECK", None)
+    assert bounds.resolve(None) is True and bounds.resolve(False) is False
+    monkeypatch.setattr(config, "BOUNDSCHECK", 0)
+    assert bounds.resolve(None) is False and bounds.resolve(True) is True
+
+
+@pytest.mark.numba
+def test_unchecked_numba_is_opt_in():
+    x = np.array([1.0, 2.0, 3.0])
+    g = ad.grad(squares, boundscheck=False)
+    assert np.allclose(g(x, 3), 2 * x)
+    assert "boundscheck=False" in open(g.last_stage.compiled.__wrapped__
+                                       .dispatcher.py_func.__code__.co_filename).read()
