@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["TreeDef", "LEAF", "is_container", "flatten", "unflatten", "leaf_names"]
+__all__ = ["TreeDef", "LEAF", "flatten", "unflatten", "leaf_names"]
 
 
 @dataclass(frozen=True)
@@ -51,11 +51,6 @@ LEAF = TreeDef("leaf")
 
 def _is_namedtuple(x) -> bool:
     return isinstance(x, tuple) and hasattr(type(x), "_fields")
-
-
-def is_container(x) -> bool:
-    """Whether ``x`` is a pytree node (not a leaf)."""
-    return isinstance(x, (tuple, list, dict))
 
 
 def flatten(x):
