@@ -99,15 +99,16 @@ def test_pickled_gradient_runs_in_a_spawned_process(tmp_path):
 
 
 # ------------------------------------------------------------------------ signatures
-def test_keyword_only_positional_only_and_wrt_by_name():
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_keyword_only_positional_only_and_wrt_by_name(backend):
     args = (X, 0.7)
-    gk, gc = ad.grad(F.kwonly, wrt=("k", "c"), backend="python")(*args, k=1.5, c=0.25)
+    gk, gc = ad.grad(F.kwonly, wrt=("k", "c"), backend=backend)(*args, k=1.5, c=0.25)
     f = F.kwonly
     assert gk == pytest.approx(np.sum(X * X) + 0.7 * 0.25, rel=1e-12)
     assert gc == pytest.approx(0.7 * 1.5, rel=1e-12)
-    gx = ad.grad(f, wrt=0, backend="python")(X, 0.7)          # defaults k=2, c=0.5
+    gx = ad.grad(f, wrt=0, backend=backend)(X, 0.7)          # defaults k=2, c=0.5
     assert_close(gx, 4.0 * X)
-    ga = ad.grad(f, wrt="a", backend="python")(X, a=0.7, k=3.0)
+    ga = ad.grad(f, wrt="a", backend=backend)(X, a=0.7, k=3.0)
     assert ga == pytest.approx(0.5 * 3.0)
     with pytest.raises(ad.DifferentiationError, match="not a parameter"):
         ad.grad(f, wrt="nope")
@@ -154,15 +155,16 @@ def test_mlp_loss_dict_params_and_value_and_grad():
         assert_close(grads[k], w)
 
 
-def test_namedtuple_params_and_has_aux():
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_namedtuple_params_and_has_aux(backend):
     p = F.Params(w=np.array([0.5, -1.0, 2.0]), c=0.3)
-    g = ad.grad(F.nt_loss, backend="python")(p, X)
+    g = ad.grad(F.nt_loss, backend=backend)(p, X)
     assert isinstance(g, F.Params)
     want = _fd_tree(F.nt_loss, list(p), lambda ls: F.Params(*ls), X)
     assert_close(g.w, want[0])
     assert_close(g.c, want[1])
     w = np.array([0.2, 0.4, -0.1])
-    (value, aux), gw = ad.value_and_grad(F.loss_with_aux, has_aux=True, backend="python")(w, X)
+    (value, aux), gw = ad.value_and_grad(F.loss_with_aux, has_aux=True, backend=backend)(w, X)
     assert value == pytest.approx(F.loss_with_aux(w, X)[0])
     assert aux == pytest.approx(F.loss_with_aux(w, X)[1])
     assert_close(gw, fd_grad(lambda w, x: F.loss_with_aux(w, x)[0], (w, X), 0))
