@@ -392,7 +392,7 @@ class Pipeline:
         if trees is not None and all(t is LEAF for t in trees):
             trees = None
         leaf_kinds = None if trees is None else \
-            tuple(k for k, _ in kinds[:sum(t.num_leaves for t in trees)])
+            tuple(k[0] for k in kinds[:sum(t.num_leaves for t in trees)])
         key = (trees, leaf_kinds, kinds if self.inner is not None else None)
         return self._memo.get(("primal", key), lambda: self._build_primal(trees, leaf_kinds,
                                                                          kinds))
@@ -493,8 +493,10 @@ class Pipeline:
 
 
 def _kind_text(kind):
-    k, ndim = kind
-    return f"array({ndim}-D)" if k == "array" else k
+    k, ndim, *elements = kind       # ("array", 1, "int") for an integer array
+    if k != "array":
+        return k
+    return f"array({ndim}-D{', ' + elements[0] if elements else ''})"
 
 
 def _user_lines(ir, generated_source, primal_ir):
