@@ -93,8 +93,8 @@ class DerivativeFunction(Transformed):
                 raise self._not_scalar(f"an array of {yields[0].ndim} dimensions")
         try:
             outputs, flat = self.vjp_call(call, [1.0])
-        except IndexError:
-            raise   # an index out of bounds, already naming the user's line
+        except (IndexError, DifferentiationError):
+            raise   # an index out of bounds (naming the user's line), or a refusal
         except Exception:
             # a scalar seed for an array output fails inside the adjoint: say what is wrong
             out = self.user_function(*args, **kwargs) if self.backend != "cuda" else 0.0

@@ -673,8 +673,9 @@ class _FunctionRef:
 
     @staticmethod
     def of(fn):
-        if isinstance(fn, Transformed) or "<locals>" in getattr(fn, "__qualname__", "<"):
-            return fn          # a derivative pickles itself; a local function cannot
+        if isinstance(fn, Transformed) or inspect.ismethod(fn) or \
+                "<locals>" in getattr(fn, "__qualname__", "<"):
+            return fn    # a derivative and a bound method pickle themselves; a local cannot
         return _FunctionRef(fn.__module__, fn.__qualname__)
 
     def resolve(self):

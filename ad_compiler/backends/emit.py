@@ -583,6 +583,8 @@ class _Printer:
         return self.prim_expr(op)
 
     def prim_expr(self, op):
+        if op.name == "opaque_call":
+            return self.opaque_expr(op)
         syntax, defaults = _syntax(op.name)
         args = [self.expr(o) for o in op.operands]
         kws = [ast.keyword(k, const_ast(v)) for k, v in sorted(op.attrs.items())
@@ -610,6 +612,15 @@ class _Printer:
             form, sym = "helper", sym[3:]
         func = _dotted(sym) if form == "call" else _dotted(f"_rt.{sym}")
         return ast.Call(func, args, kws)
+
+    def opaque_expr(self, op):
+        """A call the compiler runs as written: ``module.name(args)`` or ``callee(args)``."""
+        path, operands = op.attrs["path"], list(op.operands)
+        func = _dotted(path) if path else self.expr(operands.pop(0))
+        npos = op.attrs["nargs"]
+        return ast.Call(func, [self.expr(a) for a in operands[:npos]],
+                        [ast.keyword(k, self.expr(v))
+                         for k, v in zip(op.attrs["keywords"], operands[npos:])])
 
     # statements
     def comment(self, line):
@@ -763,6 +774,10 @@ def emit_function(fn: Function, name: str | None = None) -> str:
 def emit_module(fns: list[Function], header: str = "") -> str:
     """A module: imports, ``header`` text, then each function."""
     parts = [HEADER]
+    modules = sorted({op.attrs["path"].rsplit(".", 1)[0] for fn in fns for op in walk(fn.body)
+                      if isinstance(op, Prim) and op.name == "opaque_call" and op.attrs["path"]})
+    if modules:     # calls run as written (ad_compiler.frontend.ssa: opaque_call)
+        parts.append("".join(f"import {m}\n" for m in modules))
     if header:
         parts.append(header.rstrip("\n") + "\n")
     for fn in fns:

@@ -144,6 +144,12 @@ def squeeze(x, axis=None):
     return np.squeeze(x, axis=axis)
 
 
+def transpose(x, axes=None):
+    """``np.transpose(x, axes)``: the emitter prints it when ``axes`` is given (Numba's
+    ``np.transpose`` takes no ``axes`` keyword)."""
+    return np.transpose(x, axes)
+
+
 
 
 # _rt.sum/mean/max/min/prod (see the comment by __all__)

@@ -29,6 +29,7 @@ that the same IR (and generated source) serves every call signature:
 ``"shape"``  a shape tuple (``x.shape``): never differentiated
 ``"slice"``  a ``start:stop:step`` index: never differentiated
 ``"none"``   Python's None
+``"str"``    a string constant (a dict key, an argument of a call run as written)
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ import copy as _copy
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-NON_DIFFERENTIABLE_KINDS = frozenset({"int", "bool", "shape", "slice", "none"})
+NON_DIFFERENTIABLE_KINDS = frozenset({"int", "bool", "shape", "slice", "none", "str"})
 
 
 @dataclass(eq=False)
@@ -68,7 +69,8 @@ class Const(Value):
 
     def __init__(self, value):
         kind = ("bool" if isinstance(value, bool) else "int" if isinstance(value, int)
-                else "none" if value is None else "float")
+                else "none" if value is None else "str" if isinstance(value, str)
+                else "float")
         super().__init__(name=repr(value), kind=kind, ndim=0)
         self.value = value
 

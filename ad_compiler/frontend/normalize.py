@@ -13,7 +13,11 @@ except one ``return`` as its last top-level statement:
 * a ``for`` loop that contains a ``break`` (or a ``return``) becomes a ``while`` with its
   index explicit (``_it``) and ``not _brk`` in the test; every other ``for`` stays a ``for``
   (its trip count is known at entry);
-* ``for v in x`` (x a name) becomes ``for _k in range(len(x)): v = x[_k]``;
+* ``for v in x`` (an array: its elements or rows; a tuple or list) becomes
+  ``for _k in range(len(x)): v = x[_k]``, with ``x`` evaluated once before the loop (the
+  SSA builder unrolls it when ``x`` is a tuple or list, whose items may differ in shape);
+  ``enumerate``, ``zip`` (shortest length) and ``reversed(range(...))`` nest the same way,
+  and the target may be a tuple (``for i, (a, b) in enumerate(zip(x, w))``);
 * docstrings and ``assert`` statements are dropped; unsupported constructs raise
   :class:`DifferentiationError` here (``check``).
 
@@ -28,12 +32,12 @@ import ast
 _UNSUPPORTED = {
     ast.Try: "try/except", ast.With: "with", ast.Global: "global", ast.Nonlocal: "nonlocal",
     ast.Delete: "del", ast.Raise: "raise", ast.Yield: "yield", ast.YieldFrom: "yield",
-    ast.Await: "await", ast.Lambda: "lambda", ast.ListComp: "comprehension",
-    ast.SetComp: "comprehension", ast.DictComp: "comprehension",
-    ast.GeneratorExp: "comprehension", ast.ClassDef: "class", ast.AsyncFor: "async",
+    ast.Await: "await", ast.Lambda: "lambda",
+    ast.SetComp: "set comprehension", ast.DictComp: "dict comprehension",
+    ast.ClassDef: "class", ast.AsyncFor: "async",
     ast.AsyncWith: "async", ast.AsyncFunctionDef: "async", ast.Starred: "*args",
-    ast.JoinedStr: "string", ast.NamedExpr: "walrus (:=)", ast.Dict: "dict literal",
-    ast.Set: "set literal", ast.List: "list literal", ast.Match: "match",
+    ast.JoinedStr: "f-string", ast.NamedExpr: "walrus (:=)",
+    ast.Set: "set literal", ast.Match: "match",
     ast.Import: "import", ast.ImportFrom: "import",
 }
 if hasattr(ast, "TryStar"):
@@ -71,8 +75,8 @@ class _Checker(ast.NodeVisitor):
             self.visit(node.slice)
 
     def visit_Constant(self, node):
-        if isinstance(node.value, (str, bytes)):
-            raise self.err("string operations are not supported", "string", node)
+        if isinstance(node.value, bytes):
+            raise self.err("bytes literals are not supported", "bytes", node)
 
     def visit_Expr(self, node):
         value = node.value
@@ -87,6 +91,10 @@ class _Checker(ast.NodeVisitor):
             return
         if isinstance(value, (ast.Yield, ast.YieldFrom, ast.Await)):
             self.generic_visit(value)
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+                and value.func.attr in _LIST_METHODS:
+            self.generic_visit(value)     # stack.append(v): a list method, run at compile time
+            return
         raise self.err("expression statements with no effect are not supported "
                        f"('{ast.unparse(value)}')", "expression statement", node)
 
@@ -96,8 +104,9 @@ class _Checker(ast.NodeVisitor):
 
     def visit_For(self, node):
         self._loop_else(node)
-        if not isinstance(node.target, ast.Name):
-            raise self.err("for loop targets must be a single name", "for target", node)
+        if not _name_targets(node.target):
+            raise self.err(f"for loop targets must be names or tuples of names, not "
+                           f"'{ast.unparse(node.target)}'", "for target", node)
         self.generic_visit(node)
 
     def visit_While(self, node):
@@ -149,6 +158,16 @@ class _Checker(ast.NodeVisitor):
                 self._visit_literal(element)
         else:
             self.visit(node)
+
+
+_LIST_METHODS = ("append", "extend", "insert", "pop")
+
+
+def _name_targets(target) -> bool:
+    if isinstance(target, ast.Name):
+        return True
+    return isinstance(target, (ast.Tuple, ast.List)) and all(_name_targets(t)
+                                                             for t in target.elts)
 
 
 def _is_array_literal_call(node) -> bool:
@@ -321,8 +340,9 @@ class Normalizer:
         return out, {self.retflag}
 
     def lower_loop(self, s):
+        hoisted = []
         if isinstance(s, ast.For):
-            s = self.iterate_array(s)
+            hoisted, s = self.iterate_array(s)
         ctx = {"brk": None, "cont": None}
         body, flags = self.lower_block(s.body, ctx, True)
         if ctx["cont"] and ctx["cont"] in flags:
@@ -333,6 +353,7 @@ class Normalizer:
         pre = []
         if ctx["brk"]:
             pre.append(self.set_flag(ctx["brk"], False, s))
+        pre = hoisted + pre
         if not stop_flags:
             s.body = body or [_loc(ast.Pass(), s)]
             return pre + [s], outer
@@ -344,25 +365,76 @@ class Normalizer:
         return pre + self.for_to_while(s, body, test), outer
 
     def iterate_array(self, s):
+        """``(hoisted statements, for loop over range)`` for any ``for`` of the user's."""
         it = s.iter
         if _is_prange(it):   # numba.prange: a range whose iterations are independent
             it.func = _loc(ast.Name("range", ast.Load()), it)
             s.parallel = True
-        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) \
-                and it.func.id == "range":
+        if _is_call(it, "range") and isinstance(s.target, ast.Name):
             if not 1 <= len(it.args) <= 3 or it.keywords:
                 raise self.err("range() takes 1 to 3 positional arguments", "range", it)
-            return s
-        if isinstance(it, ast.Name) or (isinstance(it, ast.Attribute) and it.attr == "flat"):
-            k = self.fresh("_k")
+            return [], s
+        if _is_call(it, "reversed") and len(it.args) == 1 and _is_call(it.args[0], "range") \
+                and isinstance(s.target, ast.Name):
+            args = it.args[0].args
+            if len(args) not in (1, 2) or it.args[0].keywords:
+                raise self.err("reversed(range(...)) takes range(stop) or range(start, "
+                               "stop)", "reversed", it)
+            lo, hi = (ast.Constant(0), args[0]) if len(args) == 1 else args
+            one = ast.Constant(1)
             rng = ast.Call(ast.Name("range", ast.Load()),
-                           [ast.Call(ast.Name("len", ast.Load()), [it], [])], [])
-            elt = ast.Assign([s.target], ast.Subscript(it, ast.Name(k, ast.Load()),
-                                                       ast.Load()))
-            new = ast.For(ast.Name(k, ast.Store()), rng, [elt] + s.body, [])
-            return ast.fix_missing_locations(_loc(new, s))
-        raise self.err(f"for loops must iterate over range(...) or an array name, not "
-                       f"'{ast.unparse(it)}'", "for over non-range", s)
+                           [ast.BinOp(hi, ast.Sub(), one), ast.BinOp(lo, ast.Sub(), one),
+                            ast.UnaryOp(ast.USub(), one)], [])
+            new = ast.For(s.target, rng, s.body, [])
+            return [], ast.fix_missing_locations(_loc(new, s))
+        hoisted = []
+        k = self.fresh("_k")
+        item, length = self.iteration(it, ast.Name(k, ast.Load()), hoisted, s)
+        rng = ast.Call(ast.Name("range", ast.Load()), [length], [])
+        elt = _loc(ast.Assign([s.target], item), s)
+        new = ast.For(ast.Name(k, ast.Store()), rng, [elt] + s.body, [])
+        # the sequences it indexes: a loop over tuples/lists is unrolled when building SSA
+        new.sequences = [n.value.id for n in ast.walk(item) if isinstance(n, ast.Subscript)
+                         and isinstance(n.value, ast.Name)]
+        for h in hoisted:
+            _loc(h, s)
+            ast.fix_missing_locations(h)
+        return hoisted, ast.fix_missing_locations(_loc(new, s))
+
+    def iteration(self, it, k, hoisted, s):
+        """``(item k, length)`` AST expressions of the iterable ``it``."""
+        if _is_call(it, "range"):
+            if len(it.args) not in (1, 2):
+                raise self.err("range(start, stop, step) inside zip/enumerate is not "
+                               "supported", "range", it)
+            lo, hi = (ast.Constant(0), it.args[0]) if len(it.args) == 1 else it.args
+            return ast.BinOp(lo, ast.Add(), k), ast.BinOp(hi, ast.Sub(), lo)
+        if _is_call(it, "enumerate"):
+            if not 1 <= len(it.args) <= 2 or it.keywords:
+                raise self.err("enumerate() takes an iterable and a start", "enumerate", it)
+            item, length = self.iteration(it.args[0], k, hoisted, s)
+            index = k if len(it.args) == 1 else ast.BinOp(k, ast.Add(), it.args[1])
+            return ast.Tuple([index, item], ast.Load()), length
+        if _is_call(it, "zip"):
+            if not it.args or it.keywords:
+                raise self.err("zip() needs iterables (and no keywords)", "zip", it)
+            parts = [self.iteration(a, k, hoisted, s) for a in it.args]
+            lengths = [p[1] for p in parts]
+            length = lengths[0] if len(lengths) == 1 else ast.Call(
+                ast.Name("min", ast.Load()), lengths, [])
+            return ast.Tuple([p[0] for p in parts], ast.Load()), length
+        if _is_call(it, "reversed"):
+            raise self.err("reversed() is supported over range(...) only", "reversed", it)
+        if isinstance(it, ast.Attribute) and it.attr == "flat" and \
+                isinstance(it.value, ast.Name) and it.value.id not in _assigned(s.body):
+            length = ast.Call(ast.Name("len", ast.Load()), [it], [])   # x.flat: its elements
+            return ast.Subscript(it, k, ast.Load()), length
+        if not isinstance(it, ast.Name) or it.id in _assigned(s.body):
+            name = self.fresh("_seq")
+            hoisted.append(ast.Assign([ast.Name(name, ast.Store())], it))
+            it = ast.Name(name, ast.Load())
+        length = ast.Call(ast.Name("len", ast.Load()), [ast.Name(it.id, ast.Load())], [])
+        return ast.Subscript(ast.Name(it.id, ast.Load()), k, ast.Load()), length
 
     def for_to_while(self, s, body, test):
         args = s.iter.args
@@ -444,6 +516,11 @@ class Normalizer:
         fn.body = lowered + [ret]
         ast.fix_missing_locations(fn)
         return fn
+
+
+def _is_call(node, name) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+        and node.func.id == name
 
 
 def _strip_flag(stmts, flag):

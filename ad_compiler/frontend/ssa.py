@@ -30,11 +30,13 @@ import numpy as np
 from ..errors import DifferentiationError
 from ..rules import PRIMITIVES
 from ..rules.table import INTEGER_CLOSED
+from . import containers as C
 from . import indexing as indexing_calls
 from .ir import Const, For, Function, If, Load, Prim, Region, Store, Undef, Value, While
 from . import calls
 from .normalize import normalize
 from .parse import Parsed, Scope, parse_function, plain_function
+from .pyforms import ContainerForms
 
 _REDUCTIONS = {"sum", "mean", "max", "min", "prod"}
 _SPLITS = {"split", "array_split", "vsplit", "hsplit", "dsplit"}
@@ -98,9 +100,30 @@ from ..rules.custom import call_primitive as _call_custom  # noqa: E402
 from ..rules.custom import primitive_for as _custom_primitive  # noqa: E402
 
 
+_MISSING = object()
+
+
 class _Module:
     def __init__(self, module):
         self.module = module
+
+
+class _Object:
+    """An object whose attributes the code reads (``self`` of a bound method, a module-level
+    instance, a NamedTuple or dataclass global): each float or array attribute becomes a free
+    value read through ``getter`` at every call, never frozen."""
+
+    def __init__(self, obj, getter, source):
+        self.obj = obj
+        self.getter = getter
+        self.source = source
+
+
+def _is_record_object(obj) -> bool:
+    """Instances whose attributes compiled code may read (not modules, classes, arrays)."""
+    if isinstance(obj, (tuple, list, dict, str, bytes)):
+        return hasattr(obj, "_fields")
+    return not isinstance(obj, (types.ModuleType, np.ndarray)) and not callable(obj)
 
 
 class _Func:
@@ -286,8 +309,9 @@ class Shared:
                 return name
 
 
-class Builder:
-    """Builds the SSA ops of one function body (the top-level one, or an inlined one)."""
+class Builder(ContainerForms):
+    """Builds the SSA ops of one function body (the top-level one, or an inlined one).
+    Tuples, lists and dicts are compile-time containers of Values (:mod:`.pyforms`)."""
 
     def __init__(self, shared: Shared, parsed: Parsed, prefix="", line=None, env=None,
                  locals_=None):
@@ -370,11 +394,8 @@ class Builder:
         return "float"
 
     def as_value(self, v):
-        if isinstance(v, dict):
-            raise self.err("a dict of values can only be indexed with a constant key here",
-                           "dict")
-        if isinstance(v, tuple):
-            return self.prim("tuple", [self.as_value(e) for e in v], kind="shape")
+        if C.is_container(v):
+            return self.container_value(v)
         if isinstance(v, Value):
             return v
         if isinstance(v, (_Module, _Func, _Local)):
@@ -424,7 +445,7 @@ class Builder:
                 and not isinstance(obj, np.ndarray):
             if isinstance(obj, (bool, np.bool_)):
                 return Const(bool(obj))
-            if key is not None and key[0] in ("global", "closure"):
+            if key is not None and key[0] in ("global", "closure", "attr"):
                 # a global or closure number is passed at every call (never frozen), so
                 # that changing it between calls is seen
                 return self.free_var(name, "int" if isinstance(obj, (int, np.integer))
@@ -432,8 +453,14 @@ class Builder:
             if isinstance(obj, (int, np.integer)):
                 return Const(int(obj))
             return Const(float(obj))
+        if obj is None or isinstance(obj, str):
+            return Const(obj)
+        if isinstance(obj, type) and key is not None:
+            return _Object(obj, getter, source)     # a class: cls of a classmethod
         if callable(obj) and not isinstance(obj, np.ndarray):
             return _Func(obj, name)
+        if _is_record_object(obj) and getter is not None:
+            return _Object(obj, getter, source)
         if isinstance(obj, (np.ndarray, tuple, list)):
             if key is None:
                 raise self.err(f"'{name}' cannot be used here", "value", node)
@@ -453,36 +480,37 @@ class Builder:
         v = self.expr(node)
         if isinstance(v, (_Module, _Func, _Local)):
             raise self.err(f"'{ast.unparse(node)}' cannot be used as a value", "value", node)
-        return self.as_value(v) if isinstance(v, tuple) else v
+        return self.as_value(v) if C.is_container(v) else v
 
     def e_Constant(self, node):
-        if isinstance(node.value, (bool, int, float)) or node.value is None:
+        if isinstance(node.value, (bool, int, float, str)) or node.value is None:
             return Const(node.value)
         raise self.err(f"constant {node.value!r} is not supported", "string", node)
 
     def e_Name(self, node):
         return self.resolve(node.id, node)
 
-    def e_Tuple(self, node):
-        # nested literal tuples stay Python tuples, so that ``(c, d), e = (p, q), r``
-        # unpacks without a tuple value in the IR (which has no adjoint)
-        return tuple(self.expr(e) if isinstance(e, ast.Tuple) else self.value(e)
-                     for e in node.elts)
-
     def e_Attribute(self, node):
         base = self.expr(node.value)
         if isinstance(base, _Module):
-            obj = getattr(base.module, node.attr, None)
-            if obj is None:
+            obj = getattr(base.module, node.attr, _MISSING)
+            if obj is None:         # np.newaxis
+                return Const(None)
+            if obj is _MISSING:
                 raise self.err(f"'{ast.unparse(node)}' does not exist", "attribute", node)
             if isinstance(obj, types.ModuleType):
                 return _Module(obj)
             key = ("module", base.module.__name__, node.attr)
             mod = base.module
-            return self.classify(obj, node.attr, node, key, lambda: getattr(mod, node.attr),
-                                 f"{mod.__name__}.{node.attr}")
-        if isinstance(base, Fields) and node.attr in base.names:
-            return base[base.names.index(node.attr)]
+            out = self.classify(obj, node.attr, node, key, lambda: getattr(mod, node.attr),
+                                f"{mod.__name__}.{node.attr}")
+            if isinstance(out, _Func):
+                out.home = mod.__name__     # where generated code finds it
+            return out
+        if isinstance(base, _Object):
+            return self.object_attribute(base, node)
+        if isinstance(base, C.Record):
+            return self.container_attribute(base, node)
         if isinstance(base, _Func) and isinstance(getattr(base.obj, node.attr, None),
                                                    types.BuiltinMethodType):
             return _Func(getattr(base.obj, node.attr), f"{base.name}.{node.attr}")  # np.add.at
@@ -496,8 +524,23 @@ class Builder:
             if node.attr == "T":
                 self.mark_array(base)
                 return self.prim("transpose", [base])
+        if isinstance(base, Value) and base.kind == "any":
+            raise self.err(f"attribute '{ast.unparse(node)}' of a parameter is not supported "
+                           "(differentiate the bound method, whose attributes are read at "
+                           "every call, or pass the fields as arguments)", "attribute", node)
         raise self.err(f"attribute '{ast.unparse(node)}' is not supported", "attribute",
                        node)
+
+    def object_attribute(self, base, node):
+        attr = node.attr
+        try:
+            obj = getattr(base.obj, attr)
+        except AttributeError:
+            raise self.err(f"'{ast.unparse(node)}' does not exist", "attribute", node) from None
+        getter = base.getter
+        key = ("attr", id(base.obj), attr)
+        return self.classify(obj, attr, node, key, lambda: getattr(getter(), attr),
+                             f"{base.source}.{attr}")
 
     def mark_array(self, v):
         if isinstance(v, Value) and v.kind in ("any", "float") and not isinstance(v, Const):
@@ -508,7 +551,16 @@ class Builder:
         if name is None:
             raise self.err(f"operator '{type(node.op).__name__}' is not supported",
                            "operator", node)
-        return self.prim(name, [self.value(node.left), self.value(node.right)])
+        left, right = self.expr(node.left), self.expr(node.right)
+        if C.is_container(left) or C.is_container(right):
+            return self.container_binop(node, left, right)
+        return self.prim(name, [self.as_operand(left, node.left),
+                                self.as_operand(right, node.right)])
+
+    def as_operand(self, v, node):
+        if isinstance(v, (_Module, _Func, _Local)):
+            raise self.err(f"'{ast.unparse(node)}' cannot be used as a value", "value", node)
+        return v
 
     def e_UnaryOp(self, node):
         if isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) and \
@@ -565,7 +617,9 @@ class Builder:
         region_then, region_else = Region(), Region()
         saved = self.ops
         self.ops = region_then.ops if kind == "and" else region_else.ops
+        self.depth += 1
         right = self.as_value(thunk())
+        self.depth -= 1
         self.ops = saved
         then_v, else_v = (right, test) if kind == "and" else (test, right)
         region_then.yields, region_else.yields = [then_v], [else_v]
@@ -577,11 +631,13 @@ class Builder:
         test = self.value(node.test)
         regions = []
         saved = self.ops
+        self.depth += 1
         for branch in (node.body, node.orelse):
             r = Region()
             self.ops = r.ops
             r.yields = [self.value(branch)]
             regions.append(r)
+        self.depth -= 1
         self.ops = saved
         out = self.new(join_kinds(regions[0].yields[0].kind, regions[1].yields[0].kind))
         self.emit(If([out], [test], then=regions[0], orelse=regions[1]))
@@ -602,17 +658,11 @@ class Builder:
 
     def e_Subscript(self, node):
         base = self.expr(node.value)
-        if isinstance(base, dict):       # a dict argument (pytree): constant string keys
-            key = node.slice.value if isinstance(node.slice, ast.Constant) else None
-            if key not in base:
-                raise self.err(f"'{ast.unparse(node)}': a dict argument is indexed with one "
-                               f"of its keys {sorted(base)}", "subscript", node)
-            return base[key]
-        if isinstance(base, tuple):
-            idx = self.value(node.slice)
-            if isinstance(idx, Const) and isinstance(idx.value, int):
-                return base[idx.value]
-            base = self.as_value(base)
+        if C.is_container(base):
+            item = self.subscript_container(base, node)
+            if item is not None:
+                return item
+            base = self.container_value(base, array=True)
         if not isinstance(base, Value):
             raise self.err(f"'{ast.unparse(node.value)}' cannot be indexed", "subscript", node)
         idx = self.index_values(node.slice)
@@ -631,9 +681,12 @@ class Builder:
         func = node.func
         if isinstance(func, ast.Attribute):
             base = self.expr(func.value)
-            if isinstance(base, Value) or isinstance(base, tuple):
-                return self.method(self.as_value(base), func.attr, node)
-            target = self.e_Attribute(func) if isinstance(base, _Module) else None
+            if C.is_container(base) and not (isinstance(base, C.Record)
+                                             and func.attr in base.fields):
+                return self.container_method(base, func.attr, node)
+            if isinstance(base, Value):
+                return self.method(base, func.attr, node)
+            target = self.e_Attribute(func) if isinstance(base, (_Module, _Object)) else None
         else:
             target = self.expr(func)
         if isinstance(target, _Local):
@@ -649,8 +702,8 @@ class Builder:
                 raise self.err(f"keyword argument '{kw.arg}' is not supported in "
                                f"'{ast.unparse(node.func)}'", "keyword argument", node)
             v = self.expr(kw.value)
-            if isinstance(v, tuple) and all(isinstance(e, Const) for e in v):
-                out[kw.arg] = tuple(e.value for e in v)
+            if C.sequence(v) is not None and all(isinstance(e, Const) for e in C.sequence(v)):
+                out[kw.arg] = tuple(e.value for e in C.sequence(v))
             elif isinstance(v, Const):
                 out[kw.arg] = v.value
             else:
@@ -735,11 +788,43 @@ class Builder:
             return self.call_array(name, node)
         if getattr(builtins, getattr(obj, "__name__", ""), None) is obj:
             return self.call_builtin(obj.__name__, node)
-        if isinstance(obj, types.FunctionType) and (getattr(obj, "__module__", None) or ""
-                                                    ).split(".")[0] not in _LIBRARIES \
-                and not _in_stdlib(obj):   # os.path.*, statistics.*: unknown, not inlined
+        func = obj.__func__ if isinstance(obj, types.MethodType) else obj
+        if isinstance(func, types.FunctionType) and (getattr(func, "__module__", None) or ""
+                                                     ).split(".")[0] not in _LIBRARIES \
+                and not _in_stdlib(func):   # os.path.*, statistics.*: unknown, not inlined
             return self.inline(obj, node)
-        raise self.err(f"call to unknown function '{ast.unparse(node.func)}'", "call", node)
+        return self.opaque_call(target, node)
+
+    def opaque_call(self, target, node):
+        """A call of a function with no rule and no source the compiler reads: an
+        ``opaque_call`` op that runs it as written. Activity analysis refuses it when an
+        argument depends on the differentiated inputs and its result reaches the output.
+
+        A function reachable as ``module.name`` is printed so (Numba compiles it when it
+        can, e.g. ``numpy.argsort``); any other callable is passed as a free value (python
+        backend only)."""
+        obj = target.obj
+        home = getattr(target, "home", None) or getattr(obj, "__module__", None)
+        name = getattr(obj, "__name__", None)
+        path = None
+        if home and name and getattr(sys.modules.get(home), name, None) is obj:
+            path = f"{home}.{name}"
+        operands = []
+        if path is None:
+            operands.append(self.free_var(f"_fn_{name or 'callable'}", "any",
+                                          ("callable", id(obj)), lambda: obj,
+                                          ast.unparse(node.func)))
+        args = [self.value(a) for a in node.args]
+        kwargs = [(kw.arg, self.value(kw.value)) for kw in node.keywords]
+        sources = [ast.unparse(a) for a in node.args] + [kw.arg for kw in node.keywords]
+        attrs = {"path": path, "nargs": len(args), "keywords": tuple(k for k, _ in kwargs),
+                 "call": ast.unparse(node.func), "arguments": tuple(sources),
+                 "site": (node.lineno, node.col_offset)}
+        # the result's kind is not known: specialisation takes an array from array operands,
+        # a scalar from scalar ones, and ``size=``/``shape=`` keywords make an array
+        kind = "array" if any(k in ("size", "shape") for k, _ in kwargs) else "any"
+        return self.prim("opaque_call", operands + args + [v for _, v in kwargs], attrs,
+                         kind=kind)
 
     def call_elementwise(self, name, obj, node):
         if name == "log" and len(node.args) == 2:  # math.log(x, base)
@@ -757,8 +842,8 @@ class Builder:
             v = self.expr(node)
             if isinstance(v, _Func) and isinstance(v.obj, type):   # dtype=np.float32, float
                 return np.dtype(v.obj).name
-            if isinstance(v, tuple) and all(isinstance(e, Const) for e in v):
-                return tuple(e.value for e in v)
+            if C.sequence(v) is not None and all(isinstance(e, Const) for e in C.sequence(v)):
+                return tuple(e.value for e in C.sequence(v))
             if not isinstance(v, Const):
                 raise self.err(f"'{what}' must be a constant", "keyword argument",
                                node) from None
@@ -771,8 +856,8 @@ class Builder:
         if isinstance(node, (ast.List, ast.Tuple)):
             return self.array_of(node)
         v = self.expr(node)
-        if isinstance(v, tuple):
-            return self.prim("array_of", [self.as_value(e) for e in v])
+        if C.sequence(v) is not None:
+            return self.prim("array_of", [self.as_value(e) for e in C.sequence(v)])
         if isinstance(v, (_Module, _Func, _Local)):
             raise self.err(f"'{ast.unparse(node)}' cannot be used as a value", "value", node)
         return v
@@ -788,8 +873,8 @@ class Builder:
         if isinstance(node, (ast.List, ast.Tuple)):
             return [self.value(e) for e in node.elts]
         v = self.expr(node)
-        if isinstance(v, tuple):
-            return list(v)
+        if C.sequence(v) is not None:
+            return [self.as_value(e) for e in C.sequence(v)]
         raise self.err(f"'{ast.unparse(node)}' must be a tuple or list of arrays", "call",
                        node)
 
@@ -888,11 +973,7 @@ class Builder:
             self.kwargs(node, set())
             if isinstance(node.args[0], (ast.List, ast.Tuple)):
                 return self.array_literal(node)
-            x = self.operand(node.args[0])
-            if x.kind in ("float", "int", "bool"):     # np.array(2.0 * x): a scalar stays one
-                return x
-            self.mark_array(x)
-            return self.prim("copy", [x])
+            return self.prim("array_copy", [self.operand(node.args[0])])
         if name in ("zeros", "ones", "empty"):
             self.nargs(node, 1)
             attrs = self.allocation_dtype(node)
@@ -990,6 +1071,24 @@ class Builder:
         return self.prim("add", [lo, self.prim("mul", [self.prim("sub", [hi, lo]), grid])])
 
     def call_builtin(self, name, node):
+        if name in ("sum", "min", "max"):
+            folded = self.fold(name, node)
+            if folded is not None:
+                return folded
+        if name == "len":
+            n = self.container_len(node)
+            if n is not None:
+                return n
+        if name == "dict":
+            return self.dict_call(node)
+        if name in ("tuple", "list"):
+            self.nargs(node, 0, 1)
+            items = self.iteration_items(node.args[0], node) if node.args else []
+            return tuple(items) if name == "tuple" else C.ListValue(items, self.depth)
+        if name == "sum":
+            self.nargs(node, 1)
+            return self.prim("sum", [self.value(node.args[0])], {"axis": None,
+                                                                  "keepdims": False})
         if name in ("min", "max"):
             self.kwargs(node, set())
             args = [self.value(a) for a in node.args]
@@ -1051,17 +1150,21 @@ class Builder:
         return bound
 
     def inline(self, fn, node):
+        owner = None
+        if isinstance(fn, types.MethodType):      # self.helper(x), Model.make(...)
+            owner, fn = fn.__self__, fn.__func__
         if fn in self.shared.stack:
             raise self.err(f"recursion: '{fn.__name__}' calls itself (recursive functions "
                            "cannot be inlined)", "recursion", node)
         try:
             parsed = parse_function(fn)
         except DifferentiationError as exc:
-            if exc.construct != "source":
+            if exc.construct not in ("source", "call"):
                 raise
-            raise self.err(f"call to '{ast.unparse(node.func)}', whose source is not "
-                           "available", "call", node) from None
+            return self.opaque_call(_Func(fn, fn.__name__), node)   # run as written
         argnames = [a.arg for a in parsed.node.args.args]
+        if owner is not None:
+            self_name, argnames = argnames[0], argnames[1:]
         defaults = {}
         for name, d in zip(argnames[::-1], (fn.__defaults__ or ())[::-1]):
             if isinstance(d, (bool, int, float)) or d is None:
@@ -1070,6 +1173,8 @@ class Builder:
                 raise self.err(f"default value of '{name}' of '{fn.__name__}' is not a "
                                "number", "default argument", node)
         bound = self.bind_args(argnames, defaults, node, fn.__name__)
+        if owner is not None:
+            bound[self_name] = _Object(owner, lambda: owner, f"{fn.__name__}.{self_name}")
         line = None if parsed.filename == self.parsed.filename and self.line_override is None \
             else (self.line_override or self.line)
         sub = Builder(self.shared, parsed, prefix=f"{fn.__name__}_", line=line, env=bound)
@@ -1109,6 +1214,7 @@ class Builder:
         sub.ops = self.ops
         sub.pending = self.pending
         sub.line = self.line
+        sub.depth = self.depth
         result = sub.run()
         self.pending = sub.pending
         return result
@@ -1128,6 +1234,8 @@ class Builder:
         self.block(body)
         self.line = ret.lineno
         value = self.expr(ret.value)
+        if self.prefix and C.is_container(value):
+            return value        # an inlined helper's tuple/list/dict: the caller's container
         if isinstance(value, tuple):
             value = tuple(self.as_value(v) for v in value)
         else:
@@ -1188,20 +1296,13 @@ class Builder:
             if isinstance(value, (_Module, _Func)):
                 raise self.err("functions and modules cannot be assigned to variables",
                                "assignment", stmt)
-            if isinstance(value, tuple):
-                value = self.as_value(value)
-                if any(e.kind in ("float", "array") for e in value.operands):
-                    # a tuple value of the IR is a shape: it would carry no derivative
-                    raise self.err("a tuple of differentiable values bound to a name is not "
-                                   "supported yet (unpack it: a, b = ...)", "tuple", stmt)
             self.bind(target.id, value)
             return
-        if isinstance(target, ast.Tuple):
+        if isinstance(target, (ast.Tuple, ast.List)):
             n = len(target.elts)
-            if isinstance(value, tuple):
-                if len(value) != n:
-                    raise self.err("wrong number of values to unpack", "unpacking", stmt)
-                parts = list(value)
+            parts = self.unpack(value, n, stmt)
+            if parts is not None:
+                pass
             elif isinstance(value, Value):
                 parts = []
                 for k in range(n):
@@ -1218,6 +1319,10 @@ class Builder:
             if isinstance(target.value, ast.Attribute) and target.value.attr == "flat":
                 raise self.err("writes through '.flat' are not supported (index the array, "
                                "or write into a.reshape(-1) of a new array)", ".flat", stmt)
+            base = self.expr(target.value)
+            if C.is_container(base):
+                self.store_into_container(base, target, value, stmt)
+                return
             base = self.value(target.value)
             self.mark_array(base)
             idx = self.index_values(target.slice)
@@ -1252,6 +1357,7 @@ class Builder:
         names = [n for n in assigned(s.body + s.orelse) if n in live]
         before = dict(self.env)
         regions, envs = [], []
+        self.depth += 1
         for branch in (s.body, s.orelse):
             r = Region()
             saved_ops = self.ops
@@ -1262,26 +1368,40 @@ class Builder:
             envs.append(self.env)
             regions.append(r)
             self.ops = saved_ops
+        self.depth -= 1
         self.env = dict(before)
         results, then_y, else_y = [], [], []
+
+        def phi(n, a, b):
+            if a is b:
+                return a
+            if isinstance(a, (_Local, _Module, _Func)) or isinstance(b, (_Local, _Module,
+                                                                         _Func)):
+                raise self.err(f"'{n}' names different functions or modules after the "
+                               "branches of this if", "assignment", s)
+            kinds = [v.kind for v in (a, b) if not isinstance(v, Undef)]
+            out = Value(self.vname(n), join_kinds(*kinds))
+            results.append(out)
+            then_y.append(a)
+            else_y.append(b)
+            return out
+
         for n in names:
             a, b = envs[0].get(n), envs[1].get(n)
             if a is None and b is None:
                 continue
-            a = a if a is not None else Undef(b.kind)
-            b = b if b is not None else Undef(a.kind)
+            if C.is_container(a) or C.is_container(b):
+                self.env[n] = self.phi_entry(n, a, b, lambda x, y, n=n: phi(n, x, y), s)
+                continue
             if a is b:
                 self.env[n] = a
                 continue
             if isinstance(a, (_Local, _Module, _Func)) or isinstance(b, (_Local, _Module,
                                                                          _Func)):
                 continue
-            kinds = [v.kind for v in (a, b) if not isinstance(v, Undef)]
-            out = Value(self.vname(n), join_kinds(*kinds))
-            results.append(out)
-            then_y.append(a)
-            else_y.append(b)
-            self.env[n] = out
+            a = a if a is not None else Undef(b.kind)
+            b = b if b is not None else Undef(a.kind)
+            self.env[n] = phi(n, a, b)
         regions[0].yields, regions[1].yields = then_y, else_y
         self.emit(If(results, [test], then=regions[0], orelse=regions[1]))
 
@@ -1291,6 +1411,8 @@ class Builder:
         return list(dict.fromkeys(names))
 
     def s_For(self, s):
+        if self.unroll_over_containers(s):
+            return
         args = s.iter.args
         vals = [self.value(a) for a in args]
         if len(vals) == 1:
@@ -1301,67 +1423,81 @@ class Builder:
         target = s.target.id
         self.flush_names()  # name the bounds' temporaries before the body may be rebuilt
         names = self.loop_vars(s, [target])
-        inits = [self.env.get(n, Undef()) for n in names]
+        shapes = {}
+        inits, slots, _ = self.loop_slots(names, shapes, self.env, s, grow=True)
         kinds = [v.kind if not isinstance(v, Undef) else None for v in inits]
         snap = self.shared.snapshot()
-        for _ in range(4):
+        self.depth += 1
+        for _ in range(6):
             index = Value(self.vname(target), "int")
             body = Region()
-            carried = [Value(self.vname(n), kinds[k] or "float") for k, n in enumerate(names)]
+            carried = [Value(self.vname(n), kinds[k] or "float") for k, n in enumerate(slots)]
             body.args = [index, *carried]
             before = dict(self.env)
             saved_ops = self.ops
             self.ops = body.ops
-            self.env.update(zip(names, carried))
+            self.env.update(self.unflatten_slots(names, shapes, carried))
             self.env[target] = index
             self.block(s.body)
             self.line = s.lineno
-            body.yields = [self.env.get(n, Undef()) for n in names]
-            body_env = self.env
+            body.yields, _, grown = self.loop_slots(names, shapes, self.env, s, grow=True)
             self.ops, self.env = saved_ops, before
+            if grown:   # a variable first holds a container in the body: carry its leaves
+                inits, slots, _ = self.loop_slots(names, shapes, self.env, s)
+                kinds = [v.kind if not isinstance(v, Undef) else None for v in inits]
+                self.shared.restore(snap)
+                continue
             new_kinds = _widened(kinds, body.yields)
             if new_kinds == [k or "float" for k in kinds] or not names:
                 break
             kinds = new_kinds
             self.shared.restore(snap)
-        del body_env
-        results = [Value(self.vname(n), carried[k].kind) for k, n in enumerate(names)]
+        self.depth -= 1
+        results = [Value(self.vname(n), carried[k].kind) for k, n in enumerate(slots)]
         self.emit(For(results, [start, stop, step, *inits], body=body,
                       parallel=getattr(s, "parallel", False)))
-        self.env.update(zip(names, results))
+        self.env.update(self.unflatten_slots(names, shapes, results))
 
     def s_While(self, s):
         names = self.loop_vars(s)
         self.flush_names()
-        inits = [self.env.get(n, Undef()) for n in names]
+        shapes = {}
+        inits, slots, _ = self.loop_slots(names, shapes, self.env, s, grow=True)
         kinds = [v.kind if not isinstance(v, Undef) else None for v in inits]
         snap = self.shared.snapshot()
-        for _ in range(4):
+        self.depth += 1
+        for _ in range(6):
             before = dict(self.env)
             saved_ops = self.ops
             cond = Region()
-            cond.args = [Value(self.vname(n), kinds[k] or "float") for k, n in enumerate(names)]
+            cond.args = [Value(self.vname(n), kinds[k] or "float") for k, n in enumerate(slots)]
             self.ops = cond.ops
-            self.env.update(zip(names, cond.args))
+            self.env.update(self.unflatten_slots(names, shapes, cond.args))
             cond.yields = [self.value(s.test)]
             self.flush_names()
             body = Region()
-            body.args = [Value(self.vname(n), kinds[k] or "float") for k, n in enumerate(names)]
+            body.args = [Value(self.vname(n), kinds[k] or "float") for k, n in enumerate(slots)]
             self.env = dict(before)
-            self.env.update(zip(names, body.args))
+            self.env.update(self.unflatten_slots(names, shapes, body.args))
             self.ops = body.ops
             self.block(s.body)
             self.line = s.lineno
-            body.yields = [self.env.get(n, Undef()) for n in names]
+            body.yields, _, grown = self.loop_slots(names, shapes, self.env, s, grow=True)
             self.ops, self.env = saved_ops, before
+            if grown:   # a variable first holds a container in the body: carry its leaves
+                inits, slots, _ = self.loop_slots(names, shapes, self.env, s)
+                kinds = [v.kind if not isinstance(v, Undef) else None for v in inits]
+                self.shared.restore(snap)
+                continue
             new_kinds = _widened(kinds, body.yields)
             if new_kinds == [k or "float" for k in kinds] or not names:
                 break
             kinds = new_kinds
             self.shared.restore(snap)
-        results = [Value(self.vname(n), cond.args[k].kind) for k, n in enumerate(names)]
+        self.depth -= 1
+        results = [Value(self.vname(n), cond.args[k].kind) for k, n in enumerate(slots)]
         self.emit(While(results, list(inits), cond=cond, body=body))
-        self.env.update(zip(names, results))
+        self.env.update(self.unflatten_slots(names, shapes, results))
 
 
 def _as_tuples(value):
@@ -1407,15 +1543,6 @@ def _used_as_array(fn_node, name):
     return False
 
 
-class Fields(tuple):
-    """A NamedTuple argument's leaves: a tuple whose fields are also attributes."""
-
-    def __new__(cls, items, names):
-        out = super().__new__(cls, items)
-        out.names = tuple(names)
-        return out
-
-
 def parameter_names(fdef) -> list:
     """Every parameter of a def, in the order compiled code takes them: positional-only,
     ordinary, keyword-only (``*args`` and ``**kwargs`` are refused by the caller)."""
@@ -1423,24 +1550,11 @@ def parameter_names(fdef) -> list:
     return [p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs)]
 
 
-def _structured(tree, leaves):
-    """The frontend's value of a container argument: nested Python tuples (dicts, Fields)
-    of its leaf Values, so that unpacking, constant indexing, ``p["w"]`` and ``p.w`` read
-    leaves directly."""
-    if tree.kind == "leaf":
-        return next(leaves)
-    children = [_structured(c, leaves) for c in tree.children]
-    if tree.kind == "dict":
-        return dict(zip(tree.keys, children))
-    if tree.kind == "namedtuple":
-        return Fields(children, tree.keys)
-    return tuple(children)
-
-
 def _bind_parameters(shared, names, trees, kinds):
-    """``(flat parameter Values, env)``: one Value per leaf; a container parameter's name
-    bound to the structure of its leaves (see :mod:`ad_compiler.pytree`)."""
-    from ..pytree import LEAF, leaf_names
+    """``(flat parameter Values, env)``: one Value per leaf; a container (pytree) parameter
+    bound to the container entry of its leaves (:func:`.containers.entry_of`), so that
+    unpacking, ``p[0]``, ``p["w"]`` and ``p.w`` read leaves at compile time."""
+    from ..pytree import LEAF, leaf_names, unflatten
 
     flat, env = [], {}
     kinds = iter(kinds or ())
@@ -1453,7 +1567,7 @@ def _bind_parameters(shared, names, trees, kinds):
         leaves = [Value(shared.version(_identifier(leaf)), next(kinds, "any"))
                   for leaf in leaf_names(name, tree)]
         flat += leaves
-        env[name] = _structured(tree, iter(leaves))
+        env[name] = C.entry_of(unflatten(tree, leaves))
     return flat, env
 
 
@@ -1462,13 +1576,28 @@ def _identifier(text):
 
 
 def build_function(fn, trees=None, leaf_kinds=None) -> Function:
-    """The SSA IR of ``fn``. ``trees``: one :class:`ad_compiler.pytree.TreeDef` per
-    parameter; a container argument becomes one parameter per leaf, ``leaf_kinds`` giving
-    the kinds of those leaves in order (``"float"``, ``"array"``, ``"int"``)."""
+    """The SSA IR of ``fn``. A bound method (``m.loss``, a classmethod ``Model.make``) is
+    its function with ``self``/``cls`` bound to the object: attributes it reads are free
+    values, read at every call, and ``self`` is no parameter of the IR. ``trees``: one
+    :class:`ad_compiler.pytree.TreeDef` per parameter (after ``self``); a container argument
+    becomes one parameter per leaf, ``leaf_kinds`` giving the kinds of those leaves in order
+    (``"float"``, ``"array"``, ``"int"``)."""
+    owner = None
+    if isinstance(fn, types.MethodType):
+        owner, fn = fn.__self__, fn.__func__
     parsed = parse_function(fn)
     shared = Shared(parsed)
     params = parameter_names(parsed.node)
-    param_values, env = _bind_parameters(shared, params, trees, leaf_kinds)
+    env = {}
+    if owner is not None:
+        if not params:
+            raise DifferentiationError(f"method '{parsed.name}' takes no self/cls parameter",
+                                       construct="method", function=parsed.name,
+                                       filename=parsed.filename, line=parsed.first_line)
+        env[params[0]] = _Object(owner, lambda: owner, params[0])
+        params = params[1:]
+    param_values, bound = _bind_parameters(shared, params, trees, leaf_kinds)
+    env.update(bound)
     builder = Builder(shared, parsed, env=env)
     shared.stack.append(fn)
     try:

@@ -479,6 +479,7 @@ for _name in ("sum mean max min prod dot matmul outer transpose reshape concaten
               "expand_dims squeeze").split():
     defnames(_name, f"numpy.{_name}")
 defnames("max", "numpy.amax")
+defnames("squeeze", ".squeeze")
 defnames("min", "numpy.amin")
 defnames("sigmoid", "scipy.special.expit")
 for _name in "sum mean max min prod dot reshape transpose".split():

@@ -8,7 +8,7 @@ is an index (``slice(a, b, c)`` elsewhere).
 
 import numpy as np
 
-from .table import Syntax, defjvp, deflinear, defnames, defprim, defvjp
+from .table import PRIMITIVES, Syntax, defjvp, deflinear, defnames, defprim, defvjp
 
 for _name in ("zeros", "ones", "empty"):
     # operand: the shape (an int, or a "shape"-kind value such as x.shape or tuple(n, m))
@@ -60,3 +60,9 @@ for _name in ("zeros ones empty full zeros_like ones_like empty_like copy shape 
               "arange linspace").split():
     defnames(_name, f"numpy.{_name}")
 defnames("copy", ".copy")
+# np.eye(n): a constant identity
+defprim("eye", 1, np.eye, Syntax("call", "np.eye"), differentiable=False, result_kind="array",
+        effect="alloc", numpy="numpy.eye", ndim=lambda ndims, operands, **a: 2)
+
+for _name in ("empty", "empty_like", "zeros", "ones", "full", "zeros_like", "ones_like", "copy"):
+    PRIMITIVES[_name].effect = "alloc"      # fresh memory: never merged by CSE

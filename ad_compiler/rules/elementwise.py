@@ -177,7 +177,8 @@ defvjp("where",
        None,
        lambda o, g, ans, c, x, y: o.where(c, g, 0.0),
        lambda o, g, ans, c, x, y: o.where(c, 0.0, g))
-defprim("clip", 3, np.clip, Syntax("call", "np.clip"), elementwise=True)
+defprim("clip", 3, np.clip, Syntax("call", "np.clip"), elementwise=True,
+        args=("a", "a_min", "a_max"))
 defvjp("clip",
        lambda o, g, ans, x, lo, hi: o.where((x >= lo) & (x <= hi), g, 0.0),
        lambda o, g, ans, x, lo, hi: o.where(x < lo, g, 0.0),

@@ -117,6 +117,16 @@ defvjp("pinv", lambda o, g, ans, x: o.pinv_vjp(g, x))
 defjvp("pinv", lambda o, tangents, ans, x: o.pinv_jvp(tangents[0], x))
 
 
+def _lower_sym(s):
+    """The cotangent of a symmetric input that only its lower triangle defines."""
+    return np.tril(s) + np.tril(_T(s), -1)
+
+
+def _eigh_sym_tangent(t):
+    """The tangent of the symmetric matrix that the lower triangle of ``t`` defines."""
+    return np.tril(t) + _T(np.tril(t, -1))
+
+
 # cholesky (Murray 2016): with phi(X) = tril(X) with its diagonal halved,
 # vjp: A_bar = sym(L^-T phi(L^T G) L^-1), jvp: dL = L phi(L^-1 dA L^-T)
 def _phi(x):
@@ -127,13 +137,13 @@ def _cholesky_vjp_impl(g, x):
     L = np.linalg.cholesky(x)
     Linv = np.linalg.inv(L)
     s = _T(Linv) @ _phi(_T(L) @ g) @ Linv
-    return 0.5 * (s + _T(s))
+    return _lower_sym(0.5 * (s + _T(s)))      # NumPy reads the lower triangle only
 
 
 def _cholesky_jvp_impl(t, x):
     L = np.linalg.cholesky(x)
     Linv = np.linalg.inv(L)
-    return L @ _phi(Linv @ (0.5 * (t + _T(t))) @ _T(Linv))
+    return L @ _phi(Linv @ _eigh_sym_tangent(t) @ _T(Linv))
 
 
 _linalg("cholesky", np.linalg.cholesky, numpy="numpy.linalg.cholesky")
@@ -161,11 +171,6 @@ def _eigh_parts(x):
     return w, v, f
 
 
-def _lower_sym(s):
-    """The cotangent of a symmetric input that only its lower triangle defines."""
-    return np.tril(s) + np.tril(_T(s), -1)
-
-
 def _eigh_vjp_impl(gw, gv, x):
     w, v, f = _eigh_parts(x)
     inner = 0.0
@@ -183,10 +188,6 @@ def _eigh_w_vjp(g, x):
 
 def _eigh_v_vjp(g, x):
     return _eigh_vjp_impl(None, g, x)
-
-
-def _eigh_sym_tangent(t):
-    return np.tril(t) + _T(np.tril(t, -1))
 
 
 def _eigh_w_jvp(t, x):

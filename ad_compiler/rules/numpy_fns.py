@@ -56,9 +56,13 @@ def _var(o, x, axis=None, ddof=0, keepdims=False, **_):
 
 defcomposite("var", 1, np.var, _var, ndim=_reduction_ndim, numpy="numpy.var .var",
              axis=None, dtype=None, out=None, ddof=0, keepdims=False)
-defcomposite("std", 1, np.std,
-             lambda o, x, axis=None, ddof=0, keepdims=False, **_: o.sqrt(
-                 _var(o, x, axis=axis, ddof=ddof, keepdims=keepdims)),
+def _std(o, x, axis=None, ddof=0, keepdims=False, **_):
+    # sqrt's derivative at a zero variance is taken as 0 (a constant input), as autograd
+    v = _var(o, x, axis=axis, ddof=ddof, keepdims=keepdims)
+    return o.where(v == 0.0, 0.0, o.sqrt(o.where(v == 0.0, 1.0, v)))
+
+
+defcomposite("std", 1, np.std, _std,
              ndim=_reduction_ndim, numpy="numpy.std .std", axis=None, dtype=None, out=None,
              ddof=0, keepdims=False)
 
@@ -66,6 +70,12 @@ defcomposite("std", 1, np.std,
 def _average(o, x, weights, axis=None, keepdims=False):
     if _is_none(weights):
         return o.mean(x, axis=axis, keepdims=keepdims)
+    if weights.ndim == 1 and x.ndim > 1:      # weights along axis, as NumPy reads them
+        k = axis % x.ndim
+        for _ in range(k):
+            weights = o.expand_dims(weights, axis=0)
+        for _ in range(x.ndim - k - 1):
+            weights = o.expand_dims(weights, axis=-1)
     return o.sum(x * weights, axis=axis, keepdims=keepdims) / \
         o.sum(o.broadcast_like(weights, x), axis=axis, keepdims=keepdims)
 

@@ -58,7 +58,7 @@ for _rank in (1, 2, 3):
 
 
 # --- broadcasting, repetition, rolling -------------------------------------------------------
-def _broadcast_to(x, shape):
+def _broadcast_to(x, shape=()):
     return np.broadcast_to(x, shape).copy()
 
 
@@ -69,11 +69,11 @@ defvjp("broadcast_to", lambda o, g, ans, x, shape=(): o.unbroadcast(g, x))
 deflinear("broadcast_to")
 
 
-def _repeat(x, repeats, axis=None):
+def _repeat(x, repeats=1, axis=None):
     return np.repeat(x, repeats, axis=axis)
 
 
-def _unrepeat(g, like, repeats, axis=None):
+def _unrepeat(g, like, repeats=1, axis=None):
     """The transpose of ``np.repeat``: each run of ``repeats`` copies summed (ints only)."""
     x = np.asarray(like)
     if not isinstance(repeats, int):
@@ -98,11 +98,11 @@ deflinear("repeat")
 deflinear("unrepeat")
 
 
-def _tile(x, reps):
+def _tile(x, reps=1):
     return np.tile(x, reps)
 
 
-def _untile(g, like, reps):
+def _untile(g, like, reps=1):
     """The transpose of ``np.tile``: the copies summed."""
     shape = np.shape(like)
     reps = (reps,) if isinstance(reps, int) else tuple(reps)
@@ -129,7 +129,7 @@ deflinear("tile")
 deflinear("untile")
 
 
-def _roll(x, shift, axis=None):
+def _roll(x, shift=0, axis=None):
     return np.roll(x, shift, axis=axis)
 
 
@@ -195,23 +195,32 @@ for _name in ("tril", "triu"):
 
 
 # --- padding (constant mode) -------------------------------------------------------------------
-def _pad(x, pad_width, mode="constant", constant_values=0):
-    return np.pad(x, pad_width, mode=mode, constant_values=constant_values)
+# np.pad lowers to pad_flat, whose widths are one flat tuple (b0, a0, b1, a1, ...): constant
+# attributes of Numba code are flat tuples of ints
+def _pairs(widths):
+    return tuple(zip(widths[::2], widths[1::2]))
 
 
-def _pad_vjp(o, g, ans, x, pad_width=0, mode="constant", constant_values=0):
+def _pad_flat(x, widths=(), constant_values=0.0):
+    return np.pad(x, _pairs(widths), mode="constant", constant_values=constant_values)
+
+
+def _pad_expand(o, x, pad_width=0, mode="constant", constant_values=0):
     if mode != "constant":
-        raise DifferentiationError(f"np.pad with mode={mode!r} (only 'constant' is "
-                                   "differentiable)")
-    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (x.ndim, 2))
-    return o.getitem(g, index=tuple(slice(int(b), -int(a) if a else None) for b, a in widths))
+        raise DifferentiationError(f"np.pad with mode={mode!r} (only 'constant' is supported)")
+    pairs = np.broadcast_to(np.asarray(pad_width, dtype=int), (x.ndim, 2))
+    return o.pad_flat(x, widths=tuple(int(w) for w in pairs.ravel()),
+                      constant_values=float(constant_values))
 
 
-defprim("pad", 1, _pad, Syntax("helper", "pad"), numba="objmode", numpy="numpy.pad",
-        ndim=_same, pad_width=0, mode="constant", constant_values=0)
-defvjp("pad", _pad_vjp)
-defjvp("pad", lambda o, tangents, ans, x, pad_width=0, mode="constant", constant_values=0:
-       o.pad(tangents[0], pad_width=pad_width, mode=mode, constant_values=0))
+defcomposite("pad", 1, np.pad, _pad_expand, ndim=_same, numpy="numpy.pad", pad_width=0,
+             mode="constant", constant_values=0)
+defprim("pad_flat", 1, _pad_flat, Syntax("helper", "pad_flat"), numba="objmode", ndim=_same,
+        widths=(), constant_values=0.0)
+defvjp("pad_flat", lambda o, g, ans, x, widths=(), constant_values=0.0: o.getitem(
+    g, index=tuple(slice(b, -a if a else None) for b, a in _pairs(widths))))
+defjvp("pad_flat", lambda o, tangents, ans, x, widths=(), constant_values=0.0:
+       o.pad_flat(tangents[0], widths=widths, constant_values=0.0))
 
 
 # --- np.array of values, joins and splits -------------------------------------------------------
@@ -298,3 +307,12 @@ defvjp("split_part", lambda o, g, ans, x, **a: o.split_pad(g, x, **a))
 defvjp("split_pad", lambda o, g, ans, x, like, **a: o.split_part(g, **a), None)
 deflinear("split_part")
 deflinear("split_pad")
+
+
+def _array_copy(x):
+    return np.array(x, dtype=float)
+
+
+# np.array(x) of a value: a copy of an array, the value itself for a scalar
+defcomposite("array_copy", 1, _array_copy, lambda o, x: x if x.ndim == 0 else o.copy(x),
+             ndim=_same)

@@ -7,7 +7,7 @@ the tape, and a trip count is an integer.
 
 import numpy as np
 
-from .table import Syntax, deflinear, defprim
+from .table import PRIMITIVES, Syntax, deflinear, defprim
 
 
 def _is_scalar(x):
@@ -101,3 +101,6 @@ defprim("trip_count", 3, trip_count, Syntax("helper", "trip_count"), differentia
         result_kind="int")
 defprim("capacity", 1, len, Syntax("call", "len"), differentiable=False, result_kind="int")
 defprim("adjoint_zero", 1, zeros_like, Syntax("helper", "zeros_like"), differentiable=False)
+
+for _name in ("tape", "tape_of_arrays", "grow", "reserve", "adjoint_zero"):
+    PRIMITIVES[_name].effect = "alloc"      # fresh memory: never merged by CSE

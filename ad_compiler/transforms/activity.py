@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ..frontend.ir import Assign, For, Function, If, Load, Prim, Region, Store, Value, While
+from ..errors import DifferentiationError
+from ..frontend.ir import (Assign, For, Function, If, Load, Prim, Region, Store, Value, While,
+                           walk)
 from ..rules import PRIMITIVES
 
 
@@ -76,6 +78,36 @@ class Activity:
         _edges(fn.body, add)
         self.varied = _reach(inputs, forward)
         self.useful = _reach(outputs, backward)
+        self._refuse_cut_derivatives(fn)
+
+    def _refuse_cut_derivatives(self, fn):
+        """Ops without a derivative that would cut one: a call the compiler runs as written
+        (``opaque_call``) or a tuple used as a shape, with an argument that depends on the
+        differentiated inputs and a result the output depends on."""
+        for op in walk(fn.body):
+            if not isinstance(op, Prim) or op.name not in ("opaque_call", "tuple"):
+                continue
+            if not any(id(r) in self.useful for r in op.results):
+                continue
+            values = op.operands
+            if op.name == "opaque_call" and op.attrs.get("path") is None:
+                values = values[1:]      # the callable itself
+            for k, v in enumerate(values):
+                if isinstance(v, Value) and v.kind not in ("int", "bool", "shape", "slice",
+                                                           "none", "str") \
+                        and id(v) in self.varied:
+                    if op.name == "tuple":
+                        message = (f"a tuple holding '{v.name}', which depends on the "
+                                   "differentiated inputs, is used as a shape (write "
+                                   "np.array([...]) to make it an array)")
+                    else:
+                        arg = op.attrs["arguments"][k]
+                        message = (f"call to '{op.attrs['call']}', which has no derivative "
+                                   f"rule and no source to differentiate, with argument "
+                                   f"'{arg}' depending on the differentiated inputs")
+                    raise DifferentiationError(message, construct=op.attrs.get("call", "tuple"),
+                                               function=fn.name, filename=fn.filename,
+                                               line=op.line)
 
     def is_active(self, value) -> bool:
         return (isinstance(value, Value) and value.differentiable

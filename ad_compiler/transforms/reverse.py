@@ -50,7 +50,7 @@ from .specialize import load_signature
 
 _SCALAR_KINDS = ("float", "int", "bool")
 _RECOMPUTABLE_PRIMS = ("add", "sub", "mul", "floordiv", "mod", "neg")
-_NEVER_RECOMPUTE = ("tape", "tape_of_arrays", "grow", "reserve")
+_NEVER_RECOMPUTE = ("tape", "tape_of_arrays", "grow", "reserve", "opaque_call")
 _TEMPORARY = re.compile(r"^_t\d+$")
 _SIZE_PRIMS = ("len", "size", "ndim", "trip_count")
 _ZERO_OF = {"float": Const(0.0), "int": Const(0), "bool": Const(False)}
@@ -132,9 +132,12 @@ class ReverseTransform:
         for op in region.ops:
             if isinstance(op, Store) and not op.accumulate and self._overwrites_read(op):
                 array, *index, value = op.operands
-                old = self.namer.value(f"_old_{array.name.lstrip('_')}", value.kind)
-                old.ndim = value.ndim if array.ndim is None else \
+                ndim = value.ndim if array.ndim is None else \
                     array.ndim - sum(1 for i in index if i.kind in ("int", "bool"))
+                kind = value.kind if array.ndim is None or array.kind != "array" else \
+                    "float" if ndim == 0 else "array"     # a row of a matrix is an array
+                old = self.namer.value(f"_old_{array.name.lstrip('_')}", kind)
+                old.ndim = ndim
                 save = Load([old], [array, *index], op.line)
                 self.saves[id(op)] = save
                 self.home[id(old)] = loop

@@ -21,10 +21,10 @@ import itertools
 from ..analysis.memory import Memory
 from ..frontend.ir import (Assign, Const, For, Function, If, Load, Op, Prim, Region, Store,
                            Value, While, walk)
+from ..rules import PRIMITIVES
 
-_IMPURE = frozenset({"tape", "tape_of_arrays", "grow", "reserve", "empty", "empty_like",
-                     "zeros", "ones", "full", "zeros_like", "ones_like", "copy",
-                     "adjoint_zero"})   # fresh arrays: each allocation is its own memory
+# fresh arrays (the records' effect "alloc"): each allocation is its own memory
+_IMPURE = frozenset(name for name, prim in PRIMITIVES.items() if prim.effect == "alloc")
 
 
 def simplify(fn: Function) -> Function:

@@ -32,12 +32,12 @@ def e_lambda(x):
     return f(2.0)
 
 
-def e_listcomp(x):
-    return sum([x * i for i in range(3)])
+def e_setcomp(x):
+    return sum({x * i for i in range(3)})
 
 
-def e_genexp(x):
-    return sum(x * i for i in range(3))
+def e_dictcomp(x):
+    return sum({i: x for i in range(3)})
 
 
 def e_global_write(x):

@@ -29,8 +29,8 @@ BUILD_ERRORS = [
     (E.e_with, ["with"], "with open"),
     (E.e_yield, ["yield", "generator"], "yield"),
     (E.e_lambda, ["lambda"], "lambda t"),
-    (E.e_listcomp, ["comprehension"], "for i in range"),
-    (E.e_genexp, ["comprehension", "generator"], "for i in range"),
+    (E.e_setcomp, ["set comprehension"], "for i in range"),
+    (E.e_dictcomp, ["dict comprehension"], "for i in range"),
     (E.e_global_write, ["global"], "global COUNTER"),
     (E.e_nonlocal_write, ["nonlocal"], "nonlocal y"),
     (E.e_recursion, ["recursi"], "e_recursion(x * 0.5)"),
@@ -59,7 +59,8 @@ def test_unsupported_construct(fn, words, line_text):
     assert info.value.__suppress_context__ or info.value.__context__ is None
     frames = traceback.extract_tb(info.value.__traceback__)
     assert frames[-1].filename.endswith(("api.py", "ssa.py", "normalize.py", "parse.py",
-                                         "errors.py", "reverse.py", FILE)), frames[-1]
+                                         "errors.py", "reverse.py", "activity.py",
+                                         FILE)), frames[-1]
 
 
 @pytest.mark.parametrize("fn,what", [(E.e_array_output, "array"), (E.e_tuple_output, "tuple")])

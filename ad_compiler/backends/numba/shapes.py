@@ -9,7 +9,7 @@ from numba.typed import List as typed_list
 from ...rules.array import (concat_pad, concat_part, getitem, matrix_transpose, relu,
                             reshape_like, scatter_like, setitem, sigmoid)
 from ...rules.tape import array_list, list_put
-from ..helpers import concatenate, norm, pack, reduce_sum, squeeze, stack
+from ..helpers import concatenate, norm, pack, reduce_sum, squeeze, stack, transpose
 from ._util import compile_src, is_array, is_scalar, norm_axes, static, tuple_expr
 
 
@@ -43,6 +43,18 @@ def _reshape_like(x, like):
         return lambda x, like: np.full(like.shape, x)
     if is_array(x):
         return lambda x, like: np.ascontiguousarray(x).reshape(like.shape)
+
+@overload(transpose, prefer_literal=True)
+def _transpose(x, axes=None):
+    ax = static(axes, "axes", "transpose")
+    if not is_array(x):
+        return None
+    if ax is None:
+        return lambda x, axes=None: x.T
+    # a contiguous copy: Numba reshapes only contiguous arrays
+    src = f"def impl(x, axes=None):\n    return np.ascontiguousarray(x.transpose({tuple(ax)!r}))\n"
+    return compile_src(("transpose", x.ndim, tuple(ax)), src, {})
+
 
 @overload(squeeze, prefer_literal=True)
 def _squeeze(x, axis=None):

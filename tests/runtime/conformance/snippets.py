@@ -1593,3 +1593,77 @@ def view_of_plain_base_later_tracked(T):
     b = a * 1
     (y * weights(T, (4,))).sum().backward()
     return [a.requires_grad, b.requires_grad, w.grad, name(a)]
+
+
+# ---------------------------------------------------------------------------------------------
+# random programs of views and in-place ops (also checked against finite differences in
+# tests/runtime/test_rt_views_random.py)
+# ---------------------------------------------------------------------------------------------
+VIEWS = [
+    lambda y: y[1:3],
+    lambda y: y[:, 1],
+    lambda y: y.t()[0],
+    lambda y: y.view(12)[2:9],
+    lambda y: y[::2, ::2],
+    lambda y: y.unsqueeze(0)[0, 3],
+    lambda y: y.reshape(3, 4)[1:, :2],
+    lambda y: y.T[1:],
+    lambda y: y,
+    lambda y: y[2],
+    lambda y: y[1:].flip(0),          # a copy, not a view: writes do not reach y
+    lambda y: y.view(4, 3, 1)[:, 2],
+]
+
+
+def _inplace_ops(x):
+    return [
+        lambda v: v.mul_(1.5),
+        lambda v: v.add_(x[0, 0] * 0.5),
+        lambda v: v.sub_(x.reshape(-1)[:1].sum() * 0.3),
+        lambda v: v.mul_(x.sum() * 0.1),
+        lambda v: v.clamp_(-1.0, 1.5),
+        lambda v: v.sin_(),
+        lambda v: v.tanh_(),
+        lambda v: v.copy_(v * x.mean()),
+        lambda v: v.__setitem__(..., v * 0.5 + x[1, 1]),
+        lambda v: v.zero_(),
+        lambda v: v.div_(x[2, 2] * x[2, 2] + 1.0),
+        lambda v: v.masked_fill_(v > 0.2, 0.25),
+        lambda v: v.pow_(2),
+        lambda v: v.exp_(),
+        lambda v: v.abs_(),
+        lambda v: v.add_(x[3] if v.shape[-1:] == (3,) else x[0, 2]),
+    ]
+
+
+def view_program(T, seed, x):
+    """Program number ``seed``: 2-5 in-place ops, each through a random view of ``y``."""
+    import random
+    rng = random.Random(seed)
+    y = x * 1.0
+    ops = _inplace_ops(x)
+    for _ in range(rng.randint(2, 5)):
+        view = VIEWS[rng.randrange(len(VIEWS))](y)
+        ops[rng.randrange(len(ops))](view)
+    w = T.linspace(-1.0, 2.0, 12, dtype=T.float64).reshape(4, 3)
+    return (y * w).sum() + (y[1] * y[2]).sum()
+
+
+def view_program_input(seed):
+    import random
+    rng = random.Random(1000 + seed)
+    return [[rng.uniform(-1.0, 1.0) for _ in range(3)] for _ in range(4)]
+
+
+def _view_program_snippets():
+    for seed in range(80):
+        def run(T, seed=seed):
+            x = leaf(T, view_program_input(seed))
+            out = err(lambda: view_program(T, seed, x).backward())
+            if isinstance(out, dict):
+                return {"raised": out["error"]}
+            return {"grad": x.grad}
+        SNIPPETS[f"view_program_{seed}"] = run
+
+
+_view_program_snippets()
