@@ -64,9 +64,11 @@ class DerivativeFunction(Transformed):
         """The flat gradients regrouped per ``wrt`` argument, in its structure."""
         out, k = [], 0
         for i in self.wrt:
-            n = len(call.groups[i])
-            out.append(unflatten_like(call.trees[i], flat[k:k + n]))
-            k += n
+            group = call.groups[i]
+            leaves = [_in_dtype_of(g, call.leaves[j]) for g, j in zip(flat[k:k + len(group)],
+                                                                    group)]
+            out.append(unflatten_like(call.trees[i], leaves))
+            k += len(group)
         return tuple(out)
 
     def primal_call(self, call):
@@ -145,6 +147,15 @@ class DerivativeFunction(Transformed):
         for v, value in zip(free, free_var_values(ir)):
             setattr(module, v, value)   # the wrapper reads free variables as module globals
         return getattr(module, name)
+
+
+def _in_dtype_of(gradient, argument):
+    """A gradient in its argument's float dtype (float32 in, float32 out), as in JAX and
+    PyTorch; the adjoint itself accumulates in float64."""
+    if isinstance(argument, np.ndarray) and argument.dtype.kind == "f" \
+            and argument.dtype != np.float64:
+        return np.asarray(gradient, dtype=argument.dtype)
+    return gradient
 
 
 def _decorator(kind):

@@ -224,13 +224,24 @@ class _AliasCheck:
         return a_pos < f_pos and a_loops <= f_loops
 
     def conflicts(self):
+        # the array operands of every use, by the allocations they may refer to: a store is
+        # compared with the uses that may alias its target only (may_alias needs a common
+        # allocation), in program order, not with every use of the function
+        by_allocation: dict[int, list] = {}
+        for k, (pos, loops, op) in enumerate(self.uses):
+            for j, other in enumerate(_arrays_used(op)):
+                for a in self.memory.allocations(other):
+                    by_allocation.setdefault(a, []).append((k, j))
         for s_pos, s_loops, store in self.uses:
             if not isinstance(store, Store):
                 continue
             target = store.operands[0]
             s_loops = frozenset(map(id, s_loops))
-            for pos, loops, op in self.uses:
-                for other in _arrays_used(op):
+            candidates = sorted({key for a in self.memory.allocations(target)
+                                 for key in by_allocation.get(a, ())})
+            for k, j in candidates:
+                pos, loops, op = self.uses[k]
+                for other in _arrays_used(op)[j:j + 1]:
                     if other is target or _related_views(self.memory, other, target,
                                                          self.memory.live_views):
                         continue
