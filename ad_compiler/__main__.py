@@ -1,4 +1,5 @@
-"""Command line: ``python -m ad_compiler demo`` and ``python -m ad_compiler show FILE:FUNC``."""
+"""Command line: ``python -m ad_compiler demo`` and ``python -m ad_compiler show FILE:FUNC``
+(``--ir STAGE`` prints the IR after a pass of the reverse-mode pipeline)."""
 
 from __future__ import annotations
 
@@ -88,15 +89,37 @@ def show(args) -> int:
     from ad_compiler.functional import ForwardFunction
 
     f = _load_user_function(args.target)
+    wrt = tuple(int(w) for w in args.wrt.split(",")) if args.wrt else 0
+    checkpoint = args.checkpoint if args.checkpoint in (None, "auto") else int(args.checkpoint)
+    if args.ir not in (None, "primal"):
+        return show_stages(f, wrt, args.ir, checkpoint)
     if args.ir or args.dot:
         ir = build_ir(f)
         print(format_dot(ir) if args.dot else ir)
         return 0
-    wrt = tuple(int(w) for w in args.wrt.split(",")) if args.wrt else 0
     if args.mode == "forward":
         print(ForwardFunction(f, wrt, backend="python").source)
     else:
-        print(ad.grad(f, wrt=wrt, backend="python").source)
+        print(ad.grad(f, wrt=wrt, backend="python", checkpoint=checkpoint).source)
+    return 0
+
+
+STAGES = ("primal", "hoisted", "segmented", "adjoint", "cleaned", "all")
+
+
+def show_stages(f, wrt, stage: str, checkpoint=None) -> int:
+    """Print the IR after one pass of the reverse-mode pipeline (or after each, ``all``)."""
+    import ad_compiler as ad
+    from ad_compiler.transforms.reverse import reverse_stages
+    from ad_compiler.transforms.specialize import specialize
+
+    d = ad.grad(f, wrt=wrt, backend="python")
+    primal = specialize(d.primal_ir, d._display_kinds())
+    stages = [("primal", primal), *reverse_stages(primal, d.wrt, checkpoint=checkpoint,
+                                                  restart_whiles=True)]
+    for name, fn in stages:
+        if stage in (name, "all"):
+            print(f"# --- {name} ---\n{fn}" if stage == "all" else fn)
     return 0
 
 
@@ -110,7 +133,12 @@ def main(argv=None) -> int:
     p_show.add_argument("target", metavar="FILE.py:FUNCTION")
     p_show.add_argument("--wrt", default=None, help="comma-separated argument positions")
     p_show.add_argument("--mode", default="reverse", choices=["reverse", "forward"])
-    p_show.add_argument("--ir", action="store_true", help="print the SSA IR instead")
+    p_show.add_argument("--ir", nargs="?", const="primal", default=None, choices=STAGES,
+                        help="print the IR instead: the SSA IR of the function (primal, the "
+                             "default), or after a pass of reverse mode (hoisted, adjoint, "
+                             "cleaned), or all of them")
+    p_show.add_argument("--checkpoint", default=None, metavar="C|auto",
+                        help="reverse mode re-runs long loops in segments of C iterations")
     p_show.add_argument("--dot", action="store_true", help="print the SSA IR as Graphviz DOT")
     args = parser.parse_args(argv)
     from ad_compiler.errors import DifferentiationError

@@ -195,7 +195,7 @@ class DerivativeFunction:
             raise
         if np.ndim(outputs[0]) != 0 and self.backend != "cuda":
             raise self._not_scalar(outputs)
-        grads = tuple(_as_output(g) for g in grads)
+        grads = tuple(_in_dtype_of(_as_output(g), args[i]) for i, g in zip(self.wrt, grads))
         gradient = grads if self._wrt_tuple else grads[0]
         if self.kind == "value_and_grad":
             return _as_output(outputs[0]), gradient
@@ -228,6 +228,16 @@ def _as_input(value, differentiated):
     if isinstance(value, (list, tuple)):
         return np.asarray(value, dtype=np.float64 if differentiated else None)
     return value
+
+
+def _in_dtype_of(gradient, argument):
+    """A gradient in its argument's float dtype (float32 in, float32 out), as in JAX and
+    PyTorch; the adjoint itself accumulates in float64."""
+    if isinstance(argument, (np.ndarray, np.floating)) and argument.dtype.kind == "f" \
+            and argument.dtype != np.float64:
+        return np.asarray(gradient, dtype=argument.dtype) if isinstance(argument, np.ndarray) \
+            else argument.dtype.type(gradient)
+    return gradient
 
 
 def _as_output(value):

@@ -11,7 +11,9 @@ It prints both flavours of the IR (see :mod:`ad_compiler.frontend.ir`):
 * **Inlining.** A temporary (``_t<N>``) defined by a primitive or a load and used once, in
   the same region, with no write in between to a name it reads (nor a store when it loads),
   is printed inside the expression that uses it: ``s = s + x[i] * w`` is one line.
-* **Comments.** Every statement ends with ``# line N: <that line of the user's file>``.
+* **Comments.** Statements that come from one line of the user's file are one group, headed
+  by a comment ``# line N: <that line>`` (as Tangent's ``# Grad of:`` blocks); a block's
+  statements from its header's line need none.
 
 Output is deterministic: the same Function always prints byte-identical source.
 """
@@ -485,6 +487,7 @@ class _Printer:
         self.inline = {}
         self._find_inlines(fn.body)
         self.lines = []
+        self.group = None   # the source line of the statements printed last
 
     # which temporaries print inside their use
     def _find_inlines(self, region):
@@ -624,14 +627,15 @@ class _Printer:
 
     # statements
     def comment(self, line):
-        if line is None:
-            return ""
         text = linecache.getline(self.fn.filename, line).strip()
-        return f"  # line {line}: {text}" if text else f"  # line {line}"
+        return f"# line {line}: {text}" if text else f"# line {line}"
 
     def put(self, indent, stmt, line):
         code = _unparse(stmt) if isinstance(stmt, ast.AST) else stmt
-        self.lines.append("    " * indent + code + self.comment(line))
+        if line is not None and line != self.group:
+            self.lines.append("    " * indent + self.comment(line))
+            self.group = line
+        self.lines.append("    " * indent + code)
 
     def name_of(self, v):
         return self.names.name[v]
@@ -653,13 +657,14 @@ class _Printer:
         self.put(indent, f"{lhs} = {rhs}", line)
 
     def block(self, region, indent, tail=None):
-        start = len(self.lines)
+        start, header = len(self.lines), self.group
         for op in region.ops:
             self.op(op, indent)
         if tail is not None:
             tail()
         if len(self.lines) == start:
             self.lines.append("    " * indent + "pass")
+        self.group = header   # what follows the block continues the header's group
 
     def op(self, op, indent):
         if op.results and op.results[0] in self.inline:
@@ -693,6 +698,7 @@ class _Printer:
                        lambda: self.copies(indent + 1, op.results, op.then.yields, line))
             mark = len(self.lines)
             self.lines.append("    " * indent + "else:")
+            self.group = line
             self.block(op.orelse, indent + 1,
                        lambda: self.copies(indent + 1, op.results, op.orelse.yields, line))
             if self.lines[mark + 1:] == ["    " * (indent + 1) + "pass"]:
@@ -749,7 +755,7 @@ class _Printer:
         lines = [op.line for op in walk(self.fn.body) if op.line is not None]
         last = max(lines) if lines else None
         ret_line = _return_line(self.fn, last)
-        self.lines.append("    return " + value + self.comment(ret_line))
+        self.put(1, "return " + value, ret_line)
         del body_start
         return "\n".join(self.lines) + "\n"
 

@@ -228,6 +228,12 @@ def walk(region: Region) -> Iterator[Op]:
             yield from walk(sub)
 
 
+def walk_nested(op: Op) -> Iterator[Op]:
+    """All ops inside ``op``'s regions, in program order."""
+    for sub in op.regions():
+        yield from walk(sub)
+
+
 _IMMUTABLE = (str, int, float, complex, bool, type(None))
 
 

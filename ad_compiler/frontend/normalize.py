@@ -44,15 +44,19 @@ if hasattr(ast, "TryStar"):
     _UNSUPPORTED[ast.TryStar] = "try/except"
 
 
-def _is_prange(it) -> bool:
-    """``prange(...)`` / ``numba.prange(...)`` (by name: the loop is lowered before names
-    are resolved; a user function named prange would be a range too, as Numba treats it)."""
+def _is_numba_call(it, name) -> bool:
+    """``name(...)`` or ``numba.name(...)``, by name: loops are lowered before names are
+    resolved (a user function called ``prange`` is taken as Numba's, as Numba takes it)."""
     if not isinstance(it, ast.Call):
         return False
     f = it.func
-    return (isinstance(f, ast.Name) and f.id == "prange") or \
-        (isinstance(f, ast.Attribute) and f.attr == "prange" and isinstance(f.value, ast.Name)
+    return (isinstance(f, ast.Name) and f.id == name) or \
+        (isinstance(f, ast.Attribute) and f.attr == name and isinstance(f.value, ast.Name)
          and f.value.id == "numba")
+
+
+def _is_prange(it) -> bool:
+    return _is_numba_call(it, "prange")
 
 
 class _Checker(ast.NodeVisitor):
@@ -354,6 +358,9 @@ class Normalizer:
         if not stop_flags:
             s.body = body or [_loc(ast.Pass(), s)]
             return pre + [s], outer
+        if getattr(s, "unroll", False):
+            raise self.err("break and return inside a literal_unroll loop are not supported",
+                           "literal_unroll", s)
         test = self.guard(stop_flags, s)
         if isinstance(s, ast.While):
             s.test = _loc(ast.BoolOp(ast.And(), [test, s.test]), s)
@@ -364,6 +371,11 @@ class Normalizer:
     def iterate_array(self, s):
         """``(hoisted statements, for loop over range)`` for any ``for`` of the user's."""
         it = s.iter
+        if _is_numba_call(it, "literal_unroll"):   # a tuple's items, unrolled when lowered
+            if len(it.args) != 1 or it.keywords:
+                raise self.err("literal_unroll takes one tuple", "literal_unroll", it)
+            s.unroll = True
+            return [], s
         if _is_prange(it):   # numba.prange: a range whose iterations are independent
             it.func = _loc(ast.Name("range", ast.Load()), it)
             s.parallel = True

@@ -455,6 +455,8 @@ class Builder(ContainerForms):
             return Const(float(obj))
         if obj is None or isinstance(obj, str):
             return Const(obj)
+        if isinstance(obj, type) and issubclass(obj, np.generic):
+            return _Func(obj, name)     # np.float64, np.int64: conversions and dtypes
         if isinstance(obj, type) and key is not None:
             return _Object(obj, getter, source)     # a class: cls of a classmethod
         if callable(obj) and not isinstance(obj, np.ndarray):
@@ -726,7 +728,7 @@ class Builder(ContainerForms):
             self.mark_array(x)
             return {"dtype": x}
         target = self.expr(spec)
-        obj = target.obj if isinstance(target, _Func) else None
+        obj = target.obj if isinstance(target, (_Func, _Object)) else None
         try:
             name = np.dtype(obj).name if obj is not None else None
         except TypeError:
@@ -1411,6 +1413,15 @@ class Builder(ContainerForms):
         return list(dict.fromkeys(names))
 
     def s_For(self, s):
+        if getattr(s, "unroll", False):   # numba.literal_unroll(tup): the body once per item
+            items = self.expr(s.iter.args[0])
+            if not isinstance(items, tuple):
+                raise self.err("literal_unroll needs a tuple the code builds or receives",
+                               "literal_unroll", s)
+            for item in items:
+                self.assign(s.target, item, s)
+                self.block(s.body)
+            return
         if self.unroll_over_containers(s):
             return
         args = s.iter.args

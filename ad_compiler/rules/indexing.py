@@ -116,8 +116,8 @@ defjvp("put_along_axis_add", lambda o, tangents, ans, g, like, ind, axis=None:
        o.put_along_axis_add(tangents[0], like, ind, axis=axis))
 for _name, _impl in [("argsort", np.argsort), ("searchsorted", np.searchsorted),
                      ("flatnonzero", flatnonzero)]:
-    defprim(_name, None, _impl, Syntax("call", "np." + _name) if _name != "flatnonzero"
-            else Syntax("call", "np.flatnonzero"), differentiable=False, result_kind="array")
+    defprim(_name, None, _impl, Syntax("call", "np." + _name), differentiable=False,
+            result_kind="array")
 
 # np.nonzero(c) / np.where(c) of a 1-D c: its one index array (the specialisation refuses more)
 defprim("nonzero", 1, flatnonzero, Syntax("helper", "flatnonzero"), differentiable=False,

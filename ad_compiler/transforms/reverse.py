@@ -4,7 +4,22 @@
 one forward sweep (the primal, recording on tapes what the adjoint needs) followed by one
 reverse sweep (the adjoint, ops visited in reverse order, rules from the table).
 
-How the pieces fit:
+The pipeline (:func:`reverse_stages`), one job per pass, each printable
+(``python -m ad_compiler show FILE:F --ir all``):
+
+1. **Invariant hoisting** (:mod:`.licm`) on the primal: sizes and bounds a loop recomputes
+   move before it, so tapes can be sized once.
+2. **Segmenting** (:mod:`.checkpoint`, with ``checkpoint=C``): long loops split into
+   segments that the reverse sweep re-runs from snapshots.
+3. **Adjoint generation** (this module's :class:`ReverseTransform`): one forward sweep and
+   one reverse sweep, asking the **to-be-recorded analysis** (:mod:`.tbr`: record,
+   recompute, or save before a store) for each primal value the adjoint reads, and **tape
+   placement** (:mod:`.tapes`: static sizes, reservations, restartable ``while`` loops) for
+   each recorded one.
+4. **Clean-up** (:mod:`.cleanup`): copies, zero-inits, repeated branch code, dead code and
+   dead tapes removed from the generated code.
+
+How the generated code works:
 
 * Activity analysis (:mod:`.activity`) decides which values get adjoints; others are skipped.
 * Adjoints are symbolic zeros until their first contribution, which assigns (``b_x = ...``);
@@ -14,48 +29,33 @@ How the pieces fit:
   adjoint of ``x[i]`` accumulates into ``b_x[i]``.
 * Loops: a primal value defined in a loop body and needed by the adjoint is recorded on a tape
   indexed by that loop's iteration counter (cumulative over enclosing loops), unless it is
-  cheap to recompute (a load from an array no one writes, integer and cheap float arithmetic,
-  array values). Tapes are preallocated when every enclosing trip count is known before the
-  outermost loop; otherwise an inner ``for`` reserves room for its trip count before it runs,
-  and a ``while`` (on the CPU) stops when its tapes are full and runs again from its SSA start
-  with twice the room. Arrays whose shape changes between iterations go on list tapes; an
-  array written in a body is recorded as it is at the end of the body, and the restores of
-  overwritten parts walk it back. A ``For`` reverses as a reversed range; a ``While`` counts
-  its iterations and replays that many.
+  cheap to recompute; a value of a branch is restored where that branch reverses. A ``For``
+  reverses as a reversed range; a ``While`` counts its iterations and replays that many.
 * Branches reverse as branches on the same (recorded, inside loops) condition.
-* Checkpointing (``checkpoint=C``): :func:`split_for_checkpointing` first splits each outermost
-  ``for`` that carries values into segments of C iterations (an outer loop over segments, an
-  inner loop over one segment). The outer loop records the carried values at each segment's
-  start (and a copy of each array the segment stores into and reads); the inner loop, listed
-  in ``recompute``, records nothing in the forward sweep. Its reverse (:meth:`_rerun`) first
-  puts those arrays back, re-runs the segment forward from the restored carried values with
-  its tapes (C entries, counters reset per segment), then reverses it as usual.
 """
 
 from __future__ import annotations
 
 import functools
-import itertools
 import re
 from dataclasses import dataclass, field, replace
 
-from ..analysis.memory import Memory, check_aliasing, memory_uses
+from ..analysis.memory import Memory, check_aliasing
 from ..errors import DifferentiationError
 from ..frontend.ir import (Assign, Const, For, Function, If, Load, Op, Prim, Region, Store,
-                           Undef, Value, While, walk)
+                           Value, While, copy_ir, walk)
 from ..rules import PRIMITIVES
 from .activity import Activity
 from .builder import Builder, Namer, Sym
+from .checkpoint import Checkpointing, split_for_checkpointing
+from .cleanup import cleanup
+from .irtools import SCALAR_KINDS, all_names, element_index, is_int
+from .licm import hoist_invariants
 from .specialize import load_signature
+from .tapes import TapePlacement
+from .tbr import ToBeRecorded
 
-_SCALAR_KINDS = ("float", "int", "bool")
-_RECOMPUTABLE_PRIMS = ("add", "sub", "mul", "floordiv", "mod", "neg")
-_NEVER_RECOMPUTE = ("tape", "tape_of_arrays", "grow", "reserve", "opaque_call")
 _TEMPORARY = re.compile(r"^_t\d+$")
-_SIZE_PRIMS = ("len", "size", "ndim", "trip_count")
-_ZERO_OF = {"float": Const(0.0), "int": Const(0), "bool": Const(False)}
-_CHEAP_PRIMS = ("add", "sub", "mul", "div", "neg", "pos", "square", "abs", "float", "maximum",
-                "minimum")
 
 
 @dataclass(eq=False)
@@ -85,9 +85,8 @@ class _Scope:
         self.live = set(parent.live) if parent else set()
 
 
-class ReverseTransform:
+class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
     restart_whiles = False
-
     def __init__(self, fn: Function, wrt: list[int], recompute: dict | None = None):
         self.fn = fn
         # checkpointing: id(For) -> tape capacity (a Value before the loop) of the loops the
@@ -102,7 +101,7 @@ class ReverseTransform:
         self.activity = Activity(fn, self.inputs, self.outputs)
         self.mem = Memory(fn)
         check_aliasing(fn, self.mem)
-        self.namer = Namer(_all_names(fn))
+        self.namer = Namer(all_names(fn))
         self.adjoints: dict[int, Value] = {}
         self.loops: dict[int, _Loop] = {}
         self.home: dict[int, _Loop | None] = {}
@@ -119,19 +118,28 @@ class ReverseTransform:
         self.read_whole = {id(v) for op in walk(fn.body) if isinstance(op, Prim)
                            for v in op.operands}
         self.read_whole |= {id(op.operands[0]) for op in walk(fn.body)
-                            if isinstance(op, Load) and not _element_index(op.operands[1:])}
+                            if isinstance(op, Load) and not element_index(op.operands[1:])}
         self.saves: dict[int, Load] = {}   # id(store) -> load of the overwritten part
+        self.reused_saves: set[int] = set()   # stores whose save is a load the user wrote
         self.list_tapes: set[int] = set()   # tapes of arrays whose shape changes: lists
         self._paths: dict[int, dict] = {}    # id(loop) -> its _branch_paths
+        # id(primal branch region) -> the op list of its reverse (see ``_restore``)
+        self.reverse_code: dict[int, list] = {}
         self._index_homes(fn.body, None)
 
     # ------------------------------------------------------------------ analysis helpers
+
     def _index_homes(self, region: Region, loop: _Loop | None):
         for v in region.args:
             self.home.setdefault(id(v), loop)
-        for op in region.ops:
+        for k, op in enumerate(region.ops):
             if isinstance(op, Store) and not op.accumulate and self._overwrites_read(op):
                 array, *index, value = op.operands
+                loaded = _loaded_before(region.ops[:k], op)
+                if loaded is not None:   # ``x[i] = f(x[i])``: the load is the saved value
+                    self.saves[id(op)] = loaded
+                    self.reused_saves.add(id(op))
+                    continue
                 ndim = value.ndim if array.ndim is None else \
                     array.ndim - sum(1 for i in index if i.kind in ("int", "bool"))
                 kind = value.kind if array.ndim is None or array.kind != "array" else \
@@ -158,41 +166,11 @@ class ReverseTransform:
                 for sub in op.regions():
                     self._index_homes(sub, loop)
 
-    def _overwrites_read(self, store: Store) -> bool:
-        """Whether the reverse sweep reads, whole, memory this store overwrites, at a point
-        before the store (earlier in the program, or in an earlier iteration of a loop
-        holding both): then it saves the old part and restores it after its adjoint."""
-        changed = self.mem.allocations(store.operands[0])
-        s_pos, s_loops = self._positions[id(store)]
-        for a in changed:
-            for pos, loops, v in self._whole_reads.get(a, ()):
-                if pos < s_pos or set(loops) & set(s_loops):
-                    return True
-        return False
-
-    @functools.cached_property
-    def _positions(self) -> dict:
-        return {id(op): (pos, [id(loop) for loop in loops])
-                for pos, loops, op in memory_uses(self.fn)}
-
-    @functools.cached_property
-    def _whole_reads(self) -> dict:
-        """allocation -> the whole reads of values that may refer to it (so a store looks
-        only at reads of what it may change, not at every read of the function)."""
-        reads: dict = {}
-        for pos, loops, op in memory_uses(self.fn):
-            values = op.operands if isinstance(op, Prim) else op.operands[:1] if \
-                isinstance(op, Load) and not _element_index(op.operands[1:]) else []
-            for v in values:
-                if id(v) in self.read_whole:
-                    for a in self.mem.allocations(v):
-                        reads.setdefault(a, []).append((pos, [id(loop) for loop in loops], v))
-        return reads
-
     def active(self, v) -> bool:
         return self.activity.is_active(v)
 
     # ------------------------------------------------------------------ primal values
+
     def primal(self, v: Value, at: _Loop | None) -> Value:
         """The Value holding ``v``'s primal value in reverse code generated inside the reverse
         of loop ``at`` (None: outside every loop)."""
@@ -211,6 +189,7 @@ class ReverseTransform:
         return home.restored[id(v)]
 
     # ------------------------------------------------------------------ adjoints
+
     def adjoint_var(self, v: Value) -> Value:
         if id(v) not in self.adjoints:
             kind = "array" if v.kind == "array" else v.kind
@@ -232,7 +211,7 @@ class ReverseTransform:
             base, *index = view.operands
             ops.append(Load([b], [self.adjoint_var(base)] + [self.primal(i, at) for i in index],
                             view.line))
-        elif v.kind in _SCALAR_KINDS:
+        elif v.kind in SCALAR_KINDS:
             ops.append(Assign([b], [Const(0.0)]))
         else:
             shape_of = like if like is not None else self.primal(v, at)
@@ -255,6 +234,7 @@ class ReverseTransform:
             scope.live.add(id(v))
 
     # ------------------------------------------------------------------ the transform
+
     def run(self) -> Function:
         scope = _Scope()
         rev: list[Op] = []
@@ -305,6 +285,7 @@ class ReverseTransform:
         return [v for v in values if id(v) in self.memory and self.active(v)]
 
     # ------------------------------------------------------------------ reverse sweep
+
     def reverse_region(self, region: Region, at: _Loop | None, scope: _Scope) -> list[Op]:
         ops: list[Op] = []
         for op in reversed(region.ops):
@@ -381,7 +362,7 @@ class ReverseTransform:
         g = None
         if self.active(value):
             part = _part_of(array, index)
-            g = self.namer.value("_t", "float" if part.kind in _SCALAR_KINDS else part.kind)
+            g = self.namer.value("_t", "float" if part.kind in SCALAR_KINDS else part.kind)
             g.ndim = part.ndim
             load = Load([g], [b_array, *index], op.line)
             if array.ndim is not None:   # NumPy's rules, advanced indices included
@@ -393,7 +374,7 @@ class ReverseTransform:
         if not op.accumulate:
             ops.append(Store([], [b_array, *index, Const(0.0)], op.line))
         if g is not None:
-            if g.kind == "array" and (value.kind in _SCALAR_KINDS or value.ndim != g.ndim):
+            if g.kind == "array" and (value.kind in SCALAR_KINDS or value.ndim != g.ndim):
                 builder = Builder(self.namer, op.line)   # a value broadcast into the part
                 g = builder.lift(builder.unbroadcast(builder.wrap(g),
                                                      builder.wrap(self.primal(value, at))))
@@ -444,6 +425,8 @@ class ReverseTransform:
             branches.append(code)
         if not any(branches):
             return
+        for branch, code in zip((op.then, op.orelse), branches):
+            self.reverse_code[id(branch)] = code   # values restored there go first
         cond = self.primal(op.operands[0], at)
         ops.append(If([], [cond], op.line, then=Region(ops=branches[0]),
                       orelse=Region(ops=branches[1])))
@@ -469,12 +452,15 @@ class ReverseTransform:
         # trip count of this instance, and the reverse loop over it
         if isinstance(op, For):
             start, stop, step = (self.primal(v, at) for v in op.operands[:3])
-            count = self.namer.value("_n", "int")
-            ops.append(Prim([count], [start, stop, step], op.line, name="trip_count"))
+            if is_int(start, 0) and is_int(step, 1):
+                count = stop    # range(stop - 1, -1, -1) is empty when stop <= 0
+            else:
+                count = self.namer.value("_n", "int")
+                ops.append(Prim([count], [start, stop, step], op.line, name="trip_count"))
         else:
             count = self.primal(loop.count, at)
         start, step = (op.operands[0], op.operands[2]) if isinstance(op, For) else (None, None)
-        plain_index = (isinstance(op, For) and _is_int(start, 0) and _is_int(step, 1))
+        plain_index = (isinstance(op, For) and is_int(start, 0) and is_int(step, 1))
         if plain_index:
             iteration = Value(op.body.args[0].name, "int")
             loop.index = iteration
@@ -559,6 +545,7 @@ class ReverseTransform:
             for branch_op, _ in paths.get(id(v), ()):
                 self.primal(branch_op.operands[0], loop)
             i += 1
+        in_branches: dict[int, list] = {}
         for v in sorted(loop.needed, key=lambda v: order.get(id(v), -1)):
             restored = loop.restored[id(v)]
             if self._recomputable(v, loop):
@@ -569,123 +556,26 @@ class ReverseTransform:
                 tape = loop.tapes.setdefault(id(v), self.namer.value(f"_tape_{v.name.lstrip('_')}",
                                                                     "array"))
                 code = [Load([restored], [tape, loop.counter])]
+            path = paths.get(id(v), ())
+            branch = _branch_region(*path[-1]) if path else None
+            if branch is not None and id(branch) in self.reverse_code:
+                # where that branch reverses: it runs exactly when the branch ran
+                in_branches.setdefault(id(branch), []).extend(code)
+                continue
             # a value of a branch exists (and is on its tape) only where the branch ran
-            for branch_op, taken in reversed(paths.get(id(v), ())):
+            for branch_op, taken in reversed(path):
                 cond = self.primal(branch_op.operands[0], loop)
                 code = [If([], [cond], then=Region(ops=code if taken else []),
                            orelse=Region(ops=[] if taken else code))]
             ops += code
+        for region_id, restored in in_branches.items():
+            self.reverse_code[region_id][:0] = restored
         if loop.tapes:
             ops.insert(0, Prim([loop.counter], [loop.counter, Const(1)], name="sub"))
         return ops
 
-    def _branch_paths(self, loop: _Loop) -> dict:
-        """id(value) -> [(If, taken)] from the loop body down to the branch defining it (the
-        value exists only when each If went that way), for values inside branches."""
-        if id(loop) in self._paths:
-            return self._paths[id(loop)]
-        paths = self._paths[id(loop)] = {}
-
-        def visit(region, path):
-            for op in region.ops:
-                for v in op.results + (self.saves[id(op)].results if id(op) in self.saves
-                                       else []):
-                    if path:
-                        paths[id(v)] = path
-                if isinstance(op, If):
-                    visit(op.then, path + [(op, True)])
-                    visit(op.orelse, path + [(op, False)])
-        visit(loop.body, [])
-        return paths
-
-    def _body_definitions(self, loop: _Loop):
-        values = list(loop.body.args)
-        for op in loop.body.ops:
-            if id(op) in self.saves:
-                values += self.saves[id(op)].results
-            values += op.results
-            if isinstance(op, While):
-                values.append(self.loops[id(op)].count)
-            if isinstance(op, If):
-                for inner in itertools.chain(walk(op.then), walk(op.orelse)):
-                    if id(inner) in self.saves:
-                        values += self.saves[id(inner)].results
-                    values += inner.results
-        return values
-
-    def _recomputable(self, v, loop: _Loop) -> bool:
-        """Whether the reverse sweep recomputes ``v`` rather than reading it from a tape.
-
-        Recomputed: loads from arrays nobody writes, integer arithmetic, array values (so
-        that only loop-carried arrays ever need a tape of arrays), and cheap float
-        arithmetic (a flop costs less than a store and a load, and its inputs are often
-        restored anyway). Transcendental results are recorded."""
-        op = self.defining_op.get(id(v))
-        if op is None or v in loop.body.args or (
-                op not in loop.body.ops and id(v) not in self._branch_paths(loop)):
-            return False
-        if isinstance(op, Load):   # a view written through is a reference: recomputed
-            return id(op.operands[0]) not in self.stored_arrays or id(v) in self.mem.live_views
-        if not isinstance(op, Prim) or op.name in _NEVER_RECOMPUTE or id(v) in self.stored_arrays:
-            return False   # an array written later is not what recomputing it gives
-        if op.name not in _SIZE_PRIMS + ("shape",) and any(
-                self.mem.is_written(x) for x in op.operands):
-            return False   # it reads memory that stores change: at the top of the reverse
-            #                iteration that memory is as the iteration left it
-        if v.kind in ("array", "shape", "slice") or (
-                v.kind == "int" and (op.name in _RECOMPUTABLE_PRIMS or not op.operands
-                                     or op.name in _SIZE_PRIMS)):
-            return True
-        return op.name in _CHEAP_PRIMS or (op.name == "pow" and _is_int(op.operands[1], 2))
-
-
-    # ------------------------------------------------------------------ checkpointing
-    def _rerun(self, loop: _Loop, at: _Loop) -> list[Op]:
-        """In the reverse iteration of a segment: bring the arrays the segment stores into
-        back to their state at its start, then run the segment's loop forward again from
-        the carried values restored from the snapshot tape, this time recording on its
-        (segment-sized) tapes, which its reverse loop then reads."""
-        op = loop.op
-        ops: list[Op] = []
-        for array, tape in self._snapshot_arrays(loop):
-            saved = self.namer.value(f"_snap_{array.name.lstrip('_')}", "array")
-            saved.ndim = array.ndim
-            whole = self.namer.value("_t", "slice")
-            ops += [Load([saved], [tape, self.primal(at.body.args[0], at)], op.line),
-                    Prim([whole], [Const(None)] * 3, op.line, name="slice"),
-                    Store([], [array, whole, saved], op.line)]
-        nest = self._nest(loop)
-        for node in nest:
-            node.growable = self._static_capacity(node, None) is None
-            if node.tapes:
-                ops.append(Assign([node.counter], [Const(0)]))
-        copy = self._forward_loop(loop, taped=True)
-        copy = replace(copy, operands=[self.primal(x, at) for x in op.operands])
-        # the copy assigns variables of its own: the primal's may be live across the sweep
-        inside = {id(node) for node in nest}
-        renamed = {id(v) for v in op.results}
-        renamed |= {vid for vid, home in self.home.items()
-                    if home is not None and id(home) in inside}
-        return ops + [_renamed(copy, renamed, {}, self.namer)]
-
-    def _snapshot_arrays(self, loop: _Loop) -> list:
-        """(array, snapshot tape) for each array defined before a recomputed loop that its
-        nest stores into and reads: re-running a segment needs the array as it was then."""
-        if id(loop.op) not in self.snapshots:
-            loaded = {id(x.operands[0]) for x in walk(self.fn.body) if isinstance(x, Load)}
-            arrays = []
-            for x in walk(loop.body):
-                array = x.operands[0] if isinstance(x, Store) else None
-                if array is None or self.home.get(id(array)) is not None or \
-                        any(a is array for a, _ in arrays) or \
-                        not (id(array) in loaded or id(array) in self.read_whole):
-                    continue
-                arrays.append((array, self.namer.value(f"_snaps_{array.name.lstrip('_')}",
-                                                       "array")))
-            self.snapshots[id(loop.op)] = arrays
-        return self.snapshots[id(loop.op)]
-
     # ------------------------------------------------------------------ forward sweep
+
     def forward_region(self, region: Region, at: _Loop | None) -> Region:
         ops: list[Op] = []
         if at is not None:
@@ -712,13 +602,13 @@ class ReverseTransform:
             elif isinstance(op, If):
                 ops.append(replace(op, then=self._forward_branch(op.then, at),
                                    orelse=self._forward_branch(op.orelse, at)))
-            elif id(op) in self.saves and self._taping:
+            elif id(op) in self.saves and id(op) not in self.reused_saves and self._taping:
                 save = self.saves[id(op)]
                 ops.extend(self._copied(save))
                 if at is not None:
                     self._push(at, save.results, ops)
                 ops.append(op)
-            elif isinstance(op, Load) and not _element_index(op.operands[1:]) and \
+            elif isinstance(op, Load) and not element_index(op.operands[1:]) and \
                     id(op.operands[0]) in self.stored_arrays and \
                     id(op.results[0]) not in self.mem.live_views:
                 ops.extend(self._copied(op))   # a value: later stores must not change it
@@ -740,8 +630,8 @@ class ReverseTransform:
 
     def _copied(self, load: Load) -> list[Op]:
         """``load`` itself for one element; for a slice or a row, ``load`` then a copy."""
-        if load.results[0].kind in _SCALAR_KINDS or \
-                _part_of(load.operands[0], load.operands[1:]).kind in _SCALAR_KINDS:
+        if load.results[0].kind in SCALAR_KINDS or \
+                _part_of(load.operands[0], load.operands[1:]).kind in SCALAR_KINDS:
             return [load]
         (result,) = load.results
         view = self.namer.value("_t", result.kind)
@@ -786,183 +676,6 @@ class ReverseTransform:
                           yields=body.yields)
         return replace(op, body=new_body)
 
-    def _memory_defined_in(self, loop: _Loop) -> list[Value]:
-        """Arrays the body defines (outside its branches, which record theirs at their
-        end) that stores change: recorded as the body leaves them. A view written through
-        is recomputed from its base instead."""
-        return [v for v in loop.body.args + [r for op in loop.body.ops for r in op.results]
-                if v.kind == "array" and id(v) in self.stored_arrays
-                and id(v) not in self.mem.live_views]
-
-    def _push(self, loop: _Loop, values, ops, at_end=False):
-        if not self._taping:
-            return
-        for v in values:
-            if not at_end and v.kind == "array" and id(v) in self.stored_arrays:
-                continue   # recorded at the end of the body
-            tape = loop.tapes.get(id(v))
-            if tape is not None and id(tape) in self.list_tapes:
-                ops.append(Prim([tape], [tape, loop.counter, v], name="list_put"))
-            elif tape is not None:
-                ops.append(Store([], [tape, loop.counter, v]))
-
-    def _nest(self, loop: _Loop) -> list[_Loop]:
-        """The loop and every loop nested in it, outermost first."""
-        nest = [loop]
-        for op in walk(loop.body):
-            if isinstance(op, (For, While)):
-                nest.append(self.loops[id(op)])
-        return nest
-
-    def _static_capacity(self, loop: _Loop, ops: list | None):
-        """Total iterations of ``loop`` over the whole nest (up to a recomputed loop, which
-        holds at most its segment's iterations) when computable before the outermost loop,
-        as a Value (emitting its computation into ``ops``; None: only say whether, True);
-        else None."""
-        chain = []
-        node = loop
-        while node is not None:
-            chain.append(node)
-            if id(node.op) in self.recompute:
-                break
-            node = node.parent
-        if not all(isinstance(node.op, For) for node in chain) or any(
-                self.home.get(id(bound)) is not None
-                for node in chain if id(node.op) not in self.recompute
-                for bound in node.op.operands[:3]):
-            return None
-        if ops is None:
-            return True
-        builder = Builder(self.namer, loop.op.line)
-        total = 1
-        for node in chain:
-            trips = self.recompute.get(id(node.op))
-            if trips is None:
-                trips = builder.trip_count(*node.op.operands[:3])
-            total = trips * total if isinstance(trips, Sym) else builder.wrap(trips) * total
-        ops.extend(builder.ops)
-        return builder.lift(total)
-
-    def _allocate_tapes(self, outermost: _Loop) -> list[Op]:
-        ops: list[Op] = []
-        for loop in self._nest(outermost):
-            for sub in loop.body.ops:   # one snapshot per segment of a recomputed loop
-                for array, tape in self.snapshots.get(id(sub), []):
-                    builder = Builder(self.namer, loop.op.line)
-                    segments = builder.lift(builder.trip_count(*loop.op.operands[:3]))
-                    ops += builder.ops
-                    ops.append(Prim([tape], [segments, array], name="tape_of_arrays"))
-            if not loop.tapes:
-                continue
-            ops.append(Assign([loop.counter], [Const(0)]))
-            capacity = self._static_capacity(loop, ops)
-            loop.growable = capacity is None
-            if capacity is None:
-                capacity = Const(16)
-            for vid, tape in loop.tapes.items():
-                v = next(x for x in loop.needed if id(x) == vid)
-                if v.kind != "array":   # unspecialised "any" values are taken as scalars
-                    witness = {"int": Const(0), "bool": Const(False)}.get(v.kind, Const(0.0))
-                    ops.append(Prim([tape], [capacity, witness], name="tape"))
-                elif self._array_witness(v, loop) is not None:
-                    ops.append(Prim([tape], [capacity, self._array_witness(v, loop)],
-                                    name="tape_of_arrays"))
-                else:   # shapes that change from one iteration to the next: a list
-                    ops.append(Prim([tape], [self._known_ndim(v, loop)], name="array_list"))
-                    self.list_tapes.add(id(tape))
-        return ops
-
-    def _array_witness(self, v: Value, loop: _Loop) -> Value | None:
-        """A value available before the outermost loop with the shape every iteration's
-        ``v`` has (the initial value of a loop-carried array), or None."""
-        carried = loop.body.args[1:] if isinstance(loop.op, For) else loop.body.args
-        if v in carried:
-            init = loop.op.inits[carried.index(v)]
-            if self.home.get(id(init)) is None:
-                return init
-        return None
-
-    def _known_ndim(self, v: Value, loop: _Loop) -> Const:
-        """The rank of an array recorded in a list tape (which Numba types by rank)."""
-        if v.ndim is None:
-            op = self.defining_op.get(id(v))
-            raise DifferentiationError(
-                f"the array '{v.name}' changes inside a loop and its derivative needs each "
-                f"iteration's value, whose rank is unknown here", construct="array recorded "
-                f"in a loop", function=self.fn.name, filename=self.fn.filename,
-                line=op.line if op is not None else loop.op.line)
-        return Const(v.ndim)
-
-    def _fixed_tapes(self, loop: _Loop) -> list[Value]:
-        """The loop's array tapes (list tapes need no room made)."""
-        return [t for t in loop.tapes.values() if id(t) not in self.list_tapes]
-
-    def _reserve_tapes(self, loop: _Loop) -> list[Op]:
-        """Before a ``for`` whose tapes cannot be sized up front (a triangular nest), make
-        room for its whole trip count at once: a tape reassigned inside the loop would cost
-        Numba a reference-count update on every push."""
-        builder = Builder(self.namer, loop.op.line)
-        trips = builder.lift(builder.trip_count(*loop.op.operands[:3]))
-        ops = builder.ops
-        for tape in self._fixed_tapes(loop):
-            ops.append(Prim([tape], [tape, loop.counter, trips], loop.op.line, name="reserve"))
-        return ops
-
-    def _restartable(self, loop: _Loop) -> bool:
-        """A ``while`` that can simply run again from its start: its tapes need growing, and
-        its body stores into no array and holds no loop (whose counters would restart too)."""
-        return (self.restart_whiles and self._taping and loop.growable
-                and bool(self._fixed_tapes(loop))
-                and not self._has_undef
-                and not any(isinstance(op, (Store, For, While)) for op in walk(loop.body)))
-
-    @functools.cached_property
-    def _has_undef(self) -> bool:
-        """Whether some value may be unassigned on entry to a loop (an early return's
-        value): running a loop again would then copy an unassigned variable."""
-        for op in walk(self.fn.body):
-            values = list(op.operands) + [v for sub in op.regions() for v in sub.yields]
-            if any(isinstance(v, Undef) for v in values):
-                return True
-        return False
-
-    def _restartable_while(self, loop: _Loop) -> list[Op]:
-        """A ``while`` whose tapes grow without a test on every push: it runs with room
-        reserved for ``need`` more entries and stops early when the tapes are full; it then
-        runs again from the same (SSA, so unchanged) initial values with twice the room. A
-        tape reassigned inside a loop costs Numba a reference-count update per iteration
-        (NUMBA_NOTES), which this keeps out of the loop."""
-        op = loop.op
-        tapes = self._fixed_tapes(loop)
-        start, need, capacity, used = (self.namer.value(n, "int")
-                                       for n in ("_k", "_need", "_cap", "_t"))
-        again = self.namer.value("_again", "bool")
-        loop.capacity = capacity
-        attempt = [Prim([t], [t, start, need], op.line, name="reserve") for t in tapes]
-        attempt += [Prim([capacity], [tapes[0]], name="capacity"),
-                    Assign([loop.counter], [start]), Assign([loop.count], [Const(0)]),
-                    self._forward_loop(loop),
-                    Prim([again], [loop.counter, capacity], name="eq"),
-                    Prim([used], [loop.counter, start], name="sub"),
-                    Prim([need], [used, Const(2)], name="mul")]
-        return [Assign([start], [loop.counter]), Assign([need], [Const(16)]),
-                Assign([again], [Const(True)]),
-                While([], [], op.line, cond=Region(yields=[again]), body=Region(ops=attempt))]
-
-    def _grow_tapes(self, loop: _Loop) -> list[Op]:
-        """At the top of a ``while`` body: double the tapes when they are full."""
-        if not loop.growable or isinstance(loop.op, For) or loop.capacity is not None:
-            return []
-        tapes = self._fixed_tapes(loop)
-        if not tapes:
-            return []
-        size = self.namer.value("_t", "int")
-        full = self.namer.value("_t", "bool")
-        grow_ops = [Prim([t], [t, loop.counter], name="grow") for t in tapes]
-        return [Prim([size], [tapes[0]], name="capacity"),
-                Prim([full], [loop.counter, size], name="eq"),
-                If([], [full], then=Region(ops=grow_ops), orelse=Region())]
-
 
 class _LazyPrimal:
     """Hands rules Syms whose primal value is looked up (and taped) only if the rule reads
@@ -995,9 +708,9 @@ class _LazySym(Sym):
 
 def _may_broadcast(x: Value, operands, result) -> bool:
     """Whether the cotangent of operand ``x`` may have another shape than ``x``."""
-    if x.kind in _SCALAR_KINDS and result.kind in _SCALAR_KINDS:
+    if x.kind in SCALAR_KINDS and result.kind in SCALAR_KINDS:
         return False
-    if x.kind == "array" and all(o.kind in _SCALAR_KINDS or o is x for o in operands):
+    if x.kind == "array" and all(o.kind in SCALAR_KINDS or o is x for o in operands):
         return False
     return True
 
@@ -1019,7 +732,7 @@ def _part_of(array: Value, index) -> Value:
     """A stand-in for ``array[index]``: its kind and rank (a row of a matrix is an array)."""
     new_axis = [isinstance(i, Const) and i.value is None for i in index]
     if array.ndim is None:
-        return Value("part", "float" if _element_index(index) else "array")
+        return Value("part", "float" if element_index(index) else "array")
     # an index that is neither a slice nor a new axis picks one position (an index loaded
     # from an integer array has the float kind here)
     ndim = array.ndim - sum(1 for i, new in zip(index, new_axis)
@@ -1047,13 +760,28 @@ def _swapped_arrays(op: Op, carried) -> dict[int, int]:
     return perm if sorted(perm) == sorted(perm.values()) else {}
 
 
-def _element_index(index) -> bool:
-    """Whether an index picks single elements (every part an integer)."""
-    return all(i.kind == "int" for i in index)
+def _branch_region(op: If, taken: bool) -> Region:
+    return op.then if taken else op.orelse
 
 
-def _is_int(v, number) -> bool:
-    return isinstance(v, Const) and v.kind == "int" and v.value == number
+def _loaded_before(ops: list, store: Store) -> Load | None:
+    """The load of the element ``store`` overwrites among the ops just before it (only
+    arithmetic in between), or None."""
+    array, *index, _ = store.operands
+    if not element_index(index):
+        return None
+    for op in reversed(ops):
+        if isinstance(op, Load) and op.operands[0] is array and len(op.operands) == \
+                len(index) + 1 and all(_same_value(a, b) for a, b in zip(op.operands[1:], index)):
+            return op
+        if not isinstance(op, (Prim, Load, Assign)):
+            return None
+    return None
+
+
+def _same_value(a: Value, b: Value) -> bool:
+    return a is b or (isinstance(a, Const) and isinstance(b, Const) and a.value == b.value
+                      and a.kind == b.kind)
 
 
 def _free_uses(region: Region):
@@ -1065,119 +793,20 @@ def _free_uses(region: Region):
     yield from region.yields
 
 
-def _all_names(fn: Function) -> set[str]:
-    names = {v.name for v in fn.params + fn.free_vars}
-    for op in walk(fn.body):
-        names.update(v.name for v in op.results)
-        for sub in op.regions():
-            names.update(v.name for v in sub.args)
-    return names
-
-
-def _renamed(op: Op, ids: set, mapping: dict, namer: Namer) -> Op:
-    """A copy of ``op`` (regions included) in which every value whose id is in ``ids``, where
-    defined and where used, is a fresh variable."""
-    def m(v):
-        if id(v) not in ids:
-            return v
-        if id(v) not in mapping:
-            fresh = namer.value("_t" if re.match(r"^_t\d+$", v.name) else v.name, v.kind)
-            fresh.ndim = v.ndim
-            mapping[id(v)] = fresh
-        return mapping[id(v)]
-
-    def region(r: Region) -> Region:
-        return Region(args=[m(v) for v in r.args],
-                      ops=[_renamed(x, ids, mapping, namer) for x in r.ops],
-                      yields=[m(v) for v in r.yields])
-
-    changes = dict(results=[m(v) for v in op.results], operands=[m(v) for v in op.operands])
-    if isinstance(op, If):
-        changes.update(then=region(op.then), orelse=region(op.orelse))
-    elif isinstance(op, For):
-        changes.update(body=region(op.body))
-    elif isinstance(op, While):
-        changes.update(cond=region(op.cond), body=region(op.body))
-    return replace(op, **changes)
-
-
-def split_for_checkpointing(fn: Function, checkpoint) -> tuple[Function, dict]:
-    """Split every outermost ``for`` loop that carries values into segments of
-    ``checkpoint`` iterations (an int, or ``"auto"``: ``ceil(sqrt(trip count))`` at run
-    time)::
-
-        for i in range(start, stop, step) iter(c = inits): body
-    becomes
-        n = trip_count(start, stop, step); C = ...; segments = (n + C - 1) // C
-        for s in range(0, segments, 1) iter(c' = inits):
-            lo = s * C; hi = minimum(lo + C, n)
-            for i in range(start + lo * step, start + hi * step, step) iter(c = c'): body
-
-    Returns the new function and ``{id(inner For): C}``, the loops the reverse transform
-    re-runs per segment: the outer loop records the carried values at the start of each
-    segment (the snapshots), the inner one nothing until the reverse sweep re-runs it."""
-    namer = Namer(_all_names(fn))
-    recompute: dict[int, Value] = {}
-
-    def fresh(base, kind, ndim=None):
-        v = namer.value(base, kind)
-        v.ndim = ndim if ndim is not None else (0 if kind in _SCALAR_KINDS else None)
-        return v
-
-    def prim(ops, name, operands, line, kind="int"):
-        v = fresh("_t", kind)
-        ops.append(Prim([v], list(operands), line, name=name))
-        return v
-
-    def split(op: For) -> list[Op]:
-        line = op.line
-        start, stop, step = op.operands[:3]
-        ops: list[Op] = []
-        n = prim(ops, "trip_count", [start, stop, step], line)
-        if checkpoint == "auto":
-            root = prim(ops, "ceil", [prim(ops, "sqrt", [n], line, "float")], line, "float")
-            size = prim(ops, "maximum", [prim(ops, "int", [root], line), Const(1)], line)
-        else:
-            size = Const(int(checkpoint))
-        last = prim(ops, "sub", [prim(ops, "add", [n, size], line), Const(1)], line)
-        segments = prim(ops, "floordiv", [last, size], line)
-        s = fresh("_seg", "int")
-        carried = [fresh(f"{a.name}_seg", a.kind, a.ndim) for a in op.body.args[1:]]
-        body: list[Op] = []
-        lo = prim(body, "mul", [s, size], line)
-        hi = prim(body, "minimum", [prim(body, "add", [lo, size], line), n], line)
-        if _is_int(start, 0) and _is_int(step, 1):
-            first, end = lo, hi
-        else:
-            first = prim(body, "add", [start, prim(body, "mul", [lo, step], line)], line)
-            end = prim(body, "add", [start, prim(body, "mul", [hi, step], line)], line)
-        results = [fresh(f"{r.name}_seg", r.kind, r.ndim) for r in op.results]
-        inner = For(results, [first, end, step, *carried], line, body=op.body)
-        recompute[id(inner)] = size
-        body.append(inner)
-        # a value assigned in every iteration before use is undefined on entry: the snapshot
-        # of the first segment records a zero of its kind instead
-        inits = [_ZERO_OF.get(v.kind, v) if isinstance(v, Undef) else v for v in op.inits]
-        ops.append(For(list(op.results), [Const(0), segments, Const(1), *inits], line,
-                       body=Region(args=[s, *carried], ops=body, yields=results)))
-        return ops
-
-    def splittable(op: Op) -> bool:
-        return isinstance(op, For) and bool(op.inits) and not any(
-            isinstance(v, Undef) and v.kind not in _ZERO_OF for v in op.inits)
-
-    def region(r: Region) -> Region:
-        ops: list[Op] = []
-        for op in r.ops:
-            if splittable(op):
-                ops += split(op)
-            elif isinstance(op, If):
-                ops.append(replace(op, then=region(op.then), orelse=region(op.orelse)))
-            else:
-                ops.append(op)
-        return Region(args=r.args, ops=ops, yields=r.yields)
-
-    return replace(fn, body=region(fn.body)), recompute
+def reverse_stages(fn: Function, wrt, checkpoint=None, restart_whiles=False):
+    """The reverse-mode pipeline, one pass at a time: yields ``(stage name, Function)``
+    after each pass (what ``python -m ad_compiler show --ir all`` prints)."""
+    fn = hoist_invariants(fn)
+    yield "hoisted", fn
+    recompute = None
+    if checkpoint is not None:
+        fn, recompute = split_for_checkpointing(fn, checkpoint)
+        yield "segmented", fn
+    transform = ReverseTransform(fn, list(wrt), recompute)
+    transform.restart_whiles = restart_whiles
+    vjp = transform.run()
+    yield "adjoint", copy_ir(vjp)
+    yield "cleaned", cleanup(vjp)
 
 
 def reverse(fn: Function, wrt, checkpoint=None, restart_whiles=False) -> Function:
@@ -1186,9 +815,5 @@ def reverse(fn: Function, wrt, checkpoint=None, restart_whiles=False) -> Functio
     segment in the reverse sweep instead of recording every iteration. ``restart_whiles``:
     grow the tapes of ``while`` loops by running them again (CPU backends; the GPU lowering
     sizes its tapes itself) instead of testing capacity on every push."""
-    recompute = None
-    if checkpoint is not None:
-        fn, recompute = split_for_checkpointing(fn, checkpoint)
-    transform = ReverseTransform(fn, list(wrt), recompute)
-    transform.restart_whiles = restart_whiles
-    return transform.run()
+    *_, (_, vjp) = reverse_stages(fn, wrt, checkpoint, restart_whiles)
+    return vjp

@@ -46,3 +46,14 @@ def test_demo_agrees_with_finite_differences():
     assert out.returncode == 0, out.stderr
     assert "agreement: OK" in out.stdout
     assert "def damped_energy_vjp(" in out.stdout
+
+
+def test_show_ir_prints_each_reverse_mode_stage():
+    out = run("show", TARGET, "--ir", "all")
+    assert out.returncode == 0, out.stderr
+    stages = [line for line in out.stdout.splitlines() if line.startswith("# --- ")]
+    assert stages == [f"# --- {s} ---" for s in ("primal", "hoisted", "adjoint", "cleaned")]
+    adjoint, cleaned = out.stdout.split("# --- cleaned ---")
+    assert "func @spring_vjp(" in cleaned
+    # the clean-up pass removes the copies adjoint generation emits
+    assert cleaned.count(" = %") < adjoint.split("# --- adjoint ---")[1].count(" = %")

@@ -100,3 +100,21 @@ def two_loops(x, y, n):
     for i in range(n):
         b = b * math.cos(0.01 * b * x)
     return a + b
+
+
+def carried_array(u0, n):
+    """Array state carried through the loop as a value (was a crash with checkpoint=)."""
+    u = u0.copy()
+    for t in range(n):
+        u = u * 0.9 + 0.1 * np.sin(u)
+    return np.sum(u * u)
+
+
+def inplace_state(u0, n):
+    """Array state written element by element in place: no carried values."""
+    u = u0.copy()
+    m = u.shape[0]
+    for t in range(n):
+        for i in range(m):
+            u[i] = u[i] * 0.9 + 0.1 * math.sin(u[i])
+    return np.sum(u * u)

@@ -186,10 +186,13 @@ def test_golden_dot():
     l0 = _line_of(golden_dot, "s = 0.0")
     assert _body(text) == [
         "def golden_dot(x, w, n):",
-        f"    s = 0.0  # line {l0 + 1}: for i in range(n):",
-        f"    for i in range(n):  # line {l0 + 1}: for i in range(n):",
-        f"        s = s + x[i] * w  # line {l0 + 2}: s = s + x[i] * w",
-        f"    return s  # line {l0 + 3}: return s",
+        f"    # line {l0 + 1}: for i in range(n):",
+        "    s = 0.0",
+        "    for i in range(n):",
+        f"        # line {l0 + 2}: s = s + x[i] * w",
+        "        s = s + x[i] * w",
+        f"    # line {l0 + 3}: return s",
+        "    return s",
     ]
 
 
@@ -198,11 +201,15 @@ def test_golden_branch():
     l0 = _line_of(golden_branch, "if x > 0.0")
     assert _body(emit_function(ir)) == [
         "def golden_branch(x):",
-        f"    if x > 0.0:  # line {l0}: if x > 0.0:",
-        f"        y = np.sin(x) * 2.0  # line {l0 + 1}: y = np.sin(x) * 2.0",
+        f"    # line {l0}: if x > 0.0:",
+        "    if x > 0.0:",
+        f"        # line {l0 + 1}: y = np.sin(x) * 2.0",
+        "        y = np.sin(x) * 2.0",
         "    else:",
-        f"        y = -x  # line {l0 + 3}: y = -x",
-        f"    return y * y  # line {l0 + 4}: return y * y",
+        f"        # line {l0 + 3}: y = -x",
+        "        y = -x",
+        f"    # line {l0 + 4}: return y * y",
+        "    return y * y",
     ]
 
 
@@ -211,11 +218,15 @@ def test_golden_while():
     l0 = _line_of(golden_while, "k = 0")
     assert _body(emit_function(ir)) == [
         "def golden_while(x):",
-        f"    k = 0  # line {l0 + 1}: while x > 1.0:",
-        f"    while x > 1.0:  # line {l0 + 1}: while x > 1.0:",
-        f"        x = x / 2.0  # line {l0 + 2}: x = x / 2.0",
-        f"        k = k + 1  # line {l0 + 3}: k += 1",
-        f"    return x + k  # line {l0 + 4}: return x + k",
+        f"    # line {l0 + 1}: while x > 1.0:",
+        "    k = 0",
+        "    while x > 1.0:",
+        f"        # line {l0 + 2}: x = x / 2.0",
+        "        x = x / 2.0",
+        f"        # line {l0 + 3}: k += 1",
+        "        k = k + 1",
+        f"    # line {l0 + 4}: return x + k",
+        "    return x + k",
     ]
 
 

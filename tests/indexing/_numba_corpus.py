@@ -9,7 +9,7 @@ scalar loss so that its gradient can be checked against central finite differenc
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import literal_unroll, njit, prange
 
 
 # --- n-body: gravitational potential energy (softened) ----------------------------------
@@ -229,6 +229,17 @@ def idioms(x):
     return s + np.sum(acc * x)
 
 
+@njit
+def unrolled_moments(x, a):
+    """numba.literal_unroll over a heterogeneous tuple of weights."""
+    s = 0.0
+    k = 1
+    for w in literal_unroll((1.0, 2, a)):
+        s += w * np.sum(x ** k)
+        k += 1
+    return s
+
+
 def _spd(rng, n):
     m = rng.normal(size=(n, n))
     return m @ m.T + n * np.eye(n)
@@ -251,4 +262,5 @@ KERNELS = [
     (pairwise_distances, lambda r: (r.random((4, 2)),), (0,)),
     (deriche, lambda r: (0.25, r.random((6, 5))), (0, 1)),
     (idioms, lambda r: (r.random(4),), (0,)),
+    (unrolled_moments, lambda r: (r.random(4), 0.5), (0, 1)),
 ]

@@ -1,0 +1,616 @@
+"""Clean-up of derivative code (imperative IR), run after differentiation.
+
+The reverse transform emits code one rule at a time: it copies a carried adjoint into a
+fresh variable at the top of every reverse iteration, zeroes an adjoint before a branch that
+assigns it on both paths, repeats the same accumulation in both branches and accumulates a
+value in three statements where a person writes one expression. This pass removes that noise
+without changing what is computed, so the printed adjoint reads like a hand-written one and
+Numba compiles fewer lines:
+
+* **constant folding**: a primitive of constants (``trip_count(0, 3, 1)``) becomes its value;
+* **named results**: ``_t5 = e; b_w = _t5`` (a temporary read once, by the copy) is
+  ``b_w = e``, so adjoints keep the names of what they are adjoints of;
+* **copy propagation**: ``y = x`` is dropped and ``y`` read as ``x`` when ``y`` has one
+  assignment and ``x`` is not reassigned on any path to a use of ``y``; a copy back
+  (``x = y`` after ``y = x``, neither reassigned) is dropped;
+* **no zero-init before assignment**: ``b = 0.0`` followed by a branch whose every path
+  first does ``b = b + e`` becomes ``b = e`` on each path;
+* **identical branch heads and tails** are hoisted out of the ``if`` (an ``if`` left empty is
+  dropped);
+* **an element zeroed and added back**: ``t = b[i]; b[i] = 0.0; ...; b[i] += t`` (the
+  adjoint of ``a[i] = a[i] + e``) leaves ``b[i]`` as it was: both stores go;
+* **repeated accumulations** ``b = e1; b = b + e2`` (nothing reads ``b`` in between) become
+  one expression ``b = e1 + e2`` (a temporary the printer inlines);
+* **dead code**: pure statements whose variable nobody reads, and tapes nobody reads back
+  (their pushes and allocation).
+
+Imperative IR names variables, not values (two Values with one name are one Python
+variable, e.g. a loop index in both sweeps), so every analysis here keys variables by name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from ..frontend.ir import Assign, Const, Function, If, Load, Op, Prim, Region, Store, Undef, \
+    Value, walk, walk_nested
+from .builder import _FOLD, Namer
+
+_ALLOCATIONS = ("tape", "tape_of_arrays", "array_list")
+_TAPE_UPDATES = ("reserve", "grow", "list_put")   # tape = update(tape, ...)
+_ROUNDS = 8
+_TEMPORARY = re.compile(r"^_t\d+$")
+
+
+def cleanup(fn: Function) -> Function:
+    """Simplify derivative IR ``fn`` in place (see the module docstring); returns ``fn``."""
+    namer = Namer(_names(fn))
+    for _ in range(_ROUNDS):
+        changed = _fold_constants(fn.body)
+        changed |= _name_temporaries(fn)
+        changed |= _drop_copy_backs(fn.body, {})
+        changed |= _propagate_copies(fn)
+        changed |= _drop_zero_inits(fn.body)
+        changed |= _hoist_branch_ends(fn.body, namer)
+        changed |= _drop_zero_and_restore(fn.body)
+        changed |= _remove_dead(fn)
+        if not changed:
+            break
+    _merge_accumulations(fn.body, namer)
+    return fn
+
+
+# --- variables ----------------------------------------------------------------------------
+def _named(v) -> bool:
+    return isinstance(v, Value) and not isinstance(v, (Const, Undef))
+
+
+def _names(fn: Function) -> set[str]:
+    out = {v.name for v in fn.params + fn.free_vars}
+    for op in walk(fn.body):
+        out.update(v.name for v in op.results + op.operands if _named(v))
+        for sub in op.regions():
+            out.update(v.name for v in sub.args + sub.yields if _named(v))
+    return out
+
+
+def _defined(op: Op) -> set[str]:
+    """Names ``op`` assigns, nested regions (their block arguments too) included."""
+    out = {v.name for v in op.results if _named(v)}
+    for sub in op.regions():
+        out.update(v.name for v in sub.args if _named(v))
+        for inner in sub.ops:
+            out |= _defined(inner)
+    return out
+
+
+def _read(op: Op) -> set[str]:
+    """Names ``op`` reads, nested regions (their yields too) included."""
+    out = {v.name for v in op.operands if _named(v)}
+    for sub in op.regions():
+        out.update(v.name for v in sub.yields if _named(v))
+        for inner in sub.ops:
+            out |= _read(inner)
+    return out
+
+
+def _def_counts(fn: Function) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for v in fn.params + fn.free_vars:
+        counts[v.name] = counts.get(v.name, 0) + 1
+    for op in walk(fn.body):
+        defs = [v for v in op.results if _named(v)]
+        defs += [v for sub in op.regions() for v in sub.args if _named(v)]
+        for v in defs:
+            counts[v.name] = counts.get(v.name, 0) + 1
+    return counts
+
+
+def _substitute(region: Region, old: str, new: Value):
+    def sub(v):
+        return new if _named(v) and v.name == old else v
+
+    for op in region.ops:
+        op.operands = [sub(v) for v in op.operands]
+        for inner in op.regions():
+            _substitute(inner, old, new)
+    region.yields = [sub(v) for v in region.yields]
+
+
+# --- constant folding ---------------------------------------------------------------------
+def _fold_constants(region: Region) -> bool:
+    changed = False
+    for k, op in enumerate(region.ops):
+        for sub in op.regions():
+            changed |= _fold_constants(sub)
+        if isinstance(op, Prim) and op.name in _FOLD and op.operands and not op.attrs \
+                and all(isinstance(v, Const) and v.kind == "int" for v in op.operands) \
+                and op.name not in ("div", "pow"):
+            value = _FOLD[op.name](*(v.value for v in op.operands))
+            region.ops[k] = Assign(op.results, [Const(value)], op.line)
+            changed = True
+    return changed
+
+
+# --- copies -------------------------------------------------------------------------------
+def _drop_copy_backs(region: Region, equal: dict) -> bool:
+    """Drop ``x = y`` where ``x`` and ``y`` are known to hold the same value (available
+    copies: ``equal`` maps a name to the names it equals on every path here)."""
+    changed = False
+    kept: list[Op] = []
+
+    def kill(names):
+        for n in names:
+            for other in equal.pop(n, ()):
+                equal.get(other, set()).discard(n)
+
+    for op in region.ops:
+        if isinstance(op, Assign) and _named(op.operands[0]):
+            dst, src = op.results[0].name, op.operands[0].name
+            if dst == src or src in equal.get(dst, ()):
+                changed = True
+                continue
+            kill([dst])
+            equal.setdefault(dst, set()).add(src)
+            equal.setdefault(src, set()).add(dst)
+            kept.append(op)
+            continue
+        written = _defined(op)
+        if isinstance(op, If):
+            for branch in (op.then, op.orelse):
+                changed |= _drop_copy_backs(branch, _copy_facts(equal))
+        elif op.regions():
+            inside = _copy_facts(equal)
+            for n in written:
+                for other in inside.pop(n, ()):
+                    inside.get(other, set()).discard(n)
+            for sub in op.regions():
+                changed |= _drop_copy_backs(sub, _copy_facts(inside))
+        kill(written)
+        kept.append(op)
+    region.ops = kept
+    return changed
+
+
+def _copy_facts(equal: dict) -> dict:
+    return {k: set(v) for k, v in equal.items()}
+
+
+def _name_temporaries(fn: Function) -> bool:
+    counts = _def_counts(fn)
+    reads: dict[str, int] = {}
+    for op in walk(fn.body):
+        for v in op.operands:
+            if _named(v):
+                reads[v.name] = reads.get(v.name, 0) + 1
+        for sub in op.regions():
+            for v in sub.yields:
+                if _named(v):
+                    reads[v.name] = reads.get(v.name, 0) + 1
+    for v in fn.body.yields:
+        if _named(v):
+            reads[v.name] = reads.get(v.name, 0) + 1
+    changed = False
+    for region in _regions(fn.body):
+        k = 0
+        while k < len(region.ops):
+            op = region.ops[k]
+            j = _named_definition(region.ops, k, counts, reads)
+            if j is None:
+                k += 1
+                continue
+            region.ops[j] = replace(region.ops[j], results=[op.results[0]])
+            del region.ops[k]
+            changed = True
+    return changed
+
+
+def _named_definition(ops, k, counts, reads):
+    """For ``ops[k]`` = ``name = _tN``, the index of ``_tN``'s definition when it can assign
+    ``name`` directly: ``_tN`` assigned once and read only here, ``name`` not read or
+    assigned in between."""
+    op = ops[k]
+    if not isinstance(op, Assign) or not _named(op.operands[0]) or \
+            not _TEMPORARY.match(op.operands[0].name) or _TEMPORARY.match(op.results[0].name):
+        return None
+    src, dst = op.operands[0].name, op.results[0].name
+    if counts.get(src) != 1 or reads.get(src) != 1:
+        return None
+    for j in range(k - 1, -1, -1):
+        prev = ops[j]
+        if src in {v.name for v in prev.results if _named(v)} and \
+                isinstance(prev, (Prim, Load, Assign)) and len(prev.results) == 1:
+            return j
+        if dst in _read(prev) | _defined(prev) or src in _defined(prev):
+            return None
+    return None
+
+
+class _Unsafe(Exception):
+    pass
+
+
+def _propagate_copies(fn: Function) -> bool:
+    counts = _def_counts(fn)
+    changed = False
+    for region in _regions(fn.body):
+        k = 0
+        while k < len(region.ops):
+            op = region.ops[k]
+            if _propagatable(op, counts) and _uses_only_after(fn, region, k) and \
+                    _unchanged_until_uses(region.ops[k + 1:], region.yields,
+                                          op.operands[0], op.results[0].name):
+                _substitute(Region(ops=region.ops[k + 1:], yields=region.yields),
+                            op.results[0].name, op.operands[0])
+                region.yields = [op.operands[0] if _named(v) and v.name == op.results[0].name
+                                 else v for v in region.yields]
+                del region.ops[k]
+                counts[op.results[0].name] -= 1
+                changed = True
+                continue
+            k += 1
+    return changed
+
+
+def _regions(region: Region):
+    yield region
+    for op in region.ops:
+        for sub in op.regions():
+            yield from _regions(sub)
+
+
+def _propagatable(op: Op, counts) -> bool:
+    if not isinstance(op, Assign) or isinstance(op.operands[0], Undef):
+        return False
+    dst = op.results[0]
+    return _named(dst) and counts.get(dst.name) == 1
+
+
+def _uses_only_after(fn: Function, region: Region, k: int) -> bool:
+    """Whether every read of the copy's variable comes after it in its region."""
+    name = region.ops[k].results[0].name
+    total = sum(1 for op in walk(fn.body) for v in op.operands if _named(v) and v.name == name)
+    total += sum(1 for op in walk(fn.body) for sub in op.regions() for v in sub.yields
+                 if _named(v) and v.name == name)
+    total += sum(1 for v in fn.body.yields if _named(v) and v.name == name)
+    after = Region(ops=region.ops[k + 1:], yields=region.yields)
+    here = sum(1 for op in walk(after) for v in op.operands if _named(v) and v.name == name)
+    here += sum(1 for op in walk(after) for sub in op.regions() for v in sub.yields
+                if _named(v) and v.name == name)
+    here += sum(1 for v in region.yields if _named(v) and v.name == name)
+    return total == here
+
+
+def _unchanged_until_uses(ops, yields, source: Value, copy: str) -> bool:
+    """Whether ``source`` (a constant, or a variable) is not reassigned on any path from
+    the copy to a read of ``copy``."""
+    if not _named(source):
+        return True
+    try:
+        killed = _scan(ops, source.name, copy, False)
+    except _Unsafe:
+        return False
+    return not (killed and any(_named(v) and v.name == copy for v in yields))
+
+
+def _scan(ops, source: str, copy: str, killed: bool) -> bool:
+    for op in ops:
+        reads_here = any(_named(v) and v.name == copy for v in op.operands)
+        if killed and reads_here:
+            raise _Unsafe
+        if isinstance(op, If):
+            ends = []
+            for branch in (op.then, op.orelse):
+                end = _scan(branch.ops, source, copy, killed)
+                if end and any(_named(v) and v.name == copy for v in branch.yields):
+                    raise _Unsafe
+                ends.append(end)
+            killed = killed or any(ends) or source in {v.name for v in op.results}
+        elif op.regions():   # a loop: its back edge joins every point of the body
+            written = source in _defined(op)
+            if (written or killed) and copy in _read(op):
+                raise _Unsafe
+            killed = killed or written
+        elif source in _defined(op):
+            killed = True
+    return killed
+
+
+# --- zero-init before assignment ----------------------------------------------------------
+def _drop_zero_inits(region: Region) -> bool:
+    changed = False
+    k = 0
+    while k < len(region.ops):
+        op = region.ops[k]
+        for sub in op.regions():
+            changed |= _drop_zero_inits(sub)
+        if isinstance(op, Assign) and isinstance(op.operands[0], Const) and \
+                isinstance(op.operands[0].value, float) and op.operands[0].value == 0.0:
+            rewrites = _first_touch_assigns(region.ops[k + 1:], op.results[0].name)
+            if rewrites is not None:
+                for acc in rewrites:
+                    _replace_op(region, acc, Assign(acc.results, [acc.operands[1]], acc.line))
+                del region.ops[k]
+                changed = True
+                continue
+        k += 1
+    return changed
+
+
+def _first_touch_assigns(ops, name: str):
+    """The accumulations ``name = name + e`` that first touch ``name`` on every path of
+    ``ops`` (so a zero before them is not needed), or None when some path reads it first or
+    never assigns it."""
+    for op in ops:
+        touches = name in _read(op) or name in _defined(op)
+        if not touches:
+            continue
+        if isinstance(op, Assign) and op.results[0].name == name and \
+                name not in _read(op):
+            return []
+        if isinstance(op, Prim) and op.name == "add" and op.results[0].name == name and \
+                _named(op.operands[0]) and op.operands[0].name == name and \
+                not (_named(op.operands[1]) and op.operands[1].name == name):
+            return [op]
+        if isinstance(op, If) and not op.results and \
+                not any(_named(v) and v.name == name for v in op.operands):
+            then = _first_touch_assigns(op.then.ops, name)
+            orelse = _first_touch_assigns(op.orelse.ops, name)
+            if then is None or orelse is None:
+                return None
+            return then + orelse
+        return None
+    return None
+
+
+def _replace_op(region: Region, old: Op, new: Op) -> bool:
+    for k, op in enumerate(region.ops):
+        if op is old:
+            region.ops[k] = new
+            return True
+        if any(_replace_op(sub, old, new) for sub in op.regions()):
+            return True
+    return False
+
+
+# --- identical branch heads and tails -----------------------------------------------------
+def _same(a: Op, b: Op) -> bool:
+    if type(a) is not type(b) or a.regions() or b.regions():
+        return False
+    if getattr(a, "name", None) != getattr(b, "name", None) or \
+            getattr(a, "attrs", None) != getattr(b, "attrs", None) or \
+            getattr(a, "accumulate", None) != getattr(b, "accumulate", None):
+        return False
+    return _same_values(a.results, b.results) and _same_values(a.operands, b.operands)
+
+
+def _same_values(xs, ys) -> bool:
+    if len(xs) != len(ys):
+        return False
+    for x, y in zip(xs, ys):
+        if isinstance(x, Const) or isinstance(y, Const):
+            if not (isinstance(x, Const) and isinstance(y, Const) and x.kind == y.kind
+                    and x.value == y.value):
+                return False
+        elif x is not y and not (_named(x) and _named(y) and x.name == y.name):
+            return False
+    return True
+
+
+def _hoist_branch_ends(region: Region, namer: Namer) -> bool:
+    """Move statements both branches of an ``if`` execute (and can be moved to the branch's
+    start, or end, past the statements around them) out of it; an ``if`` with an empty
+    ``then`` branch tests the negated condition instead; an empty ``if`` is dropped."""
+    changed = False
+    ops: list[Op] = []
+    for op in region.ops:
+        for sub in op.regions():
+            changed |= _hoist_branch_ends(sub, namer)
+        if not isinstance(op, If) or op.results:
+            ops.append(op)
+            continue
+        cond = {v.name for v in op.operands if _named(v)}
+        head = _common(op.then.ops, op.orelse.ops, front=True, cond=cond)
+        tail = _common(op.then.ops, op.orelse.ops, front=False, cond=cond)
+        changed |= bool(head or tail)
+        ops += head
+        if not op.then.ops and op.orelse.ops:
+            negated = namer.value("_t", "bool")
+            ops.append(Prim([negated], [op.operands[0]], op.line, name="not"))
+            op = replace(op, operands=[negated], then=op.orelse, orelse=Region())
+            changed = True
+        if op.then.ops or op.orelse.ops:
+            ops.append(op)
+        else:
+            changed = True
+        ops += tail
+    region.ops = ops
+    return changed
+
+
+def _common(then: list, orelse: list, front: bool, cond: set) -> list:
+    """Remove from both lists the statements they share that can move to their front (or
+    end); returns them in execution order."""
+    moved = []
+    k = 0
+    while k < len(then):
+        a = then[k]
+        match = next((j for j, b in enumerate(orelse) if _same(a, b)
+                      and _movable(orelse, j, front)), None)
+        if match is None or not _movable(then, k, front) or \
+                (front and cond & _defined(a)):
+            k += 1
+            continue
+        del then[k]
+        del orelse[match]
+        moved.append(a)
+        if not front:
+            k = 0   # statements before it may now reach the end
+    return moved
+
+
+def _movable(ops: list, k: int, front: bool) -> bool:
+    """Whether ``ops[k]`` commutes with every statement before it (``front``) or after it."""
+    x = ops[k]
+    if not isinstance(x, (Assign, Prim)):
+        return False
+    reads, writes = _read(x), _defined(x)
+    for y in (ops[:k] if front else ops[k + 1:]):
+        if _defined(y) & (reads | writes) or _read(y) & writes:
+            return False
+        if any(isinstance(z, Store) and z.operands[0].name in reads for z in [y, *walk_nested(y)]):
+            return False
+    return True
+
+
+# --- an element zeroed and added back -----------------------------------------------------
+def _drop_zero_and_restore(region: Region) -> bool:
+    changed = False
+    for op in region.ops:
+        for sub in op.regions():
+            changed |= _drop_zero_and_restore(sub)
+    ops = region.ops
+    k = 0
+    while k < len(ops):
+        pair = _zero_and_restore(ops, k)
+        if pair is None:
+            k += 1
+            continue
+        for j in sorted(pair, reverse=True):
+            del ops[j]
+        changed = True
+    return changed
+
+
+def _zero_and_restore(ops: list, k: int):
+    """(index of ``b[i] = 0.0``, index of ``b[i] += t``) when ``ops[k]`` is ``t = b[i]`` and
+    only scalar arithmetic runs between the zero and the restore, nothing that stores
+    between the load and the zero; else None."""
+    load = ops[k]
+    if not isinstance(load, Load) or not _named(load.operands[0]):
+        return None
+    t, place = load.results[0], load.operands
+    zero = None
+    for j in range(k + 1, len(ops)):
+        op = ops[j]
+        if zero is None and isinstance(op, Store) and not op.accumulate and \
+                _same_values(op.operands[:-1], place) and isinstance(op.operands[-1], Const) \
+                and op.operands[-1].value == 0.0:
+            zero = j
+        elif zero is not None and isinstance(op, Store) and op.accumulate and \
+                _same_values(op.operands[:-1], place) and op.operands[-1] is t:
+            return zero, j
+        elif op.regions() or isinstance(op, Store) or _defined(op) & (
+                {t.name} | {v.name for v in place if _named(v)}):
+            return None
+        elif zero is not None and (isinstance(op, Load) or any(
+                v.kind not in ("float", "int", "bool") for v in op.operands)):
+            return None
+    return None
+
+
+# --- dead code ----------------------------------------------------------------------------
+def _remove_dead(fn: Function) -> bool:
+    changed = _remove_dead_tapes(fn)
+    while True:
+        read = {v.name for v in fn.body.yields if _named(v)}
+        for op in walk(fn.body):
+            read |= {v.name for v in op.operands if _named(v)}
+            for sub in op.regions():
+                read |= {v.name for v in sub.yields if _named(v)}
+        if not _drop_unread(fn.body, read):
+            return changed
+        changed = True
+
+
+def _drop_unread(region: Region, read: set) -> bool:
+    removed = False
+    kept: list[Op] = []
+    for op in region.ops:
+        for sub in op.regions():
+            removed |= _drop_unread(sub, read)
+        pure = isinstance(op, (Assign, Load)) or (isinstance(op, Prim)
+                                                  and op.name not in _TAPE_UPDATES)
+        if pure and op.results and not any(r.name in read for r in op.results):
+            removed = True
+            continue
+        if isinstance(op, If) and not op.results and not op.then.ops and not op.orelse.ops:
+            removed = True
+            continue
+        kept.append(op)
+    region.ops = kept
+    return removed
+
+
+def _remove_dead_tapes(fn: Function) -> bool:
+    """Drop tapes the reverse sweep never reads (after the clean-up removed what read them):
+    their allocation, growth and every push."""
+    tapes = {op.results[0].name for op in walk(fn.body)
+             if isinstance(op, Prim) and op.name in _ALLOCATIONS}
+    for op in walk(fn.body):
+        for k, v in enumerate(op.operands):
+            if not _named(v) or v.name not in tapes:
+                continue
+            pushed = k == 0 and isinstance(op, Store)
+            updated = k == 0 and isinstance(op, Prim) and op.name in _TAPE_UPDATES and \
+                op.results[0].name == v.name
+            if not (pushed or updated):
+                tapes.discard(v.name)
+        for sub in op.regions():
+            tapes -= {v.name for v in sub.yields if _named(v)}
+    tapes -= {v.name for v in fn.body.yields if _named(v)}
+    if not tapes:
+        return False
+    _drop_tape_ops(fn.body, tapes)
+    return True
+
+
+def _drop_tape_ops(region: Region, tapes: set):
+    kept = []
+    for op in region.ops:
+        for sub in op.regions():
+            _drop_tape_ops(sub, tapes)
+        target = op.operands[0] if isinstance(op, Store) else \
+            op.results[0] if isinstance(op, Prim) and op.results else None
+        if _named(target) and target.name in tapes:
+            continue
+        kept.append(op)
+    region.ops = kept
+
+
+# --- repeated accumulations ---------------------------------------------------------------
+def _merge_accumulations(region: Region, namer: Namer):
+    """``b = e1 ... b = b + e2`` (nothing between touches ``b``) -> ``t = e1; b = t + e2``,
+    where the temporary ``t`` prints inside its one use: ``b = e1 + e2``."""
+    last_def: dict[str, int] = {}
+    for k, op in enumerate(region.ops):
+        for sub in op.regions():
+            _merge_accumulations(sub, namer)
+        if isinstance(op, Prim) and op.name == "add" and _named(op.operands[0]) and \
+                op.operands[0].name == op.results[0].name:
+            name = op.results[0].name
+            j = last_def.get(name)
+            if j is not None and _single_def(region.ops[j]) and \
+                    not (_named(op.operands[1]) and op.operands[1].name == name):
+                prev = region.ops[j]
+                temp = namer.value("_t", op.results[0].kind)
+                temp.ndim = op.results[0].ndim
+                region.ops[j] = replace(prev, results=[temp])
+                op.operands = [temp, op.operands[1]]
+        touched = _read(op) | _defined(op)
+        for name in touched:
+            last_def.pop(name, None)
+        if _single_def(op):
+            last_def[op.results[0].name] = k
+
+
+def _single_def(op: Op) -> bool:
+    """A statement that assigns one variable a fresh value (not a tape, not a zero)."""
+    if not isinstance(op, (Assign, Prim, Load)) or len(op.results) != 1 or \
+            not _named(op.results[0]):
+        return False
+    if isinstance(op, Assign):
+        return not isinstance(op.operands[0], (Const, Undef))
+    return not (isinstance(op, Prim) and op.name in _ALLOCATIONS + _TAPE_UPDATES
+                + ("adjoint_zero",))
