@@ -14,9 +14,10 @@ from .api import DerivativeFunction, grad, show, value_and_grad, vjp
 from .errors import CompilationError, DifferentiationError
 from .functional import custom_jvp, custom_vjp, defjvp, defvjp, hessian, hvp, jacobian, jvp
 from .runtime.compiled import jit
+from . import dask  # noqa: E402  (ad.dask.value_and_grad; imports Dask only when called)
 
 __version__ = "0.1.0"
 
 __all__ = [*_runtime.__all__, "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian",
-           "hvp", "show", "jit", "custom_vjp", "custom_jvp", "defvjp", "defjvp",
+           "hvp", "show", "jit", "dask", "custom_vjp", "custom_jvp", "defvjp", "defjvp",
            "DerivativeFunction", "DifferentiationError", "CompilationError", "__version__"]

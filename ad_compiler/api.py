@@ -1,262 +1,171 @@
-"""The function transforms users call: ``grad``, ``value_and_grad``, ``vjp``, ``show``.
+"""The reverse-mode transforms users call: ``grad``, ``value_and_grad``, ``vjp``, ``show``.
 
-Each builds the pipeline once per function and transform (source -> SSA IR -> derivative IR
--> Python source), lazily compiles that source with the chosen backend on first call (Numba
-then specialises per argument types), and passes the current values of the function's
-globals and closure cells on every call, so that a changed global is never frozen.
+Each is a thin :class:`~ad_compiler.pipeline.Transformed` over the one pipeline
+(:mod:`ad_compiler.pipeline`): the arguments are bound, flattened (pytrees) and checked at
+the door, the derivative is specialised to their kinds and compiled once per kind, and the
+current values of the function's globals and closure cells are passed on every call, so
+that a changed global is never frozen.
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
-from typing import Callable
-
 import numpy as np
 
 from .errors import DifferentiationError
-from .frontend import build_ir, free_var_values
-from .transforms.reverse import reverse
-from .transforms.specialize import display_signature, signature_of_argument, specialize
-
-BACKENDS = ("numba", "python", "cuda")
+from .pipeline import (Options, Spec, Transformed, as_output,
+                       is_device_array, pipeline_of, unflatten_like)
+from .pytree import flatten
 
 
-def _normalise_wrt(wrt):
-    if isinstance(wrt, int):
-        return (wrt,), False
-    wrt = tuple(wrt)
-    if not wrt or not all(isinstance(i, int) for i in wrt):
-        raise TypeError(f"wrt must be an int or a tuple of ints, got {wrt!r}")
-    return wrt, True
-
-
-class DerivativeFunction:
-    """A compiled derivative of a user function, with its generated source at hand.
+class DerivativeFunction(Transformed):
+    """A compiled reverse-mode derivative (``grad``, ``value_and_grad``, the function behind
+    ``vjp``) of a user function, with its generated source at hand.
 
     ``.source`` is the generated Python module (readable, with the user's line as a comment
-    on each statement), ``.ir`` the text of the SSA IR of the user's function; both exist
-    before the first call. Compilation happens on the first call.
-    """
+    on each statement) for the last call's argument kinds, or before any call for the kinds
+    its header says it assumed; ``.ir`` the text of the SSA IR of the user's function."""
 
-    def __init__(self, fn: Callable, wrt=0, *, backend="numba", fastmath=False, kind="grad",
-                 checkpoint=None, boundscheck=None):
-        if backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-        self.checkpoint = _normalise_checkpoint(checkpoint)
-        if self.checkpoint is not None and backend == "cuda":
-            raise NotImplementedError("checkpoint= is not available with the cuda backend")
-        if isinstance(fn, DerivativeFunction):   # ad.grad(ad.grad(f)): its generated source
-            from .functional import source_function
+    def __init__(self, fn, wrt=0, *, backend="numba", fastmath=False, kind="grad",
+                 checkpoint=None, has_aux=False, boundscheck=None):
+        self._arguments = dict(wrt=wrt, backend=backend, fastmath=fastmath, kind=kind,
+                               checkpoint=checkpoint, has_aux=has_aux,
+                               boundscheck=boundscheck)
+        self.kind = self.transform = kind
+        self.has_aux = has_aux
+        options = Options(backend, fastmath, checkpoint, boundscheck)
+        positions, self.single = pipeline_of(fn).signature.wrt(wrt)
+        super().__init__(fn, Spec("reverse", positions, options,
+                                  keep=(0,) if has_aux else None))
+        self.checkpoint = options.checkpoint
 
-            fn = source_function(fn)
-        self.fn = fn
-        self.wrt, self._wrt_tuple = _normalise_wrt(wrt)
-        self.backend = backend
-        self.fastmath = fastmath
-        self.boundscheck = boundscheck
-        self.kind = kind
-        self.primal_ir = build_ir(fn)
-        nparams = len(self.primal_ir.params)
-        for i in self.wrt:
-            if not -nparams <= i < nparams:
-                raise DifferentiationError(
-                    f"wrt={i} is out of range for a function of {nparams} parameters",
-                    function=self.primal_ir.name, filename=self.primal_ir.filename,
-                    line=self.primal_ir.first_line)
-        self.wrt = tuple(i % nparams for i in self.wrt)
-        self.entry = f"{self.primal_ir.name}_vjp"
-        self._compiled = {}      # argument kinds -> compiled function
-        self._primals = {}       # argument kinds -> compiled primal
-        functools.update_wrapper(self, fn)
+    def _init_args(self):
+        return self._arguments
 
-    @functools.cached_property
-    def derivative_ir(self):
-        """The derivative IR that ``.source`` shows (built on first use: a call builds the
-        one for its own argument types)."""
-        return self.derivative_ir_for(self._display_kinds())
-
-    def _display_kinds(self):
-        """The argument kinds ``.source`` assumes before any call."""
-        return display_signature(self.primal_ir)
-
-    def _argument_kinds(self, args):
-        return tuple(signature_of_argument(a) for a in args)
-
-    def derivative_ir_for(self, kinds):
-        """The derivative IR specialised to arguments of the given kinds."""
-        return reverse(specialize(self.primal_ir, kinds), self.wrt, checkpoint=self.checkpoint,
-                       restart_whiles=self.backend != "cuda")
-
-    def source_for(self, kinds) -> str:
-        from .backends.emit import emit_module
-
-        header = (f"# Generated by ad_compiler from {self.primal_ir.filename}:"
-                  f"{self.primal_ir.first_line} (function {self.primal_ir.name}): "
-                  f"reverse mode, wrt={self.wrt if self._wrt_tuple else self.wrt[0]}")
-        if self.checkpoint is not None:
-            header += f", checkpoint={self.checkpoint!r}"
-        ir = self.derivative_ir if kinds == self._display_kinds() else \
-            self.derivative_ir_for(kinds)
-        return emit_module([ir], header=header)
-
-    @functools.cached_property
-    def source(self) -> str:
+    # -- running -------------------------------------------------------------------------
+    def vjp_call(self, call, seeds):
+        """``(outputs, flat gradients)`` of one run of the compiled adjoint."""
+        stage = self.stage_for(call)
+        nout = len(stage.ir.body.yields) - len(stage.wrt)
         if self.backend == "cuda":
-            from .backends.numba_cuda import cuda_source
-
-            return cuda_source(self)
-        return self.source_for(self._display_kinds())
-
-    @property
-    def ir(self) -> str:
-        return str(self.primal_ir)
-
-    def _compile(self, kinds):
-        """The compiled derivative for arguments of these kinds (compiled once each)."""
-        if self.backend == "cuda":
-            kinds = None    # the cuda backend specialises per launch signature itself
-        if kinds not in self._compiled:
-            if self.backend in ("python", "numba"):
-                self._compiled[kinds] = self._load(self.source_for(kinds),
-                                                   f"adc_{self.primal_ir.name}", self.entry)
-            else:
-                from .backends.numba_cuda import compile_cuda
-
-                self._compiled[kinds] = compile_cuda(self)
-        return self._compiled[kinds]
-
-    def _free_values(self):
-        return free_var_values(self.primal_ir)
-
-    def bind(self, args, kwargs=None):
-        """The positional arguments of a call, keywords and defaults filled in as Python
-        would (compiled code takes positional parameters only)."""
-        if not kwargs and len(args) == len(self.primal_ir.params):
-            return list(args)
-        bound = self._signature.bind(*args, **(kwargs or {}))
-        bound.apply_defaults()
-        return list(bound.args)
-
-    @functools.cached_property
-    def _signature(self):
-        return inspect.signature(self.fn)
-
-    def vjp_call(self, args, seeds):
-        args = [_as_input(a, i in self.wrt) for i, a in enumerate(self.bind(args))]
-        kinds = self._argument_kinds(args)
-        results = self._compile(kinds)(*args, *self._free_values(), *seeds)
-        nout = len(self.primal_ir.body.yields)
+            keep = list(range(nout, stage.compiled.nresults)) if self.kind == "grad" else None
+            results = stage.compiled(*call.arguments, *seeds, keep=keep)
+            return ((None,) * nout, results) if keep else (results[:nout], results[nout:])
+        results = stage.compiled(*call.arguments, *seeds)
         return results[:nout], results[nout:]
 
-    def primal_call(self, args):
-        """``f(*args)`` run by the compiled primal (specialised to the argument types)."""
-        args = self.bind(args)
-        signature = self._argument_kinds(args)
-        if signature not in self._primals:
-            from .backends.emit import emit_module
+    def cuda_launch(self, args):
+        """``(kernel arguments, results kept)`` of a cuda call with ``args``."""
+        call = self.pipeline.prepare(args, None, self.wrt, self.backend)
+        nout = len(self.primal_ir.body.yields)
+        keep = list(range(nout, nout + len(self.wrt))) if self.kind == "grad" else None
+        return call.arguments + [1.0] * nout, keep
 
-            ir = specialize(self.primal_ir, signature)
-            source = emit_module([ir], header=f"# Generated by ad_compiler from "
-                                 f"{ir.filename}:{ir.first_line} (function {ir.name}): primal")
-            self._primals[signature] = self._load(source, f"adc_{ir.name}_primal", ir.name)
-        return self._primals[signature](*args, *self._free_values())
+    def gradients(self, call, flat):
+        """The flat gradients regrouped per ``wrt`` argument, in its structure."""
+        out, k = [], 0
+        for i in self.wrt:
+            group = call.groups[i]
+            leaves = [_in_dtype_of(g, call.leaves[j]) for g, j in zip(flat[k:k + len(group)],
+                                                                    group)]
+            out.append(unflatten_like(call.trees[i], leaves))
+            k += len(group)
+        return tuple(out)
 
-    def _load(self, source, module_name, entry):
-        """Function ``entry`` of the generated module, compiled by the backend."""
-        from .functional import _compile
+    def primal_call(self, call):
+        """``f(*args)`` run by the compiled primal (specialised to the argument kinds)."""
+        stage = self.pipeline.stage(Spec("primal", (), self.spec.options), call.trees,
+                                    call.kinds, ())
+        return stage.compiled(*call.arguments)
 
-        return _compile(source, module_name, entry, self.backend, self.fastmath,
-                        self.boundscheck)
-
-    def _not_scalar(self, outputs):
-        what = "a tuple" if len(outputs) != 1 else f"an array of shape {np.shape(outputs[0])}"
+    def _not_scalar(self, what):
         return DifferentiationError(
-            f"grad requires a function with a scalar output, but {self.primal_ir.name} "
-            f"returned {what}; use ad.vjp or ad.jacobian for non-scalar outputs",
-            function=self.primal_ir.name, filename=self.primal_ir.filename,
-            line=self.primal_ir.first_line)
+            f"grad requires a function with a scalar output, but "
+            f"{self.user_function.__name__} returned {what}; use ad.vjp or ad.jacobian for "
+            f"non-scalar outputs", **self.pipeline.where)
 
     def __call__(self, *args, **kwargs):
-        args = self.bind(args, kwargs)
-        if len(self.primal_ir.body.yields) != 1:
-            raise self._not_scalar(self.primal_ir.body.yields)
+        call = self.prepare(args, kwargs)
+        stage = self.stage_for(call)
+        if self.backend != "cuda":
+            yields = stage.ir_primal_outputs()
+            if len(yields) != 1:
+                raise self._not_scalar(f"a tuple of {len(yields)} values" if not
+                                       self.has_aux else "not a pair (value, aux)")
+            if yields[0].ndim not in (0, None):
+                raise self._not_scalar(f"an array of {yields[0].ndim} dimensions")
         try:
-            outputs, grads = self.vjp_call(args, [1.0])
-        except DifferentiationError:
-            raise
-        except IndexError:
-            raise   # an index out of bounds, already naming the user's line
+            outputs, flat = self.vjp_call(call, [1.0])
+        except (IndexError, DifferentiationError):
+            raise   # an index out of bounds (naming the user's line), or a refusal
         except Exception:
             # a scalar seed for an array output fails inside the adjoint: say what is wrong
-            out = self.fn(*args) if self.backend != "cuda" else 0.0
+            out = self.user_function(*args, **kwargs) if self.backend != "cuda" else 0.0
+            out = out[0] if self.has_aux else out
             if np.ndim(out) != 0:
-                raise self._not_scalar([out]) from None
+                raise self._not_scalar(f"an array of shape {np.shape(out)}") from None
             raise
-        if np.ndim(outputs[0]) != 0 and self.backend != "cuda":
-            raise self._not_scalar(outputs)
-        grads = tuple(_in_dtype_of(_as_output(g), args[i]) for i, g in zip(self.wrt, grads))
-        gradient = grads if self._wrt_tuple else grads[0]
-        if self.kind == "value_and_grad":
-            return _as_output(outputs[0]), gradient
-        return gradient
+        if self.backend != "cuda" and np.ndim(outputs[0]) != 0:
+            raise self._not_scalar(f"an array of shape {np.shape(outputs[0])}")
+        grads = self.gradients(call, flat)
+        gradient = grads[0] if self.single else grads
+        if self.kind != "value_and_grad" and not self.has_aux:
+            return gradient
+        value = as_output(outputs[0])
+        if self.has_aux:
+            aux = self.primal_call(call)[1]
+            aux = tuple(map(as_output, aux)) if isinstance(aux, tuple) else as_output(aux)
+            if self.kind == "value_and_grad":
+                return (value, aux), gradient
+            return gradient, aux
+        return value, gradient
 
-    def __repr__(self):
-        return f"<{self.kind} of {self.primal_ir.name} wrt={self.wrt} backend={self.backend}>"
+    # -- composition ---------------------------------------------------------------------
+    def source_function(self, kinds):
+        """A plain Python function of the same parameters (this derivative's generated
+        source for ``kinds`` plus a two-line wrapper calling it, loaded from a real file)
+        that the frontend parses when a transform is applied to this derivative."""
+        from .backends.python import load_module
+        from .frontend import free_var_values
 
-
-def _normalise_checkpoint(checkpoint):
-    """None (no checkpointing), ``"auto"``, or a segment length >= 1."""
-    if checkpoint is None or checkpoint is False:
-        return None
-    if checkpoint is True or checkpoint == "auto":
-        return "auto"
-    if isinstance(checkpoint, (int, np.integer)) and checkpoint >= 1:
-        return int(checkpoint)
-    raise ValueError(f"checkpoint must be None, a positive int, True or 'auto', "
-                     f"got {checkpoint!r}")
-
-
-def _as_input(value, differentiated):
-    """Differentiated scalars become floats, arrays contiguous float arrays; others pass."""
-    if isinstance(value, np.ndarray):
-        if differentiated and value.dtype.kind in "iub":
-            value = value.astype(np.float64)
-        return value
-    if differentiated and isinstance(value, (int, np.integer, bool)):
-        return float(value)
-    if isinstance(value, (list, tuple)):
-        return np.asarray(value, dtype=np.float64 if differentiated else None)
-    return value
+        if self.has_aux or self.backend == "cuda":
+            return super().source_function(kinds)
+        stage = self.pipeline.stage(self.spec, None, kinds, self.spec.wrt)
+        ir = stage.primal
+        params = [p.name for p in ir.params]
+        free = [v.name for v in ir.free_vars]
+        nout = len(ir.body.yields)
+        grads = [f"_g{k}" for k in range(len(self.wrt))]
+        outs = [f"_o{k}" for k in range(nout)]
+        gradient = grads[0] if self.single else f"({', '.join(grads)},)"
+        result = f"{outs[0]}, {gradient}" if self.kind == "value_and_grad" else gradient
+        name = f"{ir.name}_{self.kind}"
+        wrapper = (f"\n\ndef {name}({', '.join(params)}):\n"
+                   f"    {', '.join(outs + grads)} = {stage.ir.name}("
+                   f"{', '.join(params + free + ['1.0'] * nout)})\n"
+                   f"    return {result}\n")
+        module = load_module(stage.source + wrapper, f"adc_{name}")
+        for v, value in zip(free, free_var_values(ir)):
+            setattr(module, v, value)   # the wrapper reads free variables as module globals
+        return getattr(module, name)
 
 
 def _in_dtype_of(gradient, argument):
     """A gradient in its argument's float dtype (float32 in, float32 out), as in JAX and
     PyTorch; the adjoint itself accumulates in float64."""
-    if isinstance(argument, (np.ndarray, np.floating)) and argument.dtype.kind == "f" \
+    if isinstance(argument, np.ndarray) and argument.dtype.kind == "f" \
             and argument.dtype != np.float64:
-        return np.asarray(gradient, dtype=argument.dtype) if isinstance(argument, np.ndarray) \
-            else argument.dtype.type(gradient)
+        return np.asarray(gradient, dtype=argument.dtype)
     return gradient
-
-
-def _as_output(value):
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        return float(value)
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 def _decorator(kind):
     def transform(f=None, wrt=0, *, backend="numba", fastmath=False, checkpoint=None,
-                  boundscheck=None):
-        if f is None:
-            return lambda g: DerivativeFunction(g, wrt, backend=backend, fastmath=fastmath,
-                                                kind=kind, checkpoint=checkpoint,
-                                                boundscheck=boundscheck)
-        return DerivativeFunction(f, wrt, backend=backend, fastmath=fastmath, kind=kind,
-                                  checkpoint=checkpoint, boundscheck=boundscheck)
+                  has_aux=False, boundscheck=None):
+        def make(g):
+            return DerivativeFunction(g, wrt, backend=backend, fastmath=fastmath, kind=kind,
+                                      checkpoint=checkpoint, has_aux=has_aux,
+                                      boundscheck=boundscheck)
+        return make if f is None else make(f)
 
     transform.__name__ = kind
     return transform
@@ -265,7 +174,11 @@ def _decorator(kind):
 grad = _decorator("grad")
 grad.__doc__ = """The gradient of a scalar function: ``ad.grad(f, wrt=0)(*args)``.
 
-    Usable as ``@ad.grad`` or ``@ad.grad(wrt=(0, 1))``; ``wrt`` a tuple gives a tuple.
+    Usable as ``@ad.grad`` or ``@ad.grad(wrt=(0, 1))``; ``wrt`` a tuple gives a tuple, and
+    names parameters by position or by name (``wrt="k"``, ``wrt=("k", "c")``). A container
+    argument (tuple, list, dict, NamedTuple of floats and arrays) gets a gradient of the same
+    structure. ``has_aux=True``: ``f`` returns ``(value, aux)``; the result is
+    ``(gradient, aux)`` (``((value, aux), gradient)`` for ``value_and_grad``).
 
     ``checkpoint=C`` bounds the memory of long loops: every outermost ``for`` loop that
     carries values runs in segments of ``C`` iterations (``"auto"`` or ``True``:
@@ -283,30 +196,75 @@ value_and_grad = _decorator("value_and_grad")
 value_and_grad.__doc__ = """``(f(*args), gradient)`` from one forward and one reverse sweep."""
 
 
-def vjp(f, *primals, backend="numba", boundscheck=None):
-    """``(out, pullback)``: ``pullback(cotangent)`` gives one cotangent per primal (None for
-    integer and boolean primals, which are not differentiated), for any output shape."""
-    wrt = tuple(i for i, p in enumerate(primals)
-                if not isinstance(p, (bool, int, np.bool_, np.integer))
-                and not (isinstance(p, np.ndarray) and p.dtype.kind in "iub"))
-    d = f if isinstance(f, DerivativeFunction) else DerivativeFunction(
-        f, wrt, backend=backend, kind="vjp", boundscheck=boundscheck)
-    out = d.primal_call(primals)
+def float_arguments(values) -> tuple:
+    """Positions of the arguments that are differentiated by default (``vjp``, ``jvp``):
+    floats, float arrays, and containers whose leaves all are."""
+    def is_float(v):
+        if isinstance(v, np.ndarray) or is_device_array(v):
+            return np.dtype(v.dtype).kind in "fc"
+        return isinstance(v, (float, np.floating, complex))
+
+    out = []
+    for i, v in enumerate(values):
+        leaves = flatten(v)[0] if isinstance(v, (tuple, list, dict)) else [v]
+        if leaves and all(map(is_float, leaves)):
+            out.append(i)
+    return tuple(out)
+
+
+def check_like(given, expected, what, fname):
+    """``given`` (a cotangent or tangent) as float64 copies, checked against ``expected``
+    (the outputs or primals) leaf by leaf: same structure, shape and a real dtype (as
+    ``jax.vjp``/``jax.jvp`` check them). The caller's arrays are never modified."""
+    g_leaves, g_tree = flatten(given)
+    e_leaves, e_tree = flatten(expected)
+    if g_tree != e_tree:
+        raise TypeError(f"{fname}: {what} has structure {g_tree}, but it must match "
+                        f"{e_tree}")
+    out = []
+    for g, e in zip(g_leaves, e_leaves):
+        if np.iscomplexobj(g):
+            raise DifferentiationError(f"{fname}: complex {what}s are not supported",
+                                       construct="complex", function=fname)
+        a = np.array(g, dtype=np.float64)     # a copy: generated code may write into it
+        if a.shape != np.shape(e):
+            raise ValueError(f"{fname}: shape of {what} {a.shape} must be the same as the "
+                             f"shape of the corresponding value {np.shape(e)}")
+        if np.asarray(g).dtype.kind not in "fiub":
+            raise TypeError(f"{fname}: {what} must hold real numbers, got dtype "
+                            f"{np.asarray(g).dtype}")
+        out.append(a if a.ndim else float(a))
+    return out
+
+
+def vjp(f, *primals, backend="numba", has_aux=False, boundscheck=None):
+    """``(out, pullback)`` (``(out, pullback, aux)`` with ``has_aux``): ``pullback(cotangent)``
+    gives one cotangent per primal (None for integer and boolean primals, which are not
+    differentiated), for any output shape; containers in, containers out."""
+    wrt = float_arguments(primals)
+    d = DerivativeFunction(f, wrt if wrt else 0, backend=backend, kind="vjp",
+                           has_aux=has_aux, boundscheck=boundscheck)
+    call = d.prepare(primals)
+    out = d.primal_call(call)
+    outs = tuple(map(as_output, out)) if isinstance(out, tuple) else as_output(out)
+    aux = None
+    if has_aux:
+        outs, aux = outs[0], outs[1]
+    fname = f"vjp of {d.user_function.__name__}"
 
     def pullback(cotangent):
-        seeds = cotangent if d.primal_ir.returns_tuple else (cotangent,)
-        _, grads = d.vjp_call(primals, [np.asarray(s, dtype=np.float64) if np.ndim(s)
-                                        else float(s) for s in seeds])
-        by_position = dict(zip(d.wrt, grads))
-        return tuple(_as_output(by_position[i]) if i in by_position else None
-                     for i in range(len(primals)))
+        seeds = check_like(cotangent, outs, "cotangent", fname)
+        _, flat = d.vjp_call(call, seeds)
+        by_position = dict(zip(d.wrt, d.gradients(call, flat))) if wrt else {}
+        return tuple(by_position.get(i) for i in range(len(primals)))
 
-    return _as_output(out) if not isinstance(out, tuple) else tuple(map(_as_output, out)), \
-        pullback
+    return (outs, pullback, aux) if has_aux else (outs, pullback)
 
 
-def show(f_or_derivative, wrt=0):
-    """Print the generated derivative source of a function (or of a derivative function)."""
-    d = f_or_derivative if isinstance(f_or_derivative, DerivativeFunction) else \
+def show(f_or_derivative, *example_args, wrt=0, **example_kwargs):
+    """Print the generated derivative source of a function or of a derivative function:
+    for the given example arguments, or before any call for the kinds it assumes."""
+    d = f_or_derivative if isinstance(f_or_derivative, Transformed) else \
         DerivativeFunction(f_or_derivative, wrt, backend="python")
-    print(d.source)
+    print(d.show(*example_args, **example_kwargs) if example_args or example_kwargs
+          else d.source)

@@ -34,7 +34,7 @@ from ad_compiler.errors import CompilationError
 from . import helpers  # noqa: F401  (registers the numba overloads of _rt.*)
 from . import numba as _overloads  # noqa: F401  (every helper's Numba implementation)
 from .bounds import resolve as resolve_boundscheck
-from .cache import load_module, version_tag
+from .cache import LOCK, load_module, seal, version_tag
 
 __all__ = ["compile_functions", "contiguous_args", "ERROR_MODEL"]
 
@@ -93,6 +93,11 @@ def compile_functions(source: str, module_name: str, names: list, *, fastmath=Fa
     point with :func:`contiguous_args` to avoid it. ``boundscheck``: see :mod:`.bounds`
     (None: checked unless ``NUMBA_BOUNDSCHECK=0``).
     """
+    with LOCK:     # one thread registers the dispatchers of a module; the others wait
+        return _compile_functions(source, module_name, names, fastmath, cache, boundscheck)
+
+
+def _compile_functions(source, module_name, names, fastmath, cache, boundscheck):
     from numba.core import config
 
     boundscheck = resolve_boundscheck(boundscheck)
@@ -102,8 +107,9 @@ def compile_functions(source: str, module_name: str, names: list, *, fastmath=Fa
     compiled = _COMPILED.get(path)
     if compiled is None:
         compiled = {}
-        options = {"nopython": True, "boundscheck": boundscheck, "fastmath": bool(fastmath),
-                   "error_model": ERROR_MODEL}
+        # nogil: threads run compiled derivatives in parallel
+        options = {"nopython": True, "nogil": True, "boundscheck": boundscheck,
+                   "fastmath": bool(fastmath), "error_model": ERROR_MODEL}
         funcs = [(k, v) for k, v in vars(mod).items()
                  if isinstance(v, _pytypes.FunctionType) and v.__module__ == mod.__name__]
         for fname, fn in funcs:
@@ -113,6 +119,7 @@ def compile_functions(source: str, module_name: str, names: list, *, fastmath=Fa
                 disp = MappedDispatcher(py_func=fn, locals={}, targetoptions=dict(options))
                 if cache:
                     disp.enable_caching()
+                disp.cache_entry = mod.__file__
             compiled[fname] = disp
         for fname, disp in compiled.items():
             setattr(mod, fname, disp)
@@ -127,13 +134,23 @@ def compile_functions(source: str, module_name: str, names: list, *, fastmath=Fa
 def contiguous_args(fn):
     """Wrap ``fn`` so that array arguments that are not C-contiguous are passed through
     ``np.ascontiguousarray`` first: one Numba specialisation per dtype and ndim instead of
-    a second compile (about +0.5 s) for strided views. Other arguments pass unchanged."""
+    a second compile (about +0.5 s) for strided views. Other arguments pass unchanged.
+    After a call that compiled a new specialisation, the cache entry's Numba files are
+    sealed with their checksums (:func:`.cache.seal`)."""
+    from pathlib import Path
+
+    entry = getattr(fn, "cache_entry", None)
+    known = [0]
 
     @functools.wraps(fn)
     def call(*args):
-        return fn(*[np.ascontiguousarray(a)
-                    if isinstance(a, np.ndarray) and not a.flags.c_contiguous else a
-                    for a in args])
+        out = fn(*[np.ascontiguousarray(a)
+                   if isinstance(a, np.ndarray) and not a.flags.c_contiguous else a
+                   for a in args])
+        if entry is not None and len(fn.overloads) != known[0]:
+            known[0] = len(fn.overloads)
+            seal(Path(entry))
+        return out
 
     call.dispatcher = fn
     return call

@@ -7,12 +7,14 @@ AST) -> ``ssa`` (structured SSA, user functions inlined). :func:`build_ir` runs 
 from .ir import Function
 
 
-def build_ir(fn) -> Function:
+def build_ir(fn, trees=None, leaf_kinds=None) -> Function:
     """The SSA IR of the Python function ``fn``; raises DifferentiationError for code it
-    cannot compile (naming the construct, the function and file:line)."""
+    cannot compile (naming the construct, the function and file:line). ``trees`` and
+    ``leaf_kinds`` describe container (pytree) arguments, flattened into one parameter per
+    leaf (see :func:`.ssa.build_function`)."""
     from .ssa import build_function
 
-    return build_function(fn)
+    return build_function(fn, trees, leaf_kinds)
 
 
 def free_var_values(ir_fn: Function) -> list:

@@ -74,6 +74,8 @@ def entry_of(tree, depth=0):
 
     Tuples stay tuples, lists become :class:`ListValue`, dicts dicts (keys as given),
     NamedTuples and dataclass instances :class:`Record` s; a Value is its own entry."""
+    if isinstance(tree, Value):         # (a Value is a dataclass too: not a record)
+        return tree
     if isinstance(tree, tuple) and hasattr(tree, "_fields"):
         return Record(type(tree), {f: entry_of(getattr(tree, f), depth) for f in tree._fields},
                       positional=True)

@@ -72,6 +72,12 @@ class _Checker(ast.NodeVisitor):
     def visit_FunctionDef(self, node):  # nested defs are checked when they are inlined
         return
 
+    def visit_Subscript(self, node):
+        # p["w"]: a constant key of a dict argument (pytree), read by the SSA builder
+        self.visit(node.value)
+        if not (isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str)):
+            self.visit(node.slice)
+
     def visit_Constant(self, node):
         if isinstance(node.value, bytes):
             raise self.err("bytes literals are not supported", "bytes", node)
@@ -183,9 +189,6 @@ def check(fn_node: ast.FunctionDef, err):
         raise err("'*args' parameters are not supported", "*args", fn_node)
     if args.kwarg is not None:
         raise err("'**kwargs' parameters are not supported", "**kwargs", fn_node)
-    if args.kwonlyargs or args.posonlyargs:
-        raise err("keyword-only and positional-only parameters are not supported",
-                  "keyword-only parameter", fn_node)
     checker = _Checker(err)
     for stmt in fn_node.body:
         checker.visit(stmt)

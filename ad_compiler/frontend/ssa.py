@@ -1226,7 +1226,7 @@ class Builder(ContainerForms):
         """Normalise and build the body; returns the returned value (or tuple of values)."""
         node, arity = normalize(self.parsed.node, self._err3, helper=self.parsed is not self.shared.top)
         self.arity = arity
-        params = [a.arg for a in node.args.args]
+        params = parameter_names(node)
         self.local_names = set(assigned(node.body)) | set(params)
         for p in params:
             if p in self.env and isinstance(self.env[p], Value) and _used_as_array(node, p):
@@ -1339,7 +1339,10 @@ class Builder(ContainerForms):
         t = s.target
         if isinstance(t, ast.Name):
             old = self.resolve(t.id, t)
-            self.bind(t.id, self.prim(name, [old, self.value(s.value)]))
+            new = self.prim(name, [old, self.value(s.value)])
+            if self.ops and self.ops[-1].results == [new]:
+                self.ops[-1].inplace = True   # in place if an array (transforms/inplace.py)
+            self.bind(t.id, new)
             return
         if isinstance(t, ast.Subscript):
             base = self.value(t.value)
@@ -1554,16 +1557,51 @@ def _used_as_array(fn_node, name):
     return False
 
 
-def build_function(fn) -> Function:
+def parameter_names(fdef) -> list:
+    """Every parameter of a def, in the order compiled code takes them: positional-only,
+    ordinary, keyword-only (``*args`` and ``**kwargs`` are refused by the caller)."""
+    a = fdef.args
+    return [p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs)]
+
+
+def _bind_parameters(shared, names, trees, kinds):
+    """``(flat parameter Values, env)``: one Value per leaf; a container (pytree) parameter
+    bound to the container entry of its leaves (:func:`.containers.entry_of`), so that
+    unpacking, ``p[0]``, ``p["w"]`` and ``p.w`` read leaves at compile time."""
+    from ..pytree import LEAF, leaf_names, unflatten
+
+    flat, env = [], {}
+    kinds = iter(kinds or ())
+    for name, tree in zip(names, trees or [LEAF] * len(names)):
+        if tree.kind == "leaf":
+            v = Value(shared.version(name), "any")
+            flat.append(v)
+            env[name] = v
+            continue
+        leaves = [Value(shared.version(_identifier(leaf)), next(kinds, "any"))
+                  for leaf in leaf_names(name, tree)]
+        flat += leaves
+        env[name] = C.entry_of(unflatten(tree, leaves))
+    return flat, env
+
+
+def _identifier(text):
+    return "".join(c if c.isalnum() or c == "_" else "_" for c in text)
+
+
+def build_function(fn, trees=None, leaf_kinds=None) -> Function:
     """The SSA IR of ``fn``. A bound method (``m.loss``, a classmethod ``Model.make``) is
     its function with ``self``/``cls`` bound to the object: attributes it reads are free
-    values, read at every call, and ``self`` is no parameter of the IR."""
+    values, read at every call, and ``self`` is no parameter of the IR. ``trees``: one
+    :class:`ad_compiler.pytree.TreeDef` per parameter (after ``self``); a container argument
+    becomes one parameter per leaf, ``leaf_kinds`` giving the kinds of those leaves in order
+    (``"float"``, ``"array"``, ``"int"``)."""
     owner = None
     if isinstance(fn, types.MethodType):
         owner, fn = fn.__self__, fn.__func__
     parsed = parse_function(fn)
     shared = Shared(parsed)
-    params = [a.arg for a in parsed.node.args.args]
+    params = parameter_names(parsed.node)
     env = {}
     if owner is not None:
         if not params:
@@ -1572,8 +1610,8 @@ def build_function(fn) -> Function:
                                        filename=parsed.filename, line=parsed.first_line)
         env[params[0]] = _Object(owner, lambda: owner, params[0])
         params = params[1:]
-    param_values = [Value(shared.version(p), "any") for p in params]
-    env.update(zip(params, param_values))
+    param_values, bound = _bind_parameters(shared, params, trees, leaf_kinds)
+    env.update(bound)
     builder = Builder(shared, parsed, env=env)
     shared.stack.append(fn)
     try:

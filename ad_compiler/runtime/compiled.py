@@ -1,8 +1,8 @@
 """``ad.jit``: a compiled function as one node of the Tensor graph.
 
 The user's function is compiled twice by the compiler: its primal (the forward pass, run on
-the Tensors' data) and its adjoint (the node's backward). Both go through the usual pipeline
-(source -> SSA IR -> Python source -> Numba), specialised to the argument types of a call.
+the Tensors' data) and its adjoint (the node's backward). Both are stages of the one pipeline
+(:mod:`ad_compiler.pipeline`), specialised to the argument types of a call.
 
 The node is an ordinary primitive of the one rule table, registered per jitted function: its
 ``impl`` runs the compiled primal and its vjp rules run the compiled adjoint, so the runtime
@@ -55,7 +55,8 @@ class CompiledFunction:
         return self._derivatives[wrt]
 
     def _run_primal(self, *arrays):
-        return np.asarray(self._first.primal_call(arrays))
+        return np.asarray(self._first.primal_call(self._first.pipeline.prepare(
+            arrays, None, (), self.backend)))
 
     def _pullback(self, arrays, g):
         """Cotangents of every differentiable argument, from one run of the adjoint (the
@@ -66,7 +67,8 @@ class CompiledFunction:
                         if isinstance(a, np.ndarray) and a.dtype.kind == "f")
             d = self._derivative(wrt)
             seed = np.asarray(g, dtype=np.float64)
-            _, grads = d.vjp_call(list(arrays), [seed if seed.ndim else float(seed)])
+            _, grads = d.vjp_call(d.prepare(list(arrays)), [seed if seed.ndim else
+                                                             float(seed)])
             self._last = (key, dict(zip(wrt, grads)))
         return self._last[1]
 

@@ -103,5 +103,5 @@ def test_unchecked_numba_is_opt_in():
     x = np.array([1.0, 2.0, 3.0])
     g = ad.grad(squares, boundscheck=False)
     assert np.allclose(g(x, 3), 2 * x)
-    assert "boundscheck=False" in open(g._compiled[next(iter(g._compiled))].__wrapped__
+    assert "boundscheck=False" in open(g.last_stage.compiled.__wrapped__
                                        .dispatcher.py_func.__code__.co_filename).read()

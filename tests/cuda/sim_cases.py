@@ -167,7 +167,7 @@ def run_case(name):
     if _elements(args)[1] is None and not all(isinstance(g, float) for g in grads):
         problems.append(f"all-scalar call should return floats, got {grads!r}")
     extra = {}
-    cd = getattr(d, "_cuda", None)
+    cd = d.cuda_kernel()
     if cd is not None:
         extra = {"segment": cd.segment, "scratch": cd.layout.uses_scratch,
                  "local": sorted(cd.layout.local.values())}

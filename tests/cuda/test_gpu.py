@@ -29,7 +29,7 @@ def test_wave_large_host_and_device():
     d = g(cuda.to_device(x))
     assert hasattr(d, "copy_to_host")
     np.testing.assert_allclose(d.copy_to_host(), expect, rtol=1e-12, atol=1e-14)
-    cd = g._compiled.cuda_derivative
+    cd = g.cuda_kernel()
     assert len(cd._kernels) == 1        # same pattern, same kernel
 
 

@@ -76,6 +76,6 @@ def test_dot_product_direct_pullback(backend):
     out, jv = jvp(f, args, v, backend=backend)
     u = r.standard_normal(np.shape(out))
     d = DerivativeFunction(f, (0, 1), backend=backend, kind="vjp")
-    out_r, jtu = d.vjp_call(args, [u])
+    out_r, jtu = d.vjp_call(d.prepare(args), [u])
     np.testing.assert_allclose(out_r[0], out, rtol=1e-12)
     assert float(np.sum(jv * u)) == pytest.approx(_inner(v, jtu), rel=1e-10, abs=1e-12)

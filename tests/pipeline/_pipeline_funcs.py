@@ -1,0 +1,54 @@
+"""User functions of the pipeline tests (module level, so that they pickle by name)."""
+
+from typing import NamedTuple
+
+import numpy as np
+
+
+def poly(x, y):
+    return np.sum(np.sin(x) * x * y) + y ** 3
+
+
+def mlp_loss(params, x, y):
+    W1, b1, W2, b2 = params
+    h = np.tanh(x @ W1 + b1)
+    out = h @ W2 + b2
+    return np.sum((out - y) ** 2)
+
+
+def mlp_loss_dict(p, x, y):
+    h = np.tanh(x @ p["W1"] + p["b1"])
+    out = h @ p["W2"] + p["b2"]
+    return np.sum((out - y) ** 2)
+
+
+class Params(NamedTuple):
+    w: np.ndarray
+    c: float
+
+
+def nt_loss(p, x):
+    return np.sum((x * p.w - p.c) ** 2)
+
+
+def loss_with_aux(w, x):
+    r = x * w - 1.0
+    return np.sum(r * r), np.sum(np.abs(r))
+
+
+def kwonly(x, /, a, *, k=2.0, c=0.5):
+    return np.sum(x * x) * k + a * c * k
+
+
+def writes_into(x):
+    x[0] = x[0] * 2.0
+    return x * x
+
+
+def cubic(x):
+    return np.sum(x * x * x)
+
+
+def sq_loss(w, X, y):
+    r = X @ w - y
+    return np.sum(r * r)
