@@ -33,9 +33,10 @@ def _load(tmp_path, source, name):
 
 
 def _body(source, name):
-    """The lines of generated function ``name`` without their ``# line`` comments."""
+    """The statements of generated function ``name`` without the ``# line`` comments."""
     lines = source.split(f"def {name}(", 1)[1].splitlines()[1:]
-    return [re.sub(r"\s+# line .*$", "", ln).strip() for ln in lines]
+    lines = [re.sub(r"\s+# line .*$", "", ln).strip() for ln in lines]
+    return [ln for ln in lines if ln and not ln.startswith("#")]
 
 
 def test_union_find_keeps_member_lists():
@@ -93,7 +94,7 @@ def test_interfering_values_get_their_own_names(tmp_path):
     # the adjoint of b = a * a reads a's first value after a's second one is assigned: the
     # two interfere and keep two names, which are not copied into each other
     assert body[:4] == ["a = x * 2.0", "b = a * a", "a_1 = b + 1.0", "c = a_1 * b"], d.source
-    assert "b_a = b_b * a" in body
+    assert any(re.search(r"\bb_\w+ = .*\ba\b", ln) for ln in body[4:]), d.source
     assert_close(d(0.7), fd_grad(f, (0.7,), 0), "overlapping")
 
 

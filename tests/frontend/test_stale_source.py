@@ -39,7 +39,6 @@ BACKENDS = ["python", pytest.param("numba", marks=pytest.mark.numba)]
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_edited_function_is_refused_until_reload(module, backend):
     mod, path = module
-    assert ad.grad(mod.f, backend=backend)(1.5) == pytest.approx(3.0)
     time.sleep(0.01)
     _write(path, "def f(x):\n    return x * x * x\n\n\ndef g(x):\n    return 3.0 * x\n")
     assert mod.f(1.5) == pytest.approx(2.25)          # still the old code
