@@ -111,10 +111,9 @@ def show_stages(f, wrt, stage: str, checkpoint=None) -> int:
     """Print the IR after one pass of the reverse-mode pipeline (or after each, ``all``)."""
     import ad_compiler as ad
     from ad_compiler.transforms.reverse import reverse_stages
-    from ad_compiler.transforms.specialize import specialize
 
     d = ad.grad(f, wrt=wrt, backend="python")
-    primal = specialize(d.primal_ir, d._display_kinds())
+    primal = d.stage_for(None).special          # specialised to the assumed kinds
     stages = [("primal", primal), *reverse_stages(primal, d.wrt, checkpoint=checkpoint,
                                                   restart_whiles=True)]
     for name, fn in stages:

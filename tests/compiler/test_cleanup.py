@@ -10,7 +10,6 @@ import ad_compiler as ad
 from ad_compiler.backends.emit import emit_module
 from ad_compiler.backends.python import load_module
 from ad_compiler.transforms.reverse import reverse_stages
-from ad_compiler.transforms.specialize import specialize
 from fdcheck import float_positions
 from rev_cases import CASES
 
@@ -24,7 +23,7 @@ def _run(fn_ir, name, args, free, seeds):
 def _stages(case):
     wrt = tuple(float_positions(case.args))
     d = ad.grad(case.fn, wrt=wrt, backend="python")
-    primal = specialize(d.primal_ir, d._argument_kinds(d.bind(case.args)))
+    primal = d.stage_for(d.prepare(case.args)).special
     return d, dict(reverse_stages(primal, d.wrt, restart_whiles=True))
 
 
@@ -33,7 +32,7 @@ def _stages(case):
 def test_cleanup_keeps_the_adjoints_results(case):
     d, stages = _stages(case)
     seeds = [1.0] * len(d.primal_ir.body.yields)
-    free = d._free_values()
+    free = d.prepare(case.args).free
     before = _run(stages["adjoint"], case.name + "_before", case.args, free, seeds)
     after = _run(stages["cleaned"], case.name + "_after", case.args, free, seeds)
     assert len(before) == len(after)
