@@ -148,10 +148,12 @@ def check_aliasing(fn: Function, memory: Memory | None = None):
     """
     from ..errors import DifferentiationError
 
-    check = _AliasCheck(fn, memory or Memory(fn))
+    memory = memory or Memory(fn)
+    _check_reshapes_written(fn, memory)
+    check = _AliasCheck(fn, memory)
     for store, other in check.conflicts():
         raise DifferentiationError(
-            f"'{_user_name(store.operands[0])}' (written here) and '{_user_name(other)}' may "
+            f"'{user_name(store.operands[0])}' (written here) and '{user_name(other)}' may "
             f"refer to the same memory in a way the compiler cannot follow (an alias, a view "
             f"or a swap decided at run time); write through one name, or copy one of them "
             f"(np.copy)", construct="aliased arrays", function=fn.name,
@@ -242,7 +244,7 @@ class _AliasCheck:
             for k, j in candidates:
                 pos, loops, op = self.uses[k]
                 for other in _arrays_used(op)[j:j + 1]:
-                    if other is target or _related_views(self.memory, other, target,
+                    if other is target or related_views(self.memory, other, target,
                                                          self.memory.live_views):
                         continue
                     d_pos, d_loops = self.sites.get(id(other), (-1, frozenset()))
@@ -257,7 +259,30 @@ class _AliasCheck:
                         yield store, other
 
 
-def _user_name(v: Value) -> str:
+def _check_reshapes_written(fn: Function, memory: Memory):
+    """A store through ``reshape`` is a store into the base only when NumPy returned a view,
+    which it does for contiguous memory: an allocation made in ``f``. Of an argument or of a
+    view it may be a copy, decided at run time: refused."""
+    from ..errors import DifferentiationError
+
+    views = {id(r): op for op in walk(fn.body) if isinstance(op, Prim)
+             and op.name == "reshape" for r in op.results}
+    for op in walk(fn.body):
+        v = op.operands[0] if isinstance(op, Store) else None
+        while v is not None and id(v) in memory.base:
+            base = memory.base[id(v)]
+            if id(v) in views and base.kind == "array" and (
+                    memory.roots.get(id(base)) != frozenset({id(base)}) or id(base) in memory.base):
+                raise DifferentiationError(
+                    f"a store through a reshape of '{user_name(base)}', which NumPy may "
+                    f"copy (it is not an array made in this function); reshape a copy "
+                    f"(np.copy) or write into '{user_name(base)}'", construct="reshape "
+                    f"written through", function=fn.name, filename=fn.filename, line=op.line)
+            v = base
+
+
+def user_name(v: Value) -> str:
+    """The name the user wrote for ``v`` (SSA suffixes dropped)."""
     import re
 
     if re.match(r"^_t\d+$", v.name):
@@ -299,7 +324,7 @@ def _arrays_used(op):
     return [v for v in op.operands if isinstance(v, Value) and v.kind in _ARRAY_KINDS]
 
 
-def _related_views(memory: Memory, a: Value, b: Value, live) -> bool:
+def related_views(memory: Memory, a: Value, b: Value, live) -> bool:
     """Whether one value is a view (of a view...) of the other, through views that are
     written through (a view taken as a value is a copy: a later store must not reach it)."""
     def chain(v):

@@ -1339,7 +1339,10 @@ class Builder(ContainerForms):
         t = s.target
         if isinstance(t, ast.Name):
             old = self.resolve(t.id, t)
-            self.bind(t.id, self.prim(name, [old, self.value(s.value)]))
+            new = self.prim(name, [old, self.value(s.value)])
+            if self.ops and self.ops[-1].results == [new]:
+                self.ops[-1].inplace = True   # in place if an array (transforms/inplace.py)
+            self.bind(t.id, new)
             return
         if isinstance(t, ast.Subscript):
             base = self.value(t.value)

@@ -76,8 +76,11 @@ def array_list(ndim):
 
 
 def list_put(tape, k, value):
-    """``tape[k] = copy of value`` on a list tape (appending at its end); returns the tape."""
+    """``tape[k] = copy of value`` on a list tape (appending at its end); returns the tape.
+    Entries skipped by a branch not taken are filled with the same copy (never read)."""
     value = np.array(value, dtype=np.float64)
+    while len(tape) < k:
+        tape.append(value)
     if k < len(tape):
         tape[k] = value
     else:

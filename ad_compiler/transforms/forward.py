@@ -37,6 +37,7 @@ from ..frontend.ir import (Assign, Const, For, Function, If, Load, Op, Prim, Reg
 from ..rules import PRIMITIVES
 from .activity import Activity
 from .builder import Builder, Namer, Sym
+from .irtools import all_names
 
 _SCALAR_KINDS = ("float", "int", "bool")
 _TEMP = re.compile(r"^_t\d+$")
@@ -49,7 +50,7 @@ class ForwardTransform:
         self.inputs = [fn.params[i] for i in self.wrt]
         self.outputs = list(fn.body.yields)
         self.activity = Activity(fn, self.inputs, self.outputs)
-        self.namer = Namer(_all_names(fn))
+        self.namer = Namer(all_names(fn))
         self.tangents: dict[int, Value] = {}      # id(primal) -> tangent Value
         self.memory = Memory(fn)
 
@@ -343,15 +344,6 @@ def _covers_shape(value: Value, ops: list, ans: Value, operands, tangents) -> bo
         if id(x) not in leaves and (t is None or id(t) not in leaves):
             return False
     return True
-
-
-def _all_names(fn: Function) -> set[str]:
-    names = {v.name for v in fn.params + fn.free_vars}
-    for op in walk(fn.body):
-        names.update(v.name for v in op.results)
-        for sub in op.regions():
-            names.update(v.name for v in sub.args)
-    return names
 
 
 def forward(fn: Function, wrt, keep=None) -> Function:

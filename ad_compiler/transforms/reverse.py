@@ -40,7 +40,8 @@ import functools
 import re
 from dataclasses import dataclass, field, replace
 
-from ..analysis.memory import Memory, check_aliasing
+from ..analysis.memory import (Memory, check_aliasing, memory_uses, related_views,
+                               user_name as _user_name)
 from ..errors import DifferentiationError
 from ..frontend.ir import (Assign, Const, For, Function, If, Load, Op, Prim, Region, Store,
                            Value, While, copy_ir, walk)
@@ -126,6 +127,7 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
         # id(primal branch region) -> the op list of its reverse (see ``_restore``)
         self.reverse_code: dict[int, list] = {}
         self._index_homes(fn.body, None)
+        self._check_restored_through_copies()
 
     # ------------------------------------------------------------------ analysis helpers
 
@@ -140,12 +142,10 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
                     self.saves[id(op)] = loaded
                     self.reused_saves.add(id(op))
                     continue
-                ndim = value.ndim if array.ndim is None else \
-                    array.ndim - sum(1 for i in index if i.kind in ("int", "bool"))
-                kind = value.kind if array.ndim is None or array.kind != "array" else \
-                    "float" if ndim == 0 else "array"     # a row of a matrix is an array
-                old = self.namer.value(f"_old_{array.name.lstrip('_')}", kind)
-                old.ndim = ndim
+                part = _part_of(array, index) if array.ndim is not None and \
+                    array.kind == "array" else value
+                old = self.namer.value(f"_old_{array.name.lstrip('_')}", part.kind)
+                old.ndim = part.ndim   # what the store overwrites (a row for m[1] = 0.5)
                 save = Load([old], [array, *index], op.line)
                 self.saves[id(op)] = save
                 self.home[id(old)] = loop
@@ -165,6 +165,57 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
             else:
                 for sub in op.regions():
                     self._index_homes(sub, loop)
+
+    def _check_restored_through_copies(self):
+        """A loop-carried array that the body rebinds to new memory (``a = np.tanh(a)``) is
+        recorded as a copy each iteration, and the reverse sweep walks back that copy. When
+        it may be memory that is read whole before the loop (an argument bound to it,
+        ``a = x``), that memory itself is not walked back: refused rather than read in its
+        final state."""
+        for op in walk(self.fn.body):
+            if not isinstance(op, (For, While)):
+                continue
+            carried = op.body.args[1:] if isinstance(op, For) else op.body.args
+            swapped = _swapped_arrays(op, carried)
+            stored = self.mem.stored_in(op.body)
+            loop_pos = self._positions[id(op)][0]
+            for k, arg in enumerate(carried):
+                if k in swapped or not (self.mem.allocations(arg) & stored):
+                    continue
+                for pos, loops, v in self._whole_reads:
+                    if pos < loop_pos and id(op) not in loops and \
+                            self.mem.allocations(v) & self.mem.allocations(arg) & stored:
+                        raise DifferentiationError(
+                            f"'{_user_name(arg)}' is rebound to new arrays inside the loop and "
+                            f"written, and may be the memory of '{_user_name(v)}' read before "
+                            f"the loop; copy it before the loop (np.copy)",
+                            construct="aliased arrays", function=self.fn.name,
+                            filename=self.fn.filename, line=op.line)
+
+    def _check_copies_walked_back(self):
+        """An array a loop records whole (a copy per iteration) is walked back, in the
+        reverse sweep, by the restores of stores through that same value only: a store
+        through another value that may be the same memory would leave the copy stale."""
+        for loop in self.loops.values():
+            recorded = [v for v in loop.needed if id(v) in loop.tapes and v.kind == "array"
+                        and id(v) in self.stored_arrays and not self._copied_view(v)]
+            for v in recorded:
+                for op in walk(loop.body):
+                    if isinstance(op, Store) and op.operands[0] is not v and \
+                            self.mem.allocations(op.operands[0]) & self.mem.allocations(v) \
+                            and not related_views(self.mem, op.operands[0], v,
+                                                  self.mem.live_views):
+                        raise DifferentiationError(
+                            f"'{_user_name(op.operands[0])}' (written here) may be the memory of "
+                            f"'{_user_name(v)}', which the loop records each iteration; write "
+                            f"through one name, or copy one of them (np.copy)",
+                            construct="aliased arrays", function=self.fn.name,
+                            filename=self.fn.filename, line=op.line)
+
+    def _copied_view(self, v) -> bool:
+        """A slice taken as a value: the forward sweep copies it, no store reaches it."""
+        return id(v) in self.mem.base and id(v) not in self.mem.live_views and \
+            isinstance(self.defining_op.get(id(v)), Load)
 
     def active(self, v) -> bool:
         return self.activity.is_active(v)
@@ -211,6 +262,9 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
             base, *index = view.operands
             ops.append(Load([b], [self.adjoint_var(base)] + [self.primal(i, at) for i in index],
                             view.line))
+        elif id(v) in self.mem.live_views and isinstance(view, Prim):   # .T, reshape
+            ops.append(replace(view, results=[b], operands=[self.adjoint_var(view.operands[0])]
+                               + [self.primal(x, at) for x in view.operands[1:]]))
         elif v.kind in SCALAR_KINDS:
             ops.append(Assign([b], [Const(0.0)]))
         else:
@@ -251,6 +305,7 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
             if id(p) not in scope.live:
                 self.zero(p, None, rev, scope)
             grads.append(self.adjoint_var(p))
+        self._check_copies_walked_back()
         forward = self.forward_region(self.fn.body, None).ops
         # memory the reverse sweep walks back: an output array there is returned as a copy,
         # and the caller's arrays there are given back as the function leaves them
@@ -314,8 +369,8 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
 
     def reverse_prim(self, op: Prim, at, scope, ops):
         (ans,) = op.results or (None,)
-        if ans is None or id(ans) not in scope.live:
-            return
+        if ans is None or id(ans) not in scope.live or id(ans) in self.mem.live_views:
+            return   # (a view written through: its adjoint is its base's memory already)
         prim = PRIMITIVES.get(op.name)
         targets = [i for i, x in enumerate(op.operands) if self.active(x)]
         if not targets or prim is None or not prim.differentiable:
@@ -356,6 +411,10 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
     def reverse_store(self, op: Store, at, scope, ops):
         array, *index, value = op.operands
         if not self.active(array):
+            if id(op) in self.saves:   # no derivative, but its memory is still walked back
+                old = self.primal(self.saves[id(op)].results[0], at)
+                ops.append(Store([], [self.primal(array, at)] +
+                                 [self.primal(i, at) for i in index] + [old], op.line))
             return
         index = [self.primal(i, at) for i in index]
         b_array = self.adjoint_var(array)
@@ -737,6 +796,7 @@ def _part_of(array: Value, index) -> Value:
     # from an integer array has the float kind here)
     ndim = array.ndim - sum(1 for i, new in zip(index, new_axis)
                             if i.kind != "slice" and not new) + sum(new_axis)
+    ndim += sum((i.ndim or 1) for i in index if i.kind in ("array", "any"))   # gathers
     return Value("part", "array" if ndim > 0 else "float", ndim)
 
 

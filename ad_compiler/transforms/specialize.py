@@ -20,6 +20,7 @@ from ..rules.indexing import COMPARISONS, INDEX_RESULTS
 from ..rules.table import INTEGER_CLOSED
 from .builder import result_signature
 from .lower import lower_composites
+from .inplace import lower_inplace_updates
 from .simplify import simplify
 
 _SCALARS = ("float", "int", "bool")
@@ -108,7 +109,7 @@ def specialize(fn: Function, signature) -> Function:
     while lower_composites(new):
         _propagate(new.body)
     _check_flat_indexing(new)
-    return simplify(new)
+    return simplify(lower_inplace_updates(new))
 
 
 def _check_flat_indexing(fn: Function):

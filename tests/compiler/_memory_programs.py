@@ -210,6 +210,40 @@ def index_from_int_array(x, idx):
     return s
 
 
+# found by the random programs and while writing the memory model
+def inplace_update_through_alias(x):
+    w = x * 1.0
+    v = w
+    w *= 2.0
+    return np.sum(v * v)
+
+
+def inplace_update_of_argument(x):
+    x += 1.0
+    return np.sum(x * x)
+
+
+def reshape_view_write(x):
+    w = x * 1.0
+    r = w.reshape(2, 2)
+    r[0, 1] = 3.0
+    return np.sum(w * x)
+
+
+def transpose_view_write(y):
+    m = y * 1.0
+    mt = m.T
+    mt[1, 0] = 2.0 * m[0, 0]
+    return np.sum(m * y)
+
+
+def row_of_scalar_in_loop(x, y):
+    m = y.copy()
+    for i in range(2):
+        m[1] = 0.5 * x[1] + 0.3 * math.sin(x[0])
+    return 0.05 * np.sum(m * m)
+
+
 def _csr():
     indptr = np.array([0, 2, 5, 7])
     indices = np.array([0, 1, 0, 1, 2, 1, 2])
@@ -242,4 +276,9 @@ PROGRAMS = [
     (helper_statement_call, (X4,)),
     (helper_mutates_argument, (X4,)),
     (index_from_int_array, (np.array([0.3, -0.7, 1.1, 0.5]), np.array([2, 0, 2, 1]))),
+    (inplace_update_through_alias, (X4,)),
+    (inplace_update_of_argument, (X4,)),
+    (reshape_view_write, (X4,)),
+    (transpose_view_write, (np.array([[0.3, -0.7, 1.1], [0.5, 0.2, -0.4]]),)),
+    (row_of_scalar_in_loop, (X3, np.array([[0.3, -0.7, 1.1], [0.5, 0.2, -0.4]]))),
 ]

@@ -265,8 +265,13 @@ def run(count: int, backend: str = "python", start: int = 0, verbose=True):
 
 if __name__ == "__main__":
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100
-    counts, reasons, failures = run(n, sys.argv[2] if len(sys.argv) > 2 else "python",
-                                    int(sys.argv[3]) if len(sys.argv) > 3 else 0)
-    print(dict(counts))
-    for reason, k in reasons.most_common():
+    backend = sys.argv[2] if len(sys.argv) > 2 else "python"
+    first = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    total, why = collections.Counter(), collections.Counter()
+    for chunk in range(first, first + n, 100):   # a tally every 100 programs
+        counts, reasons, _ = run(min(100, first + n - chunk), backend, start=chunk)
+        total.update(counts)
+        why.update(reasons)
+        print(f"after {sum(total.values())}: {dict(total)}", flush=True)
+    for reason, k in why.most_common():
         print(f"  {k:5d}  {reason}")

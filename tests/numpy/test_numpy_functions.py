@@ -47,8 +47,12 @@ def test_agrees_with_autograd():
             continue
         if expr.startswith(("np.linalg.cholesky", "np.linalg.norm")):
             continue        # autograd symmetrises cholesky's input, and differs on keepdims
+        try:
+            got = ad.grad(fn, backend="python")(*args)
+        except ad.DifferentiationError:
+            continue        # refused (test_usage lists which)
         compared += 1
-        assert close(ad.grad(fn, backend="python")(*args), want, 1e-7), expr
+        assert close(got, want, 1e-7), expr
     assert compared > 50
 
 

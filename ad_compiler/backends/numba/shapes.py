@@ -136,6 +136,8 @@ def _array_list(ndim):
 def _list_put(tape, k, value):
     def impl(tape, k, value):
         copy = np.ascontiguousarray(value).astype(np.float64)
+        while len(tape) < k:     # entries of a branch not taken: never read
+            tape.append(copy)
         if k < len(tape):
             tape[k] = copy
         else:
