@@ -109,17 +109,12 @@ STAGES = ("primal", "hoisted", "segmented", "adjoint", "cleaned", "all")
 
 def show_stages(f, wrt, stage: str, checkpoint=None) -> int:
     """Print the IR after one pass of the reverse-mode pipeline (or after each, ``all``)."""
-    from ad_compiler.frontend import build_ir, free_var_values
+    import ad_compiler as ad
     from ad_compiler.transforms.reverse import reverse_stages
-    from ad_compiler.transforms.specialize import (display_signature,
-                                                   signature_of_argument, specialize)
 
-    ir = build_ir(f)
-    kinds = display_signature(ir) + tuple(signature_of_argument(v)
-                                          for v in free_var_values(ir))
-    primal = specialize(ir, kinds)
-    wrt = wrt if isinstance(wrt, tuple) else (wrt,)
-    stages = [("primal", primal), *reverse_stages(primal, wrt, checkpoint=checkpoint,
+    d = ad.grad(f, wrt=wrt, backend="python")
+    primal = d.stage_for(None).special          # specialised to the assumed kinds
+    stages = [("primal", primal), *reverse_stages(primal, d.wrt, checkpoint=checkpoint,
                                                   restart_whiles=True)]
     for name, fn in stages:
         if stage in (name, "all"):

@@ -6,11 +6,10 @@ fewer generated lines on the golden functions."""
 import numpy as np
 import pytest
 
+import ad_compiler as ad
 from ad_compiler.backends.emit import emit_module
 from ad_compiler.backends.python import load_module
 from ad_compiler.transforms.reverse import reverse_stages
-from ad_compiler.frontend import build_ir, free_var_values
-from ad_compiler.transforms.specialize import signature_of_argument, specialize
 from fdcheck import float_positions
 from rev_cases import CASES
 
@@ -22,21 +21,18 @@ def _run(fn_ir, name, args, free, seeds):
 
 
 def _stages(case):
-    """(free-variable values, {stage: IR}) of the reverse pipeline, specialised to the case's
-    arguments."""
-    ir = build_ir(case.fn)
-    free = free_var_values(ir)
-    kinds = tuple(signature_of_argument(a) for a in list(case.args) + list(free))
-    primal = specialize(ir, kinds)
     wrt = tuple(float_positions(case.args))
-    return free, dict(reverse_stages(primal, wrt, restart_whiles=True))
+    d = ad.grad(case.fn, wrt=wrt, backend="python")
+    primal = d.stage_for(d.prepare(case.args)).special
+    return d, dict(reverse_stages(primal, d.wrt, restart_whiles=True))
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if not c.xfail and float_positions(c.args)],
                          ids=lambda c: c.name)
 def test_cleanup_keeps_the_adjoints_results(case):
-    free, stages = _stages(case)
-    seeds = [1.0] * len(stages["hoisted"].body.yields)
+    d, stages = _stages(case)
+    seeds = [1.0] * len(d.primal_ir.body.yields)
+    free = d.prepare(case.args).free
     before = _run(stages["adjoint"], case.name + "_before", case.args, free, seeds)
     after = _run(stages["cleaned"], case.name + "_after", case.args, free, seeds)
     assert len(before) == len(after)
