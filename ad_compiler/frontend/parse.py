@@ -134,17 +134,31 @@ def _compiles_to(fn) -> bool:
     module differently from one on another name."""
     code = fn.__code__
     text = "".join(linecache.getlines(code.co_filename))
-    module = _compile_module(text, code.co_filename)
+    module = _compile_module(text, code.co_filename, _assert_rewriter(fn))
     return module is not None and any(
         _same_code(c, code) for c in _code_objects(module)
         if c.co_qualname == code.co_qualname and c.co_firstlineno == code.co_firstlineno)
 
 
+def _assert_rewriter(fn):
+    """pytest's import hook when it loaded ``fn``'s module, else None. pytest rewrites the
+    ``assert`` statements of test modules as it imports them, so their functions' bytecode
+    is that of the rewritten tree: the file is compiled the same way to compare."""
+    loader = fn.__globals__.get("__loader__")
+    return loader if type(loader).__name__ == "AssertionRewritingHook" else None
+
+
 @functools.lru_cache(maxsize=16)
-def _compile_module(text, filename):
+def _compile_module(text, filename, assert_rewriter=None):
     try:
-        return compile(text, filename, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError):
+        tree = ast.parse(text, filename)
+        if assert_rewriter is not None:
+            from _pytest.assertion.rewrite import rewrite_asserts
+
+            rewrite_asserts(tree, text.encode(), filename, getattr(assert_rewriter, "config",
+                                                                   None))
+        return compile(tree, filename, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, ImportError):
         return None
 
 
