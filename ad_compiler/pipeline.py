@@ -150,8 +150,8 @@ def check_leaf(value, name, fname, differentiated, backend):
         return value
     if isinstance(value, (complex, np.complexfloating)) or (
             isinstance(value, np.ndarray) and value.dtype.kind == "c"):
-        raise DifferentiationError(f"argument '{name}' of {fname} is complex "
-                                   f"({_describe(value)}); complex inputs are not supported",
+        raise DifferentiationError(f"complex values are not supported: argument '{name}' "
+                                   f"of {fname} is complex ({_describe(value)})",
                                    construct="complex", function=fname)
     if backend == "cuda" and isinstance(value, (list, tuple)):
         value = np.asarray(value)           # the cuda backend maps over sequences

@@ -26,6 +26,7 @@ import functools
 import os
 import re
 import types as _pytypes
+from pathlib import Path
 
 import numpy as np
 
@@ -56,14 +57,21 @@ def _dispatcher_class():
     from numba.core.registry import CPUDispatcher
 
     class MappedDispatcher(CPUDispatcher):
-        """A CPU dispatcher whose compile failures become :class:`CompilationError`."""
+        """A CPU dispatcher whose compile failures become :class:`CompilationError`, and
+        which seals its cache entry's Numba files with their checksums (:func:`.cache.seal`)
+        after each specialisation it compiles (Numba writes them while compiling)."""
+
+        cache_entry = None
 
         def _compile_for_args(self, *args, **kws):
             try:
-                return super()._compile_for_args(*args, **kws)
+                out = super()._compile_for_args(*args, **kws)
             except NumbaError as e:
                 err = _map_numba_error(e, self.py_func)
-            raise err from None
+                raise err from None
+            if self.cache_entry is not None:
+                seal(Path(self.cache_entry))
+            return out
 
     MappedDispatcher.__module__ = __name__
     MappedDispatcher.__qualname__ = "MappedDispatcher"
@@ -134,23 +142,13 @@ def _compile_functions(source, module_name, names, fastmath, cache, boundscheck)
 def contiguous_args(fn):
     """Wrap ``fn`` so that array arguments that are not C-contiguous are passed through
     ``np.ascontiguousarray`` first: one Numba specialisation per dtype and ndim instead of
-    a second compile (about +0.5 s) for strided views. Other arguments pass unchanged.
-    After a call that compiled a new specialisation, the cache entry's Numba files are
-    sealed with their checksums (:func:`.cache.seal`)."""
-    from pathlib import Path
-
-    entry = getattr(fn, "cache_entry", None)
-    known = [0]
+    a second compile (about +0.5 s) for strided views. Other arguments pass unchanged."""
 
     @functools.wraps(fn)
     def call(*args):
-        out = fn(*[np.ascontiguousarray(a)
-                   if isinstance(a, np.ndarray) and not a.flags.c_contiguous else a
-                   for a in args])
-        if entry is not None and len(fn.overloads) != known[0]:
-            known[0] = len(fn.overloads)
-            seal(Path(entry))
-        return out
+        return fn(*[np.ascontiguousarray(a)
+                    if isinstance(a, np.ndarray) and not a.flags.c_contiguous else a
+                    for a in args])
 
     call.dispatcher = fn
     return call

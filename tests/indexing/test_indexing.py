@@ -64,11 +64,11 @@ def test_int_array_elements_are_indices():
     from _indexing_programs import index_as_bound
 
     from ad_compiler.frontend.ir import Load, walk
-    from ad_compiler.functional import _build
+    from ad_compiler.frontend import build_ir
     from ad_compiler.transforms.specialize import signature_of_argument, specialize
 
     args = (np.ones(6), np.array([0, 2, 2, 6]))
-    ir = specialize(_build(index_as_bound), tuple(map(signature_of_argument, args)))
+    ir = specialize(build_ir(index_as_bound), tuple(map(signature_of_argument, args)))
     starts = ir.params[1]
     assert (starts.kind, starts.ndim, starts.dtype) == ("array", 1, "int")
     loads = [op for op in walk(ir.body) if isinstance(op, Load) and op.operands[0] is starts]
