@@ -311,6 +311,38 @@ def inplace_update_in_branch(x, s):
     return np.sum(y * x)
 
 
+
+def rebound_in_loop_read_before(x, s):
+    """``a`` starts as the caller's ``x`` (read whole before the loop); each iteration makes
+    it a fresh array and writes into it, so no store reaches ``x``."""
+    a = x
+    c = np.sum(x * x)
+    for t in range(2):
+        a = np.sin(a) * s
+        a[0] = 1.0
+    return np.sum(a) + c
+
+
+def rebound_in_loop_old_name_written(x, s):
+    """``c`` keeps the array ``a`` had before a loop that surely runs: after it ``a`` is
+    the last iteration's fresh array, never ``c``'s."""
+    a = x * 1.0
+    c = a
+    for t in range(3):
+        a = np.sin(a) * s
+        a[0] = 0.3
+    c[1] = 2.0 * s
+    return np.sum(a * a) + np.sum(c * c)
+
+
+def tangent_shared_with_written_argument(x, s):
+    """``a = x * 1.0`` has ``x``'s tangent in forward mode; ``x -= ...`` must not change
+    ``a``'s (the jvp was wrong)."""
+    a = x * 1.0
+    x -= 0.1 * s * a
+    return np.sum(a * a) + np.sum(x)
+
+
 X4 = np.array([0.3, -0.7, 1.1, 0.5])
 X3 = np.array([0.3, 0.7, -1.1])
 PROGRAMS = [
@@ -351,7 +383,10 @@ IDIOMS = [
     (inplace_chained_updates, (X4, 0.7)),
     (inplace_update_in_loop_through_alias, (X4, 0.7)),
     (inplace_update_in_branch, (X4, 0.7)),
+    (rebound_in_loop_read_before, (X4, 0.7)),
+    (rebound_in_loop_old_name_written, (X4, 0.7)),
+    (tangent_shared_with_written_argument, (X4, 0.7)),
 ]
 # the numba tier: one program per mechanism (fresh buffers, chained in-place updates, a
-# reference a loop leaves unchanged)
-IDIOMS_NUMBA = [IDIOMS[1], IDIOMS[4], IDIOMS[5]]
+# reference a loop leaves unchanged, a loop that surely runs)
+IDIOMS_NUMBA = [IDIOMS[1], IDIOMS[4], IDIOMS[5], IDIOMS[9]]
