@@ -37,8 +37,8 @@ from ..frontend.ir import Assign, Const, Function, If, Load, Op, Prim, Region, S
     Value, walk, walk_nested
 from .builder import _FOLD, Namer
 
-_ALLOCATIONS = ("tape", "tape_of_arrays", "array_list")
-_TAPE_UPDATES = ("reserve", "grow", "list_put")   # tape = update(tape, ...)
+_ALLOCATIONS = ("tape", "tape_of_arrays", "array_list", "reference_list")
+_TAPE_UPDATES = ("reserve", "grow", "list_put", "put_reference")   # tape = update(tape, ...)
 _ROUNDS = 8
 _TEMPORARY = re.compile(r"^_t\d+$")
 
