@@ -132,7 +132,12 @@ def _softmax(x, axis=-1):
 
 
 def _log_softmax(x, axis=-1):
-    return x - _logsumexp(x, axis=axis, keepdims=True)
+    m = np.maximum.reduce(x, axis=axis, keepdims=True)
+    if not np.isfinite(m).all():
+        m = np.where(np.isfinite(m), m, 0)
+    s = x - m
+    s -= np.log(np.add.reduce(np.exp(s), axis=axis, keepdims=True))
+    return s
 
 
 defprim("rt_logsumexp", 1, _logsumexp, axis=None, keepdims=False)
