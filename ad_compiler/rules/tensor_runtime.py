@@ -208,6 +208,23 @@ defprim("rt_einsum", None, _einsum, spec="")
 defvjp("rt_einsum", _einsum_vjp)
 
 
+# --- scatter with reduce="add"/"multiply": values only ------------------------------------
+# PyTorch computes it but has no derivative (its node is ``NotImplemented`` and backward
+# raises); the rule says so instead of giving a number.
+def _scatter_accumulate(x, src, index=None, reduce="add"):
+    out = np.array(x, copy=True)
+    (np.add if reduce == "add" else np.multiply).at(out, index, src)
+    return out
+
+
+def _no_scatter_derivative(o, g, ans, x, src, index=None, reduce="add"):
+    raise RuntimeError("derivative for aten::scatter is not implemented")
+
+
+defprim("rt_scatter_reduce", 2, _scatter_accumulate, index=None, reduce="add")
+defvjp("rt_scatter_reduce", _no_scatter_derivative, _no_scatter_derivative)
+
+
 # --- negative log-likelihood of (N, C) log-probabilities ------------------------------------
 # ``target`` holds the class of each row and ``coef`` each row's factor -w[target] (zero
 # where ignored, divided by the total weight for the mean): the loss is linear in ``x``.

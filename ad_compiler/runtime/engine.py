@@ -214,7 +214,7 @@ class Node:
         return out
 
 
-_NAMESPACED = {"CopySlices", "CopyBackwards"}    # PyTorch's name() spells their namespace
+_NAMESPACED = {"CopySlices", "CopyBackwards", "NotImplemented"}    # PyTorch's name() spells their namespace
 _RETAIN = weakref.WeakKeyDictionary()    # node -> weakref of the tensor that retains grad
 _TENSOR_HOOKS = weakref.WeakKeyDictionary()   # node -> {key: hook} of the tensor it computes
 _HOOK_KEYS = itertools.count()
@@ -292,9 +292,12 @@ class AccumulateGrad:
 
 
 def accumulate_node(t):
-    """The (shared) AccumulateGrad node of leaf ``t``."""
+    """The (shared) AccumulateGrad node of leaf ``t``; None for a view made under no_grad
+    (it requires grad but, as in PyTorch, no gradient edge leads to it)."""
     node = t._accum
     if node is None:
+        if t._vmeta is tensor_mod._NO_GRAD_VIEW:
+            return None
         node = t._accum = AccumulateGrad(t)
     return node
 
@@ -413,6 +416,8 @@ def run_backward(outputs, grad_outputs, retain_graph=None, create_graph=False, i
         handed.add(g)
         fn = t.grad_fn
         node = fn if fn is not None else accumulate_node(t)
+        if node is None:
+            continue
         roots.append(node)
         prev = buffers.get(node)
         buffers[node] = g if prev is None else prev + g

@@ -471,8 +471,16 @@ def _view_of(base, out_t):
         out_t._vver = base._vbox[0]
         out_t._base = base if base._base is None else base._base
         if not _STATE.enabled and base._rg:
-            out_t._vmeta = _NO_GRAD_VIEW
+            _mark_no_grad_view(out_t)
     return out_t
+
+
+def _mark_no_grad_view(t):
+    """A view made under ``no_grad`` of a tensor that requires grad: PyTorch reports
+    ``requires_grad=True`` with no ``grad_fn`` and no gradient edge (nothing reaches it or its
+    base), and forbids in-place changes in grad mode."""
+    t._vmeta = _NO_GRAD_VIEW
+    t._rg = True
 
 
 _NO_GRAD_VIEW = ("no_grad", 0)
@@ -758,7 +766,8 @@ class Tensor:
 
     def __repr__(self):
         fn = self._fn
-        return printing.tensor_repr(self._data, None if fn is None else fn.name(), self._rg)
+        name = None if fn is None else type(fn).__name__       # PyTorch's repr: no namespace
+        return printing.tensor_repr(self._data, name, self._rg)
 
     def __format__(self, spec):
         if self._data.ndim == 0 and spec:
@@ -860,6 +869,8 @@ class Tensor:
                                "gradient")
         fn = self.grad_fn
         node = fn if fn is not None else accumulate_node(self)
+        if node is None:                     # a view made under no_grad: never reached
+            return engine.RemovableHandle({}, None)
         return engine.add_tensor_hook(node, hook)
 
     # --- arithmetic -----------------------------------------------------------------------
@@ -1202,7 +1213,7 @@ class Tensor:
 
     def scatter_(self, dim, index, src=None, value=None, reduce=None):
         src = value if src is None else src
-        return self._inplace_op(lambda s: s.scatter(dim, index, src), src)
+        return self._inplace_op(lambda s: s.scatter(dim, index, src, reduce=reduce), src)
 
     def index_add_(self, dim, index, source, alpha=1):
         return self._inplace_op(lambda s: s.index_add(dim, index, source, alpha=alpha),
@@ -1240,7 +1251,7 @@ class Tensor:
             t._base = self if self._base is None else self._base
             t._vver = self._vbox[0]
             if not _STATE.enabled and self._rg:
-                t._vmeta = _NO_GRAD_VIEW
+                _mark_no_grad_view(t)
             return t
         index = _index(index)
         if _is_basic_index(index):
@@ -1630,10 +1641,6 @@ class Tensor:
         return _apply(_GETITEM, "GatherBackward0", (self,), {"index": adv})
 
     def scatter(self, dim, index, src=None, value=None, reduce=None):
-        if reduce is not None:
-            raise NotImplementedError("scatter(reduce=...) is not supported by ad_compiler's "
-                                      "runtime; use index_add or scatter_add semantics "
-                                      "through index_add")
         src = value if src is None else src
         adv, idx = self._dim_index(dim, index)
         if isinstance(src, Tensor):
@@ -1641,7 +1648,17 @@ class Tensor:
             name = "ScatterBackward0"
         else:
             name = "ScatterBackward1"
-        return _apply(_P["setitem"], name, (self, src), {"index": adv})
+        if reduce is None:
+            return _apply(_P["setitem"], name, (self, src), {"index": adv})
+        if reduce not in ("add", "multiply"):
+            raise RuntimeError("reduce argument must be either add or multiply.")
+        if isinstance(src, Tensor):
+            warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated "
+                          "and will be removed in a future PyTorch release. Use "
+                          "torch.scatter_reduce instead for more reduction options.",
+                          UserWarning, stacklevel=2)
+        return _apply(_P["rt_scatter_reduce"], "NotImplemented", (self, src),
+                      {"index": adv, "reduce": reduce})
 
     def index_select(self, dim, index):
         idx = index._data if isinstance(index, Tensor) else np.asarray(index)
