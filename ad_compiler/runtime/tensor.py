@@ -20,6 +20,7 @@ from . import engine, grad_mode, printing
 from .engine import accumulate_node, node_class, rule_uses
 
 _STATE = grad_mode.STATE
+_InferenceBox = grad_mode.InferenceBox
 _ndarray = np.ndarray
 _new = object.__new__
 _next_seq = engine._SEQ.__next__
@@ -106,7 +107,9 @@ def _wrap(data, rg=False, fn=None, vbox=None):
     t._rg = rg
     t._grad = None
     t._fn = fn
-    t._vbox = [0] if vbox is None else vbox
+    if vbox is None:
+        vbox = [0] if not _STATE.inference else _InferenceBox((0,))
+    t._vbox = vbox
     t._retains = False
     t._base = None
     t._accum = None
@@ -257,6 +260,8 @@ def _record(prim, name, args, out, attrs, vbox=None):
                 saved.append(a)
                 versions.append(0)
             elif save & k:
+                if a._vbox.__class__ is _InferenceBox:
+                    raise RuntimeError(_INFERENCE_SAVED)
                 saved.append(a)
                 versions.append(a._vbox[0])
             else:
@@ -292,6 +297,11 @@ def _record(prim, name, args, out, attrs, vbox=None):
 
 
 _NONES = [(None,) * k for k in range(8)] + [None] * 1000
+_INFERENCE_SAVED = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+    "inference mode in computation tracked by autograd. To work around this, you can make a "
+    "clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
+    "`torch.inference_mode()`.")
 
 
 def _apply(prim, name, args, attrs=None, vbox=None):
@@ -562,7 +572,7 @@ class Tensor:
         self._rg = False
         self._grad = None
         self._fn = None
-        self._vbox = [0]
+        self._vbox = [0] if not _STATE.inference else _InferenceBox((0,))
         self._retains = False
         self._base = None
         self._accum = None
@@ -587,6 +597,9 @@ class Tensor:
         if value and self._data.dtype.kind != "f":
             raise RuntimeError("only Tensors of floating point and complex dtype can require "
                                "gradients")
+        if value and self._vbox.__class__ is _InferenceBox and not _STATE.inference:
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside "
+                               "InferenceMode is not allowed.")
         self._rg = value
 
     def requires_grad_(self, requires_grad=True):
@@ -688,7 +701,13 @@ class Tensor:
 
     @property
     def _version(self):
+        if self._vbox.__class__ is _InferenceBox:
+            raise RuntimeError("Inference tensors do not track version counter.")
         return self._vbox[0]
+
+    def is_inference(self):
+        """Whether ``self`` was created in inference mode (or is a view of such a tensor)."""
+        return self._vbox.__class__ is _InferenceBox
 
     @property
     def is_floating_point(self):
@@ -992,6 +1011,11 @@ class Tensor:
     # back into ``self``'s memory; when that records a node, ``self`` takes over its history
     # (and, for a view, its base gets PyTorch's CopySlices node).
     def _check_inplace(self):
+        if self._vbox.__class__ is _InferenceBox and not _STATE.inference:
+            raise RuntimeError(
+                "Inplace update to inference tensor outside InferenceMode is not allowed.You "
+                "can make a clone to get a normal tensor before doing inplace update.See "
+                "https://github.com/pytorch/rfcs/pull/17 for more details.")
         if _STATE.enabled:
             if self._vmeta is _NO_GRAD_VIEW:
                 raise RuntimeError(
