@@ -16,6 +16,8 @@ textbook formula at special points, PyTorch's choice is written down:
 Every name starts with ``rt_`` so that none collides with a compiler primitive added later.
 """
 
+import string
+
 import numpy as np
 
 from .table import defprim, defvjp
@@ -188,20 +190,30 @@ def _einsum(*xs, spec=""):
 
 
 def _einsum_vjp(o, g, ans, *xs, spec="", argnum=0):
-    """The cotangent of operand ``argnum``: contract ``g`` with the other operands onto the
-    operand's letters; letters that only the operand itself carries were summed, so the
-    cotangent is constant along them (broadcast back)."""
+    """The cotangent of operand ``argnum``: one einsum of ``g`` with the other operands onto
+    the operand's letters. A letter only the operand carries was summed, so the cotangent is
+    constant along it (a ones vector joins the contraction); a repeated letter (a diagonal)
+    gets a fresh letter tied to the first by an identity matrix, which puts the cotangent on
+    the diagonal and zeros elsewhere (boolean constants keep the cotangent's dtype)."""
     ins, out = _einsum_terms(spec)
     mine = ins[argnum]
     others = [t for k, t in enumerate(ins) if k != argnum]
-    present = set(out).union(*others) if others else set(out)
-    kept = "".join(c for c in mine if c in present)
-    part = o.rt_einsum(g, *[x for k, x in enumerate(xs) if k != argnum],
-                    spec=",".join([out] + others) + "->" + kept)
-    if kept == mine:
-        return part
-    shape = tuple(np.shape(xs[argnum])[i] if c in present else 1 for i, c in enumerate(mine))
-    return o.broadcast_like(o.reshape(part, shape=shape), xs[argnum])
+    present = set(out).union(*others)
+    fresh = iter(c for c in string.ascii_letters if c not in spec)
+    shape = np.shape(xs[argnum])
+    terms, consts, target = [out] + others, [], ""
+    for i, c in enumerate(mine):
+        if c in target:                              # repeated: a diagonal
+            d = next(fresh)
+            terms.append(c + d)
+            consts.append(np.eye(shape[i], dtype=bool))
+            c = d
+        elif c not in present:                       # summed away: constant along it
+            terms.append(c)
+            consts.append(np.ones(shape[i], dtype=bool))
+        target += c
+    operands = [x for k, x in enumerate(xs) if k != argnum]
+    return o.rt_einsum(g, *operands, *consts, spec=",".join(terms) + "->" + target)
 
 
 defprim("rt_einsum", None, _einsum, spec="")

@@ -9,6 +9,7 @@ No derivative formula is written in this file.
 from __future__ import annotations
 
 import math
+import string
 import warnings
 import weakref
 
@@ -1921,18 +1922,63 @@ del _name
 
 def einsum(equation, *operands):
     """``ad.einsum("ij,jk->ik", a, b)``: one node whose backward contracts the cotangent with
-    the other operands."""
+    the other operands. Ellipses become explicit letters first; repeated letters take
+    diagonals. The node has the name of the last op of PyTorch's decomposition."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = operands[0]
-    spec = equation.replace(" ", "")
-    if "->" not in spec:
-        letters = spec.replace(",", "")
-        spec += "->" + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    if "." in spec or any(len(set(t)) != len(t) for t in spec.split("->")[0].split(",")):
-        raise RuntimeError(f"einsum(): ellipses and repeated subscripts in one operand are "
-                           f"not supported by ad_compiler's runtime: '{equation}'")
-    return _apply(_P["rt_einsum"], "EinsumBackward0", tuple(_as_tensor(t) for t in operands),
-                  {"spec": spec})
+    operands = tuple(_as_tensor(t) for t in operands)
+    spec = _explicit_einsum(equation.replace(" ", ""), [t._data.ndim for t in operands])
+    ins, out = spec.split("->")
+    contracted = set(ins.replace(",", "")) - set(out)
+    if len(operands) > 1:
+        name = "ViewBackward0" if contracted else "MulBackward0"
+    else:
+        name = "SumBackward1" if contracted else "PermuteBackward0"
+    return _apply(_P["rt_einsum"], name, operands, {"spec": spec})
+
+
+def _explicit_einsum(equation, ndims):
+    """``equation`` with each ``...`` spelled as letters (right-aligned, as broadcasting
+    aligns them) and the output written out (PyTorch's implicit output: the ellipsis, then
+    the letters used once, in order A-Z a-z)."""
+    lhs, arrow, rhs = equation.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(ndims):
+        raise RuntimeError("einsum(): more operands were provided than specified in the "
+                           "equation" if len(terms) < len(ndims) else
+                           "einsum(): fewer operands were provided than specified in the "
+                           "equation")
+    free = [c for c in string.ascii_letters if c not in equation]
+    ell = max([n - len(t.replace("...", "")) for t, n in zip(terms, ndims) if "..." in t],
+              default=0)
+    ell_letters = "".join(free[:ell])
+    explicit = []
+    for i, (t, n) in enumerate(zip(terms, ndims)):
+        labels = len(t.replace("...", ""))
+        if "..." in t:
+            if labels > n:
+                raise RuntimeError(f"einsum(): the number of subscripts in the equation "
+                                   f"({labels}) is more than the number of dimensions ({n}) "
+                                   f"for operand {i}")
+            t = t.replace("...", ell_letters[ell - (n - labels):])
+        elif labels != n:
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({labels}) "
+                               f"does not match the number of dimensions ({n}) for operand "
+                               f"{i} and no ellipsis was given")
+        explicit.append(t)
+    letters = "".join(explicit)
+    if not arrow:
+        once = sorted((c for c in set(letters) - set(ell_letters) if letters.count(c) == 1),
+                      key=lambda c: (c.islower(), c))
+        rhs = ell_letters + "".join(once)
+    else:
+        rhs = rhs.replace("...", ell_letters)
+        for c in rhs:
+            if c not in letters or rhs.count(c) > 1:
+                raise RuntimeError(f"einsum(): output subscript {c} " + (
+                    "appears more than once in the output" if c in letters else
+                    "does not appear in the equation for any input operand"))
+    return ",".join(explicit) + "->" + rhs
 
 
 def bmm(a, b):
