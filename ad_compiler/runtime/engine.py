@@ -226,6 +226,21 @@ class Node(_Hookable):
         return out
 
 
+def has_hooks(node):
+    """Whether tensor hooks or node hooks are registered on ``node``."""
+    return bool(_TENSOR_HOOKS.get(node) or _NODE_HOOKS.get(node))
+
+
+def copy_node(node):
+    """A twin of ``node`` without its hooks (same operands, rule and saved values)."""
+    twin = object.__new__(type(node))
+    for slot in ("next_functions", "_prim", "_attrs", "_saved", "_versions", "_shapes", "_ans",
+                 "_freed"):
+        setattr(twin, slot, getattr(node, slot))
+    twin._seq = next(_SEQ)
+    return twin
+
+
 _NAMESPACED = {"CopySlices", "CopyBackwards", "NotImplemented"}    # PyTorch's name() spells their namespace
 _RETAIN = weakref.WeakKeyDictionary()    # node -> weakref of the tensor that retains grad
 _TENSOR_HOOKS = weakref.WeakKeyDictionary()   # node -> {key: hook} of the tensor it computes
@@ -267,10 +282,12 @@ def _add_node_hook(node, hook, kind):
 
 
 def _shown(grads, create_graph):
-    """Gradients as a hook sees them: a tuple of Tensors (None where none flows)."""
+    """Gradients as a hook sees them: a tuple of Tensors (None where none flows), copies that
+    a later accumulation into ``.grad`` does not change (PyTorch's AccumulateGrad clones a
+    gradient someone else still holds)."""
     if create_graph:
         return tuple(grads)
-    return tuple(None if g is None else tensor_mod._wrap(_as_array(g)) for g in grads)
+    return tuple(None if g is None else tensor_mod._wrap(np.array(g)) for g in grads)
 
 
 def _run_node_hooks(hooks, grads, create_graph, grad_outputs=None):
@@ -335,7 +352,7 @@ class AccumulateGrad(_Hookable):
         return self._var()
 
     def name(self):
-        return "AccumulateGrad"
+        return "ad_compiler::autograd::AccumulateGrad"      # PyTorch spells its namespace
 
     def __repr__(self):
         return f"<AccumulateGrad object at {id(self):#x}>"

@@ -1062,7 +1062,10 @@ class Tensor:
         self._check_inplace()
         record = self._may_record(other)
         data = self._data
-        src = _wrap(data.copy() if record else data, self._rg, self._fn)
+        fn = self._fn
+        if record and self._base is not None and fn is not None and engine.has_hooks(fn):
+            fn = engine.copy_node(fn)    # PyTorch's CopySlices bypasses the view's old node
+        src = _wrap(data.copy() if record else data, self._rg, fn)
         if record or not _STATE.enabled:
             r = compute(src)
         else:
