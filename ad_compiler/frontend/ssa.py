@@ -42,11 +42,12 @@ _REDUCTIONS = {"sum", "mean", "max", "min", "prod"}
 _SPLITS = {"split", "array_split", "vsplit", "hsplit", "dsplit"}
 # the factors a factorisation returns, each its own primitive, by the keywords of the call
 _FACTORS = {
-    "eigh": lambda a: ("eigh_w", "eigh_v") if set(a) <= {"UPLO"} and a.get("UPLO", "L") == "L"
+    "eigh": lambda a: ("eigh_w", "eigh_v") if set(a) <= {"UPLO"} and a.get("UPLO", "L") in "LU"
     else None,
     "qr": lambda a: ("qr_q", "qr_r") if a.get("mode", "reduced") == "reduced" else None,
     "slogdet": lambda a: ("slogdet_sign", "slogdet_logdet") if not a else None,
-    "svd": lambda a: ("svd_s",) if a.get("compute_uv", True) is False else None,
+    "svd": lambda a: None if not set(a) <= {"compute_uv", "full_matrices"} else ("svd_s",)
+    if a.get("compute_uv", True) is False else ("svd_u", "svd_s", "svd_vh"),
 }
 _LEGACY_CALLS = {"array", "zeros", "ones", "empty", "full", "zeros_like", "ones_like",
                  "empty_like", "copy", "transpose", "shape", "size", "ndim", "arange", "linspace",
@@ -953,7 +954,10 @@ class Builder(ContainerForms):
             if parts is None:
                 raise self.err(f"'{ast.unparse(node.func)}' with {attrs} is not supported",
                                "call", node)
-            values = tuple(self.prim(p, [x]) for p in parts)
+            if attrs.get("UPLO") == "U":     # the upper triangle of x is the lower of x.T
+                x = self.prim("matrix_transpose", [x])
+            full = {"full_matrices": attrs.get("full_matrices", True)} if name == "svd" else {}
+            values = tuple(self.prim(p, [x], full if p != "svd_s" else {}) for p in parts)
             return values[0] if len(values) == 1 else values
         if name == "select":
             return self.call_select(node)
