@@ -29,6 +29,7 @@ import numpy as np
 
 from ..errors import DifferentiationError
 from ..rules import PRIMITIVES
+from ..rules.shapes import ROW_JOINS
 from ..rules.table import INTEGER_CLOSED
 from . import containers as C
 from . import indexing as indexing_calls
@@ -871,13 +872,17 @@ class Builder(ContainerForms):
                  for e in node.elts]
         return self.prim("array_of", items, kind="array")
 
-    def sequence(self, node):
-        """The values of a sequence argument (``np.concatenate([a, b])``, ``(a, b)``)."""
+    def sequence(self, node, rows=False):
+        """The values of a sequence argument (``np.concatenate([a, b])``, ``(a, b)``);
+        ``rows``: one array stands for the sequence of its rows, returned as it is."""
         if isinstance(node, (ast.List, ast.Tuple)):
             return [self.value(e) for e in node.elts]
         v = self.expr(node)
         if C.sequence(v) is not None:
             return [self.as_value(e) for e in C.sequence(v)]
+        if rows and isinstance(v, Value) and v.kind in ("array", "any"):
+            self.mark_array(v)
+            return v
         raise self.err(f"'{ast.unparse(node)}' must be a tuple or list of arrays", "call",
                        node)
 
@@ -893,7 +898,12 @@ class Builder(ContainerForms):
         if p.sequence:
             if not positional:
                 raise self.err(f"'{fname}' needs a sequence of arrays", "call", node)
-            operands += self.sequence(positional.pop(0))
+            items = self.sequence(positional.pop(0), rows=name in ROW_JOINS)
+            if isinstance(items, Value):
+                self.nargs(node, 1)
+                self.kwargs(node, set())
+                return self.prim("join_rows", [items], {"join": name})
+            operands += items
             slots = []
         else:
             count = (p.nargs or 0) - len(operands)

@@ -297,6 +297,31 @@ for _name, _rank, _axis in (("vstack", 2, lambda nd: 0), ("row_stack", 2, lambda
                  sequence=True, ndim=_join_ndim(_rank), numpy=f"numpy.{_name}")
 
 
+# np.vstack(a) of ONE array joins its rows (NumPy iterates over the first axis): a pure
+# rearrangement of the elements, so its vjp is the transpose of that gather
+ROW_JOINS = ("vstack", "row_stack", "hstack", "dstack", "column_stack")
+
+
+def _join_rows(x, join="vstack"):
+    return getattr(np, join, np.vstack)(np.asarray(x))
+
+
+def _unjoin_rows(g, like, join="vstack"):
+    return _transpose_of_gather(g, like, lambda i: _join_rows(i, join))
+
+
+defprim("join_rows", 1, _join_rows, Syntax("helper", "join_rows"), numba="objmode",
+        ndim=lambda ndims, operands, join="vstack": None if ndims[0] is None else
+        _join_rows(np.ones((1,) * ndims[0]), join).ndim, join="vstack")
+defprim("unjoin_rows", 2, _unjoin_rows, Syntax("helper", "unjoin_rows"), numba="objmode",
+        ndim=lambda ndims, operands, **a: ndims[1], join="vstack")
+defvjp("join_rows", lambda o, g, ans, x, join="vstack": o.unjoin_rows(g, x, join=join))
+defvjp("unjoin_rows", lambda o, g, ans, x, like, join="vstack": o.join_rows(g, join=join),
+       None)
+deflinear("join_rows")
+deflinear("unjoin_rows")
+
+
 def _append(o, arr, values, axis=None):
     if axis is None:
         return o.concatenate(o.ravel(arr), o.ravel(values), axis=0)
