@@ -62,7 +62,7 @@ def _einsum_vjp(o, g, ans, *operands, subscripts="", argnum=0):
     if kept == target:
         return part
     for axis, c in enumerate(target):
-        if c not in known:
+        if c not in known and kept:     # a 0-D part broadcasts as it is
             part = o.expand_dims(part, axis=axis)
     return o.broadcast_like(part, operands[argnum])
 
