@@ -202,10 +202,10 @@ def _eigh_v_jvp(t, x):
 
 _linalg("eigh_w", _eigh_w, ndim=_dim_minus(1))
 _linalg("eigh_v", _eigh_v)
-for _name, _nd in (("eigh_w_vjp", 1), ("eigh_v_vjp", 1), ("eigh_w_jvp", 2), ("eigh_v_jvp", 2)):
+# (g or t, x): a vjp has the rank of x, a jvp that of the factor (w: one less)
+for _name, _less in (("eigh_w_vjp", 0), ("eigh_v_vjp", 0), ("eigh_w_jvp", 1), ("eigh_v_jvp", 0)):
     _linalg(_name, globals()["_" + _name], nargs=2,
-            ndim=(lambda ndims, operands, **a: ndims[1]) if _nd == 1 else
-            (lambda ndims, operands, **a: ndims[1] - 1 if _name == "eigh_w_jvp" else ndims[1]))
+            ndim=lambda ndims, operands, _less=_less, **a: ndims[1] - _less)
 defvjp("eigh_w", lambda o, g, ans, x: o.eigh_w_vjp(g, x))
 defvjp("eigh_v", lambda o, g, ans, x: o.eigh_v_vjp(g, x))
 defjvp("eigh_w", lambda o, tangents, ans, x: o.eigh_w_jvp(tangents[0], x))
