@@ -146,7 +146,10 @@ class DerivativeFunction(Transformed):
         module = load_module(stage.source + wrapper, f"adc_{name}")
         for v, value in zip(free, free_var_values(ir)):
             setattr(module, v, value)   # the wrapper reads free variables as module globals
-        return getattr(module, name)
+        fn = getattr(module, name)
+        # ... which the pipeline reads at every call through the user function's getters
+        fn.free_var_getters = dict(zip(free, ir.free_var_getters))
+        return fn
 
 
 def _in_dtype_of(gradient, argument):

@@ -406,7 +406,14 @@ class Pipeline:
             raise DifferentiationError("a transform of a derivative function takes arrays "
                                        "and floats, not containers", construct="pytree",
                                        function=self.inner.user_function.__name__)
-        return build_ir(self.inner.source_function(kinds))
+        fn = self.inner.source_function(kinds)
+        ir = build_ir(fn)
+        # a global of the inner function is a global of the wrapper's module, set once when
+        # it was loaded: read it at every call through the inner function's own getter
+        live = fn.free_var_getters
+        ir.free_var_getters = [live.get(source, getter) for source, getter in
+                               zip(ir.free_var_sources, ir.free_var_getters)]
+        return ir
 
     def assumed_kinds(self):
         """The kinds ``.source`` assumes before any call: a parameter the code does not show
