@@ -14,7 +14,7 @@ import numpy as np
 from .errors import DifferentiationError
 from .pipeline import (Options, Spec, Transformed, as_output,
                        is_device_array, pipeline_of, unflatten_like)
-from .pytree import flatten
+from .pytree import flatten, is_node
 
 
 class DerivativeFunction(Transformed):
@@ -209,7 +209,7 @@ def float_arguments(values) -> tuple:
 
     out = []
     for i, v in enumerate(values):
-        leaves = flatten(v)[0] if isinstance(v, (tuple, list, dict)) else [v]
+        leaves = flatten(v)[0] if is_node(v) else [v]
         if leaves and all(map(is_float, leaves)):
             out.append(i)
     return tuple(out)

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import DifferentiationError
-from .pytree import LEAF, flatten, unflatten
+from .pytree import LEAF, flatten, is_node, leaf_paths, unflatten
 
 __all__ = ["BACKENDS", "Options", "Spec", "Pipeline", "pipeline_of", "Transformed",
            "Call", "as_output", "normalise_checkpoint"]
@@ -160,8 +160,12 @@ def check_leaf(value, name, fname, differentiated, backend):
             raise TypeError(f"{fname}: argument '{name}' must be a float, int, bool or a "
                             f"numeric array, got {_describe(value)}")
     elif not isinstance(value, (bool, int, float, np.number, np.bool_)):
+        hint = "" if not hasattr(value, "__dict__") else (
+            f"; an instance of a plain class is not a pytree: make {type(value).__name__} a "
+            f"dataclass or NamedTuple to pass it (and differentiate w.r.t. its fields)")
         raise TypeError(f"{fname}: argument '{name}' must be a float, int, bool or a NumPy "
-                        f"array (or a tuple, list or dict of them), got {_describe(value)}")
+                        f"array (or a tuple, list, dict, NamedTuple or dataclass of them), "
+                        f"got {_describe(value)}{hint}")
     if differentiated:
         kind = value.dtype.kind if isinstance(value, np.ndarray) else \
             "b" if isinstance(value, (bool, np.bool_)) else \
@@ -310,7 +314,7 @@ class Stage:
         elif spec.mode == "forward":
             ir = forward(special, self.wrt, keep=spec.keep)
         else:
-            ir = self.pipeline.forward_over_reverse(special, self.kinds, self.wrt, spec.keep)
+            ir = self.pipeline.forward_over_reverse(special, self.kinds, self.wrt)
         if self.basis is None:
             return ir
         from .transforms.basis import basis_loop
@@ -432,11 +436,12 @@ class Pipeline:
         return self._memo.get(("stage", key),
                               lambda: Stage(self, spec, trees, kinds, wrt, basis))
 
-    def forward_over_reverse(self, special, kinds, wrt, keep):
+    def forward_over_reverse(self, special, kinds, wrt):
         """Forward mode applied to the generated adjoint: the reverse transform's source is
         loaded from a real file, parsed again, specialised (f's parameters, its free
-        variables, the float seed) and differentiated keeping ``keep`` (the tangent of the
-        gradient)."""
+        variables, the float seed) and differentiated w.r.t. the ``wrt`` leaves, keeping the
+        tangents of the gradients (the adjoint returns ``(out, *gradients)``, its forward
+        transform those and then their tangents: Hessian times the tangent, one per leaf)."""
         from .backends.emit import emit_module
         from .backends.python import load_module
         from .frontend import build_ir
@@ -452,7 +457,9 @@ class Pipeline:
         if adjoint.free_vars:
             raise DifferentiationError("hessian: the generated adjoint reads globals",
                                        function=vjp_ir.name)
-        return forward(specialize(adjoint, kinds + (("float", 0),)), wrt, keep=list(keep))
+        n = len(wrt)
+        return forward(specialize(adjoint, kinds + (("float", 0),)), wrt,
+                       keep=list(range(n + 2, 2 * n + 2)))
 
     def header(self, spec, wrt, kinds, cuda=False) -> str:
         where = self.where
@@ -479,7 +486,7 @@ class Pipeline:
         values = self.signature.bind(args, kwargs)
         leaves, trees, groups = [], [], []
         for i, (name, value) in enumerate(zip(self.signature.names, values)):
-            if backend != "cuda" and isinstance(value, (tuple, list, dict)):
+            if backend != "cuda" and is_node(value):
                 try:
                     flat, tree = flatten(value)
                 except TypeError as exc:
@@ -488,8 +495,8 @@ class Pipeline:
             else:
                 flat, tree = [value], LEAF
             start = len(leaves)
-            leaves += [check_leaf(v, name, self.signature.fname, i in wrt, backend)
-                       for v in flat]
+            leaves += [check_leaf(v, path, self.signature.fname, i in wrt, backend)
+                       for v, path in zip(flat, leaf_paths(name, tree))]
             trees.append(tree)
             groups.append(range(start, len(leaves)))
         leaf_kinds = tuple(kind_of(v) for v in leaves)

@@ -1566,9 +1566,9 @@ def parameter_names(fdef) -> list:
 
 def _bind_parameters(shared, names, trees, kinds):
     """``(flat parameter Values, env)``: one Value per leaf; a container (pytree) parameter
-    bound to the container entry of its leaves (:func:`.containers.entry_of`), so that
+    bound to the container entry of its leaves (:func:`.containers.entry_of_tree`), so that
     unpacking, ``p[0]``, ``p["w"]`` and ``p.w`` read leaves at compile time."""
-    from ..pytree import LEAF, leaf_names, unflatten
+    from ..pytree import LEAF, leaf_names
 
     flat, env = [], {}
     kinds = iter(kinds or ())
@@ -1581,7 +1581,7 @@ def _bind_parameters(shared, names, trees, kinds):
         leaves = [Value(shared.version(_identifier(leaf)), next(kinds, "any"))
                   for leaf in leaf_names(name, tree)]
         flat += leaves
-        env[name] = C.entry_of(unflatten(tree, leaves))
+        env[name] = C.entry_of_tree(tree, leaves)
     return flat, env
 
 
