@@ -25,6 +25,7 @@ from .api import check_like, float_arguments
 from .errors import DifferentiationError
 from .pipeline import (Options, Spec, Transformed, as_output, is_device_array, pipeline_of,
                        unflatten_like)
+from .pytree import unflatten
 from .rules.custom import custom_jvp, custom_vjp, defjvp, defvjp  # noqa: F401  (re-export)
 
 __all__ = ["jvp", "jacobian", "hessian", "hvp", "custom_vjp", "custom_jvp", "defvjp",
@@ -49,12 +50,14 @@ class ForwardFunction(Transformed):
 
     transform = "jvp"
 
-    def __init__(self, f, wrt, *, backend="numba", fastmath=False, boundscheck=None):
+    def __init__(self, f, wrt, *, backend="numba", fastmath=False, boundscheck=None,
+                 has_aux=False):
         self._arguments = dict(wrt=wrt, backend=backend, fastmath=fastmath,
-                               boundscheck=boundscheck)
+                               boundscheck=boundscheck, has_aux=has_aux)
         positions, _ = pipeline_of(f).signature.wrt(wrt)
         super().__init__(f, Spec("forward", positions,
-                                 Options(backend, fastmath, None, boundscheck)))
+                                 Options(backend, fastmath, None, boundscheck),
+                                 has_aux=has_aux))
         self.mode = "forward"
 
     def _init_args(self):
@@ -80,10 +83,12 @@ class ForwardFunction(Transformed):
         return list(results[:nout]), list(results[nout:])
 
 
-def jvp(f, primals, tangents, *, backend="numba", boundscheck=None):
+def jvp(f, primals, tangents, *, backend="numba", boundscheck=None, has_aux=False):
     """``(out, out_tangent)``: ``f(*primals)`` and its directional derivative along
     ``tangents`` (one per primal, of the same structure, shapes and a real dtype), by forward
-    mode (its own transform, not reverse twice).
+    mode (its own transform, not reverse twice). ``has_aux=True``: ``f`` returns
+    ``(out, aux)`` and the result is ``(out, out_tangent, aux)``, as ``jax.jvp`` gives it
+    (aux computed by the same compiled call, not differentiated).
 
     ``backend="cuda"``: ``f`` is written for scalars and mapped over the elements of the
     1-D array arguments (NumPy or device arrays; scalars broadcast), one GPU thread per
@@ -96,13 +101,15 @@ def jvp(f, primals, tangents, *, backend="numba", boundscheck=None):
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
     wrt = float_arguments(primals)
-    ff = ForwardFunction(f, wrt, backend=backend, boundscheck=boundscheck)
+    ff = ForwardFunction(f, wrt, backend=backend, boundscheck=boundscheck, has_aux=has_aux)
     outs, touts = ff(primals, [tangents[i] for i in wrt])
-    outs = [as_output(o) for o in outs]
-    touts = [as_output(t) for t in touts]
-    if ff.stage_for(ff._last_key).primal.returns_tuple:
-        return tuple(outs), tuple(touts)
-    return outs[0], touts[0]
+    stage = ff.stage_for(ff._last_key)
+    out = unflatten_like(stage.output_tree, outs)
+    if not has_aux:
+        return out, unflatten_like(stage.output_tree, touts)
+    stage.differentiated_outputs                        # a pair (value, aux), or an error
+    value, aux = out
+    return value, unflatten_like(stage.output_tree.children[0], touts), aux
 
 
 # ---------------------------------------------------------------------------------------------
@@ -120,9 +127,9 @@ def per_argument(call, wrt, items):
     return out
 
 
-def _split_blocks(J, out_shapes, in_shapes, returns_tuple, single_wrt, regroup):
-    """The flat (M, N) matrix as the nested structure of dense blocks; ``regroup`` turns the
-    blocks of the flat leaves into one entry per ``wrt`` argument (in its pytree
+def _split_blocks(J, out_shapes, in_shapes, single_wrt, regroup):
+    """The flat (M, N) matrix as dense blocks, one entry per output leaf; ``regroup`` turns
+    the blocks of the flat input leaves into one entry per ``wrt`` argument (in its pytree
     structure)."""
     rows = np.cumsum([0] + [int(np.prod(s)) for s in out_shapes])
     cols = np.cumsum([0] + [int(np.prod(s)) for s in in_shapes])
@@ -134,7 +141,7 @@ def _split_blocks(J, out_shapes, in_shapes, returns_tuple, single_wrt, regroup):
             blocks.append(as_output(b) if b.ndim == 0 else b)
         blocks = regroup(blocks)
         per_out.append(blocks[0] if single_wrt else tuple(blocks))
-    return tuple(per_out) if returns_tuple else per_out[0]
+    return per_out
 
 
 class Jacobian(Transformed):
@@ -207,8 +214,9 @@ class Jacobian(Transformed):
         stage = self.pipeline.stage(spec, call.trees, call.kinds, flat_wrt, basis)
         self._last_stage = stage
         J = stage.compiled(*call.arguments, *zeros, np.zeros((n_out, n_in)))
-        return _split_blocks(J, out_shapes, in_shapes, stage.primal.returns_tuple,
-                             self.single, lambda blocks: per_argument(call, self.wrt, blocks))
+        per_out = _split_blocks(J, out_shapes, in_shapes, self.single,
+                                lambda blocks: per_argument(call, self.wrt, blocks))
+        return unflatten(stage.output_tree, per_out)   # the output's structure of blocks
 
 
 def jacobian(f, wrt=0, mode="auto", *, backend="numba", fastmath=False, boundscheck=None):
@@ -289,9 +297,9 @@ class Hessian(_ForwardOverReverse):
         n = sum(int(np.prod(s)) for s in shapes)
         zeros = [np.zeros(s) if len(s) else 0.0 for s in shapes]
         H = stage.compiled(*call.arguments, 1.0, *zeros, np.zeros((n, n)))
-        rows = _split_blocks(H, shapes, shapes, True, self.single,
+        rows = _split_blocks(H, shapes, shapes, self.single,
                              lambda blocks: per_argument(call, self.wrt, blocks))
-        return self._structured(call, list(rows))
+        return self._structured(call, rows)
 
 
 def hessian(f, wrt=0, *, backend="numba", fastmath=False, boundscheck=None):

@@ -32,10 +32,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import DifferentiationError
-from .pytree import LEAF, flatten, is_node, leaf_paths, unflatten
+from .pytree import LEAF, TreeDef, flatten, is_node, leaf_paths, unflatten
 
 __all__ = ["BACKENDS", "Options", "Spec", "Pipeline", "pipeline_of", "Transformed",
-           "Call", "as_output", "normalise_checkpoint"]
+           "Call", "as_output", "normalise_checkpoint", "output_tree"]
 
 BACKENDS = ("numba", "python", "cuda")
 MODES = ("primal", "reverse", "forward", "forward_over_reverse")
@@ -90,12 +90,15 @@ class Options:
 @dataclass(frozen=True)
 class Spec:
     """What to derive: ``mode`` over the user parameters ``wrt`` (positions), keeping the
-    forward results ``keep`` (None: all), compiled with ``options``."""
+    forward results ``keep`` (None: all), compiled with ``options``. ``has_aux``: the
+    function returns ``(value, aux)``; only ``value`` is differentiated, ``aux`` (any
+    pytree) is an output of the same compiled call."""
 
     mode: str
     wrt: tuple = ()
     options: Options = Options()
     keep: tuple | None = None
+    has_aux: bool = False
 
     def __post_init__(self):
         if self.mode not in MODES:
@@ -291,14 +294,30 @@ class Stage:
     def _specialized(self):
         from .transforms.specialize import specialize
 
-        special = specialize(self.primal, self.kinds)
-        if self.spec.mode == "reverse" and self.spec.keep is not None:
-            special.body.yields = [special.body.yields[k] for k in self.spec.keep]
-            special.returns_tuple = len(self.spec.keep) > 1
-        return special
+        return specialize(self.primal, self.kinds)
+
+    @property
+    def output_tree(self):
+        """The structure of what the user function returns (flat leaves: the yields)."""
+        return output_tree(self.primal)
+
+    @property
+    def differentiated_outputs(self) -> int:
+        """How many leading outputs are differentiated: all, or with ``has_aux`` the leaves
+        of ``value`` in ``(value, aux)``."""
+        if not self.spec.has_aux:
+            return len(self.primal.body.yields)
+        tree = self.output_tree
+        if tree.kind != "tuple" or len(tree.children) != 2:
+            raise DifferentiationError(
+                f"has_aux=True needs {self.pipeline.where['function']} to return a pair "
+                f"(value, aux), but it returns {tree}", construct="has_aux",
+                **self.pipeline.where)
+        return tree.children[0].num_leaves
 
     def ir_primal_outputs(self):
-        return self.special.body.yields
+        """The outputs that are differentiated (of the specialised IR)."""
+        return self.special.body.yields[:self.differentiated_outputs]
 
     def _derivative_ir(self):
         from .transforms.forward import forward
@@ -310,9 +329,14 @@ class Stage:
             ir = special
         elif spec.mode == "reverse":
             ir = reverse(special, self.wrt, checkpoint=spec.options.checkpoint,
-                         restart_whiles=spec.options.backend != "cuda")
+                         restart_whiles=spec.options.backend != "cuda",
+                         seeded=self.differentiated_outputs)
         elif spec.mode == "forward":
-            ir = forward(special, self.wrt, keep=spec.keep)
+            keep = spec.keep
+            if spec.has_aux:    # every output, then the tangents of value's leaves only
+                nout = len(special.body.yields)
+                keep = list(range(nout + self.differentiated_outputs))
+            ir = forward(special, self.wrt, keep=keep)
         else:
             ir = self.pipeline.forward_over_reverse(special, self.kinds, self.wrt)
         if self.basis is None:
@@ -504,6 +528,17 @@ class Pipeline:
                                if self.inner is None else self.primal_ir())
         kinds = leaf_kinds + tuple(kind_of(v) for v in free)
         return Call(leaves, tuple(trees), tuple(groups), free, kinds)
+
+
+def output_tree(ir):
+    """The :class:`~ad_compiler.pytree.TreeDef` of what the function of ``ir`` returns: a
+    pytree the frontend flattened into the yields, else one value or a flat tuple."""
+    tree = getattr(ir, "output_tree", None)
+    if tree is not None:
+        return tree
+    if ir.returns_tuple:
+        return TreeDef("tuple", (LEAF,) * len(ir.body.yields))
+    return LEAF
 
 
 def _kind_text(kind):

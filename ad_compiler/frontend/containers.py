@@ -86,6 +86,33 @@ def entry_of_tree(treedef, leaf_values, depth=0):
     return build(treedef)
 
 
+def output_tree(entry):
+    """``(leaf entries, TreeDef)`` of what a function returns, ordered as
+    :func:`ad_compiler.pytree.flatten` orders the Python value it returns (dict keys
+    sorted), so that the caller rebuilds the result with ``pytree.unflatten``."""
+    from ..pytree import LEAF, TreeDef
+
+    out = []
+
+    def walk(e):
+        if isinstance(e, dict):
+            keys = tuple(sorted(e))
+            return TreeDef("dict", tuple(walk(e[k]) for k in keys), keys)
+        if isinstance(e, Record):
+            keys = tuple(e.fields)
+            return TreeDef("namedtuple" if e.positional else "dataclass",
+                           tuple(walk(e.fields[k]) for k in keys), keys, e.cls)
+        if isinstance(e, (tuple, ListValue)):
+            items = e if isinstance(e, tuple) else e.items
+            return TreeDef("tuple" if isinstance(e, tuple) else "list",
+                           tuple(walk(i) for i in items))
+        out.append(e)
+        return LEAF
+
+    tree = walk(entry)
+    return out, tree
+
+
 # --- structure and leaves: how control flow carries a container ---------------------------
 def skeleton(entry):
     """A hashable description of a container's structure (None for a leaf)."""
