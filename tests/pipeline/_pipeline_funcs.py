@@ -95,3 +95,13 @@ def dict_energy(p, x):
     """A scalar of a dict pytree with a matrix, a vector and a float leaf (coupled)."""
     h = np.tanh(p["W"] @ x + p["b"])
     return np.sum(h * h) * p["s"] + p["s"] ** 3 * np.sum(p["b"] * x[:2])
+
+
+def loss_with_metrics(w, x):
+    """``(loss, aux)`` with a dict of metrics as aux (a pytree, one leaf an array)."""
+    r = np.sin(x * w) - 0.5
+    return np.sum(r * r), {"residual": r, "l1": np.sum(np.abs(r))}
+
+
+def dict_out(x, s):
+    return {"energy": s * np.sum(x * x), "wave": (np.sin(x) * s, np.cos(s))}

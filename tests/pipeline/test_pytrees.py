@@ -165,3 +165,62 @@ def test_hessian_over_a_tuple_of_arguments_and_hvp_checks_v():
     assert_close(_dense(H, shapes), _fd_hessian(p, x, wrt_x=True))
     with pytest.raises(TypeError, match="structure"):
         ad.hvp(F.dict_energy, backend="python")(p, x, {"W": np.ones((2, 3))})
+
+
+W = np.array([0.2, 0.4, -0.1])
+
+
+def _scalar_fd(f, args, i, eps=1e-6):
+    return _fd_tree(lambda a, *rest: f(*args[:i], a, *args[i + 1:]), args[i])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_has_aux_returns_a_pytree_from_the_same_compiled_call(backend):
+    loss, aux = F.loss_with_metrics(W, X)
+    g, got_aux = ad.grad(F.loss_with_metrics, has_aux=True, backend=backend)(W, X)
+    assert_close(g, _scalar_fd(lambda w, x: F.loss_with_metrics(w, x)[0], (W, X), 0))
+    _assert_tree_close(got_aux, aux)
+    d = ad.value_and_grad(F.loss_with_metrics, has_aux=True, backend=backend)
+    (value, got_aux), _ = d(W, X)
+    assert value == pytest.approx(loss, rel=1e-13)
+    _assert_tree_close(got_aux, aux)
+    # aux is computed by the adjoint itself: no separate primal stage was built
+    assert "primal" not in {stage.spec.mode for (_, key), stage in
+                            d.pipeline._memo._done.items() if _ == "stage"}
+    v = np.array([1.0, -0.5, 2.0])
+    out, tangent, got_aux = ad.jvp(F.loss_with_metrics, (W, X), (v, np.zeros(3)),
+                                   backend=backend, has_aux=True)
+    assert out == pytest.approx(loss, rel=1e-13)
+    assert tangent == pytest.approx(float(np.dot(g, v)), rel=1e-9)
+    _assert_tree_close(got_aux, aux)
+
+
+def test_has_aux_needs_a_pair():
+    with pytest.raises(ad.DifferentiationError, match=r"pair \(value, aux\)"):
+        ad.grad(F.cubic, has_aux=True, backend="python")(X)
+
+
+def test_pytree_outputs_through_vjp_jvp_and_jacobian():
+    s = 0.8
+    out = F.dict_out(X, s)
+    got, pullback = ad.vjp(F.dict_out, X, s, backend="python")
+    _assert_tree_close(got, out)
+    cot = {"energy": 1.5, "wave": (np.array([1.0, 2.0, -1.0]), 0.5)}
+
+    def weighted(x, s):
+        o = F.dict_out(x, s)
+        return cot["energy"] * o["energy"] + np.dot(cot["wave"][0], o["wave"][0]) \
+            + cot["wave"][1] * o["wave"][1]
+
+    gx, gs = pullback(cot)
+    assert_close(gx, _scalar_fd(weighted, (X, s), 0))
+    assert_close(gs, _scalar_fd(weighted, (X, s), 1))
+    J = ad.jacobian(F.dict_out, wrt=(0, 1), backend="python")(X, s)
+    assert J["wave"][0][0].shape == (3, 3) and np.shape(J["wave"][1][1]) == ()
+    assert_close(J["energy"][0], _scalar_fd(lambda x, s: F.dict_out(x, s)["energy"], (X, s), 0))
+    assert_close(J["wave"][0][1], _fd_jac(lambda t: F.dict_out(X, t)["wave"][0], s)[:, 0])
+    v = np.array([0.3, 1.0, -2.0])
+    o, t = ad.jvp(F.dict_out, (X, s), (v, 0.0), backend="python")
+    _assert_tree_close(o, out)
+    assert_close(t["wave"][0], J["wave"][0][0] @ v)
+    assert t["wave"][1] == 0.0
