@@ -132,20 +132,13 @@ def _array_list(ndim):
         return typed_list.empty_list(item)
     return impl
 
-@register_jitable
-def _list_set(tape, k, item):
-    while len(tape) < k:     # entries of a branch not taken: never read
-        tape.append(item)
-    if k < len(tape):
-        tape[k] = item
-    else:
-        tape.append(item)
-    return tape
+# a typed list takes the same code: put_reference compiled as it is written
+register_jitable(put_reference)
 
 @overload(list_put)
 def _list_put(tape, k, value):
     def impl(tape, k, value):
-        return _list_set(tape, k, np.ascontiguousarray(value).astype(np.float64))
+        return put_reference(tape, k, np.ascontiguousarray(value).astype(np.float64))
     return impl
 
 @overload(reference_list, prefer_literal=True)
@@ -156,10 +149,6 @@ def _reference_list(ndim):
     def impl(ndim):
         return typed_list.empty_list(item)
     return impl
-
-@overload(put_reference)
-def _put_reference(tape, k, value):
-    return lambda tape, k, value: _list_set(tape, k, value)
 
 @overload(pack)
 def _pack(xs):
