@@ -81,12 +81,12 @@ def _reduce(loss, reduction, weight_sum=None):
 def _target_weights(t, classes, weight, ignore_index, dt):
     """(targets with the ignored ones set to class 0, each target's weight, their total) after
     PyTorch's bounds check. Without class weights and ignored targets (the common case) the
-    weight is the scalar 1 and the total the count: two reductions, no arrays built."""
+    weight is the scalar 1 and the total the count: one reduction, no arrays built."""
     if t.size == 0:
         return t, np.zeros(t.shape, dt), 0
-    lo, hi = t.min(), t.max()
-    if weight is None and (ignore_index < lo or ignore_index > hi) and 0 <= lo and hi < classes:
-        return t, dt.type(1), t.size
+    unsigned = t if t.dtype.kind == "u" else t.view(f"u{t.dtype.itemsize}")
+    if weight is None and not 0 <= ignore_index < classes and unsigned.max() < classes:
+        return t, dt.type(1), t.size        # (a negative target reads as a huge unsigned)
     valid = t != ignore_index
     safe = np.where(valid, t, 0)
     bad = (safe < 0) | (safe >= classes)
