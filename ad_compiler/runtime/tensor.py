@@ -301,8 +301,8 @@ _NONES = [(None,) * k for k in range(8)] + [None] * 1000
 _INFERENCE_SAVED = (
     "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
     "inference mode in computation tracked by autograd. To work around this, you can make a "
-    "clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
-    "`torch.inference_mode()`.")
+    "clone to get a normal tensor and use it in autograd, or use `ad_compiler.no_grad()` "
+    "instead of `ad_compiler.inference_mode()`.")
 
 
 def _apply(prim, name, args, attrs=None, vbox=None):
