@@ -46,7 +46,8 @@ class DerivativeFunction(Transformed):
         stage = self.stage_for(call)
         nout = len(stage.ir.body.yields) - len(stage.wrt)
         if self.backend == "cuda":
-            keep = list(range(nout, stage.compiled.nresults)) if self.kind == "grad" else None
+            keep = list(range(nout, stage.compiled.nresults)) \
+                if self.kind == "grad" and not self.has_aux else None
             results = stage.compiled(*call.arguments, *seeds, keep=keep)
             return ((None,) * nout, results) if keep else (results[:nout], results[nout:])
         results = stage.compiled(*call.arguments, *seeds)
@@ -56,8 +57,9 @@ class DerivativeFunction(Transformed):
         """``(kernel arguments, results kept)`` of a cuda call with ``args``."""
         call = self.pipeline.prepare(args, None, self.wrt, self.backend)
         nout = len(self.primal_ir.body.yields)
-        keep = list(range(nout, nout + len(self.wrt))) if self.kind == "grad" else None
-        return call.arguments + [1.0] * nout, keep
+        keep = list(range(nout, nout + len(self.wrt))) \
+            if self.kind == "grad" and not self.has_aux else None
+        return call.arguments + [1.0] * self.stage_for(None).differentiated_outputs, keep
 
     def gradients(self, call, flat):
         """The flat gradients regrouped per ``wrt`` argument, in its structure."""
