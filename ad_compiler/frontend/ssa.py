@@ -30,6 +30,7 @@ import numpy as np
 
 from ..errors import DifferentiationError
 from ..rules import PRIMITIVES
+from ..rules.shapes import ROW_JOINS
 from ..rules.table import INTEGER_CLOSED
 from . import containers as C
 from . import indexing as indexing_calls
@@ -43,11 +44,12 @@ _REDUCTIONS = {"sum", "mean", "max", "min", "prod"}
 _SPLITS = {"split", "array_split", "vsplit", "hsplit", "dsplit"}
 # the factors a factorisation returns, each its own primitive, by the keywords of the call
 _FACTORS = {
-    "eigh": lambda a: ("eigh_w", "eigh_v") if set(a) <= {"UPLO"} and a.get("UPLO", "L") == "L"
+    "eigh": lambda a: ("eigh_w", "eigh_v") if set(a) <= {"UPLO"} and a.get("UPLO", "L") in "LU"
     else None,
     "qr": lambda a: ("qr_q", "qr_r") if a.get("mode", "reduced") == "reduced" else None,
     "slogdet": lambda a: ("slogdet_sign", "slogdet_logdet") if not a else None,
-    "svd": lambda a: ("svd_s",) if a.get("compute_uv", True) is False else None,
+    "svd": lambda a: None if not set(a) <= {"compute_uv", "full_matrices"} else ("svd_s",)
+    if a.get("compute_uv", True) is False else ("svd_u", "svd_s", "svd_vh"),
 }
 _LEGACY_CALLS = {"array", "zeros", "ones", "empty", "full", "zeros_like", "ones_like",
                  "empty_like", "copy", "transpose", "shape", "size", "ndim", "arange", "linspace",
@@ -879,13 +881,17 @@ class Builder(ContainerForms):
                  for e in node.elts]
         return self.prim("array_of", items, kind="array")
 
-    def sequence(self, node):
-        """The values of a sequence argument (``np.concatenate([a, b])``, ``(a, b)``)."""
+    def sequence(self, node, rows=False):
+        """The values of a sequence argument (``np.concatenate([a, b])``, ``(a, b)``);
+        ``rows``: one array stands for the sequence of its rows, returned as it is."""
         if isinstance(node, (ast.List, ast.Tuple)):
             return [self.value(e) for e in node.elts]
         v = self.expr(node)
         if C.sequence(v) is not None:
             return [self.as_value(e) for e in C.sequence(v)]
+        if rows and isinstance(v, Value) and v.kind in ("array", "any"):
+            self.mark_array(v)
+            return v
         raise self.err(f"'{ast.unparse(node)}' must be a tuple or list of arrays", "call",
                        node)
 
@@ -901,7 +907,12 @@ class Builder(ContainerForms):
         if p.sequence:
             if not positional:
                 raise self.err(f"'{fname}' needs a sequence of arrays", "call", node)
-            operands += self.sequence(positional.pop(0))
+            items = self.sequence(positional.pop(0), rows=name in ROW_JOINS)
+            if isinstance(items, Value):
+                self.nargs(node, 1)
+                self.kwargs(node, set())
+                return self.prim("join_rows", [items], {"join": name})
+            operands += items
             slots = []
         else:
             count = (p.nargs or 0) - len(operands)
@@ -962,7 +973,10 @@ class Builder(ContainerForms):
             if parts is None:
                 raise self.err(f"'{ast.unparse(node.func)}' with {attrs} is not supported",
                                "call", node)
-            values = tuple(self.prim(p, [x]) for p in parts)
+            if attrs.get("UPLO") == "U":     # the upper triangle of x is the lower of x.T
+                x = self.prim("matrix_transpose", [x])
+            full = {"full_matrices": attrs.get("full_matrices", True)} if name == "svd" else {}
+            values = tuple(self.prim(p, [x], full if p != "svd_s" else {}) for p in parts)
             return values[0] if len(values) == 1 else values
         if name == "select":
             return self.call_select(node)

@@ -105,7 +105,7 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
         self.seeded = self.outputs[:seeded]
         self.activity = Activity(fn, self.inputs, self.seeded)
         self.mem = Memory(fn)
-        check_aliasing(fn, self.mem)
+        self.aliases = check_aliasing(fn, self.mem)
         self.namer = Namer(all_names(fn))
         self.adjoints: dict[int, Value] = {}
         self.loops: dict[int, _Loop] = {}
@@ -199,15 +199,16 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
     def _check_copies_walked_back(self):
         """An array a loop records whole (a copy per iteration) is walked back, in the
         reverse sweep, by the restores of stores through that same value only: a store
-        through another value that may be the same memory would leave the copy stale."""
+        through another value that may be the same memory would leave the copy stale. A
+        buffer allocated afresh in the iteration after ``v`` was bound (``w = u.copy()``,
+        then ``u = w``) is never ``v``'s memory: only the next iteration's ``v`` is it."""
         for loop in self.loops.values():
             recorded = [v for v in loop.needed if id(v) in loop.tapes and v.kind == "array"
                         and id(v) in self.stored_arrays and not self._copied_view(v)]
             for v in recorded:
                 for op in walk(loop.body):
                     if isinstance(op, Store) and op.operands[0] is not v and \
-                            self.mem.allocations(op.operands[0]) & self.mem.allocations(v) \
-                            and not related_views(self.mem, op.operands[0], v,
+                            self.aliases.may_alias(op.operands[0], v) and not related_views(self.mem, op.operands[0], v,
                                                   self.mem.live_views):
                         raise DifferentiationError(
                             f"'{_user_name(op.operands[0])}' (written here) may be the memory of "
