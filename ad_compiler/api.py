@@ -35,7 +35,8 @@ class DerivativeFunction(Transformed):
         options = Options(backend, fastmath, checkpoint, boundscheck)
         positions, self.single = pipeline_of(fn).signature.wrt(wrt)
         super().__init__(fn, Spec("reverse", positions, options,
-                                  keep=(0,) if has_aux else None))
+                                  keep=(0,) if has_aux else None,
+                                  value=kind != "grad" or backend == "cuda"))
         self.checkpoint = options.checkpoint
 
     def _init_args(self):
@@ -104,20 +105,19 @@ class DerivativeFunction(Transformed):
             if np.ndim(out) != 0:
                 raise self._not_scalar(f"an array of shape {np.shape(out)}") from None
             raise
-        if self.backend != "cuda" and np.ndim(outputs[0]) != 0:
+        if self.backend != "cuda" and outputs and np.ndim(outputs[0]) != 0:
             raise self._not_scalar(f"an array of shape {np.shape(outputs[0])}")
         grads = self.gradients(call, flat)
         gradient = grads[0] if self.single else grads
         if self.kind != "value_and_grad" and not self.has_aux:
             return gradient
-        value = as_output(outputs[0])
         if self.has_aux:
             aux = self.primal_call(call)[1]
             aux = tuple(map(as_output, aux)) if isinstance(aux, tuple) else as_output(aux)
             if self.kind == "value_and_grad":
-                return (value, aux), gradient
+                return (as_output(outputs[0]), aux), gradient
             return gradient, aux
-        return value, gradient
+        return as_output(outputs[0]), gradient
 
     # -- composition ---------------------------------------------------------------------
     def source_function(self, kinds):
@@ -135,7 +135,7 @@ class DerivativeFunction(Transformed):
         free = [v.name for v in ir.free_vars]
         nout = len(ir.body.yields)
         grads = [f"_g{k}" for k in range(len(self.wrt))]
-        outs = [f"_o{k}" for k in range(nout)]
+        outs = [f"_o{k}" for k in range(len(stage.ir.body.yields) - len(grads))]
         gradient = grads[0] if self.single else f"({', '.join(grads)},)"
         result = f"{outs[0]}, {gradient}" if self.kind == "value_and_grad" else gradient
         name = f"{ir.name}_{self.kind}"

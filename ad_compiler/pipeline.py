@@ -90,12 +90,15 @@ class Options:
 @dataclass(frozen=True)
 class Spec:
     """What to derive: ``mode`` over the user parameters ``wrt`` (positions), keeping the
-    forward results ``keep`` (None: all), compiled with ``options``."""
+    forward results ``keep`` (None: all), compiled with ``options``. ``value=False``
+    (reverse mode, ``ad.grad``): the vjp returns only the gradients when the output is one
+    scalar by its kinds, so code that only computed the value is not generated."""
 
     mode: str
     wrt: tuple = ()
     options: Options = Options()
     keep: tuple | None = None
+    value: bool = True
 
     def __post_init__(self):
         if self.mode not in MODES:
@@ -297,6 +300,7 @@ class Stage:
         return self.special.body.yields
 
     def _derivative_ir(self):
+        from .transforms.cleanup import without_outputs
         from .transforms.forward import forward
         from .transforms.reverse import reverse
 
@@ -307,6 +311,8 @@ class Stage:
         elif spec.mode == "reverse":
             ir = reverse(special, self.wrt, checkpoint=spec.options.checkpoint,
                          restart_whiles=spec.options.backend != "cuda")
+            if not spec.value and static_scalar(special.body.yields):
+                ir = without_outputs(ir, len(special.body.yields))
         elif spec.mode == "forward":
             ir = forward(special, self.wrt, keep=spec.keep)
         else:
@@ -362,6 +368,12 @@ class Stage:
                             fastmath=options.fastmath, module_name=f"adc_cuda_{self.ir.name}")
         cd.module()
         return cd
+
+
+def static_scalar(outputs) -> bool:
+    """Whether a function's outputs are, by their kinds alone, one scalar (what ``grad``
+    requires): then the check needs no run and the value need not be returned."""
+    return len(outputs) == 1 and outputs[0].ndim == 0
 
 
 class Pipeline:
@@ -433,6 +445,7 @@ class Pipeline:
         from .backends.emit import emit_module
         from .backends.python import load_module
         from .frontend import build_ir
+        from .transforms.cleanup import without_outputs
         from .transforms.forward import forward
         from .transforms.reverse import reverse
         from .transforms.specialize import specialize

@@ -33,13 +33,14 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from ..frontend.ir import Assign, Const, Function, If, Load, Op, Prim, Region, Store, Undef, \
-    Value, walk, walk_nested
+from ..frontend.ir import Assign, Const, For, Function, If, Load, Op, Prim, Region, Store, \
+    Undef, Value, While, walk, walk_nested
 from .builder import _FOLD, Namer
 
 _ALLOCATIONS = ("tape", "tape_of_arrays", "array_list")
 _TAPE_UPDATES = ("reserve", "grow", "list_put")   # tape = update(tape, ...)
 _ROUNDS = 8
+_SCALARS = ("float", "int", "bool", "slice")
 _TEMPORARY = re.compile(r"^_t\d+$")
 
 
@@ -58,7 +59,17 @@ def cleanup(fn: Function) -> Function:
         if not changed:
             break
     _merge_accumulations(fn.body, namer)
+    _merge_stores(fn.body, namer, {op.results[0].name: op for op in walk(fn.body)
+                                   if isinstance(op, Prim) and op.name == "slice"})
     return fn
+
+
+def without_outputs(fn: Function, count: int) -> Function:
+    """The vjp ``fn`` less its first ``count`` results (the primal outputs, when only the
+    gradients are asked for), cleaned again so that code only they needed goes."""
+    fn.body.yields = fn.body.yields[count:]
+    fn.returns_tuple = True
+    return cleanup(fn)
 
 
 # --- variables ----------------------------------------------------------------------------
@@ -514,14 +525,56 @@ def _zero_and_restore(ops: list, k: int):
 def _remove_dead(fn: Function) -> bool:
     changed = _remove_dead_tapes(fn)
     while True:
-        read = {v.name for v in fn.body.yields if _named(v)}
-        for op in walk(fn.body):
-            read |= {v.name for v in op.operands if _named(v)}
-            for sub in op.regions():
-                read |= {v.name for v in sub.yields if _named(v)}
-        if not _drop_unread(fn.body, read):
+        if not _drop_unread(fn.body, _live_names(fn)):
             return changed
         changed = True
+
+
+def _pure(op: Op) -> bool:
+    return isinstance(op, (Assign, Load)) or (isinstance(op, Prim)
+                                              and op.name not in _TAPE_UPDATES)
+
+
+def _live_names(fn: Function) -> set[str]:
+    """Names some effect needs: what the function returns, stores, tape updates and control
+    flow read, and what the statements assigning those names read, transitively (a carried
+    value needs its init and its yield). A variable only its own updates read
+    (``s = s + e`` in a loop, the value when only gradients are returned) is not live."""
+    live, work, needs = set(), [], {}
+
+    def mark(values):
+        for v in values:
+            if _named(v) and v.name not in live:
+                live.add(v.name)
+                work.append(v.name)
+
+    def need(defined, values):
+        for d in defined:
+            if _named(d):
+                needs.setdefault(d.name, []).extend(values)
+
+    for op in walk(fn.body):
+        if _pure(op):
+            need(op.results, op.operands)
+        elif isinstance(op, If):
+            mark(op.operands)
+            for k, r in enumerate(op.results):
+                need([r], [op.then.yields[k], op.orelse.yields[k]])
+        elif isinstance(op, (For, While)):
+            carried = op.body.args[1:] if isinstance(op, For) else op.body.args
+            mark(op.operands[:3] if isinstance(op, For) else ())
+            if isinstance(op, While):
+                mark(op.cond.yields)
+            for k, init in enumerate(op.inits):
+                defined = [op.results[k], carried[k]] + (
+                    [op.cond.args[k]] if isinstance(op, While) else [])
+                need(defined, [init, op.body.yields[k]])
+        else:
+            mark(op.operands)
+    mark(fn.body.yields)
+    while work:
+        mark(needs.get(work.pop(), ()))
+    return live
 
 
 def _drop_unread(region: Region, read: set) -> bool:
@@ -530,17 +583,48 @@ def _drop_unread(region: Region, read: set) -> bool:
     for op in region.ops:
         for sub in op.regions():
             removed |= _drop_unread(sub, read)
-        pure = isinstance(op, (Assign, Load)) or (isinstance(op, Prim)
-                                                  and op.name not in _TAPE_UPDATES)
-        if pure and op.results and not any(r.name in read for r in op.results):
+        if _pure(op) and op.results and not any(r.name in read for r in op.results):
             removed = True
             continue
-        if isinstance(op, If) and not op.results and not op.then.ops and not op.orelse.ops:
-            removed = True
+        removed |= _drop_dead_slots(op, read)
+        if isinstance(op, (If, For)) and not any(_named(r) and r.name in read
+                                                 for r in op.results) and \
+                not any(sub.ops for sub in op.regions()):
+            removed = True      # nothing left inside (a range never fails)
             continue
         kept.append(op)
     region.ops = kept
     return removed
+
+
+def _drop_dead_slots(op: Op, live: set) -> bool:
+    """Drop the values an ``if`` or loop carries that no live name is (see
+    :func:`_live_names`): results, block arguments, inits and yields of that slot."""
+    if isinstance(op, If):
+        slots = [[r] for r in op.results]
+    elif isinstance(op, (For, While)):
+        carried = op.body.args[1:] if isinstance(op, For) else op.body.args
+        slots = [[op.results[k], carried[k]] + ([op.cond.args[k]] if isinstance(op, While)
+                                                else []) for k in range(len(op.inits))]
+    else:
+        return False
+    dead = {k for k, values in enumerate(slots)
+            if not any(_named(v) and v.name in live for v in values)}
+    if not dead:
+        return False
+
+    def keep(values, offset=0):
+        return [v for k, v in enumerate(values) if k - offset not in dead]
+
+    op.results = keep(op.results)
+    for sub in op.regions():
+        sub.yields = keep(sub.yields) if not (isinstance(op, While) and sub is op.cond) \
+            else sub.yields
+        if not isinstance(op, If):
+            sub.args = keep(sub.args, 1 if isinstance(op, For) else 0)
+    op.operands = op.operands[:3] + keep(op.inits) if isinstance(op, For) else \
+        keep(op.operands) if isinstance(op, While) else op.operands
+    return True
 
 
 def _remove_dead_tapes(fn: Function) -> bool:
@@ -603,6 +687,57 @@ def _merge_accumulations(region: Region, namer: Namer):
             last_def.pop(name, None)
         if _single_def(op):
             last_def[op.results[0].name] = k
+
+
+def _merge_stores(region: Region, namer: Namer, slices: dict):
+    """``b[i] += e1; b[i] += e2`` -> ``b[i] += e1 + e2`` (the sum a temporary the printer
+    inlines), when only scalar arithmetic that leaves ``b``, ``i`` and ``e1`` alone runs in
+    between: nothing can read the element before the second store."""
+    pending = None      # index of the last accumulating store still open for merging
+    ops = []
+    for op in region.ops:
+        for sub in op.regions():
+            _merge_stores(sub, namer, slices)
+        if isinstance(op, Store) and op.accumulate and pending is not None and \
+                _same_place(ops[pending], op, slices):
+            first = ops.pop(pending)
+            value = op.operands[-1]
+            temp = namer.value("_t", value.kind)
+            temp.ndim = value.ndim
+            ops.append(Prim([temp], [first.operands[-1], value], line=op.line, name="add"))
+            op.operands = op.operands[:-1] + [temp]
+            ops.append(op)
+            pending = len(ops) - 1
+            continue
+        if isinstance(op, Store) and op.accumulate and \
+                all(v.kind in ("int", "slice") for v in op.operands[1:-1] if _named(v)):
+            pending = len(ops)
+        elif pending is not None and not (_scalar_arithmetic(op) and not _defined(op) & {
+                v.name for v in ops[pending].operands if _named(v)}):
+            pending = None
+        ops.append(op)
+    region.ops = ops
+
+
+def _same_place(a: Store, b: Store, slices: dict) -> bool:
+    """Whether two stores write the same elements: same array and indices, where two
+    slices of constant bounds (``b[:]``) are the same index."""
+    def key(v):
+        op = slices.get(v.name) if _named(v) else None
+        if op is not None and all(isinstance(o, Const) for o in op.operands):
+            return ("slice", tuple(o.value for o in op.operands))
+        return v
+
+    xs, ys = [key(v) for v in a.operands[:-1]], [key(v) for v in b.operands[:-1]]
+    return len(xs) == len(ys) and all(
+        x == y if isinstance(x, tuple) or isinstance(y, tuple) else _same_values([x], [y])
+        for x, y in zip(xs, ys))
+
+
+def _scalar_arithmetic(op: Op) -> bool:
+    return isinstance(op, (Prim, Assign)) and not op.regions() and \
+        not (isinstance(op, Prim) and op.name in _ALLOCATIONS + _TAPE_UPDATES) and \
+        all(v.kind in _SCALARS for v in op.operands + op.results if _named(v))
 
 
 def _single_def(op: Op) -> bool:
