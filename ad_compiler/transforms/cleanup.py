@@ -51,6 +51,7 @@ def cleanup(fn: Function) -> Function:
         changed = _fold_constants(fn.body)
         changed |= _name_temporaries(fn)
         changed |= _drop_copy_backs(fn.body, {})
+        changed |= _forward_constants(fn.body)
         changed |= _propagate_copies(fn)
         changed |= _drop_zero_inits(fn.body)
         changed |= _hoist_branch_ends(fn.body, namer)
@@ -141,7 +142,32 @@ def _fold_constants(region: Region) -> bool:
             value = _FOLD[op.name](*(v.value for v in op.operands))
             region.ops[k] = Assign(op.results, [Const(value)], op.line)
             changed = True
+        elif isinstance(op, Prim) and not op.attrs and _identity_operand(op) is not None:
+            region.ops[k] = Assign(op.results, [_identity_operand(op)], op.line)
+            changed = True
     return changed
+
+
+_IDENTITIES = {("add", "int"): 0, ("sub", "int"): 0, ("mul", "int"): 1,
+               ("and", "bool"): True, ("or", "bool"): False}
+
+
+def _identity_operand(op: Prim):
+    """``x`` for ``x + 0``, ``0 + x``, ``x - 0``, ``x * 1`` on ints and ``x & True``,
+    ``x | False`` on truth values (exact: floats are left alone, ``-0.0 + 0`` is not
+    ``-0.0``)."""
+    if len(op.operands) != 2 or op.results[0].kind not in ("int", "bool"):
+        return None
+    a, b = op.operands
+    if a.kind != b.kind or a.kind != op.results[0].kind:
+        return None
+    unit = _IDENTITIES.get((op.name, a.kind))
+    if unit is None:
+        return None
+    for x, c in ((a, b), (b, a)) if op.name != "sub" else ((a, b),):
+        if isinstance(c, Const) and c.value == unit and type(c.value) is type(unit):
+            return x
+    return None
 
 
 # --- copies -------------------------------------------------------------------------------
@@ -326,6 +352,75 @@ def _scan(ops, source: str, copy: str, killed: bool) -> bool:
         elif source in _defined(op):
             killed = True
     return killed
+
+
+# --- constants known on straight-line paths ----------------------------------------------
+def _forward_constants(region: Region) -> bool:
+    """In each straight-line sequence: a copy of a variable that holds a constant there
+    (``k = 0; ...; k0 = k``) copies the constant, and an assignment that the next statement
+    touching its variable overwrites unread is dropped. A ``while`` whose test is a
+    variable holding ``True`` runs its body at least once, so a body that assigns a variable
+    before reading it overwrites it (the restartable ``while``'s counters)."""
+    changed = False
+    known: dict[str, Const] = {}
+    unread: dict[str, Op] = {}      # variable -> its last assignment, not read since
+    dead = set()
+    for op in region.ops:
+        for sub in op.regions():
+            changed |= _forward_constants(sub)
+        if isinstance(op, Assign) and _named(op.operands[0]) and op.operands[0].name in known:
+            op.operands = [known[op.operands[0].name]]
+            changed = True
+        for name in _overwritten(op, known):
+            if name in unread:
+                dead.add(id(unread.pop(name)))
+        for name in _read(op):
+            unread.pop(name, None)
+        defined = _defined(op)
+        for name in defined:
+            known.pop(name, None)
+            unread.pop(name, None)
+        if isinstance(op, Assign) and isinstance(op.operands[0], Const) and \
+                _named(op.results[0]):
+            known[op.results[0].name] = op.operands[0]
+        if _pure(op) and not op.regions() and len(op.results) == 1 and _named(op.results[0]):
+            unread[op.results[0].name] = op
+    if dead:
+        region.ops = [op for op in region.ops if id(op) not in dead]
+    return changed or bool(dead)
+
+
+def _overwritten(op: Op, known: dict) -> set[str]:
+    """Names ``op`` certainly assigns before reading them."""
+    if not op.regions():
+        return {v.name for v in op.results if _named(v)} - _read(op)
+    if not isinstance(op, While) or op.cond.ops or op.inits or \
+            not _named(op.cond.yields[0]) or \
+            known.get(op.cond.yields[0].name, Const(False)).value is not True:
+        return set()
+    first = {v.name for inner in op.body.ops if not inner.regions()
+             for v in inner.results if _named(v)}
+    return first - _exposed_reads(op.body.ops, op.body.yields) - _read_in(op.cond)
+
+
+def _read_in(region: Region) -> set[str]:
+    out = {v.name for v in region.yields if _named(v)}
+    for op in region.ops:
+        out |= _read(op)
+    return out
+
+
+def _exposed_reads(ops, yields, assigned=frozenset()) -> set[str]:
+    """Names that ``ops`` then ``yields`` may read before assigning them (``assigned``: the
+    names already assigned on entry)."""
+    assigned, out = set(assigned), set()
+    for op in ops:
+        out |= {v.name for v in op.operands if _named(v)} - assigned
+        for sub in op.regions():    # a loop body may run again: all its reads count
+            out |= _exposed_reads(sub.ops, sub.yields, assigned if isinstance(op, If)
+                                  else assigned | {v.name for v in sub.args if _named(v)})
+        assigned |= {v.name for v in op.results if _named(v)}
+    return out | ({v.name for v in yields if _named(v)} - assigned)
 
 
 # --- zero-init before assignment ----------------------------------------------------------

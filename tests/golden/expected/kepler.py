@@ -22,11 +22,10 @@ def kepler_vjp(e, M, tol, g_total_2):
         E = M[i]
         # line 29: f = E - e * math.sin(E) - M[i]
         f = E - e * np.sin(E) - E
-        # line 30: while abs(f) > tol:
-        _n = 0
         _k_67 = _k_1
         _need = 16
         _again = True
+        # line 30: while abs(f) > tol:
         while _again:
             _tape_E_2 = _rt.reserve(_tape_E_2, _k_67, _need)
             _tape_f = _rt.reserve(_tape_f, _k_67, _need)

@@ -7,20 +7,17 @@ from ad_compiler.backends import helpers as _rt
 
 
 def newton_sqrt_vjp(a, g_x_4):
-    _k = 0
     _tape_x = _rt.tape(16, 0.0)
-    # line 42: while True:
-    _n = 0
-    _k_29 = _k
     _need = 16
     _again = True
+    # line 42: while True:
     while _again:
-        _tape_x = _rt.reserve(_tape_x, _k_29, _need)
+        _tape_x = _rt.reserve(_tape_x, 0, _need)
         _cap = len(_tape_x)
-        _k = _k_29
+        _k = 0
         _n = 0
         _brk, x = False, a
-        while (not _brk) & True & (_k < _cap):
+        while (not _brk) & (_k < _cap):
             _tape_x[_k] = x
             # line 43: fx = x * x - a
             fx = x * x - a
@@ -36,7 +33,7 @@ def newton_sqrt_vjp(a, g_x_4):
             _k = _k + 1
             _n = _n + 1
         _again = _k == _cap
-        _need = (_k - _k_29) * 2
+        _need = _k * 2
     b_x = g_x_4
     b_a = 0.0
     for _it in range(_n - 1, -1, -1):
