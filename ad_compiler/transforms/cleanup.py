@@ -21,8 +21,19 @@ Numba compiles fewer lines:
   adjoint of ``a[i] = a[i] + e``) leaves ``b[i]`` as it was: both stores go;
 * **repeated accumulations** ``b = e1; b = b + e2`` (nothing reads ``b`` in between) become
   one expression ``b = e1 + e2`` (a temporary the printer inlines);
-* **dead code**: pure statements whose variable nobody reads, and tapes nobody reads back
-  (their pushes and allocation).
+* **constants on straight-line code**: ``k = 0; ...; k0 = k`` copies ``0``; an assignment
+  overwritten before any read goes (a ``while`` whose test holds ``True`` runs at least
+  once); ``x - 0``, ``x * 1`` (ints) and ``x & True`` are ``x``;
+* **the adjoint of ``if c: v = e``**: a zero before the ``if`` moves into its branches (to
+  the end of a branch that does not read it), and an accumulation of a branch's value after
+  the ``if`` moves into the branches, gone where that value is the zero: what is left reads
+  ``if c: b_e += b_v; b_v = 0.0``;
+* **accumulating stores** ``b[i] += e1; b[i] += e2`` become ``b[i] += e1 + e2``;
+* **dead code**: statements no effect needs (liveness from the returned values, stores,
+  tape updates and control flow: a variable only its own updates read goes, with the loop
+  slots that carry it and loops left empty), and tapes nobody reads back (their pushes and
+  allocation). With the value dropped (``grad``, :func:`without_outputs`) this removes
+  the code only the value needed.
 
 Imperative IR names variables, not values (two Values with one name are one Python
 variable, e.g. a loop index in both sweeps), so every analysis here keys variables by name.
@@ -47,18 +58,11 @@ _TEMPORARY = re.compile(r"^_t\d+$")
 def cleanup(fn: Function) -> Function:
     """Simplify derivative IR ``fn`` in place (see the module docstring); returns ``fn``."""
     namer = Namer(_names(fn))
-    for _ in range(_ROUNDS):
-        changed = _fold_constants(fn.body)
-        changed |= _name_temporaries(fn)
-        changed |= _drop_copy_backs(fn.body, {})
-        changed |= _forward_constants(fn.body)
-        changed |= _propagate_copies(fn)
-        changed |= _drop_zero_inits(fn.body)
-        changed |= _hoist_branch_ends(fn.body, namer)
-        changed |= _drop_zero_and_restore(fn.body)
-        changed |= _remove_dead(fn)
-        if not changed:
-            break
+    _simplify(fn, namer)
+    # zeros split into branches once the branches are what is left of them (a split
+    # earlier could make a branch that later empties on its own path)
+    if _split_zero_inits(fn.body):
+        _simplify(fn, namer)
     _merge_accumulations(fn.body, namer)
     _merge_stores(fn.body, namer, {op.results[0].name: op for op in walk(fn.body)
                                    if isinstance(op, Prim) and op.name == "slice"})
@@ -444,6 +448,131 @@ def _drop_zero_inits(region: Region) -> bool:
     return changed
 
 
+def _is_zero(op: Op) -> bool:
+    return isinstance(op, Assign) and isinstance(op.operands[0], Const) and \
+        isinstance(op.operands[0].value, float) and op.operands[0].value == 0.0 and \
+        _named(op.results[0])
+
+
+def _next_touch(ops, k: int, name: str):
+    """The index of the first op after ``k`` that reads or assigns ``name``, or None."""
+    for j in range(k + 1, len(ops)):
+        if name in _read(ops[j]) or name in _defined(ops[j]):
+            return j
+    return None
+
+
+def _split_zero_inits(region: Region) -> bool:
+    """``b = 0.0`` before an ``if`` one of whose branches first does ``b = b + e`` (the
+    adjoint of ``if c: v = e``) moves into the branches: the accumulations become
+    ``b = e`` and a path that does not assign ``b`` first starts with the zero (which may
+    then sink or go)."""
+    changed = False
+    for op in region.ops:
+        for sub in op.regions():
+            changed |= _split_zero_inits(sub)
+    k = 0
+    while k < len(region.ops):
+        op = region.ops[k]
+        j = _next_touch(region.ops, k, op.results[0].name) if _is_zero(op) else None
+        branch = region.ops[j] if j is not None else None
+        name = op.results[0].name if _is_zero(op) else None
+        if isinstance(branch, If) and not branch.results and \
+                not any(_named(v) and v.name == name for v in branch.operands) and \
+                any(_first_touch_assigns(sub.ops, name) for sub in branch.regions()) and \
+                all(sub.ops for sub in branch.regions()):   # no branch made for the zero
+            for sub in branch.regions():
+                rewrites = _first_touch_assigns(sub.ops, name)
+                if rewrites is None:
+                    sub.ops.insert(0, Assign([_copy(op.results[0])], list(op.operands),
+                                             op.line))
+                for acc in rewrites or ():
+                    _replace_op(sub, acc, Assign(acc.results, [acc.operands[1]], acc.line))
+            del region.ops[k]
+            changed = True
+            continue
+        k += 1
+    return changed
+
+
+def _copy(v: Value) -> Value:
+    return replace(v) if hasattr(v, "__dataclass_fields__") else v
+
+
+def _sink_constants(region: Region) -> bool:
+    """A constant assignment moves down to just before the next statement that touches its
+    variable (the end of its block when none does), so what reads the old value first can
+    read it through a copy."""
+    changed = False
+    for op in region.ops:
+        for sub in op.regions():
+            changed |= _sink_constants(sub)
+    k = len(region.ops) - 1
+    while k >= 0:
+        op = region.ops[k]
+        if isinstance(op, Assign) and isinstance(op.operands[0], Const) and \
+                _named(op.results[0]):
+            j = _next_touch(region.ops, k, op.results[0].name)
+            target = len(region.ops) if j is None else j
+            if target > k + 1 and not (j is None and any(
+                    _named(v) and v.name == op.results[0].name for v in region.yields)):
+                region.ops.insert(target, op)
+                del region.ops[k]
+                changed = True
+        k -= 1
+    return changed
+
+
+def _sink_stores(region: Region, reads: dict) -> bool:
+    """``if c: ... t = e ... else: ... t = 0.0 ...; b[i] += t`` -> the store ends each
+    branch, and goes where ``t`` is that zero (adding zero changes nothing); that zero
+    goes too when the store was the only read of ``t`` (``reads``: reads per name)."""
+    changed = False
+    for op in region.ops:
+        for sub in op.regions():
+            changed |= _sink_stores(sub, reads)
+    k = 0
+    while k + 1 < len(region.ops):
+        branch, store = region.ops[k], region.ops[k + 1]
+        if isinstance(branch, If) and not branch.results and isinstance(store, Store) and \
+                store.accumulate and _named(store.operands[-1]) and \
+                not {v.name for v in store.operands[:-1] if _named(v)} & _defined(branch):
+            value = store.operands[-1].name
+            lasts = [_last_assign(sub.ops, value) for sub in branch.regions()]
+            if all(last is not None for last in lasts) and any(_is_zero(last)
+                                                              for last in lasts):
+                for sub, last in zip(branch.regions(), lasts):
+                    if not _is_zero(last):
+                        sub.ops.append(replace(store))
+                    elif reads.get(value) == 1:
+                        sub.ops.remove(last)
+                del region.ops[k + 1]
+                changed = True
+        k += 1
+    return changed
+
+
+def _read_counts(fn: Function) -> dict:
+    counts: dict[str, int] = {}
+    for v in fn.body.yields:
+        if _named(v):
+            counts[v.name] = counts.get(v.name, 0) + 1
+    for op in walk(fn.body):
+        for v in op.operands + [y for sub in op.regions() for y in sub.yields]:
+            if _named(v):
+                counts[v.name] = counts.get(v.name, 0) + 1
+    return counts
+
+
+def _last_assign(ops, name: str):
+    """The op that last assigns ``name`` in ``ops`` when it is a top-level statement (no
+    nested block after it assigns ``name``), else None."""
+    for op in reversed(ops):
+        if name in _defined(op):
+            return op if not op.regions() else None
+    return None
+
+
 def _first_touch_assigns(ops, name: str):
     """The accumulations ``name = name + e`` that first touch ``name`` on every path of
     ``ops`` (so a zero before them is not needed), or None when some path reads it first or
@@ -759,6 +888,23 @@ def _drop_tape_ops(region: Region, tapes: set):
 
 
 # --- repeated accumulations ---------------------------------------------------------------
+def _simplify(fn: Function, namer: Namer):
+    for _ in range(_ROUNDS):
+        changed = _fold_constants(fn.body)
+        changed |= _name_temporaries(fn)
+        changed |= _drop_copy_backs(fn.body, {})
+        changed |= _forward_constants(fn.body)
+        changed |= _propagate_copies(fn)
+        changed |= _drop_zero_inits(fn.body)
+        changed |= _sink_constants(fn.body)
+        changed |= _sink_stores(fn.body, _read_counts(fn))
+        changed |= _hoist_branch_ends(fn.body, namer)
+        changed |= _drop_zero_and_restore(fn.body)
+        changed |= _remove_dead(fn)
+        if not changed:
+            return
+
+
 def _merge_accumulations(region: Region, namer: Namer):
     """``b = e1 ... b = b + e2`` (nothing between touches ``b``) -> ``t = e1; b = t + e2``,
     where the temporary ``t`` prints inside its one use: ``b = e1 + e2``."""

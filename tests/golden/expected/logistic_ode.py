@@ -7,8 +7,8 @@ from ad_compiler.backends import helpers as _rt
 
 
 def logistic_ode_vjp(y, r, steps, g_t9):
-    _k = 0
     _tape_y = _rt.tape(_rt.trip_count(0, steps, 1), 0.0)
+    _k = 0
     # line 21: for i in range(steps):
     for i in range(steps):
         _tape_y[_k] = y

@@ -11,8 +11,8 @@ def logsumexp_vjp(x, g_t11):
     m = x[0]
     # line 80: for i in range(x.shape[0]):
     _t2 = x.shape[0]
-    _k = 0
     _tape_m = _rt.tape(_rt.trip_count(0, _t2, 1), 0.0)
+    _k = 0
     for i in range(_t2):
         _tape_m[_k] = m
         # line 81: if x[i] > m:
@@ -39,15 +39,10 @@ def logsumexp_vjp(x, g_t11):
     for i in range(_t2 - 1, -1, -1):
         _k = _k - 1
         m_1 = _tape_m[_k]
-        b_m_3 = b_m
-        _t22 = 0.0
-        b_m = 0.0
         # line 81: if x[i] > m:
         if x[i] > m_1:
-            _t22 = _t22 + b_m_3
-        else:
-            b_m = b_m + b_m_3
-        b_x[i] += _t22
+            b_x[i] += b_m
+            b_m = 0.0
     # line 79: m = x[0]
     b_x[0] += b_m
     # line 86: return m + math.log(s)

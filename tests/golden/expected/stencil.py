@@ -11,11 +11,11 @@ def stencil_vjp(u, c, g_t15):
     n = u.shape[0]
     # line 66: for i in range(1, n - 1):
     _t2 = n - 1
-    _k = 0
     _t46 = 3 * _rt.trip_count(1, _t2, 1)
     _tape_t3 = _rt.tape(_t46, 0.0)
     _tape_t5 = _rt.tape(_t46, 0.0)
     _tape_t10 = _rt.tape(_t46, 0.0)
+    _k = 0
     # line 65: for step in range(3):
     for step in range(3):
         # line 66: for i in range(1, n - 1):
