@@ -519,6 +519,21 @@ def _unparse(stmt):
     return ast.unparse(stmt)
 
 
+def _index_arithmetic(op, inline) -> bool:
+    """``2 * i + 1`` and ``-b``: integer arithmetic and a scalar's negation, which a person
+    writes again at each use (an index read and its adjoint's) and the printer does too
+    rather than name them (exact, and Numba computes them once). ``inline``: the values
+    printed inside their use (a negated expression keeps its name)."""
+    if not isinstance(op, Prim):
+        return False
+    if op.name == "neg":
+        return op.results[0].kind == "float" and _named(op.operands[0]) and \
+            op.operands[0].kind == "float" and op.operands[0] not in inline
+    return op.name in ("add", "sub", "mul") and op.results[0].kind == "int" and \
+        all(o.kind == "int" and (o not in inline or _index_arithmetic(inline[o], inline))
+            for o in op.operands)
+
+
 # --- the printer ----------------------------------------------------------------------------
 class _Printer:
     def __init__(self, fn: Function, name=None):
@@ -543,16 +558,16 @@ class _Printer:
             v = op.results[0]
             if not _TEMP.match(v.name) or v not in self.names.singleton:
                 continue
-            if self.an.uses.get(v, 0) != 1:
+            uses = self.an.uses.get(v, 0)
+            if uses != 1 and not (uses > 1 and _index_arithmetic(op, self.inline)):
                 continue
-            (use_region, use_op), = self.an.use_sites[v]
-            if use_region is not region:
+            sites = self.an.use_sites[v]
+            if any(use_region is not region for use_region, _ in sites):
                 continue
-            end = len(ops) if use_op is None else pos[id(use_op)]
-            if end <= k:
+            ends = [len(ops) if use_op is None else pos[id(use_op)] for _, use_op in sites]
+            if min(ends) <= k:
                 continue
-            if isinstance(use_op, (For, While)) and v in use_op.operands[:0]:
-                continue
+            end = max(ends)
             reads, loads = self._reads(v)
             clobbered = False
             for mid in ops[k + 1:end]:
@@ -658,6 +673,9 @@ class _Printer:
         if form == "binop":
             return ast.BinOp(args[0], _BINOP[sym](), args[1])
         if form == "unaryop":
+            if sym == "-" and isinstance(args[0], ast.UnaryOp) and \
+                    isinstance(args[0].op, ast.USub):
+                return args[0].operand      # -(-x) is x, exactly
             return ast.UnaryOp(_UNARY[sym](), args[0])
         if form == "compare":
             return ast.Compare(args[0], [_CMP[sym]()], [args[1]])

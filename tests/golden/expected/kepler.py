@@ -71,18 +71,16 @@ def kepler_vjp(e, M, tol, g_total_2):
             E_3 = E_2 - _t37
             # line 32: f = E - e * math.sin(E) - M[i]
             b_E = b_E + -b_f
-            _t23 = -b_f
-            b_E_2 = b_E_2 + b_f + _t23 * e * np.cos(E_3)
+            _t29 = b_e + -b_f * np.sin(E_3)
+            b_E_2 = b_E_2 + b_f + -b_f * e * np.cos(E_3)
             # line 31: E = E - f / (1.0 - e * math.cos(E))
-            _t32 = -b_E_2
-            b_f = _t32 / _t34
-            _t41 = -(-_t32 * _t37 / _t34)
-            b_e = b_e + _t23 * np.sin(E_3) + _t41 * _t43
+            b_f = -b_E_2 / _t34
+            _t41 = -(b_E_2 * _t37 / _t34)
+            b_e = _t29 + _t41 * _t43
             b_E_2 = b_E_2 + -(_t41 * e) * np.sin(E_2)
         # line 29: f = E - e * math.sin(E) - M[i]
-        _t56 = -b_f
-        b_e = b_e + _t56 * np.sin(E)
-        b_E = b_E + b_E_2 + -b_f + b_f + _t56 * e * np.cos(E)
+        b_e = b_e + -b_f * np.sin(E)
+        b_E = b_E + b_E_2 + -b_f + b_f + -b_f * e * np.cos(E)
         # line 28: E = M[i]
         b_M[i] += b_E
     # line 34: return total

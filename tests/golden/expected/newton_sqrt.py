@@ -46,9 +46,8 @@ def newton_sqrt_vjp(a, g_x_4):
         if not np.abs(fx) < 1e-12:
             # line 46: x = x - fx / (2.0 * x)
             _t11 = 2.0 * x_1
-            _t9 = -b_x
-            b_fx = b_fx + _t9 / _t11
-            b_x = b_x + -_t9 * (fx / _t11) / _t11 * 2.0
+            b_fx = b_fx + -b_x / _t11
+            b_x = b_x + b_x * (fx / _t11) / _t11 * 2.0
         # line 43: fx = x * x - a
         b_a = b_a + -b_fx
         b_x = b_x + b_fx * x_1 + b_fx * x_1
