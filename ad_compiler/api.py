@@ -146,7 +146,7 @@ class DerivativeFunction(Transformed):
         result = f"{outs[0]}, {gradient}" if self.kind == "value_and_grad" else gradient
         name = f"{ir.name}_{self.kind}"
         wrapper = (f"\n\ndef {name}({', '.join(params)}):\n"
-                   f"    {', '.join(outs + grads)} = {stage.ir.name}("
+                   f"    {', '.join(outs + grads)}, = {stage.ir.name}("
                    f"{', '.join(params + free + ['1.0'] * nout)})\n"
                    f"    return {result}\n")
         module = load_module(stage.source + wrapper, f"adc_{name}")
