@@ -435,17 +435,21 @@ def _drop_zero_inits(region: Region) -> bool:
         op = region.ops[k]
         for sub in op.regions():
             changed |= _drop_zero_inits(sub)
-        if isinstance(op, Assign) and isinstance(op.operands[0], Const) and \
-                isinstance(op.operands[0].value, float) and op.operands[0].value == 0.0:
+        if _is_zero(op):
             rewrites = _first_touch_assigns(region.ops[k + 1:], op.results[0].name)
             if rewrites is not None:
-                for acc in rewrites:
-                    _replace_op(region, acc, Assign(acc.results, [acc.operands[1]], acc.line))
+                _assign_instead(region, rewrites)
                 del region.ops[k]
                 changed = True
                 continue
         k += 1
     return changed
+
+
+def _assign_instead(region: Region, accumulations):
+    """Each ``b = b + e`` of ``accumulations`` (in ``region``) becomes ``b = e``."""
+    for acc in accumulations:
+        _replace_op(region, acc, Assign(acc.results, [acc.operands[1]], acc.line))
 
 
 def _is_zero(op: Op) -> bool:
@@ -486,8 +490,7 @@ def _split_zero_inits(region: Region) -> bool:
                 if rewrites is None:
                     sub.ops.insert(0, Assign([_copy(op.results[0])], list(op.operands),
                                              op.line))
-                for acc in rewrites or ():
-                    _replace_op(sub, acc, Assign(acc.results, [acc.operands[1]], acc.line))
+                _assign_instead(sub, rewrites or ())
             del region.ops[k]
             changed = True
             continue
