@@ -34,7 +34,8 @@ class DerivativeFunction(Transformed):
         self.has_aux = has_aux
         options = Options(backend, fastmath, checkpoint, boundscheck)
         positions, self.single = pipeline_of(fn).signature.wrt(wrt)
-        super().__init__(fn, Spec("reverse", positions, options, has_aux=has_aux))
+        super().__init__(fn, Spec("reverse", positions, options, has_aux=has_aux,
+                                  value=kind != "grad" or has_aux or backend == "cuda"))
         self.checkpoint = options.checkpoint
 
     def _init_args(self):
@@ -112,7 +113,7 @@ class DerivativeFunction(Transformed):
             if np.ndim(out) != 0:
                 raise self._not_scalar(f"an array of shape {np.shape(out)}") from None
             raise
-        if self.backend != "cuda" and np.ndim(outputs[0]) != 0:
+        if self.backend != "cuda" and outputs and np.ndim(outputs[0]) != 0:
             raise self._not_scalar(f"an array of shape {np.shape(outputs[0])}")
         grads = self.gradients(call, flat)
         gradient = grads[0] if self.single else grads
@@ -156,7 +157,7 @@ class DerivativeFunction(Transformed):
                  for leaf, path in zip((params[j] for j in group), leaf_paths(user, t))
                  if leaf != path]
         grads = [f"_g{k}" for k in range(len(flat_wrt))]
-        outs = [f"_o{k}" for k in range(nout)]
+        outs = [f"_o{k}" for k in range(len(stage.ir.body.yields) - len(grads))]
         classes = {}
         per_argument, k = [], 0
         for i in self.wrt:
@@ -166,7 +167,7 @@ class DerivativeFunction(Transformed):
         gradient = per_argument[0] if self.single else f"({', '.join(per_argument)},)"
         result = f"{outs[0]}, {gradient}" if self.kind == "value_and_grad" else gradient
         name = f"{ir.name}_{self.kind}"
-        lines.append(f"    {', '.join(outs + grads)} = {stage.ir.name}("
+        lines.append(f"    {', '.join(outs + grads)}, = {stage.ir.name}("
                      f"{', '.join(params + free + ['1.0'] * nout)})")
         wrapper = (f"\n\ndef {name}({', '.join(names)}):\n" + "\n".join(lines)
                    + f"\n    return {result}\n")

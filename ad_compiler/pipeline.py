@@ -92,13 +92,16 @@ class Spec:
     """What to derive: ``mode`` over the user parameters ``wrt`` (positions), keeping the
     forward results ``keep`` (None: all), compiled with ``options``. ``has_aux``: the
     function returns ``(value, aux)``; only ``value`` is differentiated, ``aux`` (any
-    pytree) is an output of the same compiled call."""
+    pytree) is an output of the same compiled call. ``value=False`` (reverse mode,
+    ``ad.grad``): the vjp returns only the gradients when the output is one scalar by its
+    kinds, so code that only computed the value is not generated."""
 
     mode: str
     wrt: tuple = ()
     options: Options = Options()
     keep: tuple | None = None
     has_aux: bool = False
+    value: bool = True
 
     def __post_init__(self):
         if self.mode not in MODES:
@@ -320,6 +323,7 @@ class Stage:
         return self.special.body.yields[:self.differentiated_outputs]
 
     def _derivative_ir(self):
+        from .transforms.cleanup import without_outputs
         from .transforms.forward import forward
         from .transforms.reverse import reverse
 
@@ -331,6 +335,8 @@ class Stage:
             ir = reverse(special, self.wrt, checkpoint=spec.options.checkpoint,
                          restart_whiles=spec.options.backend != "cuda",
                          seeded=self.differentiated_outputs)
+            if not spec.value and not spec.has_aux and static_scalar(special.body.yields):
+                ir = without_outputs(ir, len(special.body.yields))
         elif spec.mode == "forward":
             keep = spec.keep
             if spec.has_aux:    # every output, then the tangents of value's leaves only
@@ -390,6 +396,12 @@ class Stage:
                             fastmath=options.fastmath, module_name=f"adc_cuda_{self.ir.name}")
         cd.module()
         return cd
+
+
+def static_scalar(outputs) -> bool:
+    """Whether a function's outputs are, by their kinds alone, one scalar (what ``grad``
+    requires): then the check needs no run and the value need not be returned."""
+    return len(outputs) == 1 and outputs[0].ndim == 0
 
 
 class Pipeline:
@@ -465,6 +477,7 @@ class Pipeline:
         from .backends.emit import emit_module
         from .backends.python import load_module
         from .frontend import build_ir
+        from .transforms.cleanup import without_outputs
         from .transforms.forward import forward
         from .transforms.reverse import reverse
         from .transforms.specialize import specialize
