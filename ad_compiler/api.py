@@ -48,7 +48,8 @@ class DerivativeFunction(Transformed):
         stage = self.stage_for(call)
         nout = len(stage.ir.body.yields) - len(stage.wrt)
         if self.backend == "cuda":
-            keep = list(range(nout, stage.compiled.nresults)) if self.kind == "grad" else None
+            keep = list(range(nout, stage.compiled.nresults)) \
+                if self.kind == "grad" and not self.has_aux else None
             results = stage.compiled(*call.arguments, *seeds, keep=keep)
             return ((None,) * nout, results) if keep else (results[:nout], results[nout:])
         results = stage.compiled(*call.arguments, *seeds)
@@ -58,8 +59,9 @@ class DerivativeFunction(Transformed):
         """``(kernel arguments, results kept)`` of a cuda call with ``args``."""
         call = self.pipeline.prepare(args, None, self.wrt, self.backend)
         nout = len(self.primal_ir.body.yields)
-        keep = list(range(nout, nout + len(self.wrt))) if self.kind == "grad" else None
-        return call.arguments + [1.0] * nout, keep
+        keep = list(range(nout, nout + len(self.wrt))) \
+            if self.kind == "grad" and not self.has_aux else None
+        return call.arguments + [1.0] * self.stage_for(None).differentiated_outputs, keep
 
     def gradients(self, call, flat):
         """The flat gradients regrouped per ``wrt`` argument, in its structure."""
@@ -166,34 +168,54 @@ class DerivativeFunction(Transformed):
         self._known_calls[key] = known
 
     # -- composition ---------------------------------------------------------------------
-    def source_function(self, kinds):
+    def source_function(self, kinds, trees=None):
         """A plain Python function of the same parameters (this derivative's generated
-        source for ``kinds`` plus a two-line wrapper calling it, loaded from a real file)
-        that the frontend parses when a transform is applied to this derivative."""
+        source for ``kinds`` plus a short wrapper calling it, loaded from a real file) that
+        the frontend parses when a transform is applied to this derivative. Container
+        arguments (``trees``): the wrapper takes them as they are, passes their leaves, and
+        returns each gradient in its argument's structure."""
         from .backends.python import load_module
         from .frontend import free_var_values
+        from .pytree import LEAF, leaf_paths
 
         if self.has_aux or self.backend == "cuda":
             return super().source_function(kinds)
-        stage = self.pipeline.stage(self.spec, None, kinds, self.spec.wrt)
+        trees = trees or (LEAF,) * len(self.pipeline.signature.names)
+        groups, start = [], 0
+        for t in trees:
+            groups.append(range(start, start + t.num_leaves))
+            start += t.num_leaves
+        flat_wrt = tuple(j for i in self.wrt for j in groups[i])
+        stage = self.pipeline.stage(self.spec, None if all(t is LEAF for t in trees)
+                                    else tuple(trees), kinds, flat_wrt)
         ir = stage.primal
         params = [p.name for p in ir.params]
         free = [v.name for v in ir.free_vars]
         nout = len(ir.body.yields)
-        grads = [f"_g{k}" for k in range(len(self.wrt))]
+        names = self.pipeline.signature.names
+        lines = [f"    {leaf} = {path}" for user, t, group in zip(names, trees, groups)
+                 for leaf, path in zip((params[j] for j in group), leaf_paths(user, t))
+                 if leaf != path]
+        grads = [f"_g{k}" for k in range(len(flat_wrt))]
         outs = [f"_o{k}" for k in range(nout)]
-        gradient = grads[0] if self.single else f"({', '.join(grads)},)"
+        classes = {}
+        per_argument, k = [], 0
+        for i in self.wrt:
+            n = trees[i].num_leaves
+            per_argument.append(_expression(trees[i], grads[k:k + n], classes))
+            k += n
+        gradient = per_argument[0] if self.single else f"({', '.join(per_argument)},)"
         result = f"{outs[0]}, {gradient}" if self.kind == "value_and_grad" else gradient
         name = f"{ir.name}_{self.kind}"
-        wrapper = (f"\n\ndef {name}({', '.join(params)}):\n"
-                   f"    {', '.join(outs + grads)} = {stage.ir.name}("
-                   f"{', '.join(params + free + ['1.0'] * nout)})\n"
-                   f"    return {result}\n")
+        lines.append(f"    {', '.join(outs + grads)} = {stage.ir.name}("
+                     f"{', '.join(params + free + ['1.0'] * nout)})")
+        wrapper = (f"\n\ndef {name}({', '.join(names)}):\n" + "\n".join(lines)
+                   + f"\n    return {result}\n")
         module = load_module(stage.source + wrapper, f"adc_{name}")
-        for v, value in zip(free, free_var_values(ir)):
-            setattr(module, v, value)   # the wrapper reads free variables as module globals
+        for v, value in [*zip(free, free_var_values(ir)), *classes.items()]:
+            setattr(module, v, value)   # the wrapper reads these as module globals
         fn = getattr(module, name)
-        # ... which the pipeline reads at every call through the user function's getters
+        # ... free variables the pipeline reads at every call through the user's getters
         fn.free_var_getters = dict(zip(free, ir.free_var_getters))
         return fn
 
@@ -215,6 +237,26 @@ def _plain_key(args):
         else:
             return None
     return tuple(key)
+
+
+def _expression(tree, leaves, classes) -> str:
+    """Python source building the pytree ``tree`` from the names ``leaves``; the NamedTuple
+    and dataclass classes it calls are added to ``classes`` (name -> class)."""
+    it = iter(leaves)
+
+    def build(t):
+        if t.kind == "leaf":
+            return next(it)
+        items = [build(c) for c in t.children]
+        if t.kind == "dict":
+            return "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(t.keys, items)) + "}"
+        if t.kind in ("namedtuple", "dataclass"):
+            cls = f"_adc_class{len(classes)}"
+            classes[cls] = t.cls
+            return f"{cls}(" + ", ".join(f"{k}={v}" for k, v in zip(t.keys, items)) + ")"
+        return f"[{', '.join(items)}]" if t.kind == "list" else f"({', '.join(items)},)"
+
+    return build(tree)
 
 
 def _in_dtype_of(gradient, argument):

@@ -430,12 +430,8 @@ class Pipeline:
 
         if self.inner is None:
             return build_ir(self.fn, trees, leaf_kinds)
-        if trees is not None:
-            raise DifferentiationError("a transform of a derivative function takes arrays "
-                                       "and floats, not containers", construct="pytree",
-                                       function=self.inner.user_function.__name__)
-        fn = self.inner.source_function(kinds)
-        ir = build_ir(fn)
+        fn = self.inner.source_function(kinds, trees)
+        ir = build_ir(fn, trees, leaf_kinds)
         # a global of the inner function is a global of the wrapper's module, set once when
         # it was loaded: read it at every call through the inner function's own getter
         live = fn.free_var_getters
@@ -505,8 +501,6 @@ class Pipeline:
     # -- the door ------------------------------------------------------------------------
     def prepare(self, args, kwargs, wrt, backend) -> Call:
         """Bind, flatten and check one call's arguments (before anything is compiled)."""
-        from .frontend import free_var_values
-
         values = self.signature.bind(args, kwargs)
         leaves, trees, groups = [], [], []
         for i, (name, value) in enumerate(zip(self.signature.names, values)):
@@ -524,10 +518,18 @@ class Pipeline:
             trees.append(tree)
             groups.append(range(start, len(leaves)))
         leaf_kinds = tuple(kind_of(v) for v in leaves)
-        free = free_var_values(self.primal_ir(tuple(trees), leaf_kinds)
-                               if self.inner is None else self.primal_ir())
+        free = self.free_values(tuple(trees), leaf_kinds)
         kinds = leaf_kinds + tuple(kind_of(v) for v in free)
         return Call(leaves, tuple(trees), tuple(groups), free, kinds)
+
+    def free_values(self, trees, leaf_kinds) -> list:
+        """The current values of the user function's globals and closure cells (a derivative
+        function's are its user function's: its generated code takes them in that order)."""
+        from .frontend import free_var_values
+
+        if self.inner is not None:
+            return self.inner.pipeline.free_values(trees, leaf_kinds)
+        return free_var_values(self.primal_ir(trees, leaf_kinds))
 
 
 def output_tree(ir):
@@ -671,7 +673,7 @@ class Transformed:
         return self.stage_for(None).compiled
 
     # -- composition ---------------------------------------------------------------------
-    def source_function(self, kinds):
+    def source_function(self, kinds, trees=None):
         """A plain Python function of the same parameters, loaded from a real file (this
         derivative's generated source for ``kinds`` and a two-line wrapper calling it),
         that the frontend parses when a transform is applied to this function."""
