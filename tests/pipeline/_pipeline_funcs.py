@@ -10,6 +10,13 @@ def poly(x, y):
     return np.sum(np.sin(x) * x * y) + y ** 3
 
 
+SCALE = 2.0
+
+
+def scaled(x):
+    return np.sum(SCALE * x * x)
+
+
 def mlp_loss(params, x, y):
     W1, b1, W2, b2 = params
     h = np.tanh(x @ W1 + b1)
