@@ -75,15 +75,20 @@ class Options:
     fastmath: bool = False
     checkpoint: object = None
     boundscheck: object = None      # see backends.bounds (None: NUMBA_BOUNDSCHECK decides)
+    parallel: bool = False          # prange loops on all cores (see transforms.parallel)
 
     def __post_init__(self):
         if self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
         object.__setattr__(self, "fastmath", bool(self.fastmath))
         object.__setattr__(self, "checkpoint", normalise_checkpoint(self.checkpoint))
+        object.__setattr__(self, "parallel", bool(self.parallel))
         if self.backend == "cuda":
             if self.checkpoint is not None:
                 raise NotImplementedError("checkpoint= is not available with the cuda backend")
+            if self.parallel:
+                raise NotImplementedError("parallel=True is for the CPU backends (the cuda "
+                                          "backend runs one element per GPU thread)")
             require_cuda()
 
 
@@ -297,6 +302,12 @@ class Stage:
         return self.special.body.yields
 
     def _derivative_ir(self):
+        from .transforms.parallel import check_prange, schedule_parallel
+
+        check_prange(self.special)
+        return schedule_parallel(self._transformed_ir(), self.spec.options.parallel)
+
+    def _transformed_ir(self):
         from .transforms.forward import forward
         from .transforms.reverse import reverse
 
@@ -349,7 +360,7 @@ class Stage:
 
             fn = contiguous_args(compile_functions(
                 self.source, name, [self.entry], fastmath=options.fastmath,
-                boundscheck=options.boundscheck)[self.entry])
+                boundscheck=options.boundscheck, parallel=options.parallel)[self.entry])
         if options.backend != "cuda":
             # an index out of bounds raises an IndexError naming the user's line
             return locating_index_errors(fn, self.source, name, self.entry)
@@ -458,6 +469,8 @@ class Pipeline:
             line += f", wrt={shown}"
         if spec.options.checkpoint is not None:
             line += f", checkpoint={spec.options.checkpoint!r}"
+        if spec.options.parallel:
+            line += ", parallel=True"
         line += "\n# argument kinds: " + ", ".join(_kind_text(k) for k in kinds)
         if cuda:
             line += ("\n# CUDA derivative: one GPU thread per element\n"

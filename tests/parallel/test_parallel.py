@@ -1,0 +1,76 @@
+"""prange loops differentiate, and with ``parallel=True`` run on all cores in the forward
+sweep and in the adjoint without a race (ad_compiler.transforms.parallel)."""
+
+import numpy as np
+import pytest
+
+import ad_compiler as ad
+from tests.compiler.fdcheck import check_grad
+from tests.parallel._parallel_programs import CASES, carries_a_value, histogram, \
+    map_reduce, nbody_forces, pairwise_energy
+
+
+def _factory(backend, parallel):
+    return lambda f, wrt: ad.grad(f, wrt=wrt, backend=backend, parallel=parallel)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("parallel", [True, False])
+def test_gradient_python(name, parallel):
+    f, args = CASES[name]
+    check_grad(_factory("python", parallel), f, args())
+
+
+def _loops(source):
+    return [line.strip() for line in source.splitlines() if line.strip().startswith("for ")]
+
+
+def test_own_elements_and_reductions_run_as_they_are():
+    g = ad.grad(map_reduce, wrt=(0, 2), backend="python", parallel=True)
+    g(*CASES["map_reduce"][1]())
+    loops = _loops(g.source)
+    assert loops and all("prange(" in loop for loop in loops), g.source
+    assert "_priv" not in g.source
+
+
+def test_shared_adjoints_are_privatised():
+    g = ad.grad(pairwise_energy, backend="python", parallel=True)
+    g(*CASES["pairwise_energy"][1]())
+    assert "_priv_b_x = " in g.source and "b_x_c[j, 0] +=" in g.source, g.source
+    assert "b_x[j" not in g.source      # never the shared adjoint from two iterations
+    g = ad.grad(histogram, backend="python", parallel=True)
+    g(*CASES["histogram"][1]())
+    assert "_priv_acc" in g.source, g.source   # the user's scatter, in the forward sweep
+
+
+def test_tapes_are_indexed_by_the_iteration():
+    from tests.parallel._parallel_programs import iterated_map
+
+    g = ad.grad(iterated_map, backend="python", parallel=True)
+    g(*CASES["iterated_map"][1]())
+    assert sum("prange(" in loop for loop in _loops(g.source)) == 2, g.source
+
+
+def test_serial_without_the_option():
+    g = ad.grad(nbody_forces, backend="python")
+    g(*CASES["nbody_forces"][1]())
+    assert not any("prange(" in loop for loop in _loops(g.source)), g.source
+    assert "from numba import prange" not in g.source
+
+
+def test_a_carried_value_is_refused():
+    with pytest.raises(ad.DifferentiationError, match=r"prange loop carries 's'.*"
+                       r"_parallel_programs.py:\d+"):
+        ad.grad(carries_a_value, backend="python")(np.ones(3))
+
+
+def test_parallel_refused_on_cuda():
+    with pytest.raises(NotImplementedError, match="parallel=True"):
+        ad.grad(map_reduce, backend="cuda", parallel=True)
+
+
+@pytest.mark.numba
+@pytest.mark.parametrize("name", ["nbody_forces", "histogram"])
+def test_gradient_numba_parallel(name):
+    f, args = CASES[name]
+    check_grad(_factory("numba", True), f, args(), source=False)
