@@ -443,12 +443,13 @@ class Pipeline:
         gradient)."""
         from .backends.emit import emit_module
         from .backends.python import load_module
+        from .transforms.parallel import schedule_parallel
         from .frontend import build_ir
         from .transforms.forward import forward
         from .transforms.reverse import reverse
         from .transforms.specialize import specialize
 
-        vjp_ir = reverse(special, wrt)
+        vjp_ir = schedule_parallel(reverse(special, wrt), False)   # re-parsed: plain loops
         vjp_source = emit_module([vjp_ir])
         module = load_module(vjp_source, f"adc_{vjp_ir.name}")
         adjoint = build_ir(getattr(module, vjp_ir.name))

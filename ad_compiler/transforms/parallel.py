@@ -12,7 +12,8 @@ function just before printing, decides for each marked loop:
   else in the body reads (Numba combines those per thread).
 * **privatised**: where iterations accumulate into shared memory (the adjoint of a gather
   ``x[j]`` is the scatter ``b_x[j] += ...``, the adjoint of a loop-invariant array is a
-  whole-array ``+=``), the iterations are split into one chunk per thread; each chunk
+  whole-array ``+=``), the iterations are split into one chunk per thread of Numba's pool
+  (``NUMBA_NUM_THREADS`` when the code is generated); each chunk
   accumulates into its own zeroed copy of that memory, and the copies are added into it
   after the loop. Valid when the body only accumulates into that memory (never reads it).
 * **serial** otherwise (a tape indexed by a shared counter, a plain store to another
@@ -153,9 +154,6 @@ class _Scheduler:
             return before + [op] + after
         if not plan.shared:
             return before + [op] + after
-        if len(op.body.args) > 1 or op.results:
-            op.parallel = False   # chunks of a loop carrying values: left serial
-            return before + [op] + after
         return before + self.privatised(op, plan.shared) + after
 
     def unit_step(self, op: For) -> list[Op]:
@@ -225,10 +223,7 @@ class _Scheduler:
         b = Builder(self.namer, op.line)
         start, stop, step = op.operands[:3]      # a step of 1 (unit_step)
         chunks = self.namer.value("_chunks", "int")
-        b.ops.append(Prim([chunks], [], op.line, name="opaque_call",
-                          attrs={"path": "numba.get_num_threads", "nargs": 0,
-                                 "keywords": (), "call": "numba.get_num_threads",
-                                 "arguments": (), "site": (op.line, 0)}))
+        b.ops.append(Assign([chunks], [Const(_thread_count())], op.line))
         trips = _trips(b, start, stop)
         copies = {}
         for array in shared:
@@ -244,22 +239,30 @@ class _Scheduler:
         for array in shared:
             mine[id(array)] = self.namer.value(f"{array.name}_c", "array")
             mine[id(array)].ndim = array.ndim
+            zero = {"int": Const(0), "bool": Const(False)}.get(array.dtype, Const(0.0))
             head.ops += [Load([mine[id(array)]], [copies[id(array)], chunk], op.line),
-                         Store([], [mine[id(array)], whole, Const(0.0)], op.line)]
+                         Store([], [mine[id(array)], whole, zero], op.line)]
         lo = head.lift(head.prim("floordiv", [head.lift(head.wrap(chunk) * trips), chunks]))
         hi = head.lift(head.prim("floordiv", [head.lift((head.wrap(chunk) + 1) * trips),
                                               chunks]))
         body = op.body
         for inner_op in walk(body):     # the chunk's copy in place of the shared memory
             inner_op.operands = [mine.get(id(x), x) for x in inner_op.operands]
-        (index,) = body.args
+        index, *carried = body.args
         j = self.namer.value("_j", "int")
         at = Builder(self.namer, op.line)
         at.ops.append(Assign([index], [at.lift(at.wrap(j) + start)], op.line))   # step 1
-        inner = For([], [lo, hi, Const(1)], op.line,
-                    body=Region(args=[j], ops=at.ops + body.ops))
-        outer = For([], [Const(0), chunks, Const(1)], op.line, parallel=True,
-                    body=Region(args=[chunk], ops=head.ops + [inner]))
+        # reductions the loop carries: through the chunk's loop, then across the chunks
+        entering = [self.namer.value(v.name, v.kind) for v in carried]
+        leaving = [self.namer.value(v.name, v.kind) for v in carried]
+        for new, old in zip(entering + leaving, carried + carried):
+            new.ndim, new.dtype = old.ndim, old.dtype
+        inner = For(leaving, [lo, hi, Const(1)] + entering, op.line,
+                    body=Region(args=[j] + carried, ops=at.ops + body.ops,
+                                yields=body.yields))
+        outer = For(op.results, [Const(0), chunks, Const(1)] + list(op.inits), op.line,
+                    parallel=True, body=Region(args=[chunk] + entering,
+                                               ops=head.ops + [inner], yields=leaving))
         after = []
         for array in shared:
             c, row, whole2 = (self.namer.value("_c", "int"), self.namer.value("_t", "array"),
@@ -410,6 +413,15 @@ class _Plan:
             else:
                 break
         return v, path, own
+
+
+def _thread_count() -> int:
+    """Numba's thread pool size (``NUMBA_NUM_THREADS``, all cores by default), written into
+    the generated source as a constant: ``numba.get_num_threads()`` in compiled code would
+    keep Numba from caching it, and the constant keys the cache by the pool size."""
+    import numba
+
+    return int(numba.config.NUMBA_NUM_THREADS)
 
 
 def _trips(b: Builder, start: Value, stop: Value) -> Value:

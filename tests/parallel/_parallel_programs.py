@@ -54,11 +54,23 @@ def map_reduce(x, c, w):
 
 def histogram(x, idx, w):
     """A scatter in the primal: iterations add into shared bins (privatised per thread in
-    the forward sweep); the adjoint gathers from b_acc[idx[i]]."""
+    the forward sweep, with the reduction s carried through each chunk); the adjoint
+    gathers from b_acc[idx[i]]."""
     acc = np.zeros(4)
+    s = 0.0
     for i in prange(x.shape[0]):
         acc[idx[i]] += w * x[i] * x[i]
-    return np.sum(acc * acc)
+        s += w * x[idx[i]]
+    return np.sum(acc * acc) + s
+
+
+def gather(x, idx, w):
+    """A gather with a reduction: the adjoint scatters into b_x[idx[i]] (privatised) and
+    reduces into b_w in the same chunked loop."""
+    s = 0.0
+    for i in prange(idx.shape[0]):
+        s += w * x[idx[i]] ** 2 * x[i]
+    return s
 
 
 def iterated_map(x, w):
@@ -93,5 +105,7 @@ CASES = {
                                         np.random.default_rng(4).uniform(0.5, 1.5, 9), 0.7)),
     "histogram": (histogram, lambda: (_points(11, 1, 5)[:, 0],
                                       np.array([0, 3, 1, 3, 3, 2, 0, 1, 3, 2, 0]), 1.3)),
+    "gather": (gather, lambda: (_points(9, 1, 7)[:, 0] + 2.0,
+                                np.array([3, 1, 3, 0, 6, 6, 2, 8, 8]), 1.3)),
     "iterated_map": (iterated_map, lambda: (_points(8, 1, 6)[:, 0], 0.9)),
 }
