@@ -64,51 +64,52 @@ def _is_reduction(body: Region, arg: Value, new: Value) -> bool:
 
 
 def _reduction_kinds(body: Region, arg: Value, new: Value) -> set | None:
-    path, kinds = [], set()
+    """The reduction operators that make ``new`` from ``arg`` (see :func:`_is_reduction`),
+    or None. Every value on the way (``arg`` and each partial result) is read once, by the
+    next step."""
+    chain, links, kinds = {id(arg)}, {}, set()   # links: id(op) -> its operand on the chain
+    defs = _definitions(body)
 
-    def follow(v, region):
+    def follow(v):
         if v is arg:
             return True
-        op = _defining(region, v)
-        if isinstance(op, Prim) and op.name in _REDUCTIONS and len(op.operands) == 2 and \
-                (op.operands[0] is not op.operands[1]):
-            a, b = op.operands
-            if a is arg or (b is arg and op.name != "sub"):
-                kinds.add(op.name)
-                path.append(op)
-                return True
+        op = defs.get(id(v))
+        if isinstance(op, Prim) and op.name in _REDUCTIONS and len(op.operands) == 2:
+            sides = [0] if op.name == "sub" else [0, 1]
+            for k in sides:
+                if follow(op.operands[k]):
+                    kinds.add(op.name)
+                    links[id(op)] = [op.operands[k]]
+                    chain.add(id(v))
+                    return True
             return False
         if isinstance(op, If):
             k = op.results.index(v)
-            path.append(op)
-            return follow(op.then.yields[k], op.then) and follow(op.orelse.yields[k], op.orelse)
-        if isinstance(op, (For, While)) and not isinstance(op, While):
+            links[id(op)] = []
+            chain.add(id(v))
+            return follow(op.then.yields[k]) and follow(op.orelse.yields[k])
+        if isinstance(op, For):
             k = op.results.index(v)
             inner = _reduction_kinds(op.body, op.body.args[1 + k], op.body.yields[k])
-            if inner is None or any(x is arg for i, x in enumerate(op.inits) if i != k):
+            if inner is None or not follow(op.inits[k]):
                 return False
             kinds.update(inner)
-            path.append(op)
-            return follow(op.inits[k], region)
+            links[id(op)] = [op.inits[k]]
+            chain.add(id(v))
+            return True
         return False
 
-    if not follow(new, body) or len(kinds) > 1:
+    if not follow(new) or len(kinds) > 1:
         return None
-    allowed = {id(op) for op in path}
     for op in walk(body):
-        if id(op) in allowed:
-            continue
-        if any(x is arg for x in op.operands) or \
-                any(y is arg for sub in op.regions() for y in sub.yields):
+        on_chain = [x for x in op.operands if id(x) in chain]
+        if len(on_chain) != len(links.get(id(op), ())) or \
+                any(x is not y for x, y in zip(on_chain, links.get(id(op), ()))):
+            return None
+        if id(op) not in links and any(id(y) in chain for sub in op.regions()
+                                       for y in sub.yields):
             return None
     return kinds
-
-
-def _defining(region: Region, v: Value) -> Op | None:
-    for op in region.ops:
-        if any(r is v for r in op.results):
-            return op
-    return None
 
 
 # --------------------------------------------------------------------------- scheduling
