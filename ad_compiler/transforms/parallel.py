@@ -27,6 +27,8 @@ loop means something else once it runs in parallel.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..analysis.memory import VIEW_PRIMS, is_view_load
 from ..errors import DifferentiationError
 from ..frontend.ir import (Assign, Const, For, Function, If, Load, Op, Prim, Region, Store,
@@ -39,6 +41,13 @@ _MUTATING_PRIMS = frozenset({"list_put", "opaque_call"})   # may write their ope
 
 
 # --------------------------------------------------------------------------- the user's rule
+
+def declared_parallel(fn) -> bool:
+    """Whether ``fn`` is a Numba dispatcher compiled with ``parallel=True`` (or a dict of
+    parallel options): its gradient then runs in parallel too, as its user expects."""
+    options = getattr(fn, "targetoptions", None)
+    return bool(options.get("parallel", False)) if isinstance(options, dict) else False
+
 
 def check_prange(fn: Function):
     """Refuse a ``prange`` loop whose body carries a value other than a reduction."""
@@ -183,11 +192,12 @@ class _Scheduler:
         loop leaves it, ``k0 +- trips * P``. Returns (ops before, ops after, the private
         counters), whose ranges in different iterations are disjoint."""
         before, after, private = [], [], set()
+        invariant = _Invariant(op.body, self.namer)
         exposed = _upward_exposed(op.body, {id(v) for v in op.body.args})
         start, stop, _ = op.operands[:3]    # a step of 1 (unit_step)
         index = op.body.args[0]
         for counter in exposed:
-            steps = _counter_steps(op.body, counter)
+            steps = _counter_steps(op.body, counter, invariant)
             if steps is None:
                 continue
             sign, sites = steps
@@ -196,7 +206,8 @@ class _Scheduler:
             for chain in sites:
                 trips = Const(1)
                 for loop in chain:
-                    trips = b.lift(b.wrap(b.lift(b.trip_count(*loop.operands[:3]))) * trips)
+                    bounds = [invariant.hoist(v, b.ops) for v in loop.operands[:3]]
+                    trips = b.lift(b.wrap(b.lift(b.trip_count(*bounds))) * trips)
                 per_iteration = trips if per_iteration is None else \
                     b.lift(b.wrap(per_iteration) + trips)
             base = self.namer.value(f"{counter.name}_0", "int")
@@ -432,13 +443,41 @@ def _trips(b: Builder, start: Value, stop: Value) -> Value:
     return b.lift(b.trip_count(start, stop, Const(1)))
 
 
-def _counter_steps(body: Region, counter: Value):
+class _Invariant:
+    """Scalars a loop body computes from values set before the loop only (``n - 1``, the
+    bound of an inner reverse loop): the same in every iteration, and computable before."""
+
+    def __init__(self, body: Region, namer: Namer):
+        self.defs, self.namer = _definitions(body), namer
+        self.local = {id(r) for op in walk(body) for r in op.results}
+        self.local |= {id(a) for op in walk(body) for sub in op.regions() for a in sub.args}
+        self.local |= {id(a) for a in body.args}
+        self.hoisted: dict[int, Value] = {}
+
+    def __call__(self, v: Value) -> bool:
+        if id(v) not in self.local:
+            return True
+        op = self.defs.get(id(v))
+        return (isinstance(op, Prim) and op.name not in _MUTATING_PRIMS and
+                v.kind in ("int", "float", "bool") and all(self(x) for x in op.operands))
+
+    def hoist(self, v: Value, ops: list) -> Value:
+        """``v`` computed before the loop (appending the ops to ``ops``)."""
+        if id(v) not in self.local:
+            return v
+        if id(v) not in self.hoisted:
+            op = self.defs[id(v)]
+            operands = [self.hoist(x, ops) for x in op.operands]
+            self.hoisted[id(v)] = self.namer.value("_t", v.kind)
+            ops.append(replace(op, results=[self.hoisted[id(v)]], operands=operands))
+        return self.hoisted[id(v)]
+
+
+def _counter_steps(body: Region, counter: Value, invariant: _Invariant):
     """``(sign, sites)`` when every assignment of ``counter`` in the body is
     ``counter = counter + 1`` (sign 1) or every one is ``- 1`` (sign -1), each in the body
-    itself or in ``for`` loops whose bounds the body does not compute (no branch, no
+    itself or in ``for`` loops whose bounds are the same in every iteration (no branch, no
     ``while``): ``sites`` lists, per assignment, those loops. Else None."""
-    local = {id(r) for op in walk(body) for r in op.results}
-    local |= {id(a) for op in walk(body) for sub in op.regions() for a in sub.args}
     sites, signs = [], set()
 
     def visit(region, chain):
@@ -453,7 +492,7 @@ def _counter_steps(body: Region, counter: Value):
             for sub in op.regions():
                 if not any(r is counter for inner in walk(sub) for r in inner.results):
                     continue
-                if not isinstance(op, For) or any(id(b) in local for b in op.operands[:3]):
+                if not isinstance(op, For) or not all(invariant(b) for b in op.operands[:3]):
                     return False
                 if not visit(sub, chain + [op]):
                     return False
