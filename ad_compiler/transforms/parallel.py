@@ -147,13 +147,13 @@ class _Scheduler:
                 if inside_parallel or not self.enabled:
                     op.parallel = False         # Numba runs the outermost prange only
                 else:
-                    replacement = self.loop(op, region)
+                    replacement = self.loop(op)
             for sub in op.regions():
                 self.region(sub, inside_parallel or (isinstance(op, For) and op.parallel))
             new_ops.extend(replacement)
         region.ops[:] = new_ops
 
-    def loop(self, op: For, region: Region) -> list[Op]:
+    def loop(self, op: For) -> list[Op]:
         before = self.unit_step(op)
         rebased, after, counters = self.rebase_counters(op)
         before += rebased
@@ -519,7 +519,8 @@ def _read_modify_writes(body: Region):
         if not isinstance(op, Store) or op.accumulate:
             continue
         total = defs.get(id(op.operands[-1]))
-        if not (isinstance(total, Prim) and total.name == "add" and uses.get(id(total.results[0])) == 1):
+        if not (isinstance(total, Prim) and total.name == "add"
+                and uses.get(id(total.results[0])) == 1):
             continue
         for x in total.operands:
             load = defs.get(id(x))
