@@ -206,10 +206,10 @@ grad.__doc__ = """The gradient of a scalar function: ``ad.grad(f, wrt=0)(*args)`
     see :mod:`ad_compiler.backends.bounds`.
 
     ``parallel=True``, as Numba's (the default, None, takes it from ``f``'s own
-    ``@njit(parallel=...)``, else False): ``prange`` loops run on all cores, in the primal sweep and
-    in the adjoint, where no two iterations write the same memory (scatters into a shared
-    adjoint accumulate into one copy per thread); see :mod:`ad_compiler.transforms.parallel`.
-    The python backend runs them serially."""
+    ``@njit(parallel=...)``, else False): ``prange`` loops run on all cores, in the primal
+    sweep and in the adjoint, where no two iterations write the same memory (scatters into a
+    shared adjoint accumulate into one copy per thread); see
+    :mod:`ad_compiler.transforms.parallel`. The python backend runs them serially."""
 value_and_grad = _decorator("value_and_grad")
 value_and_grad.__doc__ = """``(f(*args), gradient)`` from one forward and one reverse sweep."""
 

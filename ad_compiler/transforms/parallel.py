@@ -595,11 +595,11 @@ def _read_after(body: Region, loop: For) -> set:
     around it (its next iteration)."""
     order = list(walk(body))
     position = next(k for k, op in enumerate(order) if op is loop)
-    inside = {id(op) for op in walk(loop.body)}
+    inside = {id(op) for op in walk(loop.body)} | {id(loop)}
     later = [op for op in order[position + 1:] if id(op) not in inside]
     around = [op for op in order[:position] if isinstance(op, (For, While))
               and any(x is loop for x in walk(op.body))]
-    later += [x for op in around for x in walk(op.body)]
+    later += [x for op in around for x in walk(op.body) if id(x) not in inside]
     reads = {id(x) for op in later for x in op.operands}
     reads |= {id(y) for op in later + around for sub in op.regions() for y in sub.yields}
     reads |= {id(y) for y in body.yields}

@@ -85,6 +85,32 @@ def iterated_map(x, w):
     return s
 
 
+def in_place(x, w):
+    """Each iteration overwrites its own element: the forward sweep saves it (on a tape
+    indexed by the iteration) and the reverse sweep restores it, in parallel."""
+    y = x.copy()
+    n = x.shape[0]
+    for i in prange(n):
+        y[i] = np.sin(w * y[i]) * y[i]
+    for i in prange(n):
+        y[i] = y[i] * y[i] + w
+    return np.sum(y * y)
+
+
+def inside_a_serial_loop(x, w):
+    """A prange loop inside a serial one, with an inner loop recorded on a tape: the tape
+    counter of each instance starts where the serial loop left it."""
+    s = 0.0
+    n = x.shape[0]
+    for t in range(3):
+        for i in prange(n):
+            v = x[i] * w
+            for k in range(2):
+                v = np.sin(v) + x[(i + k) % n]
+            s += v * t
+    return s
+
+
 def carries_a_value(x):
     """Not a prange loop in Numba's sense: s is read by the next iteration."""
     s = 0.0
@@ -107,5 +133,7 @@ CASES = {
                                       np.array([0, 3, 1, 3, 3, 2, 0, 1, 3, 2, 0]), 1.3)),
     "gather": (gather, lambda: (_points(9, 1, 7)[:, 0] + 2.0,
                                 np.array([3, 1, 3, 0, 6, 6, 2, 8, 8]), 1.3)),
+    "in_place": (in_place, lambda: (_points(7, 1, 8)[:, 0], 0.8)),
+    "inside_a_serial_loop": (inside_a_serial_loop, lambda: (_points(7, 1, 9)[:, 0], 0.8)),
     "iterated_map": (iterated_map, lambda: (_points(8, 1, 6)[:, 0], 0.9)),
 }

@@ -54,6 +54,17 @@ def test_tapes_are_indexed_by_the_iteration():
     assert sum("prange(" in loop for loop in _loops(g.source)) == 2, g.source
 
 
+def test_every_sweep_in_parallel_with_tapes():
+    """Saves of overwritten elements and inner-loop tapes, at the top level and inside a
+    serial loop: every prange loop of both sweeps stays parallel."""
+    for name in ("in_place", "inside_a_serial_loop"):
+        f, make = CASES[name]
+        g = ad.grad(f, wrt=(0, 1), backend="python", parallel=True)
+        g(*make())
+        outer = [loop for loop in _loops(g.source) if "prange(" in loop]
+        assert len(outer) == (4 if name == "in_place" else 2), g.source
+
+
 def test_serial_without_the_option():
     g = ad.grad(nbody_forces, backend="python")
     g(*CASES["nbody_forces"][1]())
