@@ -8,7 +8,9 @@ against a hand-written parallel Numba adjoint, on two kinds of loop:
 * ``map``: a per-element map with a reduction over ``n`` elements: every adjoint is the
   iteration's own element or a scalar reduction, so ours runs the reverse loop as it is.
 
-Each row is the median of ``--repeat`` timed calls (after a warm-up call that compiles),
+``speed-up`` is ours serial over ours parallel (both with the default bounds checks);
+``ours/hand par.`` compares like with like (no bounds checks on either side). Each row is
+the median of ``--repeat`` timed calls (after a warm-up call that compiles),
 and the machine's load average is printed next to the table: other processes sharing the
 cores slow the parallel rows most.
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+import warnings
 
 import numba
 import numpy as np
@@ -84,8 +87,11 @@ def _mapped_hand(x, c, w):
     return s, g, gw
 
 
-def _median_seconds(fn, args, repeat):
-    fn(*args)                        # compiles (or loads from the cache)
+def _median_seconds(fn, args, repeat, serialised):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", numba.NumbaPerformanceWarning)
+        fn(*args)                    # compiles (or loads from the cache)
+    serialised += [w for w in caught if "will not be executed in parallel" in str(w.message)]
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -107,6 +113,7 @@ def run(n_pairwise=3000, n_map=10_000_000, repeat=7):
     for name, f, hand, args, wrt in _problems(n_pairwise, n_map):
         serial = ad.value_and_grad(f, wrt=wrt, parallel=False)
         parallel = ad.value_and_grad(f, wrt=wrt, parallel=True)
+        unchecked = ad.value_and_grad(f, wrt=wrt, parallel=True, boundscheck=False)
         hand_par = numba.njit(parallel=True, cache=True)(hand)
         hand_ser = numba.njit(cache=True)(hand)
         ours, theirs = parallel(*args), hand_par(*args)
@@ -114,10 +121,12 @@ def run(n_pairwise=3000, n_map=10_000_000, repeat=7):
         mine = ours[1] if isinstance(ours[1], tuple) else (ours[1],)
         for a, b in zip(mine, theirs[1:]):
             assert np.allclose(a, b, rtol=1e-7, atol=1e-9), name
-        t = {label: _median_seconds(fn, args, repeat) for label, fn in
+        serialised = []
+        t = {label: _median_seconds(fn, args, repeat, serialised) for label, fn in
              (("ours serial", serial), ("ours parallel", parallel),
+              ("ours unchecked", unchecked),
               ("hand serial", hand_ser), ("hand parallel", hand_par))}
-        rows.append((name, t))
+        rows.append((name, t, len(serialised)))
     return rows
 
 
@@ -135,13 +144,17 @@ def main(argv=None):
     load_after = os.getloadavg()[0]
     print(f"threads: {numba.get_num_threads()} (cores: {os.cpu_count()}); load average "
           f"{load_before:.1f} before, {load_after:.1f} after; median of {a.repeat} calls")
-    print(f"{'problem':10} {'ours serial':>12} {'ours par.':>10} {'hand serial':>12} "
-          f"{'hand par.':>10} {'speed-up':>9} {'ours/hand par.':>15}")
-    for name, t in rows:
-        print(f"{name:10} {t['ours serial'] * 1e3:10.1f}ms {t['ours parallel'] * 1e3:8.1f}ms "
-              f"{t['hand serial'] * 1e3:10.1f}ms {t['hand parallel'] * 1e3:8.1f}ms "
+    print("ms; 'unchecked': boundscheck=False, as the hand-written Numba code (checks that can "
+          "raise inside a prange body keep Numba from running it in parallel)")
+    print(f"{'problem':10} {'ours serial':>12} {'ours par.':>10} {'unchecked':>10} "
+          f"{'hand serial':>12} {'hand par.':>10} {'speed-up':>9} {'ours/hand par.':>15} "
+          f"{'loops Numba left serial':>24}")
+    for name, t, serialised in rows:
+        print(f"{name:10} {t['ours serial'] * 1e3:12.1f} {t['ours parallel'] * 1e3:10.1f} "
+              f"{t['ours unchecked'] * 1e3:10.1f} {t['hand serial'] * 1e3:12.1f} "
+              f"{t['hand parallel'] * 1e3:10.1f} "
               f"{t['ours serial'] / t['ours parallel']:8.2f}x "
-              f"{t['ours parallel'] / t['hand parallel']:14.2f}x")
+              f"{t['ours unchecked'] / t['hand parallel']:14.2f}x {serialised:24d}")
 
 
 if __name__ == "__main__":

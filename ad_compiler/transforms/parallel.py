@@ -154,7 +154,9 @@ class _Scheduler:
         region.ops[:] = new_ops
 
     def loop(self, op: For) -> list[Op]:
-        before = self.unit_step(op)
+        step = op.operands[2]
+        backwards = isinstance(step, Const) and step.value == -1     # a reverse loop
+        before = [] if backwards else self.unit_step(op)
         rebased, after, counters = self.rebase_counters(op)
         before += rebased
         self.defs = _definitions(self.fn.body)
@@ -162,13 +164,15 @@ class _Scheduler:
         if not plan.ok:
             op.parallel = False
             return before + [op] + after
+        if backwards:
+            before += self.forwards(op)
         if not plan.shared:
             return before + [op] + after
         return before + self.privatised(op, plan.shared) + after
 
     def unit_step(self, op: For) -> list[Op]:
-        """Numba's prange takes only a step of 1 (a reverse loop steps by -1): the loop runs
-        over ``range(trips)`` and computes its index from the position."""
+        """Numba's prange takes only a step of 1: a loop with another step (but -1, see
+        :meth:`forwards`) runs over ``range(trips)`` and computes its index from that."""
         start, stop, step = op.operands[:3]
         if isinstance(step, Const) and step.value == 1:
             return []
@@ -184,6 +188,15 @@ class _Scheduler:
         op.body.ops[:0] = at.ops
         return b.ops
 
+    def forwards(self, op: For) -> list[Op]:
+        """``range(start, stop, -1)`` as ``range(stop + 1, start + 1)``: the same indices in
+        the order Numba's prange takes, once the iterations are known to be independent.
+        The index stays the loop variable, which the bounds checks prove affine."""
+        start, stop, _ = op.operands[:3]
+        b = Builder(self.namer, op.line)
+        op.operands[:3] = [b.lift(b.wrap(stop) + 1), b.lift(b.wrap(start) + 1), Const(1)]
+        return b.ops
+
     def rebase_counters(self, op: For):
         """Tapes indexed by the iteration: each tape counter the body steps (``_k = _k + 1``
         as the forward sweep pushes, ``_k = _k - 1`` as the reverse sweep pops) by the same
@@ -194,7 +207,7 @@ class _Scheduler:
         before, after, private = [], [], set()
         invariant = _Invariant(op.body, self.namer)
         exposed = _upward_exposed(op.body, {id(v) for v in op.body.args})
-        start, stop, _ = op.operands[:3]    # a step of 1 (unit_step)
+        start, stop, step = op.operands[:3]    # a step of 1 (unit_step) or -1
         index = op.body.args[0]
         for counter in exposed:
             steps = _counter_steps(op.body, counter, invariant)
@@ -212,7 +225,7 @@ class _Scheduler:
                     b.lift(b.wrap(per_iteration) + trips)
             base = self.namer.value(f"{counter.name}_0", "int")
             b.ops.append(Assign([base], [counter], op.line))
-            total = b.lift(b.wrap(_trips(b, start, stop)) * per_iteration)
+            total = b.lift(b.wrap(_trips(b, start, stop, step)) * per_iteration)
             before += b.ops
             mine = self.namer.value(f"{counter.name}_i", "int")
             private.add(id(mine))
@@ -220,7 +233,8 @@ class _Scheduler:
                 inner.operands = [mine if x is counter else x for x in inner.operands]
                 inner.results = [mine if r is counter else r for r in inner.results]
             top = Builder(self.namer, op.line)
-            offset = (top.wrap(index) - start) * per_iteration
+            position = top.wrap(index) - start if step.value == 1 else top.wrap(start) - index
+            offset = position * per_iteration
             first = top.wrap(base) + offset if sign > 0 else top.wrap(base) - offset
             top.ops.append(Assign([mine], [top.lift(first)], op.line))
             op.body.ops[:0] = top.ops
@@ -236,7 +250,7 @@ class _Scheduler:
         start, stop, step = op.operands[:3]      # a step of 1 (unit_step)
         chunks = self.namer.value("_chunks", "int")
         b.ops.append(Assign([chunks], [Const(_thread_count())], op.line))
-        trips = _trips(b, start, stop)
+        trips = _trips(b, start, stop, step)
         copies = {}
         for array in shared:
             copies[id(array)] = self.namer.value(f"_priv_{array.name.lstrip('_')}", "array")
@@ -254,24 +268,19 @@ class _Scheduler:
             zero = {"int": Const(0), "bool": Const(False)}.get(array.dtype, Const(0.0))
             head.ops += [Load([mine[id(array)]], [copies[id(array)], chunk], op.line),
                          Store([], [mine[id(array)], whole, zero], op.line)]
-        lo = head.lift(head.prim("floordiv", [head.lift(head.wrap(chunk) * trips), chunks]))
-        hi = head.lift(head.prim("floordiv", [head.lift((head.wrap(chunk) + 1) * trips),
-                                              chunks]))
+        lo = head.prim("floordiv", [head.lift(head.wrap(chunk) * trips), chunks]) + start
+        hi = head.prim("floordiv", [head.lift((head.wrap(chunk) + 1) * trips), chunks]) + start
         body = op.body
         for inner_op in walk(body):     # the chunk's copy in place of the shared memory
             inner_op.operands = [mine.get(id(x), x) for x in inner_op.operands]
         index, *carried = body.args
-        j = self.namer.value("_j", "int")
-        at = Builder(self.namer, op.line)
-        at.ops.append(Assign([index], [at.lift(at.wrap(j) + start)], op.line))   # step 1
         # reductions the loop carries: through the chunk's loop, then across the chunks
         entering = [self.namer.value(v.name, v.kind) for v in carried]
         leaving = [self.namer.value(v.name, v.kind) for v in carried]
         for new, old in zip(entering + leaving, carried + carried):
             new.ndim, new.dtype = old.ndim, old.dtype
-        inner = For(leaving, [lo, hi, Const(1)] + entering, op.line,
-                    body=Region(args=[j] + carried, ops=at.ops + body.ops,
-                                yields=body.yields))
+        inner = For(leaving, [head.lift(lo), head.lift(hi), Const(1)] + entering, op.line,
+                    body=Region(args=[index] + carried, ops=body.ops, yields=body.yields))
         outer = For(op.results, [Const(0), chunks, Const(1)] + list(op.inits), op.line,
                     parallel=True, body=Region(args=[chunk] + entering,
                                                ops=head.ops + [inner], yields=leaving))
@@ -436,11 +445,11 @@ def _thread_count() -> int:
     return int(numba.config.NUMBA_NUM_THREADS)
 
 
-def _trips(b: Builder, start: Value, stop: Value) -> Value:
-    """The trip count of ``range(start, stop)``."""
-    if isinstance(start, Const) and start.value == 0:
+def _trips(b: Builder, start: Value, stop: Value, step: Const) -> Value:
+    """The trip count of ``range(start, stop, step)``."""
+    if isinstance(start, Const) and start.value == 0 and step.value == 1:
         return stop
-    return b.lift(b.trip_count(start, stop, Const(1)))
+    return b.lift(b.trip_count(start, stop, step))
 
 
 class _Invariant:
