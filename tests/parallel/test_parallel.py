@@ -87,11 +87,23 @@ def test_parallel_refused_on_cuda():
 @pytest.mark.parametrize("name", ["nbody_forces", "histogram"])
 def test_gradient_numba_parallel(name):
     """One compiled program each (every float argument at once): the value from the
-    parallel forward sweep, the gradient from the parallel (privatised) adjoint."""
+    parallel forward sweep, the gradient from the parallel (privatised) adjoint. Unchecked
+    (``boundscheck=False``, as Numba's default), since a per-access check that can raise
+    inside a prange body makes Numba run it serially: here Numba must parallelise every
+    prange loop, and says so (no NumbaPerformanceWarning)."""
+    import warnings
+
+    import numba
+
     f, make = CASES[name]
     args = make()
     wrt = tuple(float_positions(args))
-    value, grads = ad.value_and_grad(f, wrt=wrt, backend="numba", parallel=True)(*args)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", numba.NumbaPerformanceWarning)
+        value, grads = ad.value_and_grad(f, wrt=wrt, backend="numba", parallel=True,
+                                         boundscheck=False)(*args)
+    serial = [w for w in caught if "will not be executed in parallel" in str(w.message)]
+    assert not serial, [str(w.message) for w in serial]
     assert_close(value, f(*args), name)
     for g, i in zip(grads, wrt):
         assert_close(g, fd_grad(f, args, i), f"{name} wrt={i}")
