@@ -194,7 +194,14 @@ class _Scheduler:
         The index stays the loop variable, which the bounds checks prove affine."""
         start, stop, _ = op.operands[:3]
         b = Builder(self.namer, op.line)
-        op.operands[:3] = [b.lift(b.wrap(stop) + 1), b.lift(b.wrap(start) + 1), Const(1)]
+        last = self.defs.get(id(start))      # a reverse loop starts at ``n - 1``: ends at n
+        once = isinstance(last, Prim) and all(
+            sum(r is v for o in walk(self.fn.body) for r in o.results) <= 1
+            for v in [start] + last.operands)        # names assigned once: the same values
+        end = last.operands[0] if once and last.name == "sub" and \
+            isinstance(last.operands[1], Const) and last.operands[1].value == 1 else \
+            b.lift(b.wrap(start) + 1)
+        op.operands[:3] = [b.lift(b.wrap(stop) + 1), end, Const(1)]
         return b.ops
 
     def rebase_counters(self, op: For):
