@@ -27,13 +27,17 @@ class DerivativeFunction(Transformed):
     its header says it assumed; ``.ir`` the text of the SSA IR of the user's function."""
 
     def __init__(self, fn, wrt=0, *, backend="numba", fastmath=False, kind="grad",
-                 checkpoint=None, has_aux=False, boundscheck=None):
+                 checkpoint=None, has_aux=False, boundscheck=None, parallel=None):
         self._arguments = dict(wrt=wrt, backend=backend, fastmath=fastmath, kind=kind,
                                checkpoint=checkpoint, has_aux=has_aux,
-                               boundscheck=boundscheck)
+                               boundscheck=boundscheck, parallel=parallel)
         self.kind = self.transform = kind
         self.has_aux = has_aux
-        options = Options(backend, fastmath, checkpoint, boundscheck)
+        if parallel is None:     # as the user's @njit(parallel=...) says; else serial
+            from .transforms.parallel import declared_parallel
+
+            parallel = declared_parallel(fn)
+        options = Options(backend, fastmath, checkpoint, boundscheck, parallel)
         positions, self.single = pipeline_of(fn).signature.wrt(wrt)
         super().__init__(fn, Spec("reverse", positions, options, has_aux=has_aux,
                                   value=kind != "grad" or has_aux or backend == "cuda"))
@@ -271,11 +275,11 @@ def _in_dtype_of(gradient, argument):
 
 def _decorator(kind):
     def transform(f=None, wrt=0, *, backend="numba", fastmath=False, checkpoint=None,
-                  has_aux=False, boundscheck=None):
+                  has_aux=False, boundscheck=None, parallel=None):
         def make(g):
             return DerivativeFunction(g, wrt, backend=backend, fastmath=fastmath, kind=kind,
                                       checkpoint=checkpoint, has_aux=has_aux,
-                                      boundscheck=boundscheck)
+                                      boundscheck=boundscheck, parallel=parallel)
         return make if f is None else make(f)
 
     transform.__name__ = kind
@@ -302,7 +306,13 @@ grad.__doc__ = """The gradient of a scalar function: ``ad.grad(f, wrt=0)(*args)`
 
     ``boundscheck``: the numba backend checks every index (an ``IndexError`` naming the
     line) unless ``boundscheck=False`` (or ``NUMBA_BOUNDSCHECK=0`` with the default None);
-    see :mod:`ad_compiler.backends.bounds`."""
+    see :mod:`ad_compiler.backends.bounds`.
+
+    ``parallel=True``, as Numba's (the default, None, takes it from ``f``'s own
+    ``@njit(parallel=...)``, else False): ``prange`` loops run on all cores, in the primal
+    sweep and in the adjoint, where no two iterations write the same memory (scatters into a
+    shared adjoint accumulate into one copy per thread); see
+    :mod:`ad_compiler.transforms.parallel`. The python backend runs them serially."""
 value_and_grad = _decorator("value_and_grad")
 value_and_grad.__doc__ = """``(f(*args), gradient)`` from one forward and one reverse sweep."""
 

@@ -75,15 +75,20 @@ class Options:
     fastmath: bool = False
     checkpoint: object = None
     boundscheck: object = None      # see backends.bounds (None: NUMBA_BOUNDSCHECK decides)
+    parallel: bool = False          # prange loops on all cores (see transforms.parallel)
 
     def __post_init__(self):
         if self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
         object.__setattr__(self, "fastmath", bool(self.fastmath))
         object.__setattr__(self, "checkpoint", normalise_checkpoint(self.checkpoint))
+        object.__setattr__(self, "parallel", bool(self.parallel))
         if self.backend == "cuda":
             if self.checkpoint is not None:
                 raise NotImplementedError("checkpoint= is not available with the cuda backend")
+            if self.parallel:
+                raise NotImplementedError("parallel=True is for the CPU backends (the cuda "
+                                          "backend runs one element per GPU thread)")
             require_cuda()
 
 
@@ -323,6 +328,12 @@ class Stage:
         return self.special.body.yields[:self.differentiated_outputs]
 
     def _derivative_ir(self):
+        from .transforms.parallel import check_prange, schedule_parallel
+
+        check_prange(self.special)
+        return schedule_parallel(self._transformed_ir(), self.spec.options.parallel)
+
+    def _transformed_ir(self):
         from .transforms.cleanup import without_outputs
         from .transforms.forward import forward
         from .transforms.reverse import reverse
@@ -383,7 +394,7 @@ class Stage:
 
             fn = contiguous_args(compile_functions(
                 self.source, name, [self.entry], fastmath=options.fastmath,
-                boundscheck=options.boundscheck)[self.entry])
+                boundscheck=options.boundscheck, parallel=options.parallel)[self.entry])
         if options.backend != "cuda":
             # an index out of bounds raises an IndexError naming the user's line
             return locating_index_errors(fn, self.source, name, self.entry)
@@ -476,13 +487,14 @@ class Pipeline:
         transform those and then their tangents: Hessian times the tangent, one per leaf)."""
         from .backends.emit import emit_module
         from .backends.python import load_module
+        from .transforms.parallel import schedule_parallel
         from .frontend import build_ir
         from .transforms.cleanup import without_outputs
         from .transforms.forward import forward
         from .transforms.reverse import reverse
         from .transforms.specialize import specialize
 
-        vjp_ir = reverse(special, wrt)
+        vjp_ir = schedule_parallel(reverse(special, wrt), False)   # re-parsed: plain loops
         vjp_source = emit_module([vjp_ir])
         module = load_module(vjp_source, f"adc_{vjp_ir.name}")
         adjoint = build_ir(getattr(module, vjp_ir.name))
@@ -505,6 +517,8 @@ class Pipeline:
             line += f", wrt={shown}"
         if spec.options.checkpoint is not None:
             line += f", checkpoint={spec.options.checkpoint!r}"
+        if spec.options.parallel:
+            line += ", parallel=True"
         line += "\n# argument kinds: " + ", ".join(_kind_text(k) for k in kinds)
         if cuda:
             line += ("\n# CUDA derivative: one GPU thread per element\n"

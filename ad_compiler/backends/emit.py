@@ -803,7 +803,8 @@ class _Printer:
                 rng = [stop] if isinstance(start, Const) and start.value == 0 else [start, stop]
             else:
                 rng = [start, stop, step]
-            call = ast.Call(ast.Name("range", ast.Load()), [self.expr(v) for v in rng], [])
+            loop = "prange" if op.parallel else "range"    # see transforms.parallel
+            call = ast.Call(ast.Name(loop, ast.Load()), [self.expr(v) for v in rng], [])
             idx = self.name_of(index) if _named(index) else "_"
             self.put(indent, f"for {idx} in {ast.unparse(call)}:", line)
             self.block(op.body, indent + 1,
@@ -876,6 +877,8 @@ def emit_module(fns: list[Function], header: str = "") -> str:
                       if isinstance(op, Prim) and op.name == "opaque_call" and op.attrs["path"]})
     if modules:     # calls run as written (ad_compiler.frontend.ssa: opaque_call)
         parts.append("".join(f"import {m}\n" for m in modules))
+    if any(isinstance(op, For) and op.parallel for fn in fns for op in walk(fn.body)):
+        parts.append("from numba import prange\n")   # range outside njit(parallel=True)
     if header:
         parts.append(header.rstrip("\n") + "\n")
     for fn in fns:

@@ -82,14 +82,15 @@ def _dispatcher_class():
 MappedDispatcher = _dispatcher_class()
 
 
-def _trailer(fastmath, cache, boundscheck):
+def _trailer(fastmath, cache, boundscheck, parallel):
     return (f"\n# ad_compiler numba_cpu options: fastmath={bool(fastmath)} "
-            f"error_model={ERROR_MODEL} cache={bool(cache)} boundscheck={boundscheck}\n"
+            f"error_model={ERROR_MODEL} cache={bool(cache)} boundscheck={boundscheck} "
+            f"parallel={bool(parallel)}\n"
             f"# ad_compiler cache key: {version_tag()}\n")
 
 
 def compile_functions(source: str, module_name: str, names: list, *, fastmath=False,
-                      cache=True, boundscheck=None) -> dict:
+                      cache=True, boundscheck=None, parallel=False) -> dict:
     """Load generated ``source`` as a module from a file in the cache directory and return
     ``{name: numba dispatcher}`` for ``names``.
 
@@ -100,10 +101,12 @@ def compile_functions(source: str, module_name: str, names: list, *, fastmath=Fa
     source with the same versions and options. ``fastmath`` is passed to ``numba.njit``.
     Calling with non-contiguous arrays compiles a second specialisation; wrap the entry
     point with :func:`contiguous_args` to avoid it. ``boundscheck``: see :mod:`.bounds`
-    (None: checked unless ``NUMBA_BOUNDSCHECK=0``).
+    (None: checked unless ``NUMBA_BOUNDSCHECK=0``). ``parallel``: ``numba.njit(parallel=True)``,
+    which runs the ``prange`` loops the source prints on all cores.
     """
     with LOCK:     # one thread registers the dispatchers of a module; the others wait
-        return _compile_functions(source, module_name, names, fastmath, cache, boundscheck)
+        return _compile_functions(source, module_name, names, fastmath, cache, boundscheck,
+                                  parallel)
 
 
 def _uses_object_mode(source) -> bool:
@@ -117,14 +120,14 @@ def _uses_object_mode(source) -> bool:
                if p.numba == "objmode" and p.syntax is not None and p.syntax.form == "helper")
 
 
-def _compile_functions(source, module_name, names, fastmath, cache, boundscheck):
+def _compile_functions(source, module_name, names, fastmath, cache, boundscheck, parallel):
     from numba.core import config
 
     boundscheck = resolve_boundscheck(boundscheck)
     cache = cache and not _uses_object_mode(source)
     if boundscheck == "entry":      # checks in the source: Numba's own are not needed
         source = add_index_checks(source)
-    mod = load_module(source + _trailer(fastmath, cache, boundscheck), module_name)
+    mod = load_module(source + _trailer(fastmath, cache, boundscheck, parallel), module_name)
     path = os.path.abspath(mod.__file__)
     _GENERATED_FILES[os.path.basename(path)] = path
     compiled = _COMPILED.get(path)
@@ -132,7 +135,8 @@ def _compile_functions(source, module_name, names, fastmath, cache, boundscheck)
         compiled = {}
         # nogil: threads run compiled derivatives in parallel
         options = {"nopython": True, "nogil": True, "boundscheck": boundscheck == "numba",
-                   "fastmath": bool(fastmath), "error_model": ERROR_MODEL}
+                   "fastmath": bool(fastmath), "error_model": ERROR_MODEL,
+                   "parallel": bool(parallel)}
         funcs = [(k, v) for k, v in vars(mod).items()
                  if isinstance(v, _pytypes.FunctionType) and v.__module__ == mod.__name__]
         for fname, fn in funcs:

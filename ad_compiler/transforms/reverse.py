@@ -600,7 +600,8 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
         ops.extend(builder.ops)
         minus_one = Const(-1)
         ops.append(For([], [last, minus_one, minus_one], op.line,
-                       body=Region(args=[iteration], ops=prologue + body)))
+                       body=Region(args=[iteration], ops=prologue + body),
+                       parallel=isinstance(op, For) and op.parallel))   # see .parallel
         for k in active:
             self.accumulate(op.inits[k], self.adjoint_var(carried[k]), ops, scope, op.line)
 

@@ -1,0 +1,161 @@
+"""``prange`` gradients on all cores: ``parallel=True`` against the serial gradient and
+against a hand-written parallel Numba adjoint, on two kinds of loop:
+
+* ``pairwise``: a Gaussian-kernel pairwise energy of ``n`` 2-D points, ``prange`` over ``i`` with an
+  inner loop over every ``j``: the adjoint scatters into ``b_x[j]``, which ours privatises
+  (one zeroed copy of ``b_x`` per thread, summed after the loop). The hand-written adjoint
+  uses the symmetry of the pair term to gather ``b_x[i]`` instead (no scatter at all).
+* ``map``: a per-element map with a reduction over ``n`` elements: every adjoint is the
+  iteration's own element or a scalar reduction, so ours runs the reverse loop as it is.
+
+``speed-up`` is ours serial over ours parallel (both with the default bounds checks);
+``ours/hand par.`` compares like with like (no bounds checks on either side). Each row is
+the median of ``--repeat`` timed calls (after a warm-up call that compiles),
+and the machine's load average is printed next to the table: other processes sharing the
+cores slow the parallel rows most.
+
+    python benchmarks/bench_parallel.py [--n-pairwise N] [--n-map N] [--repeat R]
+
+Run it as a file, not with ``python -m benchmarks...``: importing the ``benchmarks``
+package pins Numba to one thread (``NUMBA_NUM_THREADS=1``) for the single-core suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+import warnings
+
+import numba
+import numpy as np
+from numba import prange
+
+import ad_compiler as ad
+
+
+def pairwise(x, h):
+    n = x.shape[0]
+    e = 0.0
+    for i in prange(n):
+        for j in range(n):
+            r2 = (x[i, 0] - x[j, 0]) ** 2 + (x[i, 1] - x[j, 1]) ** 2
+            e += np.exp(-r2 / h)
+    return e
+
+
+def _pairwise_hand(x, h):
+    """Energy and gradient in one sweep: d/dx_i of the pair terms (i, j) and (j, i) is
+    ``-4 d exp(-r2/h) / h`` with ``d = x_i - x_j``, gathered per ``i``."""
+    n = x.shape[0]
+    g = np.empty_like(x)
+    e = 0.0
+    for i in prange(n):
+        gx = 0.0
+        gy = 0.0
+        for j in range(n):
+            dx = x[i, 0] - x[j, 0]
+            dy = x[i, 1] - x[j, 1]
+            k = np.exp(-(dx * dx + dy * dy) / h)
+            e += k
+            gx -= 4.0 * k / h * dx
+            gy -= 4.0 * k / h * dy
+        g[i, 0] = gx
+        g[i, 1] = gy
+    return e, g
+
+
+def mapped(x, c, w):
+    s = 0.0
+    for i in prange(x.shape[0]):
+        y = np.exp(w * x[i]) * c[i]
+        s += y * x[i] + y * y
+    return s
+
+
+def _mapped_hand(x, c, w):
+    n = x.shape[0]
+    g = np.empty(n)
+    s = 0.0
+    gw = 0.0
+    for i in prange(n):
+        y = np.exp(w * x[i]) * c[i]
+        s += y * x[i] + y * y
+        dy = x[i] + 2.0 * y          # d s / d y
+        g[i] = y + dy * y * w
+        gw += dy * y * x[i]
+    return s, g, gw
+
+
+def _median_seconds(fn, args, repeat, serialised):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", numba.NumbaPerformanceWarning)
+        fn(*args)                    # compiles (or loads from the cache)
+    serialised += [w for w in caught if "will not be executed in parallel" in str(w.message)]
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn(*args)
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def _problems(n_pairwise, n_map):
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1.0, 1.0, (n_pairwise, 2))
+    xm, cm = rng.uniform(-1.0, 1.0, n_map), rng.uniform(0.5, 1.5, n_map)
+    return [("pairwise", pairwise, _pairwise_hand, (x, 0.3), 0),
+            ("map", mapped, _mapped_hand, (xm, cm, 0.7), (0, 2))]
+
+
+def run(n_pairwise=3000, n_map=10_000_000, repeat=7):
+    rows = []
+    for name, f, hand, args, wrt in _problems(n_pairwise, n_map):
+        serial = ad.value_and_grad(f, wrt=wrt, parallel=False)
+        parallel = ad.value_and_grad(f, wrt=wrt, parallel=True)
+        unchecked = ad.value_and_grad(f, wrt=wrt, parallel=True, boundscheck=False)
+        hand_par = numba.njit(parallel=True, cache=True)(hand)
+        hand_ser = numba.njit(cache=True)(hand)
+        ours, theirs = parallel(*args), hand_par(*args)
+        assert np.allclose(ours[0], theirs[0], rtol=1e-9)
+        mine = ours[1] if isinstance(ours[1], tuple) else (ours[1],)
+        for a, b in zip(mine, theirs[1:]):
+            assert np.allclose(a, b, rtol=1e-7, atol=1e-9), name
+        serialised = []
+        t = {label: _median_seconds(fn, args, repeat, serialised) for label, fn in
+             (("ours serial", serial), ("ours parallel", parallel),
+              ("ours unchecked", unchecked),
+              ("hand serial", hand_ser), ("hand parallel", hand_par))}
+        rows.append((name, t, len(serialised)))
+    return rows
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--n-pairwise", type=int, default=3000)
+    p.add_argument("--n-map", type=int, default=10_000_000)
+    p.add_argument("--repeat", type=int, default=7)
+    a = p.parse_args(argv)
+    if numba.config.NUMBA_NUM_THREADS == 1:
+        print("warning: NUMBA_NUM_THREADS=1, nothing runs in parallel (run this file as "
+              "python benchmarks/bench_parallel.py, not through the benchmarks package)")
+    load_before = os.getloadavg()[0]
+    rows = run(a.n_pairwise, a.n_map, a.repeat)
+    load_after = os.getloadavg()[0]
+    print(f"threads: {numba.get_num_threads()} (cores: {os.cpu_count()}); load average "
+          f"{load_before:.1f} before, {load_after:.1f} after; median of {a.repeat} calls")
+    print("ms; 'unchecked': boundscheck=False, as the hand-written Numba code (checks that can "
+          "raise inside a prange body keep Numba from running it in parallel)")
+    print(f"{'problem':10} {'ours serial':>12} {'ours par.':>10} {'unchecked':>10} "
+          f"{'hand serial':>12} {'hand par.':>10} {'speed-up':>9} {'ours/hand par.':>15} "
+          f"{'loops Numba left serial':>24}")
+    for name, t, serialised in rows:
+        print(f"{name:10} {t['ours serial'] * 1e3:12.1f} {t['ours parallel'] * 1e3:10.1f} "
+              f"{t['ours unchecked'] * 1e3:10.1f} {t['hand serial'] * 1e3:12.1f} "
+              f"{t['hand parallel'] * 1e3:10.1f} "
+              f"{t['ours serial'] / t['ours parallel']:8.2f}x "
+              f"{t['ours unchecked'] / t['hand parallel']:14.2f}x {serialised:24d}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""prange loops differentiate, and with ``parallel=True`` run on all cores in the forward
+sweep and in the adjoint without a race (ad_compiler.transforms.parallel)."""
+
+import numpy as np
+import pytest
+
+import ad_compiler as ad
+from tests.compiler.fdcheck import assert_close, check_grad, fd_grad, float_positions
+from tests.parallel._parallel_programs import CASES, carries_a_value, gather, histogram, \
+    map_reduce, nbody_forces, pairwise_energy
+
+
+def _factory(backend, parallel):
+    return lambda f, wrt: ad.grad(f, wrt=wrt, backend=backend, parallel=parallel)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("parallel", [True, False])
+def test_gradient_python(name, parallel):
+    f, args = CASES[name]
+    check_grad(_factory("python", parallel), f, args())
+
+
+def _loops(source):
+    return [line.strip() for line in source.splitlines() if line.strip().startswith("for ")]
+
+
+def test_own_elements_and_reductions_run_as_they_are():
+    g = ad.grad(map_reduce, wrt=(0, 2), backend="python", parallel=True)
+    g(*CASES["map_reduce"][1]())
+    loops = _loops(g.source)
+    assert loops and all("prange(" in loop for loop in loops), g.source
+    assert "_priv" not in g.source
+
+
+def test_shared_adjoints_are_privatised():
+    g = ad.grad(pairwise_energy, backend="python", parallel=True)
+    g(*CASES["pairwise_energy"][1]())
+    assert "_priv_b_x = " in g.source and "b_x_c[j, 0] +=" in g.source, g.source
+    assert "b_x[j" not in g.source      # never the shared adjoint from two iterations
+    g = ad.grad(histogram, backend="python", parallel=True)
+    g(*CASES["histogram"][1]())
+    assert "_priv_acc" in g.source, g.source   # the user's scatter, in the forward sweep
+    g = ad.grad(gather, wrt=(0, 2), backend="python", parallel=True)
+    g(*CASES["gather"][1]())
+    assert "_priv_b_x" in g.source and "b_w = b_w + " in g.source, g.source
+
+
+def test_tapes_are_indexed_by_the_iteration():
+    from tests.parallel._parallel_programs import iterated_map
+
+    g = ad.grad(iterated_map, backend="python", parallel=True)
+    g(*CASES["iterated_map"][1]())
+    assert sum("prange(" in loop for loop in _loops(g.source)) == 2, g.source
+
+
+def test_every_sweep_in_parallel_with_tapes():
+    """Saves of overwritten elements and inner-loop tapes, at the top level and inside a
+    serial loop: every prange loop of both sweeps stays parallel."""
+    for name in ("in_place", "inside_a_serial_loop"):
+        f, make = CASES[name]
+        g = ad.grad(f, wrt=(0, 1), backend="python", parallel=True)
+        g(*make())
+        outer = [loop for loop in _loops(g.source) if "prange(" in loop]
+        assert len(outer) == (4 if name == "in_place" else 2), g.source
+
+
+def test_serial_without_the_option():
+    g = ad.grad(nbody_forces, backend="python")
+    g(*CASES["nbody_forces"][1]())
+    assert not any("prange(" in loop for loop in _loops(g.source)), g.source
+    assert "from numba import prange" not in g.source
+
+
+def test_a_carried_value_is_refused():
+    with pytest.raises(ad.DifferentiationError, match=r"prange loop carries 's'.*"
+                       r"_parallel_programs.py:\d+"):
+        ad.grad(carries_a_value, backend="python")(np.ones(3))
+
+
+def test_parallel_refused_on_cuda():
+    with pytest.raises(NotImplementedError, match="parallel=True"):
+        ad.grad(map_reduce, backend="cuda", parallel=True)
+
+
+@pytest.mark.numba
+@pytest.mark.parametrize("name", ["nbody_forces", "histogram"])
+def test_gradient_numba_parallel(name):
+    """One compiled program each (every float argument at once): the value from the
+    parallel forward sweep, the gradient from the parallel (privatised) adjoint. Unchecked
+    (``boundscheck=False``, as Numba's default), since a per-access check that can raise
+    inside a prange body makes Numba run it serially: here Numba must parallelise every
+    prange loop, and says so (no NumbaPerformanceWarning)."""
+    import warnings
+
+    import numba
+
+    f, make = CASES[name]
+    args = make()
+    wrt = tuple(float_positions(args))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", numba.NumbaPerformanceWarning)
+        value, grads = ad.value_and_grad(f, wrt=wrt, backend="numba", parallel=True,
+                                         boundscheck=False)(*args)
+    serial = [w for w in caught if "will not be executed in parallel" in str(w.message)]
+    assert not serial, [str(w.message) for w in serial]
+    assert_close(value, f(*args), name)
+    for g, i in zip(grads, wrt):
+        assert_close(g, fd_grad(f, args, i), f"{name} wrt={i}")
