@@ -147,20 +147,26 @@ def test_range_loop_gets_one_entry_check_and_no_per_access_check():
               "        s = s + x[2 * i + 1]\n    for i in range(n - 1, -1, -1):\n"
               "        b_x[2 * i + 1] += s\n    return s\n")
     checked = add_index_checks(source)
-    assert checked.count("_rt.require_indices") == 2
-    assert "checked_index" not in checked and "proven_index" not in checked
+    assert checked.count("raise IndexError") == 2 and checked.count("for i in") == 2
+    assert checked.index("raise IndexError") < checked.index("for i in")
+    assert "_rt." not in checked
     assert "x[2 * i + 1]" in checked and "b_x[2 * i + 1] += s" in checked
 
 
 def test_gathers_branches_and_while_loops_are_checked_per_access():
-    source = ("def f(x, idx, n):\n    s = 0.0\n    for i in range(n):\n"
+    source = ("def f(x, idx, n, q):\n    s = 0.0\n    for i in range(n):\n"
               "        if s > 0:\n            s = s + x[i]\n        s = s + x[idx[i]]\n"
-              "    k = 0\n    while k < n:\n        s = s + x[k]\n        k = k + 1\n"
+              "    k = 0\n    while k < n:\n        s = s + x[k] + x[q]\n        k = k + 1\n"
               "    return s\n")
-    checked = add_index_checks(source)
-    assert "x[_rt.checked_index(x, 0, i)]" in checked                   # under an if
-    assert "x[_rt.checked_index(x, 0, idx[i])]" in checked              # a gather
-    assert "x[_rt.checked_index(x, 0, k)]" in checked                   # in a while loop
+    checked = add_index_checks(source).splitlines()
+    # an int index under an if, or of a while loop: compared just before its statement
+    at = checked.index("            s = s + x[i]")
+    assert checked[at - 2:at] == ["            if i < -len(x) or i >= len(x):",
+                                  "                raise IndexError('index is out of bounds')"]
+    at = checked.index("        s = s + x[k] + x[_rt.checked_index(x, 0, q)]")
+    assert checked[at - 2] == "        if k < -len(x) or k >= len(x):"
+    # a gather, and a parameter that may be an index array: the helper checks them
+    assert "        s = s + x[_rt.checked_index(x, 0, idx[i])]" in checked
 
 
 def test_lines_and_comments_are_kept():
