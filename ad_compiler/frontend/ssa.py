@@ -29,6 +29,7 @@ import numpy as np
 
 from ..errors import DifferentiationError
 from ..rules import PRIMITIVES
+from ..rules.shapes import ROW_JOINS
 from ..rules.table import INTEGER_CLOSED
 from . import containers as C
 from . import indexing as indexing_calls
@@ -42,11 +43,12 @@ _REDUCTIONS = {"sum", "mean", "max", "min", "prod"}
 _SPLITS = {"split", "array_split", "vsplit", "hsplit", "dsplit"}
 # the factors a factorisation returns, each its own primitive, by the keywords of the call
 _FACTORS = {
-    "eigh": lambda a: ("eigh_w", "eigh_v") if set(a) <= {"UPLO"} and a.get("UPLO", "L") == "L"
+    "eigh": lambda a: ("eigh_w", "eigh_v") if set(a) <= {"UPLO"} and a.get("UPLO", "L") in "LU"
     else None,
     "qr": lambda a: ("qr_q", "qr_r") if a.get("mode", "reduced") == "reduced" else None,
     "slogdet": lambda a: ("slogdet_sign", "slogdet_logdet") if not a else None,
-    "svd": lambda a: ("svd_s",) if a.get("compute_uv", True) is False else None,
+    "svd": lambda a: None if not set(a) <= {"compute_uv", "full_matrices"} else ("svd_s",)
+    if a.get("compute_uv", True) is False else ("svd_u", "svd_s", "svd_vh"),
 }
 _LEGACY_CALLS = {"array", "zeros", "ones", "empty", "full", "zeros_like", "ones_like",
                  "empty_like", "copy", "transpose", "shape", "size", "ndim", "arange", "linspace",
@@ -870,13 +872,17 @@ class Builder(ContainerForms):
                  for e in node.elts]
         return self.prim("array_of", items, kind="array")
 
-    def sequence(self, node):
-        """The values of a sequence argument (``np.concatenate([a, b])``, ``(a, b)``)."""
+    def sequence(self, node, rows=False):
+        """The values of a sequence argument (``np.concatenate([a, b])``, ``(a, b)``);
+        ``rows``: one array stands for the sequence of its rows, returned as it is."""
         if isinstance(node, (ast.List, ast.Tuple)):
             return [self.value(e) for e in node.elts]
         v = self.expr(node)
         if C.sequence(v) is not None:
             return [self.as_value(e) for e in C.sequence(v)]
+        if rows and isinstance(v, Value) and v.kind in ("array", "any"):
+            self.mark_array(v)
+            return v
         raise self.err(f"'{ast.unparse(node)}' must be a tuple or list of arrays", "call",
                        node)
 
@@ -892,7 +898,12 @@ class Builder(ContainerForms):
         if p.sequence:
             if not positional:
                 raise self.err(f"'{fname}' needs a sequence of arrays", "call", node)
-            operands += self.sequence(positional.pop(0))
+            items = self.sequence(positional.pop(0), rows=name in ROW_JOINS)
+            if isinstance(items, Value):
+                self.nargs(node, 1)
+                self.kwargs(node, set())
+                return self.prim("join_rows", [items], {"join": name})
+            operands += items
             slots = []
         else:
             count = (p.nargs or 0) - len(operands)
@@ -953,7 +964,10 @@ class Builder(ContainerForms):
             if parts is None:
                 raise self.err(f"'{ast.unparse(node.func)}' with {attrs} is not supported",
                                "call", node)
-            values = tuple(self.prim(p, [x]) for p in parts)
+            if attrs.get("UPLO") == "U":     # the upper triangle of x is the lower of x.T
+                x = self.prim("matrix_transpose", [x])
+            full = {"full_matrices": attrs.get("full_matrices", True)} if name == "svd" else {}
+            values = tuple(self.prim(p, [x], full if p != "svd_s" else {}) for p in parts)
             return values[0] if len(values) == 1 else values
         if name == "select":
             return self.call_select(node)
@@ -1236,8 +1250,10 @@ class Builder(ContainerForms):
         self.block(body)
         self.line = ret.lineno
         value = self.expr(ret.value)
-        if self.prefix and C.is_container(value):
-            return value        # an inlined helper's tuple/list/dict: the caller's container
+        if C.is_container(value) and (self.prefix or not _flat_tuple(value)):
+            # an inlined helper's container is the caller's; the function's own is a pytree
+            # of outputs (build_function flattens it)
+            return value
         if isinstance(value, tuple):
             value = tuple(self.as_value(v) for v in value)
         else:
@@ -1566,9 +1582,9 @@ def parameter_names(fdef) -> list:
 
 def _bind_parameters(shared, names, trees, kinds):
     """``(flat parameter Values, env)``: one Value per leaf; a container (pytree) parameter
-    bound to the container entry of its leaves (:func:`.containers.entry_of`), so that
+    bound to the container entry of its leaves (:func:`.containers.entry_of_tree`), so that
     unpacking, ``p[0]``, ``p["w"]`` and ``p.w`` read leaves at compile time."""
-    from ..pytree import LEAF, leaf_names, unflatten
+    from ..pytree import LEAF, leaf_names
 
     flat, env = [], {}
     kinds = iter(kinds or ())
@@ -1581,7 +1597,7 @@ def _bind_parameters(shared, names, trees, kinds):
         leaves = [Value(shared.version(_identifier(leaf)), next(kinds, "any"))
                   for leaf in leaf_names(name, tree)]
         flat += leaves
-        env[name] = C.entry_of(unflatten(tree, leaves))
+        env[name] = C.entry_of_tree(tree, leaves)
     return flat, env
 
 
@@ -1623,6 +1639,10 @@ def build_function(fn, trees=None, leaf_kinds=None) -> Function:
     except Exception as exc:  # never let a traceback from inside the compiler escape
         raise builder.err(f"internal compiler error ({type(exc).__name__}: {exc})",
                           "internal") from exc
+    output_tree = None
+    if C.is_container(result) and not _flat_tuple(result):
+        leaf_entries, output_tree = C.output_tree(result)
+        result = tuple(builder.as_value(e) for e in leaf_entries)
     builder.flush_names()
     yields = list(result) if isinstance(result, tuple) else [result]
     out = Function(name=parsed.name, params=param_values,
@@ -1632,4 +1652,10 @@ def build_function(fn, trees=None, leaf_kinds=None) -> Function:
                    returns_tuple=isinstance(result, tuple), filename=parsed.filename,
                    first_line=parsed.first_line)
     out.free_var_getters = list(shared.free_getters)
+    out.output_tree = output_tree   # None: one value, or a flat tuple of values
     return out
+
+
+def _flat_tuple(entry) -> bool:
+    """A tuple none of whose items is a container: the function's several outputs."""
+    return isinstance(entry, tuple) and not any(C.is_container(e) for e in entry)

@@ -202,10 +202,10 @@ def _eigh_v_jvp(t, x):
 
 _linalg("eigh_w", _eigh_w, ndim=_dim_minus(1))
 _linalg("eigh_v", _eigh_v)
-for _name, _nd in (("eigh_w_vjp", 1), ("eigh_v_vjp", 1), ("eigh_w_jvp", 2), ("eigh_v_jvp", 2)):
+# (g or t, x): a vjp has the rank of x, a jvp that of the factor (w: one less)
+for _name, _less in (("eigh_w_vjp", 0), ("eigh_v_vjp", 0), ("eigh_w_jvp", 1), ("eigh_v_jvp", 0)):
     _linalg(_name, globals()["_" + _name], nargs=2,
-            ndim=(lambda ndims, operands, **a: ndims[1]) if _nd == 1 else
-            (lambda ndims, operands, **a: ndims[1] - 1 if _name == "eigh_w_jvp" else ndims[1]))
+            ndim=lambda ndims, operands, _less=_less, **a: ndims[1] - _less)
 defvjp("eigh_w", lambda o, g, ans, x: o.eigh_w_vjp(g, x))
 defvjp("eigh_v", lambda o, g, ans, x: o.eigh_v_vjp(g, x))
 defjvp("eigh_w", lambda o, tangents, ans, x: o.eigh_w_jvp(tangents[0], x))
@@ -221,10 +221,15 @@ def _qr_r(x):
     return np.linalg.qr(x)[1]
 
 
-def _qr_vjp_impl(gq, gr, x):
-    q, r = np.linalg.qr(x)
+def _qr_tall(x):
     if np.shape(x)[-2] < np.shape(x)[-1]:
-        raise ValueError("the vjp of np.linalg.qr needs a matrix with m >= n")
+        raise DifferentiationError("the derivative of np.linalg.qr needs a matrix with at "
+                                   "least as many rows as columns (as in JAX and autograd)")
+    return np.linalg.qr(x)
+
+
+def _qr_vjp_impl(gq, gr, x):
+    q, r = _qr_tall(x)
     gq = np.zeros_like(q) if gq is None else gq
     gr = np.zeros_like(r) if gr is None else gr
     m = r @ _T(gr) - _T(gq) @ q
@@ -249,6 +254,30 @@ defvjp("qr_q", lambda o, g, ans, x: o.qr_q_vjp(g, x))
 defvjp("qr_r", lambda o, g, ans, x: o.qr_r_vjp(g, x))
 
 
+# JAX's jvp of thin QR: with C = Q^T dA R^-1 and its skew part W = tril(C, -1) - tril(C, -1)^T,
+# dQ = Q (W - C) + dA R^-1 and dR = (C - W) R
+def _qr_tangents(t, x):
+    q, r = _qr_tall(x)
+    t_rinv = _T(np.linalg.solve(_T(r), _T(t)))
+    c = _T(q) @ t_rinv
+    w = np.tril(c, -1) - _T(np.tril(c, -1))
+    return q @ (w - c) + t_rinv, (c - w) @ r
+
+
+def _qr_q_jvp(t, x):
+    return _qr_tangents(t, x)[0]
+
+
+def _qr_r_jvp(t, x):
+    return _qr_tangents(t, x)[1]
+
+
+_linalg("qr_q_jvp", _qr_q_jvp, nargs=2, ndim=lambda ndims, operands, **a: ndims[1])
+_linalg("qr_r_jvp", _qr_r_jvp, nargs=2, ndim=lambda ndims, operands, **a: ndims[1])
+defjvp("qr_q", lambda o, tangents, ans, x: o.qr_q_jvp(tangents[0], x))
+defjvp("qr_r", lambda o, tangents, ans, x: o.qr_r_jvp(tangents[0], x))
+
+
 # singular values: ds = diag(U^T dA V), s_bar -> U diag(g) V^T (distinct singular values)
 def _svd_s(x):
     return np.linalg.svd(x, compute_uv=False)
@@ -269,6 +298,99 @@ _linalg("svd_s_vjp", _svd_s_vjp, nargs=2, ndim=lambda ndims, operands, **a: ndim
 _linalg("svd_s_jvp", _svd_s_jvp, nargs=2, ndim=lambda ndims, operands, **a: ndims[1] - 1)
 defvjp("svd_s", lambda o, g, ans, x: o.svd_s_vjp(g, x))
 defjvp("svd_s", lambda o, tangents, ans, x: o.svd_s_jvp(tangents[0], x))
+
+
+# the singular vectors (autograd's vjp, JAX's jvp; real matrices): with k = min(m, n) and
+# F_ij = 1 / (s_j^2 - s_i^2) off the diagonal, which is infinite where two singular values
+# coincide: the singular vectors of a degenerate singular value are not unique, and their
+# derivative is not defined (JAX and autograd give inf/nan there too)
+def _svd_thin(x, full_matrices):
+    m, n = np.shape(x)[-2:]
+    if full_matrices and m != n:
+        raise DifferentiationError("the derivative of np.linalg.svd's u and vh with "
+                                   "full_matrices=True needs a square matrix (pass "
+                                   "full_matrices=False), as in JAX")
+    u, s, vh = np.linalg.svd(x, full_matrices=False)
+    eye = np.eye(s.shape[-1])
+    f = 1.0 / (s[..., None, :] ** 2 - s[..., :, None] ** 2 + eye) - eye
+    return u, s, vh, f
+
+
+def _svd_uv_vjp(gu, gvh, x, full_matrices):
+    u, s, vh, f = _svd_thin(x, full_matrices)
+    m, n = np.shape(x)[-2:]
+    inner = 0.0
+    if gu is not None:
+        utgu = _T(u) @ gu
+        inner = inner + (f * (utgu - _T(utgu))) * s[..., None, :]
+    if gvh is not None:
+        vtgv = vh @ _T(gvh)
+        inner = inner + s[..., :, None] * (f * (vtgv - _T(vtgv)))
+    out = u @ inner @ vh
+    if gu is not None and m > n:
+        out = out + (np.eye(m) - u @ _T(u)) @ gu @ (vh / s[..., :, None])
+    if gvh is not None and m < n:
+        out = out + (u / s[..., None, :]) @ gvh @ (np.eye(n) - _T(vh) @ vh)
+    return out
+
+
+def _svd_uv_jvp(t, x, full_matrices, part):
+    u, s, vh, f = _svd_thin(x, full_matrices)
+    m, n = np.shape(x)[-2:]
+    v = _T(vh)
+    ds = _T(u) @ t @ v
+    if part == "u":
+        dss = ds * s[..., None, :]
+        du = u @ (f * (dss + _T(dss)))
+        if m > n:
+            tv = t @ v
+            du = du + (tv - u @ (_T(u) @ tv)) / s[..., None, :]
+        return du
+    sds = s[..., :, None] * ds
+    dv = v @ (f * (sds + _T(sds)))
+    if n > m:
+        tu = _T(t) @ u
+        dv = dv + (tu - v @ (vh @ tu)) / s[..., None, :]
+    return _T(dv)
+
+
+def _svd_u(x, full_matrices=True):
+    return np.linalg.svd(x, full_matrices=full_matrices)[0]
+
+
+def _svd_vh(x, full_matrices=True):
+    return np.linalg.svd(x, full_matrices=full_matrices)[2]
+
+
+def _svd_u_vjp(g, x, full_matrices=True):
+    return _svd_uv_vjp(g, None, x, full_matrices)
+
+
+def _svd_vh_vjp(g, x, full_matrices=True):
+    return _svd_uv_vjp(None, g, x, full_matrices)
+
+
+def _svd_u_jvp(t, x, full_matrices=True):
+    return _svd_uv_jvp(t, x, full_matrices, "u")
+
+
+def _svd_vh_jvp(t, x, full_matrices=True):
+    return _svd_uv_jvp(t, x, full_matrices, "vh")
+
+
+for _part in ("u", "vh"):
+    _linalg(f"svd_{_part}", globals()[f"_svd_{_part}"], full_matrices=True)
+    for _rule in ("vjp", "jvp"):
+        _linalg(f"svd_{_part}_{_rule}", globals()[f"_svd_{_part}_{_rule}"], nargs=2,
+                ndim=lambda ndims, operands, **a: ndims[1], full_matrices=True)
+defvjp("svd_u", lambda o, g, ans, x, full_matrices=True:
+       o.svd_u_vjp(g, x, full_matrices=full_matrices))
+defvjp("svd_vh", lambda o, g, ans, x, full_matrices=True:
+       o.svd_vh_vjp(g, x, full_matrices=full_matrices))
+defjvp("svd_u", lambda o, tangents, ans, x, full_matrices=True:
+       o.svd_u_jvp(tangents[0], x, full_matrices=full_matrices))
+defjvp("svd_vh", lambda o, tangents, ans, x, full_matrices=True:
+       o.svd_vh_jvp(tangents[0], x, full_matrices=full_matrices))
 
 
 # --- np.linalg.norm with ord= and axis= --------------------------------------------------------

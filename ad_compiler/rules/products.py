@@ -11,9 +11,8 @@ import string
 
 import numpy as np
 
-from ..errors import DifferentiationError
 from .numpy_fns import _permutation
-from .table import PRIMITIVES, Syntax, defcomposite, defjvp, defprim, defvjp
+from .table import PRIMITIVES, Syntax, defcomposite, defjvp, deflinear, defprim, defvjp
 
 
 def _einsum(*operands, subscripts=""):
@@ -45,9 +44,16 @@ def _parse(subscripts, ndims):
 def _einsum_vjp(o, g, ans, *operands, subscripts="", argnum=0):
     inputs, out = _parse(subscripts, [x.ndim for x in operands])
     target = inputs[argnum]
-    if len(set(target)) != len(target):
-        raise DifferentiationError(f"einsum '{subscripts}': a label repeated within one "
-                                   "operand (a diagonal) has no vjp here")
+    unique = "".join(dict.fromkeys(target))
+    if unique != target:
+        # a label repeated within the operand reads its diagonal: the cotangent of that
+        # diagonal (an einsum of unique labels) is written back onto it
+        diagonal = o.einsum(operands[argnum], subscripts=f"{target}->{unique}")
+        inputs[argnum] = unique
+        spec = ",".join(inputs) + "->" + out
+        rest = list(operands[:argnum]) + [diagonal] + list(operands[argnum + 1:])
+        part = _einsum_vjp(o, g, ans, *rest, subscripts=spec, argnum=argnum)
+        return o.einsum_undiagonal(part, operands[argnum], subscripts=f"{target}->{unique}")
     others = [s for k, s in enumerate(inputs) if k != argnum]
     known = set(out).union(*others) if others else set(out)
     kept = "".join(c for c in target if c in known)
@@ -56,7 +62,7 @@ def _einsum_vjp(o, g, ans, *operands, subscripts="", argnum=0):
     if kept == target:
         return part
     for axis, c in enumerate(target):
-        if c not in known:
+        if c not in known and kept:     # a 0-D part broadcasts as it is
             part = o.expand_dims(part, axis=axis)
     return o.broadcast_like(part, operands[argnum])
 
@@ -70,6 +76,16 @@ def _einsum_jvp(o, tangents, ans, *operands, subscripts=""):
     return total
 
 
+def _einsum_undiagonal(g, like, subscripts=""):
+    """The transpose of the diagonal read ``np.einsum(subscripts, like)`` (labels repeated
+    in the input): ``g`` placed on that diagonal of an array of zeros shaped as ``like``."""
+    like = np.asarray(like)
+    index = np.einsum(subscripts, np.arange(like.size).reshape(like.shape))
+    out = np.zeros(like.size, dtype=np.result_type(g, np.float32))
+    out[np.ravel(index)] = np.ravel(g)
+    return out.reshape(like.shape)
+
+
 def _einsum_ndim(ndims, operands, subscripts="", **attrs):
     if any(n is None for n in ndims):
         return None
@@ -81,6 +97,11 @@ defprim("einsum", None, _einsum, Syntax("helper", "einsum"), numba="objmode",
         ndim=_einsum_ndim, subscripts="")
 defvjp("einsum", _einsum_vjp)
 defjvp("einsum", _einsum_jvp)
+defprim("einsum_undiagonal", 2, _einsum_undiagonal, Syntax("helper", "einsum_undiagonal"),
+        numba="objmode", ndim=lambda ndims, operands, **a: ndims[1], subscripts="")
+defvjp("einsum_undiagonal", lambda o, g, ans, x, like, subscripts="":
+       o.einsum(g, subscripts=subscripts), None)
+deflinear("einsum_undiagonal")
 
 
 def _labels(n, start=0):

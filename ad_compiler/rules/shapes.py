@@ -73,16 +73,20 @@ def _repeat(x, repeats=1, axis=None):
     return np.repeat(x, repeats, axis=axis)
 
 
-def _unrepeat(g, like, repeats=1, axis=None):
-    """The transpose of ``np.repeat``: each run of ``repeats`` copies summed (ints only)."""
+def _transpose_of_gather(g, like, gather):
+    """The vjp of a linear map that only copies elements of ``like`` (``np.repeat``, the
+    index modes of ``np.pad``, an einsum diagonal): ``gather`` applied to the flat indices
+    of ``like`` says where each element went, and each element receives the sum of ``g``
+    over those places."""
     x = np.asarray(like)
-    if not isinstance(repeats, int):
-        raise DifferentiationError("np.repeat with an array of repeats is not supported")
-    if axis is None:
-        return np.reshape(np.reshape(g, (x.size, repeats)).sum(axis=1), x.shape)
-    ax = axis % x.ndim
-    shape = x.shape[:ax] + (x.shape[ax], repeats) + x.shape[ax + 1:]
-    return np.reshape(g, shape).sum(axis=ax + 1)
+    index = gather(np.arange(x.size).reshape(x.shape))
+    summed = np.bincount(np.ravel(index), weights=np.ravel(g), minlength=x.size)
+    return summed.reshape(x.shape).astype(np.result_type(g, np.float32))
+
+
+def _unrepeat(g, like, repeats=1, axis=None):
+    """The transpose of ``np.repeat`` (a count, or one count per element along ``axis``)."""
+    return _transpose_of_gather(g, like, lambda i: np.repeat(i, repeats, axis=axis))
 
 
 defprim("repeat", 1, _repeat, Syntax("helper", "repeat"), numba="objmode",
@@ -194,9 +198,13 @@ for _name in ("tril", "triu"):
     deflinear(_name)
 
 
-# --- padding (constant mode) -------------------------------------------------------------------
-# np.pad lowers to pad_flat, whose widths are one flat tuple (b0, a0, b1, a1, ...): constant
-# attributes of Numba code are flat tuples of ints
+# --- padding ----------------------------------------------------------------------------------
+# np.pad lowers to pad_flat (mode 'constant') or pad_copy (the modes that copy elements of the
+# array: 'edge', 'reflect', 'symmetric', 'wrap'), whose widths are one flat tuple
+# (b0, a0, b1, a1, ...): constant attributes of Numba code are flat tuples of ints
+_COPYING_PAD_MODES = ("edge", "reflect", "symmetric", "wrap")
+
+
 def _pairs(widths):
     return tuple(zip(widths[::2], widths[1::2]))
 
@@ -205,12 +213,23 @@ def _pad_flat(x, widths=(), constant_values=0.0):
     return np.pad(x, _pairs(widths), mode="constant", constant_values=constant_values)
 
 
+def _pad_copy(x, widths=(), mode="edge"):
+    return np.pad(x, _pairs(widths), mode=mode)
+
+
+def _unpad_copy(g, like, widths=(), mode="edge"):
+    return _transpose_of_gather(g, like, lambda i: np.pad(i, _pairs(widths), mode=mode))
+
+
 def _pad_expand(o, x, pad_width=0, mode="constant", constant_values=0):
-    if mode != "constant":
-        raise DifferentiationError(f"np.pad with mode={mode!r} (only 'constant' is supported)")
     pairs = np.broadcast_to(np.asarray(pad_width, dtype=int), (x.ndim, 2))
-    return o.pad_flat(x, widths=tuple(int(w) for w in pairs.ravel()),
-                      constant_values=float(constant_values))
+    widths = tuple(int(w) for w in pairs.ravel())
+    if mode in _COPYING_PAD_MODES:
+        return o.pad_copy(x, widths=widths, mode=mode)
+    if mode != "constant":
+        raise DifferentiationError(f"np.pad with mode={mode!r} (supported: 'constant', "
+                                   + ", ".join(repr(m) for m in _COPYING_PAD_MODES) + ")")
+    return o.pad_flat(x, widths=widths, constant_values=float(constant_values))
 
 
 defcomposite("pad", 1, np.pad, _pad_expand, ndim=_same, numpy="numpy.pad", pad_width=0,
@@ -221,6 +240,14 @@ defvjp("pad_flat", lambda o, g, ans, x, widths=(), constant_values=0.0: o.getite
     g, index=tuple(slice(b, -a if a else None) for b, a in _pairs(widths))))
 defjvp("pad_flat", lambda o, tangents, ans, x, widths=(), constant_values=0.0:
        o.pad_flat(tangents[0], widths=widths, constant_values=0.0))
+defprim("pad_copy", 1, _pad_copy, Syntax("helper", "pad_copy"), numba="objmode", ndim=_same,
+        widths=(), mode="edge")
+defprim("unpad_copy", 2, _unpad_copy, Syntax("helper", "unpad_copy"), numba="objmode",
+        ndim=lambda ndims, operands, **a: ndims[1], widths=(), mode="edge")
+defvjp("pad_copy", lambda o, g, ans, x, **a: o.unpad_copy(g, x, **a))
+defvjp("unpad_copy", lambda o, g, ans, x, like, **a: o.pad_copy(g, **a), None)
+deflinear("pad_copy")
+deflinear("unpad_copy")
 
 
 # --- np.array of values, joins and splits -------------------------------------------------------
@@ -268,6 +295,31 @@ for _name, _rank, _axis in (("vstack", 2, lambda nd: 0), ("row_stack", 2, lambda
                                                           lambda nd: 1)):
     defcomposite(_name, None, getattr(np, _name, np.vstack), _join(_rank, _axis),
                  sequence=True, ndim=_join_ndim(_rank), numpy=f"numpy.{_name}")
+
+
+# np.vstack(a) of ONE array joins its rows (NumPy iterates over the first axis): a pure
+# rearrangement of the elements, so its vjp is the transpose of that gather
+ROW_JOINS = ("vstack", "row_stack", "hstack", "dstack", "column_stack")
+
+
+def _join_rows(x, join="vstack"):
+    return getattr(np, join, np.vstack)(np.asarray(x))
+
+
+def _unjoin_rows(g, like, join="vstack"):
+    return _transpose_of_gather(g, like, lambda i: _join_rows(i, join))
+
+
+defprim("join_rows", 1, _join_rows, Syntax("helper", "join_rows"), numba="objmode",
+        ndim=lambda ndims, operands, join="vstack": None if ndims[0] is None else
+        _join_rows(np.ones((1,) * ndims[0]), join).ndim, join="vstack")
+defprim("unjoin_rows", 2, _unjoin_rows, Syntax("helper", "unjoin_rows"), numba="objmode",
+        ndim=lambda ndims, operands, **a: ndims[1], join="vstack")
+defvjp("join_rows", lambda o, g, ans, x, join="vstack": o.unjoin_rows(g, x, join=join))
+defvjp("unjoin_rows", lambda o, g, ans, x, like, join="vstack": o.join_rows(g, join=join),
+       None)
+deflinear("join_rows")
+deflinear("unjoin_rows")
 
 
 def _append(o, arr, values, axis=None):

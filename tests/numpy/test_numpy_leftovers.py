@@ -1,0 +1,102 @@
+"""The NumPy forms the first wave refused, against central finite differences (float64),
+both modes: einsum diagonals, pad's copying modes, repeat with counts per element, joins of
+the rows of one array, svd's singular vectors, qr's forward mode, eigh(UPLO='U'); and the
+clear refusals that remain (np.fft's complex results, svd's full u of a wide matrix)."""
+
+import os
+import sys
+
+import numpy as np
+import pytest
+
+import ad_compiler as ad
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from harness import check, write_module  # noqa: E402
+
+# (expression of a, b, c; shapes); each is checked as np.sum(np.sin(EXPR))
+USAGES = [
+    ("np.einsum('ii->i', a)", [(3, 3)]),
+    ("np.einsum('ii', a)", [(3, 3)]),
+    ("np.einsum('iij->j', a)", [(3, 3, 2)]),
+    ("np.einsum('ii,ij->j', a, b)", [(3, 3), (3, 2)]),
+    ("np.einsum('ijk,lji,lli->lki', a, b, c)", [(3, 4, 4), (4, 4, 3), (4, 4, 3)]),
+    ("np.pad(a, ((1, 2), (3, 1)), mode='reflect')", [(3, 4)]),
+    ("np.pad(a, 2, mode='edge')", [(2, 3)]),
+    ("np.pad(a, (1, 2), mode='wrap')", [(3,)]),
+    ("np.pad(a, 1, mode='symmetric')", [(2, 3)]),
+    ("np.repeat(a, (1, 0, 3), axis=1)", [(2, 3)]),
+    ("np.repeat(a, [2, 1], axis=0)", [(2, 3)]),
+    ("np.vstack(a)", [(2,)]),
+    ("np.vstack(a)", [(2, 3, 4)]),
+    ("np.hstack(a)", [(3, 2)]),
+    ("np.hstack(a)", [(2, 3, 4)]),
+    ("np.dstack(a)", [(3, 2)]),
+    ("np.column_stack(a)", [(2,)]),
+    ("np.linalg.eigh(a + a.T, UPLO='U')[0]", [(3, 3)]),
+    ("np.abs(np.linalg.eigh(a, UPLO='U')[1])", [(3, 3)]),
+    ("np.linalg.qr(a)[0] * np.linalg.qr(a)[1][0, 0]", [(4, 4)]),
+    ("np.linalg.qr(a)[0]", [(5, 3)]),
+    ("np.linalg.qr(a)[1]", [(2, 5, 3)]),
+    ("np.abs(np.linalg.svd(a)[0]) + np.linalg.svd(a)[1]", [(3, 3)]),
+    ("np.abs(np.linalg.svd(a)[2])", [(3, 3)]),
+    ("np.abs(np.linalg.svd(a, full_matrices=False)[0])", [(5, 3)]),
+    ("np.abs(np.linalg.svd(a, full_matrices=False)[2])", [(5, 3)]),
+    ("np.abs(np.linalg.svd(a, full_matrices=False)[0])", [(3, 5)]),
+    ("np.abs(np.linalg.svd(a, full_matrices=False)[2])", [(3, 5)]),
+    ("np.abs(np.linalg.svd(a, full_matrices=False)[2])", [(2, 4, 3)]),
+]
+_MODULE = write_module(USAGES, name="leftover_usages")
+
+
+def _arguments(k, shapes):
+    rng = np.random.default_rng(k)
+    return tuple(rng.standard_normal(s) for s in shapes)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("k", range(len(USAGES)), ids=[u[0] for u in USAGES])
+def test_usage(k, mode):
+    status, message = check(getattr(_MODULE, f"u{k}"), _arguments(k, USAGES[k][1]), mode,
+                            "python")
+    assert status == "ok", f"{USAGES[k][0]}: {status} {message}"
+
+
+def numba_leftovers(a, v):
+    s = a @ a.T + np.eye(4)
+    u, sv, vh = np.linalg.svd(a[:, :3], full_matrices=False)
+    return (np.sum(np.einsum("ii->i", a) ** 2) + np.einsum("ii", s)
+            + np.sum(np.pad(a, ((1, 0), (0, 2)), mode="reflect") ** 2)
+            + np.sum(np.pad(v, 2, mode="wrap") ** 3) + np.sum(np.repeat(v, (1, 0, 2, 1)) ** 2)
+            + np.sum(np.vstack(v) * np.hstack(a)[:4, None]) + np.sum(np.abs(u) * sv)
+            + np.sum(np.abs(vh)) + np.sum(np.linalg.qr(a)[0] ** 3)
+            + np.sum(np.linalg.eigh(s, UPLO="U")[0] ** 2))
+
+
+@pytest.mark.numba
+def test_numba_program():
+    rng = np.random.default_rng(5)
+    args = (rng.uniform(-0.9, 0.9, (4, 4)), rng.uniform(-0.9, 0.9, (4,)))
+    for mode in ("reverse", "forward"):
+        status, message = check(numba_leftovers, args, mode, "numba")
+        assert status == "ok", f"{mode}: {status} {message}"
+
+
+def power_spectrum(x):
+    return np.sum(np.abs(np.fft.rfft(x)) ** 2)
+
+
+def full_u(a):
+    return np.sum(np.linalg.svd(a)[0])
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_fft_is_refused_as_complex(backend):
+    with pytest.raises(ad.DifferentiationError, match="complex values are not supported"):
+        ad.grad(power_spectrum, backend=backend)(np.ones(4))
+
+
+def test_full_u_of_a_wide_matrix_is_refused():
+    with pytest.raises(ad.DifferentiationError, match="full_matrices=True needs a square"):
+        ad.grad(full_u, backend="python")(np.ones((3, 5)))
