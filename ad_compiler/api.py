@@ -198,8 +198,9 @@ grad.__doc__ = """The gradient of a scalar function: ``ad.grad(f, wrt=0)(*args)`
     ``for`` are re-run with it). Not available with the cuda backend.
 
     ``boundscheck``: the numba backend checks every index (an ``IndexError`` naming the
-    line) unless ``boundscheck=False`` (or ``NUMBA_BOUNDSCHECK=0`` with the default None);
-    see :mod:`ad_compiler.backends.bounds`."""
+    line; one check per loop nest where indices are affine in the loop indices) unless
+    ``boundscheck=False`` (or ``NUMBA_BOUNDSCHECK=0`` with the default None); ``"numba"``:
+    Numba's own check on every access; see :mod:`ad_compiler.backends.bounds`."""
 value_and_grad = _decorator("value_and_grad")
 value_and_grad.__doc__ = """``(f(*args), gradient)`` from one forward and one reverse sweep."""
 

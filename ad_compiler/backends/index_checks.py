@@ -216,9 +216,11 @@ class _Env:
             elif isinstance(sub, ast.Subscript):
                 if not (isinstance(sub.value, ast.Attribute) and sub.value.attr == "shape"):
                     return None
+            elif isinstance(sub, ast.Constant):
+                if type(sub.value) is not int:       # a dict key, a float: not an index
+                    return None
             elif not isinstance(sub, (ast.expr_context, ast.operator, ast.unaryop,
-                                      ast.Constant, ast.Attribute, ast.BinOp, ast.UnaryOp,
-                                      ast.Compare, ast.cmpop)):
+                                      ast.Attribute, ast.BinOp, ast.UnaryOp)):
                 return None
         substituted = _Substitute(self.values).visit(_copy(node))
         names = set()
