@@ -635,8 +635,9 @@ _INT_CALLS = {"len", "int"}
 
 def _int_names(func):
     """Names of ``func`` that only ever hold ints: every assignment is a range loop's
-    target or an expression of int constants, such names and sizes (``len``, ``.shape``)
-    under ``+ - * // %`` (the largest such set: a fixpoint from all assigned names)."""
+    target or an expression of int constants, such names and sizes (``len``, ``.shape``,
+    ``_rt.trip_count``) under ``+ - * // %`` (the largest such set: a fixpoint from all
+    assigned names)."""
     assigned = {}
     for node in ast.walk(func):
         if isinstance(node, ast.For) and isinstance(node.target, ast.Name):
@@ -682,11 +683,17 @@ def _int_expression(node, ints):
     if isinstance(node, ast.UnaryOp):
         return isinstance(node.op, ast.USub) and _int_expression(node.operand, ints)
     if isinstance(node, ast.Call):
-        return _callee(node.func) in _INT_CALLS and isinstance(node.func, ast.Name)
+        return isinstance(node.func, ast.Name) and node.func.id in _INT_CALLS or \
+            _dotted(node.func) == "_rt.trip_count"
     if isinstance(node, ast.Subscript):
         return isinstance(node.value, ast.Attribute) and node.value.attr == "shape" and \
             _int_expression(node.slice, ints)
     return False
+
+
+def _dotted(node):
+    return f"{node.value.id}.{node.attr}" if isinstance(node, ast.Attribute) and \
+        isinstance(node.value, ast.Name) else None
 
 
 def _check_lines(indent, guard, checks):
