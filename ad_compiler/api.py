@@ -305,8 +305,9 @@ grad.__doc__ = """The gradient of a scalar function: ``ad.grad(f, wrt=0)(*args)`
     ``for`` are re-run with it). Not available with the cuda backend.
 
     ``boundscheck``: the numba backend checks every index (an ``IndexError`` naming the
-    line) unless ``boundscheck=False`` (or ``NUMBA_BOUNDSCHECK=0`` with the default None);
-    see :mod:`ad_compiler.backends.bounds`.
+    line; one check per loop nest where indices are affine in the loop indices) unless
+    ``boundscheck=False`` (or ``NUMBA_BOUNDSCHECK=0`` with the default None); ``"numba"``:
+    Numba's own check on every access; see :mod:`ad_compiler.backends.bounds`.
 
     ``parallel=True``, as Numba's (the default, None, takes it from ``f``'s own
     ``@njit(parallel=...)``, else False): ``prange`` loops run on all cores, in the primal

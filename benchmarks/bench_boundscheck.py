@@ -1,9 +1,11 @@
 """The cost of bounds checking (issue 22): every problem of the speed suite, the gradient of
-its loop form (and its other variants) compiled by the numba backend with
-``boundscheck=True`` (the default) and ``boundscheck=False`` (Numba's unchecked mode).
+its loop form (and its other variants) compiled by the numba backend three ways: the
+default (``boundscheck=True``: entry and per-access checks written into the source by
+``backends/index_checks.py``, Numba's checks off), ``boundscheck=False`` (unchecked) and
+``boundscheck="numba"`` (Numba's own check on every access).
 
-The two builds are timed interleaved in one process, best of several rounds each, so that
-other load on the machine falls on both alike. ``cost`` is checked / unchecked - 1.
+The builds are timed interleaved in one process, best of several rounds each, so that
+other load on the machine falls on all alike. ``cost`` is checked / unchecked - 1.
 
 Run: ``python benchmarks/bench_boundscheck.py [--mode quick|smoke] [--rounds 7]``.
 Prints one markdown table.
@@ -25,6 +27,9 @@ import ad_compiler as ad  # noqa: E402
 from benchmarks.problems import PROBLEMS  # noqa: E402
 
 
+MODES = (True, False, "numba")
+
+
 def _best(fn, args, budget):
     best, start = float("inf"), time.perf_counter()
     while time.perf_counter() - start < budget or best == float("inf"):
@@ -41,32 +46,36 @@ def measure(mode, rounds, budget):
         for cfg in mod.configs(mode):
             args = mod.make(cfg, rng)
             for variant, f in mod.VARIANTS.items():
-                builds = {bc: ad.grad(f, wrt=mod.WRT, boundscheck=bc) for bc in (True, False)}
+                builds = {bc: ad.grad(f, wrt=mod.WRT, boundscheck=bc) for bc in MODES}
                 try:
                     results = {bc: g(*args) for bc, g in builds.items()}
                 except Exception as exc:  # noqa: BLE001  (a variant numba cannot compile)
                     print(f"  skipped {cfg['label']} variant {variant}: {exc}", file=sys.stderr)
                     continue
-                a, b = (np.concatenate([np.ravel(v) for v in np.atleast_1d(*results[bc])])
+                flat = [np.concatenate([np.ravel(v) for v in np.atleast_1d(*results[bc])])
                         if isinstance(results[bc], tuple) else np.ravel(results[bc])
-                        for bc in (True, False))
-                assert np.allclose(a, b), cfg["label"]
-                best = {True: float("inf"), False: float("inf")}
+                        for bc in MODES]
+                assert all(np.allclose(flat[0], b) for b in flat[1:]), cfg["label"]
+                best = dict.fromkeys(MODES, float("inf"))
                 for _ in range(rounds):
                     for bc, g in builds.items():
                         best[bc] = min(best[bc], _best(g, args, budget))
-                rows.append((cfg["label"], variant, best[True] * 1e3, best[False] * 1e3))
-                print(f"  {cfg['label']} variant {variant}: {rows[-1][2]:.3g} / "
-                      f"{rows[-1][3]:.3g} ms", file=sys.stderr, flush=True)
+                rows.append((cfg["label"], variant, *(best[bc] * 1e3 for bc in MODES)))
+                print(f"  {cfg['label']} variant {variant}: "
+                      + " / ".join(f"{t:.3g}" for t in rows[-1][2:]) + " ms",
+                      file=sys.stderr, flush=True)
     return rows
 
 
 def table(rows):
-    out = ["| problem | variant | checked ms | unchecked ms | cost |", "|---|---|---:|---:|---:|"]
-    for label, variant, on, off in rows:
-        out.append(f"| {label} | {variant} | {on:.4g} | {off:.4g} | {100 * (on / off - 1):+.1f}% |")
-    geo = float(np.exp(np.mean([np.log(on / off) for _, _, on, off in rows])))
-    out.append(f"| geometric mean | | | | {100 * (geo - 1):+.1f}% |")
+    out = ["| problem | variant | checked ms | unchecked ms | Numba boundscheck ms | cost | "
+           "Numba's cost |", "|---|---|---:|---:|---:|---:|---:|"]
+    for label, variant, on, off, numba in rows:
+        out.append(f"| {label} | {variant} | {on:.4g} | {off:.4g} | {numba:.4g} | "
+                   f"{100 * (on / off - 1):+.1f}% | {100 * (numba / off - 1):+.1f}% |")
+    geo = [float(np.exp(np.mean([np.log(r[k] / r[3]) for r in rows]))) for k in (2, 4)]
+    out.append(f"| geometric mean | | | | | {100 * (geo[0] - 1):+.1f}% | "
+               f"{100 * (geo[1] - 1):+.1f}% |")
     return "\n".join(out)
 
 

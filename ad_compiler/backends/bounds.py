@@ -35,6 +35,11 @@ import re
 
 import numpy as np
 
+from .index_checks import OUT_OF_BOUNDS
+
+# the statement of a failed check written into the source by .index_checks
+CHECK_FAILED = f"raise IndexError({OUT_OF_BOUNDS!r})"
+
 __all__ = ["resolve", "locating_index_errors"]
 
 
@@ -75,6 +80,8 @@ def _located(exc) -> str | None:
         return None
     filename, gen_line = found
     lines = [ln.rstrip("\n") for ln in linecache.getlines(filename)]
+    if 0 < gen_line <= len(lines) and lines[gen_line - 1].strip() == CHECK_FAILED:
+        return None     # a check before a loop or statement: the python run finds the access
     user_file = next((m.group(1) for m in map(_USER_FILE.search, lines[:6]) if m), None)
     user = _user_line(lines, gen_line)
     if user is None or user_file is None:

@@ -31,6 +31,7 @@ An access the analysis is unsure about always gets the per-access check.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -119,15 +120,36 @@ class Affine:
 
     def render(self, loop_values):
         """Source text, each loop index replaced by ``loop_values[loop]`` (a text)."""
-        parts = [_term(c, f"({t})") for t, c in self.atoms.items()]
-        parts += [_term(c, f"({loop_values[k]})") for k, c in self.coeffs.items()]
+        parts = [_term(c, t) for t, c in self.atoms.items()]
+        parts += [_term(c, loop_values[k]) for k, c in self.coeffs.items()]
         if self.const or not parts:
             parts.append(str(self.const))
-        return "(" + " + ".join(parts) + ")"
+        text = " + ".join(parts).replace("+ -", "- ")
+        return text if len(parts) == 1 else f"({text})"
 
 
 def _term(c, text):
-    return text if c == 1 else f"{c} * {text}"
+    return _paren(text) if c == 1 else f"{c} * {_paren(text)}"
+
+
+_SIMPLE = re.compile(r"-?[\w.]+(\[\d+\])?|\(.*\)")
+
+
+def _paren(text):
+    """``text`` in parentheses unless it is a name, a number or ``x.shape[k]``... already
+    one operand."""
+    if _SIMPLE.fullmatch(text) and (not text.startswith("(") or _balanced(text[1:-1])):
+        return text
+    return f"({text})"
+
+
+def _balanced(text):
+    depth = 0
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 _PURE_CALLS = {"len", "min", "max", "int", "abs"}
@@ -146,9 +168,10 @@ class _Env:
     """What the walk knows at one point of a block: affine values of names, the loops
     around (innermost last) that a check may be hoisted over."""
 
-    def __init__(self, values, loop_vars):
+    def __init__(self, values, loop_vars, ints):
         self.values = values          # name -> Affine
         self.loop_vars = loop_vars    # name -> loop (those of the hoisting chain)
+        self.ints = ints              # names that only ever hold ints (see _int_names)
 
     def affine(self, node):
         """``node`` as an Affine, or None when it is not one."""
@@ -193,9 +216,11 @@ class _Env:
             elif isinstance(sub, ast.Subscript):
                 if not (isinstance(sub.value, ast.Attribute) and sub.value.attr == "shape"):
                     return None
+            elif isinstance(sub, ast.Constant):
+                if type(sub.value) is not int:       # a dict key, a float: not an index
+                    return None
             elif not isinstance(sub, (ast.expr_context, ast.operator, ast.unaryop,
-                                      ast.Constant, ast.Attribute, ast.BinOp, ast.UnaryOp,
-                                      ast.Compare, ast.cmpop)):
+                                      ast.Attribute, ast.BinOp, ast.UnaryOp)):
                 return None
         substituted = _Substitute(self.values).visit(_copy(node))
         names = set()
@@ -203,13 +228,13 @@ class _Env:
             if isinstance(sub, ast.Name):
                 names.add(sub.id)
         return Affine(atoms={ast.unparse(substituted): 1}, names=frozenset(names),
-                      ints=_certainly_int(substituted))
+                      ints=_certainly_int(substituted, self.ints))
 
 
-def _certainly_int(node):
-    """Whether every name ``node`` reads is only read for a size (``x.shape[k]``,
-    ``len(x)``): then ``node`` is an int, never an index array."""
-    covered = set()
+def _certainly_int(node, ints):
+    """Whether every name ``node`` reads is an int variable (of ``ints``) or only read for
+    a size (``x.shape[k]``, ``len(x)``): then ``node`` is an int, never an index array."""
+    covered = {id(n) for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in ints}
     for sub in ast.walk(node):
         if isinstance(sub, ast.Attribute) and sub.attr == "shape" or \
                 isinstance(sub, ast.Call) and _callee(sub.func) == "len":
@@ -366,8 +391,10 @@ class _Indices(ast.NodeTransformer):
     check of a loop of ``chain`` (appended to that loop's ``checks``) or wrapped in
     ``_rt.checked_index``."""
 
-    def __init__(self, env, chain):
+    def __init__(self, env, chain, before):
         self.env, self.chain = env, chain
+        self.before = before          # checks may run just before the statement
+        self.before_checks = []       # conditions under which an index is out of bounds
         self.conditional = 0
         self.changed = False
 
@@ -423,8 +450,9 @@ class _Indices(ast.NodeTransformer):
                 new_items.append(item)
                 axis += 0 if _is_newaxis(item) else 1
                 continue
-            proven = self._entry_check(node.value, axis, item)
-            if proven is not True:         # an int proven by an entry check stays as it is
+            proven = self._entry_check(node.value, axis, item) or \
+                self._check_before(node.value, axis, item)
+            if proven is not True:         # an int proven by a check stays as it is
                 helper = "proven_index" if proven else "checked_index"
                 item = ast.Call(ast.Attribute(ast.Name("_rt", ast.Load()), helper, ast.Load()),
                                 [_copy(node.value), ast.Constant(axis), item], [])
@@ -434,6 +462,23 @@ class _Indices(ast.NodeTransformer):
         node.slice = ast.Tuple(new_items, ast.Load()) if isinstance(node.slice, ast.Tuple) \
             else new_items[0]
         return node
+
+    def _check_before(self, base, axis, item):
+        """Whether ``base[..item..]`` is checked just before its statement: an int index
+        evaluated once, unconditionally, by the statement (its text evaluated twice: it
+        reads only int variables and sizes)."""
+        if self.conditional or not self.before or not isinstance(base, ast.Name):
+            return False
+        aff = self.env.affine(item)
+        if aff is None or not aff.ints or aff.entry or any(
+                isinstance(k, _Iteration) for k in aff.coeffs):
+            return False
+        text = _paren(ast.unparse(item))
+        size = _size(base.id, axis)
+        check = f"{text} < -{size} or {text} >= {size}"
+        if check not in self.before_checks:
+            self.before_checks.append(check)
+        return True
 
     def _entry_check(self, base, axis, item):  # noqa: C901  (one search, read in order)
         """Whether ``base[..item..]`` is proven by an entry check added to a loop: True
@@ -471,13 +516,22 @@ class _Indices(ast.NodeTransformer):
                 if lp in extremes:
                     least, greatest = extremes[lp]
                     lo_vals[lp], hi_vals[lp] = (least, greatest) if c > 0 else (greatest, least)
-            check = (f"_rt.require_indices({base.id}, {axis}, {aff.render(lo_vals)}, "
-                     f"{aff.render(hi_vals)})")
+            lo, hi = aff.render(lo_vals), aff.render(hi_vals)
+            if aff.ints:       # two comparisons in the source: no call to type and compile
+                size = _size(base.id, axis)
+                check = f"{_paren(lo)} < -{size} or {_paren(hi)} >= {size}"
+            else:              # the helper skips array-valued bounds (checked per access)
+                check = f"_rt.require_indices({base.id}, {axis}, {lo}, {hi})"
             checks = loop.checks.setdefault(" and ".join(guards), [])
             if check not in checks:
                 checks.append(check)
             return True if aff.ints else "array"
         return False
+
+
+def _size(name, axis):
+    """The length of axis ``axis`` of ``name`` (``len`` on axis 0: arrays, tuples, lists)."""
+    return f"len({name})" if axis == 0 else f"{name}.shape[{axis}]"
 
 
 def _is_newaxis(node):
@@ -493,16 +547,18 @@ def _is_ellipsis(node):
 # ---------------------------------------------------------------------------------------------
 
 class _Rewrite:
-    def __init__(self):
+    def __init__(self, ints, lines):
+        self.ints, self.lines = ints, lines
         self.edits = []        # (node, new text) of expressions or statements
         self.loops = []        # _Loop with checks to insert
+        self.inserts = {}      # line number -> per-access check lines to insert before it
 
     def block(self, stmts, values, chain):
         values = dict(values)
         for stmt in stmts:
-            env = _Env(values, {lp.var: lp for lp in chain})
+            env = _Env(values, {lp.var: lp for lp in chain}, self.ints)
             if isinstance(stmt, ast.For):
-                self._expression(stmt.iter, env, chain)
+                self._expression(stmt.iter, env, chain, stmt)
                 loop = _range_loop(stmt, env)
                 changing = _assigned([stmt])
                 inner = {k: v for k, v in values.items()
@@ -517,7 +573,10 @@ class _Rewrite:
                 self.block(stmt.body, inner, chain + [loop] if loop else [])
                 self.block(stmt.orelse, {}, [])
             elif isinstance(stmt, (ast.If, ast.While)):
-                self._expression(stmt.test, env, chain if isinstance(stmt, ast.If) else [])
+                if isinstance(stmt, ast.If):
+                    self._expression(stmt.test, env, chain, stmt)
+                else:
+                    self._expression(stmt.test, env, [])
                 for sub in (stmt.body, stmt.orelse):
                     self.block(sub, {}, [])
             elif isinstance(stmt, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
@@ -552,35 +611,134 @@ class _Rewrite:
         for k in [k for k, v in values.items() if k in names or v.names & names]:
             del values[k]
 
-    def _expression(self, node, env, chain):
+    def _expression(self, node, env, chain, stmt=None):
+        """Rewrite the subscripts of ``node``, evaluated once each time ``stmt`` (``node``
+        itself when a statement) runs; None: evaluated repeatedly (a while test)."""
+        stmt = node if isinstance(node, ast.stmt) else stmt
+        line = self.lines[stmt.lineno - 1][stmt.col_offset:] if stmt is not None else b""
+        before = stmt is not None and not line.startswith(b"elif")
         copy = ast.parse(ast.unparse(node)).body[0] if isinstance(node, ast.stmt) else \
             _copy(node)
-        rewriter = _Indices(env, chain)
+        rewriter = _Indices(env, chain, before)
         new = rewriter.visit(copy)
         if rewriter.changed:
             self.edits.append((node, ast.unparse(new)))
+        if rewriter.before_checks:
+            indent = self.lines[stmt.lineno - 1][:stmt.col_offset].decode()
+            self.inserts.setdefault(stmt.lineno, []).extend(
+                [f"{indent}if {' or '.join(rewriter.before_checks)}:",
+                 f"{indent}    raise IndexError({OUT_OF_BOUNDS!r})"])
+
+
+_INT_CALLS = {"len", "int"}
+
+
+def _int_names(func):
+    """Names of ``func`` that only ever hold ints: every assignment is a range loop's
+    target or an expression of int constants, such names and sizes (``len``, ``.shape``,
+    ``_rt.trip_count``) under ``+ - * // %`` (the largest such set: a fixpoint from all
+    assigned names)."""
+    assigned = {}
+    for node in ast.walk(func):
+        if isinstance(node, ast.For) and isinstance(node.target, ast.Name):
+            ok = isinstance(node.iter, ast.Call) and _callee(node.iter.func) in \
+                ("range", "prange")
+            assigned.setdefault(node.target.id, []).append(None if ok else False)
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        assigned.setdefault(name.id, []).append(
+                            node.value if isinstance(target, ast.Name) else False)
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            assigned.setdefault(node.target.id, []).append(
+                ast.BinOp(node.target, node.op, node.value))
+        elif isinstance(node, (ast.AnnAssign, ast.NamedExpr, ast.withitem,
+                               ast.comprehension, ast.ExceptHandler)) or \
+                isinstance(node, ast.For) and not isinstance(node.target, ast.Name):
+            for name in ast.walk(node):
+                if isinstance(name, ast.Name) and isinstance(name.ctx, ast.Store):
+                    assigned.setdefault(name.id, []).append(False)
+    ints = {n for n, values in assigned.items() if all(v is not False for v in values)}
+    params = {a.arg for a in func.args.args}
+    ints -= params
+    changed = True
+    while changed:
+        changed = False
+        for name in list(ints):
+            if not all(v is None or _int_expression(v, ints) for v in assigned[name]):
+                ints.discard(name)
+                changed = True
+    return ints
+
+
+def _int_expression(node, ints):
+    if isinstance(node, ast.Constant):
+        return type(node.value) is int
+    if isinstance(node, ast.Name):
+        return node.id in ints
+    if isinstance(node, ast.BinOp):
+        return isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod)) and \
+            _int_expression(node.left, ints) and _int_expression(node.right, ints)
+    if isinstance(node, ast.UnaryOp):
+        return isinstance(node.op, ast.USub) and _int_expression(node.operand, ints)
+    if isinstance(node, ast.Call):
+        return isinstance(node.func, ast.Name) and node.func.id in _INT_CALLS or \
+            _dotted(node.func) == "_rt.trip_count"
+    if isinstance(node, ast.Subscript):
+        return isinstance(node.value, ast.Attribute) and node.value.attr == "shape" and \
+            _int_expression(node.slice, ints)
+    return False
+
+
+def _dotted(node):
+    return f"{node.value.id}.{node.attr}" if isinstance(node, ast.Attribute) and \
+        isinstance(node.value, ast.Name) else None
+
+
+def _check_lines(indent, guard, checks):
+    """``if guard:`` then one ``raise IndexError`` under the comparisons, then the helper
+    calls."""
+    comparisons = [c for c in checks if not c.startswith("_rt.")]
+    lines = [f"{indent}if {guard}:"]
+    if comparisons:
+        lines.append(f"{indent}    if {' or '.join(comparisons)}:")
+        lines.append(f"{indent}        raise IndexError({OUT_OF_BOUNDS!r})")
+    lines += [f"{indent}    {c}" for c in checks if c.startswith("_rt.")]
+    return lines
 
 
 def add_index_checks(source: str) -> str:
     """``source`` with entry and per-access checks (see the module docstring)."""
     tree = ast.parse(source)
-    rewrite = _Rewrite()
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef):
-            rewrite.block(node.body, {}, [])
     lines = [ln.encode() for ln in source.split("\n")]
     inserts = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            rewrite = _Rewrite(_int_names(node), lines)
+            rewrite.block(node.body, {}, [])
+            _place(rewrite, lines, inserts)
+    return _apply(lines, inserts)
+
+
+def _place(rewrite, lines, inserts):
+    """Edit ``lines`` in place and add to ``inserts`` what ``rewrite`` found."""
+    for line, checks in rewrite.inserts.items():
+        inserts.setdefault(line, []).extend(checks)
     for loop in rewrite.loops:
         if loop.checks:
             indent = lines[loop.node.lineno - 1][:loop.node.col_offset].decode()
-            inserts[loop.node.lineno] = [
+            inserts.setdefault(loop.node.lineno, []).extend(
                 line for guard, checks in loop.checks.items()
-                for line in [f"{indent}if {guard}:"] + [f"{indent}    {c}" for c in checks]]
+                for line in _check_lines(indent, guard, checks))
     for node, text in sorted(rewrite.edits, key=lambda e: (e[0].lineno, e[0].col_offset),
                              reverse=True):
         first, last = node.lineno - 1, node.end_lineno - 1
         head, tail = lines[first][:node.col_offset], lines[last][node.end_col_offset:]
         lines[first:last + 1] = [head + text.encode() + tail] + [b""] * (last - first)
+
+
+def _apply(lines, inserts):
     out = []
     for k, line in enumerate(lines, start=1):
         out.extend(inserts.get(k, ()))

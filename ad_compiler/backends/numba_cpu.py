@@ -126,7 +126,10 @@ def _compile_functions(source, module_name, names, fastmath, cache, boundscheck,
     boundscheck = resolve_boundscheck(boundscheck)
     cache = cache and not _uses_object_mode(source)
     if boundscheck == "entry":      # checks in the source: Numba's own are not needed
-        source = add_index_checks(source)
+        try:
+            source = add_index_checks(source)
+        except Exception:  # noqa: BLE001  (source the analysis cannot read: Numba checks)
+            boundscheck = "numba"
     mod = load_module(source + _trailer(fastmath, cache, boundscheck, parallel), module_name)
     path = os.path.abspath(mod.__file__)
     _GENERATED_FILES[os.path.basename(path)] = path

@@ -110,3 +110,70 @@ def test_unchecked_numba_is_opt_in():
     assert np.allclose(g(x, 3), 2 * x)
     assert "boundscheck=False" in open(g.last_stage.compiled.__wrapped__
                                        .dispatcher.py_func.__code__.co_filename).read()
+
+
+def gather(x, idx):
+    s = 0.0
+    for i in range(idx.shape[0]):
+        s += x[idx[i]] * x[idx[i]]
+    return s
+
+
+def from_the_end(x, n):
+    s = 0.0
+    for i in range(n):
+        s += x[-1 - i] * x[i]
+    return s
+
+
+def rows(a, n, m):
+    s = 0.0
+    for i in range(n):
+        for j in range(m):
+            s += a[i, j] * a[i, j]
+    return s
+
+
+def newton_steps(x, n):
+    s = 0.0
+    k = 0
+    while k < n:
+        s += x[k] * x[k]
+        k = k + 1
+    return s
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_gathers_negative_indices_2d_and_while_loops(backend):
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    idx = np.array([0, 3, -1])
+    # exact gradients (d/dx of sums of products), then the same programs out of bounds
+    assert np.allclose(ad.grad(gather, backend=backend)(x, idx), [2.0, 0.0, 0.0, 16.0])
+    assert np.allclose(ad.grad(from_the_end, backend=backend)(x, 4), 2 * x[::-1])
+    assert np.allclose(ad.grad(from_the_end, backend=backend)(x, 2), [4.0, 3.0, 2.0, 1.0])
+    a = np.arange(6.0).reshape(2, 3)
+    assert np.allclose(ad.grad(rows, backend=backend)(a, 2, 3), 2 * a)
+    assert np.allclose(ad.grad(newton_steps, backend=backend)(x, 3), [2.0, 4.0, 6.0, 0.0])
+    buf, y = _guarded(x)
+    cases = [(gather, (y, np.array([0, 4])), r"`s \+= x\[idx\[i\]\] \* x\[idx\[i\]\]`"),
+             (gather, (y, np.array([-5])), r"`s \+= x\[idx\[i\]\] \* x\[idx\[i\]\]`"),
+             (from_the_end, (y, 5), r"`s \+= x\[-1 - i\] \* x\[i\]`"),
+             (rows, (a, 2, 4), r"`s \+= a\[i, j\] \* a\[i, j\]`"),
+             (rows, (a, 3, 3), r"`s \+= a\[i, j\] \* a\[i, j\]`"),
+             (newton_steps, (y, 5), r"`s \+= x\[k\] \* x\[k\]`")]
+    for fn, args, line in cases:
+        with pytest.raises(IndexError, match=line):
+            ad.grad(fn, backend=backend)(*args)
+    assert np.all(buf[:2] == 7.0) and np.all(buf[-2:] == 7.0)
+
+
+@pytest.mark.numba
+def test_default_numba_build_checks_in_the_source_with_numbas_checks_off():
+    x = np.array([1.0, 2.0, 3.0])
+    g = ad.grad(squares)
+    assert np.allclose(g(x, 3), 2 * x)
+    text = open(g.last_stage.compiled.__wrapped__.dispatcher.py_func.__code__
+                .co_filename).read()
+    assert "boundscheck=entry" in text and "raise IndexError('index is out of bounds')" in text
+    with pytest.raises(IndexError, match=LINE):
+        ad.grad(squares, boundscheck="numba")(x, 4)

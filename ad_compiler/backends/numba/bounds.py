@@ -74,7 +74,7 @@ def _proven_index(a, axis, i):
     return _checked_index(a, axis, i)
 
 
-@overload(require_indices, prefer_literal=True)
+@overload(require_indices, inline="always", prefer_literal=True)
 def _require_indices(a, axis, lo, hi):
     if is_array(a) and isinstance(lo, types.Integer) and isinstance(hi, types.Integer):
         ax = _axis(a, axis)

@@ -1,0 +1,178 @@
+"""The index checks written into generated source (backends/index_checks.py), which the numba
+backend compiles with Numba's own checks off.
+
+The property, on random loop programs of the shapes the emitter prints (range loops with
+any start, stop and step, nested and triangular, affine indices with negative terms, 2-D
+arrays, reads and writes, branches, while loops, tape counters, gathers through int
+arrays): run on arrays that, like Numba's unchecked code, read 0.0 and drop writes out of
+bounds instead of raising, the rewritten program either raises IndexError exactly where the
+plain program raises IndexError (before any unchecked access), or returns the plain
+program's result with no access out of bounds. The plain program runs on NumPy arrays
+(Python's checks): the reference.
+"""
+
+import random
+
+import numpy as np
+import pytest
+
+from ad_compiler.backends import helpers as _rt
+from ad_compiler.backends.index_checks import add_index_checks
+
+VIOLATIONS = []
+
+
+class Unchecked(np.ndarray):
+    """An array with Numba's unchecked semantics: an index out of bounds reads 0.0 and a
+    write there is dropped, and both are recorded (what must never happen)."""
+
+    def __getitem__(self, idx):
+        try:
+            return super().__getitem__(idx)
+        except IndexError:
+            VIOLATIONS.append(idx)
+            return 0.0
+
+    def __setitem__(self, idx, value):
+        try:
+            super().__setitem__(idx, value)
+        except IndexError:
+            VIOLATIONS.append(idx)
+
+
+_BOUNDS = ["0", "1", "2", "n", "n - 1", "m", "-1", "x.shape[0]", "y.shape[1]", "n + m"]
+_STEPS = ["", ", 1", ", 2", ", -1", ", -2", ", 3"]
+
+
+class Program:
+    """A random function ``f(x, y, idx, n, m)`` returning a float (``x`` 1-D, ``y`` 2-D,
+    ``idx`` an int array)."""
+
+    def __init__(self, rng):
+        self.rng, self.lines, self.loops, self.fresh = rng, [], [], 0
+
+    def index(self, vars_):
+        rng = self.rng
+        terms = [f"{rng.choice([1, 1, 2, -1])} * {v}" for v in vars_ if rng.random() < 0.7]
+        terms.append(str(rng.choice([0, 0, 1, -1, 2])))
+        if rng.random() < 0.2:
+            terms.append(rng.choice(["n", "-n", "m"]))
+        return " + ".join(terms)
+
+    def access(self, vars_, depth):
+        rng, ind = self.rng, "    " * depth
+        r = rng.random()
+        if r < 0.35:
+            self.lines.append(f"{ind}s = s + x[{self.index(vars_)}]")
+        elif r < 0.55:
+            self.lines.append(f"{ind}s = s + y[{self.index(vars_)}, {self.index(vars_)}]")
+        elif r < 0.65:
+            t = f"_t{self.fresh}"
+            self.fresh += 1
+            self.lines.append(f"{ind}{t} = {self.index(vars_)}")
+            self.lines.append(f"{ind}x[{t}] = s * 0.5")
+        elif r < 0.75:
+            self.lines.append(f"{ind}s = s + x[idx[{self.index(vars_)}]]")
+        elif r < 0.85:
+            self.lines.append(f"{ind}s = s + x[k]")
+            self.lines.append(f"{ind}k = k {rng.choice(['+', '-'])} 1")
+        else:
+            self.lines.append(f"{ind}if s > 0.5:")
+            self.lines.append(f"{ind}    s = s + x[{self.index(vars_)}]")
+
+    def block(self, vars_, depth):
+        rng, ind = self.rng, "    " * depth
+        for _ in range(rng.randint(1, 3)):
+            r = rng.random()
+            if r < 0.5 or depth > 2:
+                self.access(vars_, depth)
+            elif r < 0.8:
+                v = f"i{depth}"
+                if vars_ and rng.random() < 0.3:
+                    bounds = rng.choice([vars_[-1], f"{vars_[-1]} + 1", f"1, {vars_[-1]}"])
+                else:
+                    bounds = f"{rng.choice(_BOUNDS)}, {rng.choice(_BOUNDS)}{rng.choice(_STEPS)}"
+                self.lines.append(f"{ind}for {v} in range({bounds}):")
+                self.block(vars_ + [v], depth + 1)
+            else:
+                w = f"w{depth}"
+                self.lines.append(f"{ind}{w} = {rng.choice(['0', 'n'])}")
+                self.lines.append(f"{ind}while {w} < n + 1 and {w} > -3:")
+                self.access(vars_ + [w], depth + 1)
+                self.lines.append(f"{ind}    {w} = {w} + {rng.choice(['1', '-1', '2'])}")
+
+    def source(self):
+        self.block([], 1)
+        body = "\n".join(self.lines)
+        return f"def f(x, y, idx, n, m):\n    s = 0.25\n    k = 0\n{body}\n    return s\n"
+
+
+def _run(source, args, array_type):
+    namespace = {"np": np, "_rt": _rt}
+    exec(compile(source, "<generated>", "exec"), namespace)
+    args = [a.copy().view(array_type) if isinstance(a, np.ndarray) else a for a in args]
+    try:
+        return "ok", namespace["f"](*args), args
+    except IndexError:
+        return "IndexError", None, args
+
+
+def _arguments(rng):
+    nrng = np.random.default_rng(rng.randint(0, 10**6))
+    x = nrng.uniform(0.0, 1.0, rng.randint(1, 7))
+    y = nrng.uniform(0.0, 1.0, (rng.randint(1, 5), rng.randint(1, 5)))
+    idx = nrng.integers(-len(x) - 1, len(x) + 1, rng.randint(1, 6))
+    return x, y, idx, rng.randint(-1, 6), rng.randint(-1, 6)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_programs_fail_exactly_where_numpy_fails(seed):
+    rng = random.Random(seed)
+    for _ in range(40):
+        source = Program(rng).source()
+        checked = add_index_checks(source)
+        for _ in range(4):
+            args = _arguments(rng)
+            want, value, _ = _run(source, args, np.ndarray)
+            VIOLATIONS.clear()
+            got, result, out = _run(checked, args, Unchecked)
+            assert not VIOLATIONS, (source, checked, args)
+            assert got == want, (source, checked, args)
+            if want == "ok":
+                assert result == pytest.approx(value), (source, checked, args)
+
+
+def test_range_loop_gets_one_entry_check_and_no_per_access_check():
+    source = ("def f(x, b_x, n):\n    s = 0.0\n    for i in range(n):\n"
+              "        s = s + x[2 * i + 1]\n    for i in range(n - 1, -1, -1):\n"
+              "        b_x[2 * i + 1] += s\n    return s\n")
+    checked = add_index_checks(source)
+    assert checked.count("raise IndexError") == 2 and checked.count("for i in") == 2
+    assert checked.index("raise IndexError") < checked.index("for i in")
+    assert "_rt." not in checked
+    assert "x[2 * i + 1]" in checked and "b_x[2 * i + 1] += s" in checked
+
+
+def test_gathers_branches_and_while_loops_are_checked_per_access():
+    source = ("def f(x, idx, n, q):\n    s = 0.0\n    for i in range(n):\n"
+              "        if s > 0:\n            s = s + x[i]\n        s = s + x[idx[i]]\n"
+              "    k = 0\n    while k < n:\n        s = s + x[k] + x[q]\n        k = k + 1\n"
+              "    return s\n")
+    checked = add_index_checks(source).splitlines()
+    # an int index under an if, or of a while loop: compared just before its statement
+    at = checked.index("            s = s + x[i]")
+    assert checked[at - 2:at] == ["            if i < -len(x) or i >= len(x):",
+                                  "                raise IndexError('index is out of bounds')"]
+    at = checked.index("        s = s + x[k] + x[_rt.checked_index(x, 0, q)]")
+    assert checked[at - 2] == "        if k < -len(x) or k >= len(x):"
+    # a gather, and a parameter that may be an index array: the helper checks them
+    assert "        s = s + x[_rt.checked_index(x, 0, idx[i])]" in checked
+
+
+def test_lines_and_comments_are_kept():
+    source = ("def f(x, n):\n    # line 3: s = 0.0\n    s = 0.0\n    # line 4: loop\n"
+              "    for i in range(n):\n        s = s + x[i] * x[-1]\n    return s\n")
+    checked = add_index_checks(source)
+    assert [ln for ln in checked.splitlines() if "# line" in ln] == \
+        [ln for ln in source.splitlines() if "# line" in ln]
+    assert checked.splitlines()[-3:] == source.splitlines()[-3:]
