@@ -14,7 +14,7 @@ import numpy as np
 from .errors import DifferentiationError
 from .pipeline import (Options, Spec, Transformed, as_output,
                        is_device_array, pipeline_of, unflatten_like)
-from .pytree import flatten
+from .pytree import flatten, is_node
 
 
 class DerivativeFunction(Transformed):
@@ -34,8 +34,7 @@ class DerivativeFunction(Transformed):
         self.has_aux = has_aux
         options = Options(backend, fastmath, checkpoint, boundscheck)
         positions, self.single = pipeline_of(fn).signature.wrt(wrt)
-        super().__init__(fn, Spec("reverse", positions, options,
-                                  keep=(0,) if has_aux else None))
+        super().__init__(fn, Spec("reverse", positions, options, has_aux=has_aux))
         self.checkpoint = options.checkpoint
 
     def _init_args(self):
@@ -72,10 +71,17 @@ class DerivativeFunction(Transformed):
         return tuple(out)
 
     def primal_call(self, call):
-        """``f(*args)`` run by the compiled primal (specialised to the argument kinds)."""
+        """``f(*args)`` run by the compiled primal (specialised to the argument kinds), in
+        the structure ``f`` returns."""
         stage = self.pipeline.stage(Spec("primal", (), self.spec.options), call.trees,
                                     call.kinds, ())
-        return stage.compiled(*call.arguments)
+        out = stage.compiled(*call.arguments)
+        return self.structured_outputs(stage, out if stage.primal.returns_tuple else (out,))
+
+    @staticmethod
+    def structured_outputs(stage, flat):
+        """The flat outputs of a compiled call in the structure the user function returns."""
+        return unflatten_like(stage.output_tree, flat)
 
     def _not_scalar(self, what):
         return DifferentiationError(
@@ -111,9 +117,8 @@ class DerivativeFunction(Transformed):
         if self.kind != "value_and_grad" and not self.has_aux:
             return gradient
         value = as_output(outputs[0])
-        if self.has_aux:
-            aux = self.primal_call(call)[1]
-            aux = tuple(map(as_output, aux)) if isinstance(aux, tuple) else as_output(aux)
+        if self.has_aux:     # an output of the same compiled call
+            value, aux = self.structured_outputs(stage, outputs)
             if self.kind == "value_and_grad":
                 return (value, aux), gradient
             return gradient, aux
@@ -146,7 +151,10 @@ class DerivativeFunction(Transformed):
         module = load_module(stage.source + wrapper, f"adc_{name}")
         for v, value in zip(free, free_var_values(ir)):
             setattr(module, v, value)   # the wrapper reads free variables as module globals
-        return getattr(module, name)
+        fn = getattr(module, name)
+        # ... which the pipeline reads at every call through the user function's getters
+        fn.free_var_getters = dict(zip(free, ir.free_var_getters))
+        return fn
 
 
 def _in_dtype_of(gradient, argument):
@@ -206,7 +214,7 @@ def float_arguments(values) -> tuple:
 
     out = []
     for i, v in enumerate(values):
-        leaves = flatten(v)[0] if isinstance(v, (tuple, list, dict)) else [v]
+        leaves = flatten(v)[0] if is_node(v) else [v]
         if leaves and all(map(is_float, leaves)):
             out.append(i)
     return tuple(out)
@@ -245,11 +253,11 @@ def vjp(f, *primals, backend="numba", has_aux=False, boundscheck=None):
     d = DerivativeFunction(f, wrt if wrt else 0, backend=backend, kind="vjp",
                            has_aux=has_aux, boundscheck=boundscheck)
     call = d.prepare(primals)
-    out = d.primal_call(call)
-    outs = tuple(map(as_output, out)) if isinstance(out, tuple) else as_output(out)
+    outs = d.primal_call(call)
     aux = None
     if has_aux:
-        outs, aux = outs[0], outs[1]
+        d.stage_for(call).differentiated_outputs      # a pair (value, aux), or an error
+        outs, aux = outs
     fname = f"vjp of {d.user_function.__name__}"
 
     def pullback(cotangent):

@@ -25,6 +25,7 @@ from .api import check_like, float_arguments
 from .errors import DifferentiationError
 from .pipeline import (Options, Spec, Transformed, as_output, is_device_array, pipeline_of,
                        unflatten_like)
+from .pytree import unflatten
 from .rules.custom import custom_jvp, custom_vjp, defjvp, defvjp  # noqa: F401  (re-export)
 
 __all__ = ["jvp", "jacobian", "hessian", "hvp", "custom_vjp", "custom_jvp", "defvjp",
@@ -49,12 +50,14 @@ class ForwardFunction(Transformed):
 
     transform = "jvp"
 
-    def __init__(self, f, wrt, *, backend="numba", fastmath=False, boundscheck=None):
+    def __init__(self, f, wrt, *, backend="numba", fastmath=False, boundscheck=None,
+                 has_aux=False):
         self._arguments = dict(wrt=wrt, backend=backend, fastmath=fastmath,
-                               boundscheck=boundscheck)
+                               boundscheck=boundscheck, has_aux=has_aux)
         positions, _ = pipeline_of(f).signature.wrt(wrt)
         super().__init__(f, Spec("forward", positions,
-                                 Options(backend, fastmath, None, boundscheck)))
+                                 Options(backend, fastmath, None, boundscheck),
+                                 has_aux=has_aux))
         self.mode = "forward"
 
     def _init_args(self):
@@ -80,10 +83,12 @@ class ForwardFunction(Transformed):
         return list(results[:nout]), list(results[nout:])
 
 
-def jvp(f, primals, tangents, *, backend="numba", boundscheck=None):
+def jvp(f, primals, tangents, *, backend="numba", boundscheck=None, has_aux=False):
     """``(out, out_tangent)``: ``f(*primals)`` and its directional derivative along
     ``tangents`` (one per primal, of the same structure, shapes and a real dtype), by forward
-    mode (its own transform, not reverse twice).
+    mode (its own transform, not reverse twice). ``has_aux=True``: ``f`` returns
+    ``(out, aux)`` and the result is ``(out, out_tangent, aux)``, as ``jax.jvp`` gives it
+    (aux computed by the same compiled call, not differentiated).
 
     ``backend="cuda"``: ``f`` is written for scalars and mapped over the elements of the
     1-D array arguments (NumPy or device arrays; scalars broadcast), one GPU thread per
@@ -96,22 +101,35 @@ def jvp(f, primals, tangents, *, backend="numba", boundscheck=None):
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
     wrt = float_arguments(primals)
-    ff = ForwardFunction(f, wrt, backend=backend, boundscheck=boundscheck)
+    ff = ForwardFunction(f, wrt, backend=backend, boundscheck=boundscheck, has_aux=has_aux)
     outs, touts = ff(primals, [tangents[i] for i in wrt])
-    outs = [as_output(o) for o in outs]
-    touts = [as_output(t) for t in touts]
-    if ff.stage_for(ff._last_key).primal.returns_tuple:
-        return tuple(outs), tuple(touts)
-    return outs[0], touts[0]
+    stage = ff.stage_for(ff._last_key)
+    out = unflatten_like(stage.output_tree, outs)
+    if not has_aux:
+        return out, unflatten_like(stage.output_tree, touts)
+    stage.differentiated_outputs                        # a pair (value, aux), or an error
+    value, aux = out
+    return value, unflatten_like(stage.output_tree.children[0], touts), aux
 
 
 # ---------------------------------------------------------------------------------------------
 # Jacobians: one compiled call looping over basis vectors
 # ---------------------------------------------------------------------------------------------
 
-def _split_blocks(J, out_shapes, in_shapes, returns_tuple, single_wrt, regroup):
-    """The flat (M, N) matrix as the nested structure of dense blocks; ``regroup`` turns the
-    blocks of the flat leaves into one entry per ``wrt`` argument (in its pytree
+def per_argument(call, wrt, items):
+    """``items`` (one per flat ``wrt`` leaf, in order) as one entry per ``wrt`` argument,
+    each in that argument's pytree structure."""
+    out, k = [], 0
+    for i in wrt:
+        n = len(call.groups[i])
+        out.append(unflatten_like(call.trees[i], items[k:k + n]))
+        k += n
+    return out
+
+
+def _split_blocks(J, out_shapes, in_shapes, single_wrt, regroup):
+    """The flat (M, N) matrix as dense blocks, one entry per output leaf; ``regroup`` turns
+    the blocks of the flat input leaves into one entry per ``wrt`` argument (in its pytree
     structure)."""
     rows = np.cumsum([0] + [int(np.prod(s)) for s in out_shapes])
     cols = np.cumsum([0] + [int(np.prod(s)) for s in in_shapes])
@@ -123,7 +141,7 @@ def _split_blocks(J, out_shapes, in_shapes, returns_tuple, single_wrt, regroup):
             blocks.append(as_output(b) if b.ndim == 0 else b)
         blocks = regroup(blocks)
         per_out.append(blocks[0] if single_wrt else tuple(blocks))
-    return tuple(per_out) if returns_tuple else per_out[0]
+    return per_out
 
 
 class Jacobian(Transformed):
@@ -196,16 +214,9 @@ class Jacobian(Transformed):
         stage = self.pipeline.stage(spec, call.trees, call.kinds, flat_wrt, basis)
         self._last_stage = stage
         J = stage.compiled(*call.arguments, *zeros, np.zeros((n_out, n_in)))
-        def regroup(blocks):
-            out, k = [], 0
-            for i in self.wrt:
-                n = len(call.groups[i])
-                out.append(unflatten_like(call.trees[i], blocks[k:k + n]))
-                k += n
-            return out
-
-        return _split_blocks(J, out_shapes, in_shapes, stage.primal.returns_tuple,
-                             self.single, regroup)
+        per_out = _split_blocks(J, out_shapes, in_shapes, self.single,
+                                lambda blocks: per_argument(call, self.wrt, blocks))
+        return unflatten(stage.output_tree, per_out)   # the output's structure of blocks
 
 
 def jacobian(f, wrt=0, mode="auto", *, backend="numba", fastmath=False, boundscheck=None):
@@ -222,21 +233,21 @@ def jacobian(f, wrt=0, mode="auto", *, backend="numba", fastmath=False, boundsch
 # ---------------------------------------------------------------------------------------------
 
 class _ForwardOverReverse(Transformed):
-    """The forward transform applied to the generated adjoint (results ``(output, gradient,
-    t_output, t_gradient)``, of which only the gradient's tangent is kept)."""
+    """The forward transform applied to the generated adjoint (results ``(output,
+    *gradients, t_output, *t_gradients)``, of which only the gradients' tangents are kept).
+    ``wrt`` names one argument or a tuple of them; each may be a pytree (its leaves are the
+    variables)."""
 
     transform = "hessian"
 
     def __init__(self, f, wrt=0, *, backend="numba", fastmath=False, boundscheck=None):
-        if not isinstance(wrt, (int, str)):
-            raise TypeError("hessian/hvp: wrt must be one argument (an index or a name)")
         if backend == "cuda":
             raise NotImplementedError("hessian/hvp are not available with the cuda backend")
         self._arguments = dict(wrt=wrt, backend=backend, fastmath=fastmath,
                                boundscheck=boundscheck)
-        positions, _ = pipeline_of(f).signature.wrt(wrt)
+        positions, self.single = pipeline_of(f).signature.wrt(wrt)
         super().__init__(f, Spec("forward_over_reverse", positions,
-                                 Options(backend, fastmath, None, boundscheck), keep=(3,)))
+                                 Options(backend, fastmath, None, boundscheck)))
         ir = self.primal_ir
         if len(ir.body.yields) != 1:
             raise DifferentiationError("hessian/hvp need a function with one scalar output",
@@ -245,57 +256,61 @@ class _ForwardOverReverse(Transformed):
     def _init_args(self):
         return self._arguments
 
-    def _prepared(self, args, kwargs):
-        call = self.prepare(args, kwargs)
-        if len(call.flat_wrt(self.wrt)) != 1:
-            raise DifferentiationError("hessian/hvp of a container argument: flatten it "
-                                       "into one array first", construct="pytree",
-                                       **self.pipeline.where)
-        return call
+    def _structured(self, call, per_leaf):
+        grouped = per_argument(call, self.wrt, per_leaf)
+        return grouped[0] if self.single else tuple(grouped)
 
 
 class HVP(_ForwardOverReverse):
-    """``hvp(f, wrt)(*args, v)``: the Hessian of ``f`` w.r.t. ``args[wrt]`` times ``v``."""
+    """``hvp(f, wrt)(*args, v)``: the Hessian of ``f`` w.r.t. ``args[wrt]`` times ``v`` (of
+    the structure of ``args[wrt]``; a tuple of such when ``wrt`` is a tuple), in the same
+    structure."""
 
     transform = "hvp"
 
     def __call__(self, *args_and_v, **kwargs):
         *args, v = args_and_v
-        call = self._prepared(args, kwargs)
-        (i,) = call.flat_wrt(self.wrt)
-        x = call.leaves[i]
-        v = np.array(v, dtype=np.float64).reshape(np.shape(x)) if np.ndim(x) else float(v)
+        call = self.prepare(args, kwargs)
+        primals = self._structured(call, [call.leaves[j] for j in call.flat_wrt(self.wrt)])
+        tangents = check_like(v, primals, "v", f"hvp of {self.user_function.__name__}")
         stage = self.stage_for(call)
-        (result,) = stage.compiled(*call.arguments, 1.0, v)
-        return as_output(result)
+        results = stage.compiled(*call.arguments, 1.0, *tangents)
+        return self._structured(call, [as_output(r) for r in results])
 
 
 class Hessian(_ForwardOverReverse):
-    """``hessian(f, wrt)(*args)``: the dense Hessian, shape ``x.shape + x.shape``."""
+    """``hessian(f, wrt)(*args)``: the dense Hessian, shape ``x.shape + x.shape``; for a
+    pytree argument a tree of trees (``H[k1][k2]`` has shape ``p[k1].shape + p[k2].shape``),
+    for a tuple ``wrt`` a tuple of tuples, as ``jax.hessian`` gives them."""
 
     def __call__(self, *args, **kwargs):
-        call = self._prepared(args, kwargs)
-        (i,) = call.flat_wrt(self.wrt)
-        shape = np.shape(call.leaves[i])
-        is_array = len(shape) > 0
-        tangent = len(call.arguments) + 1            # after the arguments and the seed
-        basis = ((tangent,), (is_array,), (0,), (is_array,), 1,
+        call = self.prepare(args, kwargs)
+        flat_wrt = call.flat_wrt(self.wrt)
+        shapes = [np.shape(call.leaves[j]) for j in flat_wrt]
+        arrays = tuple(len(s) > 0 for s in shapes)
+        first_tangent = len(call.arguments) + 1        # after the arguments and the seed
+        n_leaves = len(flat_wrt)
+        basis = (tuple(range(first_tangent, first_tangent + n_leaves)), arrays,
+                 tuple(range(n_leaves)), arrays, 1,
                  f"{self.pipeline.where['function']}_hessian")
-        stage = self.pipeline.stage(self.spec, call.trees, call.kinds, (i,), basis)
-        n = int(np.prod(shape))
-        zero = np.zeros(shape) if is_array else 0.0
-        H = stage.compiled(*call.arguments, 1.0, zero, np.zeros((n, n)))
-        return as_output(H.reshape(shape + shape)) if is_array else float(H[0, 0])
+        stage = self.pipeline.stage(self.spec, call.trees, call.kinds, flat_wrt, basis)
+        n = sum(int(np.prod(s)) for s in shapes)
+        zeros = [np.zeros(s) if len(s) else 0.0 for s in shapes]
+        H = stage.compiled(*call.arguments, 1.0, *zeros, np.zeros((n, n)))
+        rows = _split_blocks(H, shapes, shapes, self.single,
+                             lambda blocks: per_argument(call, self.wrt, blocks))
+        return self._structured(call, rows)
 
 
 def hessian(f, wrt=0, *, backend="numba", fastmath=False, boundscheck=None):
-    """The dense Hessian of scalar ``f`` w.r.t. argument ``wrt`` (forward over reverse:
+    """The dense Hessian of scalar ``f`` w.r.t. argument(s) ``wrt`` (forward over reverse:
     the forward transform applied to the generated adjoint), as a function of f's
-    arguments."""
+    arguments; pytree arguments give trees of trees of blocks, as in JAX."""
     return Hessian(f, wrt, backend=backend, fastmath=fastmath, boundscheck=boundscheck)
 
 
 def hvp(f, wrt=0, *, backend="numba", fastmath=False, boundscheck=None):
     """A function ``(*args, v)`` returning the Hessian of scalar ``f`` w.r.t. ``args[wrt]``
-    times ``v``, without forming the Hessian (one forward-over-reverse sweep)."""
+    times ``v`` (``v`` and the result in the structure of ``args[wrt]``), without forming
+    the Hessian (one forward-over-reverse sweep)."""
     return HVP(f, wrt, backend=backend, fastmath=fastmath, boundscheck=boundscheck)

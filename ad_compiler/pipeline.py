@@ -32,10 +32,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import DifferentiationError
-from .pytree import LEAF, flatten, unflatten
+from .pytree import LEAF, TreeDef, flatten, is_node, leaf_paths, unflatten
 
 __all__ = ["BACKENDS", "Options", "Spec", "Pipeline", "pipeline_of", "Transformed",
-           "Call", "as_output", "normalise_checkpoint"]
+           "Call", "as_output", "normalise_checkpoint", "output_tree"]
 
 BACKENDS = ("numba", "python", "cuda")
 MODES = ("primal", "reverse", "forward", "forward_over_reverse")
@@ -90,12 +90,15 @@ class Options:
 @dataclass(frozen=True)
 class Spec:
     """What to derive: ``mode`` over the user parameters ``wrt`` (positions), keeping the
-    forward results ``keep`` (None: all), compiled with ``options``."""
+    forward results ``keep`` (None: all), compiled with ``options``. ``has_aux``: the
+    function returns ``(value, aux)``; only ``value`` is differentiated, ``aux`` (any
+    pytree) is an output of the same compiled call."""
 
     mode: str
     wrt: tuple = ()
     options: Options = Options()
     keep: tuple | None = None
+    has_aux: bool = False
 
     def __post_init__(self):
         if self.mode not in MODES:
@@ -160,8 +163,12 @@ def check_leaf(value, name, fname, differentiated, backend):
             raise TypeError(f"{fname}: argument '{name}' must be a float, int, bool or a "
                             f"numeric array, got {_describe(value)}")
     elif not isinstance(value, (bool, int, float, np.number, np.bool_)):
+        hint = "" if not hasattr(value, "__dict__") else (
+            f"; an instance of a plain class is not a pytree: make {type(value).__name__} a "
+            f"dataclass or NamedTuple to pass it (and differentiate w.r.t. its fields)")
         raise TypeError(f"{fname}: argument '{name}' must be a float, int, bool or a NumPy "
-                        f"array (or a tuple, list or dict of them), got {_describe(value)}")
+                        f"array (or a tuple, list, dict, NamedTuple or dataclass of them), "
+                        f"got {_describe(value)}{hint}")
     if differentiated:
         kind = value.dtype.kind if isinstance(value, np.ndarray) else \
             "b" if isinstance(value, (bool, np.bool_)) else \
@@ -287,14 +294,30 @@ class Stage:
     def _specialized(self):
         from .transforms.specialize import specialize
 
-        special = specialize(self.primal, self.kinds)
-        if self.spec.mode == "reverse" and self.spec.keep is not None:
-            special.body.yields = [special.body.yields[k] for k in self.spec.keep]
-            special.returns_tuple = len(self.spec.keep) > 1
-        return special
+        return specialize(self.primal, self.kinds)
+
+    @property
+    def output_tree(self):
+        """The structure of what the user function returns (flat leaves: the yields)."""
+        return output_tree(self.primal)
+
+    @property
+    def differentiated_outputs(self) -> int:
+        """How many leading outputs are differentiated: all, or with ``has_aux`` the leaves
+        of ``value`` in ``(value, aux)``."""
+        if not self.spec.has_aux:
+            return len(self.primal.body.yields)
+        tree = self.output_tree
+        if tree.kind != "tuple" or len(tree.children) != 2:
+            raise DifferentiationError(
+                f"has_aux=True needs {self.pipeline.where['function']} to return a pair "
+                f"(value, aux), but it returns {tree}", construct="has_aux",
+                **self.pipeline.where)
+        return tree.children[0].num_leaves
 
     def ir_primal_outputs(self):
-        return self.special.body.yields
+        """The outputs that are differentiated (of the specialised IR)."""
+        return self.special.body.yields[:self.differentiated_outputs]
 
     def _derivative_ir(self):
         from .transforms.forward import forward
@@ -306,11 +329,16 @@ class Stage:
             ir = special
         elif spec.mode == "reverse":
             ir = reverse(special, self.wrt, checkpoint=spec.options.checkpoint,
-                         restart_whiles=spec.options.backend != "cuda")
+                         restart_whiles=spec.options.backend != "cuda",
+                         seeded=self.differentiated_outputs)
         elif spec.mode == "forward":
-            ir = forward(special, self.wrt, keep=spec.keep)
+            keep = spec.keep
+            if spec.has_aux:    # every output, then the tangents of value's leaves only
+                nout = len(special.body.yields)
+                keep = list(range(nout + self.differentiated_outputs))
+            ir = forward(special, self.wrt, keep=keep)
         else:
-            ir = self.pipeline.forward_over_reverse(special, self.kinds, self.wrt, spec.keep)
+            ir = self.pipeline.forward_over_reverse(special, self.kinds, self.wrt)
         if self.basis is None:
             return ir
         from .transforms.basis import basis_loop
@@ -406,7 +434,14 @@ class Pipeline:
             raise DifferentiationError("a transform of a derivative function takes arrays "
                                        "and floats, not containers", construct="pytree",
                                        function=self.inner.user_function.__name__)
-        return build_ir(self.inner.source_function(kinds))
+        fn = self.inner.source_function(kinds)
+        ir = build_ir(fn)
+        # a global of the inner function is a global of the wrapper's module, set once when
+        # it was loaded: read it at every call through the inner function's own getter
+        live = fn.free_var_getters
+        ir.free_var_getters = [live.get(source, getter) for source, getter in
+                               zip(ir.free_var_sources, ir.free_var_getters)]
+        return ir
 
     def assumed_kinds(self):
         """The kinds ``.source`` assumes before any call: a parameter the code does not show
@@ -425,11 +460,12 @@ class Pipeline:
         return self._memo.get(("stage", key),
                               lambda: Stage(self, spec, trees, kinds, wrt, basis))
 
-    def forward_over_reverse(self, special, kinds, wrt, keep):
+    def forward_over_reverse(self, special, kinds, wrt):
         """Forward mode applied to the generated adjoint: the reverse transform's source is
         loaded from a real file, parsed again, specialised (f's parameters, its free
-        variables, the float seed) and differentiated keeping ``keep`` (the tangent of the
-        gradient)."""
+        variables, the float seed) and differentiated w.r.t. the ``wrt`` leaves, keeping the
+        tangents of the gradients (the adjoint returns ``(out, *gradients)``, its forward
+        transform those and then their tangents: Hessian times the tangent, one per leaf)."""
         from .backends.emit import emit_module
         from .backends.python import load_module
         from .frontend import build_ir
@@ -445,7 +481,9 @@ class Pipeline:
         if adjoint.free_vars:
             raise DifferentiationError("hessian: the generated adjoint reads globals",
                                        function=vjp_ir.name)
-        return forward(specialize(adjoint, kinds + (("float", 0),)), wrt, keep=list(keep))
+        n = len(wrt)
+        return forward(specialize(adjoint, kinds + (("float", 0),)), wrt,
+                       keep=list(range(n + 2, 2 * n + 2)))
 
     def header(self, spec, wrt, kinds, cuda=False) -> str:
         where = self.where
@@ -472,7 +510,7 @@ class Pipeline:
         values = self.signature.bind(args, kwargs)
         leaves, trees, groups = [], [], []
         for i, (name, value) in enumerate(zip(self.signature.names, values)):
-            if backend != "cuda" and isinstance(value, (tuple, list, dict)):
+            if backend != "cuda" and is_node(value):
                 try:
                     flat, tree = flatten(value)
                 except TypeError as exc:
@@ -481,8 +519,8 @@ class Pipeline:
             else:
                 flat, tree = [value], LEAF
             start = len(leaves)
-            leaves += [check_leaf(v, name, self.signature.fname, i in wrt, backend)
-                       for v in flat]
+            leaves += [check_leaf(v, path, self.signature.fname, i in wrt, backend)
+                       for v, path in zip(flat, leaf_paths(name, tree))]
             trees.append(tree)
             groups.append(range(start, len(leaves)))
         leaf_kinds = tuple(kind_of(v) for v in leaves)
@@ -490,6 +528,17 @@ class Pipeline:
                                if self.inner is None else self.primal_ir())
         kinds = leaf_kinds + tuple(kind_of(v) for v in free)
         return Call(leaves, tuple(trees), tuple(groups), free, kinds)
+
+
+def output_tree(ir):
+    """The :class:`~ad_compiler.pytree.TreeDef` of what the function of ``ir`` returns: a
+    pytree the frontend flattened into the yields, else one value or a flat tuple."""
+    tree = getattr(ir, "output_tree", None)
+    if tree is not None:
+        return tree
+    if ir.returns_tuple:
+        return TreeDef("tuple", (LEAF,) * len(ir.body.yields))
+    return LEAF
 
 
 def _kind_text(kind):

@@ -145,6 +145,9 @@ def check_aliasing(fn: Function, memory: Memory | None = None):
     and used after it, would see a derivative split over two shadows (or, for a view taken as
     a value, a copy where NumPy shares memory): raise :class:`DifferentiationError` naming
     the line and the two arrays.
+
+    Returns the may-alias relation it used (``may_alias(a, b)``), for the transforms' own
+    questions about two values.
     """
     from ..errors import DifferentiationError
 
@@ -158,6 +161,7 @@ def check_aliasing(fn: Function, memory: Memory | None = None):
             f"or a swap decided at run time); write through one name, or copy one of them "
             f"(np.copy)", construct="aliased arrays", function=fn.name,
             filename=fn.filename, line=store.line)
+    return check
 
 
 class _AliasCheck:

@@ -1,18 +1,24 @@
 """Bounds checking of generated code: the policy, and an ``IndexError`` naming the user's line.
 
-Policy (NumPy's semantics, what a user of Numba or JAX expects from a checked build): every
-element read and write of generated code, primal sweep and adjoint alike, is checked, so an
-index out of range raises ``IndexError`` before anything is read or written past the end of
-an array; negative indices count from the end as in NumPy. The adjoint writes ``b_x[i]``
-only at indices where the primal sweep, which runs first, read or wrote ``x[i]`` (and ``b_x``
-has ``x``'s shape), so a bad index always fails in the primal sweep, before any adjoint
+Policy (NumPy's semantics, what a user of Numba or JAX expects from a checked build): no
+element read or write of generated code, primal sweep and adjoint alike, goes outside an
+array; an index out of range raises ``IndexError`` before anything is read or written past
+the end; negative indices count from the end as in NumPy. The adjoint writes ``b_x[i]``
+only at indices where the primal sweep, which runs first, read or wrote ``x[i]`` (and
+``b_x`` has ``x``'s shape), so a bad index fails in the primal sweep, before any adjoint
 write.
 
 * The python backend gets this from Python itself.
-* The numba backend compiles with Numba's ``boundscheck=True`` by default. ``boundscheck=
-  False`` on a transform opts out (Numba's own default: no checks, fastest, and an index out
-  of range reads or writes arbitrary memory); with ``boundscheck=None`` (the default) Numba's
-  ``NUMBA_BOUNDSCHECK`` environment variable decides when it is set.
+* The numba backend, by default (``boundscheck=None`` or ``True``), compiles the generated
+  source with the checks of :mod:`.index_checks` written into it (one check per array
+  axis and loop nest before the loop where the indices are affine in the loop indices,
+  a check per access elsewhere) and Numba's own checks off: safe at about the unchecked
+  speed.
+* ``boundscheck="numba"`` compiles with Numba's ``boundscheck=True`` instead (a check on
+  every access, slower); ``boundscheck=False`` opts out of every check (Numba's own default:
+  fastest, and an index out of range reads or writes arbitrary memory). With
+  ``boundscheck=None``, Numba's ``NUMBA_BOUNDSCHECK`` environment variable decides when it
+  is set: ``1`` gives Numba's checks, ``0`` none.
 
 A failing check raises ``IndexError`` naming the line of the user's function whose access
 failed: read from the generated file's ``# line N: ...`` comments, through the traceback on
@@ -32,15 +38,21 @@ import numpy as np
 __all__ = ["resolve", "locating_index_errors"]
 
 
-def resolve(boundscheck) -> bool:
-    """Whether Numba checks bounds: ``boundscheck`` if given, else ``NUMBA_BOUNDSCHECK``
-    when set, else True (checked)."""
+def resolve(boundscheck):
+    """How the numba backend checks bounds: ``"entry"`` (checks written into the source by
+    :mod:`.index_checks`), ``"numba"`` (Numba's ``boundscheck=True``) or ``False`` (none),
+    from ``boundscheck`` (None, True, False or "numba"), else ``NUMBA_BOUNDSCHECK`` when set."""
+    if boundscheck == "numba":
+        return "numba"
     if boundscheck is not None:
-        return bool(boundscheck)
+        if not isinstance(boundscheck, (bool, int)):
+            raise ValueError(f'boundscheck must be None, True, False or "numba", '
+                             f"got {boundscheck!r}")
+        return "entry" if boundscheck else False
     from numba.core import config
 
     env = getattr(config, "BOUNDSCHECK", None)
-    return True if env is None else bool(env)
+    return "entry" if env is None else "numba" if env else False
 
 
 _USER_FILE = re.compile(r"(?:from |\()(\S+?\.py):\d+")

@@ -36,6 +36,7 @@ from . import helpers  # noqa: F401  (registers the numba overloads of _rt.*)
 from . import numba as _overloads  # noqa: F401  (every helper's Numba implementation)
 from .bounds import resolve as resolve_boundscheck
 from .cache import LOCK, load_module, seal, version_tag
+from .index_checks import add_index_checks
 
 __all__ = ["compile_functions", "contiguous_args", "ERROR_MODEL"]
 
@@ -109,6 +110,8 @@ def _compile_functions(source, module_name, names, fastmath, cache, boundscheck)
     from numba.core import config
 
     boundscheck = resolve_boundscheck(boundscheck)
+    if boundscheck == "entry":      # checks in the source: Numba's own are not needed
+        source = add_index_checks(source)
     mod = load_module(source + _trailer(fastmath, cache, boundscheck), module_name)
     path = os.path.abspath(mod.__file__)
     _GENERATED_FILES[os.path.basename(path)] = path
@@ -116,7 +119,7 @@ def _compile_functions(source, module_name, names, fastmath, cache, boundscheck)
     if compiled is None:
         compiled = {}
         # nogil: threads run compiled derivatives in parallel
-        options = {"nopython": True, "nogil": True, "boundscheck": boundscheck,
+        options = {"nopython": True, "nogil": True, "boundscheck": boundscheck == "numba",
                    "fastmath": bool(fastmath), "error_model": ERROR_MODEL}
         funcs = [(k, v) for k, v in vars(mod).items()
                  if isinstance(v, _pytypes.FunctionType) and v.__module__ == mod.__name__]

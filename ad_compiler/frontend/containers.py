@@ -15,14 +15,11 @@ The environment entries a container becomes:
 * ``dict`` with constant (str, int) keys;
 * :class:`Record`: an object whose attributes are entries (a NamedTuple, a dataclass).
 
-:func:`entry_of` turns a Python structure of Values (tuples, lists, dicts, NamedTuples ...)
-into the environment entry for a parameter; the pipeline binds a parameter that the user
-passes as a pytree this way after flattening it into leaf Values.
+:func:`entry_of_tree` builds the entry of a parameter that the user passes as a pytree
+(flattened by the pipeline into leaf Values) from its structure.
 """
 
 from __future__ import annotations
-
-import dataclasses
 
 from .ir import Value
 
@@ -69,26 +66,51 @@ def sequence(entry):
     return None
 
 
-def entry_of(tree, depth=0):
-    """The environment entry of a Python structure whose leaves are Values (or entries).
+def entry_of_tree(treedef, leaf_values, depth=0):
+    """The environment entry of a pytree argument of structure ``treedef`` (a
+    :class:`ad_compiler.pytree.TreeDef`) whose leaves are ``leaf_values``, built from the
+    structure alone: the user's class is never instantiated with IR Values (its
+    ``__init__``/``__post_init__`` would run on them)."""
+    it = iter(leaf_values)
 
-    Tuples stay tuples, lists become :class:`ListValue`, dicts dicts (keys as given),
-    NamedTuples and dataclass instances :class:`Record` s; a Value is its own entry."""
-    if isinstance(tree, Value):         # (a Value is a dataclass too: not a record)
-        return tree
-    if isinstance(tree, tuple) and hasattr(tree, "_fields"):
-        return Record(type(tree), {f: entry_of(getattr(tree, f), depth) for f in tree._fields},
-                      positional=True)
-    if isinstance(tree, tuple):
-        return tuple(entry_of(t, depth) for t in tree)
-    if isinstance(tree, list):
-        return ListValue([entry_of(t, depth) for t in tree], depth)
-    if isinstance(tree, dict):
-        return {k: entry_of(v, depth) for k, v in tree.items()}
-    if dataclasses.is_dataclass(tree) and not isinstance(tree, type):
-        return Record(type(tree), {f.name: entry_of(getattr(tree, f.name), depth)
-                                   for f in dataclasses.fields(tree)})
-    return tree
+    def build(t):
+        if t.kind == "leaf":
+            return next(it)
+        children = [build(c) for c in t.children]
+        if t.kind in ("namedtuple", "dataclass"):
+            return Record(t.cls, dict(zip(t.keys, children)), positional=t.kind == "namedtuple")
+        if t.kind == "dict":
+            return dict(zip(t.keys, children))
+        return tuple(children) if t.kind == "tuple" else ListValue(children, depth)
+
+    return build(treedef)
+
+
+def output_tree(entry):
+    """``(leaf entries, TreeDef)`` of what a function returns, ordered as
+    :func:`ad_compiler.pytree.flatten` orders the Python value it returns (dict keys
+    sorted), so that the caller rebuilds the result with ``pytree.unflatten``."""
+    from ..pytree import LEAF, TreeDef
+
+    out = []
+
+    def walk(e):
+        if isinstance(e, dict):
+            keys = tuple(sorted(e))
+            return TreeDef("dict", tuple(walk(e[k]) for k in keys), keys)
+        if isinstance(e, Record):
+            keys = tuple(e.fields)
+            return TreeDef("namedtuple" if e.positional else "dataclass",
+                           tuple(walk(e.fields[k]) for k in keys), keys, e.cls)
+        if isinstance(e, (tuple, ListValue)):
+            items = e if isinstance(e, tuple) else e.items
+            return TreeDef("tuple" if isinstance(e, tuple) else "list",
+                           tuple(walk(i) for i in items))
+        out.append(e)
+        return LEAF
+
+    tree = walk(entry)
+    return out, tree
 
 
 # --- structure and leaves: how control flow carries a container ---------------------------

@@ -1250,8 +1250,10 @@ class Builder(ContainerForms):
         self.block(body)
         self.line = ret.lineno
         value = self.expr(ret.value)
-        if self.prefix and C.is_container(value):
-            return value        # an inlined helper's tuple/list/dict: the caller's container
+        if C.is_container(value) and (self.prefix or not _flat_tuple(value)):
+            # an inlined helper's container is the caller's; the function's own is a pytree
+            # of outputs (build_function flattens it)
+            return value
         if isinstance(value, tuple):
             value = tuple(self.as_value(v) for v in value)
         else:
@@ -1580,9 +1582,9 @@ def parameter_names(fdef) -> list:
 
 def _bind_parameters(shared, names, trees, kinds):
     """``(flat parameter Values, env)``: one Value per leaf; a container (pytree) parameter
-    bound to the container entry of its leaves (:func:`.containers.entry_of`), so that
+    bound to the container entry of its leaves (:func:`.containers.entry_of_tree`), so that
     unpacking, ``p[0]``, ``p["w"]`` and ``p.w`` read leaves at compile time."""
-    from ..pytree import LEAF, leaf_names, unflatten
+    from ..pytree import LEAF, leaf_names
 
     flat, env = [], {}
     kinds = iter(kinds or ())
@@ -1595,7 +1597,7 @@ def _bind_parameters(shared, names, trees, kinds):
         leaves = [Value(shared.version(_identifier(leaf)), next(kinds, "any"))
                   for leaf in leaf_names(name, tree)]
         flat += leaves
-        env[name] = C.entry_of(unflatten(tree, leaves))
+        env[name] = C.entry_of_tree(tree, leaves)
     return flat, env
 
 
@@ -1637,6 +1639,10 @@ def build_function(fn, trees=None, leaf_kinds=None) -> Function:
     except Exception as exc:  # never let a traceback from inside the compiler escape
         raise builder.err(f"internal compiler error ({type(exc).__name__}: {exc})",
                           "internal") from exc
+    output_tree = None
+    if C.is_container(result) and not _flat_tuple(result):
+        leaf_entries, output_tree = C.output_tree(result)
+        result = tuple(builder.as_value(e) for e in leaf_entries)
     builder.flush_names()
     yields = list(result) if isinstance(result, tuple) else [result]
     out = Function(name=parsed.name, params=param_values,
@@ -1646,4 +1652,10 @@ def build_function(fn, trees=None, leaf_kinds=None) -> Function:
                    returns_tuple=isinstance(result, tuple), filename=parsed.filename,
                    first_line=parsed.first_line)
     out.free_var_getters = list(shared.free_getters)
+    out.output_tree = output_tree   # None: one value, or a flat tuple of values
     return out
+
+
+def _flat_tuple(entry) -> bool:
+    """A tuple none of whose items is a container: the function's several outputs."""
+    return isinstance(entry, tuple) and not any(C.is_container(e) for e in entry)

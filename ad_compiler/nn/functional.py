@@ -78,6 +78,25 @@ def _reduce(loss, reduction, weight_sum=None):
     raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
+def _target_weights(t, classes, weight, ignore_index, dt):
+    """(targets with the ignored ones set to class 0, each target's weight, their total) after
+    PyTorch's bounds check. Without class weights and ignored targets (the common case) the
+    weight is the scalar 1 and the total the count: two reductions, no arrays built."""
+    if t.size == 0:
+        return t, np.zeros(t.shape, dt), 0
+    lo, hi = t.min(), t.max()
+    if weight is None and (ignore_index < lo or ignore_index > hi) and 0 <= lo and hi < classes:
+        return t, dt.type(1), t.size
+    valid = t != ignore_index
+    safe = np.where(valid, t, 0)
+    bad = (safe < 0) | (safe >= classes)
+    if bad.any():
+        raise IndexError(f"Target {int(safe[bad][0])} is out of bounds.")
+    w = np.ones(classes, dt) if weight is None else weight._data
+    wt = (w[safe] * valid).astype(dt)
+    return safe, wt, wt.sum()
+
+
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """``-input[n, target[n]]`` (times the class weight), averaged over the weights of the
     targets that are not ``ignore_index``, as PyTorch's NLLLoss."""
@@ -86,24 +105,17 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
         raise RuntimeError(f"expected scalar type Long but found {t.dtype}")
     if input.ndim == 1:
         input, t = input.unsqueeze(0), t.reshape(1)
-    classes = input.shape[1]
-    valid = t != ignore_index
-    safe = np.where(valid, t, 0)
-    if np.any((safe < 0) | (safe >= classes)):
-        raise IndexError(f"Target {int(safe[(safe < 0) | (safe >= classes)][0])} is out of "
-                         "bounds.")
-    w = np.ones(classes, input._data.dtype) if weight is None else weight._data
-    wt = (w[safe] * valid).astype(input._data.dtype)
+    safe, wt, total = _target_weights(t, input.shape[1], weight, ignore_index,
+                                      input._data.dtype)
     if input.ndim == 2 and reduction in ("mean", "sum", "none"):
-        coef = -wt / wt.sum() if reduction == "mean" else -wt
+        coef = -wt / total if reduction == "mean" else -wt
         return _apply(_P["rt_nll"], "NllLossBackward0", (input,),
-                      {"target": safe, "coef": coef.astype(input._data.dtype),
-                       "reduction": reduction})
+                      {"target": safe, "coef": coef, "reduction": reduction})
     moved = input.movedim(1, -1)
     grids = np.indices(safe.shape, sparse=True)
     picked = moved[tuple(grids) + (safe,)]
     loss = picked * (-wt)
-    out = _reduce(loss, reduction, float(wt.sum()) if reduction == "mean" else None)
+    out = _reduce(loss, reduction, float(total) if reduction == "mean" else None)
     if reduction != "none":
         out = _apply(_P["pos"], "NllLossBackward0", (out,))
     return out

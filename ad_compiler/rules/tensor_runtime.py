@@ -16,6 +16,8 @@ textbook formula at special points, PyTorch's choice is written down:
 Every name starts with ``rt_`` so that none collides with a compiler primitive added later.
 """
 
+import string
+
 import numpy as np
 
 from .table import defprim, defvjp
@@ -132,7 +134,12 @@ def _softmax(x, axis=-1):
 
 
 def _log_softmax(x, axis=-1):
-    return x - _logsumexp(x, axis=axis, keepdims=True)
+    m = np.maximum.reduce(x, axis=axis, keepdims=True)
+    if not np.isfinite(m).all():
+        m = np.where(np.isfinite(m), m, 0)
+    s = x - m
+    s -= np.log(np.add.reduce(np.exp(s), axis=axis, keepdims=True))
+    return s
 
 
 defprim("rt_logsumexp", 1, _logsumexp, axis=None, keepdims=False)
@@ -183,24 +190,51 @@ def _einsum(*xs, spec=""):
 
 
 def _einsum_vjp(o, g, ans, *xs, spec="", argnum=0):
-    """The cotangent of operand ``argnum``: contract ``g`` with the other operands onto the
-    operand's letters; letters that only the operand itself carries were summed, so the
-    cotangent is constant along them (broadcast back)."""
+    """The cotangent of operand ``argnum``: one einsum of ``g`` with the other operands onto
+    the operand's letters. A letter only the operand carries was summed, so the cotangent is
+    constant along it (a ones vector joins the contraction); a repeated letter (a diagonal)
+    gets a fresh letter tied to the first by an identity matrix, which puts the cotangent on
+    the diagonal and zeros elsewhere (boolean constants keep the cotangent's dtype)."""
     ins, out = _einsum_terms(spec)
     mine = ins[argnum]
     others = [t for k, t in enumerate(ins) if k != argnum]
-    present = set(out).union(*others) if others else set(out)
-    kept = "".join(c for c in mine if c in present)
-    part = o.rt_einsum(g, *[x for k, x in enumerate(xs) if k != argnum],
-                    spec=",".join([out] + others) + "->" + kept)
-    if kept == mine:
-        return part
-    shape = tuple(np.shape(xs[argnum])[i] if c in present else 1 for i, c in enumerate(mine))
-    return o.broadcast_like(o.reshape(part, shape=shape), xs[argnum])
+    present = set(out).union(*others)
+    fresh = iter(c for c in string.ascii_letters if c not in spec)
+    shape = np.shape(xs[argnum])
+    terms, consts, target = [out] + others, [], ""
+    for i, c in enumerate(mine):
+        if c in target:                              # repeated: a diagonal
+            d = next(fresh)
+            terms.append(c + d)
+            consts.append(np.eye(shape[i], dtype=bool))
+            c = d
+        elif c not in present:                       # summed away: constant along it
+            terms.append(c)
+            consts.append(np.ones(shape[i], dtype=bool))
+        target += c
+    operands = [x for k, x in enumerate(xs) if k != argnum]
+    return o.rt_einsum(g, *operands, *consts, spec=",".join(terms) + "->" + target)
 
 
 defprim("rt_einsum", None, _einsum, spec="")
 defvjp("rt_einsum", _einsum_vjp)
+
+
+# --- scatter with reduce="add"/"multiply": values only ------------------------------------
+# PyTorch computes it but has no derivative (its node is ``NotImplemented`` and backward
+# raises); the rule says so instead of giving a number.
+def _scatter_accumulate(x, src, index=None, reduce="add"):
+    out = np.array(x, copy=True)
+    (np.add if reduce == "add" else np.multiply).at(out, index, src)
+    return out
+
+
+def _no_scatter_derivative(o, g, ans, x, src, index=None, reduce="add"):
+    raise RuntimeError("derivative for aten::scatter is not implemented")
+
+
+defprim("rt_scatter_reduce", 2, _scatter_accumulate, index=None, reduce="add")
+defvjp("rt_scatter_reduce", _no_scatter_derivative, _no_scatter_derivative)
 
 
 # --- negative log-likelihood of (N, C) log-probabilities ------------------------------------

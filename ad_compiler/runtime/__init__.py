@@ -12,7 +12,8 @@ import types
 from . import engine, grad_mode
 from .functional import *  # noqa: F401,F403
 from .functional import __all__ as _functional_all
-from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
+                        no_grad, set_grad_enabled)
 from .tensor import (Size, Tensor, bool_, double, dtype, float16, float32, float64, half, int8,
                      int16, int32, int64, long, short, tensor, uint8)
 from .viz import make_dot
@@ -62,6 +63,11 @@ autograd = types.SimpleNamespace(grad=_grad, backward=_backward, no_grad=no_grad
 autograd.__doc__ = ("``ad.autograd``: ``grad``, ``backward``, ``Function`` and "
                     "``functional``, as in PyTorch.")
 
+def is_inference(t):
+    """Whether ``t`` is an inference tensor (made in ``inference_mode``)."""
+    return t.is_inference()
+
+
 # dtype aliases under PyTorch's names (``ad.float`` is float32, ``ad.bool`` is bool)
 float = float32  # noqa: A001
 int = int32      # noqa: A001
@@ -79,4 +85,5 @@ __all__ = sorted(set(_functional_all) | {
     "Tensor", "Size", "dtype", "tensor", "float16", "float32", "float64", "half", "double",
     "int8", "int16", "int32", "int64", "long", "short", "uint8", "bool", "float", "int",
     "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
+    "is_inference_mode_enabled", "is_inference",
     "autograd", "make_dot", "nn", "optim", "utils"})

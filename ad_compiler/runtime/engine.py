@@ -119,7 +119,22 @@ class _Stale:
     del _op
 
 
-class Node:
+class _Hookable:
+    """``register_prehook(hook(grad_outputs))`` and ``register_hook(hook(grad_inputs,
+    grad_outputs))`` on a backward node, as PyTorch's ``Node`` has them: a pre-hook runs
+    before the node (after the tensor hooks and ``retain_grad``) and may return new
+    ``grad_outputs``; a hook runs after it and may return new ``grad_inputs``."""
+
+    __slots__ = ()
+
+    def register_prehook(self, hook):
+        return _add_node_hook(self, hook, 0)
+
+    def register_hook(self, hook):
+        return _add_node_hook(self, hook, 1)
+
+
+class Node(_Hookable):
     """A backward function (``grad_fn``). Subclasses carry PyTorch's names."""
 
     __slots__ = ("next_functions", "_prim", "_attrs", "_saved", "_versions", "_shapes",
@@ -131,9 +146,6 @@ class Node:
 
     def __repr__(self):
         return f"<{type(self).__name__} object at {id(self):#x}>"
-
-    def register_hook(self, hook):
-        raise NotImplementedError("hooks on backward nodes are not supported")
 
     @property
     def saved_tensors(self):
@@ -214,7 +226,22 @@ class Node:
         return out
 
 
-_NAMESPACED = {"CopySlices", "CopyBackwards"}    # PyTorch's name() spells their namespace
+def has_hooks(node):
+    """Whether tensor hooks or node hooks are registered on ``node``."""
+    return bool(_TENSOR_HOOKS.get(node) or _NODE_HOOKS.get(node))
+
+
+def copy_node(node):
+    """A twin of ``node`` without its hooks (same operands, rule and saved values)."""
+    twin = object.__new__(type(node))
+    for slot in ("next_functions", "_prim", "_attrs", "_saved", "_versions", "_shapes", "_ans",
+                 "_freed"):
+        setattr(twin, slot, getattr(node, slot))
+    twin._seq = next(_SEQ)
+    return twin
+
+
+_NAMESPACED = {"CopySlices", "CopyBackwards", "NotImplemented"}    # PyTorch's name() spells their namespace
 _RETAIN = weakref.WeakKeyDictionary()    # node -> weakref of the tensor that retains grad
 _TENSOR_HOOKS = weakref.WeakKeyDictionary()   # node -> {key: hook} of the tensor it computes
 _HOOK_KEYS = itertools.count()
@@ -240,6 +267,46 @@ def add_tensor_hook(node, hook):
     key = next(_HOOK_KEYS)
     hooks[key] = hook
     return RemovableHandle(hooks, key)
+
+
+_NODE_HOOKS = weakref.WeakKeyDictionary()    # node -> ({key: pre-hook}, {key: hook})
+
+
+def _add_node_hook(node, hook, kind):
+    hooks = _NODE_HOOKS.get(node)
+    if hooks is None:
+        hooks = _NODE_HOOKS[node] = ({}, {})
+    key = next(_HOOK_KEYS)
+    hooks[kind][key] = hook
+    return RemovableHandle(hooks[kind], key)
+
+
+def _shown(grads, create_graph):
+    """Gradients as a hook sees them: a tuple of Tensors (None where none flows), copies that
+    a later accumulation into ``.grad`` does not change (PyTorch's AccumulateGrad clones a
+    gradient someone else still holds)."""
+    if create_graph:
+        return tuple(grads)
+    return tuple(None if g is None else tensor_mod._wrap(np.array(g)) for g in grads)
+
+
+def _run_node_hooks(hooks, grads, create_graph, grad_outputs=None):
+    """``grads`` (a list of arrays, Tensors or None) after each hook in ``hooks`` saw it and
+    maybe replaced it: pre-hooks get ``(grads,)``, hooks ``(grads, grad_outputs)`` (PyTorch's
+    checks of what a hook returns)."""
+    for hook in list(hooks.values()):
+        shown = _shown(grads, create_graph)
+        r = hook(shown) if grad_outputs is None else hook(shown, grad_outputs)
+        if r is None:
+            continue
+        if not isinstance(r, (tuple, list)):
+            raise TypeError(f"expected tuple, but hook returned '{type(r).__name__}'")
+        if len(r) != len(grads):
+            raise RuntimeError(f"hook '{getattr(hook, '__name__', hook)}' has returned an "
+                               f"incorrect number of values (got {len(r)}, but expected "
+                               f"{len(grads)})")
+        grads = [x if x is None or create_graph else _as_array(x._data) for x in r]
+    return grads
 
 
 def _run_hooks(hooks, g, create_graph):
@@ -269,7 +336,7 @@ def node_class(name):
     return cls
 
 
-class AccumulateGrad:
+class AccumulateGrad(_Hookable):
     """The node of a leaf that requires grad: backward adds the incoming gradient to
     ``variable.grad``. The leaf holds its node; the node refers back to it weakly (no cycle)."""
 
@@ -285,16 +352,19 @@ class AccumulateGrad:
         return self._var()
 
     def name(self):
-        return "AccumulateGrad"
+        return "ad_compiler::autograd::AccumulateGrad"      # PyTorch spells its namespace
 
     def __repr__(self):
         return f"<AccumulateGrad object at {id(self):#x}>"
 
 
 def accumulate_node(t):
-    """The (shared) AccumulateGrad node of leaf ``t``."""
+    """The (shared) AccumulateGrad node of leaf ``t``; None for a view made under no_grad
+    (it requires grad but, as in PyTorch, no gradient edge leads to it)."""
     node = t._accum
     if node is None:
+        if t._vmeta is tensor_mod._NO_GRAD_VIEW:
+            return None
         node = t._accum = AccumulateGrad(t)
     return node
 
@@ -413,6 +483,8 @@ def run_backward(outputs, grad_outputs, retain_graph=None, create_graph=False, i
         handed.add(g)
         fn = t.grad_fn
         node = fn if fn is not None else accumulate_node(t)
+        if node is None:
+            continue
         roots.append(node)
         prev = buffers.get(node)
         buffers[node] = g if prev is None else prev + g
@@ -457,21 +529,32 @@ def run_backward(outputs, grad_outputs, retain_graph=None, create_graph=False, i
                 if node.__class__ is AccumulateGrad:
                     continue
             elif node.__class__ is AccumulateGrad:
+                node_hooks = _NODE_HOOKS.get(node) if _NODE_HOOKS else None
+                if node_hooks and node_hooks[0]:
+                    g, = _run_node_hooks(node_hooks[0], [g], create_graph)
                 var = node._var()
                 if var is not None:
                     _store_grad(var, g, create_graph, handed)
+                if node_hooks and node_hooks[1]:
+                    _run_node_hooks(node_hooks[1], [], create_graph, _shown([g], create_graph))
                 continue
             if _RETAIN and captures is None:
                 ref = _RETAIN.get(node)
                 t = ref() if ref is not None else None
                 if t is not None:
                     _store_grad(t, g, create_graph, handed)
+            node_hooks = _NODE_HOOKS.get(node) if _NODE_HOOKS else None
+            if node_hooks and node_hooks[0]:
+                g, = _run_node_hooks(node_hooks[0], [g], create_graph)
             if captures is not None:
                 mask = [nxt is not None and needed.get(nxt, False)
                         for nxt, _ in node.next_functions]
                 grads = node.apply(g, create_graph, mask)
             else:
                 grads = node.apply(g, create_graph)
+            if node_hooks and node_hooks[1]:
+                grads = _run_node_hooks(node_hooks[1], grads, create_graph,
+                                        _shown([g], create_graph))
             if not retain_graph:
                 node._release()
             for (nxt, _), gi in zip(node.next_functions, grads):

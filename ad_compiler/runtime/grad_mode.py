@@ -1,7 +1,9 @@
 """Grad mode: a thread-local flag saying whether operations on Tensors record the graph.
 
-``no_grad``, ``enable_grad`` and ``set_grad_enabled`` work as context managers and as
-decorators, as in PyTorch.
+``no_grad``, ``enable_grad``, ``set_grad_enabled`` and ``inference_mode`` work as context
+managers and as decorators, as in PyTorch. Inference mode also makes the tensors created in it
+*inference tensors* (see :class:`InferenceBox`), and grad mode cannot be turned back on inside
+it (PyTorch's ``enable_grad`` there records nothing).
 """
 
 from __future__ import annotations
@@ -12,6 +14,15 @@ import threading
 
 class _State(threading.local):
     enabled = True
+    inference = False
+
+
+class InferenceBox(list):
+    """The version box of an inference tensor: PyTorch's inference tensors have no version
+    counter, may not be saved for backward, and change in place only in inference mode. A
+    tensor is one when its box (shared with its views) is of this class."""
+
+    __slots__ = ()
 
 
 STATE = _State()
@@ -21,6 +32,10 @@ def is_grad_enabled() -> bool:
     return STATE.enabled
 
 
+def is_inference_mode_enabled() -> bool:
+    return STATE.inference
+
+
 class _GradModeContext:
     """Base of the grad-mode context managers; usable as a decorator too."""
 
@@ -28,7 +43,7 @@ class _GradModeContext:
 
     def __enter__(self):
         self._prev = STATE.enabled
-        STATE.enabled = self._mode
+        STATE.enabled = self._mode and not STATE.inference
         return self
 
     def __exit__(self, *exc):
@@ -38,12 +53,8 @@ class _GradModeContext:
     def __call__(self, fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            prev = STATE.enabled
-            STATE.enabled = self._mode
-            try:
+            with self.clone():
                 return fn(*args, **kwargs)
-            finally:
-                STATE.enabled = prev
 
         return wrapper
 
@@ -78,7 +89,7 @@ class set_grad_enabled(_GradModeContext):
     def __init__(self, mode: bool):
         self._mode = bool(mode)
         self._prev = STATE.enabled
-        STATE.enabled = self._mode        # takes effect at once, like PyTorch
+        STATE.enabled = self._mode and not STATE.inference   # at once, like PyTorch
 
     def __enter__(self):
         return self
@@ -94,7 +105,7 @@ class set_grad_enabled(_GradModeContext):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             prev = STATE.enabled
-            STATE.enabled = mode
+            STATE.enabled = mode and not STATE.inference
             try:
                 return fn(*args, **kwargs)
             finally:
@@ -106,15 +117,30 @@ class set_grad_enabled(_GradModeContext):
         return set_grad_enabled.__new__(set_grad_enabled)
 
 
-class inference_mode(no_grad):
-    """Like ``no_grad`` here (no separate inference tensors)."""
+class inference_mode(_GradModeContext):
+    """``inference_mode()``: no recording, and the tensors created inside are inference
+    tensors; ``inference_mode(False)`` leaves inference mode with grad mode on."""
 
     def __new__(cls, mode=True):
-        if callable(mode):
-            return no_grad.__new__(cls, mode)
-        self = object.__new__(cls)
-        self._mode = not mode
+        self = super().__new__(cls)
+        if callable(mode):                       # ``@inference_mode`` without parentheses
+            self._mode = True
+            return self.__call__(mode)
+        self._mode = bool(mode)
         return self
 
     def __init__(self, mode=True):
         pass
+
+    def __enter__(self):
+        self._prev = (STATE.enabled, STATE.inference)
+        STATE.enabled = not self._mode
+        STATE.inference = self._mode
+        return self
+
+    def __exit__(self, *exc):
+        STATE.enabled, STATE.inference = self._prev
+        return False
+
+    def clone(self):
+        return inference_mode(self._mode)

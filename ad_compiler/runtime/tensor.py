@@ -9,6 +9,7 @@ No derivative formula is written in this file.
 from __future__ import annotations
 
 import math
+import string
 import warnings
 import weakref
 
@@ -20,6 +21,7 @@ from . import engine, grad_mode, printing
 from .engine import accumulate_node, node_class, rule_uses
 
 _STATE = grad_mode.STATE
+_InferenceBox = grad_mode.InferenceBox
 _ndarray = np.ndarray
 _new = object.__new__
 _next_seq = engine._SEQ.__next__
@@ -106,7 +108,9 @@ def _wrap(data, rg=False, fn=None, vbox=None):
     t._rg = rg
     t._grad = None
     t._fn = fn
-    t._vbox = [0] if vbox is None else vbox
+    if vbox is None:
+        vbox = [0] if not _STATE.inference else _InferenceBox((0,))
+    t._vbox = vbox
     t._retains = False
     t._base = None
     t._accum = None
@@ -257,6 +261,8 @@ def _record(prim, name, args, out, attrs, vbox=None):
                 saved.append(a)
                 versions.append(0)
             elif save & k:
+                if a._vbox.__class__ is _InferenceBox:
+                    raise RuntimeError(_INFERENCE_SAVED)
                 saved.append(a)
                 versions.append(a._vbox[0])
             else:
@@ -292,6 +298,11 @@ def _record(prim, name, args, out, attrs, vbox=None):
 
 
 _NONES = [(None,) * k for k in range(8)] + [None] * 1000
+_INFERENCE_SAVED = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+    "inference mode in computation tracked by autograd. To work around this, you can make a "
+    "clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
+    "`torch.inference_mode()`.")
 
 
 def _apply(prim, name, args, attrs=None, vbox=None):
@@ -471,8 +482,16 @@ def _view_of(base, out_t):
         out_t._vver = base._vbox[0]
         out_t._base = base if base._base is None else base._base
         if not _STATE.enabled and base._rg:
-            out_t._vmeta = _NO_GRAD_VIEW
+            _mark_no_grad_view(out_t)
     return out_t
+
+
+def _mark_no_grad_view(t):
+    """A view made under ``no_grad`` of a tensor that requires grad: PyTorch reports
+    ``requires_grad=True`` with no ``grad_fn`` and no gradient edge (nothing reaches it or its
+    base), and forbids in-place changes in grad mode."""
+    t._vmeta = _NO_GRAD_VIEW
+    t._rg = True
 
 
 _NO_GRAD_VIEW = ("no_grad", 0)
@@ -554,7 +573,7 @@ class Tensor:
         self._rg = False
         self._grad = None
         self._fn = None
-        self._vbox = [0]
+        self._vbox = [0] if not _STATE.inference else _InferenceBox((0,))
         self._retains = False
         self._base = None
         self._accum = None
@@ -579,6 +598,9 @@ class Tensor:
         if value and self._data.dtype.kind != "f":
             raise RuntimeError("only Tensors of floating point and complex dtype can require "
                                "gradients")
+        if value and self._vbox.__class__ is _InferenceBox and not _STATE.inference:
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside "
+                               "InferenceMode is not allowed.")
         self._rg = value
 
     def requires_grad_(self, requires_grad=True):
@@ -680,7 +702,13 @@ class Tensor:
 
     @property
     def _version(self):
+        if self._vbox.__class__ is _InferenceBox:
+            raise RuntimeError("Inference tensors do not track version counter.")
         return self._vbox[0]
+
+    def is_inference(self):
+        """Whether ``self`` was created in inference mode (or is a view of such a tensor)."""
+        return self._vbox.__class__ is _InferenceBox
 
     @property
     def is_floating_point(self):
@@ -758,7 +786,8 @@ class Tensor:
 
     def __repr__(self):
         fn = self._fn
-        return printing.tensor_repr(self._data, None if fn is None else fn.name(), self._rg)
+        name = None if fn is None else type(fn).__name__       # PyTorch's repr: no namespace
+        return printing.tensor_repr(self._data, name, self._rg)
 
     def __format__(self, spec):
         if self._data.ndim == 0 and spec:
@@ -860,6 +889,8 @@ class Tensor:
                                "gradient")
         fn = self.grad_fn
         node = fn if fn is not None else accumulate_node(self)
+        if node is None:                     # a view made under no_grad: never reached
+            return engine.RemovableHandle({}, None)
         return engine.add_tensor_hook(node, hook)
 
     # --- arithmetic -----------------------------------------------------------------------
@@ -981,6 +1012,11 @@ class Tensor:
     # back into ``self``'s memory; when that records a node, ``self`` takes over its history
     # (and, for a view, its base gets PyTorch's CopySlices node).
     def _check_inplace(self):
+        if self._vbox.__class__ is _InferenceBox and not _STATE.inference:
+            raise RuntimeError(
+                "Inplace update to inference tensor outside InferenceMode is not allowed.You "
+                "can make a clone to get a normal tensor before doing inplace update.See "
+                "https://github.com/pytorch/rfcs/pull/17 for more details.")
         if _STATE.enabled:
             if self._vmeta is _NO_GRAD_VIEW:
                 raise RuntimeError(
@@ -1026,7 +1062,10 @@ class Tensor:
         self._check_inplace()
         record = self._may_record(other)
         data = self._data
-        src = _wrap(data.copy() if record else data, self._rg, self._fn)
+        fn = self._fn
+        if record and self._base is not None and fn is not None and engine.has_hooks(fn):
+            fn = engine.copy_node(fn)    # PyTorch's CopySlices bypasses the view's old node
+        src = _wrap(data.copy() if record else data, self._rg, fn)
         if record or not _STATE.enabled:
             r = compute(src)
         else:
@@ -1202,7 +1241,7 @@ class Tensor:
 
     def scatter_(self, dim, index, src=None, value=None, reduce=None):
         src = value if src is None else src
-        return self._inplace_op(lambda s: s.scatter(dim, index, src), src)
+        return self._inplace_op(lambda s: s.scatter(dim, index, src, reduce=reduce), src)
 
     def index_add_(self, dim, index, source, alpha=1):
         return self._inplace_op(lambda s: s.index_add(dim, index, source, alpha=alpha),
@@ -1240,7 +1279,7 @@ class Tensor:
             t._base = self if self._base is None else self._base
             t._vver = self._vbox[0]
             if not _STATE.enabled and self._rg:
-                t._vmeta = _NO_GRAD_VIEW
+                _mark_no_grad_view(t)
             return t
         index = _index(index)
         if _is_basic_index(index):
@@ -1630,10 +1669,6 @@ class Tensor:
         return _apply(_GETITEM, "GatherBackward0", (self,), {"index": adv})
 
     def scatter(self, dim, index, src=None, value=None, reduce=None):
-        if reduce is not None:
-            raise NotImplementedError("scatter(reduce=...) is not supported by ad_compiler's "
-                                      "runtime; use index_add or scatter_add semantics "
-                                      "through index_add")
         src = value if src is None else src
         adv, idx = self._dim_index(dim, index)
         if isinstance(src, Tensor):
@@ -1641,7 +1676,17 @@ class Tensor:
             name = "ScatterBackward0"
         else:
             name = "ScatterBackward1"
-        return _apply(_P["setitem"], name, (self, src), {"index": adv})
+        if reduce is None:
+            return _apply(_P["setitem"], name, (self, src), {"index": adv})
+        if reduce not in ("add", "multiply"):
+            raise RuntimeError("reduce argument must be either add or multiply.")
+        if isinstance(src, Tensor):
+            warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated "
+                          "and will be removed in a future PyTorch release. Use "
+                          "torch.scatter_reduce instead for more reduction options.",
+                          UserWarning, stacklevel=2)
+        return _apply(_P["rt_scatter_reduce"], "NotImplemented", (self, src),
+                      {"index": adv, "reduce": reduce})
 
     def index_select(self, dim, index):
         idx = index._data if isinstance(index, Tensor) else np.asarray(index)
@@ -1880,18 +1925,63 @@ del _name
 
 def einsum(equation, *operands):
     """``ad.einsum("ij,jk->ik", a, b)``: one node whose backward contracts the cotangent with
-    the other operands."""
+    the other operands. Ellipses become explicit letters first; repeated letters take
+    diagonals. The node has the name of the last op of PyTorch's decomposition."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = operands[0]
-    spec = equation.replace(" ", "")
-    if "->" not in spec:
-        letters = spec.replace(",", "")
-        spec += "->" + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    if "." in spec or any(len(set(t)) != len(t) for t in spec.split("->")[0].split(",")):
-        raise RuntimeError(f"einsum(): ellipses and repeated subscripts in one operand are "
-                           f"not supported by ad_compiler's runtime: '{equation}'")
-    return _apply(_P["rt_einsum"], "EinsumBackward0", tuple(_as_tensor(t) for t in operands),
-                  {"spec": spec})
+    operands = tuple(_as_tensor(t) for t in operands)
+    spec = _explicit_einsum(equation.replace(" ", ""), [t._data.ndim for t in operands])
+    ins, out = spec.split("->")
+    contracted = set(ins.replace(",", "")) - set(out)
+    if len(operands) > 1:
+        name = "ViewBackward0" if contracted else "MulBackward0"
+    else:
+        name = "SumBackward1" if contracted else "PermuteBackward0"
+    return _apply(_P["rt_einsum"], name, operands, {"spec": spec})
+
+
+def _explicit_einsum(equation, ndims):
+    """``equation`` with each ``...`` spelled as letters (right-aligned, as broadcasting
+    aligns them) and the output written out (PyTorch's implicit output: the ellipsis, then
+    the letters used once, in order A-Z a-z)."""
+    lhs, arrow, rhs = equation.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(ndims):
+        raise RuntimeError("einsum(): more operands were provided than specified in the "
+                           "equation" if len(terms) < len(ndims) else
+                           "einsum(): fewer operands were provided than specified in the "
+                           "equation")
+    free = [c for c in string.ascii_letters if c not in equation]
+    ell = max([n - len(t.replace("...", "")) for t, n in zip(terms, ndims) if "..." in t],
+              default=0)
+    ell_letters = "".join(free[:ell])
+    explicit = []
+    for i, (t, n) in enumerate(zip(terms, ndims)):
+        labels = len(t.replace("...", ""))
+        if "..." in t:
+            if labels > n:
+                raise RuntimeError(f"einsum(): the number of subscripts in the equation "
+                                   f"({labels}) is more than the number of dimensions ({n}) "
+                                   f"for operand {i}")
+            t = t.replace("...", ell_letters[ell - (n - labels):])
+        elif labels != n:
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({labels}) "
+                               f"does not match the number of dimensions ({n}) for operand "
+                               f"{i} and no ellipsis was given")
+        explicit.append(t)
+    letters = "".join(explicit)
+    if not arrow:
+        once = sorted((c for c in set(letters) - set(ell_letters) if letters.count(c) == 1),
+                      key=lambda c: (c.islower(), c))
+        rhs = ell_letters + "".join(once)
+    else:
+        rhs = rhs.replace("...", ell_letters)
+        for c in rhs:
+            if c not in letters or rhs.count(c) > 1:
+                raise RuntimeError(f"einsum(): output subscript {c} " + (
+                    "appears more than once in the output" if c in letters else
+                    "does not appear in the equation for any input operand"))
+    return ",".join(explicit) + "->" + rhs
 
 
 def bmm(a, b):

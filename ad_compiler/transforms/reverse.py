@@ -88,7 +88,8 @@ class _Scope:
 
 class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
     restart_whiles = False
-    def __init__(self, fn: Function, wrt: list[int], recompute: dict | None = None):
+    def __init__(self, fn: Function, wrt: list[int], recompute: dict | None = None,
+                 seeded: int | None = None):
         self.fn = fn
         # checkpointing: id(For) -> tape capacity (a Value before the loop) of the loops the
         # reverse sweep re-runs, taped, segment by segment (see ``split_for_checkpointing``);
@@ -99,9 +100,12 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
         self.wrt = wrt
         self.inputs = [fn.params[i] for i in wrt]
         self.outputs = list(fn.body.yields)
-        self.activity = Activity(fn, self.inputs, self.outputs)
+        # the outputs differentiated (a seed each); the rest (``has_aux``'s aux) are only
+        # returned, and nothing is computed backwards for them
+        self.seeded = self.outputs[:seeded]
+        self.activity = Activity(fn, self.inputs, self.seeded)
         self.mem = Memory(fn)
-        check_aliasing(fn, self.mem)
+        self.aliases = check_aliasing(fn, self.mem)
         self.namer = Namer(all_names(fn))
         self.adjoints: dict[int, Value] = {}
         self.loops: dict[int, _Loop] = {}
@@ -195,15 +199,16 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
     def _check_copies_walked_back(self):
         """An array a loop records whole (a copy per iteration) is walked back, in the
         reverse sweep, by the restores of stores through that same value only: a store
-        through another value that may be the same memory would leave the copy stale."""
+        through another value that may be the same memory would leave the copy stale. A
+        buffer allocated afresh in the iteration after ``v`` was bound (``w = u.copy()``,
+        then ``u = w``) is never ``v``'s memory: only the next iteration's ``v`` is it."""
         for loop in self.loops.values():
             recorded = [v for v in loop.needed if id(v) in loop.tapes and v.kind == "array"
                         and id(v) in self.stored_arrays and not self._copied_view(v)]
             for v in recorded:
                 for op in walk(loop.body):
                     if isinstance(op, Store) and op.operands[0] is not v and \
-                            self.mem.allocations(op.operands[0]) & self.mem.allocations(v) \
-                            and not related_views(self.mem, op.operands[0], v,
+                            self.aliases.may_alias(op.operands[0], v) and not related_views(self.mem, op.operands[0], v,
                                                   self.mem.live_views):
                         raise DifferentiationError(
                             f"'{_user_name(op.operands[0])}' (written here) may be the memory of "
@@ -294,10 +299,10 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
         rev: list[Op] = []
         seeds = [self.namer.value(f"g_{out.name.lstrip('_')}"
                                   if not isinstance(out, Const) else "g_out", out.kind)
-                 for out in self.outputs]
+                 for out in self.seeded]
         for array in self._arrays_defined_in(self.fn.body, include_params=True):
             self.zero(array, None, rev, scope)
-        for out, seed in zip(self.outputs, seeds):
+        for out, seed in zip(self.seeded, seeds):
             self.accumulate(out, seed, rev, scope)
         rev += self.reverse_region(self.fn.body, None, scope)
         grads = []
@@ -853,7 +858,7 @@ def _free_uses(region: Region):
     yield from region.yields
 
 
-def reverse_stages(fn: Function, wrt, checkpoint=None, restart_whiles=False):
+def reverse_stages(fn: Function, wrt, checkpoint=None, restart_whiles=False, seeded=None):
     """The reverse-mode pipeline, one pass at a time: yields ``(stage name, Function)``
     after each pass (what ``python -m ad_compiler show --ir all`` prints)."""
     fn = hoist_invariants(fn)
@@ -862,18 +867,21 @@ def reverse_stages(fn: Function, wrt, checkpoint=None, restart_whiles=False):
     if checkpoint is not None:
         fn, recompute = split_for_checkpointing(fn, checkpoint)
         yield "segmented", fn
-    transform = ReverseTransform(fn, list(wrt), recompute)
+    transform = ReverseTransform(fn, list(wrt), recompute, seeded)
     transform.restart_whiles = restart_whiles
     vjp = transform.run()
     yield "adjoint", copy_ir(vjp)
     yield "cleaned", cleanup(vjp)
 
 
-def reverse(fn: Function, wrt, checkpoint=None, restart_whiles=False) -> Function:
+def reverse(fn: Function, wrt, checkpoint=None, restart_whiles=False,
+            seeded=None) -> Function:
     """The vjp function of ``fn`` with respect to the parameters at positions ``wrt``;
     ``checkpoint`` (an int segment length or ``"auto"``) re-runs long loops segment by
     segment in the reverse sweep instead of recording every iteration. ``restart_whiles``:
     grow the tapes of ``while`` loops by running them again (CPU backends; the GPU lowering
-    sizes its tapes itself) instead of testing capacity on every push."""
-    *_, (_, vjp) = reverse_stages(fn, wrt, checkpoint, restart_whiles)
+    sizes its tapes itself) instead of testing capacity on every push. ``seeded``: only the
+    first ``seeded`` outputs take a seed and are differentiated (None: all); the others are
+    returned as computed."""
+    *_, (_, vjp) = reverse_stages(fn, wrt, checkpoint, restart_whiles, seeded)
     return vjp

@@ -93,9 +93,14 @@ def test_policy_resolution(monkeypatch):
     from numba.core import config
 
     monkeypatch.setattr(config, "BOUNDSCHECK", None)
-    assert bounds.resolve(None) is True and bounds.resolve(False) is False
+    assert bounds.resolve(None) == "entry" and bounds.resolve(False) is False
+    assert bounds.resolve("numba") == "numba"
     monkeypatch.setattr(config, "BOUNDSCHECK", 0)
-    assert bounds.resolve(None) is False and bounds.resolve(True) is True
+    assert bounds.resolve(None) is False and bounds.resolve(True) == "entry"
+    monkeypatch.setattr(config, "BOUNDSCHECK", 1)
+    assert bounds.resolve(None) == "numba"
+    with pytest.raises(ValueError, match="boundscheck"):
+        bounds.resolve("yes")
 
 
 @pytest.mark.numba

@@ -251,6 +251,66 @@ def _csr():
     return indptr, indices, data
 
 
+# second wave: idioms of real NumPy/Numba code the memory model refused or got wrong
+def fresh_copy_each_sweep(u, c):
+    """Jacobi sweeps into a fresh copy, then the name moves on (``u = v``)."""
+    for t in range(3):
+        v = u.copy()
+        for i in range(1, u.shape[0] - 1):
+            v[i] = 0.5 * c * (u[i - 1] + u[i + 1])
+        u = v
+    return np.sum(u * u)
+
+
+def fresh_empty_each_sweep(u, c):
+    """The heat loop with ``np.empty_like``: every element of the new buffer is written."""
+    for t in range(3):
+        v = np.empty_like(u)
+        v[0] = u[0]
+        v[-1] = u[-1]
+        for i in range(1, u.shape[0] - 1):
+            v[i] = u[i] + c * (u[i - 1] - 2.0 * u[i] + u[i + 1])
+        u = v
+    return np.sum(np.sin(u))
+
+
+def inplace_unindexed_argument(x, s):
+    """``x`` is never indexed (kind unknown to the frontend): ``*=`` still writes into the
+    caller's array, and ``y`` sees it."""
+    y = x
+    x *= 2.0
+    return np.sum(y) * s
+
+
+def inplace_scalar_argument(x, s):
+    x *= s
+    return x * x
+
+
+def inplace_chained_updates(x, s):
+    """Two updates of one name: the second writes into the same memory (was 2.1 for 7.1)."""
+    x *= s
+    x += 1.0
+    return np.sum(x * x)
+
+
+def inplace_update_in_loop_through_alias(x, s):
+    y = x
+    for i in range(3):
+        x *= s
+        x += 0.5
+    return np.sum(y * y)
+
+
+def inplace_update_in_branch(x, s):
+    y = x
+    if s > 0.5:
+        x -= 0.3 * s
+    else:
+        x /= 2.0
+    return np.sum(y * x)
+
+
 X4 = np.array([0.3, -0.7, 1.1, 0.5])
 X3 = np.array([0.3, 0.7, -1.1])
 PROGRAMS = [
@@ -282,3 +342,16 @@ PROGRAMS = [
     (transpose_view_write, (np.array([[0.3, -0.7, 1.1], [0.5, 0.2, -0.4]]),)),
     (row_of_scalar_in_loop, (X3, np.array([[0.3, -0.7, 1.1], [0.5, 0.2, -0.4]]))),
 ]
+U5 = np.array([0.1, 0.9, 0.4, 0.6, 0.2])
+IDIOMS = [
+    (fresh_copy_each_sweep, (U5, 0.9)),
+    (fresh_empty_each_sweep, (U5, 0.3)),
+    (inplace_unindexed_argument, (X4, 0.7)),
+    (inplace_scalar_argument, (0.4, 0.7)),
+    (inplace_chained_updates, (X4, 0.7)),
+    (inplace_update_in_loop_through_alias, (X4, 0.7)),
+    (inplace_update_in_branch, (X4, 0.7)),
+]
+# the numba tier: one program per mechanism (fresh buffers, chained in-place updates, a
+# reference a loop leaves unchanged)
+IDIOMS_NUMBA = [IDIOMS[1], IDIOMS[4], IDIOMS[5]]

@@ -14,7 +14,8 @@ kink or a jump (two step sizes disagree) are skipped, as are programs whose valu
 finite. Outcomes: ``ok``, ``wrong``, ``refused`` (``ad.DifferentiationError``), ``crash`` (any
 other exception: a bug in the compiler), ``skipped``.
 
-Run many outside CI: ``python tests/compiler/memgen.py 5000 [backend]`` prints the counts.
+Run many outside CI: ``python tests/compiler/memgen.py 5000 [backend [first [wave1]]]`` prints
+the counts (``wave1``: the first wave's programs, without the idioms added since).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ import itertools
 import math
 import os
 import random
+import re
 import sys
 import tempfile
 
@@ -44,8 +46,9 @@ VIEWS = [("a[1:4]", 3), ("a[::-1]", 5), ("b[::2]", 3), ("m[1]", 5), ("m[:, 2]", 
 
 
 class _Gen:
-    def __init__(self, seed: int):
+    def __init__(self, seed: int, idioms: bool = True):
         self.r = random.Random(seed)
+        self.idioms = idioms   # False: the first wave's generator, draw for draw
         self.names = itertools.count()
         self.loop_vars: list[str] = []
 
@@ -81,8 +84,41 @@ class _Gen:
             lines += self.statement(depth, indent)
         return lines
 
+    def idiom(self, depth, indent):
+        """Idioms of array code the first wave's generator did not write: a sweep into a
+        fresh buffer per iteration that the name then moves to, rebinding to a fresh array
+        then writing it, and in-place updates of whole arrays."""
+        pad = "    " * indent
+        kind = self.r.randint(0, 3)
+        name = self.pick(["a", "b"])
+        if kind == 0:
+            v, j = f"v{next(self.names)}", f"j{next(self.names)}"
+            fresh = self.pick([f"np.empty_like({name})", f"{name}.copy()",
+                               f"np.zeros_like({name})", f"np.copy({name})"])
+            lines = [f"{pad}{v} = {fresh}", f"{pad}{v}[0] = {name}[0]",
+                     f"{pad}{v}[4] = {name}[4] * {self.scalar()}",
+                     f"{pad}for {j} in range(1, 4):",
+                     f"{pad}    {v}[{j}] = 0.5 * ({name}[{j} - 1] + {name}[{j} + 1]) * "
+                     f"{self.pick(['0.9', 's', 't'])}",
+                     f"{pad}{name} = {v}"]
+            if self.r.random() < 0.6 and depth < 2:
+                i = f"i{next(self.names)}"
+                lines = [f"{pad}for {i} in range({self.pick(['2', '3'])}):"] + \
+                    ["    " + line for line in lines]
+            return lines
+        if kind == 1:
+            return [f"{pad}{name} = {self.array()}",
+                    f"{pad}{name}[{self.index()}] {self.pick(['=', '+='])} {self.scalar()}"]
+        if kind == 2:
+            op = self.pick(["*=", "+=", "-="])
+            rhs = self.pick(["0.9", "s", f"0.2 * {self.scalar()}", "0.1 * b", "0.1 * a"])
+            return [f"{pad}{self.pick(['a', 'b', 'm', 'x'])} {op} {rhs}"]
+        return [f"{pad}{name} *= {self.pick(['0.9', 's'])}", f"{pad}{name} += 0.5"]
+
     def statement(self, depth, indent):
         pad = "    " * indent
+        if self.idioms and self.r.random() < 0.15:
+            return self.idiom(depth, indent)
         kind = self.r.randint(0, 19 if depth < 2 else 12)
         if kind == 0:
             return [f"{pad}t = {self.scalar()}"]
@@ -140,9 +176,10 @@ class _Gen:
                 f"{pad}    {k} += 1"] + self.block(depth + 1, indent + 1)
 
 
-def program(seed: int) -> str:
-    """The source of random program number ``seed`` (a module defining ``f``)."""
-    g = _Gen(seed)
+def program(seed: int, idioms: bool = True) -> str:
+    """The source of random program number ``seed`` (a module defining ``f``); ``idioms``
+    False: the first wave's program of that number."""
+    g = _Gen(seed, idioms)
     lines = ["import math", "import numpy as np", HELPERS, "", "def f(x, y, s):",
              f"    a = {g.pick(['x * 1.0', 'x', 'np.copy(x)'])}",
              f"    b = {g.pick(['np.sin(x) * 0.5', 'np.zeros(5)', 'np.zeros_like(x) + 0.25'])}",
@@ -241,18 +278,25 @@ def check(source: str, backend: str = "python") -> tuple[str, str]:
     except ad.DifferentiationError as exc:
         if type(exc).__name__ == "CompilationError":
             return "crash", f"CompilationError: {str(exc)[:300]}"
-        return "refused", exc.construct or str(exc)[:80]
+        return "refused", _reason(exc)
     except Exception as exc:
         return "crash", f"{type(exc).__name__}: {str(exc)[:300]}"
     return "ok", ""
 
 
-def run(count: int, backend: str = "python", start: int = 0, verbose=True):
+def _reason(exc) -> str:
+    """A refusal's construct and message with the user's names left out: refusals of one
+    kind count together."""
+    message = re.sub(r"'[^']*'", "'.'", str(exc).split(" in function ")[0])
+    return f"{exc.construct}: {message[:110]}"
+
+
+def run(count: int, backend: str = "python", start: int = 0, verbose=True, idioms=True):
     """Check programs ``start .. start + count - 1``; returns the outcome counts, the
     reasons for refusals and the first few failures."""
     counts, reasons, failures = collections.Counter(), collections.Counter(), []
     for seed in range(start, start + count):
-        outcome, detail = check(program(seed), backend)
+        outcome, detail = check(program(seed, idioms), backend)
         counts[outcome] += 1
         if outcome in ("refused", "skipped"):
             reasons[f"{outcome}: {detail}"] += 1
@@ -267,9 +311,11 @@ if __name__ == "__main__":
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100
     backend = sys.argv[2] if len(sys.argv) > 2 else "python"
     first = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    idioms = not (len(sys.argv) > 4 and sys.argv[4] == "wave1")   # wave1: the old programs
     total, why = collections.Counter(), collections.Counter()
     for chunk in range(first, first + n, 100):   # a tally every 100 programs
-        counts, reasons, _ = run(min(100, first + n - chunk), backend, start=chunk)
+        counts, reasons, _ = run(min(100, first + n - chunk), backend, start=chunk,
+                                 idioms=idioms)
         total.update(counts)
         why.update(reasons)
         print(f"after {sum(total.values())}: {dict(total)}", flush=True)

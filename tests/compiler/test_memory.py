@@ -49,3 +49,14 @@ def test_issue_program_python(f, args):
 @pytest.mark.parametrize("f,args", M.PROGRAMS, ids=[p[0].__name__ for p in M.PROGRAMS])
 def test_issue_program_numba(f, args):
     _check_program(f, args, "numba")
+
+
+@pytest.mark.parametrize("f,args", M.IDIOMS, ids=[p[0].__name__ for p in M.IDIOMS])
+def test_idiom_python(f, args):
+    _check_program(f, args, "python")
+
+
+@pytest.mark.numba
+@pytest.mark.parametrize("f,args", M.IDIOMS_NUMBA, ids=[p[0].__name__ for p in M.IDIOMS_NUMBA])
+def test_idiom_numba(f, args):
+    _check_program(f, args, "numba")

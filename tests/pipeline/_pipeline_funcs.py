@@ -1,5 +1,6 @@
 """User functions of the pipeline tests (module level, so that they pickle by name)."""
 
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -52,3 +53,55 @@ def cubic(x):
 def sq_loss(w, X, y):
     r = X @ w - y
     return np.sum(r * r)
+
+
+SCALE = 2.0
+
+
+def scaled_cube(x):
+    return SCALE * np.sum(x * x * x)
+
+
+@dataclass
+class Linear:
+    """A model as a dataclass: a pytree of its fields (w, b), nested Params inside."""
+
+    w: np.ndarray
+    b: float
+    extra: Params
+
+    def loss(self, x):
+        r = x * self.w - self.b + self.extra.c * self.extra.w
+        return np.sum(r * r)
+
+
+class Affine(NamedTuple):
+    w: np.ndarray
+    b: float
+
+    def loss(self, x):
+        return np.sum(np.tanh(x * self.w + self.b))
+
+
+class Plain:
+    def __init__(self, w):
+        self.w = w
+
+    def loss(self, x):
+        return np.sum(self.w * x)
+
+
+def dict_energy(p, x):
+    """A scalar of a dict pytree with a matrix, a vector and a float leaf (coupled)."""
+    h = np.tanh(p["W"] @ x + p["b"])
+    return np.sum(h * h) * p["s"] + p["s"] ** 3 * np.sum(p["b"] * x[:2])
+
+
+def loss_with_metrics(w, x):
+    """``(loss, aux)`` with a dict of metrics as aux (a pytree, one leaf an array)."""
+    r = np.sin(x * w) - 0.5
+    return np.sum(r * r), {"residual": r, "l1": np.sum(np.abs(r))}
+
+
+def dict_out(x, s):
+    return {"energy": s * np.sum(x * x), "wave": (np.sin(x) * s, np.cos(s))}

@@ -17,12 +17,7 @@ RECORDED = json.loads(pathlib.Path(__file__).with_name("conformance").joinpath(
 
 # snippets where the runtime still differs from PyTorch, with the reason (strict: a fix
 # that makes one pass must remove it from here)
-KNOWN_DIFFERENCES = {
-    "shape_einsum_mm": "einsum is one EinsumBackward0 node; PyTorch names it after the last "
-                       "op of its decomposition (values and gradients match)",
-    "shape_einsum_outer": "einsum node name (see shape_einsum_mm)",
-    "shape_einsum_sum": "einsum node name (see shape_einsum_mm)",
-}
+KNOWN_DIFFERENCES: dict = {}
 
 
 def run_snippet(key):

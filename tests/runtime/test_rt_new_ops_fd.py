@@ -29,6 +29,10 @@ OPS = {
     "max_dim": lambda x: x.max(1)[0],
     "einsum_mm": lambda x: ad.einsum("ij,kj->ik", x, x),
     "einsum_reduce": lambda x: ad.einsum("ij->i", x * x),
+    "einsum_ellipsis": lambda x: ad.einsum("...j,kj->...k", x, x * x),
+    "einsum_diagonal": lambda x: ad.einsum("ii->i", x[:, :2] * x[:, 1:]),
+    "einsum_repeated": lambda x: ad.einsum("ij,ij,kk", x, x, x[:, 1:]),
+    "einsum_broadcast": lambda x: ad.einsum("ij,ij->ij", x[:1], x) * x,
     "gather": lambda x: x.gather(1, ad.tensor(IDX)),
     "scatter": lambda x: x.scatter(1, ad.tensor([[0, 2], [1, 0]]), x[:, 1:3] * 3),
     "index_add": lambda x: x.index_add(1, ad.tensor([0, 0]), x[:, :2] ** 2),
@@ -41,6 +45,7 @@ OPS = {
                                                       label_smoothing=0.1),
     "nll_weighted": lambda x: F.nll_loss(x, ad.tensor([1, 0]),
                                          weight=ad.tensor([1.0, 2.0, 3.0], dtype=ad.float64)),
+    "nll_ignored": lambda x: F.nll_loss(x.log_softmax(1), ad.tensor([1, -100])),
     "view_inplace": lambda x: _view_inplace(x),
     "clamp_": lambda x: (x * 1).clamp_(-0.5, 0.5) * x,
     "copy_": lambda x: ad.zeros(2, 3, dtype=ad.float64).copy_(x * x),
@@ -76,6 +81,7 @@ def _gradient(f, arr):
 
 @pytest.mark.parametrize("name", ["softmax1", "log_softmax", "logsumexp", "cumsum", "var",
                                   "std", "prod_dim", "pow_tensor", "einsum_mm",
+                                  "einsum_diagonal", "einsum_repeated", "einsum_ellipsis",
                                   "cross_entropy", "view_inplace", "gather", "index_add"])
 def test_second_derivative(name, eps=1e-6):
     f = OPS[name]

@@ -103,7 +103,7 @@ def test_grad_fn_next_functions(capsys):
     assert len(nf) == 1 and nf[0][1] == 0 and nf[0][0].name() == "AbsBackward0"
     assert repr(nf[0][0]).startswith("<AbsBackward0 object at 0x")
     nf2 = nf[0][0].next_functions
-    assert nf2[0][0].name() == "AccumulateGrad" and nf2[0][0].variable is x
+    assert nf2[0][0].name() == "ad_compiler::autograd::AccumulateGrad" and nf2[0][0].variable is x
     assert repr(nf2[0][0]).startswith("<AccumulateGrad object at 0x")
     assert out(capsys) == "tensor(10., grad_fn=<SumBackward0>)\n"
 

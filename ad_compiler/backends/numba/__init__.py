@@ -8,4 +8,4 @@ the NumPy records that Numba lacks or types differently). The disk-cache key has
 file of this package (:func:`ad_compiler.backends.cache.version_tag`).
 """
 
-from . import core, numpy_fns, reductions, shapes, special  # noqa: F401  (register them)
+from . import bounds, core, numpy_fns, reductions, shapes, special  # noqa: F401  (register them)

@@ -1667,3 +1667,6 @@ def _view_program_snippets():
 
 
 _view_program_snippets()
+
+
+from . import snippets_extended  # noqa: E402,F401  (registers more snippets)

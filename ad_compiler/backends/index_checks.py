@@ -1,0 +1,588 @@
+"""Bounds checks at the cost of a few comparisons per loop nest: the generated source given
+explicit checks, so that Numba compiles it with ``boundscheck=False`` and still never reads
+or writes outside an array.
+
+Why on the generated source and not on the IR: the checks must cover exactly what Numba
+compiles (the primal sweep, the adjoint, the tapes and every helper call the emitter
+prints), and must leave ``.source`` (what the user reads, what the golden tests pin) as it
+is. The rewrite keeps every line of the file, its ``# line N:`` comments included (so
+compile errors and failed checks still name the user's line); it only edits index
+expressions in place and inserts check lines before loops.
+
+Two kinds of check, both with NumPy's semantics (``-len <= i < len``):
+
+* **entry checks**: an element index ``x[e]`` executed on every iteration of a nest of
+  ``for v in range(start, stop, step)`` loops, with ``e`` affine in the loop indices
+  (``a*i + b*j + c``, ``c`` invariant in the nest: constants, sizes, outer indices) gets one
+  check of ``e``'s least and greatest value over the nest, placed before the outermost loop
+  where the ranges, ``c`` and the array itself are fixed (``_rt.require_indices``), guarded by
+  every loop of the nest running at least once. The valid indices form an interval, so its
+  two extremes prove every access of the nest.
+* **per-access checks** for every other index (through an int array, loaded from memory,
+  under an ``if``, in a ``while`` loop, in a loop whose body may ``break``, a loop over
+  something other than ``range``): ``x[_rt.checked_index(x, axis, i)]``, which also checks
+  int-array (gather/scatter) and boolean-mask indices, which Numba never checks.
+
+Slices need no check (NumPy clips them). Indexing something that is not an array (a tuple,
+a list) is left to Numba, which checks those itself; the helpers do nothing for them.
+An access the analysis is unsure about always gets the per-access check.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["add_index_checks", "checked_index", "proven_index", "require_indices"]
+
+OUT_OF_BOUNDS = "index is out of bounds"
+
+
+# ---------------------------------------------------------------------------------------------
+# the helpers the checks call (Python bodies; the Numba overloads are in .numba.bounds)
+# ---------------------------------------------------------------------------------------------
+
+def checked_index(a, axis, i):
+    """``i`` after checking that it indexes axis ``axis`` of array ``a`` (an int, an array of
+    ints, or a boolean mask of that axis's length); anything else passes unchanged."""
+    if isinstance(a, np.ndarray) and not isinstance(i, (slice, type(None))):
+        n = a.shape[axis]
+        idx = np.asarray(i)
+        if idx.dtype == np.bool_:
+            if idx.ndim and idx.shape[0] != n:
+                raise IndexError(OUT_OF_BOUNDS)
+        elif idx.size and (idx.min() < -n or idx.max() >= n):
+            raise IndexError(OUT_OF_BOUNDS)
+    return i
+
+
+def proven_index(a, axis, i):
+    """``i``: an int index an entry check proved; an int array or mask (whose elements a
+    loop may change) is checked here as :func:`checked_index` does."""
+    return i if isinstance(i, (int, np.integer)) else checked_index(a, axis, i)
+
+
+def require_indices(a, axis, lo, hi):
+    """Raise ``IndexError`` unless every int index from ``lo`` to ``hi`` is valid on axis
+    ``axis`` of array ``a``. Nothing for a non-array, or for array-valued bounds (an index
+    array, checked at each access by :func:`proven_index`)."""
+    if isinstance(a, np.ndarray) and isinstance(lo, (int, np.integer)) \
+            and isinstance(hi, (int, np.integer)):
+        n = a.shape[axis]
+        if lo < -n or hi >= n:
+            raise IndexError(OUT_OF_BOUNDS)
+
+
+# ---------------------------------------------------------------------------------------------
+# affine index expressions
+# ---------------------------------------------------------------------------------------------
+
+@dataclass
+class Affine:
+    """``const + sum(coeffs[loop] * loop index) + sum(atoms[text] * (text))`` (a coefficient
+    may also be on an :class:`_Iteration`, the iteration number of a loop): ``atoms`` are
+    source texts of loop-free integer expressions (sizes, outer values); ``names`` the
+    variables they read."""
+
+    coeffs: dict = field(default_factory=dict)
+    atoms: dict = field(default_factory=dict)
+    const: int = 0
+    names: frozenset = frozenset()
+    # (name, loop): the atom ``name`` stands for its value on entry to ``loop`` (a counter
+    # the loop steps), valid only in checks placed before that loop or ones around it that
+    # do not assign the name
+    entry: frozenset = frozenset()
+    # every atom is certainly an int (a size, a constant): the index is never an array
+    ints: bool = True
+
+    def loop_free(self):
+        return not self.coeffs
+
+    def plus(self, other, sign=1):
+        coeffs, atoms = dict(self.coeffs), dict(self.atoms)
+        for k, c in other.coeffs.items():
+            coeffs[k] = coeffs.get(k, 0) + sign * c
+        for k, c in other.atoms.items():
+            atoms[k] = atoms.get(k, 0) + sign * c
+        return Affine({k: c for k, c in coeffs.items() if c},
+                      {k: c for k, c in atoms.items() if c},
+                      self.const + sign * other.const, self.names | other.names,
+                      self.entry | other.entry, self.ints and other.ints)
+
+    def scaled(self, factor):
+        return Affine({k: c * factor for k, c in self.coeffs.items()},
+                      {k: c * factor for k, c in self.atoms.items()},
+                      self.const * factor, self.names, self.entry, self.ints) \
+            if factor else Affine()
+
+    def render(self, loop_values):
+        """Source text, each loop index replaced by ``loop_values[loop]`` (a text)."""
+        parts = [_term(c, f"({t})") for t, c in self.atoms.items()]
+        parts += [_term(c, f"({loop_values[k]})") for k, c in self.coeffs.items()]
+        if self.const or not parts:
+            parts.append(str(self.const))
+        return "(" + " + ".join(parts) + ")"
+
+
+def _term(c, text):
+    return text if c == 1 else f"{c} * {text}"
+
+
+_PURE_CALLS = {"len", "min", "max", "int", "abs"}
+
+
+def _constant_int(node):
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _constant_int(node.operand)
+        return None if inner is None else -inner
+    return None
+
+
+class _Env:
+    """What the walk knows at one point of a block: affine values of names, the loops
+    around (innermost last) that a check may be hoisted over."""
+
+    def __init__(self, values, loop_vars):
+        self.values = values          # name -> Affine
+        self.loop_vars = loop_vars    # name -> loop (those of the hoisting chain)
+
+    def affine(self, node):
+        """``node`` as an Affine, or None when it is not one."""
+        k = _constant_int(node)
+        if k is not None:
+            return Affine(const=k)
+        if isinstance(node, ast.Name):
+            if node.id in self.values:
+                return self.values[node.id]
+            if node.id in self.loop_vars:
+                return Affine(coeffs={self.loop_vars[node.id]: 1})
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult)):
+            left, right = self.affine(node.left), self.affine(node.right)
+            if left is None or right is None:
+                return self._atom(node)
+            if isinstance(node.op, ast.Add):
+                return left.plus(right)
+            if isinstance(node.op, ast.Sub):
+                return left.plus(right, -1)
+            for a, b in ((left, right), (right, left)):
+                if not a.coeffs and not a.atoms:
+                    return b.scaled(a.const)
+            return self._atom(node)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            inner = self.affine(node.operand)
+            return None if inner is None else inner.scaled(-1)
+        return self._atom(node)
+
+    def _atom(self, node):
+        """A loop-free pure integer expression as one atom (names of known loop-free value
+        substituted), or None."""
+        names = set()
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name):
+                known = self.values.get(sub.id)
+                if sub.id in self.loop_vars or (known is not None and not known.loop_free()):
+                    return None
+                names.add(sub.id)
+            elif isinstance(sub, ast.Call):
+                if not (isinstance(sub.func, ast.Name) and sub.func.id in _PURE_CALLS):
+                    return None
+            elif isinstance(sub, ast.Subscript):
+                if not (isinstance(sub.value, ast.Attribute) and sub.value.attr == "shape"):
+                    return None
+            elif not isinstance(sub, (ast.expr_context, ast.operator, ast.unaryop,
+                                      ast.Constant, ast.Attribute, ast.BinOp, ast.UnaryOp,
+                                      ast.Compare, ast.cmpop)):
+                return None
+        substituted = _Substitute(self.values).visit(_copy(node))
+        names = set()
+        for sub in ast.walk(substituted):
+            if isinstance(sub, ast.Name):
+                names.add(sub.id)
+        return Affine(atoms={ast.unparse(substituted): 1}, names=frozenset(names),
+                      ints=_certainly_int(substituted))
+
+
+def _certainly_int(node):
+    """Whether every name ``node`` reads is only read for a size (``x.shape[k]``,
+    ``len(x)``): then ``node`` is an int, never an index array."""
+    covered = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Attribute) and sub.attr == "shape" or \
+                isinstance(sub, ast.Call) and _callee(sub.func) == "len":
+            covered.update(id(n) for n in ast.walk(sub) if isinstance(n, ast.Name))
+        elif isinstance(sub, ast.Call):
+            covered.add(id(sub.func))
+    return all(id(n) in covered for n in ast.walk(node) if isinstance(n, ast.Name))
+
+
+def _copy(node):
+    return ast.parse(ast.unparse(node), mode="eval").body
+
+
+class _Substitute(ast.NodeTransformer):
+    def __init__(self, values):
+        self.values = values
+
+    def visit_Name(self, node):
+        known = self.values.get(node.id)
+        if known is None:
+            return node
+        return ast.parse(known.render({}), mode="eval").body
+
+
+# ---------------------------------------------------------------------------------------------
+# loops a check may be hoisted over
+# ---------------------------------------------------------------------------------------------
+
+_EXITS = (ast.Break, ast.Continue, ast.Return, ast.Raise, ast.Try, ast.With)
+
+
+def _assigned(stmts):
+    """Names any statement of ``stmts`` (nested ones included) may assign."""
+    out = set()
+    for stmt in stmts:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                out.add(node.id)
+    return out
+
+
+@dataclass(eq=False)
+class _Loop:
+    node: ast.For
+    var: str
+    start: Affine
+    stop: Affine
+    step: int
+    assigned: set
+    checks: dict = field(default_factory=dict)   # guard -> checks to insert before the loop
+    iteration: object = None
+
+    def bounds(self, values):
+        """(guard, least, greatest) texts of the index over the range."""
+        start, stop, s = self.start.render(values), self.stop.render(values), self.step
+        if s > 0:
+            last = f"({stop} - 1)" if s == 1 else \
+                f"({start} + ({stop} - {start} - 1) // {s} * {s})"
+            return f"{start} < {stop}", start, last
+        last = f"({stop} + 1)" if s == -1 else \
+            f"({start} - ({start} - {stop} - 1) // {-s} * {-s})"
+        return f"{start} > {stop}", last, start
+
+
+@dataclass(eq=False)
+class _Iteration:
+    """The iteration number (0, 1, ...) of ``loop``: what a counter the loop steps by a
+    constant (a tape position) is affine in."""
+
+    loop: _Loop
+
+
+def _trip_count(loop, values):
+    start, stop, s = loop.start.render(values), loop.stop.render(values), loop.step
+    return f"(({stop} - {start} + {s - 1}) // {s})" if s > 0 else \
+        f"(({start} - {stop} + {-s - 1}) // {-s})"
+
+
+def _counters(loop):
+    """{name: step} of the names ``loop``'s body steps once per iteration by a constant
+    (``k = k + 1``, ``k -= 1``), at its top level, and assigns nowhere else."""
+    stores = {}
+    for stmt in loop.node.body:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                stores[node.id] = stores.get(node.id, 0) + 1
+    out = {}
+    for stmt in loop.node.body:
+        step = _step_of(stmt)
+        if step is not None and stores.get(step[0]) == 1:
+            out[step[0]] = step[1]
+    return out
+
+
+def _step_of(stmt):
+    """(name, constant) when ``stmt`` is ``name = name +/- constant`` or ``name +/-= c``."""
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+        name, op, value = stmt.target.id, stmt.op, stmt.value
+    elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and \
+            isinstance(stmt.targets[0], ast.Name) and isinstance(stmt.value, ast.BinOp) and \
+            isinstance(stmt.value.left, ast.Name) and \
+            stmt.value.left.id == stmt.targets[0].id:
+        name, op, value = stmt.targets[0].id, stmt.value.op, stmt.value.right
+    else:
+        return None
+    c = _constant_int(value)
+    if c is None or not isinstance(op, (ast.Add, ast.Sub)):
+        return None
+    return name, c if isinstance(op, ast.Add) else -c
+
+
+def _range_loop(node, env):
+    """The For ``node`` as a hoistable loop, or None."""
+    it = node.iter
+    if not (isinstance(node.target, ast.Name) and isinstance(it, ast.Call) and not it.keywords
+            and _callee(it.func) in ("range", "prange") and 1 <= len(it.args) <= 3):
+        return None
+    if any(isinstance(sub, _EXITS) for stmt in node.body + node.orelse
+           for sub in ast.walk(stmt)) or node.orelse:
+        return None
+    args = list(it.args)
+    step = _constant_int(args[2]) if len(args) == 3 else 1
+    if not step:
+        return None
+    start = env.affine(args[0]) if len(args) > 1 else Affine()
+    stop = env.affine(args[-2] if len(args) == 3 else args[-1])
+    assigned = _assigned(node.body)
+    if start is None or stop is None or node.target.id in assigned:
+        return None
+    return _Loop(node, node.target.id, start, stop, step, assigned | {node.target.id})
+
+
+def _iteration(loop):
+    """The one :class:`_Iteration` of ``loop`` (a dict key in coefficients)."""
+    if loop.iteration is None:
+        loop.iteration = _Iteration(loop)
+    return loop.iteration
+
+
+def _callee(func):
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# the rewrite of one statement's expressions
+# ---------------------------------------------------------------------------------------------
+
+class _Indices(ast.NodeTransformer):
+    """Rewrites the subscripts of one statement: each element index is proven by an entry
+    check of a loop of ``chain`` (appended to that loop's ``checks``) or wrapped in
+    ``_rt.checked_index``."""
+
+    def __init__(self, env, chain):
+        self.env, self.chain = env, chain
+        self.conditional = 0
+        self.changed = False
+
+    def _visit_conditionally(self, node, fields):
+        for name in fields:
+            value = getattr(node, name)
+            self.conditional += 1
+            if isinstance(value, list):
+                setattr(node, name, [self.visit(v) for v in value])
+            else:
+                setattr(node, name, self.visit(value))
+            self.conditional -= 1
+        return node
+
+    def visit_IfExp(self, node):
+        node.test = self.visit(node.test)
+        return self._visit_conditionally(node, ("body", "orelse"))
+
+    def visit_BoolOp(self, node):
+        first, *rest = node.values
+        node.values = [self.visit(first)]
+        for v in rest:
+            self.conditional += 1
+            node.values.append(self.visit(v))
+            self.conditional -= 1
+        return node
+
+    def visit_Lambda(self, node):
+        return self._visit_conditionally(node, ("body",))
+
+    def _comprehension(self, node):
+        self.conditional += 1
+        self.generic_visit(node)
+        self.conditional -= 1
+        return node
+
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comprehension
+
+    def visit_Subscript(self, node):
+        self.generic_visit(node)
+        if isinstance(node.ctx, ast.Del) or (isinstance(node.value, ast.Attribute)
+                                             and node.value.attr in ("shape", "strides")):
+            return node
+        items = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
+        axis, new_items = 0, []
+        for k, item in enumerate(items):
+            if _is_ellipsis(item):
+                axis = -sum(1 for it in items[k + 1:]
+                            if not _is_newaxis(it) and not _is_ellipsis(it))
+                new_items.append(item)
+                continue
+            if _is_newaxis(item) or isinstance(item, ast.Slice):
+                new_items.append(item)
+                axis += 0 if _is_newaxis(item) else 1
+                continue
+            proven = self._entry_check(node.value, axis, item)
+            if proven is not True:         # an int proven by an entry check stays as it is
+                helper = "proven_index" if proven else "checked_index"
+                item = ast.Call(ast.Attribute(ast.Name("_rt", ast.Load()), helper, ast.Load()),
+                                [_copy(node.value), ast.Constant(axis), item], [])
+                self.changed = True
+            new_items.append(item)
+            axis += 1
+        node.slice = ast.Tuple(new_items, ast.Load()) if isinstance(node.slice, ast.Tuple) \
+            else new_items[0]
+        return node
+
+    def _entry_check(self, base, axis, item):  # noqa: C901  (one search, read in order)
+        """Whether ``base[..item..]`` is proven by an entry check added to a loop: True
+        (an int), "array" (if the index may be an index array, checked at the access),
+        False (not proven)."""
+        if self.conditional or not self.chain or not isinstance(base, ast.Name):
+            return False
+        aff = self.env.affine(item)
+        if aff is None:
+            return False
+        loops = self.chain
+        for m, loop in enumerate(loops):     # the outermost placement that works
+            inner = loops[m:]
+            fixed = {lp: lp.var for lp in loops[:m]}
+            if base.id in loop.assigned or aff.names & loop.assigned:
+                continue
+            if any(lp not in inner if isinstance(lp, _Iteration) else
+                   lp not in fixed and lp not in inner for lp in
+                   [k.loop if isinstance(k, _Iteration) else k for k in aff.coeffs]):
+                continue
+            if any(lp not in inner or (lp is not loop and name in loop.assigned)
+                   for name, lp in aff.entry):
+                continue
+            if any(b.names & loop.assigned or any(lp not in fixed for lp in b.coeffs)
+                   for lp in inner for b in (lp.start, lp.stop)):
+                continue
+            guards, lo_vals, hi_vals = [], dict(fixed), dict(fixed)
+            extremes = {}
+            for lp in inner:
+                guard, least, greatest = lp.bounds(fixed)
+                guards.append(guard)
+                extremes[lp] = least, greatest
+                extremes[_iteration(lp)] = "0", f"({_trip_count(lp, fixed)} - 1)"
+            for lp, c in aff.coeffs.items():
+                if lp in extremes:
+                    least, greatest = extremes[lp]
+                    lo_vals[lp], hi_vals[lp] = (least, greatest) if c > 0 else (greatest, least)
+            check = (f"_rt.require_indices({base.id}, {axis}, {aff.render(lo_vals)}, "
+                     f"{aff.render(hi_vals)})")
+            checks = loop.checks.setdefault(" and ".join(guards), [])
+            if check not in checks:
+                checks.append(check)
+            return True if aff.ints else "array"
+        return False
+
+
+def _is_newaxis(node):
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def _is_ellipsis(node):
+    return isinstance(node, ast.Constant) and node.value is Ellipsis
+
+
+# ---------------------------------------------------------------------------------------------
+# the walk over a function's blocks, and the text edits
+# ---------------------------------------------------------------------------------------------
+
+class _Rewrite:
+    def __init__(self):
+        self.edits = []        # (node, new text) of expressions or statements
+        self.loops = []        # _Loop with checks to insert
+
+    def block(self, stmts, values, chain):
+        values = dict(values)
+        for stmt in stmts:
+            env = _Env(values, {lp.var: lp for lp in chain})
+            if isinstance(stmt, ast.For):
+                self._expression(stmt.iter, env, chain)
+                loop = _range_loop(stmt, env)
+                changing = _assigned([stmt])
+                inner = {k: v for k, v in values.items()
+                         if k not in changing and not v.names & changing} if loop else {}
+                if loop is not None:
+                    self.loops.append(loop)
+                    for name, step in _counters(loop).items():
+                        on_entry = values.get(name) or Affine(
+                            atoms={name: 1}, entry=frozenset({(name, loop)}))
+                        inner[name] = on_entry.plus(
+                            Affine(coeffs={_iteration(loop): step}))
+                self.block(stmt.body, inner, chain + [loop] if loop else [])
+                self.block(stmt.orelse, {}, [])
+            elif isinstance(stmt, (ast.If, ast.While)):
+                self._expression(stmt.test, env, chain if isinstance(stmt, ast.If) else [])
+                for sub in (stmt.body, stmt.orelse):
+                    self.block(sub, {}, [])
+            elif isinstance(stmt, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+                pass
+            elif hasattr(stmt, "body"):         # with, try: checked per access inside
+                self._statement_parts(stmt, env)
+            else:
+                self._expression(stmt, env, chain)
+            step = _step_of(stmt)
+            if step is not None:
+                aff, name = env.affine(ast.BinOp(ast.Name(step[0], ast.Load()), ast.Add(),
+                                                 ast.Constant(step[1]))), step[0]
+            elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and \
+                    isinstance(stmt.targets[0], ast.Name):
+                aff, name = env.affine(stmt.value), stmt.targets[0].id
+            else:
+                aff = name = None
+            self._forget(values, _assigned([stmt]))
+            if aff is not None and name not in aff.names:
+                values[name] = aff
+
+    def _statement_parts(self, stmt, env):
+        for name in ("body", "orelse", "finalbody", "handlers"):
+            sub = getattr(stmt, name, None)
+            if sub:
+                self.block([s for s in sub if isinstance(s, ast.stmt)], {}, [])
+        for item in getattr(stmt, "items", []):
+            self._expression(item.context_expr, env, [])
+
+    @staticmethod
+    def _forget(values, names):
+        for k in [k for k, v in values.items() if k in names or v.names & names]:
+            del values[k]
+
+    def _expression(self, node, env, chain):
+        copy = ast.parse(ast.unparse(node)).body[0] if isinstance(node, ast.stmt) else \
+            _copy(node)
+        rewriter = _Indices(env, chain)
+        new = rewriter.visit(copy)
+        if rewriter.changed:
+            self.edits.append((node, ast.unparse(new)))
+
+
+def add_index_checks(source: str) -> str:
+    """``source`` with entry and per-access checks (see the module docstring)."""
+    tree = ast.parse(source)
+    rewrite = _Rewrite()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            rewrite.block(node.body, {}, [])
+    lines = [ln.encode() for ln in source.split("\n")]
+    inserts = {}
+    for loop in rewrite.loops:
+        if loop.checks:
+            indent = lines[loop.node.lineno - 1][:loop.node.col_offset].decode()
+            inserts[loop.node.lineno] = [
+                line for guard, checks in loop.checks.items()
+                for line in [f"{indent}if {guard}:"] + [f"{indent}    {c}" for c in checks]]
+    for node, text in sorted(rewrite.edits, key=lambda e: (e[0].lineno, e[0].col_offset),
+                             reverse=True):
+        first, last = node.lineno - 1, node.end_lineno - 1
+        head, tail = lines[first][:node.col_offset], lines[last][node.end_col_offset:]
+        lines[first:last + 1] = [head + text.encode() + tail] + [b""] * (last - first)
+    out = []
+    for k, line in enumerate(lines, start=1):
+        out.extend(inserts.get(k, ()))
+        out.append(line.decode())
+    return "\n".join(out)
