@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import DifferentiationError
-from .pipeline import (Options, Spec, Transformed, as_output,
-                       is_device_array, pipeline_of, unflatten_like)
+from .frontend import free_var_values
+from .pipeline import (Options, Spec, Transformed, as_output, is_device_array, kind_of,
+                       pipeline_of, unflatten_like)
 from .pytree import flatten, is_node
 
 
@@ -34,8 +35,10 @@ class DerivativeFunction(Transformed):
         self.has_aux = has_aux
         options = Options(backend, fastmath, checkpoint, boundscheck)
         positions, self.single = pipeline_of(fn).signature.wrt(wrt)
-        super().__init__(fn, Spec("reverse", positions, options, has_aux=has_aux))
+        super().__init__(fn, Spec("reverse", positions, options, has_aux=has_aux,
+                                  value=kind != "grad" or has_aux or backend == "cuda"))
         self.checkpoint = options.checkpoint
+        self._known_calls = {}
 
     def _init_args(self):
         return self._arguments
@@ -46,7 +49,8 @@ class DerivativeFunction(Transformed):
         stage = self.stage_for(call)
         nout = len(stage.ir.body.yields) - len(stage.wrt)
         if self.backend == "cuda":
-            keep = list(range(nout, stage.compiled.nresults)) if self.kind == "grad" else None
+            keep = list(range(nout, stage.compiled.nresults)) \
+                if self.kind == "grad" and not self.has_aux else None
             results = stage.compiled(*call.arguments, *seeds, keep=keep)
             return ((None,) * nout, results) if keep else (results[:nout], results[nout:])
         results = stage.compiled(*call.arguments, *seeds)
@@ -56,8 +60,9 @@ class DerivativeFunction(Transformed):
         """``(kernel arguments, results kept)`` of a cuda call with ``args``."""
         call = self.pipeline.prepare(args, None, self.wrt, self.backend)
         nout = len(self.primal_ir.body.yields)
-        keep = list(range(nout, nout + len(self.wrt))) if self.kind == "grad" else None
-        return call.arguments + [1.0] * nout, keep
+        keep = list(range(nout, nout + len(self.wrt))) \
+            if self.kind == "grad" and not self.has_aux else None
+        return call.arguments + [1.0] * self.stage_for(None).differentiated_outputs, keep
 
     def gradients(self, call, flat):
         """The flat gradients regrouped per ``wrt`` argument, in its structure."""
@@ -90,6 +95,11 @@ class DerivativeFunction(Transformed):
             f"non-scalar outputs", **self.pipeline.where)
 
     def __call__(self, *args, **kwargs):
+        known = None if kwargs else self._known_calls.get(_plain_key(args))
+        if known is not None:
+            result = known(args)
+            if result is not _SLOW:
+                return result
         call = self.prepare(args, kwargs)
         stage = self.stage_for(call)
         if self.backend != "cuda":
@@ -110,10 +120,12 @@ class DerivativeFunction(Transformed):
             if np.ndim(out) != 0:
                 raise self._not_scalar(f"an array of shape {np.shape(out)}") from None
             raise
-        if self.backend != "cuda" and np.ndim(outputs[0]) != 0:
+        if self.backend != "cuda" and outputs and np.ndim(outputs[0]) != 0:
             raise self._not_scalar(f"an array of shape {np.shape(outputs[0])}")
         grads = self.gradients(call, flat)
         gradient = grads[0] if self.single else grads
+        if not kwargs:
+            self._remember(args, call, stage, len(outputs))
         if self.kind != "value_and_grad" and not self.has_aux:
             return gradient
         value = as_output(outputs[0])
@@ -124,37 +136,128 @@ class DerivativeFunction(Transformed):
             return gradient, aux
         return value, gradient
 
+    def _remember(self, args, call, stage, nout):
+        """Keep a direct route for later calls whose arguments have the same types, dtypes
+        and ranks as ``args``: the door's binding, flattening and checks (tens of
+        microseconds, more than a small adjoint runs) are decided by those alone. Only the
+        free variables are read again at every call; a change of their kinds takes the
+        door again."""
+        key = _plain_key(args)
+        if key is None or self.backend == "cuda" or self.has_aux or \
+                len(call.leaves) != len(args):
+            return
+        compiled, wrt, single = stage.compiled, self.wrt, self.single
+        value_too = self.kind == "value_and_grad"
+        ir = self.pipeline.primal_ir()
+        free_kinds = call.kinds[len(args):]
+
+        def known(args):
+            free = free_var_values(ir) if free_kinds else ()
+            if free and tuple(kind_of(v) for v in free) != free_kinds:
+                return _SLOW
+            try:
+                results = compiled(*args, *free, 1.0)
+            except Exception:
+                return _SLOW           # the door runs it again and words what went wrong
+            if np.ndim(results[0]) != 0:
+                return _SLOW
+            grads = tuple(_in_dtype_of(results[nout + k], args[i]) for k, i in enumerate(wrt))
+            gradient = grads[0] if single else grads
+            self._last_key = call
+            return (as_output(results[0]), gradient) if value_too else gradient
+
+        self._known_calls[key] = known
+
     # -- composition ---------------------------------------------------------------------
-    def source_function(self, kinds):
+    def source_function(self, kinds, trees=None):
         """A plain Python function of the same parameters (this derivative's generated
-        source for ``kinds`` plus a two-line wrapper calling it, loaded from a real file)
-        that the frontend parses when a transform is applied to this derivative."""
+        source for ``kinds`` plus a short wrapper calling it, loaded from a real file) that
+        the frontend parses when a transform is applied to this derivative. Container
+        arguments (``trees``): the wrapper takes them as they are, passes their leaves, and
+        returns each gradient in its argument's structure."""
         from .backends.python import load_module
         from .frontend import free_var_values
+        from .pytree import LEAF, leaf_paths
 
         if self.has_aux or self.backend == "cuda":
             return super().source_function(kinds)
-        stage = self.pipeline.stage(self.spec, None, kinds, self.spec.wrt)
+        trees = trees or (LEAF,) * len(self.pipeline.signature.names)
+        groups, start = [], 0
+        for t in trees:
+            groups.append(range(start, start + t.num_leaves))
+            start += t.num_leaves
+        flat_wrt = tuple(j for i in self.wrt for j in groups[i])
+        stage = self.pipeline.stage(self.spec, None if all(t is LEAF for t in trees)
+                                    else tuple(trees), kinds, flat_wrt)
         ir = stage.primal
         params = [p.name for p in ir.params]
         free = [v.name for v in ir.free_vars]
         nout = len(ir.body.yields)
-        grads = [f"_g{k}" for k in range(len(self.wrt))]
-        outs = [f"_o{k}" for k in range(nout)]
-        gradient = grads[0] if self.single else f"({', '.join(grads)},)"
+        names = self.pipeline.signature.names
+        lines = [f"    {leaf} = {path}" for user, t, group in zip(names, trees, groups)
+                 for leaf, path in zip((params[j] for j in group), leaf_paths(user, t))
+                 if leaf != path]
+        grads = [f"_g{k}" for k in range(len(flat_wrt))]
+        outs = [f"_o{k}" for k in range(len(stage.ir.body.yields) - len(grads))]
+        classes = {}
+        per_argument, k = [], 0
+        for i in self.wrt:
+            n = trees[i].num_leaves
+            per_argument.append(_expression(trees[i], grads[k:k + n], classes))
+            k += n
+        gradient = per_argument[0] if self.single else f"({', '.join(per_argument)},)"
         result = f"{outs[0]}, {gradient}" if self.kind == "value_and_grad" else gradient
         name = f"{ir.name}_{self.kind}"
-        wrapper = (f"\n\ndef {name}({', '.join(params)}):\n"
-                   f"    {', '.join(outs + grads)} = {stage.ir.name}("
-                   f"{', '.join(params + free + ['1.0'] * nout)})\n"
-                   f"    return {result}\n")
+        lines.append(f"    {', '.join(outs + grads)}, = {stage.ir.name}("
+                     f"{', '.join(params + free + ['1.0'] * nout)})")
+        wrapper = (f"\n\ndef {name}({', '.join(names)}):\n" + "\n".join(lines)
+                   + f"\n    return {result}\n")
         module = load_module(stage.source + wrapper, f"adc_{name}")
-        for v, value in zip(free, free_var_values(ir)):
-            setattr(module, v, value)   # the wrapper reads free variables as module globals
+        for v, value in [*zip(free, free_var_values(ir)), *classes.items()]:
+            setattr(module, v, value)   # the wrapper reads these as module globals
         fn = getattr(module, name)
-        # ... which the pipeline reads at every call through the user function's getters
+        # ... free variables the pipeline reads at every call through the user's getters
         fn.free_var_getters = dict(zip(free, ir.free_var_getters))
         return fn
+
+
+_SLOW = object()
+_PLAIN_SCALARS = (float, int, bool)
+
+
+def _plain_key(args):
+    """The types, dtypes and ranks of positional arguments that are all plain floats, ints,
+    bools and NumPy arrays (None otherwise): what the door's checks depend on."""
+    key = []
+    for a in args:
+        t = type(a)
+        if t is np.ndarray:
+            key.append((a.dtype, a.ndim))
+        elif t in _PLAIN_SCALARS:
+            key.append(t)
+        else:
+            return None
+    return tuple(key)
+
+
+def _expression(tree, leaves, classes) -> str:
+    """Python source building the pytree ``tree`` from the names ``leaves``; the NamedTuple
+    and dataclass classes it calls are added to ``classes`` (name -> class)."""
+    it = iter(leaves)
+
+    def build(t):
+        if t.kind == "leaf":
+            return next(it)
+        items = [build(c) for c in t.children]
+        if t.kind == "dict":
+            return "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(t.keys, items)) + "}"
+        if t.kind in ("namedtuple", "dataclass"):
+            cls = f"_adc_class{len(classes)}"
+            classes[cls] = t.cls
+            return f"{cls}(" + ", ".join(f"{k}={v}" for k, v in zip(t.keys, items)) + ")"
+        return f"[{', '.join(items)}]" if t.kind == "list" else f"({', '.join(items)},)"
+
+    return build(tree)
 
 
 def _in_dtype_of(gradient, argument):

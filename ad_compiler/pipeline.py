@@ -92,13 +92,16 @@ class Spec:
     """What to derive: ``mode`` over the user parameters ``wrt`` (positions), keeping the
     forward results ``keep`` (None: all), compiled with ``options``. ``has_aux``: the
     function returns ``(value, aux)``; only ``value`` is differentiated, ``aux`` (any
-    pytree) is an output of the same compiled call."""
+    pytree) is an output of the same compiled call. ``value=False`` (reverse mode,
+    ``ad.grad``): the vjp returns only the gradients when the output is one scalar by its
+    kinds, so code that only computed the value is not generated."""
 
     mode: str
     wrt: tuple = ()
     options: Options = Options()
     keep: tuple | None = None
     has_aux: bool = False
+    value: bool = True
 
     def __post_init__(self):
         if self.mode not in MODES:
@@ -320,6 +323,7 @@ class Stage:
         return self.special.body.yields[:self.differentiated_outputs]
 
     def _derivative_ir(self):
+        from .transforms.cleanup import without_outputs
         from .transforms.forward import forward
         from .transforms.reverse import reverse
 
@@ -331,6 +335,8 @@ class Stage:
             ir = reverse(special, self.wrt, checkpoint=spec.options.checkpoint,
                          restart_whiles=spec.options.backend != "cuda",
                          seeded=self.differentiated_outputs)
+            if not spec.value and not spec.has_aux and static_scalar(special.body.yields):
+                ir = without_outputs(ir, len(special.body.yields))
         elif spec.mode == "forward":
             keep = spec.keep
             if spec.has_aux:    # every output, then the tangents of value's leaves only
@@ -392,6 +398,12 @@ class Stage:
         return cd
 
 
+def static_scalar(outputs) -> bool:
+    """Whether a function's outputs are, by their kinds alone, one scalar (what ``grad``
+    requires): then the check needs no run and the value need not be returned."""
+    return len(outputs) == 1 and outputs[0].ndim == 0
+
+
 class Pipeline:
     """Everything derived from one user function, memoised."""
 
@@ -430,12 +442,8 @@ class Pipeline:
 
         if self.inner is None:
             return build_ir(self.fn, trees, leaf_kinds)
-        if trees is not None:
-            raise DifferentiationError("a transform of a derivative function takes arrays "
-                                       "and floats, not containers", construct="pytree",
-                                       function=self.inner.user_function.__name__)
-        fn = self.inner.source_function(kinds)
-        ir = build_ir(fn)
+        fn = self.inner.source_function(kinds, trees)
+        ir = build_ir(fn, trees, leaf_kinds)
         # a global of the inner function is a global of the wrapper's module, set once when
         # it was loaded: read it at every call through the inner function's own getter
         live = fn.free_var_getters
@@ -469,6 +477,7 @@ class Pipeline:
         from .backends.emit import emit_module
         from .backends.python import load_module
         from .frontend import build_ir
+        from .transforms.cleanup import without_outputs
         from .transforms.forward import forward
         from .transforms.reverse import reverse
         from .transforms.specialize import specialize
@@ -505,8 +514,6 @@ class Pipeline:
     # -- the door ------------------------------------------------------------------------
     def prepare(self, args, kwargs, wrt, backend) -> Call:
         """Bind, flatten and check one call's arguments (before anything is compiled)."""
-        from .frontend import free_var_values
-
         values = self.signature.bind(args, kwargs)
         leaves, trees, groups = [], [], []
         for i, (name, value) in enumerate(zip(self.signature.names, values)):
@@ -524,10 +531,18 @@ class Pipeline:
             trees.append(tree)
             groups.append(range(start, len(leaves)))
         leaf_kinds = tuple(kind_of(v) for v in leaves)
-        free = free_var_values(self.primal_ir(tuple(trees), leaf_kinds)
-                               if self.inner is None else self.primal_ir())
+        free = self.free_values(tuple(trees), leaf_kinds)
         kinds = leaf_kinds + tuple(kind_of(v) for v in free)
         return Call(leaves, tuple(trees), tuple(groups), free, kinds)
+
+    def free_values(self, trees, leaf_kinds) -> list:
+        """The current values of the user function's globals and closure cells (a derivative
+        function's are its user function's: its generated code takes them in that order)."""
+        from .frontend import free_var_values
+
+        if self.inner is not None:
+            return self.inner.pipeline.free_values(trees, leaf_kinds)
+        return free_var_values(self.primal_ir(trees, leaf_kinds))
 
 
 def output_tree(ir):
@@ -671,7 +686,7 @@ class Transformed:
         return self.stage_for(None).compiled
 
     # -- composition ---------------------------------------------------------------------
-    def source_function(self, kinds):
+    def source_function(self, kinds, trees=None):
         """A plain Python function of the same parameters, loaded from a real file (this
         derivative's generated source for ``kinds`` and a two-line wrapper calling it),
         that the frontend parses when a transform is applied to this function."""

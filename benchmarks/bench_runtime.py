@@ -2,15 +2,22 @@
 the lecture notes' 2-layer net (N=64, 1000-100-10, Adam), against PyTorch on the CPU when
 ``torch`` is importable (the torch column is skipped otherwise).
 
-    python benchmarks/bench_runtime.py [--quick]
+    python benchmarks/bench_runtime.py [--quick] [--runs N]
+
+Times are CPU time of the measuring process (``time.process_time``: one thread each, so a
+machine loaded by other work stretches wall time, not this), the median of the repeats
+inside a run; the two libraries run in alternation ``N`` times (default 3) and the table
+shows the median over the runs, with the load average before and after.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
+import time
 import timeit
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
@@ -21,7 +28,8 @@ sys.path.insert(0, ROOT)
 
 
 def _time(fn, number, repeat):
-    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number * 1e6
+    runs = timeit.repeat(fn, number=number, repeat=repeat, timer=time.process_time)
+    return statistics.median(runs) / number * 1e6
 
 
 def op_cases(lib):
@@ -111,11 +119,25 @@ def _run(lib_name, quick):
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
-def main(quick=False):
-    ours = _run("ad", quick)
-    if ours is None:
-        raise SystemExit("the ad_compiler benchmark failed")
-    theirs = _run("torch", quick)
+def _median_rows(runs):
+    """Per operation, the median over runs (each run a list of (name, us))."""
+    return [(rows[0][0], statistics.median(r[k][1] for r in runs))
+            for k, rows in enumerate(zip(*runs))]
+
+
+def main(quick=False, runs=3):
+    load_before = os.getloadavg()
+    ours_runs, theirs_runs = [], []
+    for _ in range(runs):
+        ours = _run("ad", quick)
+        if ours is None:
+            raise SystemExit("the ad_compiler benchmark failed")
+        ours_runs.append(ours)
+        theirs = _run("torch", quick)
+        if theirs is not None:
+            theirs_runs.append(theirs)
+    ours = _median_rows(ours_runs)
+    theirs = _median_rows(theirs_runs) if theirs_runs else None
     version = None
     if theirs is not None:
         version = subprocess.run([sys.executable, "-c", "import torch; print(torch.__version__)"],
@@ -131,6 +153,9 @@ def main(quick=False):
               "own process, one BLAS/OpenMP thread each)")
     else:
         print("(torch not installed: no comparison column)")
+    load_after = os.getloadavg()
+    print(f"(CPU-time medians over {runs} alternating runs; load average "
+          f"{load_before[0]:.1f} before, {load_after[0]:.1f} after, on {os.cpu_count()} cores)")
     return ours, theirs
 
 
@@ -139,4 +164,5 @@ if __name__ == "__main__":
     if "--lib" in sys.argv:
         print(json.dumps(measure(sys.argv[sys.argv.index("--lib") + 1], quick)))
     else:
-        main(quick)
+        n = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 3
+        main(quick, n)

@@ -121,13 +121,25 @@ class Memory:
             for k, init in enumerate(op.inits):
                 for head in heads:
                     self._define(head[k], [init, op.body.yields[k]])
-                self._define(op.results[k], [init, op.body.yields[k]])
+                # a loop that surely runs leaves the last iteration's array, never the init
+                self._define(op.results[k], [op.body.yields[k]] if _runs(op) else
+                             [init, op.body.yields[k]])
             for sub in op.regions():
                 self._scan(sub)
         else:
             for r in op.results:   # Assign: the same memory under another name
                 if op.operands and r.kind in _ARRAY_KINDS:
                     self._define(r, [op.operands[0]])
+
+
+def _runs(op: Op) -> bool:
+    """Whether a loop runs at least once whatever the data: a ``for`` over a range of
+    constant bounds that is not empty."""
+    if not isinstance(op, For) or not all(isinstance(v, Const) and isinstance(v.value, int)
+                                          for v in op.operands[:3]):
+        return False
+    start, stop, step = (v.value for v in op.operands[:3])
+    return step != 0 and len(range(start, stop, step)) > 0
 
 
 # ---------------------------------------------------------------------------- proven or refused

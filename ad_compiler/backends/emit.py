@@ -21,6 +21,8 @@ Output is deterministic: the same Function always prints byte-identical source.
 from __future__ import annotations
 
 import ast
+import builtins
+import keyword
 import linecache
 import math
 import re
@@ -34,6 +36,9 @@ HEADER = ("import math\n"
           "from ad_compiler.backends import helpers as _rt\n")
 
 _TEMP = re.compile(r"^_t\d+$")
+_ALLOCATING = {"adjoint_zero", "tape", "tape_of_arrays", "reserve", "grow", "copy", "zeros",
+               "zeros_like", "empty", "empty_like", "ones", "ones_like", "full"}
+_RESERVED = {"math", "np", "_rt"} | set(dir(builtins)) | set(keyword.kwlist)
 _FALLBACK = {
     "sum": Syntax("call", "np.sum"), "mean": Syntax("call", "np.mean"),
     "max": Syntax("call", "np.max"), "min": Syntax("call", "np.min"),
@@ -358,7 +363,28 @@ class _Names:
             self.try_merge(a, b)
         self._coalesce_bases()
         self.params = _vals(fn.params + fn.free_vars)
+        self.reserved = {fn.name} | {op.attrs["path"].split(".")[0] for op in walk(fn.body)
+                                     if isinstance(op, Prim) and op.name == "opaque_call"
+                                     and op.attrs["path"]}
         self._finish()
+        self._memory_kinds(fn)
+
+    def _memory_kinds(self, fn):
+        """``fresh``: names whose every assignment is an allocation of this function;
+        ``caller``: parameters never assigned. (A phi link within one name assigns nothing;
+        any other copy makes its target neither.)"""
+        assigned = {}   # name -> whether every assignment allocates
+        for a, b in _coalescing_pairs(fn):
+            if _named(a) and not (_named(b) and self.name[a] == self.name[b]):
+                assigned[self.name[a]] = False
+        for op in walk(fn.body):
+            for r in _vals(op.results):
+                allocates = isinstance(op, Prim) and op.name in _ALLOCATING
+                name = self.name[r]
+                assigned[name] = assigned.get(name, True) and allocates
+        params = {self.name[p] for p in self.params}
+        self.fresh = {n for n, alloc in assigned.items() if alloc and n not in params}
+        self.caller = params - set(assigned)
 
     def _all_values(self, fn):
         out = list(_vals(fn.params + fn.free_vars))
@@ -466,8 +492,24 @@ class _Names:
                              key=lambda n: (bool(_TEMP.match(n)), len(n), n))
             for m in members:
                 self.name[m] = chosen
+        self._plain_names(classes)
         self.singleton = {v for members in classes.values() if len(members) == 1
                           for v in members}
+
+    def _plain_names(self, classes):
+        """A class named ``a_18`` whose base ``a`` no other class has is named ``a``: after
+        dead code went (the forward sweep's ``a``), an adjoint reads like the source. The
+        printed text's other names (modules, builtins, the function) are never taken."""
+        taken = set(self.name.values()) | _RESERVED | self.reserved
+        for members in classes.values():
+            name = self.name[members[0]]
+            base = _base(name)
+            if base == name or base in taken or _TEMP.match(name) or \
+                    any(m in self._param_set for m in members):
+                continue
+            taken.add(base)
+            for m in members:
+                self.name[m] = base
 
 
 def _unparse(stmt):
@@ -475,6 +517,21 @@ def _unparse(stmt):
     comments) and no other location, so the tree is not walked to fill them in."""
     stmt.lineno = getattr(stmt, "lineno", None) or 1
     return ast.unparse(stmt)
+
+
+def _index_arithmetic(op, inline) -> bool:
+    """``2 * i + 1`` and ``-b``: integer arithmetic and a scalar's negation, which a person
+    writes again at each use (an index read and its adjoint's) and the printer does too
+    rather than name them (exact, and Numba computes them once). ``inline``: the values
+    printed inside their use (a negated expression keeps its name)."""
+    if not isinstance(op, Prim):
+        return False
+    if op.name == "neg":
+        return op.results[0].kind == "float" and _named(op.operands[0]) and \
+            op.operands[0].kind == "float" and op.operands[0] not in inline
+    return op.name in ("add", "sub", "mul") and op.results[0].kind == "int" and \
+        all(o.kind == "int" and (o not in inline or _index_arithmetic(inline[o], inline))
+            for o in op.operands)
 
 
 # --- the printer ----------------------------------------------------------------------------
@@ -501,28 +558,31 @@ class _Printer:
             v = op.results[0]
             if not _TEMP.match(v.name) or v not in self.names.singleton:
                 continue
-            if self.an.uses.get(v, 0) != 1:
+            uses = self.an.uses.get(v, 0)
+            if uses != 1 and not (uses > 1 and _index_arithmetic(op, self.inline)):
                 continue
-            (use_region, use_op), = self.an.use_sites[v]
-            if use_region is not region:
+            sites = self.an.use_sites[v]
+            if any(use_region is not region for use_region, _ in sites):
                 continue
-            end = len(ops) if use_op is None else pos[id(use_op)]
-            if end <= k:
+            ends = [len(ops) if use_op is None else pos[id(use_op)] for _, use_op in sites]
+            if min(ends) <= k:
                 continue
-            if isinstance(use_op, (For, While)) and v in use_op.operands[:0]:
-                continue
+            end = max(ends)
             reads, loads = self._reads(v)
             clobbered = False
             for mid in ops[k + 1:end]:
                 written, stores = self._writes(mid)
-                if (reads & written) or (loads and stores):
+                if (reads & written) or any(self._may_alias(a, b) for a in stores
+                                            for b in loads):
                     clobbered = True
                     break
             if not clobbered:
                 self.inline[v] = op
 
     def _reads(self, v, acc=None):
-        reads, loads = (set(), False) if acc is None else acc
+        """(names, arrays): the variables the expression of ``v`` reads, and the arrays
+        whose memory it reads (a store to one of them in between could change it)."""
+        reads, loads = (set(), set()) if acc is None else acc
         op = self.inline.get(v)
         if op is None:
             d = self.an.defs.get(v)
@@ -530,8 +590,9 @@ class _Printer:
             if op is None or not isinstance(op, (Prim, Load, Assign)):
                 reads.add(self.names.name.get(v, v.name))
                 return reads, loads
-        if isinstance(op, Load) or any(o.kind in ("array", "any") for o in op.operands):
-            loads = True    # reads memory: a store in between could change the value
+        arrays = op.operands[:1] if isinstance(op, Load) else \
+            [o for o in op.operands if o.kind in ("array", "any")]
+        loads.update(self.names.name[o] if _named(o) else None for o in arrays)
         for o in op.operands:
             if not _named(o):
                 continue
@@ -542,19 +603,34 @@ class _Printer:
         return reads, loads
 
     def _writes(self, op):
-        written, stores = set(), False
+        """(names, arrays) ``op`` assigns and stores into (nested regions included)."""
+        written, stores = set(), set()
         for r in _vals(op.results):
             written.add(self.names.name[r])
         if isinstance(op, Store):
-            stores = True
+            target = op.operands[0]
+            stores.add(self.names.name[target] if _named(target) else None)
         for sub in op.regions():
             for a in _vals(sub.args):
                 written.add(self.names.name[a])
             for inner in sub.ops:
                 w, s = self._writes(inner)
                 written |= w
-                stores = stores or s
+                stores |= s
         return written, stores
+
+    def _may_alias(self, stored, loaded) -> bool:
+        """Whether a store into array variable ``stored`` may change what reading
+        ``loaded`` gives. An array this function allocates (an adjoint, a tape, a copy) is
+        no other variable's memory; a parameter never reassigned is the caller's, so it is
+        no allocated array (two parameters may be one array)."""
+        if stored is None or loaded is None or stored == loaded:
+            return True
+        fresh, caller = self.names.fresh, self.names.caller
+        if stored in fresh or loaded in fresh:
+            return not (stored in fresh or stored in caller) or \
+                not (loaded in fresh or loaded in caller)
+        return True
 
     # expressions
     def expr(self, v):
@@ -597,6 +673,9 @@ class _Printer:
         if form == "binop":
             return ast.BinOp(args[0], _BINOP[sym](), args[1])
         if form == "unaryop":
+            if sym == "-" and isinstance(args[0], ast.UnaryOp) and \
+                    isinstance(args[0].op, ast.USub):
+                return args[0].operand      # -(-x) is x, exactly
             return ast.UnaryOp(_UNARY[sym](), args[0])
         if form == "compare":
             return ast.Compare(args[0], [_CMP[sym]()], [args[1]])
@@ -641,10 +720,7 @@ class _Printer:
         return self.names.name[v]
 
     def copies(self, indent, dsts, srcs, line):
-        pairs = [(d, s) for d, s in zip(dsts, srcs)
-                 if _named(d) and not isinstance(s, Undef)
-                 and not (_named(s) and s not in self.inline
-                          and self.name_of(s) == self.name_of(d))]
+        pairs = self._copy_pairs(dsts, srcs)
         if not pairs:
             return
         targets = [ast.Name(self.name_of(d), ast.Store()) for d, _ in pairs]
@@ -665,6 +741,31 @@ class _Printer:
         if len(self.lines) == start:
             self.lines.append("    " * indent + "pass")
         self.group = header   # what follows the block continues the header's group
+
+    def branch(self, op, indent, keyword="if"):
+        """An ``if``; an ``else`` holding only another ``if`` prints as ``elif``."""
+        line = op.line
+        self.put(indent, f"{keyword} {ast.unparse(self.expr(op.operands[0]))}:", line)
+        self.block(op.then, indent + 1,
+                   lambda: self.copies(indent + 1, op.results, op.then.yields, line))
+        inner = op.orelse.ops[0] if len(op.orelse.ops) == 1 else None
+        if isinstance(inner, If) and not self._copy_pairs(op.results, op.orelse.yields):
+            self.branch(inner, indent, "elif")
+            return
+        mark = len(self.lines)
+        self.lines.append("    " * indent + "else:")
+        self.group = line
+        self.block(op.orelse, indent + 1,
+                   lambda: self.copies(indent + 1, op.results, op.orelse.yields, line))
+        if self.lines[mark + 1:] == ["    " * (indent + 1) + "pass"]:
+            del self.lines[mark:]
+
+    def _copy_pairs(self, dsts, srcs):
+        """The (target, value) pairs of a copy that print (not a variable onto itself)."""
+        return [(d, s) for d, s in zip(dsts, srcs)
+                if _named(d) and not isinstance(s, Undef)
+                and not (_named(s) and s not in self.inline
+                         and self.name_of(s) == self.name_of(d))]
 
     def op(self, op, indent):
         if op.results and op.results[0] in self.inline:
@@ -693,16 +794,7 @@ class _Printer:
                 stmt = ast.Assign([target], self.expr(val))
             self.put(indent, stmt, line)
         elif isinstance(op, If):
-            self.put(indent, f"if {ast.unparse(self.expr(op.operands[0]))}:", line)
-            self.block(op.then, indent + 1,
-                       lambda: self.copies(indent + 1, op.results, op.then.yields, line))
-            mark = len(self.lines)
-            self.lines.append("    " * indent + "else:")
-            self.group = line
-            self.block(op.orelse, indent + 1,
-                       lambda: self.copies(indent + 1, op.results, op.orelse.yields, line))
-            if self.lines[mark + 1:] == ["    " * (indent + 1) + "pass"]:
-                del self.lines[mark:]
+            self.branch(op, indent)
         elif isinstance(op, For):
             start, stop, step = op.operands[:3]
             index, *args = op.body.args

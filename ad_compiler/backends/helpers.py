@@ -52,8 +52,9 @@ from ad_compiler.rules.array import (broadcast_like, concat_pad, concat_part, co
                                      matrix_transpose, relu, reshape_like, scatter_like,
                                      setitem, sigmoid, unbroadcast, unreduce)
 from ad_compiler.rules.indexing import add_at, last_writes
-from ad_compiler.rules.tape import (array_list, grow, list_put, reserve, tape,
-                                     tape_of_arrays, trip_count, zeros_like)
+from ad_compiler.rules.tape import (array_list, grow, list_put, put_reference,
+                                     reference_list, reserve, tape, tape_of_arrays,
+                                     trip_count, zeros_like)
 from ad_compiler.backends.index_checks import checked_index, proven_index, require_indices
 
 __all__ = ["zeros_like", "where", "unbroadcast", "broadcast_like", "tape", "tape_of_arrays",

@@ -106,10 +106,22 @@ def compile_functions(source: str, module_name: str, names: list, *, fastmath=Fa
         return _compile_functions(source, module_name, names, fastmath, cache, boundscheck)
 
 
+def _uses_object_mode(source) -> bool:
+    """Whether generated code calls a helper Numba runs in object mode (records with
+    ``numba="objmode"``, :mod:`.numba.numpy_fns`). Numba cannot load such functions from its
+    disk cache in another process (``RuntimeError: missing Environment``, the object-mode
+    block's environment is not cached), so they are compiled afresh in each process."""
+    from ..rules import PRIMITIVES
+
+    return any(f"_rt.{p.syntax.symbol}(" in source for p in PRIMITIVES.values()
+               if p.numba == "objmode" and p.syntax is not None and p.syntax.form == "helper")
+
+
 def _compile_functions(source, module_name, names, fastmath, cache, boundscheck):
     from numba.core import config
 
     boundscheck = resolve_boundscheck(boundscheck)
+    cache = cache and not _uses_object_mode(source)
     if boundscheck == "entry":      # checks in the source: Numba's own are not needed
         source = add_index_checks(source)
     mod = load_module(source + _trailer(fastmath, cache, boundscheck), module_name)

@@ -12,6 +12,7 @@ its integers (a shape).
 from __future__ import annotations
 
 import ast
+import dataclasses
 
 from ..errors import DifferentiationError
 from . import containers as C
@@ -69,6 +70,41 @@ class ContainerForms:
                 raise self.err("'**' in dict literals is not supported", "dict literal", node)
             out[self.constant_key(k)] = self.entry(v)
         return out
+
+    def construct_record(self, cls, node):
+        """``Params(w, c)`` / ``Params(w=..., c=...)`` of a NamedTuple or dataclass class: a
+        record of the arguments (missing ones from the class's constant defaults), made at
+        compile time like a tuple literal, so that a function can build and return one."""
+        what = f"'{ast.unparse(node.func)}(...)'"
+        if hasattr(cls, "_fields"):
+            names, defaults, positional = list(cls._fields), dict(cls._field_defaults), True
+        else:
+            fields = dataclasses.fields(cls)
+            if hasattr(cls, "__post_init__") or not all(f.init for f in fields):
+                raise self.err(f"{what}: a dataclass whose __post_init__ or non-init fields "
+                               "compute values cannot be built in compiled code",
+                               "dataclass", node)
+            names = [f.name for f in fields]
+            defaults = {f.name: f.default for f in fields
+                        if f.default is not dataclasses.MISSING}
+            positional = False
+        if len(node.args) > len(names) or any(isinstance(a, ast.Starred) for a in node.args):
+            raise self.err(f"{what} takes {len(names)} fields", "record", node)
+        given = dict(zip(names, node.args))
+        for kw in node.keywords:
+            if kw.arg not in names or kw.arg in given:
+                raise self.err(f"{what}: unexpected or repeated field '{kw.arg}'", "record",
+                               node)
+            given[kw.arg] = kw.value
+        fields = {}
+        for name in names:
+            if name in given:
+                fields[name] = self.entry(given[name])
+            elif isinstance(defaults.get(name, ...), (bool, int, float, str, type(None))):
+                fields[name] = Const(defaults[name])
+            else:
+                raise self.err(f"{what}: field '{name}' needs a value", "record", node)
+        return C.Record(cls, fields, positional=positional)
 
     def new_dict(self):
         """An empty dict made at this control-flow depth (where its items may be set)."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import dataclasses
 import math
 import os
 import sys
@@ -126,6 +127,12 @@ def _is_record_object(obj) -> bool:
     if isinstance(obj, (tuple, list, dict, str, bytes)):
         return hasattr(obj, "_fields")
     return not isinstance(obj, (types.ModuleType, np.ndarray)) and not callable(obj)
+
+
+def _is_record_class(obj) -> bool:
+    """A NamedTuple or dataclass class: calling it builds a record (a pytree)."""
+    return isinstance(obj, type) and (
+        (issubclass(obj, tuple) and hasattr(obj, "_fields")) or dataclasses.is_dataclass(obj))
 
 
 class _Func:
@@ -695,6 +702,8 @@ class Builder(ContainerForms):
             target = self.expr(func)
         if isinstance(target, _Local):
             return self.inline_local(target, node)
+        if isinstance(target, _Object) and _is_record_class(target.obj):
+            return self.construct_record(target.obj, node)
         if not isinstance(target, _Func):
             raise self.err(f"'{ast.unparse(func)}' is not callable", "call", node)
         return self.call(target, node)

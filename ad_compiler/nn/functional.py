@@ -81,12 +81,12 @@ def _reduce(loss, reduction, weight_sum=None):
 def _target_weights(t, classes, weight, ignore_index, dt):
     """(targets with the ignored ones set to class 0, each target's weight, their total) after
     PyTorch's bounds check. Without class weights and ignored targets (the common case) the
-    weight is the scalar 1 and the total the count: two reductions, no arrays built."""
+    weight is the scalar 1 and the total the count: one reduction, no arrays built."""
     if t.size == 0:
         return t, np.zeros(t.shape, dt), 0
-    lo, hi = t.min(), t.max()
-    if weight is None and (ignore_index < lo or ignore_index > hi) and 0 <= lo and hi < classes:
-        return t, dt.type(1), t.size
+    unsigned = t if t.dtype.kind == "u" else t.view(f"u{t.dtype.itemsize}")
+    if weight is None and not 0 <= ignore_index < classes and unsigned.max() < classes:
+        return t, 1.0, t.size        # (a negative target reads as a huge unsigned)
     valid = t != ignore_index
     safe = np.where(valid, t, 0)
     bad = (safe < 0) | (safe >= classes)
@@ -103,11 +103,11 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     t = target._data if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind not in "iu":
         raise RuntimeError(f"expected scalar type Long but found {t.dtype}")
-    if input.ndim == 1:
+    if input._data.ndim == 1:
         input, t = input.unsqueeze(0), t.reshape(1)
-    safe, wt, total = _target_weights(t, input.shape[1], weight, ignore_index,
+    safe, wt, total = _target_weights(t, input._data.shape[1], weight, ignore_index,
                                       input._data.dtype)
-    if input.ndim == 2 and reduction in ("mean", "sum", "none"):
+    if input._data.ndim == 2 and reduction in ("mean", "sum", "none"):
         coef = -wt / total if reduction == "mean" else -wt
         return _apply(_P["rt_nll"], "NllLossBackward0", (input,),
                       {"target": safe, "coef": coef, "reduction": reduction})

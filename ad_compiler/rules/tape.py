@@ -78,7 +78,22 @@ def array_list(ndim):
 def list_put(tape, k, value):
     """``tape[k] = copy of value`` on a list tape (appending at its end); returns the tape.
     Entries skipped by a branch not taken are filled with the same copy (never read)."""
-    value = np.array(value, dtype=np.float64)
+    return put_reference(tape, k, np.array(value, dtype=np.float64))
+
+
+def reference_list(ndim):
+    """A tape of references to arrays of rank ``ndim``: each entry is the array itself, not
+    a copy. It records a name that refers to other memory from one iteration to the next
+    (``a = np.sin(a)`` after ``a = x``; a branch that may rebind it) when that memory is
+    walked back in place: every store changing it is undone, in reverse order, through
+    these same references, so at each point of the reverse sweep an entry holds what the
+    array held at that point of the primal."""
+    return []
+
+
+def put_reference(tape, k, value):
+    """``tape[k] = value`` (the array itself, appending at the end); returns the tape.
+    Entries skipped by a branch not taken are filled with the same array (never read)."""
     while len(tape) < k:
         tape.append(value)
     if k < len(tape):
@@ -93,6 +108,10 @@ defprim("array_list", 1, array_list, Syntax("helper", "array_list"), differentia
 # differentiable (it carries values the adjoint uses) but with no forward rule yet: forward
 # mode over an adjoint that records arrays on lists (ad.hessian) says so instead of dropping them
 defprim("list_put", 3, list_put, Syntax("helper", "list_put"), result_kind="array")
+defprim("reference_list", 1, reference_list, Syntax("helper", "reference_list"),
+        differentiable=False, result_kind="array")
+defprim("put_reference", 3, put_reference, Syntax("helper", "put_reference"),
+        result_kind="array")
 defprim("tape", 2, tape, Syntax("helper", "tape"), differentiable=False, result_kind="array")
 defprim("tape_of_arrays", 2, tape_of_arrays, Syntax("helper", "tape_of_arrays"),
         differentiable=False, result_kind="array")

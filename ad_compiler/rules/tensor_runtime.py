@@ -16,6 +16,7 @@ textbook formula at special points, PyTorch's choice is written down:
 Every name starts with ``rt_`` so that none collides with a compiler primitive added later.
 """
 
+import math
 import string
 
 import numpy as np
@@ -119,8 +120,11 @@ defvjp("rt_std", _std_vjp)
 
 # --- softmax family -----------------------------------------------------------------------
 def _logsumexp(x, axis=None, keepdims=False):
+    """Infinite maxima are replaced by 0 (so that a row with +inf gives inf, as PyTorch's);
+    whether any is infinite is read off one scalar sum (an overflow there only takes the
+    exact path)."""
     m = np.maximum.reduce(x, axis=axis, keepdims=True)
-    if not np.isfinite(m).all():
+    if not math.isfinite(np.add.reduce(m, axis=None)):
         m = np.where(np.isfinite(m), m, 0)
     out = np.log(np.add.reduce(np.exp(x - m), axis=axis, keepdims=True))
     out += m
@@ -128,16 +132,19 @@ def _logsumexp(x, axis=None, keepdims=False):
 
 
 def _softmax(x, axis=-1):
+    if x.ndim == 1:                      # scalar maximum and sum: no broadcasting
+        e = np.exp(x - x.max()) if x.size else np.exp(x)
+        e /= np.add.reduce(e)
+        return e
     e = np.exp(x - np.maximum.reduce(x, axis=axis, keepdims=True))
     e /= np.add.reduce(e, axis=axis, keepdims=True)
     return e
 
 
 def _log_softmax(x, axis=-1):
-    m = np.maximum.reduce(x, axis=axis, keepdims=True)
-    if not np.isfinite(m).all():
-        m = np.where(np.isfinite(m), m, 0)
-    s = x - m
+    """(PyTorch's kernel subtracts the maximum unguarded: a row with an infinite maximum is
+    all NaN, unlike logsumexp's.)"""
+    s = x - np.maximum.reduce(x, axis=axis, keepdims=True)
     s -= np.log(np.add.reduce(np.exp(s), axis=axis, keepdims=True))
     return s
 

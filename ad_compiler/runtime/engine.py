@@ -241,7 +241,8 @@ def copy_node(node):
     return twin
 
 
-_NAMESPACED = {"CopySlices", "CopyBackwards", "NotImplemented"}    # PyTorch's name() spells their namespace
+# PyTorch's name() spells the namespace of these
+_NAMESPACED = {"CopySlices", "CopyBackwards", "NotImplemented"}
 _RETAIN = weakref.WeakKeyDictionary()    # node -> weakref of the tensor that retains grad
 _TENSOR_HOOKS = weakref.WeakKeyDictionary()   # node -> {key: hook} of the tensor it computes
 _HOOK_KEYS = itertools.count()

@@ -301,8 +301,8 @@ _NONES = [(None,) * k for k in range(8)] + [None] * 1000
 _INFERENCE_SAVED = (
     "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
     "inference mode in computation tracked by autograd. To work around this, you can make a "
-    "clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
-    "`torch.inference_mode()`.")
+    "clone to get a normal tensor and use it in autograd, or use `ad_compiler.no_grad()` "
+    "instead of `ad_compiler.inference_mode()`.")
 
 
 def _apply(prim, name, args, attrs=None, vbox=None):
@@ -440,18 +440,19 @@ def _rbinary(prim, name, a, b):
     return _apply(prim, name, (b, a))
 
 
-def _unary(prim, name, a):
+def _unary(prim, name, a, attrs=None):
+    """``prim`` of a Tensor ``a`` with static ``attrs`` (fast path of :func:`_apply`)."""
     if a._base is not None and a._vver != a._vbox[0]:
         a._sync_view()
     ad = a._data
-    out = prim.impl(ad)
+    out = prim.impl(ad, **attrs) if attrs else prim.impl(ad)
     if out.__class__ is not _ndarray:
         out = np.asarray(out)
     if out.dtype is not ad.dtype and out.dtype.kind == "f":
         out = _fix_dtype(out, (ad,))
     if a._rg and _STATE.enabled:
         if prim.differentiable:
-            return _record(prim, name, (a,), out, {})
+            return _record(prim, name, (a,), out, attrs or {})
         if out.dtype.kind == "f":
             return _record(_ZERO_GRAD, name, (a,), out, {})
     return _wrap(out)
@@ -1627,11 +1628,11 @@ class Tensor:
     # --- what a tutorial reaches for next ---------------------------------------------------
     def softmax(self, dim, dtype=None):
         x = self if dtype is None else self.to(dtype)
-        return _apply(_P["rt_softmax"], "SoftmaxBackward0", (x,), {"axis": int(dim)})
+        return _unary(_SOFTMAX, "SoftmaxBackward0", x, {"axis": int(dim)})
 
     def log_softmax(self, dim, dtype=None):
         x = self if dtype is None else self.to(dtype)
-        return _apply(_P["rt_log_softmax"], "LogSoftmaxBackward0", (x,), {"axis": int(dim)})
+        return _unary(_LOG_SOFTMAX, "LogSoftmaxBackward0", x, {"axis": int(dim)})
 
     def logsumexp(self, dim, keepdim=False):
         return _apply(_P["rt_logsumexp"], "LogsumexpBackward0", (self,),
@@ -1817,6 +1818,7 @@ _SUM = _P["sum"]
 _ZERO_GRAD = _P["rt_zero_grad"]
 _GETITEM = _P["getitem"]
 _MAXIMUM = _P["rt_maximum"]
+_SOFTMAX, _LOG_SOFTMAX = _P["rt_softmax"], _P["rt_log_softmax"]
 
 
 # ---------------------------------------------------------------------------------------------

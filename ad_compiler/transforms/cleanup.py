@@ -21,8 +21,19 @@ Numba compiles fewer lines:
   adjoint of ``a[i] = a[i] + e``) leaves ``b[i]`` as it was: both stores go;
 * **repeated accumulations** ``b = e1; b = b + e2`` (nothing reads ``b`` in between) become
   one expression ``b = e1 + e2`` (a temporary the printer inlines);
-* **dead code**: pure statements whose variable nobody reads, and tapes nobody reads back
-  (their pushes and allocation).
+* **constants on straight-line code**: ``k = 0; ...; k0 = k`` copies ``0``; an assignment
+  overwritten before any read goes (a ``while`` whose test holds ``True`` runs at least
+  once); ``x - 0``, ``x * 1`` (ints) and ``x & True`` are ``x``;
+* **the adjoint of ``if c: v = e``**: a zero before the ``if`` moves into its branches (to
+  the end of a branch that does not read it), and an accumulation of a branch's value after
+  the ``if`` moves into the branches, gone where that value is the zero: what is left reads
+  ``if c: b_e += b_v; b_v = 0.0``;
+* **accumulating stores** ``b[i] += e1; b[i] += e2`` become ``b[i] += e1 + e2``;
+* **dead code**: statements no effect needs (liveness from the returned values, stores,
+  tape updates and control flow: a variable only its own updates read goes, with the loop
+  slots that carry it and loops left empty), and tapes nobody reads back (their pushes and
+  allocation). With the value dropped (``grad``, :func:`without_outputs`) this removes
+  the code only the value needed.
 
 Imperative IR names variables, not values (two Values with one name are one Python
 variable, e.g. a loop index in both sweeps), so every analysis here keys variables by name.
@@ -33,32 +44,37 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from ..frontend.ir import Assign, Const, Function, If, Load, Op, Prim, Region, Store, Undef, \
-    Value, walk, walk_nested
+from ..frontend.ir import Assign, Const, For, Function, If, Load, Op, Prim, Region, Store, \
+    Undef, Value, While, walk, walk_nested
 from .builder import _FOLD, Namer
 
-_ALLOCATIONS = ("tape", "tape_of_arrays", "array_list")
-_TAPE_UPDATES = ("reserve", "grow", "list_put")   # tape = update(tape, ...)
+_ALLOCATIONS = ("tape", "tape_of_arrays", "array_list", "reference_list")
+_TAPE_UPDATES = ("reserve", "grow", "list_put", "put_reference")   # tape = update(tape, ...)
 _ROUNDS = 8
+_SCALARS = ("float", "int", "bool", "slice")
 _TEMPORARY = re.compile(r"^_t\d+$")
 
 
 def cleanup(fn: Function) -> Function:
     """Simplify derivative IR ``fn`` in place (see the module docstring); returns ``fn``."""
     namer = Namer(_names(fn))
-    for _ in range(_ROUNDS):
-        changed = _fold_constants(fn.body)
-        changed |= _name_temporaries(fn)
-        changed |= _drop_copy_backs(fn.body, {})
-        changed |= _propagate_copies(fn)
-        changed |= _drop_zero_inits(fn.body)
-        changed |= _hoist_branch_ends(fn.body, namer)
-        changed |= _drop_zero_and_restore(fn.body)
-        changed |= _remove_dead(fn)
-        if not changed:
-            break
+    _simplify(fn, namer)
+    # zeros split into branches once the branches are what is left of them (a split
+    # earlier could make a branch that later empties on its own path)
+    if _split_zero_inits(fn.body):
+        _simplify(fn, namer)
     _merge_accumulations(fn.body, namer)
+    _merge_stores(fn.body, namer, {op.results[0].name: op for op in walk(fn.body)
+                                   if isinstance(op, Prim) and op.name == "slice"})
     return fn
+
+
+def without_outputs(fn: Function, count: int) -> Function:
+    """The vjp ``fn`` less its first ``count`` results (the primal outputs, when only the
+    gradients are asked for), cleaned again so that code only they needed goes."""
+    fn.body.yields = fn.body.yields[count:]
+    fn.returns_tuple = True
+    return cleanup(fn)
 
 
 # --- variables ----------------------------------------------------------------------------
@@ -130,7 +146,32 @@ def _fold_constants(region: Region) -> bool:
             value = _FOLD[op.name](*(v.value for v in op.operands))
             region.ops[k] = Assign(op.results, [Const(value)], op.line)
             changed = True
+        elif isinstance(op, Prim) and not op.attrs and _identity_operand(op) is not None:
+            region.ops[k] = Assign(op.results, [_identity_operand(op)], op.line)
+            changed = True
     return changed
+
+
+_IDENTITIES = {("add", "int"): 0, ("sub", "int"): 0, ("mul", "int"): 1,
+               ("and", "bool"): True, ("or", "bool"): False}
+
+
+def _identity_operand(op: Prim):
+    """``x`` for ``x + 0``, ``0 + x``, ``x - 0``, ``x * 1`` on ints and ``x & True``,
+    ``x | False`` on truth values (exact: floats are left alone, ``-0.0 + 0`` is not
+    ``-0.0``)."""
+    if len(op.operands) != 2 or op.results[0].kind not in ("int", "bool"):
+        return None
+    a, b = op.operands
+    if a.kind != b.kind or a.kind != op.results[0].kind:
+        return None
+    unit = _IDENTITIES.get((op.name, a.kind))
+    if unit is None:
+        return None
+    for x, c in ((a, b), (b, a)) if op.name != "sub" else ((a, b),):
+        if isinstance(c, Const) and c.value == unit and type(c.value) is type(unit):
+            return x
+    return None
 
 
 # --- copies -------------------------------------------------------------------------------
@@ -317,6 +358,75 @@ def _scan(ops, source: str, copy: str, killed: bool) -> bool:
     return killed
 
 
+# --- constants known on straight-line paths ----------------------------------------------
+def _forward_constants(region: Region) -> bool:
+    """In each straight-line sequence: a copy of a variable that holds a constant there
+    (``k = 0; ...; k0 = k``) copies the constant, and an assignment that the next statement
+    touching its variable overwrites unread is dropped. A ``while`` whose test is a
+    variable holding ``True`` runs its body at least once, so a body that assigns a variable
+    before reading it overwrites it (the restartable ``while``'s counters)."""
+    changed = False
+    known: dict[str, Const] = {}
+    unread: dict[str, Op] = {}      # variable -> its last assignment, not read since
+    dead = set()
+    for op in region.ops:
+        for sub in op.regions():
+            changed |= _forward_constants(sub)
+        if isinstance(op, Assign) and _named(op.operands[0]) and op.operands[0].name in known:
+            op.operands = [known[op.operands[0].name]]
+            changed = True
+        for name in _overwritten(op, known):
+            if name in unread:
+                dead.add(id(unread.pop(name)))
+        for name in _read(op):
+            unread.pop(name, None)
+        defined = _defined(op)
+        for name in defined:
+            known.pop(name, None)
+            unread.pop(name, None)
+        if isinstance(op, Assign) and isinstance(op.operands[0], Const) and \
+                _named(op.results[0]):
+            known[op.results[0].name] = op.operands[0]
+        if _pure(op) and not op.regions() and len(op.results) == 1 and _named(op.results[0]):
+            unread[op.results[0].name] = op
+    if dead:
+        region.ops = [op for op in region.ops if id(op) not in dead]
+    return changed or bool(dead)
+
+
+def _overwritten(op: Op, known: dict) -> set[str]:
+    """Names ``op`` certainly assigns before reading them."""
+    if not op.regions():
+        return {v.name for v in op.results if _named(v)} - _read(op)
+    if not isinstance(op, While) or op.cond.ops or op.inits or \
+            not _named(op.cond.yields[0]) or \
+            known.get(op.cond.yields[0].name, Const(False)).value is not True:
+        return set()
+    first = {v.name for inner in op.body.ops if not inner.regions()
+             for v in inner.results if _named(v)}
+    return first - _exposed_reads(op.body.ops, op.body.yields) - _read_in(op.cond)
+
+
+def _read_in(region: Region) -> set[str]:
+    out = {v.name for v in region.yields if _named(v)}
+    for op in region.ops:
+        out |= _read(op)
+    return out
+
+
+def _exposed_reads(ops, yields, assigned=frozenset()) -> set[str]:
+    """Names that ``ops`` then ``yields`` may read before assigning them (``assigned``: the
+    names already assigned on entry)."""
+    assigned, out = set(assigned), set()
+    for op in ops:
+        out |= {v.name for v in op.operands if _named(v)} - assigned
+        for sub in op.regions():    # a loop body may run again: all its reads count
+            out |= _exposed_reads(sub.ops, sub.yields, assigned if isinstance(op, If)
+                                  else assigned | {v.name for v in sub.args if _named(v)})
+        assigned |= {v.name for v in op.results if _named(v)}
+    return out | ({v.name for v in yields if _named(v)} - assigned)
+
+
 # --- zero-init before assignment ----------------------------------------------------------
 def _drop_zero_inits(region: Region) -> bool:
     changed = False
@@ -325,17 +435,145 @@ def _drop_zero_inits(region: Region) -> bool:
         op = region.ops[k]
         for sub in op.regions():
             changed |= _drop_zero_inits(sub)
-        if isinstance(op, Assign) and isinstance(op.operands[0], Const) and \
-                isinstance(op.operands[0].value, float) and op.operands[0].value == 0.0:
+        if _is_zero(op):
             rewrites = _first_touch_assigns(region.ops[k + 1:], op.results[0].name)
             if rewrites is not None:
-                for acc in rewrites:
-                    _replace_op(region, acc, Assign(acc.results, [acc.operands[1]], acc.line))
+                _assign_instead(region, rewrites)
                 del region.ops[k]
                 changed = True
                 continue
         k += 1
     return changed
+
+
+def _assign_instead(region: Region, accumulations):
+    """Each ``b = b + e`` of ``accumulations`` (in ``region``) becomes ``b = e``."""
+    for acc in accumulations:
+        _replace_op(region, acc, Assign(acc.results, [acc.operands[1]], acc.line))
+
+
+def _is_zero(op: Op) -> bool:
+    return isinstance(op, Assign) and isinstance(op.operands[0], Const) and \
+        isinstance(op.operands[0].value, float) and op.operands[0].value == 0.0 and \
+        _named(op.results[0])
+
+
+def _next_touch(ops, k: int, name: str):
+    """The index of the first op after ``k`` that reads or assigns ``name``, or None."""
+    for j in range(k + 1, len(ops)):
+        if name in _read(ops[j]) or name in _defined(ops[j]):
+            return j
+    return None
+
+
+def _split_zero_inits(region: Region) -> bool:
+    """``b = 0.0`` before an ``if`` one of whose branches first does ``b = b + e`` (the
+    adjoint of ``if c: v = e``) moves into the branches: the accumulations become
+    ``b = e`` and a path that does not assign ``b`` first starts with the zero (which may
+    then sink or go)."""
+    changed = False
+    for op in region.ops:
+        for sub in op.regions():
+            changed |= _split_zero_inits(sub)
+    k = 0
+    while k < len(region.ops):
+        op = region.ops[k]
+        j = _next_touch(region.ops, k, op.results[0].name) if _is_zero(op) else None
+        branch = region.ops[j] if j is not None else None
+        name = op.results[0].name if _is_zero(op) else None
+        if isinstance(branch, If) and not branch.results and \
+                not any(_named(v) and v.name == name for v in branch.operands) and \
+                any(_first_touch_assigns(sub.ops, name) for sub in branch.regions()) and \
+                all(sub.ops for sub in branch.regions()):   # no branch made for the zero
+            for sub in branch.regions():
+                rewrites = _first_touch_assigns(sub.ops, name)
+                if rewrites is None:
+                    sub.ops.insert(0, Assign([_copy(op.results[0])], list(op.operands),
+                                             op.line))
+                _assign_instead(sub, rewrites or ())
+            del region.ops[k]
+            changed = True
+            continue
+        k += 1
+    return changed
+
+
+def _copy(v: Value) -> Value:
+    return replace(v) if hasattr(v, "__dataclass_fields__") else v
+
+
+def _sink_constants(region: Region) -> bool:
+    """A constant assignment moves down to just before the next statement that touches its
+    variable (the end of its block when none does), so what reads the old value first can
+    read it through a copy."""
+    changed = False
+    for op in region.ops:
+        for sub in op.regions():
+            changed |= _sink_constants(sub)
+    k = len(region.ops) - 1
+    while k >= 0:
+        op = region.ops[k]
+        if isinstance(op, Assign) and isinstance(op.operands[0], Const) and \
+                _named(op.results[0]):
+            j = _next_touch(region.ops, k, op.results[0].name)
+            target = len(region.ops) if j is None else j
+            if target > k + 1 and not (j is None and any(
+                    _named(v) and v.name == op.results[0].name for v in region.yields)):
+                region.ops.insert(target, op)
+                del region.ops[k]
+                changed = True
+        k -= 1
+    return changed
+
+
+def _sink_stores(region: Region, reads: dict) -> bool:
+    """``if c: ... t = e ... else: ... t = 0.0 ...; b[i] += t`` -> the store ends each
+    branch, and goes where ``t`` is that zero (adding zero changes nothing); that zero
+    goes too when the store was the only read of ``t`` (``reads``: reads per name)."""
+    changed = False
+    for op in region.ops:
+        for sub in op.regions():
+            changed |= _sink_stores(sub, reads)
+    k = 0
+    while k + 1 < len(region.ops):
+        branch, store = region.ops[k], region.ops[k + 1]
+        if isinstance(branch, If) and not branch.results and isinstance(store, Store) and \
+                store.accumulate and _named(store.operands[-1]) and \
+                not {v.name for v in store.operands[:-1] if _named(v)} & _defined(branch):
+            value = store.operands[-1].name
+            lasts = [_last_assign(sub.ops, value) for sub in branch.regions()]
+            if all(last is not None for last in lasts) and any(_is_zero(last)
+                                                              for last in lasts):
+                for sub, last in zip(branch.regions(), lasts):
+                    if not _is_zero(last):
+                        sub.ops.append(replace(store))
+                    elif reads.get(value) == 1:
+                        sub.ops.remove(last)
+                del region.ops[k + 1]
+                changed = True
+        k += 1
+    return changed
+
+
+def _read_counts(fn: Function) -> dict:
+    counts: dict[str, int] = {}
+    for v in fn.body.yields:
+        if _named(v):
+            counts[v.name] = counts.get(v.name, 0) + 1
+    for op in walk(fn.body):
+        for v in op.operands + [y for sub in op.regions() for y in sub.yields]:
+            if _named(v):
+                counts[v.name] = counts.get(v.name, 0) + 1
+    return counts
+
+
+def _last_assign(ops, name: str):
+    """The op that last assigns ``name`` in ``ops`` when it is a top-level statement (no
+    nested block after it assigns ``name``), else None."""
+    for op in reversed(ops):
+        if name in _defined(op):
+            return op if not op.regions() else None
+    return None
 
 
 def _first_touch_assigns(ops, name: str):
@@ -514,14 +752,56 @@ def _zero_and_restore(ops: list, k: int):
 def _remove_dead(fn: Function) -> bool:
     changed = _remove_dead_tapes(fn)
     while True:
-        read = {v.name for v in fn.body.yields if _named(v)}
-        for op in walk(fn.body):
-            read |= {v.name for v in op.operands if _named(v)}
-            for sub in op.regions():
-                read |= {v.name for v in sub.yields if _named(v)}
-        if not _drop_unread(fn.body, read):
+        if not _drop_unread(fn.body, _live_names(fn)):
             return changed
         changed = True
+
+
+def _pure(op: Op) -> bool:
+    return isinstance(op, (Assign, Load)) or (isinstance(op, Prim)
+                                              and op.name not in _TAPE_UPDATES)
+
+
+def _live_names(fn: Function) -> set[str]:
+    """Names some effect needs: what the function returns, stores, tape updates and control
+    flow read, and what the statements assigning those names read, transitively (a carried
+    value needs its init and its yield). A variable only its own updates read
+    (``s = s + e`` in a loop, the value when only gradients are returned) is not live."""
+    live, work, needs = set(), [], {}
+
+    def mark(values):
+        for v in values:
+            if _named(v) and v.name not in live:
+                live.add(v.name)
+                work.append(v.name)
+
+    def need(defined, values):
+        for d in defined:
+            if _named(d):
+                needs.setdefault(d.name, []).extend(values)
+
+    for op in walk(fn.body):
+        if _pure(op):
+            need(op.results, op.operands)
+        elif isinstance(op, If):
+            mark(op.operands)
+            for k, r in enumerate(op.results):
+                need([r], [op.then.yields[k], op.orelse.yields[k]])
+        elif isinstance(op, (For, While)):
+            carried = op.body.args[1:] if isinstance(op, For) else op.body.args
+            mark(op.operands[:3] if isinstance(op, For) else ())
+            if isinstance(op, While):
+                mark(op.cond.yields)
+            for k, init in enumerate(op.inits):
+                defined = [op.results[k], carried[k]] + (
+                    [op.cond.args[k]] if isinstance(op, While) else [])
+                need(defined, [init, op.body.yields[k]])
+        else:
+            mark(op.operands)
+    mark(fn.body.yields)
+    while work:
+        mark(needs.get(work.pop(), ()))
+    return live
 
 
 def _drop_unread(region: Region, read: set) -> bool:
@@ -530,17 +810,48 @@ def _drop_unread(region: Region, read: set) -> bool:
     for op in region.ops:
         for sub in op.regions():
             removed |= _drop_unread(sub, read)
-        pure = isinstance(op, (Assign, Load)) or (isinstance(op, Prim)
-                                                  and op.name not in _TAPE_UPDATES)
-        if pure and op.results and not any(r.name in read for r in op.results):
+        if _pure(op) and op.results and not any(r.name in read for r in op.results):
             removed = True
             continue
-        if isinstance(op, If) and not op.results and not op.then.ops and not op.orelse.ops:
-            removed = True
+        removed |= _drop_dead_slots(op, read)
+        if isinstance(op, (If, For)) and not any(_named(r) and r.name in read
+                                                 for r in op.results) and \
+                not any(sub.ops for sub in op.regions()):
+            removed = True      # nothing left inside (a range never fails)
             continue
         kept.append(op)
     region.ops = kept
     return removed
+
+
+def _drop_dead_slots(op: Op, live: set) -> bool:
+    """Drop the values an ``if`` or loop carries that no live name is (see
+    :func:`_live_names`): results, block arguments, inits and yields of that slot."""
+    if isinstance(op, If):
+        slots = [[r] for r in op.results]
+    elif isinstance(op, (For, While)):
+        carried = op.body.args[1:] if isinstance(op, For) else op.body.args
+        slots = [[op.results[k], carried[k]] + ([op.cond.args[k]] if isinstance(op, While)
+                                                else []) for k in range(len(op.inits))]
+    else:
+        return False
+    dead = {k for k, values in enumerate(slots)
+            if not any(_named(v) and v.name in live for v in values)}
+    if not dead:
+        return False
+
+    def keep(values, offset=0):
+        return [v for k, v in enumerate(values) if k - offset not in dead]
+
+    op.results = keep(op.results)
+    for sub in op.regions():
+        sub.yields = keep(sub.yields) if not (isinstance(op, While) and sub is op.cond) \
+            else sub.yields
+        if not isinstance(op, If):
+            sub.args = keep(sub.args, 1 if isinstance(op, For) else 0)
+    op.operands = op.operands[:3] + keep(op.inits) if isinstance(op, For) else \
+        keep(op.operands) if isinstance(op, While) else op.operands
+    return True
 
 
 def _remove_dead_tapes(fn: Function) -> bool:
@@ -580,6 +891,23 @@ def _drop_tape_ops(region: Region, tapes: set):
 
 
 # --- repeated accumulations ---------------------------------------------------------------
+def _simplify(fn: Function, namer: Namer):
+    for _ in range(_ROUNDS):
+        changed = _fold_constants(fn.body)
+        changed |= _name_temporaries(fn)
+        changed |= _drop_copy_backs(fn.body, {})
+        changed |= _forward_constants(fn.body)
+        changed |= _propagate_copies(fn)
+        changed |= _drop_zero_inits(fn.body)
+        changed |= _sink_constants(fn.body)
+        changed |= _sink_stores(fn.body, _read_counts(fn))
+        changed |= _hoist_branch_ends(fn.body, namer)
+        changed |= _drop_zero_and_restore(fn.body)
+        changed |= _remove_dead(fn)
+        if not changed:
+            return
+
+
 def _merge_accumulations(region: Region, namer: Namer):
     """``b = e1 ... b = b + e2`` (nothing between touches ``b``) -> ``t = e1; b = t + e2``,
     where the temporary ``t`` prints inside its one use: ``b = e1 + e2``."""
@@ -603,6 +931,57 @@ def _merge_accumulations(region: Region, namer: Namer):
             last_def.pop(name, None)
         if _single_def(op):
             last_def[op.results[0].name] = k
+
+
+def _merge_stores(region: Region, namer: Namer, slices: dict):
+    """``b[i] += e1; b[i] += e2`` -> ``b[i] += e1 + e2`` (the sum a temporary the printer
+    inlines), when only scalar arithmetic that leaves ``b``, ``i`` and ``e1`` alone runs in
+    between: nothing can read the element before the second store."""
+    pending = None      # index of the last accumulating store still open for merging
+    ops = []
+    for op in region.ops:
+        for sub in op.regions():
+            _merge_stores(sub, namer, slices)
+        if isinstance(op, Store) and op.accumulate and pending is not None and \
+                _same_place(ops[pending], op, slices):
+            first = ops.pop(pending)
+            value = op.operands[-1]
+            temp = namer.value("_t", value.kind)
+            temp.ndim = value.ndim
+            ops.append(Prim([temp], [first.operands[-1], value], line=op.line, name="add"))
+            op.operands = op.operands[:-1] + [temp]
+            ops.append(op)
+            pending = len(ops) - 1
+            continue
+        if isinstance(op, Store) and op.accumulate and \
+                all(v.kind in ("int", "slice") for v in op.operands[1:-1] if _named(v)):
+            pending = len(ops)
+        elif pending is not None and not (_scalar_arithmetic(op) and not _defined(op) & {
+                v.name for v in ops[pending].operands if _named(v)}):
+            pending = None
+        ops.append(op)
+    region.ops = ops
+
+
+def _same_place(a: Store, b: Store, slices: dict) -> bool:
+    """Whether two stores write the same elements: same array and indices, where two
+    slices of constant bounds (``b[:]``) are the same index."""
+    def key(v):
+        op = slices.get(v.name) if _named(v) else None
+        if op is not None and all(isinstance(o, Const) for o in op.operands):
+            return ("slice", tuple(o.value for o in op.operands))
+        return v
+
+    xs, ys = [key(v) for v in a.operands[:-1]], [key(v) for v in b.operands[:-1]]
+    return len(xs) == len(ys) and all(
+        x == y if isinstance(x, tuple) or isinstance(y, tuple) else _same_values([x], [y])
+        for x, y in zip(xs, ys))
+
+
+def _scalar_arithmetic(op: Op) -> bool:
+    return isinstance(op, (Prim, Assign)) and not op.regions() and \
+        not (isinstance(op, Prim) and op.name in _ALLOCATIONS + _TAPE_UPDATES) and \
+        all(v.kind in _SCALARS for v in op.operands + op.results if _named(v))
 
 
 def _single_def(op: Op) -> bool:

@@ -188,9 +188,12 @@ class ForwardTransform:
                 not _covers_shape(value, builder.ops, ans, op.operands, tangents):
             value = builder.lift(builder.broadcast_like(value, ans))
         ops.extend(builder.ops)
-        # a new allocation written later needs tangent memory of its own (``x * 1.0``
-        # has the tangent ``t_x``, which its stores must not change)
-        own = op.name not in VIEW_PRIMS and self.memory.is_written(ans)
+        # a new allocation needs tangent memory of its own when it is written later, or
+        # when its tangent is an operand's that is (``a = x * 1.0`` has the tangent
+        # ``t_x``: neither ``a[0] = ...`` nor ``x -= ...`` may change the other's tangent)
+        passed = [x for x in op.operands if self.tangents.get(id(x)) is value]
+        own = op.name not in VIEW_PRIMS and (self.memory.is_written(ans) or any(
+            self.memory.is_written(x) for x in passed))
         if not builder.ops and _TEMP.match(ans.name) and not own:
             self.tangents[id(ans)] = value      # d(_t + c) = t: no copy for a temporary
             return

@@ -131,6 +131,10 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
         # id(primal branch region) -> the op list of its reverse (see ``_restore``)
         self.reverse_code: dict[int, list] = {}
         self._index_homes(fn.body, None)
+        # arrays recorded as references rather than copies (see ``_record_by_reference``),
+        # and the conflicts that ask for it: (value, the refusal when it cannot be done)
+        self.reference_tapes: set[int] = set()
+        self._by_reference: list[tuple[Value, DifferentiationError]] = []
         self._check_restored_through_copies()
 
     # ------------------------------------------------------------------ analysis helpers
@@ -174,8 +178,8 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
         """A loop-carried array that the body rebinds to new memory (``a = np.tanh(a)``) is
         recorded as a copy each iteration, and the reverse sweep walks back that copy. When
         it may be memory that is read whole before the loop (an argument bound to it,
-        ``a = x``), that memory itself is not walked back: refused rather than read in its
-        final state."""
+        ``a = x``), that memory itself would not be walked back: it is recorded by reference
+        instead (``_record_by_reference``)."""
         for op in walk(self.fn.body):
             if not isinstance(op, (For, While)):
                 continue
@@ -189,33 +193,63 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
                 for pos, loops, v in self._whole_reads:
                     if pos < loop_pos and id(op) not in loops and \
                             self.mem.allocations(v) & self.mem.allocations(arg) & stored:
-                        raise DifferentiationError(
+                        self._by_reference.append((arg, DifferentiationError(
                             f"'{_user_name(arg)}' is rebound to new arrays inside the loop and "
                             f"written, and may be the memory of '{_user_name(v)}' read before "
                             f"the loop; copy it before the loop (np.copy)",
                             construct="aliased arrays", function=self.fn.name,
-                            filename=self.fn.filename, line=op.line)
+                            filename=self.fn.filename, line=op.line)))
 
     def _check_copies_walked_back(self):
         """An array a loop records whole (a copy per iteration) is walked back, in the
         reverse sweep, by the restores of stores through that same value only: a store
         through another value that may be the same memory would leave the copy stale. A
         buffer allocated afresh in the iteration after ``v`` was bound (``w = u.copy()``,
-        then ``u = w``) is never ``v``'s memory: only the next iteration's ``v`` is it."""
+        then ``u = w``) is never ``v``'s memory: only the next iteration's ``v`` is it.
+        Otherwise ``v`` is recorded by reference (``_record_by_reference``)."""
         for loop in self.loops.values():
             recorded = [v for v in loop.needed if id(v) in loop.tapes and v.kind == "array"
                         and id(v) in self.stored_arrays and not self._copied_view(v)]
             for v in recorded:
                 for op in walk(loop.body):
                     if isinstance(op, Store) and op.operands[0] is not v and \
-                            self.aliases.may_alias(op.operands[0], v) and not related_views(self.mem, op.operands[0], v,
-                                                  self.mem.live_views):
-                        raise DifferentiationError(
+                            self.aliases.may_alias(op.operands[0], v) and \
+                            not related_views(self.mem, op.operands[0], v, self.mem.live_views):
+                        self._by_reference.append((v, DifferentiationError(
                             f"'{_user_name(op.operands[0])}' (written here) may be the memory of "
                             f"'{_user_name(v)}', which the loop records each iteration; write "
                             f"through one name, or copy one of them (np.copy)",
                             construct="aliased arrays", function=self.fn.name,
-                            filename=self.fn.filename, line=op.line)
+                            filename=self.fn.filename, line=op.line)))
+        self._record_by_reference()
+
+    def _record_by_reference(self):
+        """Record by reference every array a loop records that may share memory with one the
+        checks above found, and the arrays that may share memory with those (closed over
+        aliases). Its entries are then the arrays themselves, and every store into that
+        memory, through any name, is undone in place by the reverse sweep (a store whose old
+        part some read needs is saved and restored, per allocation): at each point of the
+        reverse sweep the memory holds what it held at that point of the primal, whichever
+        array a name referred to in that iteration. A copy would see only the restores made
+        through its own name. Refused where references cannot stand in: a checkpointed
+        loop (its segments restart from copies), integer arrays or an unknown rank."""
+        if not self._by_reference:
+            return
+        recorded = [v for loop in self.loops.values() for v in loop.needed
+                    if id(v) in loop.tapes and v.kind == "array"
+                    and id(v) in self.stored_arrays and not self._copied_view(v)]
+        memory = frozenset().union(*(self.mem.allocations(v) for v, _ in self._by_reference))
+        grown = True
+        while grown:
+            grown = False
+            for v in recorded:
+                if id(v) not in self.reference_tapes and self.mem.allocations(v) & memory:
+                    self.reference_tapes.add(id(v))
+                    memory |= self.mem.allocations(v)
+                    grown = True
+        if self.recompute or any(v.dtype is not None or v.ndim is None for v in recorded
+                                 if id(v) in self.reference_tapes):
+            raise self._by_reference[0][1]
 
     def _copied_view(self, v) -> bool:
         """A slice taken as a value: the forward sweep copies it, no store reaches it."""

@@ -158,7 +158,8 @@ def _propagate_loop(op) -> bool:
     carried = op.body.args[1:] if isinstance(op, For) else op.body.args
     groups = [carried, op.results] + ([op.cond.args] if isinstance(op, While) else [])
     assumed = [(init.kind, init.ndim, init.dtype) for init in op.inits]
-    changed = False
+    # a range index is a Python int (a known scalar: ``grad``'s output check reads ndims)
+    changed = isinstance(op, For) and _set(op.body.args[0], "int", 0)
     for _ in range(8):
         for k, signature in enumerate(assumed):
             for group in groups:

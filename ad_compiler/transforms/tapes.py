@@ -41,7 +41,9 @@ class TapePlacement:
             if not at_end and v.kind == "array" and id(v) in self.stored_arrays:
                 continue   # recorded at the end of the body
             tape = loop.tapes.get(id(v))
-            if tape is not None and id(tape) in self.list_tapes:
+            if tape is not None and id(v) in self.reference_tapes:
+                ops.append(Prim([tape], [tape, loop.counter, v], name="put_reference"))
+            elif tape is not None and id(tape) in self.list_tapes:
                 ops.append(Prim([tape], [tape, loop.counter, v], name="list_put"))
             elif tape is not None:
                 ops.append(Store([], [tape, loop.counter, v]))
@@ -101,7 +103,10 @@ class TapePlacement:
                 capacity = Const(16)
             for vid, tape in loop.tapes.items():
                 v = next(x for x in loop.needed if id(x) == vid)
-                if v.kind != "array":   # unspecialised "any" values are taken as scalars
+                if id(v) in self.reference_tapes:   # the arrays themselves (see reverse.py)
+                    ops.append(Prim([tape], [Const(v.ndim)], name="reference_list"))
+                    self.list_tapes.add(id(tape))
+                elif v.kind != "array":   # unspecialised "any" values are taken as scalars
                     witness = {"int": Const(0), "bool": Const(False)}.get(v.kind, Const(0.0))
                     ops.append(Prim([tape], [capacity, witness], name="tape"))
                 elif self._array_witness(v, loop) is not None:

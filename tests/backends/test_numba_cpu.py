@@ -171,3 +171,36 @@ def test_cache_hit_in_new_process(tmp_path):
     assert warm["bw"] == cold["bw"]
     assert warm["first_call"] < cold["first_call"]
     print(f"cold first call {cold['first_call']:.2f} s, cache hit {warm['first_call']:.2f} s")
+
+
+OBJECT_MODE_CHILD = textwrap.dedent('''\
+    import json
+    import numpy as np
+    import ad_compiler as ad
+
+    def f(a):
+        return np.sum(np.einsum("ij,jk->ik", a, a)) + np.sum(np.roll(a, 1, axis=0) * a)
+
+    print(json.dumps(ad.grad(f)(np.array([[2.0, 0.3], [0.1, 1.5]])).tolist()))
+    ''')
+
+
+def test_object_mode_helpers_work_in_a_second_process(tmp_path):
+    """Functions calling helpers Numba runs in object mode are not loaded from Numba's disk
+    cache (which fails there with 'missing Environment'): a second process recompiles."""
+    child = tmp_path / "objmode_child.py"
+    child.write_text(OBJECT_MODE_CHILD)
+    env = dict(os.environ, AD_COMPILER_CACHE_DIR=str(tmp_path / "cache"),
+               PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    env.pop("NUMBA_DISABLE_JIT", None)
+    results = []
+    for _ in range(2):
+        out = subprocess.run([sys.executable, str(child)], env=env, capture_output=True,
+                             text=True, timeout=300)
+        assert out.returncode == 0, out.stderr
+        results.append(out.stdout.strip().splitlines()[-1])
+    a = np.array([[2.0, 0.3], [0.1, 1.5]])
+    expected = (np.ones((2, 2)) @ a.T + a.T @ np.ones((2, 2))
+                + np.roll(a, 1, axis=0) + np.roll(a, -1, axis=0))
+    assert results[0] == results[1]
+    np.testing.assert_allclose(np.array(json.loads(results[1])), expected, rtol=1e-12)

@@ -311,6 +311,83 @@ def inplace_update_in_branch(x, s):
     return np.sum(y * x)
 
 
+
+def rebound_in_loop_read_before(x, s):
+    """``a`` starts as the caller's ``x`` (read whole before the loop); each iteration makes
+    it a fresh array and writes into it, so no store reaches ``x``."""
+    a = x
+    c = np.sum(x * x)
+    for t in range(2):
+        a = np.sin(a) * s
+        a[0] = 1.0
+    return np.sum(a) + c
+
+
+def rebound_in_loop_old_name_written(x, s):
+    """``c`` keeps the array ``a`` had before a loop that surely runs: after it ``a`` is
+    the last iteration's fresh array, never ``c``'s."""
+    a = x * 1.0
+    c = a
+    for t in range(3):
+        a = np.sin(a) * s
+        a[0] = 0.3
+    c[1] = 2.0 * s
+    return np.sum(a * a) + np.sum(c * c)
+
+
+def tangent_shared_with_written_argument(x, s):
+    """``a = x * 1.0`` has ``x``'s tangent in forward mode; ``x -= ...`` must not change
+    ``a``'s (the jvp was wrong)."""
+    a = x * 1.0
+    x -= 0.1 * s * a
+    return np.sum(a * a) + np.sum(x)
+
+
+
+# recorded by reference: a name that refers to other memory from one iteration to the next
+def rebound_written_read_before(x, s):
+    """The first iteration writes into the caller's ``x`` (read whole before the loop), the
+    later ones into fresh arrays."""
+    a = x
+    c = np.sum(x * x)
+    for t in range(2):
+        a[0] = a[1] * s
+        a = np.sin(a)
+    return np.sum(a) + c
+
+
+def rebound_in_branch_in_loop(x, s):
+    """The store reaches the array the iteration started with unless the branch ran."""
+    a = x * 1.0
+    b = np.zeros(4)
+    for t in range(3):
+        if np.sum(a) > s:
+            a = np.cos(a) * s
+        a[1] = a[0] * s
+        b += a
+    return np.sum(b * b)
+
+
+def rebound_after_store_runtime_trips(x, s):
+    a = x
+    c = np.sum(np.sin(x))
+    for t in range(int(s * 4.0)):
+        a[t % 4] = a[(t + 1) % 4] * s
+        if a[0] > 0.2:
+            a = np.tanh(a) * 1.5
+    return np.sum(a * a) + c
+
+
+def rebound_in_nested_loops(x, s):
+    a = x
+    for i in range(2):
+        c = np.sum(a * a)
+        for j in range(2):
+            a[j] = a[j + 2] * s + c * 0.1
+            a = a * 0.9
+    return np.sum(a)
+
+
 X4 = np.array([0.3, -0.7, 1.1, 0.5])
 X3 = np.array([0.3, 0.7, -1.1])
 PROGRAMS = [
@@ -351,7 +428,15 @@ IDIOMS = [
     (inplace_chained_updates, (X4, 0.7)),
     (inplace_update_in_loop_through_alias, (X4, 0.7)),
     (inplace_update_in_branch, (X4, 0.7)),
+    (rebound_in_loop_read_before, (X4, 0.7)),
+    (rebound_in_loop_old_name_written, (X4, 0.7)),
+    (tangent_shared_with_written_argument, (X4, 0.7)),
+    (rebound_written_read_before, (X4, 0.7)),
+    (rebound_in_branch_in_loop, (X4, 0.7)),
+    (rebound_in_branch_in_loop, (X4, -5.0)),
+    (rebound_after_store_runtime_trips, (X4, 0.9)),
+    (rebound_in_nested_loops, (X4, 0.7)),
 ]
 # the numba tier: one program per mechanism (fresh buffers, chained in-place updates, a
-# reference a loop leaves unchanged)
-IDIOMS_NUMBA = [IDIOMS[1], IDIOMS[4], IDIOMS[5]]
+# reference tape through the caller's array, one through a branch)
+IDIOMS_NUMBA = [IDIOMS[1], IDIOMS[4], IDIOMS[11], IDIOMS[12]]

@@ -41,6 +41,29 @@ def test_cleanup_keeps_the_adjoints_results(case):
                                    np.asarray(b, dtype=np.float64), rtol=1e-13, atol=1e-300)
 
 
+@pytest.mark.parametrize("case", [c for c in CASES if not c.xfail and float_positions(c.args)],
+                         ids=lambda c: c.name)
+def test_gradients_only_adjoint_keeps_the_gradients(case):
+    """What ``grad`` compiles (the vjp less its value, when the output is a scalar by its
+    kinds) returns the full vjp's gradients."""
+    from ad_compiler.pipeline import static_scalar
+    from ad_compiler.transforms.cleanup import without_outputs
+    from ad_compiler.frontend.ir import copy_ir
+
+    d, stages = _stages(case)
+    outputs = d.stage_for(d.prepare(case.args)).special.body.yields
+    if not static_scalar(outputs):
+        pytest.skip("not a scalar output by its kinds: grad keeps the value")
+    seeds = [1.0] * len(outputs)
+    free = d.prepare(case.args).free
+    full = _run(stages["cleaned"], case.name + "_full", case.args, free, seeds)
+    grads = _run(without_outputs(copy_ir(stages["cleaned"]), len(outputs)),
+                 case.name + "_grads", case.args, free, seeds)
+    assert len(grads) == len(full) - len(outputs)
+    for g, f in zip(grads, full[len(outputs):]):
+        np.testing.assert_array_equal(np.asarray(g), np.asarray(f))
+
+
 def test_cleanup_shortens_the_generated_code():
     from ad_compiler.backends.emit import emit_function
 

@@ -116,7 +116,13 @@ def test_source_available_before_call_and_grad_of_generated_source_runs():
     ns = {}
     exec(compile(src, "<gen>", "exec"), ns)
     vjp = ns[f"{C.c_for3.__name__}_vjp"]
-    out = vjp(0.7, 1.0)
+    out = vjp(0.7, 1.0)     # grad's adjoint returns the gradients only (a scalar output)
+    assert len(out) == 1
+    assert_close(out[0], fd_grad(C.c_for3, (0.7,), 0))
+    value = ad.value_and_grad(C.c_for3, backend="python")
+    ns = {}
+    exec(compile(value.source, "<gen>", "exec"), ns)
+    out = ns[f"{C.c_for3.__name__}_vjp"](0.7, 1.0)
     assert out[0] == pytest.approx(C.c_for3(0.7), rel=1e-14)
     assert_close(out[1], fd_grad(C.c_for3, (0.7,), 0))
 

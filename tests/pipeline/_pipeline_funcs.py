@@ -10,6 +10,13 @@ def poly(x, y):
     return np.sum(np.sin(x) * x * y) + y ** 3
 
 
+SCALE = 2.0
+
+
+def scaled(x):
+    return np.sum(SCALE * x * x)
+
+
 def mlp_loss(params, x, y):
     W1, b1, W2, b2 = params
     h = np.tanh(x @ W1 + b1)
@@ -105,3 +112,12 @@ def loss_with_metrics(w, x):
 
 def dict_out(x, s):
     return {"energy": s * np.sum(x * x), "wave": (np.sin(x) * s, np.cos(s))}
+
+
+def tuple_energy(p, x):
+    return np.sum(np.sin(p[0] * x) * p[1]) + p[1] ** 3
+
+
+def make_params(w, c):
+    """Builds a NamedTuple inside compiled code (a pytree output)."""
+    return Params(w * 2.0, c=c * c)

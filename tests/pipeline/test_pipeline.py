@@ -199,6 +199,28 @@ def test_inputs_are_checked_at_the_door():
     np.testing.assert_array_equal(t, np.ones(3))     # the caller's tangent is untouched
 
 
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_repeated_calls_stay_checked_and_follow_globals(backend, monkeypatch):
+    """Later calls with the same argument types skip the door's work, but never its checks
+    and never a changed global."""
+    g = ad.value_and_grad(F.poly, wrt=(0, 1), backend=backend)
+    for x, y in [(X, 0.8), (2.0 * X, -0.3), (X[::-1], 1.5)]:
+        value, (gx, gy) = g(x, y)
+        assert_close(value, F.poly(x, y))
+        assert_close(gx, fd_grad(F.poly, (x, y), 0))
+        assert_close(gy, fd_grad(F.poly, (x, y), 1))
+    with pytest.raises(TypeError, match="argument 'x' needs real"):
+        g(np.arange(3), 1.0)
+    gx32 = ad.grad(F.poly, backend=backend)(X.astype(np.float32), 0.8)
+    assert gx32.dtype == np.float32
+    s = ad.grad(F.scaled, backend=backend)
+    assert_close(s(X), 4.0 * X)
+    monkeypatch.setattr(F, "SCALE", 3.0)
+    assert_close(s(X), 6.0 * X)
+    monkeypatch.setattr(F, "SCALE", np.array([1.0, 2.0, 3.0]))
+    assert_close(s(X), 2.0 * np.array([1.0, 2.0, 3.0]) * X)
+
+
 def test_cuda_without_numba_cuda_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "numba.cuda", None)
     with pytest.raises(ImportError, match=r"pip install ad_compiler\[cuda\]"):

@@ -8,7 +8,7 @@ from numba.typed import List as typed_list
 
 from ...rules.array import (concat_pad, concat_part, getitem, matrix_transpose, relu,
                             reshape_like, scatter_like, setitem, sigmoid)
-from ...rules.tape import array_list, list_put
+from ...rules.tape import array_list, list_put, put_reference, reference_list
 from ..helpers import concatenate, norm, pack, reduce_sum, squeeze, stack, transpose
 from ._util import compile_src, is_array, is_scalar, norm_axes, static, tuple_expr
 
@@ -132,17 +132,22 @@ def _array_list(ndim):
         return typed_list.empty_list(item)
     return impl
 
+# a typed list takes the same code: put_reference compiled as it is written
+register_jitable(put_reference)
+
 @overload(list_put)
 def _list_put(tape, k, value):
     def impl(tape, k, value):
-        copy = np.ascontiguousarray(value).astype(np.float64)
-        while len(tape) < k:     # entries of a branch not taken: never read
-            tape.append(copy)
-        if k < len(tape):
-            tape[k] = copy
-        else:
-            tape.append(copy)
-        return tape
+        return put_reference(tape, k, np.ascontiguousarray(value).astype(np.float64))
+    return impl
+
+@overload(reference_list, prefer_literal=True)
+def _reference_list(ndim):
+    # any layout: the entries are the arrays themselves (an argument may be strided)
+    item = types.Array(types.float64, static(ndim, "ndim", "reference_list"), "A")
+
+    def impl(ndim):
+        return typed_list.empty_list(item)
     return impl
 
 @overload(pack)

@@ -7,18 +7,12 @@ from ad_compiler.backends import helpers as _rt
 
 
 def dot_vjp(x, y, g_s_2):
-    # line 91: for i in range(x.shape[0]):
-    _t2 = x.shape[0]
-    s = 0.0
-    for i in range(_t2):
-        # line 92: s = s + x[i] * y[i]
-        s = s + x[i] * y[i]
     b_x = _rt.zeros_like(x)
     b_y = _rt.zeros_like(y)
-    for i in range(_t2 - 1, -1, -1):
+    # line 91: for i in range(x.shape[0]):
+    for i in range(x.shape[0] - 1, -1, -1):
         # line 92: s = s + x[i] * y[i]
-        _t8 = g_s_2 * y[i]
         b_y[i] += g_s_2 * x[i]
-        b_x[i] += _t8
+        b_x[i] += g_s_2 * y[i]
     # line 93: return s
-    return (s, b_x, b_y)
+    return (b_x, b_y)

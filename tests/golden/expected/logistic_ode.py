@@ -7,12 +7,11 @@ from ad_compiler.backends import helpers as _rt
 
 
 def logistic_ode_vjp(y, r, steps, g_t9):
+    _tape_y = _rt.tape(_rt.trip_count(0, steps, 1), 0.0)
     _k = 0
-    _tape_y_1 = _rt.tape(_rt.trip_count(0, steps, 1), 0.0)
     # line 21: for i in range(steps):
-    harvest = 0.0
     for i in range(steps):
-        _tape_y_1[_k] = y
+        _tape_y[_k] = y
         # line 22: growth = r * y * (1.0 - y)
         growth = r * y * (1.0 - y)
         # line 23: if y > 0.5:
@@ -21,28 +20,26 @@ def logistic_ode_vjp(y, r, steps, g_t9):
             growth = growth - 0.1 * np.sqrt(y)
         # line 25: y = y + dt * growth
         y = y + 0.05 * growth
-        # line 26: harvest = harvest + dt * y
-        harvest = harvest + 0.05 * y
         _k = _k + 1
     # line 27: return harvest + y * y
-    b_y_1 = g_t9 * y + g_t9 * y
+    b_y = g_t9 * y + g_t9 * y
     b_r = 0.0
     # line 21: for i in range(steps):
     for i in range(steps - 1, -1, -1):
         _k = _k - 1
-        y_1_33 = _tape_y_1[_k]
+        y_1 = _tape_y[_k]
         # line 26: harvest = harvest + dt * y
-        b_y_2 = b_y_1 + g_t9 * 0.05
+        b_y_2 = b_y + g_t9 * 0.05
         # line 25: y = y + dt * growth
-        b_y_1 = b_y_2
-        b_growth_2 = b_y_2 * 0.05
+        b_y = b_y_2
+        b_growth = b_y_2 * 0.05
         # line 23: if y > 0.5:
-        if y_1_33 > 0.5:
+        if y_1 > 0.5:
             # line 24: growth = growth - 0.1 * math.sqrt(y)
-            b_y_1 = b_y_1 + -b_growth_2 * 0.1 * 0.5 / np.sqrt(y_1_33)
+            b_y = b_y + -b_growth * 0.1 * 0.5 / np.sqrt(y_1)
         # line 22: growth = r * y * (1.0 - y)
-        _t27 = b_growth_2 * (1.0 - y_1_33)
-        b_r = b_r + _t27 * y_1_33
-        b_y_1 = b_y_1 + -(b_growth_2 * (r * y_1_33)) + _t27 * r
+        _t27 = b_growth * (1.0 - y_1)
+        b_r = b_r + _t27 * y_1
+        b_y = b_y + -(b_growth * (r * y_1)) + _t27 * r
     # line 27: return harvest + y * y
-    return (harvest + y * y, b_y_1, b_r)
+    return (b_y, b_r)

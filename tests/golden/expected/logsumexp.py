@@ -11,10 +11,10 @@ def logsumexp_vjp(x, g_t11):
     m = x[0]
     # line 80: for i in range(x.shape[0]):
     _t2 = x.shape[0]
+    _tape_m = _rt.tape(_rt.trip_count(0, _t2, 1), 0.0)
     _k = 0
-    _tape_m_1 = _rt.tape(_rt.trip_count(0, _t2, 1), 0.0)
     for i in range(_t2):
-        _tape_m_1[_k] = m
+        _tape_m[_k] = m
         # line 81: if x[i] > m:
         _t3 = x[i]
         if _t3 > m:
@@ -27,28 +27,23 @@ def logsumexp_vjp(x, g_t11):
         s = s + np.exp(x[i] - m)
     b_x = _rt.zeros_like(x)
     # line 86: return m + math.log(s)
-    b_m_1 = g_t11
-    b_s_2 = g_t11 / s
+    b_m = g_t11
+    b_s = g_t11 / s
     # line 84: for i in range(x.shape[0]):
     for i in range(_t2 - 1, -1, -1):
         # line 85: s = s + math.exp(x[i] - m)
-        _t15 = b_s_2 * np.exp(x[i] - m)
-        b_m_1 = b_m_1 + -_t15
+        _t15 = b_s * np.exp(x[i] - m)
+        b_m = b_m + -_t15
         b_x[i] += _t15
     # line 80: for i in range(x.shape[0]):
     for i in range(_t2 - 1, -1, -1):
         _k = _k - 1
-        m_1_25 = _tape_m_1[_k]
-        b_m_3 = b_m_1
-        _t22 = 0.0
-        b_m_1 = 0.0
+        m_1 = _tape_m[_k]
         # line 81: if x[i] > m:
-        if x[i] > m_1_25:
-            _t22 = _t22 + b_m_3
-        else:
-            b_m_1 = b_m_1 + b_m_3
-        b_x[i] += _t22
+        if x[i] > m_1:
+            b_x[i] += b_m
+            b_m = 0.0
     # line 79: m = x[0]
-    b_x[0] += b_m_1
+    b_x[0] += b_m
     # line 86: return m + math.log(s)
-    return (m + np.log(s), b_x)
+    return (b_x,)

@@ -7,21 +7,18 @@ from ad_compiler.backends import helpers as _rt
 
 
 def newton_sqrt_vjp(a, g_x_4):
-    _k = 0
-    _tape_x_1 = _rt.tape(16, 0.0)
-    # line 42: while True:
-    _n = 0
-    _k_29 = _k
+    _tape_x = _rt.tape(16, 0.0)
     _need = 16
     _again = True
+    # line 42: while True:
     while _again:
-        _tape_x_1 = _rt.reserve(_tape_x_1, _k_29, _need)
-        _cap = len(_tape_x_1)
-        _k = _k_29
+        _tape_x = _rt.reserve(_tape_x, 0, _need)
+        _cap = len(_tape_x)
+        _k = 0
         _n = 0
         _brk, x = False, a
-        while (not _brk) & True & (_k < _cap):
-            _tape_x_1[_k] = x
+        while (not _brk) & (_k < _cap):
+            _tape_x[_k] = x
             # line 43: fx = x * x - a
             fx = x * x - a
             # line 44: if abs(fx) < 1e-12:
@@ -36,25 +33,24 @@ def newton_sqrt_vjp(a, g_x_4):
             _k = _k + 1
             _n = _n + 1
         _again = _k == _cap
-        _need = (_k - _k_29) * 2
-    b_x_1 = g_x_4
+        _need = _k * 2
+    b_x = g_x_4
     b_a = 0.0
     for _it in range(_n - 1, -1, -1):
         _k = _k - 1
-        x_1_22 = _tape_x_1[_k]
+        x_1 = _tape_x[_k]
         # line 43: fx = x * x - a
-        fx = x_1_22 * x_1_22 - a
+        fx = x_1 * x_1 - a
         b_fx = 0.0
         # line 44: if abs(fx) < 1e-12:
         if not np.abs(fx) < 1e-12:
             # line 46: x = x - fx / (2.0 * x)
-            _t11 = 2.0 * x_1_22
-            _t9 = -b_x_1
-            b_fx = b_fx + _t9 / _t11
-            b_x_1 = b_x_1 + -_t9 * (fx / _t11) / _t11 * 2.0
+            _t11 = 2.0 * x_1
+            b_fx = b_fx + -b_x / _t11
+            b_x = b_x + b_x * (fx / _t11) / _t11 * 2.0
         # line 43: fx = x * x - a
         b_a = b_a + -b_fx
-        b_x_1 = b_x_1 + b_fx * x_1_22 + b_fx * x_1_22
-    b_a = b_a + b_x_1
+        b_x = b_x + b_fx * x_1 + b_fx * x_1
+    b_a = b_a + b_x
     # line 49: return x
-    return (x, b_a)
+    return (b_a,)

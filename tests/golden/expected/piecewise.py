@@ -23,21 +23,20 @@ def piecewise_vjp(x, y, g_t4):
             # line 36: z = -x
             z = -x
     # line 37: return z * z
-    b_z_4 = g_t4 * z + g_t4 * z
-    b_y = 0.0
+    b_z = g_t4 * z + g_t4 * z
     # line 31: if x > y:
     if _t1:
         # line 32: z = x * y
-        b_x = b_z_4 * y
-        b_y = b_y + b_z_4 * x
+        b_x = b_z * y
+        b_y = b_z * x
+    # line 33: elif x > 0.0:
+    elif _t2:
+        # line 34: z = math.exp(x) + y
+        b_y = b_z
+        b_x = b_z * _t3
     else:
-        # line 33: elif x > 0.0:
-        if _t2:
-            # line 34: z = math.exp(x) + y
-            b_y = b_y + b_z_4
-            b_x = b_z_4 * _t3
-        else:
-            # line 36: z = -x
-            b_x = -b_z_4
+        # line 36: z = -x
+        b_x = -b_z
+        b_y = 0.0
     # line 37: return z * z
-    return (z * z, b_x, b_y)
+    return (b_x, b_y)

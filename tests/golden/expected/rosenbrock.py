@@ -9,33 +9,19 @@ from ad_compiler.backends import helpers as _rt
 def rosenbrock_vjp(x, g_s_2):
     # line 22: n = x.shape[0]
     n = x.shape[0]
-    # line 24: for i in range(n // 2):
-    _t2 = n // 2
-    s = 0.0
-    for i in range(_t2):
-        # line 25: a = x[2 * i + 1] - x[2 * i] * x[2 * i]
-        _t3 = 2 * i
-        _t7 = x[_t3]
-        a = x[_t3 + 1] - _t7 * _t7
-        # line 26: b = 1.0 - x[2 * i]
-        b = 1.0 - _t7
-        # line 27: s = s + 100.0 * a * a + b * b
-        s = s + 100.0 * a * a + b * b
     b_x = _rt.zeros_like(x)
-    for i in range(_t2 - 1, -1, -1):
+    # line 24: for i in range(n // 2):
+    for i in range(n // 2 - 1, -1, -1):
         # line 25: a = x[2 * i + 1] - x[2 * i] * x[2 * i]
-        _t32 = 2 * i
-        _t33 = _t32 + 1
-        _t29 = x[_t32]
-        a = x[_t33] - _t29 * _t29
+        _t29 = x[2 * i]
+        a = x[2 * i + 1] - _t29 * _t29
         # line 26: b = 1.0 - x[2 * i]
         b = 1.0 - _t29
         # line 27: s = s + 100.0 * a * a + b * b
         b_b = g_s_2 * b + g_s_2 * b
         b_a = g_s_2 * (100.0 * a) + g_s_2 * a * 100.0
         # line 25: a = x[2 * i + 1] - x[2 * i] * x[2 * i]
-        _t26 = -b_a
-        b_x[_t32] += -b_b + _t26 * _t29 + _t26 * _t29
-        b_x[_t33] += b_a
+        b_x[2 * i] += -b_b + -b_a * _t29 + -b_a * _t29
+        b_x[2 * i + 1] += b_a
     # line 28: return s
-    return (s, b_x)
+    return (b_x,)

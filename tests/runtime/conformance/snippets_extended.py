@@ -315,3 +315,15 @@ def dataloader_random_orders(T):
             [len(p) for p in parts],
             sorted(int(p[i][0]) for p in parts for i in range(len(p))),
             [len(p) for p in data.random_split(ds, [0.5, 0.5], generator=g)]]
+
+
+# ---------------------------------------------------------------------------------------------
+# the softmax family at infinities (rows with +inf or only -inf)
+# ---------------------------------------------------------------------------------------------
+@snippet()
+def softmax_family_infinities(T):
+    inf = float("inf")
+    x = T.tensor([[inf, 1.0], [-inf, -inf], [1.0, 2.0], [-inf, 0.5]], dtype=T.float64)
+    v = T.tensor([inf, 1.0], dtype=T.float64)
+    return [x.softmax(1), x.log_softmax(1), x.logsumexp(1), x.softmax(0), x.log_softmax(0),
+            v.softmax(0), v.log_softmax(0), T.tensor([-inf, 3.0]).softmax(0)]
