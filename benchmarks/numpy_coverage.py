@@ -1,6 +1,7 @@
 """How many of the NumPy usages HIPS autograd's tests exercise differentiate correctly.
 
-    python -m benchmarks.numpy_coverage [--backend python|numba] [--autograd]
+    python -m benchmarks.numpy_coverage [--backend python|numba] [--mode reverse|forward]
+                                        [--every N] [--progress] [--autograd]
 
 Prints, per mode, the counts of usages that are right (against central finite differences
 in float64), wrong, refused (a DifferentiationError) and crashed, then the refused and
@@ -27,17 +28,23 @@ def main():
     parser.add_argument("--autograd", action="store_true")
     parser.add_argument("--every", type=int, default=1,
                         help="check every n-th usage (Numba compiles each: about 3 s)")
+    parser.add_argument("--mode", choices=("reverse", "forward"), action="append",
+                        help="only this mode (default: both)")
+    parser.add_argument("--progress", action="store_true",
+                        help="print each usage's status as it is checked (long numba runs)")
     opts = parser.parse_args()
     listed = USAGES[::opts.every]
     usages, _ = valid_usages(listed)
     print(f"{len(usages)} valid real-valued usages (of {len(listed)} listed), "
           f"backend {opts.backend}")
     problems = collections.defaultdict(list)
-    for mode in ("reverse", "forward"):
+    for mode in opts.mode or ("reverse", "forward"):
         counts = collections.Counter()
         for expr, fn, args, k in usages:
             status, message = check(fn, args, mode, opts.backend)
             counts[status] += 1
+            if opts.progress:
+                print(f"{mode} {k} {status} {expr}", flush=True)
             if status != "ok":
                 problems[status].append((mode, expr, [np.shape(a) for a in args], message[:160]))
         print(f"{mode:8s} ok {counts['ok']:5d}  wrong {counts['wrong']:4d}  refused "

@@ -44,8 +44,8 @@ _REDUCTIONS = {"sum", "mean", "max", "min", "prod"}
 _SPLITS = {"split", "array_split", "vsplit", "hsplit", "dsplit"}
 # the factors a factorisation returns, each its own primitive, by the keywords of the call
 _FACTORS = {
-    "eigh": lambda a: ("eigh_w", "eigh_v") if set(a) <= {"UPLO"} and a.get("UPLO", "L") in "LU"
-    else None,
+    "eigh": lambda a: ("eigh_w", "eigh_v")
+    if set(a) <= {"UPLO"} and a.get("UPLO", "L") in ("L", "U") else None,
     "qr": lambda a: ("qr_q", "qr_r") if a.get("mode", "reduced") == "reduced" else None,
     "slogdet": lambda a: ("slogdet_sign", "slogdet_logdet") if not a else None,
     "svd": lambda a: None if not set(a) <= {"compute_uv", "full_matrices"} else ("svd_s",)
