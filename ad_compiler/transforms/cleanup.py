@@ -892,8 +892,11 @@ def _drop_tape_ops(region: Region, tapes: set):
 
 # --- repeated accumulations ---------------------------------------------------------------
 def _simplify(fn: Function, namer: Namer):
+    from .counters import restate_counters   # it asks this module's variable questions
+
     for _ in range(_ROUNDS):
         changed = _fold_constants(fn.body)
+        changed |= restate_counters(fn.body, namer)
         changed |= _name_temporaries(fn)
         changed |= _drop_copy_backs(fn.body, {})
         changed |= _forward_constants(fn.body)

@@ -12,14 +12,12 @@ def logsumexp_vjp(x, g_t11):
     # line 80: for i in range(x.shape[0]):
     _t2 = x.shape[0]
     _tape_m = _rt.tape(_rt.trip_count(0, _t2, 1), 0.0)
-    _k = 0
     for i in range(_t2):
-        _tape_m[_k] = m
+        _tape_m[i] = m
         # line 81: if x[i] > m:
         _t3 = x[i]
         if _t3 > m:
             m = _t3
-        _k = _k + 1
     # line 84: for i in range(x.shape[0]):
     s = 0.0
     for i in range(_t2):
@@ -37,8 +35,7 @@ def logsumexp_vjp(x, g_t11):
         b_x[i] += _t15
     # line 80: for i in range(x.shape[0]):
     for i in range(_t2 - 1, -1, -1):
-        _k = _k - 1
-        m_1 = _tape_m[_k]
+        m_1 = _tape_m[i]
         # line 81: if x[i] > m:
         if x[i] > m_1:
             b_x[i] += b_m
