@@ -47,6 +47,9 @@ from dataclasses import replace
 from ..frontend.ir import Assign, Const, For, Function, If, Load, Op, Prim, Region, Store, \
     Undef, Value, While, walk, walk_nested
 from .builder import _FOLD, Namer
+from .deadstores import drop_dead_stores
+from .irtools import defined as _defined, named as _named, read as _read, \
+    substitute as _substitute
 
 _ALLOCATIONS = ("tape", "tape_of_arrays", "array_list", "reference_list")
 _TAPE_UPDATES = ("reserve", "grow", "list_put", "put_reference")   # tape = update(tape, ...)
@@ -78,36 +81,12 @@ def without_outputs(fn: Function, count: int) -> Function:
 
 
 # --- variables ----------------------------------------------------------------------------
-def _named(v) -> bool:
-    return isinstance(v, Value) and not isinstance(v, (Const, Undef))
-
-
 def _names(fn: Function) -> set[str]:
     out = {v.name for v in fn.params + fn.free_vars}
     for op in walk(fn.body):
         out.update(v.name for v in op.results + op.operands if _named(v))
         for sub in op.regions():
             out.update(v.name for v in sub.args + sub.yields if _named(v))
-    return out
-
-
-def _defined(op: Op) -> set[str]:
-    """Names ``op`` assigns, nested regions (their block arguments too) included."""
-    out = {v.name for v in op.results if _named(v)}
-    for sub in op.regions():
-        out.update(v.name for v in sub.args if _named(v))
-        for inner in sub.ops:
-            out |= _defined(inner)
-    return out
-
-
-def _read(op: Op) -> set[str]:
-    """Names ``op`` reads, nested regions (their yields too) included."""
-    out = {v.name for v in op.operands if _named(v)}
-    for sub in op.regions():
-        out.update(v.name for v in sub.yields if _named(v))
-        for inner in sub.ops:
-            out |= _read(inner)
     return out
 
 
@@ -121,17 +100,6 @@ def _def_counts(fn: Function) -> dict[str, int]:
         for v in defs:
             counts[v.name] = counts.get(v.name, 0) + 1
     return counts
-
-
-def _substitute(region: Region, old: str, new: Value):
-    def sub(v):
-        return new if _named(v) and v.name == old else v
-
-    for op in region.ops:
-        op.operands = [sub(v) for v in op.operands]
-        for inner in op.regions():
-            _substitute(inner, old, new)
-    region.yields = [sub(v) for v in region.yields]
 
 
 # --- constant folding ---------------------------------------------------------------------
@@ -150,6 +118,43 @@ def _fold_constants(region: Region) -> bool:
             region.ops[k] = Assign(op.results, [_identity_operand(op)], op.line)
             changed = True
     return changed
+
+
+def _fold_offsets(fn: Function) -> bool:
+    """``t = x - 1; ... t - 1`` -> ``x - 2`` on ints, where ``t`` and ``x`` are each
+    assigned once, in the function's body outside any loop or branch (a parameter for
+    ``x`` too): each then holds one value wherever it is read."""
+    counts = _def_counts(fn)
+    once = {v.name for v in fn.params + fn.free_vars if counts.get(v.name) == 1}
+    once |= {v.name for op in fn.body.ops if not op.regions() for v in op.results
+             if _named(v) and counts.get(v.name) == 1}
+    offsets = {}   # name -> (x, c): the name holds x + c
+    for op in fn.body.ops:
+        if _offset(op) is not None and op.results[0].name in once and \
+                _offset(op)[0].name in once:
+            offsets[op.results[0].name] = _offset(op)
+    changed = False
+    for op in walk(fn.body):
+        mine = _offset(op)
+        if mine is None or mine[0].name not in offsets:
+            continue
+        base, inner = offsets[mine[0].name]
+        total = inner + mine[1]
+        op.name, op.operands = ("add", [base, Const(total)]) if total >= 0 else \
+            ("sub", [base, Const(-total)])
+        changed = True
+    return changed
+
+
+def _offset(op: Op):
+    """(x, c) when ``op`` is ``x + c`` or ``x - c`` on ints (``c`` a constant), else None."""
+    if not (isinstance(op, Prim) and op.name in ("add", "sub") and not op.attrs and
+            len(op.operands) == 2 and op.results[0].kind == "int"):
+        return None
+    x, c = op.operands
+    if not (_named(x) and x.kind == "int" and isinstance(c, Const) and c.kind == "int"):
+        return None
+    return x, c.value if op.name == "add" else -c.value
 
 
 _IDENTITIES = {("add", "int"): 0, ("sub", "int"): 0, ("mul", "int"): 1,
@@ -896,8 +901,9 @@ def _simplify(fn: Function, namer: Namer):
 
     for _ in range(_ROUNDS):
         changed = _fold_constants(fn.body)
-        changed |= restate_counters(fn.body, namer)
+        changed |= _fold_offsets(fn)
         changed |= _name_temporaries(fn)
+        changed |= restate_counters(fn.body, namer)
         changed |= _drop_copy_backs(fn.body, {})
         changed |= _forward_constants(fn.body)
         changed |= _propagate_copies(fn)
@@ -906,6 +912,7 @@ def _simplify(fn: Function, namer: Namer):
         changed |= _sink_stores(fn.body, _read_counts(fn))
         changed |= _hoist_branch_ends(fn.body, namer)
         changed |= _drop_zero_and_restore(fn.body)
+        changed |= drop_dead_stores(fn)
         changed |= _remove_dead(fn)
         if not changed:
             return

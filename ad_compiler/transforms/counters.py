@@ -12,6 +12,9 @@ counter goes (dead-code removal drops a variable that only its own updates read)
   loop); in ``for j in range(N - 1, -1, -1)`` a counter that holds that trip count (or
   ``N`` itself) on entry and steps back by one as the body's first touch of it is ``j``
   after the step (and 0, or ``N - trip_count``, after the loop);
+* **an offset index**: ``_n = trip_count(a, b, 1); for _it in range(_n - 1, -1, -1):
+  i = a + _it`` (the reverse of ``for i in range(a, b)``) is ``for i in range(b - 1, a - 1,
+  -1)``;
 * **counters in step**: two counters set together (``_k = k0; _n = 0``, adjacent) and
   stepped together (``_k = _k + 1; _n = _n + 1``, adjacent) keep ``_n == _k - k0`` until
   either, or ``k0``, is assigned otherwise; where that holds ``_n`` reads as ``_k - k0``.
@@ -25,26 +28,19 @@ from __future__ import annotations
 
 from ..frontend.ir import Assign, Const, For, If, Op, Prim, Region, Value, While
 from .builder import Namer
-
-# --- shared questions (the clean-up's variable helpers, imported late: one module each) --
-
-
-def _helpers():
-    from . import cleanup
-    return cleanup._named, cleanup._defined, cleanup._read, cleanup._substitute
-
+from .irtools import defined, named, read, substitute
 
 def restate_counters(body: Region, namer: Namer) -> bool:
     """Both rewrites of the module docstring over ``body`` (in place); whether any fired."""
     changed = _loop_indices(body, namer, top=True)
     changed |= _counters_in_step(body, namer)
+    changed |= _offset_reverse_loops(body, namer)
     return changed
 
 
 # --- a counter that is the loop index -----------------------------------------------------
 def _is_step(op: Op, name: str | None, prim: str) -> bool:
     """Whether ``op`` is ``name = name <prim> 1`` on ints (any name when ``name`` is None)."""
-    named = _helpers()[0]
     return isinstance(op, Prim) and op.name == prim and not op.attrs and \
         len(op.operands) == 2 and named(op.operands[0]) and \
         op.operands[0].name == op.results[0].name and op.results[0].kind == "int" and \
@@ -54,7 +50,6 @@ def _is_step(op: Op, name: str | None, prim: str) -> bool:
 
 
 def _same(a: Value, b: Value) -> bool:
-    named = _helpers()[0]
     if isinstance(a, Const) or isinstance(b, Const):
         return isinstance(a, Const) and isinstance(b, Const) and a.kind == b.kind == "int" \
             and a.value == b.value
@@ -63,7 +58,6 @@ def _same(a: Value, b: Value) -> bool:
 
 def _carries(op: For, name: str) -> bool:
     """Whether the loop carries a value under ``name`` (SSA slots of the forward sweep)."""
-    named = _helpers()[0]
     return any(named(v) and v.name == name
                for v in op.body.args[1:] + op.body.yields + op.inits + op.results)
 
@@ -72,8 +66,7 @@ def _loop_indices(region: Region, namer: Namer, top=False) -> bool:
     """The loop-index rewrite in ``region`` and, first, in every nested region. The
     counter's value after a rewritten loop is assigned there unless nothing reads it later
     (known only in the function's body, ``top``: a nested region may run again)."""
-    from .cleanup import _exposed_reads
-    named, defined, read, substitute = _helpers()
+    from .cleanup import _exposed_reads   # (cleanup imports this module)
     changed = False
     for op in region.ops:
         for sub in op.regions():
@@ -116,7 +109,6 @@ def _forward_index(op: For, facts: dict, namer: Namer) -> list[Op]:
     with ``k = k + 1`` (its only assignment there, nothing reading it after): reads of
     ``k`` in the body become ``i``, the step goes; returns ``[k = trip_count(0, N, 1)]``
     for after the loop ([] when nothing matches)."""
-    named, defined, read, substitute = _helpers()
     start, stop, step = op.operands[:3]
     index = op.body.args[0]
     if not (_same(start, Const(0)) and _same(step, Const(1)) and named(index)):
@@ -147,7 +139,6 @@ def _reverse_index(op: For, facts: dict, namer: Namer) -> list[Op]:
     ``k = k - 1`` (its only assignment there): reads of ``k`` after that step become ``j``,
     the step goes; returns the ops giving ``k`` its value after the loop ([] when nothing
     matches)."""
-    named, defined, read, substitute = _helpers()
     start, stop, step = op.operands[:3]
     index = op.body.args[0]
     less = facts.get(start.name) if named(start) else None
@@ -190,7 +181,6 @@ def _pair(ops: list, k: int, shape) -> tuple | None:
 
 def _inits(a: Op, b: Op):
     """(counted, counter, start) for ``counter = start`` beside ``counted = 0``."""
-    named = _helpers()[0]
     if not (isinstance(a, Assign) and isinstance(b, Assign) and named(a.results[0])
             and named(b.results[0]) and a.results[0].kind == b.results[0].kind == "int"):
         return None
@@ -218,13 +208,12 @@ def _counters_in_step(body: Region, namer: Namer) -> bool:
         diff.ndim = 0
         region.ops.insert(k, Prim([diff], [Value(counter, "int", ndim=0), start],
                                   op.line, name="sub"))
-        op.operands = [diff if _helpers()[0](v) and v.name == counted else v
+        op.operands = [diff if named(v) and v.name == counted else v
                        for v in op.operands]
     return bool(rewrites)
 
 
 def _kill(facts: frozenset, written: set) -> frozenset:
-    named = _helpers()[0]
     return frozenset(f for f in facts if not ({f[0], f[1]} & written or
                                               (named(f[2]) and f[2].name in written)))
 
@@ -233,7 +222,6 @@ def _flow(region: Region, facts: frozenset, rewrites: list | None) -> frozenset:
     """The facts ``(counted, counter, start)`` holding after ``region`` given those on
     entry; with ``rewrites``, collects ``(region, k, op, *fact)`` for each plain op that
     reads ``counted`` where its fact holds (not its own step)."""
-    named, defined, read, substitute = _helpers()
     facts = _kill(facts, {v.name for v in region.args if named(v)})
     ops = region.ops
     truths: set[str] = set()   # names holding True here (a restartable while's test)
@@ -283,7 +271,6 @@ def _loop(op: Op, facts: frozenset, rewrites: list | None, once=False) -> frozen
     """Facts after a loop: those holding on entry that every iteration keeps (a fixpoint:
     facts only shrink); for a ``while`` whose first test is known true (``once``), those
     its last iteration leaves, since it never exits without one."""
-    named, defined, read, substitute = _helpers()
     results = {v.name for v in op.results if named(v)}
     cond = op.cond if isinstance(op, While) else Region()
     head = facts
@@ -298,3 +285,85 @@ def _loop(op: Op, facts: frozenset, rewrites: list | None, once=False) -> frozen
         _flow(op.body, _flow(cond, head, None), rewrites)
     after = _flow(cond, out if once else head, None)
     return _kill(after, results)
+
+
+# --- a reverse loop over an offset index --------------------------------------------------
+def _offset_reverse_loops(region: Region, namer: Namer) -> bool:
+    """The offset-index rewrite (module docstring) in ``region`` and its nested regions."""
+    changed = False
+    for op in region.ops:
+        for sub in op.regions():
+            changed |= _offset_reverse_loops(sub, namer)
+    trips: dict[str, tuple] = {}   # name -> (a, b) of its trip_count(a, b, 1) here
+    less: dict[str, str] = {}      # name -> the name it is one less than
+    k = 0
+    while k < len(region.ops):
+        op = region.ops[k]
+        if isinstance(op, For) and not op.parallel and named(op.operands[0]) and \
+                less.get(op.operands[0].name) in trips and \
+                _same(op.operands[1], Const(-1)) and _same(op.operands[2], Const(-1)):
+            lo, hi = trips[less[op.operands[0].name]]
+            new = _offset_index(op, lo, namer)
+            if new is not None:
+                start = namer.value("_t", "int")
+                start.ndim = 0
+                stop = Const(lo.value - 1) if isinstance(lo, Const) else namer.value("_t", "int")
+                ops = [Prim([start], [hi, Const(1)], op.line, name="sub")]
+                if not isinstance(lo, Const):
+                    stop.ndim = 0
+                    ops.append(Prim([stop], [lo, Const(1)], op.line, name="sub"))
+                new.operands = [start, stop, Const(-1)]
+                region.ops[k:k + 1] = ops + [new]
+                k += len(ops)
+                changed = True
+                op = new
+        written = defined(op)
+        for table in (trips, less):
+            for name in list(table):
+                if name in written or set(_names_in(table[name])) & written:
+                    del table[name]
+        if isinstance(op, Prim) and op.name == "trip_count" and named(op.results[0]) and \
+                _same(op.operands[2], Const(1)) and \
+                all(isinstance(v, Const) or named(v) for v in op.operands[:2]):
+            trips[op.results[0].name] = (op.operands[0], op.operands[1])
+        elif isinstance(op, Prim) and op.name == "sub" and named(op.results[0]) and \
+                named(op.operands[0]) and _same(op.operands[1], Const(1)):
+            less[op.results[0].name] = op.operands[0].name
+        k += 1
+    return changed
+
+
+def _names_in(entry) -> list[str]:
+    values = entry if isinstance(entry, tuple) else (Value(entry),)
+    return [v.name for v in values if named(v)]
+
+
+def _offset_index(op: For, lo: Value, namer: Namer) -> For | None:
+    """``op`` iterating its ``i = lo + _it`` directly (the caller gives it its new range),
+    or None when its body does not start that way (only a counter's step before it)."""
+    from dataclasses import replace
+    iteration = op.body.args[0]
+    ops = op.body.ops
+    for j, x in enumerate(ops):
+        if _is_step(x, None, "sub"):
+            continue
+        if not (isinstance(x, Prim) and x.name == "add" and not x.attrs
+                and named(x.results[0]) and x.results[0].kind == "int"):
+            return None
+        a, b = x.operands
+        if named(b) and b.name == iteration.name and _same(a, lo):
+            pass
+        elif named(a) and a.name == iteration.name and _same(b, lo):
+            pass
+        else:
+            return None
+        index = x.results[0]
+        rest = ops[:j] + ops[j + 1:]
+        if index.name == iteration.name or _carries(op, index.name) or \
+                any(iteration.name in read(y) for y in rest) or \
+                any(index.name in read(y) or index.name in defined(y) for y in ops[:j]) or \
+                any(index.name in defined(y) for y in ops[j + 1:]):
+            return None
+        return replace(op, body=Region(args=[Value(index.name, "int", ndim=0)],
+                                       ops=rest, yields=op.body.yields))
+    return None

@@ -48,21 +48,18 @@ def kepler_vjp(e, M, tol, g_total_2):
     for i in range(n - 1, -1, -1):
         # line 28: E = M[i]
         E = M[i]
-        E_4 = _tape_E[i]
-        _n = _tape_n[i]
         # line 33: total = total + math.cos(E)
-        b_E_2 = -g_total_2 * np.sin(E_4)
+        b_E_2 = -g_total_2 * np.sin(_tape_E[i])
         b_f = 0.0
         b_E = 0.0
         # line 30: while abs(f) > tol:
-        for _it in range(_n - 1, -1, -1):
+        for _it in range(_tape_n[i] - 1, -1, -1):
             _k = _k - 1
             E_2 = _tape_E_2[_k]
-            f_2 = _tape_f[_k]
             # line 31: E = E - f / (1.0 - e * math.cos(E))
             _t43 = np.cos(E_2)
             _t34 = 1.0 - e * _t43
-            _t37 = f_2 / _t34
+            _t37 = _tape_f[_k] / _t34
             E_3 = E_2 - _t37
             # line 32: f = E - e * math.sin(E) - M[i]
             b_E = b_E + -b_f
