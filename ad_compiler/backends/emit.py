@@ -648,8 +648,9 @@ class _Printer:
             if op is None or not isinstance(op, (Prim, Load, Assign)):
                 reads.add(self.names.name.get(v, v.name))
                 return reads, loads
-        arrays = [o for o in (op.operands[:1] if isinstance(op, Load) else op.operands)
-                  if o.kind in ("array", "any")]   # a shape is no memory
+        arrays = [] if isinstance(op, Prim) and op.name == "shape" else \
+            [o for o in (op.operands[:1] if isinstance(op, Load) else op.operands)
+             if o.kind in ("array", "any")]   # a shape is no memory, nor reads any
         loads.update(self.names.name[o] if _named(o) else None for o in arrays)
         for o in op.operands:
             if not _named(o):

@@ -405,7 +405,7 @@ def _overwritten(op: Op, known: dict) -> set[str]:
         return {v.name for v in op.results if _named(v)} - _read(op)
     if not isinstance(op, While) or op.cond.ops or op.inits or \
             not _named(op.cond.yields[0]) or \
-            known.get(op.cond.yields[0].name, Const(False)).value is not True:
+            not known.get(op.cond.yields[0].name, Const(False)).value:
         return set()
     first = {v.name for inner in op.body.ops if not inner.regions()
              for v in inner.results if _named(v)}

@@ -224,7 +224,7 @@ def _flow(region: Region, facts: frozenset, rewrites: list | None) -> frozenset:
     reads ``counted`` where its fact holds (not its own step)."""
     facts = _kill(facts, {v.name for v in region.args if named(v)})
     ops = region.ops
-    truths: set[str] = set()   # names holding True here (a restartable while's test)
+    truths: set[str] = set()   # names holding a true constant (a restartable while's test)
     k = 0
     while k < len(ops):
         op = ops[k]
@@ -232,7 +232,8 @@ def _flow(region: Region, facts: frozenset, rewrites: list | None) -> frozenset:
             op.cond.yields[0].name in truths
         truths -= defined(op)
         if isinstance(op, Assign) and named(op.results[0]) and \
-                isinstance(op.operands[0], Const) and op.operands[0].value is True:
+                isinstance(op.operands[0], Const) and op.operands[0].value and \
+                op.operands[0].kind in ("bool", "int"):
             truths.add(op.results[0].name)
         inits = _pair(ops, k, _inits)
         steps = _pair(ops, k, _steps)

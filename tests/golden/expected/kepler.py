@@ -23,9 +23,8 @@ def kepler_vjp(e, M, tol, g_total_2):
         f = E - e * np.sin(E) - E
         _k_67 = _k
         _need = 16
-        _again = True
         # line 30: while abs(f) > tol:
-        while _again:
+        while _need:
             _tape_E_2 = _rt.reserve(_tape_E_2, _k_67, _need)
             _tape_f = _rt.reserve(_tape_f, _k_67, _need)
             _cap = len(_tape_E_2)
@@ -39,8 +38,7 @@ def kepler_vjp(e, M, tol, g_total_2):
                 # line 32: f = E - e * math.sin(E) - M[i]
                 f_1 = E_1 - e * np.sin(E_1) - E
                 _k = _k + 1
-            _again = _k == _cap
-            _need = (_k - _k_67) * 2
+            _need = (_k == _cap) * ((_k - _k_67) * 2)
         _tape_n[i] = _k - _k_67
         _tape_E[i] = E_1
     b_M = _rt.zeros_like(M)
