@@ -24,7 +24,7 @@ _MEMORY = ("array", "any")
 
 def drop_dead_stores(fn: Function) -> bool:
     """Both removals of the module docstring over ``fn``'s body (in place)."""
-    own = _own_arrays(fn)
+    own = own_arrays(fn)
     slices = {op.results[0].name: op for op in walk(fn.body)
               if isinstance(op, Prim) and op.name == "slice"}
     changed = _drop_before_overwrite(fn.body, own, slices)
@@ -32,7 +32,7 @@ def drop_dead_stores(fn: Function) -> bool:
     return changed
 
 
-def _own_arrays(fn: Function) -> set[str]:
+def own_arrays(fn: Function) -> set[str]:
     """Names every assignment of which allocates (never a parameter): memory nothing else
     shares."""
     params = {v.name for v in fn.params + fn.free_vars}

@@ -9,13 +9,12 @@ from ad_compiler.backends import helpers as _rt
 def kepler_vjp(e, M, tol, g_total_2):
     # line 25: n = M.shape[0]
     n = M.shape[0]
-    # line 27: for i in range(n):
-    _t66 = _rt.trip_count(0, n, 1)
-    _tape_E = _rt.tape(_t66, 0.0)
-    _tape_n = _rt.tape(_t66, 0)
+    _tape_E = _rt.tape(n, 0.0)
+    _tape_n = _rt.tape(n, 0)
     _tape_E_2 = _rt.tape(16, 0.0)
     _tape_f = _rt.tape(16, 0.0)
     _k = 0
+    # line 27: for i in range(n):
     for i in range(n):
         # line 28: E = M[i]
         E = M[i]

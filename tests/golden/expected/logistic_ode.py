@@ -26,10 +26,9 @@ def logistic_ode_vjp(y, r, steps, g_t9):
     for i in range(steps - 1, -1, -1):
         y_1 = _tape_y[i]
         # line 26: harvest = harvest + dt * y
-        b_y_2 = b_y + g_t9 * 0.05
+        b_y = b_y + g_t9 * 0.05
         # line 25: y = y + dt * growth
-        b_y = b_y_2
-        b_growth = b_y_2 * 0.05
+        b_growth = b_y * 0.05
         # line 23: if y > 0.5:
         if y_1 > 0.5:
             # line 24: growth = growth - 0.1 * math.sqrt(y)

@@ -9,7 +9,7 @@ from ad_compiler.backends import helpers as _rt
 def logsumexp_vjp(x, g_t11):
     # line 79: m = x[0]
     m = x[0]
-    _tape_m = _rt.tape(_rt.trip_count(0, x.shape[0], 1), 0.0)
+    _tape_m = _rt.tape(x.shape[0], 0.0)
     # line 80: for i in range(x.shape[0]):
     for i in range(x.shape[0]):
         _tape_m[i] = m
@@ -22,9 +22,9 @@ def logsumexp_vjp(x, g_t11):
         # line 85: s = s + math.exp(x[i] - m)
         s = s + np.exp(x[i] - m)
     b_x = _rt.zeros_like(x)
-    # line 86: return m + math.log(s)
     b_m = g_t11
-    b_s = g_t11 / s
+    # line 86: return m + math.log(s)
+    b_s = b_m / s
     # line 84: for i in range(x.shape[0]):
     for i in range(x.shape[0] - 1, -1, -1):
         # line 85: s = s + math.exp(x[i] - m)

@@ -37,11 +37,10 @@ def stencil_vjp(u, c, g_t15):
             _k = _k - 1
             # line 67: u[i] = u[i] + c * (u[i - 1] - 2.0 * u[i] + u[i + 1])
             _t22 = b_u[i]
-            b_u[i] = 0.0
             _t29 = _t22 * c
             b_c = b_c + _t22 * (_tape_t5[_k] - 2.0 * _tape_t3[_k] + _tape_t10[_k])
             b_u[i + 1] += _t29
             b_u[i - 1] += _t29
-            b_u[i] += _t22 + -_t29 * 2.0
+            b_u[i] = _t22 + -_t29 * 2.0
     # line 68: return np.sum(u * u)
     return (b_u, b_c)
