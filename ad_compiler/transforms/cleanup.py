@@ -319,7 +319,7 @@ def _copy_back(region: Region, k: int, counts, reads) -> bool:
     if counts.get(x) != 1 or _TEMPORARY.match(y) or any(_named(v) and v.name == x for v in region.yields):
         return False
     j = next((j for j in range(k - 1, -1, -1) if x in _defined(ops[j])), None)
-    if j is None or not isinstance(ops[j], (Prim, Load, Assign)) or len(ops[j].results) != 1 \
+    if j is None or not isinstance(ops[j], (Prim, Load)) or len(ops[j].results) != 1 \
             or any(y in _read(o) | _defined(o) for o in ops[j:k]):
         return False
     later = next((m for m in range(k + 1, len(ops)) if y in _defined(ops[m])), len(ops))

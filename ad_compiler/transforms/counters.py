@@ -26,6 +26,8 @@ writes are recognised; anything else is left as it is.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..frontend.ir import Assign, Const, For, If, Op, Prim, Region, Value, While
 from .builder import Namer
 from .irtools import defined, named, read, substitute
@@ -77,7 +79,7 @@ def _loop_indices(region: Region, namer: Namer, top=False) -> bool:
         op = region.ops[k]
         after: list[Op] = []
         if isinstance(op, For) and not op.parallel:
-            after = _forward_index(op, facts, namer) or _reverse_index(op, facts, namer)
+            after = _forward_index(op, facts) or _reverse_index(op, facts, namer)
         written = defined(op)
         for name in list(facts):
             fact = facts[name]
@@ -104,7 +106,7 @@ def _loop_indices(region: Region, namer: Namer, top=False) -> bool:
     return changed
 
 
-def _forward_index(op: For, facts: dict, namer: Namer) -> list[Op]:
+def _forward_index(op: For, facts: dict) -> list[Op]:
     """For ``for i in range(0, N, 1)`` whose counter is 0 on entry and ends each iteration
     with ``k = k + 1`` (its only assignment there, nothing reading it after): reads of
     ``k`` in the body become ``i``, the step goes; returns ``[k = trip_count(0, N, 1)]``
@@ -253,19 +255,13 @@ def _flow(region: Region, facts: frozenset, rewrites: list | None) -> frozenset:
                     rewrites.append((region, k, op, *fact))
                     break
         if isinstance(op, If):
-            facts = _flow(op.then, facts, rewrites) & _flow(op.orelse, facts, rewrites) \
-                if rewrites is None else _both(op, facts, rewrites)
+            facts = _flow(op.then, facts, rewrites) & _flow(op.orelse, facts, rewrites)
         elif isinstance(op, (For, While)):
             facts = _loop(op, facts, rewrites, once)
         else:
             facts = _kill(facts, defined(op))
         k += 1
     return facts
-
-
-def _both(op: If, facts, rewrites):
-    then = _flow(op.then, facts, rewrites)
-    return then & _flow(op.orelse, facts, rewrites)
 
 
 def _loop(op: Op, facts: frozenset, rewrites: list | None, once=False) -> frozenset:
@@ -304,7 +300,7 @@ def _offset_reverse_loops(region: Region, namer: Namer) -> bool:
                 less.get(op.operands[0].name) in trips and \
                 _same(op.operands[1], Const(-1)) and _same(op.operands[2], Const(-1)):
             lo, hi = trips[less[op.operands[0].name]]
-            new = _offset_index(op, lo, namer)
+            new = _offset_index(op, lo)
             if new is not None:
                 start = namer.value("_t", "int")
                 start.ndim = 0
@@ -319,10 +315,12 @@ def _offset_reverse_loops(region: Region, namer: Namer) -> bool:
                 changed = True
                 op = new
         written = defined(op)
-        for table in (trips, less):
-            for name in list(table):
-                if name in written or set(_names_in(table[name])) & written:
-                    del table[name]
+        for name in list(trips):
+            if name in written or {v.name for v in trips[name] if named(v)} & written:
+                del trips[name]
+        for name in list(less):
+            if name in written or less[name] in written:
+                del less[name]
         if isinstance(op, Prim) and op.name == "trip_count" and named(op.results[0]) and \
                 _same(op.operands[2], Const(1)) and \
                 all(isinstance(v, Const) or named(v) for v in op.operands[:2]):
@@ -334,15 +332,9 @@ def _offset_reverse_loops(region: Region, namer: Namer) -> bool:
     return changed
 
 
-def _names_in(entry) -> list[str]:
-    values = entry if isinstance(entry, tuple) else (Value(entry),)
-    return [v.name for v in values if named(v)]
-
-
-def _offset_index(op: For, lo: Value, namer: Namer) -> For | None:
+def _offset_index(op: For, lo: Value) -> For | None:
     """``op`` iterating its ``i = lo + _it`` directly (the caller gives it its new range),
     or None when its body does not start that way (only a counter's step before it)."""
-    from dataclasses import replace
     iteration = op.body.args[0]
     ops = op.body.ops
     for j, x in enumerate(ops):

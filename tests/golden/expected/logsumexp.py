@@ -22,9 +22,9 @@ def logsumexp_vjp(x, g_t11):
         # line 85: s = s + math.exp(x[i] - m)
         s = s + np.exp(x[i] - m)
     b_x = _rt.zeros_like(x)
-    b_m = g_t11
     # line 86: return m + math.log(s)
-    b_s = b_m / s
+    b_m = g_t11
+    b_s = g_t11 / s
     # line 84: for i in range(x.shape[0]):
     for i in range(x.shape[0] - 1, -1, -1):
         # line 85: s = s + math.exp(x[i] - m)
