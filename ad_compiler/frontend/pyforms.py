@@ -18,7 +18,8 @@ from ..errors import DifferentiationError
 from . import containers as C
 from .ir import Const, For, Load, Region, Store, Undef, Value
 
-_SEQUENCE_KINDS = {tuple: "tuple", C.ListValue: "list", dict: "dict", C.Record: "record"}
+_SEQUENCE_KINDS = {tuple: "tuple", C.ListValue: "list", dict: "dict", C.Record: "record",
+                   C.ComplexPair: "complex value"}
 
 
 def _what(entry):

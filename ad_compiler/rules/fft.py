@@ -1,0 +1,142 @@
+"""np.fft's transforms as real-linear primitives of complex values held as real pairs.
+
+The IR has no complex kind: a complex array of shape ``S`` is a *packed* real array of shape
+``(2,) + S`` (real part, imaginary part), built and taken apart by the frontend
+(:mod:`ad_compiler.frontend.complexes`). Every transform here maps real arrays to real
+arrays and is linear over the reals, so its vjp is its transpose for the real inner product
+``<u, v> = sum(Re(conj(u) * v))``, and its jvp is itself applied to the tangent.
+
+Three transforms cover NumPy's ten functions (``fft ifft fft2 ifft2 fftn ifftn`` are
+``c2c``, ``rfft rfft2 rfftn`` are ``r2c``, ``irfft irfft2 irfftn`` are ``c2r``), each with
+NumPy's ``s`` (``n``), ``axes`` and ``norm``. Each has a ``_t`` twin computing its exact
+transpose, and the twins transpose back to the originals, so derivatives of any order stay
+exact. With ``F`` the DFT over ``axes`` at scale ``norm`` and ``fit`` NumPy's cropping or
+zero-padding of the input to ``s``:
+
+* ``c2c = F o fit``; ``c2c_t = fit^T o F^H`` where ``F^H`` is the opposite transform with the
+  dual norm (``backward`` <-> ``forward``, ``ortho`` itself) and ``fit^T`` crops or pads back
+  to the operand's lengths; a real operand (``real_in``) takes the real part at the end.
+* ``r2c = H o F o fit`` (``H`` keeps the ``n // 2 + 1`` non-negative frequencies of the last
+  axis); ``r2c_t = fit^T o Re o F^H o H^T`` (``H^T`` pads the half spectrum with zeros).
+* ``c2r = Re o F^H o W o H^T o fit`` (NumPy's Hermitian completion is the weights ``W``: 1 at
+  the zero and Nyquist frequencies, 2 between, and the imaginary parts of those two ignored);
+  ``c2r_t = fit^T o W o H o F``, that is ``W`` times ``rfftn`` of the cotangent.
+
+These are the rules of autograd's ``numpy/fft.py`` and JAX's ``_src/fft.py``, written as
+transposes (tests/numpy/test_fft.py checks ``<g, A z> = <A^T g, z>`` for every form).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .table import Syntax, deflinear, defprim, defvjp
+
+_DUAL = {None: "forward", "backward": "forward", "forward": "backward", "ortho": "ortho"}
+
+
+def _unpack(z, packed=True):
+    return z[0] + 1j * z[1] if packed else np.asarray(z)
+
+
+def _pack(c):
+    return np.stack((c.real, c.imag))
+
+
+def _axes(x, axes):
+    """The transformed axes of ``x`` (the complex or real array, not its packing)."""
+    return tuple(range(np.ndim(x))) if axes is None else tuple(axes)
+
+
+def _fit(x, lengths, axes):
+    """``x`` cropped or zero-padded along ``axes`` to ``lengths`` (NumPy's ``s=``)."""
+    index = [slice(None)] * np.ndim(x)
+    pad = [(0, 0)] * np.ndim(x)
+    for n, ax in zip(lengths, axes):
+        index[ax] = slice(0, n)
+        pad[ax] = (0, max(n - np.shape(x)[ax], 0))
+    return np.pad(x[tuple(index)], pad)
+
+
+def _like(x, like, axes):
+    """``x`` fitted back to the lengths ``like`` has along ``axes`` (the transpose of fit)."""
+    return _fit(x, [np.shape(like)[ax] for ax in axes], axes)
+
+
+def _weights(n, m, dtype):
+    """The Hermitian weights of a half spectrum of length ``m`` of a real signal of length
+    ``n``: 1 at frequency 0 and (``n`` even) at the Nyquist frequency ``n / 2``, else 2."""
+    w = np.full(m, 2.0, dtype=dtype)
+    w[0] = 1.0
+    if n % 2 == 0 and m > n // 2:
+        w[n // 2] = 1.0
+    return w
+
+
+def _along(w, ax, ndim):
+    return w.reshape([-1 if k == ax % ndim else 1 for k in range(ndim)])
+
+
+def c2c(z, inverse=False, s=None, axes=None, norm=None, real_in=False):
+    c = _unpack(z, not real_in)
+    transform = np.fft.ifftn if inverse else np.fft.fftn
+    return _pack(transform(c, s=s, axes=axes, norm=norm))
+
+
+def c2c_t(g, z, inverse=False, s=None, axes=None, norm=None, real_in=False):
+    transform = np.fft.fftn if inverse else np.fft.ifftn
+    c = _unpack(z, not real_in)
+    out = transform(_unpack(g), axes=_axes(c, axes), norm=_DUAL[norm])
+    if s is not None:
+        out = _like(out, c, _axes(c, axes))
+    return out.real if real_in else _pack(out)
+
+
+def r2c(x, s=None, axes=None, norm=None):
+    return _pack(np.fft.rfftn(x, s=s, axes=axes, norm=norm))
+
+
+def r2c_t(g, x, s=None, axes=None, norm=None):
+    ax = _axes(x, axes)
+    n = s[-1] if s is not None else np.shape(x)[ax[-1]]
+    half = _unpack(g)
+    full = _fit(half, [n], ax[-1:])          # H^T: the negative frequencies are zero
+    out = np.fft.ifftn(full, axes=ax, norm=_DUAL[norm]).real
+    return _like(out, x, ax) if s is not None else out
+
+
+def c2r(z, s=None, axes=None, norm=None):
+    return np.fft.irfftn(_unpack(z), s=s, axes=axes, norm=norm)
+
+
+def c2r_t(g, z, s=None, axes=None, norm=None):
+    ax = _axes(g, axes)
+    half = np.fft.rfftn(g, axes=ax, norm=_DUAL[norm])
+    n = np.shape(g)[ax[-1]]
+    half = half * _along(_weights(n, half.shape[ax[-1]], g.dtype), ax[-1], half.ndim)
+    return _pack(_like(half, _unpack(z), ax))
+
+
+def _ndim(offset):
+    return lambda ndims, operands, real_in=False, **attrs: \
+        None if ndims[0] is None else ndims[0] + offset + (1 if real_in else 0)
+
+
+def _like_ndim(ndims, operands, **attrs):
+    return ndims[1]
+
+
+_ATTRS = {"s": None, "axes": None, "norm": None}
+for _name, _impl, _transpose, _offset, _extra in (
+        ("fft_c2c", c2c, c2c_t, 0, {"inverse": False, "real_in": False}),
+        ("fft_r2c", r2c, r2c_t, 1, {}),
+        ("fft_c2r", c2r, c2r_t, -1, {})):
+    defprim(_name, 1, _impl, Syntax("helper", _name), numba="objmode", ndim=_ndim(_offset),
+            result_kind="array", cost=8, **_extra, **_ATTRS)
+    defprim(_name + "_t", 2, _transpose, Syntax("helper", _name + "_t"), numba="objmode",
+            ndim=_like_ndim, result_kind="array", cost=8, **_extra, **_ATTRS)
+    defvjp(_name, lambda o, g, ans, x, _n=_name, **attrs: getattr(o, _n + "_t")(g, x, **attrs))
+    defvjp(_name + "_t", lambda o, g, ans, x, like, _n=_name, **attrs: getattr(o, _n)(g, **attrs),
+           None)
+    deflinear(_name)
+    deflinear(_name + "_t")
