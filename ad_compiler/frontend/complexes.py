@@ -23,7 +23,7 @@ import ast
 import numpy as np
 
 from . import containers as C
-from .ir import Const, Load
+from .ir import Const, Load, Value
 
 REFUSED = "complex values are only supported as results of np.fft"
 _NORMS = (None, "backward", "ortho", "forward")
@@ -72,8 +72,14 @@ class ComplexForms:
 
     # --- packing ------------------------------------------------------------------------------
     def pack_complex(self, z):
-        """The packed real array ``stack((re, im))`` the transforms take."""
-        return self.prim("stack", [z.re, z.im], {"axis": 0})
+        """The packed real array ``stack((re, im))`` the transforms take (a constant part,
+        as in ``x + 1j``, filled to the other part's shape)."""
+        re, im = z.re, z.im
+        if isinstance(im, Const):
+            im = self.prim("add", [self.prim("zeros_like", [re]), im])
+        elif isinstance(re, Const):
+            re = self.prim("add", [self.prim("zeros_like", [im]), re])
+        return self.prim("stack", [re, im], {"axis": 0})
 
     def unpack_complex(self, packed):
         parts = []
@@ -93,51 +99,61 @@ class ComplexForms:
         names = ("n", "axis", "norm") if signature == "1" else ("s", "axes", "norm")
         if not 1 <= len(node.args) <= 4:
             raise self.err(f"'{fname}' takes 1..4 arguments", "call", node)
-        given = dict(zip(names, (self.static(a, n) for a, n in zip(node.args[1:], names))))
+        given = dict(zip(names, node.args[1:]))
         for kw in node.keywords:
             if kw.arg not in names or kw.arg in given:
                 raise self.err(f"keyword argument '{kw.arg}' is not supported in '{fname}'",
                                "keyword argument", node)
-            given[kw.arg] = self.static(kw.value, kw.arg)
-        attrs = self.fft_attrs(signature, given, fname, node)
+            given[kw.arg] = kw.value
         x = self.expr(node.args[0])
+        lengths, attrs = self.fft_attrs(signature, given, fname, node)
         if kind == "r2c":
             if isinstance(x, C.ComplexPair):
                 raise self.complex_error(f"'{fname}' of a complex value (NumPy would discard "
                                          "its imaginary part)", node)
-            return self.unpack_complex(self.prim("fft_r2c", [self.real_array(x, node)], attrs))
+            return self.unpack_complex(self.prim("fft_r2c", [self.real_array(x, node),
+                                                             lengths], attrs))
         if kind == "c2c":
             real_in = not isinstance(x, C.ComplexPair)
             operand = self.real_array(x, node) if real_in else self.pack_complex(x)
             attrs.update(inverse=inverse, real_in=real_in)
-            return self.unpack_complex(self.prim("fft_c2c", [operand], attrs))
+            return self.unpack_complex(self.prim("fft_c2c", [operand, lengths], attrs))
         if not isinstance(x, C.ComplexPair):          # irfft of a real array: zero imaginary
             x = self.real_array(x, node)
             x = C.ComplexPair(x, self.prim("zeros_like", [x]))
-        return self.prim("fft_c2r", [self.pack_complex(x)], attrs)
+        return self.prim("fft_c2r", [self.pack_complex(x), lengths], attrs)
 
     def fft_attrs(self, signature, given, fname, node):
-        """``s``, ``axes`` and ``norm`` of a transform as np.fft.*n spells them."""
-        norm = given.get("norm")
+        """The lengths operand (``n``/``s``: None or a tuple of ints, constant or not) and the
+        static ``axes`` and ``norm`` of a transform, as np.fft.*n spells them."""
+        static = {k: self.static(v, k) for k, v in given.items() if k in ("axis", "axes",
+                                                                          "norm")}
+        norm = static.get("norm")
         if norm not in _NORMS:
             raise self.err(f"norm={norm!r} of '{fname}' is not one of 'backward', 'ortho', "
                            "'forward'", "keyword argument", node)
         if signature == "1":
-            n, axis = given.get("n"), given.get("axis", -1)
-            if not isinstance(axis, int) or not (n is None or isinstance(n, int) and n > 0):
-                raise self.err(f"'{fname}' needs a constant int axis and n", "call", node)
-            return {"s": None if n is None else (n,), "axes": (axis,), "norm": norm}
-        s = given.get("s")
-        axes = given.get("axes", (-2, -1) if signature == "2" else None)
-        if isinstance(axes, int):
-            axes = (axes,)
-        if s is not None:
-            s = (s,) if isinstance(s, int) else tuple(s)
-            axes = tuple(range(-len(s), 0)) if axes is None else axes
-            if len(s) != len(axes) or not all(isinstance(k, int) and k > 0 for k in s):
-                raise self.err(f"'{fname}' needs s and axes of the same length, s positive "
-                               "ints", "call", node)
-        return {"s": s, "axes": None if axes is None else tuple(axes), "norm": norm}
+            axes = static.get("axis", -1)
+            axes = (axes,) if isinstance(axes, int) else axes
+        else:
+            axes = static.get("axes", (-2, -1) if signature == "2" else None)
+            axes = (axes,) if isinstance(axes, int) else axes
+        if not (axes is None or isinstance(axes, tuple)
+                and all(isinstance(a, int) for a in axes)):
+            raise self.err(f"the axes of '{fname}' must be constant ints", "call", node)
+        length = given.get("n" if signature == "1" else "s")
+        entry = Const(None) if length is None else self.expr(length)
+        if isinstance(entry, Const) and entry.value is None:
+            return entry, {"axes": axes, "norm": norm}
+        items = [entry] if signature == "1" else C.sequence(entry)
+        if items is None or not all(isinstance(v, Value) and v.kind == "int" for v in items) \
+                or any(isinstance(v, Const) and not v.value > 0 for v in items):
+            raise self.err(f"the lengths ({'n' if signature == '1' else 's'}) of '{fname}' "
+                           "must be positive ints", "call", node)
+        axes = tuple(range(-len(items), 0)) if axes is None else axes
+        if len(items) != len(axes):
+            raise self.err(f"'{fname}' needs s and axes of the same length", "call", node)
+        return self.prim("tuple", list(items), kind="shape"), {"axes": axes, "norm": norm}
 
     def real_array(self, x, node):
         v = self.as_value(x)

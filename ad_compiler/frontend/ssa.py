@@ -506,6 +506,8 @@ class Builder(ContainerForms, ComplexForms):
     def e_Constant(self, node):
         if isinstance(node.value, (bool, int, float, str)) or node.value is None:
             return Const(node.value)
+        if isinstance(node.value, complex):     # 1j: a complex value of constant parts
+            return C.ComplexPair(Const(node.value.real), Const(node.value.imag))
         raise self.err(f"constant {node.value!r} is not supported", "string", node)
 
     def e_Name(self, node):

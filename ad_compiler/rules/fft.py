@@ -6,9 +6,10 @@ The IR has no complex kind: a complex array of shape ``S`` is a *packed* real ar
 arrays and is linear over the reals, so its vjp is its transpose for the real inner product
 ``<u, v> = sum(Re(conj(u) * v))``, and its jvp is itself applied to the tangent.
 
-Three transforms cover NumPy's ten functions (``fft ifft fft2 ifft2 fftn ifftn`` are
+Three transforms cover NumPy's twelve functions (``fft ifft fft2 ifft2 fftn ifftn`` are
 ``c2c``, ``rfft rfft2 rfftn`` are ``r2c``, ``irfft irfft2 irfftn`` are ``c2r``), each with
-NumPy's ``s`` (``n``), ``axes`` and ``norm``. Each has a ``_t`` twin computing its exact
+NumPy's ``axes`` and ``norm`` as static attributes and its lengths ``s`` (``n``) as an
+operand (None, or a tuple of ints that may be known only at run time: ``n=len(x)``). Each has a ``_t`` twin computing its exact
 transpose, and the twins transpose back to the originals, so derivatives of any order stay
 exact. With ``F`` the DFT over ``axes`` at scale ``norm`` and ``fit`` NumPy's cropping or
 zero-padding of the input to ``s``:
@@ -77,13 +78,13 @@ def _along(w, ax, ndim):
     return w.reshape([-1 if k == ax % ndim else 1 for k in range(ndim)])
 
 
-def c2c(z, inverse=False, s=None, axes=None, norm=None, real_in=False):
+def c2c(z, s, inverse=False, axes=None, norm=None, real_in=False):
     c = _unpack(z, not real_in)
     transform = np.fft.ifftn if inverse else np.fft.fftn
     return _pack(transform(c, s=s, axes=axes, norm=norm))
 
 
-def c2c_t(g, z, inverse=False, s=None, axes=None, norm=None, real_in=False):
+def c2c_t(g, z, s, inverse=False, axes=None, norm=None, real_in=False):
     transform = np.fft.fftn if inverse else np.fft.ifftn
     c = _unpack(z, not real_in)
     out = transform(_unpack(g), axes=_axes(c, axes), norm=_DUAL[norm])
@@ -92,11 +93,11 @@ def c2c_t(g, z, inverse=False, s=None, axes=None, norm=None, real_in=False):
     return out.real if real_in else _pack(out)
 
 
-def r2c(x, s=None, axes=None, norm=None):
+def r2c(x, s, axes=None, norm=None):
     return _pack(np.fft.rfftn(x, s=s, axes=axes, norm=norm))
 
 
-def r2c_t(g, x, s=None, axes=None, norm=None):
+def r2c_t(g, x, s, axes=None, norm=None):
     ax = _axes(x, axes)
     n = s[-1] if s is not None else np.shape(x)[ax[-1]]
     half = _unpack(g)
@@ -105,11 +106,11 @@ def r2c_t(g, x, s=None, axes=None, norm=None):
     return _like(out, x, ax) if s is not None else out
 
 
-def c2r(z, s=None, axes=None, norm=None):
+def c2r(z, s, axes=None, norm=None):
     return np.fft.irfftn(_unpack(z), s=s, axes=axes, norm=norm)
 
 
-def c2r_t(g, z, s=None, axes=None, norm=None):
+def c2r_t(g, z, s, axes=None, norm=None):
     ax = _axes(g, axes)
     half = np.fft.rfftn(g, axes=ax, norm=_DUAL[norm])
     n = np.shape(g)[ax[-1]]
@@ -126,17 +127,18 @@ def _like_ndim(ndims, operands, **attrs):
     return ndims[1]
 
 
-_ATTRS = {"s": None, "axes": None, "norm": None}
+_ATTRS = {"axes": None, "norm": None}
 for _name, _impl, _transpose, _offset, _extra in (
         ("fft_c2c", c2c, c2c_t, 0, {"inverse": False, "real_in": False}),
         ("fft_r2c", r2c, r2c_t, 1, {}),
         ("fft_c2r", c2r, c2r_t, -1, {})):
-    defprim(_name, 1, _impl, Syntax("helper", _name), numba="objmode", ndim=_ndim(_offset),
+    defprim(_name, 2, _impl, Syntax("helper", _name), numba="overload", ndim=_ndim(_offset),
             result_kind="array", cost=8, **_extra, **_ATTRS)
-    defprim(_name + "_t", 2, _transpose, Syntax("helper", _name + "_t"), numba="objmode",
+    defprim(_name + "_t", 3, _transpose, Syntax("helper", _name + "_t"), numba="overload",
             ndim=_like_ndim, result_kind="array", cost=8, **_extra, **_ATTRS)
-    defvjp(_name, lambda o, g, ans, x, _n=_name, **attrs: getattr(o, _n + "_t")(g, x, **attrs))
-    defvjp(_name + "_t", lambda o, g, ans, x, like, _n=_name, **attrs: getattr(o, _n)(g, **attrs),
-           None)
+    defvjp(_name, lambda o, g, ans, x, s, _n=_name, **attrs:
+           getattr(o, _n + "_t")(g, x, s, **attrs), None)
+    defvjp(_name + "_t", lambda o, g, ans, x, like, s, _n=_name, **attrs:
+           getattr(o, _n)(g, s, **attrs), None, None)
     deflinear(_name)
     deflinear(_name + "_t")
