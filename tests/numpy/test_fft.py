@@ -218,6 +218,7 @@ def numba_fft(x, h, m):
 
 @pytest.mark.numba
 def test_numba_program():
+    pytest.importorskip("rocket_fft")
     rng = np.random.default_rng(11)
     args = (rng.standard_normal(9), rng.standard_normal(5), rng.standard_normal((4, 4)))
     for mode in ("reverse", "forward"):

@@ -1,7 +1,7 @@
 """Numba overloads of the np.fft records (rules/fft.py), compiled FFTs from rocket-fft.
 
-Numba itself has no ``np.fft``; rocket-fft (a maintained pocketfft binding, a dependency of
-ad_compiler) registers ``np.fft.fftn/ifftn/rfftn/irfftn`` for
+Numba itself has no ``np.fft``; rocket-fft (a maintained pocketfft binding, the ``[fft]``
+extra) registers ``np.fft.fftn/ifftn/rfftn/irfftn`` for
 ``numba.njit`` through Numba's extension entry point, so the transforms run compiled, with
 no object-mode round trip. The packing of complex values as ``stack((re, im))``, NumPy's
 cropping and zero-padding to ``s`` and the Hermitian weights are written here for a static
@@ -65,7 +65,7 @@ def _form(x, s, attrs, nd, name):
     """The static attributes of one call: axes normalised to ``0..nd-1``; checks types."""
     if rocket_fft is None:
         raise TypingError(f"_rt.{name}: np.fft under Numba needs the rocket-fft package "
-                          "(pip install rocket-fft), or use the python backend")
+                          "(pip install 'ad_compiler[fft]'), or use the python backend")
     if not is_array(x) or nd < 1 or not (isinstance(s, (types.NoneType, types.Omitted))
                                or isinstance(s, types.BaseTuple) or s is None):
         return None
