@@ -17,11 +17,14 @@ zero-padding of the input to ``s``:
 * ``c2c = F o fit``; ``c2c_t = fit^T o F^H`` where ``F^H`` is the opposite transform with the
   dual norm (``backward`` <-> ``forward``, ``ortho`` itself) and ``fit^T`` crops or pads back
   to the operand's lengths; a real operand (``real_in``) takes the real part at the end.
-* ``r2c = H o F o fit`` (``H`` keeps the ``n // 2 + 1`` non-negative frequencies of the last
-  axis); ``r2c_t = fit^T o Re o F^H o H^T`` (``H^T`` pads the half spectrum with zeros).
-* ``c2r = Re o F^H o W o H^T o fit`` (NumPy's Hermitian completion is the weights ``W``: 1 at
-  the zero and Nyquist frequencies, 2 between, and the imaginary parts of those two ignored);
+* ``c2r = Re o F^H o W o H^T o fit`` (``H^T`` pads the ``n // 2 + 1`` non-negative
+  frequencies of the last axis with zeros; NumPy's Hermitian completion is the weights ``W``:
+  1 at the zero and Nyquist frequencies, 2 between, the imaginary parts of those two ignored);
   ``c2r_t = fit^T o W o H o F``, that is ``W`` times ``rfftn`` of the cotangent.
+* ``r2c = H o F o fit`` (``H`` keeps the non-negative frequencies);
+  ``r2c_t = fit^T o Re o F^H o H^T``, which is ``irfftn`` (dual norm) of ``W^-1`` times the
+  cotangent: ``Re`` ignores the imaginary parts at frequencies 0 and ``n / 2`` as ``irfftn``
+  does, so no complex inverse transform is needed (under Numba the complex one compiles slower).
 
 These are the rules of autograd's ``numpy/fft.py`` and JAX's ``_src/fft.py``, written as
 transposes (tests/numpy/test_fft.py checks ``<g, A z> = <A^T g, z>`` for every form).
@@ -101,8 +104,9 @@ def r2c_t(g, x, s, axes=None, norm=None):
     ax = _axes(x, axes)
     n = s[-1] if s is not None else np.shape(x)[ax[-1]]
     half = _unpack(g)
-    full = _fit(half, [n], ax[-1:])          # H^T: the negative frequencies are zero
-    out = np.fft.ifftn(full, axes=ax, norm=_DUAL[norm]).real
+    half = half / _along(_weights(n, half.shape[ax[-1]], g.dtype), ax[-1], half.ndim)
+    lengths = [half.shape[a] for a in ax[:-1]] + [n]
+    out = np.fft.irfftn(half, s=lengths, axes=ax, norm=_DUAL[norm])
     return _like(out, x, ax) if s is not None else out
 
 

@@ -48,8 +48,9 @@ def _fitter(nd, axes):
     return register_jitable(compile_src(("fft fit", nd, axes), build(), {}))
 
 
-def _weigher(nd, axis):
-    """``weigh(half, n)``: the half spectrum times NumPy's Hermitian weights along ``axis``."""
+def _weigher(nd, axis, divide=False):
+    """``weigh(half, n)``: the half spectrum times (``divide``: over) NumPy's Hermitian
+    weights along ``axis``."""
     shape = tuple_expr(["m" if k == axis else "1" for k in range(nd)])
     src = (f"def impl(half, n):\n"
            f"    m = half.shape[{axis}]\n"
@@ -57,23 +58,26 @@ def _weigher(nd, axis):
            f"    w[0] = 1.0\n"
            f"    if n % 2 == 0 and m > n // 2:\n"
            f"        w[n // 2] = 1.0\n"
-           f"    return half * w.reshape({shape})\n")
-    return register_jitable(compile_src(("fft weigh", nd, axis), src, {}))
+           f"    return half {'/' if divide else '*'} w.reshape({shape})\n")
+    return register_jitable(compile_src(("fft weigh", nd, axis, divide), src, {}))
 
 
-def _form(x, s, attrs, nd, name):
-    """The static attributes of one call: axes normalised to ``0..nd-1``; checks types."""
+def _form(x, s, attrs, packed, name):
+    """The static attributes of one call (None: not these types), axes normalised to
+    ``0..nd-1`` for the complex (``packed``: ``x`` has the leading re/im axis) or real array
+    of rank ``nd``, and whether the lengths ``s`` are given (``sized``)."""
     if rocket_fft is None:
         raise TypingError(f"_rt.{name}: np.fft under Numba needs the rocket-fft package "
                           "(pip install 'ad_compiler[fft]'), or use the python backend")
-    if not is_array(x) or nd < 1 or not (isinstance(s, (types.NoneType, types.Omitted))
-                               or isinstance(s, types.BaseTuple) or s is None):
+    if not is_array(x) or not (isinstance(s, (types.NoneType, types.Omitted, types.BaseTuple))
+                               or s is None):
         return None
     out = {k: static(v, k, name) for k, v in attrs.items()}
+    nd = x.ndim - (1 if packed else 0)
     axes = out.get("axes")
     out["axes"] = tuple(range(nd)) if axes is None else tuple(a % nd for a in axes)
     out["sized"] = isinstance(s, types.BaseTuple)
-    return out
+    return out if nd >= 1 else None
 
 
 def _lengths_of(like, axes, offset):
@@ -88,10 +92,8 @@ def _compile(name, params, body, form, glbs):
 
 @overload(F.c2c, prefer_literal=True)
 def _c2c(z, s, inverse=False, axes=None, norm=None, real_in=False):
-    if not is_array(z):
-        return None
     form = _form(z, s, {"inverse": inverse, "axes": axes, "norm": norm, "real_in": real_in},
-                 z.ndim - (0 if static(real_in, "real_in", "fft_c2c") else 1), "fft_c2c")
+                 not static(real_in, "real_in", "fft_c2c"), "fft_c2c")
     if form is None:
         return None
     transform = "ifftn" if form["inverse"] else "fftn"
@@ -104,10 +106,8 @@ def _c2c(z, s, inverse=False, axes=None, norm=None, real_in=False):
 
 @overload(F.c2c_t, prefer_literal=True)
 def _c2c_t(g, z, s, inverse=False, axes=None, norm=None, real_in=False):
-    if not is_array(g):
-        return None
     form = _form(g, s, {"inverse": inverse, "axes": axes, "norm": norm, "real_in": real_in},
-                 g.ndim - 1, "fft_c2c_t")
+                 True, "fft_c2c_t")
     if form is None:
         return None
     transform = "fftn" if form["inverse"] else "ifftn"
@@ -124,9 +124,7 @@ def _c2c_t(g, z, s, inverse=False, axes=None, norm=None, real_in=False):
 
 @overload(F.r2c, prefer_literal=True)
 def _r2c(x, s, axes=None, norm=None):
-    if not is_array(x):
-        return None
-    form = _form(x, s, {"axes": axes, "norm": norm}, x.ndim, "fft_r2c")
+    form = _form(x, s, {"axes": axes, "norm": norm}, False, "fft_r2c")
     if form is None:
         return None
     body = [f"return pack(np.fft.rfftn(x, s=s, axes={form['axes']!r}, "
@@ -136,27 +134,25 @@ def _r2c(x, s, axes=None, norm=None):
 
 @overload(F.r2c_t, prefer_literal=True)
 def _r2c_t(g, x, s, axes=None, norm=None):
-    if not is_array(x):
-        return None
-    form = _form(x, s, {"axes": axes, "norm": norm}, x.ndim, "fft_r2c_t")
+    form = _form(x, s, {"axes": axes, "norm": norm}, False, "fft_r2c_t")
     if form is None:
         return None
     ax = form["axes"]
     n = "s[-1]" if form["sized"] else f"x.shape[{ax[-1]}]"
-    body = [f"full = pad_last(unpack(g), ({n},))",      # the negative frequencies are zero
-            f"out = np.fft.ifftn(full, axes={ax!r}, norm={F._DUAL[form['norm']]!r}).real"]
+    lengths = tuple_expr([f"g.shape[{a + 1}]" for a in ax[:-1]] + [n])
+    body = [f"half = weigh(unpack(g), {n})",
+            f"out = np.fft.irfftn(half, s={lengths}, axes={ax!r}, "
+            f"norm={F._DUAL[form['norm']]!r})"]
     if form["sized"]:
         body.append(f"out = fit(out, {_lengths_of('x', ax, 0)})")
-    body.append("return np.ascontiguousarray(out)")
+    body.append("return out")
     return _compile("fft_r2c_t", "g, x, s, axes=None, norm=None", body, form,
-                    {"fit": _fitter(x.ndim, ax), "pad_last": _fitter(x.ndim, ax[-1:])})
+                    {"fit": _fitter(x.ndim, ax), "weigh": _weigher(x.ndim, ax[-1], True)})
 
 
 @overload(F.c2r, prefer_literal=True)
 def _c2r(z, s, axes=None, norm=None):
-    if not is_array(z):
-        return None
-    form = _form(z, s, {"axes": axes, "norm": norm}, z.ndim - 1, "fft_c2r")
+    form = _form(z, s, {"axes": axes, "norm": norm}, True, "fft_c2r")
     if form is None:
         return None
     body = [f"return np.fft.irfftn(unpack(z), s=s, axes={form['axes']!r}, "
@@ -166,9 +162,7 @@ def _c2r(z, s, axes=None, norm=None):
 
 @overload(F.c2r_t, prefer_literal=True)
 def _c2r_t(g, z, s, axes=None, norm=None):
-    if not is_array(g):
-        return None
-    form = _form(g, s, {"axes": axes, "norm": norm}, g.ndim, "fft_c2r_t")
+    form = _form(g, s, {"axes": axes, "norm": norm}, False, "fft_c2r_t")
     if form is None:
         return None
     ax = form["axes"]
