@@ -12,8 +12,8 @@ Supported on a complex value ``z``: ``z.real z.imag np.real np.imag np.conj z.co
 np.abs np.angle np.square``, ``+ - * /`` with complex or real operands, ``z ** k`` for a
 small constant integer ``k``, unary ``-``, indexing and slicing, the part-wise linear
 functions and methods of :data:`_PARTWISE` (``np.sum np.mean``, ``np.fft.fftshift``,
-reshapes...), ``z.shape``/``z.ndim``/``z.size``/``z.T``, and passing it back into an
-``np.fft`` transform. Anything else raises a DifferentiationError naming the construct.
+reshapes...), ``z.shape``/``z.ndim``/``z.size``/``z.T``, ``len(z)`` and ``np.shape(z)``, and
+passing it back into an ``np.fft`` transform. Anything else raises a DifferentiationError naming the construct.
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ _FUNCTIONS = {id(f): name for f, name in (
 _PARTWISE = {id(f) for f in (np.sum, np.mean, np.cumsum, np.diff, np.fft.fftshift,
                              np.fft.ifftshift, np.transpose, np.reshape, np.ravel, np.roll,
                              np.flip, np.squeeze, np.expand_dims, np.swapaxes, np.moveaxis)}
+# functions of the shape alone: applied to the real part
+_SHAPE_OF = {id(f) for f in (len, np.shape, np.size, np.ndim)}
 _PARTWISE_METHODS = {"sum", "mean", "cumsum", "transpose", "reshape", "ravel", "flatten",
                      "squeeze", "swapaxes", "copy"}
 _MAX_POWER = 8
@@ -59,8 +61,10 @@ def is_complex_call(obj, node, evaluated) -> bool:
     whose meaning a complex first argument changes, unless that argument is being passed on
     after :meth:`ComplexForms.complex_call` evaluated it)."""
     key = id(obj)
+    if key in _FFT_FUNCTIONS or key in _FFT_OTHERS:
+        return not node.args or node.args[0] not in evaluated
     return bool(node.args) and node.args[0] not in evaluated and (
-        key in _FFT_FUNCTIONS or key in _FFT_OTHERS or key in _FUNCTIONS or key in _PARTWISE)
+        key in _FUNCTIONS or key in _PARTWISE or key in _SHAPE_OF)
 
 
 class ComplexForms:
@@ -165,12 +169,18 @@ class ComplexForms:
         """A call :func:`is_complex_call` names: an np.fft transform, or a function of a
         complex first argument (``np.real(z)``, ``np.sum(z, axis=0)``...). Otherwise the call
         proceeds as usual, that argument evaluated once (:attr:`evaluated`)."""
+        if not node.args:
+            raise self.err(f"'{ast.unparse(node.func)}' takes its array as the first "
+                           "positional argument", "call", node)
         arg = node.args[0]
         self.evaluated[arg] = z = self.expr(arg)
         try:
             if id(obj) in _FFT_FUNCTIONS or id(obj) in _FFT_OTHERS:
                 return self.fft_call(obj, node)
             if not isinstance(z, C.ComplexPair):
+                return self.call(target, node)
+            if id(obj) in _SHAPE_OF:
+                self.evaluated[arg] = z.re
                 return self.call(target, node)
             name = _FUNCTIONS.get(id(obj))
             if name is None:                      # part-wise: the same call on each part

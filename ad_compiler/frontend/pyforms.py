@@ -228,7 +228,10 @@ class ContainerForms:
         if isinstance(arg, dict):
             return Const(len(arg))
         items = C.sequence(arg)
-        return None if items is None else Const(len(items))
+        if items is None:
+            self.evaluated[node.args[0]] = arg    # the caller reads it again: not twice
+            return None
+        return Const(len(items))
 
     # --- list methods --------------------------------------------------------------------------
     def container_method(self, base, attr, node):

@@ -224,3 +224,23 @@ def test_numba_program():
     for mode in ("reverse", "forward"):
         status, message = check(numba_fft, args, mode, "numba")
         assert status == "ok", f"{mode}: {status} {message}"
+
+
+@pytest.mark.numba
+def test_numba_forms_of_two_ranks():
+    """One transform form (same axes, norm, lengths) at two ranks in one process: each rank
+    gets its own generated implementation (its cropping helper is written for that rank)."""
+    pytest.importorskip("rocket_fft")
+    import numba
+
+    from ad_compiler.backends import helpers as _rt
+
+    @numba.njit
+    def transpose(g, x):
+        return _rt.fft_r2c_t(g, x, (4,), axes=(0,), norm="ortho")
+
+    rng = np.random.default_rng(2)
+    for shape in ((5,), (5, 3)):
+        g, x = rng.standard_normal((2, 3) + shape[1:]), rng.standard_normal(shape)
+        want = F.r2c_t(g, x, (4,), axes=(0,), norm="ortho")
+        assert np.allclose(transpose(g, x), want)

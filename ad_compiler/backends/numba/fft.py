@@ -77,6 +77,7 @@ def _form(x, s, attrs, packed, name):
     axes = out.get("axes")
     out["axes"] = tuple(range(nd)) if axes is None else tuple(a % nd for a in axes)
     out["sized"] = isinstance(s, types.BaseTuple)
+    out["nd"] = nd        # the rank the generated helpers (fit, weigh) are written for
     return out if nd >= 1 else None
 
 
@@ -85,6 +86,8 @@ def _lengths_of(like, axes, offset):
 
 
 def _compile(name, params, body, form, glbs):
+    """One implementation per form: the key holds everything its source and its helpers
+    (generated for ``form["nd"]`` and ``form["axes"]``) depend on."""
     key = (name, tuple(sorted((k, repr(v)) for k, v in form.items())), tuple(body))
     src = f"def impl({params}):\n" + "".join(f"    {line}\n" for line in body)
     return compile_src(key, src, {"unpack": _unpack, "pack": _pack, **glbs})
