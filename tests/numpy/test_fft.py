@@ -86,9 +86,10 @@ def test_usage(k, mode):
 
 def test_agrees_with_autograd():
     """The same usages differentiated by HIPS autograd, wherever it differentiates them.
-    Where the two differ, autograd must be the one off central differences: its rfft/irfft
-    rules read ``n=`` only positionally and know no ``norm='forward'``, and it refuses odd
-    lengths there (test_usage checks ours against central differences everywhere)."""
+    Where the two differ, autograd must be the one off central differences (its rfft/irfft
+    rules read ``n=`` only positionally, know no ``norm='forward'``, and give the imaginary
+    parts irfft ignores a gradient; it refuses odd lengths there); test_usage checks ours
+    against central differences everywhere."""
     autograd = pytest.importorskip("autograd")
     theirs = write_module(USAGES, "autograd.numpy", "fft_autograd")
     agreed, autograd_off = 0, []
