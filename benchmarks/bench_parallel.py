@@ -114,8 +114,10 @@ def run(n_pairwise=3000, n_map=10_000_000, repeat=7):
         serial = ad.value_and_grad(f, wrt=wrt, parallel=False)
         parallel = ad.value_and_grad(f, wrt=wrt, parallel=True)
         unchecked = ad.value_and_grad(f, wrt=wrt, parallel=True, boundscheck=False)
-        hand_par = numba.njit(parallel=True, cache=True)(hand)
-        hand_ser = numba.njit(cache=True)(hand)
+        # not cache=True: Numba's cache keys an entry by the function's bytecode and
+        # signature, not by its options, so both builds would load the one saved first
+        hand_par = numba.njit(parallel=True)(hand)
+        hand_ser = numba.njit(hand)
         ours, theirs = parallel(*args), hand_par(*args)
         assert np.allclose(ours[0], theirs[0], rtol=1e-9)
         mine = ours[1] if isinstance(ours[1], tuple) else (ours[1],)
