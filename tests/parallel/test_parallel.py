@@ -1,10 +1,13 @@
 """prange loops differentiate, and with ``parallel=True`` run on all cores in the forward
 sweep and in the adjoint without a race (ad_compiler.transforms.parallel)."""
 
+import ast
+
 import numpy as np
 import pytest
 
 import ad_compiler as ad
+from ad_compiler.backends.index_checks import add_index_checks
 from tests.compiler.fdcheck import assert_close, check_grad, fd_grad, float_positions
 from tests.parallel._parallel_programs import CASES, carries_a_value, gather, histogram, \
     map_reduce, nbody_forces, pairwise_energy
@@ -83,14 +86,49 @@ def test_parallel_refused_on_cuda():
         ad.grad(map_reduce, backend="cuda", parallel=True)
 
 
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_checked_source_has_no_raise_in_a_prange_body(name):
+    """What the numba backend compiles by default (the index checks written into the
+    source): a check in a prange body records a flag and the loop raises after it ends,
+    since a raise inside keeps Numba from running the loop in parallel."""
+    f, args = CASES[name]
+    source = add_index_checks(ad.value_and_grad(f, wrt=tuple(float_positions(args())),
+                                                backend="python", parallel=True).source)
+    assert "prange(" in source
+    assert not _raises_in_prange(source), source
+
+
+def _raises_in_prange(source):
+    return [node for loop in ast.walk(ast.parse(source)) if isinstance(loop, ast.For)
+            and isinstance(loop.iter, ast.Call) and getattr(loop.iter.func, "id", "") == "prange"
+            for stmt in loop.body for node in ast.walk(stmt)
+            if isinstance(node, (ast.Raise, ast.Return, ast.Break))]
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+@pytest.mark.parametrize("bad", [9, 12, -10])
+def test_out_of_bounds_in_a_prange_body_raises_naming_the_line(backend, bad):
+    """A gather ``x[idx[i]]`` past either end, in the parallel forward sweep and (through
+    the same index) the privatised adjoint: IndexError naming the user's line, after the
+    loop ends in the numba build."""
+    x, idx, w = CASES["gather"][1]()
+    idx = idx.copy()
+    idx[4] = bad
+    line = r"`s \+= w \* x\[idx\[i\]\] \*\* 2 \* x\[i\]`"
+    g = ad.value_and_grad(gather, wrt=(0, 2), backend=backend, parallel=True)
+    with pytest.raises(IndexError, match=line):
+        g(x, idx, w)
+    good = g(x, idx % len(x), w)            # the same build still runs in bounds
+    assert_close(good[0], gather(x, idx % len(x), w), "gather")
+
+
 @pytest.mark.numba
 @pytest.mark.parametrize("name", ["nbody_forces", "histogram"])
 def test_gradient_numba_parallel(name):
     """One compiled program each (every float argument at once): the value from the
-    parallel forward sweep, the gradient from the parallel (privatised) adjoint. Unchecked
-    (``boundscheck=False``, as Numba's default), since a per-access check that can raise
-    inside a prange body makes Numba run it serially: here Numba must parallelise every
-    prange loop, and says so (no NumbaPerformanceWarning)."""
+    parallel forward sweep, the gradient from the parallel (privatised) adjoint, with the
+    default index checks: Numba must parallelise every prange loop, and says so (no
+    NumbaPerformanceWarning)."""
     import warnings
 
     import numba
@@ -100,8 +138,7 @@ def test_gradient_numba_parallel(name):
     wrt = tuple(float_positions(args))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", numba.NumbaPerformanceWarning)
-        value, grads = ad.value_and_grad(f, wrt=wrt, backend="numba", parallel=True,
-                                         boundscheck=False)(*args)
+        value, grads = ad.value_and_grad(f, wrt=wrt, backend="numba", parallel=True)(*args)
     serial = [w for w in caught if "will not be executed in parallel" in str(w.message)]
     assert not serial, [str(w.message) for w in serial]
     assert_close(value, f(*args), name)

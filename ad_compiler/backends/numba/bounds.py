@@ -38,19 +38,19 @@ def _bad_test(a, axis, i):
         return None
     ax = _axis(a, axis)
     if isinstance(i, types.Integer):
-        def bad(a, i):
+        def bad(a, i):          # | not or: no branch (and no phi) to inline
             n = a.shape[ax]
-            return i < -n or i >= n
+            return (i < -n) | (i >= n)
     elif is_array(i) and isinstance(i.dtype, types.Boolean):
         def bad(a, i):
-            return i.ndim > 0 and i.shape[0] != a.shape[ax]
+            return (i.ndim > 0) & (i.shape[0] != a.shape[ax])
     elif is_array(i) and isinstance(i.dtype, types.Integer):
         def bad(a, i):
             n = a.shape[ax]
+            out = False
             for k in i.ravel():
-                if k < -n or k >= n:
-                    return True
-            return False
+                out |= (k < -n) | (k >= n)
+            return out
     else:
         return None
     return njit(inline="always")(bad)
@@ -98,7 +98,7 @@ def _indices_bad(a, axis, lo, hi):
 
         def impl(a, axis, lo, hi):
             n = a.shape[ax]
-            return lo < -n or hi >= n
+            return (lo < -n) | (hi >= n)
         return impl
     return lambda a, axis, lo, hi: False
 
