@@ -52,6 +52,16 @@ def map_reduce(x, c, w):
     return s + np.sum(y * y)
 
 
+def soft_map(x, c, w):
+    """A map whose results only reduce: the value's sweep writes no memory, so it runs in
+    one loop with the adjoint's (fused), each exp computed once."""
+    s = 0.0
+    for i in prange(x.shape[0]):
+        y = np.exp(w * x[i]) * c[i]
+        s += y * x[i] + y * y
+    return s
+
+
 def histogram(x, idx, w):
     """A scatter in the primal: iterations add into shared bins (privatised per thread in
     the forward sweep, with the reduction s carried through each chunk); the adjoint
@@ -129,6 +139,8 @@ CASES = {
                                             np.random.default_rng(2).uniform(0.5, 1.5, 5))),
     "map_reduce": (map_reduce, lambda: (_points(9, 1, 3)[:, 0],
                                         np.random.default_rng(4).uniform(0.5, 1.5, 9), 0.7)),
+    "soft_map": (soft_map, lambda: (_points(9, 1, 3)[:, 0],
+                                    np.random.default_rng(4).uniform(0.5, 1.5, 9), 0.7)),
     "histogram": (histogram, lambda: (_points(11, 1, 5)[:, 0],
                                       np.array([0, 3, 1, 3, 3, 2, 0, 1, 3, 2, 0]), 1.3)),
     "gather": (gather, lambda: (_points(9, 1, 7)[:, 0] + 2.0,

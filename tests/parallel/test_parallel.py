@@ -68,6 +68,32 @@ def test_every_sweep_in_parallel_with_tapes():
         assert len(outer) == (4 if name == "in_place" else 2), g.source
 
 
+@pytest.mark.parametrize("name", ["pairwise_energy", "soft_map"])
+def test_value_and_adjoint_sweeps_fuse(name):
+    """The value's sweep only reduces: it runs in the adjoint's loop (inner loops fused
+    too), what both compute computed once; value and gradient still right."""
+    f, make = CASES[name]
+    args = make()
+    wrt = tuple(float_positions(args))
+    g = ad.value_and_grad(f, wrt=wrt, backend="python", parallel=True)
+    value, grads = g(*args)
+    assert_close(value, f(*args), name)
+    for gi, i in zip(grads, wrt):
+        assert_close(gi, fd_grad(f, args, i), f"{name} wrt={i}")
+    loops = _loops(g.source)
+    assert sum("prange(" in loop for loop in loops) == 1, g.source
+    assert sum(loop.startswith("for j in") for loop in loops) <= 1, g.source
+    if name == "soft_map":
+        code = [ln for ln in g.source.splitlines() if not ln.strip().startswith("#")]
+        assert sum(ln.count("np.exp(") for ln in code) == 1, g.source
+
+
+def test_a_value_sweep_that_stores_stays_apart():
+    g = ad.value_and_grad(map_reduce, wrt=(0, 2), backend="python", parallel=True)
+    g(*CASES["map_reduce"][1]())
+    assert sum("prange(" in loop for loop in _loops(g.source)) == 2, g.source
+
+
 def test_serial_without_the_option():
     g = ad.grad(nbody_forces, backend="python")
     g(*CASES["nbody_forces"][1]())
