@@ -190,12 +190,13 @@ class _Scheduler:
             while m < len(region.ops) and _movable(region.ops[m]):
                 m += 1
             second = region.ops[m] if m < len(region.ops) else None
-            if not (isinstance(second, For) and second.parallel) or \
-                    not _fusable(first, region.ops[k:m], second, self.defs, self.fn):
+            moved = isinstance(second, For) and second.parallel and \
+                _fusable(first, region.ops[k:m], second, self.defs, self.fn)
+            if not moved:
                 continue
             saved = list(region.ops)
             fused = _fused(first, second)
-            region.ops[k - 1:m + 1] = region.ops[k:m] + [fused]
+            region.ops[k - 1:m + 1] = moved[0] + [fused] + moved[1]
             self.defs = _definitions(self.fn.body)
             if not _Plan(fused, self.defs, _read_after(self.fn.body, fused)).ok:
                 region.ops[:] = saved
@@ -221,13 +222,13 @@ class _Scheduler:
             while m < len(body.ops) and _movable(body.ops[m]):
                 m += 1
             second = body.ops[m] if m < len(body.ops) else None
-            if not isinstance(second, For) or \
-                    not _fusable(first, body.ops[k:m], second, self.defs, self.fn) or \
-                    not _Plan(second, self.defs, _read_after(self.fn.body, second)).ok:
+            moved = isinstance(second, For) and \
+                _fusable(first, body.ops[k:m], second, self.defs, self.fn)
+            if not moved or not _Plan(second, self.defs, _read_after(self.fn.body, second)).ok:
                 continue
             fused = _fused(first, second)
             _substitute_index(fused)
-            body.ops[k - 1:m + 1] = body.ops[k:m] + [fused]
+            body.ops[k - 1:m + 1] = moved[0] + [fused] + moved[1]
             self.defs = _definitions(self.fn.body)
             k = body.ops.index(fused) + 1
 
@@ -516,62 +517,95 @@ def _movable(op: Op) -> bool:
         isinstance(op, Prim) and op.name not in _WRITING_PRIMS
 
 
-def _fusable(first: For, between: list, second: For, defs: dict, fn: Function) -> bool:
-    """Whether ``first``, ``between`` (moved before it), ``second`` compute what ``between``,
-    then ``first`` and ``second`` fused (iteration ``i`` of ``first`` then of ``second``)
-    compute: the same indices (``second`` maybe reversed: the caller proves its iterations
-    independent); ``first`` writes no memory and sets nothing that ``between`` or
-    ``second`` read; neither sets what ``first`` reads; ``second`` writes only arrays
-    allocated in the function that ``first`` does not read."""
-    if not _same_indices(first, second, defs):
-        return False
+def _fusable(first: For, between: list, second: For, defs: dict, fn: Function):
+    """``(before, after)``, the ops of ``between`` split so that ``before``, then ``first``
+    and ``second`` fused (iteration ``i`` of ``first`` then of ``second``), then ``after``
+    compute what ``first``, ``between``, ``second`` do; or None. ``after`` holds the ops
+    that read what ``first`` sets (the value's last steps); ``second`` reads none of that.
+    The two loops take the same indices (``second`` maybe reversed: the caller proves its
+    iterations independent); ``first`` writes no memory; nothing later sets what an
+    earlier op reads; ``second`` writes only arrays allocated in the function that
+    ``first`` and ``after`` do not read."""
+    if not _same_indices(first, second, defs, fn):
+        return None
     if any(isinstance(op, Store) or isinstance(op, Prim) and op.name in _WRITING_PRIMS
            for op in walk(first.body)):
-        return False
-    set_first = _set_in(first)
-    read_first = {id(x) for x in _reads(first)}
-    if any(id(x) in set_first for op in between for x in op.operands) or \
-            any(id(x) in set_first for x in _reads(second)):
-        return False
-    set_later = {id(r) for op in between for r in op.results} | _set_in(second)
-    if set_later & (read_first | set_first):
-        return False
+        return None
+    late = set(_set_in(first))
+    before, after = [], []
+    for op in between:
+        reads_late = any(id(x) in late for x in op.operands)
+        (after if reads_late else before).append(op)
+        if reads_late:
+            late |= {id(r) for r in op.results}
+    reads = {"first": {id(x) for x in _reads(first)}, "second": {id(x) for x in _reads(second)},
+             "before": {id(x) for op in before for x in op.operands},
+             "after": {id(x) for op in after for x in op.operands}}
+    sets = {"first": _set_in(first), "second": _set_in(second),
+            "before": {id(r) for op in before for r in op.results},
+            "after": {id(r) for op in after for r in op.results}}
+    once = _assigned_once(fn)
+
+    def independent(x, y, flows=frozenset()):
+        """x and y may run in either order (y may read values in ``flows`` x sets)."""
+        return not ((sets[x] & reads[y]) - flows or sets[x] & sets[y] or sets[y] & reads[x])
+
+    # the pairs whose order changes: first/before, second/after, before/after (whose
+    # order in ``between`` may differ); and the fused loops' iterations interleave
+    if not (independent("first", "before") and independent("second", "after")
+            and independent("first", "second")
+            and independent("before", "after", sets["before"] & reads["after"] & once)):
+        return None
     params = {id(v) for v in fn.params + fn.free_vars}
+    reading = [first] + after
+    roots = {id(_base(x, defs)) for op in reading for x in
+             (_reads(op) if isinstance(op, For) else op.operands) if x.kind in ("array", "any")}
     for op in walk(second.body):
         if isinstance(op, Store):
             root = _base(op.operands[0], defs)
             made = defs.get(id(root))
-            if id(root) in params or id(root) in read_first or not (
+            if id(root) in params or id(root) in roots or not (
                     isinstance(made, Prim) and made.name in PRIMITIVES and
                     PRIMITIVES[made.name].effect == "alloc"):
-                return False
-    return True
+                return None
+    return before, after
 
 
-def _same_indices(first: For, second: For, defs: dict) -> bool:
+def _assigned_once(fn: Function) -> set:
+    """ids of the values one op of ``fn`` assigns (and no other)."""
+    counts: dict[int, int] = {}
+    for op in walk(fn.body):
+        for r in op.results:
+            counts[id(r)] = counts.get(id(r), 0) + 1
+    return {k for k, c in counts.items() if c == 1}
+
+
+def _same_indices(first: For, second: For, defs: dict, fn: Function) -> bool:
     """``first`` is ``range(a, b)`` and ``second`` ``range(a, b)`` or
-    ``range(b - 1, a - 1, -1)``."""
+    ``range(b - 1, a - 1, -1)`` (``b - 1`` a value assigned once, from ``b``)."""
     a, b, step = first.operands[:3]
     c, d, step2 = second.operands[:3]
     if not (isinstance(step, Const) and step.value == 1 and isinstance(step2, Const)):
         return False
     if step2.value == 1:
         return _equal(a, c, defs) and _equal(b, d, defs)
-    return step2.value == -1 and _minus_one(c, b, defs) and _minus_one(d, a, defs)
+    return step2.value == -1 and _minus_one(c, b, defs, fn) and _minus_one(d, a, defs, fn)
 
 
 def _equal(x: Value, y: Value, defs: dict) -> bool:
     return x is y or isinstance(x, Const) and isinstance(y, Const) and x.value == y.value
 
 
-def _minus_one(x: Value, y: Value, defs: dict) -> bool:
-    """Whether ``x`` is ``y - 1``."""
+def _minus_one(x: Value, y: Value, defs: dict, fn: Function) -> bool:
+    """Whether ``x`` is ``y - 1`` (both assigned at most once: the same values wherever
+    they are read)."""
     if isinstance(x, Const) and isinstance(y, Const):
         return x.value == y.value - 1
     op = defs.get(id(x))
+    assigned = [r for o in walk(fn.body) for r in o.results]
     return isinstance(op, Prim) and op.name == "sub" and op.operands[0] is y and \
         isinstance(op.operands[1], Const) and op.operands[1].value == 1 and \
-        sum(1 for o in defs.values() if o is op) <= 1
+        sum(r is x for r in assigned) == 1 and sum(r is y for r in assigned) <= 1
 
 
 def _set_in(loop: For) -> set:
