@@ -493,16 +493,7 @@ class _Plan:
                 v = op.operands[0]
             else:
                 return None, None, False        # allocated in the body: private
-        path = v
-        for _ in range(100):                    # views made outside the loop, to their base
-            op = self.defs.get(id(v))
-            if isinstance(op, Load) and is_view_load(op) or \
-                    isinstance(op, Prim) and op.name in VIEW_PRIMS or \
-                    isinstance(op, Assign) and op.operands and op.operands[0].kind == "array":
-                v = op.operands[0]
-            else:
-                break
-        return v, path, own
+        return _base(v, self.defs), v, own      # views made outside the loop, to their base
 
 
 # --------------------------------------------------------------------------- fusion

@@ -11,7 +11,6 @@ program's result with no access out of bounds. The plain program runs on NumPy a
 (Python's checks): the reference.
 """
 
-import ast
 import random
 
 import numpy as np
@@ -19,6 +18,7 @@ import pytest
 
 from ad_compiler.backends import helpers as _rt
 from ad_compiler.backends.index_checks import add_index_checks
+from tests.parallel._parallel_programs import raises_in_prange
 
 VIOLATIONS = []
 
@@ -128,41 +128,18 @@ def _arguments(rng):
     return x, y, idx, rng.randint(-1, 6), rng.randint(-1, 6)
 
 
-@pytest.mark.parametrize("seed", range(8))
-def test_random_programs_fail_exactly_where_numpy_fails(seed):
+@pytest.mark.parametrize("seed, parallel", [(s, False) for s in range(8)] +
+                         [(1000 + s, True) for s in range(4)])
+def test_random_programs_fail_exactly_where_numpy_fails(seed, parallel):
+    """With ``parallel``, the outermost loops are ``prange`` (run serially here, as the
+    property needs): no raise is left in their bodies (Numba would run them serially), a
+    failed check skips its access, and the program raises IndexError after the loop
+    exactly when NumPy raises."""
     rng = random.Random(seed)
     for _ in range(40):
-        source = Program(rng).source()
+        source = Program(rng, parallel).source()
         checked = add_index_checks(source)
-        for _ in range(4):
-            args = _arguments(rng)
-            want, value, _ = _run(source, args, np.ndarray)
-            VIOLATIONS.clear()
-            got, result, out = _run(checked, args, Unchecked)
-            assert not VIOLATIONS, (source, checked, args)
-            assert got == want, (source, checked, args)
-            if want == "ok":
-                assert result == pytest.approx(value), (source, checked, args)
-
-
-def _raises_in_prange(source):
-    """The ``raise``, ``return`` and ``break`` statements inside a prange loop's body."""
-    return [node for loop in ast.walk(ast.parse(source)) if isinstance(loop, ast.For)
-            and isinstance(loop.iter, ast.Call) and getattr(loop.iter.func, "id", "") == "prange"
-            for stmt in loop.body for node in ast.walk(stmt)
-            if isinstance(node, (ast.Raise, ast.Return, ast.Break))]
-
-
-@pytest.mark.parametrize("seed", range(4))
-def test_random_prange_programs_flag_and_raise_after_the_loop(seed):
-    """Outermost loops ``prange`` (run serially here, as the property needs): no raise is
-    left in their bodies (Numba would run them serially), a failed check skips its
-    access, and the program raises IndexError after the loop exactly when NumPy raises."""
-    rng = random.Random(1000 + seed)
-    for _ in range(40):
-        source = Program(rng, parallel=True).source()
-        checked = add_index_checks(source)
-        assert not _raises_in_prange(checked), checked
+        assert not raises_in_prange(checked), checked
         for _ in range(4):
             args = _arguments(rng)
             want, value, _ = _run(source, args, np.ndarray)
@@ -180,7 +157,7 @@ def test_prange_checks_are_flags_raised_after_the_loop():
               "        if s > 0:\n            s = s + x[idx[i]]\n"
               "        s = s + (x[i + 1] if s > 1 else 0.0)\n    return s\n")
     checked = add_index_checks(source)
-    assert not _raises_in_prange(checked), checked
+    assert not raises_in_prange(checked), checked
     lines = checked.splitlines()
     # the entry check of the (triangular) inner loop skips the loop; the gather's index is
     # checked, then moved into a temporary that is checked in turn, then read

@@ -3,6 +3,8 @@
 Each is written as a Numba user writes it (``@njit(parallel=True)``-ready), and each
 ``prange`` body carries nothing but reductions."""
 
+import ast
+
 import numpy as np
 from numba import prange
 
@@ -149,3 +151,11 @@ CASES = {
     "inside_a_serial_loop": (inside_a_serial_loop, lambda: (_points(7, 1, 9)[:, 0], 0.8)),
     "iterated_map": (iterated_map, lambda: (_points(8, 1, 6)[:, 0], 0.9)),
 }
+
+
+def raises_in_prange(source):
+    """The ``raise``, ``return`` and ``break`` statements inside a prange loop's body."""
+    return [node for loop in ast.walk(ast.parse(source)) if isinstance(loop, ast.For)
+            and isinstance(loop.iter, ast.Call) and getattr(loop.iter.func, "id", "") == "prange"
+            for stmt in loop.body for node in ast.walk(stmt)
+            if isinstance(node, (ast.Raise, ast.Return, ast.Break))]

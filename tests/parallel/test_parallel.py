@@ -1,8 +1,6 @@
 """prange loops differentiate, and with ``parallel=True`` run on all cores in the forward
 sweep and in the adjoint without a race (ad_compiler.transforms.parallel)."""
 
-import ast
-
 import numpy as np
 import pytest
 
@@ -10,7 +8,7 @@ import ad_compiler as ad
 from ad_compiler.backends.index_checks import add_index_checks
 from tests.compiler.fdcheck import assert_close, check_grad, fd_grad, float_positions
 from tests.parallel._parallel_programs import CASES, carries_a_value, gather, histogram, \
-    map_reduce, nbody_forces, pairwise_energy
+    map_reduce, nbody_forces, pairwise_energy, raises_in_prange
 
 
 def _factory(backend, parallel):
@@ -121,14 +119,7 @@ def test_checked_source_has_no_raise_in_a_prange_body(name):
     source = add_index_checks(ad.value_and_grad(f, wrt=tuple(float_positions(args())),
                                                 backend="python", parallel=True).source)
     assert "prange(" in source
-    assert not _raises_in_prange(source), source
-
-
-def _raises_in_prange(source):
-    return [node for loop in ast.walk(ast.parse(source)) if isinstance(loop, ast.For)
-            and isinstance(loop.iter, ast.Call) and getattr(loop.iter.func, "id", "") == "prange"
-            for stmt in loop.body for node in ast.walk(stmt)
-            if isinstance(node, (ast.Raise, ast.Return, ast.Break))]
+    assert not raises_in_prange(source), source
 
 
 @pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
