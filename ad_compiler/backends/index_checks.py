@@ -23,6 +23,10 @@ Two kinds of check, both with NumPy's semantics (``-len <= i < len``):
   something other than ``range``): ``x[_rt.checked_index(x, axis, i)]``, which also checks
   int-array (gather/scatter) and boolean-mask indices, which Numba never checks.
 
+Inside a ``prange`` body no check raises (Numba runs a loop body with a second exit
+serially): a failed check sets a flag, its statement is skipped, and the loop raises after it
+ends (:class:`_Parallel`).
+
 Slices need no check (NumPy clips them). Indexing something that is not an array (a tuple,
 a list) is left to Numba, which checks those itself; the helpers do nothing for them.
 An access the analysis is unsure about always gets the per-access check.

@@ -20,6 +20,11 @@ function just before printing, decides for each marked loop:
   iteration's element, an element read that another iteration may write): a plain range,
   which is always right.
 
+Before that, a marked loop that only reduces (the value's forward sweep) is fused with the
+marked loop after it over the same indices (its reverse sweep) where that is proved to
+compute the same (:meth:`_Scheduler.fuse_sweeps`): one pass, and the work both sweeps
+repeat done once.
+
 Without ``parallel=True`` every loop is serial, and :func:`check_prange` still refuses a
 ``prange`` loop that carries a value that is not a reduction (Numba's rule), since such a
 loop means something else once it runs in parallel.
