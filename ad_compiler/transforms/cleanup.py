@@ -48,7 +48,7 @@ from ..frontend.ir import Assign, Const, For, Function, If, Load, Op, Prim, Regi
     Undef, Value, While, walk, walk_nested
 from .builder import _FOLD, Namer
 from .deadstores import drop_dead_stores, own_arrays
-from .irtools import defined as _defined, named as _named, read as _read, \
+from .irtools import ALLOCATING, all_regions, defined as _defined, named as _named, read as _read, \
     substitute as _substitute
 
 _ALLOCATIONS = ("tape", "tape_of_arrays", "array_list", "reference_list")
@@ -155,7 +155,7 @@ def _fold_sizes(fn: Function) -> bool:
              counts.get(op.results[0].name) == 1 and
              all(isinstance(i, Const) for i in op.operands[1:])}
     changed = False
-    for region in _regions(fn.body):
+    for region in all_regions(fn.body):
         for k, op in enumerate(region.ops):
             if isinstance(op, Prim) and op.name == "trip_count" and \
                     _named(op.operands[1]) and op.operands[1].name in sizes and \
@@ -258,7 +258,7 @@ def _name_temporaries(fn: Function) -> bool:
         if _named(v):
             reads[v.name] = reads.get(v.name, 0) + 1
     changed = False
-    for region in _regions(fn.body):
+    for region in all_regions(fn.body):
         k = 0
         while k < len(region.ops):
             op = region.ops[k]
@@ -300,7 +300,7 @@ def _copies_back(fn: Function) -> bool:
     top of a reverse iteration is ``b_y = b_y + e``)."""
     counts, reads = _def_counts(fn), _read_counts(fn)
     changed = False
-    for region in _regions(fn.body):
+    for region in all_regions(fn.body):
         k = 0
         while k < len(region.ops):
             if _copy_back(region, k, counts, reads):
@@ -350,7 +350,7 @@ class _Unsafe(Exception):
 def _propagate_copies(fn: Function) -> bool:
     counts = _def_counts(fn)
     changed = False
-    for region in _regions(fn.body):
+    for region in all_regions(fn.body):
         k = 0
         while k < len(region.ops):
             op = region.ops[k]
@@ -367,13 +367,6 @@ def _propagate_copies(fn: Function) -> bool:
                 continue
             k += 1
     return changed
-
-
-def _regions(region: Region):
-    yield region
-    for op in region.ops:
-        for sub in op.regions():
-            yield from _regions(sub)
 
 
 def _propagatable(op: Op, counts) -> bool:
@@ -436,7 +429,8 @@ def _scan(ops, source: str, copy: str, killed: bool) -> bool:
 # --- constants known on straight-line paths ----------------------------------------------
 def _forward_constants(region: Region) -> bool:
     """In each straight-line sequence: a copy of a variable that holds a constant there
-    (``k = 0; ...; k0 = k``) copies the constant, and an assignment that the next statement
+    (``k = 0; ...; k0 = k``) copies the constant, an integer or truth constant is read as
+    itself (``k = 0; t[k] = v; k = k + 1`` is ``t[0] = v; k = 1``), and an assignment that the next statement
     touching its variable overwrites unread is dropped. A ``while`` whose test is a
     variable holding ``True`` runs its body at least once, so a body that assigns a variable
     before reading it overwrites it (the restartable ``while``'s counters)."""
@@ -449,6 +443,13 @@ def _forward_constants(region: Region) -> bool:
             changed |= _forward_constants(sub)
         if isinstance(op, Assign) and _named(op.operands[0]) and op.operands[0].name in known:
             op.operands = [known[op.operands[0].name]]
+            changed = True
+        elif not op.regions() and any(_named(v) and v.name in known and
+                                      known[v.name].kind in ("int", "bool")
+                                      for v in op.operands):
+            op.operands = [known[v.name] if _named(v) and v.name in known and
+                           known[v.name].kind in ("int", "bool") else v
+                           for v in op.operands]    # (folded next round)
             changed = True
         for name in _overwritten(op, known):
             if name in unread:
@@ -904,6 +905,79 @@ def _remove_dead(fn: Function) -> bool:
         changed = True
 
 
+def _drop_dead_top_level(fn: Function) -> bool:
+    """In the function's body (which runs once, so what follows a statement is all that can
+    read it): a pure assignment, or a loop or ``if`` of nothing but pure statements (no
+    store, no tape update), none of whose variables is read before being assigned again,
+    goes. This drops what a loop overwrites in every iteration before reading it (its
+    counters' zeros before it) and a primal loop whose results only the value needed
+    (that a loop which may not end is dropped too is what ``jax.grad`` does with it)."""
+    ops = fn.body.ops
+    changed = False
+    for k in range(len(ops) - 1, -1, -1):
+        op = ops[k]
+        names = _defined(op)
+        if not names or not all(_pure(x) or isinstance(x, (If, For, While))
+                                for x in [op, *walk_nested(op)]):
+            continue
+        if names & _exposed_reads(ops[k + 1:], fn.body.yields):
+            continue
+        del ops[k]
+        changed = True
+    return changed
+
+
+def _drop_recomputations(region: Region, own: set) -> bool:
+    """``x = e; ...; y = e`` -> ``y = x`` (nothing when ``y`` is ``x``), when nothing in
+    between assigns ``x`` or a name ``e`` reads, nor (``e`` reading an array) stores into
+    memory it may read (a restored primal value recomputed where it is still held; named
+    scalars only: temporaries the printer inlines stay apart, and two equal arrays are two
+    allocations)."""
+    changed = False
+    for op in region.ops:
+        for sub in op.regions():
+            changed |= _drop_recomputations(sub, own)
+    held: dict[str, Op] = {}   # name -> the pure op whose value it still holds
+    kept = []
+    for op in region.ops:
+        same = next((d for d in held.values() if isinstance(op, (Prim, Load)) and
+                     len(op.results) == 1 and _named(op.results[0]) and
+                     op.results[0].kind in ("float", "int", "bool") and
+                     not _TEMPORARY.match(op.results[0].name) and
+                     not _TEMPORARY.match(d.results[0].name) and
+                     _same(d, replace(op, results=d.results))), None)
+        if same is not None and same.results[0].name == op.results[0].name:
+            changed = True
+            continue
+        if same is not None:
+            op = Assign(op.results, [same.results[0]], op.line)
+            changed = True
+        written = _defined(op)
+        stores = {x.operands[0].name for x in [op, *walk_nested(op)]
+                  if isinstance(x, Store) and _named(x.operands[0])}
+        if any(isinstance(x, Prim) and x.name == "opaque_call" for x in [op, *walk_nested(op)]):
+            stores.add(None)
+        held = {n: d for n, d in held.items() if not ({n} | _read(d)) & written and
+                not (stores and _memory_read(d) and
+                     (None in stores or stores - own or _memory_read(d) & stores))}
+        if isinstance(op, (Prim, Load)) and _pure(op) and not op.regions() and \
+                len(op.results) == 1 and _named(op.results[0]) and \
+                not (isinstance(op, Prim) and (op.name in ALLOCATING or
+                                              op.name == "opaque_call")) and \
+                op.results[0].name not in _read(op):
+            held[op.results[0].name] = op
+        kept.append(op)
+    region.ops = kept
+    return changed
+
+
+def _memory_read(op: Op) -> set:
+    """Names of the arrays ``op`` reads (a store into a view of the function's own memory
+    is a store into memory not its own: it may change any of them)."""
+    values = op.operands[:1] if isinstance(op, Load) else op.operands
+    return {v.name for v in values if _named(v) and v.kind in ("array", "any")}
+
+
 def _pure(op: Op) -> bool:
     return isinstance(op, (Assign, Load)) or (isinstance(op, Prim)
                                               and op.name not in _TAPE_UPDATES)
@@ -1058,6 +1132,8 @@ def _simplify(fn: Function, namer: Namer):
         changed |= _drop_zero_and_restore(fn.body)
         changed |= _zero_then_add(fn.body, own_arrays(fn), _def_counts(fn))
         changed |= drop_dead_stores(fn)
+        changed |= _drop_dead_top_level(fn)
+        changed |= _drop_recomputations(fn.body, own_arrays(fn))
         changed |= _remove_dead(fn)
         if not changed:
             return

@@ -15,6 +15,9 @@ counter goes (dead-code removal drops a variable that only its own updates read)
 * **an offset index**: ``_n = trip_count(a, b, 1); for _it in range(_n - 1, -1, -1):
   i = a + _it`` (the reverse of ``for i in range(a, b)``) is ``for i in range(b - 1, a - 1,
   -1)``;
+* **one iteration**: ``for i in range(s, s + 1)`` (or ``range(s, s - 1, -1)``, a
+  re-run segment of one iteration) is its body with ``i = s``; on the way, ``(s + 1) - 1``
+  is ``s`` where ``s`` holds between the two;
 * **counters in step**: two counters set together (``_k = k0; _n = 0``, adjacent) and
   stepped together (``_k = _k + 1; _n = _n + 1``, adjacent) keep ``_n == _k - k0`` until
   either, or ``k0``, is assigned otherwise; where that holds ``_n`` reads as ``_k - k0``.
@@ -30,13 +33,14 @@ from dataclasses import replace
 
 from ..frontend.ir import Assign, Const, For, If, Op, Prim, Region, Value, While
 from .builder import Namer
-from .irtools import defined, named, read, substitute
+from .irtools import all_regions, defined, named, read, substitute
 
 def restate_counters(body: Region, namer: Namer) -> bool:
     """Both rewrites of the module docstring over ``body`` (in place); whether any fired."""
     changed = _loop_indices(body, namer, top=True)
     changed |= _counters_in_step(body, namer)
     changed |= _offset_reverse_loops(body, namer)
+    changed |= _single_iterations(body)
     return changed
 
 
@@ -203,8 +207,10 @@ def _steps(a: Op, b: Op):
 
 
 def _counters_in_step(body: Region, namer: Namer) -> bool:
+    stepped = {op.results[0].name for region in all_regions(body) for op in region.ops
+               if _is_step(op, None, "add")}
     rewrites: list = []
-    _flow(body, frozenset(), rewrites)
+    _flow(body, frozenset(), rewrites, stepped)
     for region, k, op, counted, counter, start in reversed(rewrites):
         diff = namer.value("_t", "int")
         diff.ndim = 0
@@ -220,10 +226,12 @@ def _kill(facts: frozenset, written: set) -> frozenset:
                                               (named(f[2]) and f[2].name in written)))
 
 
-def _flow(region: Region, facts: frozenset, rewrites: list | None) -> frozenset:
+def _flow(region: Region, facts: frozenset, rewrites: list | None,
+          stepped: set) -> frozenset:
     """The facts ``(counted, counter, start)`` holding after ``region`` given those on
-    entry; with ``rewrites``, collects ``(region, k, op, *fact)`` for each plain op that
-    reads ``counted`` where its fact holds (not its own step)."""
+    entry (``stepped``: the names some ``x = x + 1`` steps, the only ones counted); with
+    ``rewrites``, collects ``(region, k, op, *fact)`` for each plain op that reads
+    ``counted`` where its fact holds (not its own step)."""
     facts = _kill(facts, {v.name for v in region.args if named(v)})
     ops = region.ops
     truths: set[str] = set()   # names holding a true constant (a restartable while's test)
@@ -239,7 +247,7 @@ def _flow(region: Region, facts: frozenset, rewrites: list | None) -> frozenset:
             truths.add(op.results[0].name)
         inits = _pair(ops, k, _inits)
         steps = _pair(ops, k, _steps)
-        if inits is not None:
+        if inits is not None and set(inits[:2]) <= stepped:
             facts = _kill(facts, set(inits[:2])) | {inits}
             k += 2
             continue
@@ -255,16 +263,18 @@ def _flow(region: Region, facts: frozenset, rewrites: list | None) -> frozenset:
                     rewrites.append((region, k, op, *fact))
                     break
         if isinstance(op, If):
-            facts = _flow(op.then, facts, rewrites) & _flow(op.orelse, facts, rewrites)
+            facts = _flow(op.then, facts, rewrites, stepped) & \
+                _flow(op.orelse, facts, rewrites, stepped)
         elif isinstance(op, (For, While)):
-            facts = _loop(op, facts, rewrites, once)
+            facts = _loop(op, facts, rewrites, stepped, once)
         else:
             facts = _kill(facts, defined(op))
         k += 1
     return facts
 
 
-def _loop(op: Op, facts: frozenset, rewrites: list | None, once=False) -> frozenset:
+def _loop(op: Op, facts: frozenset, rewrites: list | None, stepped: set,
+          once=False) -> frozenset:
     """Facts after a loop: those holding on entry that every iteration keeps (a fixpoint:
     facts only shrink); for a ``while`` whose first test is known true (``once``), those
     its last iteration leaves, since it never exits without one."""
@@ -272,15 +282,15 @@ def _loop(op: Op, facts: frozenset, rewrites: list | None, once=False) -> frozen
     cond = op.cond if isinstance(op, While) else Region()
     head = facts
     while True:
-        out = _flow(op.body, _flow(cond, head, None), None)
+        out = _flow(op.body, _flow(cond, head, None, stepped), None, stepped)
         new = head & out
         if new == head:
             break
         head = new
     if rewrites is not None:
-        _flow(cond, head, rewrites)
-        _flow(op.body, _flow(cond, head, None), rewrites)
-    after = _flow(cond, out if once else head, None)
+        _flow(cond, head, rewrites, stepped)
+        _flow(op.body, _flow(cond, head, None, stepped), rewrites, stepped)
+    after = _flow(cond, out if once else head, None, stepped)
     return _kill(after, results)
 
 
@@ -360,3 +370,73 @@ def _offset_index(op: For, lo: Value) -> For | None:
         return replace(op, body=Region(args=[Value(index.name, "int", ndim=0)],
                                        ops=rest, yields=op.body.yields))
     return None
+
+
+# --- a loop of one iteration --------------------------------------------------------------
+def _single_iterations(region: Region) -> bool:
+    """The one-iteration rewrite (module docstring) in ``region`` and its nested regions."""
+    changed = False
+    for op in region.ops:
+        for sub in op.regions():
+            changed |= _single_iterations(sub)
+    offsets: dict[str, tuple] = {}   # name -> (base, c): it holds base + c here
+    k = 0
+    while k < len(region.ops):
+        op = region.ops[k]
+        if isinstance(op, For) and not op.parallel and _one_iteration(op, offsets):
+            region.ops[k:k + 1] = _unrolled(op)
+            changed = True
+            continue
+        step = _int_offset(op)
+        if step is not None and step[0].name in offsets:   # (s + 1) - 1 -> s + 0
+            base, c = offsets[step[0].name]
+            total = c + step[1]
+            op.name, op.operands = ("add", [base, Const(total)]) if total >= 0 else \
+                ("sub", [base, Const(-total)])
+            changed = True
+        written = defined(op)
+        offsets = {n: (b, c) for n, (b, c) in offsets.items()
+                   if n not in written and b.name not in written}
+        step = _int_offset(op)
+        if step is not None and op.results[0].name != step[0].name:
+            offsets[op.results[0].name] = step
+        k += 1
+    return changed
+
+
+def _int_offset(op: Op):
+    """(x, c) when ``op`` is ``y = x + c`` or ``y = x - c`` on ints, else None."""
+    if not (isinstance(op, Prim) and op.name in ("add", "sub") and not op.attrs and
+            len(op.operands) == 2 and named(op.results[0]) and op.results[0].kind == "int"):
+        return None
+    x, c = op.operands
+    if not (named(x) and x.kind == "int" and isinstance(c, Const) and c.kind == "int"):
+        return None
+    return x, c.value if op.name == "add" else -c.value
+
+
+def _one_iteration(op: For, offsets: dict) -> bool:
+    start, stop, step = op.operands[:3]
+
+    def where(v):
+        if isinstance(v, Const):
+            return (None, v.value) if v.kind == "int" else None
+        base, c = offsets.get(v.name, (v, 0))
+        return base.name, c
+
+    a, b = where(start), where(stop)
+    if a is None or b is None or a[0] != b[0] or not isinstance(step, Const):
+        return False
+    return (step.value == 1 and b[1] - a[1] == 1) or (step.value == -1 and a[1] - b[1] == 1)
+
+
+def _unrolled(op: For) -> list[Op]:
+    """The ops of ``op``'s one iteration: carried values and the index set, the body, the
+    results taken from its yields."""
+    index, *carried = op.body.args
+    ops: list[Op] = [Assign([a], [v], op.line) for a, v in zip(carried, op.inits)]
+    if named(index):
+        ops.append(Assign([index], [op.operands[0]], op.line))
+    ops += op.body.ops
+    ops += [Assign([r], [y], op.line) for r, y in zip(op.results, op.body.yields)]
+    return ops

@@ -1,5 +1,5 @@
-"""Stores into an array that nothing reads before the whole array is overwritten (part of
-the clean-up of derivative IR, :mod:`.cleanup`).
+"""Stores into an array that nothing reads before the whole array is overwritten, and
+stores read back unchanged (part of the clean-up of derivative IR, :mod:`.cleanup`).
 
 The reverse sweep of code that writes an array in place restores the overwritten elements
 as it walks back (``u[i] = _tape[k]``), and a function whose caller's array must come
@@ -7,6 +7,11 @@ back as the primal left it copies it first and writes it back at the end
 (``u_final = u.copy() ... u[:] = u_final``). When no adjoint reads the array, the
 restoring stores only feed that final write: they go, and then the copy and the write-back
 (the array already holds what the copy holds) go too.
+
+A store into an array of the function's own at constant indices (``_tape[0] = v``, the
+one-entry tape of a loop re-run one iteration at a time) read back at the same indices,
+nothing in between writing that array or ``v``, is read as ``v``; the tape, left unread,
+then goes with the dead code.
 
 What may read an array: any array operand of any statement that is that array or not
 memory of the function's own (an allocation: tapes, adjoints, copies, zeros), since a
@@ -16,8 +21,8 @@ not read (a store into an element that is overwritten later feeds only that).
 
 from __future__ import annotations
 
-from ..frontend.ir import Const, Function, Op, Prim, Region, Store, walk
-from .irtools import ALLOCATING, defined, named
+from ..frontend.ir import Assign, Const, Function, Load, Op, Prim, Region, Store, walk
+from .irtools import ALLOCATING, all_regions, defined, named
 
 _MEMORY = ("array", "any")
 
@@ -29,6 +34,8 @@ def drop_dead_stores(fn: Function) -> bool:
               if isinstance(op, Prim) and op.name == "slice"}
     changed = _drop_before_overwrite(fn.body, own, slices)
     changed |= _drop_write_backs(fn.body.ops, own, slices)
+    for region in all_regions(fn.body):
+        changed |= _forward_stores(region, own)
     return changed
 
 
@@ -145,3 +152,31 @@ def _writes_memory(op: Op, own: set) -> bool:
         return not (named(op.operands[0]) and op.operands[0].name in own)
     return isinstance(op, Prim) and op.name == "opaque_call"
 
+
+
+def _forward_stores(region: Region, own: set) -> bool:
+    """``a[0] = v; ...; x = a[0]`` -> ``x = v`` in ``region`` (module docstring)."""
+    stored: dict[tuple, object] = {}   # (array, constant indices) -> the value stored
+    changed = False
+    for k, op in enumerate(region.ops):
+        if isinstance(op, Load) and named(op.operands[0]) and \
+                _place(op.operands[0], op.operands[1:]) in stored and \
+                op.results[0].kind in ("float", "int", "bool"):
+            value = stored[_place(op.operands[0], op.operands[1:])]
+            region.ops[k] = Assign(op.results, [value], op.line)
+            changed = True
+        written = defined(op)
+        writes = {x.operands[0].name for x in [op, *(y for sub in op.regions()
+                                                      for y in walk(sub))]
+                  if isinstance(x, Store) and named(x.operands[0])}
+        stored = {key: v for key, v in stored.items() if key[0] not in written | writes
+                  and not (named(v) and v.name in written)}
+        if isinstance(op, Store) and not op.accumulate and named(op.operands[0]) and \
+                op.operands[0].name in own and \
+                all(isinstance(i, Const) and i.kind == "int" for i in op.operands[1:-1]):
+            stored[_place(op.operands[0], op.operands[1:-1])] = op.operands[-1]
+    return changed
+
+
+def _place(array, index) -> tuple:
+    return (array.name, *(i.value if isinstance(i, Const) else None for i in index))

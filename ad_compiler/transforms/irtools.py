@@ -63,3 +63,11 @@ def substitute(region: Region, old: str, new: Value):
         for inner in op.regions():
             substitute(inner, old, new)
     region.yields = [sub(v) for v in region.yields]
+
+
+def all_regions(region: Region):
+    """``region`` and every region nested in it, outermost first."""
+    yield region
+    for op in region.ops:
+        for sub in op.regions():
+            yield from all_regions(sub)
