@@ -492,15 +492,49 @@ def _read_in(region: Region) -> set[str]:
 
 def _exposed_reads(ops, yields, assigned=frozenset()) -> set[str]:
     """Names that ``ops`` then ``yields`` may read before assigning them (``assigned``: the
-    names already assigned on entry)."""
+    names already assigned on entry). A ``while`` whose test holds a true constant runs its
+    body once at least: what the body assigns before reading counts as assigned after it."""
     assigned, out = set(assigned), set()
+    known: dict[str, Const] = {}
     for op in ops:
         out |= {v.name for v in op.operands if _named(v)} - assigned
         for sub in op.regions():    # a loop body may run again: all its reads count
             out |= _exposed_reads(sub.ops, sub.yields, assigned if isinstance(op, If)
                                   else assigned | {v.name for v in sub.args if _named(v)})
+        if isinstance(op, While):
+            assigned |= _overwritten(op, known)
+        for name in _defined(op):
+            known.pop(name, None)
+        if isinstance(op, Assign) and isinstance(op.operands[0], Const) and \
+                _named(op.results[0]):
+            known[op.results[0].name] = op.operands[0]
         assigned |= {v.name for v in op.results if _named(v)}
     return out | ({v.name for v in yields if _named(v)} - assigned)
+
+
+def _drop_dead_in_loops(fn: Function) -> bool:
+    """In a loop of the function's body: a pure statement of its body whose variable the
+    rest of the body, the next iteration (from the body's start) and what follows the loop
+    all assign before reading goes (a counter's value after a reverse loop nothing reads)."""
+    changed = False
+    for p, loop in enumerate(fn.body.ops):
+        if not isinstance(loop, (For, While)):
+            continue
+        after = _exposed_reads(fn.body.ops[p + 1:], fn.body.yields)
+        body = loop.body
+        again = _exposed_reads(body.ops, body.yields) | (
+            _read_in(loop.cond) if isinstance(loop, While) else set())
+        args = {v.name for v in body.args if _named(v)}
+        for q in range(len(body.ops) - 1, -1, -1):
+            op = body.ops[q]
+            names = {v.name for v in op.results if _named(v)}
+            if op.regions() or not _pure(op) or not names or names & (after | again | args):
+                continue
+            if names & _exposed_reads(body.ops[q + 1:], body.yields):
+                continue
+            del body.ops[q]
+            changed = True
+    return changed
 
 
 # --- zero-init before assignment ----------------------------------------------------------
@@ -1133,6 +1167,7 @@ def _simplify(fn: Function, namer: Namer):
         changed |= _zero_then_add(fn.body, own_arrays(fn), _def_counts(fn))
         changed |= drop_dead_stores(fn)
         changed |= _drop_dead_top_level(fn)
+        changed |= _drop_dead_in_loops(fn)
         changed |= _drop_recomputations(fn.body, own_arrays(fn))
         changed |= _remove_dead(fn)
         if not changed:

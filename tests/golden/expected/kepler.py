@@ -12,7 +12,6 @@ def kepler_vjp(e, M, tol, g_total_2):
     _tape_E = _rt.tape(16, 0.0)
     _tape_f = _rt.tape(16, 0.0)
     b_M = _rt.zeros_like(M)
-    _k = 0
     b_e = 0.0
     # line 27: for i in range(n):
     for _seg in range(n - 1, -1, -1):
@@ -59,7 +58,6 @@ def kepler_vjp(e, M, tol, g_total_2):
             _t47 = -(b_E_2 * _t43 / _t40)
             b_e = _t54 + _t47 * _t49
             b_E_2 = b_E_2 + -(_t47 * e) * np.sin(E_2)
-        _k = _k - _rt.trip_count(_k - 1, -1, -1)
         # line 29: f = E - e * math.sin(E) - M[i]
         b_e = b_e + -b_f * np.sin(E)
         b_E = b_E + b_E_2 + -b_f + b_f + -b_f * e * np.cos(E)
