@@ -529,6 +529,12 @@ def _unparse(stmt):
 _REPEATED_LOADS = 3   # uses up to which an element read prints again at each (x[i])
 
 
+def _size(op) -> bool:
+    """``x.shape[0]``: an element of a shape at a constant index."""
+    return isinstance(op, Load) and op.operands[0].kind == "shape" and \
+        all(isinstance(i, Const) for i in op.operands[1:])
+
+
 def _repeatable(op, inline, uses) -> bool:
     """Whether ``op``'s value, read ``uses`` times, prints again at each use, as a person
     writes it, rather than as a named temporary (exact, and Numba computes it once):
@@ -539,7 +545,7 @@ def _repeatable(op, inline, uses) -> bool:
     if isinstance(op, Load):
         array, *index = op.operands
         if array.kind == "shape":
-            return all(isinstance(i, Const) for i in index)
+            return _size(op)
         return uses <= _REPEATED_LOADS and array.kind in ("array", "any") and \
             array not in inline and op.results[0].kind in ("float", "int", "bool") and \
             all(i.kind == "int" and (i not in inline or _repeatable(inline[i], inline, 2))
@@ -571,8 +577,9 @@ class _Printer:
         """Values printed inside their uses: a temporary read once in the same region, with
         nothing in between writing a name it reads (nor, for a read of memory, storing
         where it may read); a repeatable one (:func:`_repeatable`) at each use, nested
-        blocks included; a single read of the function's own memory (a tape) whatever its
-        name; a comparison of parameters never assigned anywhere."""
+        blocks included; any value read once, whatever its name, as a person writes
+        ``d = h @ W2 + b2 - y`` rather than name ``h @ W2 + b2`` (the rules are the
+        temporaries'); a comparison of parameters never assigned anywhere."""
         ops = region.ops
         pos = {}      # id of an op of ops, or of one nested in it -> its index in ops
         owner = {}    # id of a region nested in ops[k] -> k
@@ -591,8 +598,10 @@ class _Printer:
             uses = self.an.uses.get(v, 0)
             if v not in self.names.singleton or uses == 0:
                 continue
-            if not _TEMP.match(v.name) and not (uses == 1 and self._own_memory_read(op)):
-                continue
+            if not _TEMP.match(v.name) and not (
+                    uses == 1 and isinstance(op, (Prim, Load)) and
+                    all(use_op is not None for _, use_op in self.an.use_sites[v])):
+                continue   # (a named value the function returns keeps its name)
             if _TEMP.match(v.name) and self._fixed_comparison(op):
                 self.inline[v] = op
                 continue

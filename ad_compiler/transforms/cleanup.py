@@ -69,7 +69,42 @@ def cleanup(fn: Function) -> Function:
     _merge_accumulations(fn.body, namer)
     _merge_stores(fn.body, namer, {op.results[0].name: op for op in walk(fn.body)
                                    if isinstance(op, Prim) and op.name == "slice"})
+    _doubles(fn)
     return fn
+
+
+def _doubles(fn: Function):
+    """``t1 = e; t2 = e; t1 + t2`` -> ``2.0 * t1`` (the adjoint of ``d * d``: exact, ``x +
+    x`` and ``2.0 * x`` round alike, and a Python float keeps an array's dtype) where the
+    two temporaries are read only there and nothing between them changes what ``e``
+    reads."""
+    reads = _read_counts(fn)
+    for region in all_regions(fn.body):
+        defs, gone = {}, set()
+        for k, op in enumerate(region.ops):
+            if isinstance(op, Prim) and op.name == "add" and not op.attrs and \
+                    len(op.operands) == 2 and all(_named(v) and v.name in defs and
+                                                  reads.get(v.name) == 1
+                                                  for v in op.operands) and \
+                    op.operands[0].name != op.operands[1].name and \
+                    op.results[0].kind in ("float", "array") and op.results[0].dtype is None:
+                (i, first), (j, second) = sorted((defs[v.name], region.ops[defs[v.name]])
+                                                 for v in op.operands)
+                if _same(replace(second, results=first.results), first) and \
+                        not any(_defined(x) & (_read(first) | {first.results[0].name})
+                                for x in region.ops[i + 1:j]) and \
+                        not any(isinstance(x, Store) or x.regions()
+                                for x in region.ops[i + 1:j]):
+                    gone.add(j)
+                    region.ops[k] = replace(op, name="mul", operands=[Const(2.0),
+                                                                      first.results[0]])
+                    reads[first.results[0].name] = 1
+                    continue
+            if isinstance(op, Prim) and len(op.results) == 1 and _named(op.results[0]) and \
+                    _TEMPORARY.match(op.results[0].name) and op.name not in ALLOCATING and \
+                    op.name not in _TAPE_UPDATES and op.name != "opaque_call":
+                defs[op.results[0].name] = k
+        region.ops = [op for k, op in enumerate(region.ops) if k not in gone]
 
 
 def without_outputs(fn: Function, count: int) -> Function:

@@ -7,14 +7,12 @@ from ad_compiler.backends import helpers as _rt
 
 
 def kepler_vjp(e, M, tol, g_total_2):
-    # line 25: n = M.shape[0]
-    n = M.shape[0]
     _tape_E = _rt.tape(16, 0.0)
     _tape_f = _rt.tape(16, 0.0)
     b_M = _rt.zeros_like(M)
     b_e = 0.0
     # line 27: for i in range(n):
-    for _seg in range(n - 1, -1, -1):
+    for _seg in range(M.shape[0] - 1, -1, -1):
         # line 28: E = M[i]
         E = M[_seg]
         # line 29: f = E - e * math.sin(E) - M[i]

@@ -20,7 +20,7 @@ def logistic_ode_vjp(y, r, steps, g_t9):
         # line 25: y = y + dt * growth
         y = y + 0.05 * growth
     # line 27: return harvest + y * y
-    b_y = g_t9 * y + g_t9 * y
+    b_y = 2.0 * (g_t9 * y)
     b_r = 0.0
     # line 21: for i in range(steps):
     for i in range(steps - 1, -1, -1):

@@ -9,19 +9,15 @@ from ad_compiler.backends import helpers as _rt
 def mlp_vjp(W1, b1, W2, b2, x, y, g_t8):
     # line 72: h = np.tanh(x @ W1 + b1)
     h = np.tanh(x @ W1 + b1)
-    # line 73: out = h @ W2 + b2
-    out = h @ W2 + b2
     # line 74: d = out - y
-    d = out - y
+    d = h @ W2 + b2 - y
     # line 75: return np.sum(d * d) / x.shape[0]
-    _t12 = _rt.unreduce(g_t8 / x.shape[0], d * d)
-    b_d = _t12 * d + _t12 * d
+    b_d = 2.0 * (_rt.unreduce(g_t8 / x.shape[0], d * d) * d)
     # line 73: out = h @ W2 + b2
     b_b2 = _rt.unbroadcast(b_d, b2)
-    b_h = _rt.unbroadcast(b_d @ _rt.matrix_transpose(W2), h)
     b_W2 = _rt.unbroadcast(_rt.matrix_transpose(h) @ b_d, W2)
     # line 72: h = np.tanh(x @ W1 + b1)
-    _t26 = b_h * (1.0 - h * h)
+    _t26 = _rt.unbroadcast(b_d @ _rt.matrix_transpose(W2), h) * (1.0 - h * h)
     b_b1 = _rt.unbroadcast(_t26, b1)
     b_W1 = _rt.unbroadcast(np.expand_dims(x, axis=-1) * np.expand_dims(_t26, axis=-2), W1)
     # line 75: return np.sum(d * d) / x.shape[0]
