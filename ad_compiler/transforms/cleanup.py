@@ -45,7 +45,7 @@ import re
 from dataclasses import replace
 
 from ..frontend.ir import Assign, Const, For, Function, If, Load, Op, Prim, Region, Store, \
-    Undef, Value, While, walk, walk_nested
+    Undef, Value, While, copy_ir, walk, walk_nested
 from .builder import _FOLD, Namer
 from .deadstores import drop_dead_stores, own_arrays
 from .irtools import ALLOCATING, all_regions, defined as _defined, named as _named, read as _read, \
@@ -59,7 +59,10 @@ _TEMPORARY = re.compile(r"^_t\d+$")
 
 
 def cleanup(fn: Function) -> Function:
-    """Simplify derivative IR ``fn`` in place (see the module docstring); returns ``fn``."""
+    """A simplified copy of derivative IR ``fn`` (see the module docstring). A copy: the
+    forward sweep holds the primal's own ops, and the passes rewrite ops in place (an
+    unrolled loop's index replaced by its start would otherwise change the primal too)."""
+    fn = copy_ir(fn)
     namer = Namer(_names(fn))
     _simplify(fn, namer)
     # zeros split into branches once the branches are what is left of them (a split
