@@ -354,7 +354,8 @@ def _copy_back(region: Region, k: int, counts, reads) -> bool:
             not _named(copy.results[0]) or copy.operands[0].name == copy.results[0].name:
         return False
     x, y = copy.operands[0].name, copy.results[0].name
-    if counts.get(x) != 1 or _TEMPORARY.match(y) or any(_named(v) and v.name == x for v in region.yields):
+    if counts.get(x) != 1 or _TEMPORARY.match(y) or \
+            any(_named(v) and v.name == x for v in region.yields):
         return False
     j = next((j for j in range(k - 1, -1, -1) if x in _defined(ops[j])), None)
     if j is None or not isinstance(ops[j], (Prim, Load)) or len(ops[j].results) != 1 \
@@ -468,10 +469,11 @@ def _scan(ops, source: str, copy: str, killed: bool) -> bool:
 def _forward_constants(region: Region) -> bool:
     """In each straight-line sequence: a copy of a variable that holds a constant there
     (``k = 0; ...; k0 = k``) copies the constant, an integer or truth constant is read as
-    itself (``k = 0; t[k] = v; k = k + 1`` is ``t[0] = v; k = 1``), and an assignment that the next statement
-    touching its variable overwrites unread is dropped. A ``while`` whose test is a
-    variable holding ``True`` runs its body at least once, so a body that assigns a variable
-    before reading it overwrites it (the restartable ``while``'s counters)."""
+    itself (``k = 0; t[k] = v; k = k + 1`` is ``t[0] = v; k = 1``), and an assignment that
+    the next statement touching its variable overwrites unread is dropped. A ``while``
+    whose test is a variable holding a true constant runs its body at least once, so a body
+    that assigns a variable before reading it overwrites it (the restartable ``while``'s
+    counters)."""
     changed = False
     known: dict[str, Const] = {}
     unread: dict[str, Op] = {}      # variable -> its last assignment, not read since
