@@ -151,6 +151,10 @@ class DerivativeFunction(Transformed):
                 len(call.leaves) != len(args):
             return
         compiled, wrt, single = stage.compiled, self.wrt, self.single
+        if all(k[2] for k in key if isinstance(k, tuple)):
+            # C-contiguous arrays: Numba's dispatcher itself (the wrappers between make
+            # strided arrays contiguous and word an IndexError, which the door does again)
+            compiled = getattr(compiled, "dispatcher", compiled)
         value_too = self.kind == "value_and_grad"
         ir = self.pipeline.primal_ir()
         free_kinds = call.kinds[len(args):]
@@ -230,13 +234,14 @@ _PLAIN_SCALARS = (float, int, bool)
 
 
 def _plain_key(args):
-    """The types, dtypes and ranks of positional arguments that are all plain floats, ints,
-    bools and NumPy arrays (None otherwise): what the door's checks depend on."""
+    """The types, dtypes, ranks (and C-contiguity) of positional arguments that are all
+    plain floats, ints, bools and NumPy arrays (None otherwise): what the door's checks
+    depend on."""
     key = []
     for a in args:
         t = type(a)
         if t is np.ndarray:
-            key.append((a.dtype, a.ndim))
+            key.append((a.dtype, a.ndim, a.flags.c_contiguous))
         elif t in _PLAIN_SCALARS:
             key.append(t)
         else:

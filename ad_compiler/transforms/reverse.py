@@ -48,6 +48,7 @@ from ..frontend.ir import (Assign, Const, For, Function, If, Load, Op, Prim, Reg
 from ..rules import PRIMITIVES
 from .activity import Activity
 from .builder import Builder, Namer, Sym
+from .carry import carry_across_iterations
 from .checkpoint import Checkpointing, rerun_independent_iterations, split_for_checkpointing
 from .cleanup import cleanup
 from .irtools import SCALAR_KINDS, all_names, element_index, is_int
@@ -595,12 +596,19 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
                                         step, at)
         if id(op) in self.recompute:
             ops.extend(self._rerun(loop, at))
+        pairs = [(loop.restored[id(op.body.yields[k])], loop.restored[id(carried[k])],
+                  functools.partial(self.primal, op.results[k], at))
+                 for k in range(len(carried)) if carried[k].kind == "float"
+                 and id(carried[k]) in loop.restored and id(op.body.yields[k]) in loop.restored]
+        before, body = carry_across_iterations(prologue + body, pairs, count, self.namer,
+                                               op.line)
+        ops.extend(before)
         builder = Builder(self.namer, op.line)
         last = builder.lift(builder.wrap(count) - 1)
         ops.extend(builder.ops)
         minus_one = Const(-1)
         ops.append(For([], [last, minus_one, minus_one], op.line,
-                       body=Region(args=[iteration], ops=prologue + body),
+                       body=Region(args=[iteration], ops=body),
                        parallel=isinstance(op, For) and op.parallel))   # see .parallel
         for k in active:
             self.accumulate(op.inits[k], self.adjoint_var(carried[k]), ops, scope, op.line)
