@@ -159,6 +159,9 @@ class DerivativeFunction(Transformed):
         ir = self.pipeline.primal_ir()
         free_kinds = call.kinds[len(args):]
 
+        # float64 gradients need no conversion (float32 ones do, see _in_dtype_of)
+        as_is = all(not isinstance(key[i], tuple) or key[i][0] == np.float64 for i in wrt)
+
         def known(args):
             free = free_var_values(ir) if free_kinds else ()
             if free and tuple(kind_of(v) for v in free) != free_kinds:
@@ -169,9 +172,11 @@ class DerivativeFunction(Transformed):
                 return _SLOW           # the door runs it again and words what went wrong
             if nout and np.ndim(results[0]) != 0:     # nout 0: a static scalar, not computed
                 return _SLOW
+            self._last_key = call
+            if single and as_is and not value_too:
+                return results[nout]
             grads = tuple(_in_dtype_of(results[nout + k], args[i]) for k, i in enumerate(wrt))
             gradient = grads[0] if single else grads
-            self._last_key = call
             return (as_output(results[0]), gradient) if value_too else gradient
 
         self._known_calls[key] = known

@@ -11,15 +11,15 @@ def rosenbrock_vjp(x, g_s_2):
     n = x.shape[0]
     b_x = _rt.zeros_like(x)
     # line 24: for i in range(n // 2):
-    for i in range(n // 2 - 1, -1, -1):
+    for i in range(n // 2):
         # line 25: a = x[2 * i + 1] - x[2 * i] * x[2 * i]
         _t29 = x[2 * i]
         a = x[2 * i + 1] - _t29 * _t29
         # line 26: b = 1.0 - x[2 * i]
-        b = 1.0 - _t29
+        b_b = 1.0 - _t29
         # line 27: s = s + 100.0 * a * a + b * b
-        b_b = g_s_2 * b + g_s_2 * b
-        b_a = g_s_2 * (100.0 * a) + g_s_2 * a * 100.0
+        b_b = b_b + b_b
+        b_a = 100.0 * a + a * 100.0
         # line 25: a = x[2 * i + 1] - x[2 * i] * x[2 * i]
         b_x[2 * i] += -b_b + -b_a * _t29 + -b_a * _t29
         b_x[2 * i + 1] += b_a
