@@ -76,14 +76,8 @@ class ComplexForms:
 
     # --- packing ------------------------------------------------------------------------------
     def pack_complex(self, z):
-        """The packed real array ``stack((re, im))`` the transforms take (a constant part,
-        as in ``x + 1j``, filled to the other part's shape)."""
-        re, im = z.re, z.im
-        if isinstance(im, Const):
-            im = self.prim("add", [self.prim("zeros_like", [re]), im])
-        elif isinstance(re, Const):
-            re = self.prim("add", [self.prim("zeros_like", [im]), re])
-        return self.prim("stack", [re, im], {"axis": 0})
+        """The packed real array ``stack((re, im))`` the transforms take."""
+        return self.prim("fft_pack", [z.re, z.im])
 
     def unpack_complex(self, packed):
         parts = []

@@ -16,7 +16,7 @@ from numba.core.errors import TypingError
 from numba.extending import overload, register_jitable
 
 from ...rules import fft as F
-from ._util import compile_src, is_array, static, tuple_expr
+from ._util import compile_src, is_array, is_scalar, static, tuple_expr
 
 try:
     import rocket_fft  # noqa: F401  (registers np.fft for Numba; its entry point does too)
@@ -32,6 +32,17 @@ def _unpack(z):
 @register_jitable
 def _pack(c):
     return np.stack((np.ascontiguousarray(c.real), np.ascontiguousarray(c.imag)))
+
+
+@overload(F.pack)
+def _pack_parts(re, im):
+    if is_array(re) and is_array(im):
+        return lambda re, im: np.stack((re + np.zeros_like(im), im + np.zeros_like(re)))
+    if is_array(re) and is_scalar(im):
+        return lambda re, im: np.stack((re + 0.0, np.full(re.shape, im)))
+    if is_scalar(re) and is_array(im):
+        return lambda re, im: np.stack((np.full(im.shape, re), im + 0.0))
+    return None
 
 
 def _fitter(nd, axes):
