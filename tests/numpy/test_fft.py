@@ -203,6 +203,10 @@ def rfft_of_complex(x):
     return np.sum(np.fft.rfft(np.fft.fft(x)).real)
 
 
+def diff_prepending_a_real(x):
+    return np.sum(np.real(np.diff(np.fft.fft(x), prepend=x[:1])))
+
+
 def complex_input(x):
     return np.sum(np.abs(np.fft.fft(x)))
 
@@ -213,6 +217,7 @@ def complex_input(x):
     (compares_complex, "a complex value used as a real one"),
     (stores_into_complex, "assigning into the elements of a complex value"),
     (rfft_of_complex, "np.fft.rfft' of a complex value"),
+    (diff_prepending_a_real, "'np.diff' of a complex value with prepend"),
 ])
 def test_unsupported_complex_operations_refuse(fn, match):
     with pytest.raises(ad.DifferentiationError, match=match) as info:
