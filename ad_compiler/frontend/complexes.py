@@ -144,6 +144,9 @@ class ComplexForms:
         if not (axes is None or isinstance(axes, tuple)
                 and all(isinstance(a, int) for a in axes)):
             raise self.err(f"the axes of '{fname}' must be constant ints", "call", node)
+        if axes is not None and len(set(axes)) != len(axes):
+            raise self.err(f"'{fname}' with a repeated axis {axes} is not supported (as in "
+                           "autograd)", "call", node)
         length = given.get("n" if signature == "1" else "s")
         entry = Const(None) if length is None else self.expr(length)
         if isinstance(entry, Const) and entry.value is None:

@@ -48,8 +48,14 @@ def _pack(c):
 
 
 def _axes(x, axes):
-    """The transformed axes of ``x`` (the complex or real array, not its packing)."""
-    return tuple(range(np.ndim(x))) if axes is None else tuple(axes)
+    """The transformed axes of ``x`` (the complex or real array, not its packing). A repeated
+    axis (``axes=(0, -2)`` of a matrix) would transform twice, and the Hermitian weights of the
+    transposes would not commute with the second transform: refused."""
+    nd = np.ndim(x)
+    out = tuple(range(nd)) if axes is None else tuple(axes)
+    if len({a % nd for a in out}) != len(out):
+        raise ValueError(f"np.fft with a repeated axis {axes} is not supported")
+    return out
 
 
 def _fit(x, lengths, axes):
@@ -84,7 +90,7 @@ def _along(w, ax, ndim):
 def c2c(z, s, inverse=False, axes=None, norm=None, real_in=False):
     c = _unpack(z, not real_in)
     transform = np.fft.ifftn if inverse else np.fft.fftn
-    return _pack(transform(c, s=s, axes=axes, norm=norm))
+    return _pack(transform(c, s=s, axes=_axes(c, axes), norm=norm))
 
 
 def c2c_t(g, z, s, inverse=False, axes=None, norm=None, real_in=False):
@@ -97,7 +103,7 @@ def c2c_t(g, z, s, inverse=False, axes=None, norm=None, real_in=False):
 
 
 def r2c(x, s, axes=None, norm=None):
-    return _pack(np.fft.rfftn(x, s=s, axes=axes, norm=norm))
+    return _pack(np.fft.rfftn(x, s=s, axes=_axes(x, axes), norm=norm))
 
 
 def r2c_t(g, x, s, axes=None, norm=None):
@@ -111,7 +117,8 @@ def r2c_t(g, x, s, axes=None, norm=None):
 
 
 def c2r(z, s, axes=None, norm=None):
-    return np.fft.irfftn(_unpack(z), s=s, axes=axes, norm=norm)
+    c = _unpack(z)
+    return np.fft.irfftn(c, s=s, axes=_axes(c, axes), norm=norm)
 
 
 def c2r_t(g, z, s, axes=None, norm=None):

@@ -207,6 +207,10 @@ def diff_prepending_a_real(x):
     return np.sum(np.real(np.diff(np.fft.fft(x), prepend=x[:1])))
 
 
+def repeated_axis(x):
+    return np.sum(np.fft.irfftn(np.fft.rfftn(x, axes=(0, 0))))
+
+
 def complex_input(x):
     return np.sum(np.abs(np.fft.fft(x)))
 
@@ -218,12 +222,14 @@ def complex_input(x):
     (stores_into_complex, "assigning into the elements of a complex value"),
     (rfft_of_complex, "np.fft.rfft' of a complex value"),
     (diff_prepending_a_real, "'np.diff' of a complex value with prepend"),
+    (repeated_axis, "with a repeated axis"),
 ])
 def test_unsupported_complex_operations_refuse(fn, match):
     with pytest.raises(ad.DifferentiationError, match=match) as info:
         ad.grad(fn, backend="python")(np.arange(4.0))
     message = str(info.value)
-    assert "complex values are only supported as results of np.fft" in message
+    if fn is not repeated_axis:
+        assert "complex values are only supported as results of np.fft" in message
     assert fn.__name__ in message and "test_fft.py" in message
 
 

@@ -87,6 +87,8 @@ def _form(x, s, attrs, packed, name):
     nd = x.ndim - (1 if packed else 0)
     axes = out.get("axes")
     out["axes"] = tuple(range(nd)) if axes is None else tuple(a % nd for a in axes)
+    if len(set(out["axes"])) != len(out["axes"]):
+        raise TypingError(f"_rt.{name}: np.fft with a repeated axis {axes} is not supported")
     out["sized"] = isinstance(s, types.BaseTuple)
     out["nd"] = nd        # the rank the generated helpers (fit, weigh) are written for
     return out if nd >= 1 else None
