@@ -67,6 +67,8 @@ OPERATIONS = [
     ("abs(np.fft.rfft(a, norm='ortho')).reshape(2, 2)", [(6,)]),
     ("np.fft.fftshift(a)", [(5,)]),                                    # real: as before
     ("np.real(np.fft.ifft(np.fft.fft(a) + b))", [(4,), (3, 4)]),       # broadcast to b
+    ("np.imag(np.fft.fft(a) if a[0] > 0 else np.fft.fft(a) / 2.0)", [(4,)]),
+    ("np.imag(np.fft.fft(a) if a[0] < 0 else np.fft.fft(a) / 2.0)", [(4,)]),
 ]
 USAGES = _transform_usages() + OPERATIONS
 _MODULE = write_module(USAGES, name="fft_usages")
