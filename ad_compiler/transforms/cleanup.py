@@ -184,13 +184,7 @@ _IDENTITIES = {("add", "int"): 0, ("sub", "int"): 0, ("mul", "int"): 1,
 def _identity_operand(op: Prim):
     """``x`` for ``x + 0``, ``0 + x``, ``x - 0``, ``x * 1`` on ints and ``x & True``,
     ``x | False`` on truth values (exact: floats are left alone, ``-0.0 + 0`` is not
-    ``-0.0``), and ``x * 1.0`` on float scalars (exact: ``grad``'s seed of 1.0)."""
-    if len(op.operands) == 2 and op.name == "mul" and op.results[0].kind == "float":
-        for x, c in (op.operands, op.operands[::-1]):
-            if isinstance(c, Const) and type(c.value) is float and c.value == 1.0 and \
-                    x.kind == "float":
-                return x
-        return None
+    ``-0.0``)."""
     if len(op.operands) != 2 or op.results[0].kind not in ("int", "bool"):
         return None
     a, b = op.operands

@@ -90,7 +90,6 @@ class _Scope:
 
 class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
     restart_whiles = False
-    unit_seeds = False      # every call seeds with 1.0 (``grad``): the seed is a constant
     def __init__(self, fn: Function, wrt: list[int], recompute: dict | None = None,
                  seeded: int | None = None):
         self.fn = fn
@@ -340,8 +339,7 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
         for array in self._arrays_defined_in(self.fn.body, include_params=True):
             self.zero(array, None, rev, scope)
         for out, seed in zip(self.seeded, seeds):
-            # ``grad`` seeds its scalar output with 1.0 on every call: a constant folds away
-            self.accumulate(out, Const(1.0) if self.unit_seeds else seed, rev, scope)
+            self.accumulate(out, seed, rev, scope)
         rev += self.reverse_region(self.fn.body, None, scope)
         grads = []
         for p in self.inputs:
@@ -956,7 +954,6 @@ def reverse_stages(fn: Function, wrt, checkpoint=None, restart_whiles=False, see
             yield "segmented", fn
     transform = ReverseTransform(fn, list(wrt), recompute, seeded)
     transform.restart_whiles = restart_whiles
-    transform.unit_seeds = gradients_only
     vjp = transform.run()
     yield "adjoint", copy_ir(vjp)
     yield "cleaned", cleanup(vjp)

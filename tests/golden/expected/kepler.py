@@ -54,7 +54,7 @@ def kepler_vjp(e, M, tol, g_total_2):
             E_4 = _tape_E[_k]
             _n = _tape_n[_k]
             # line 33: total = total + math.cos(E)
-            b_E_2 = -1.0 * np.sin(E_4)
+            b_E_2 = -g_total_2 * np.sin(E_4)
             # line 30: while abs(f) > tol:
             if _n > 0:
                 _sin_E_2 = np.sin(E_4)

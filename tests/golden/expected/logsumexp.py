@@ -22,9 +22,9 @@ def logsumexp_vjp(x, g_t11):
         # line 85: s = s + math.exp(x[i] - m)
         s = s + np.exp(x[i] - m)
     b_x = _rt.zeros_like(x)
+    b_m = g_t11
     # line 86: return m + math.log(s)
-    b_s = 1.0 / s
-    b_m = 1.0
+    b_s = b_m / s
     # line 84: for i in range(x.shape[0]):
     for i in range(x.shape[0]):
         # line 85: s = s + math.exp(x[i] - m)

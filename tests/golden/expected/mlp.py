@@ -14,7 +14,7 @@ def mlp_vjp(W1, b1, W2, b2, x, y, g_t8):
     # line 74: d = out - y
     d = out - y
     # line 75: return np.sum(d * d) / x.shape[0]
-    _t12 = _rt.unreduce(1.0 / x.shape[0], d * d)
+    _t12 = _rt.unreduce(g_t8 / x.shape[0], d * d)
     b_d = _t12 * d + _t12 * d
     # line 73: out = h @ W2 + b2
     b_b2 = _rt.unbroadcast(b_d, b2)
