@@ -147,7 +147,7 @@ class _Scheduler:
         self.defs = _definitions(fn.body)
 
     def region(self, region: Region, inside_parallel: bool):
-        if self.enabled and not inside_parallel:
+        if not inside_parallel:         # serial gradients gain the one pass too
             self.fuse_sweeps(region)
         new_ops = []
         for op in region.ops:
