@@ -45,12 +45,13 @@ def _bad_test(a, axis, i):
         def bad(a, i):
             return (i.ndim > 0) & (i.shape[0] != a.shape[ax])
     elif is_array(i) and isinstance(i.dtype, types.Integer):
-        def bad(a, i):
+        def bad(a, i):          # a loop: called, not inlined (Numba's SSA warns on its phi)
             n = a.shape[ax]
-            out = False
             for k in i.ravel():
-                out |= (k < -n) | (k >= n)
-            return out
+                if k < -n or k >= n:
+                    return True
+            return False
+        return njit(bad)
     else:
         return None
     return njit(inline="always")(bad)

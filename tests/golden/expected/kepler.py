@@ -36,26 +36,33 @@ def kepler_vjp(e, M, tol, g_total_2):
             _need = (_k == _cap) * (_k * 2)
         # line 33: total = total + math.cos(E)
         b_E_2 = -g_total_2 * np.sin(E_1)
+        # line 30: while abs(f) > tol:
+        if _k > 0:
+            _sin_E_2 = np.sin(E_1)
+            _cos_E_2 = np.cos(E_1)
+        else:
+            _sin_E_2 = 0.0
+            _cos_E_2 = 0.0
         b_f = 0.0
         b_E = 0.0
-        # line 30: while abs(f) > tol:
         for _it in range(_k - 1, -1, -1):
+            # line 32: f = E - e * math.sin(E) - M[i]
+            _t36 = _cos_E_2
             E_2 = _tape_E[_it]
             f_1 = _tape_f[_it]
             # line 31: E = E - f / (1.0 - e * math.cos(E))
-            _t49 = np.cos(E_2)
-            _t40 = 1.0 - e * _t49
-            _t43 = f_1 / _t40
-            E_3 = E_2 - _t43
+            _cos_E_2 = np.cos(E_2)
+            _t40 = 1.0 - e * _cos_E_2
             # line 32: f = E - e * math.sin(E) - M[i]
             b_E = b_E + -b_f
-            _t54 = b_e + -b_f * np.sin(E_3)
-            b_E_2 = b_E_2 + b_f + -b_f * e * np.cos(E_3)
+            _t54 = b_e + -b_f * _sin_E_2
+            b_E_2 = b_E_2 + b_f + -b_f * e * _t36
             # line 31: E = E - f / (1.0 - e * math.cos(E))
             b_f = -b_E_2 / _t40
-            _t47 = -(b_E_2 * _t43 / _t40)
-            b_e = _t54 + _t47 * _t49
-            b_E_2 = b_E_2 + -(_t47 * e) * np.sin(E_2)
+            _t47 = -(b_E_2 * (f_1 / _t40) / _t40)
+            b_e = _t54 + _t47 * _cos_E_2
+            _sin_E_2 = np.sin(E_2)
+            b_E_2 = b_E_2 + -(_t47 * e) * _sin_E_2
         # line 29: f = E - e * math.sin(E) - M[i]
         b_e = b_e + -b_f * np.sin(E)
         b_E = b_E + b_E_2 + -b_f + b_f + -b_f * e * np.cos(E)
