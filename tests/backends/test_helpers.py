@@ -182,3 +182,10 @@ def test_tapes_njit(njit):
     g = njit(_ta)
     same(g(2, np.ones((2, 3))), _ta(2, np.ones((2, 3))))
     same(g(0, np.ones(3)), _ta(0, np.ones(3)))
+    # the copies of grow/reserve: element loops on C tapes, slices on strided ones
+    buf = np.arange(24.0).reshape(4, 3, 2)
+    keep = njit(lambda b, k: (_rt.grow(b, k), _rt.reserve(b, k, 5)))
+    for b in (buf, buf[::2], buf[:, ::2], np.arange(5.0)[::2]):
+        for new in keep(b, 2):
+            assert new.shape[0] >= 3 and new.shape[1:] == b.shape[1:]
+            same(new[:2], b[:2])

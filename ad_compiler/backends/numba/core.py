@@ -160,22 +160,47 @@ def _tape_of_arrays(n, like):
     if is_array(like):
         return lambda n, like: np.empty((n,) + like.shape, dtype=dt)
 
+@register_jitable
+def _copy_head(new, buf, k):
+    """``new[:k] = buf[:k]`` as a loop over elements: a slice assignment from an array
+    compiles Numba's shape-mismatch message (its string formatting: about 2 s of cold
+    compile, once per process), and the tapes here are C arrays of the same row shape."""
+    if buf.ndim == 1:
+        for j in range(k):
+            new[j] = buf[j]
+    else:
+        row = 1
+        for d in buf.shape[1:]:
+            row *= d
+        flat_new = new.reshape(-1)
+        flat_buf = buf.reshape(-1)
+        for j in range(k * row):
+            flat_new[j] = flat_buf[j]
+
+
+def _copier(buf):
+    """The copy of a tape's first ``k`` rows for Numba array type ``buf``: an element loop
+    where the layout allows it (1-D, or C-contiguous), else a slice assignment."""
+    return _copy_head if buf.ndim == 1 or buf.layout == "C" else _copy_rows
+
+
+@register_jitable
+def _copy_rows(new, buf, k):
+    new[:k] = buf[:k]
+
+
 # not inlined: the call is rare (capacity doubles), the inline test `k == buf.shape[0]`
 # is all that runs on a push (NUMBA_NOTES: 7-8 ns a push and pop)
 @overload(grow)
 def _grow(buf, k):
     if not is_array(buf):
         return None
-    if buf.ndim == 1:
-        def impl1(buf, k):
-            new = np.empty(_builtins.max(2 * buf.shape[0], k + 1), dtype=buf.dtype)
-            new[:k] = buf[:k]
-            return new
-        return impl1
+    copy = _copier(buf)
 
     def impl(buf, k):
-        new = np.empty((_builtins.max(2 * buf.shape[0], k + 1),) + buf.shape[1:], dtype=buf.dtype)
-        new[:k] = buf[:k]
+        new = np.empty((_builtins.max(2 * buf.shape[0], k + 1),) + buf.shape[1:],
+                       dtype=buf.dtype)
+        copy(new, buf, k)
         return new
     return impl
 
@@ -183,21 +208,13 @@ def _grow(buf, k):
 def _reserve(buf, k, extra):
     if not is_array(buf):
         return None
-    if buf.ndim == 1:
-        def impl1(buf, k, extra):
-            if buf.shape[0] >= k + extra:
-                return buf
-            new = np.empty(_builtins.max(2 * buf.shape[0], k + extra), dtype=buf.dtype)
-            new[:k] = buf[:k]
-            return new
-        return impl1
+    copy = _copier(buf)
 
     def impl(buf, k, extra):
         if buf.shape[0] >= k + extra:
             return buf
         new = np.empty((_builtins.max(2 * buf.shape[0], k + extra),) + buf.shape[1:],
                        dtype=buf.dtype)
-        new[:k] = buf[:k]
+        copy(new, buf, k)
         return new
     return impl
-
