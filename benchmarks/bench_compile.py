@@ -26,7 +26,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHILD = r"""
 import json, sys, time
 import numpy as np
-which, name, profile = sys.argv[1], sys.argv[2], sys.argv[3]
+which, name, profile, checked = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
 from numba import njit
 from numba.core import event
 import_t = time.perf_counter()
@@ -65,7 +65,7 @@ event.register("numba:run_pass", Pass())
 def build():
     if which == "primal":
         return njit(f)
-    return ad.grad(f, wrt=P.WRT)
+    return ad.grad(f, wrt=P.WRT, boundscheck=None if checked else False)
 t0 = time.perf_counter()
 if profile != "-":
     import cProfile
@@ -86,11 +86,11 @@ print("RESULT " + json.dumps({"total": total, "numba": numba_s, "import": import
 """
 
 
-def measure(which, name, profile="-"):
+def measure(which, name, profile="-", checked=True):
     with tempfile.TemporaryDirectory() as adc, tempfile.TemporaryDirectory() as nbc:
         env = dict(os.environ, AD_COMPILER_CACHE_DIR=adc, NUMBA_CACHE_DIR=nbc,
                    PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-        r = subprocess.run([sys.executable, "-c", CHILD, which, name, profile], env=env,
+        r = subprocess.run([sys.executable, "-c", CHILD, which, name, profile, "1" if checked else "0"], env=env,
                            capture_output=True, text=True, timeout=900, cwd=ROOT)
     for line in r.stdout.splitlines():
         if line.startswith("RESULT "):
@@ -107,6 +107,8 @@ def main(argv=None):
     p.add_argument("--profile", default="")
     p.add_argument("--passes", action="store_true", help="print Numba's top passes per row")
     p.add_argument("--json", default="")
+    p.add_argument("--unchecked", action="store_true",
+                   help="ours with boundscheck=False (default: the default, checked build)")
     opts = p.parse_args(argv)
     wanted = set(filter(None, opts.problems.split(",")))
     rows = []
@@ -120,7 +122,7 @@ def main(argv=None):
         prim = min((measure("primal", name) for _ in range(opts.repeats)),
                    key=lambda r: r["total"])
         prof = os.path.join(opts.profile, name + ".prof") if opts.profile else "-"
-        ours = min((measure("ours", name, prof) for _ in range(opts.repeats)),
+        ours = min((measure("ours", name, prof, not opts.unchecked) for _ in range(opts.repeats)),
                    key=lambda r: r["total"])
         rows.append({"problem": mod.NAME, "primal": prim, "ours": ours})
         print(f"| {mod.NAME} | {prim['total']:.2f} | {ours['total']:.2f} | "
