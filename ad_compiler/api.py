@@ -163,7 +163,7 @@ class DerivativeFunction(Transformed):
                 results = compiled(*args, *free, 1.0)
             except Exception:
                 return _SLOW           # the door runs it again and words what went wrong
-            if np.ndim(results[0]) != 0:
+            if nout and np.ndim(results[0]) != 0:     # nout 0: a static scalar, not computed
                 return _SLOW
             grads = tuple(_in_dtype_of(results[nout + k], args[i]) for k, i in enumerate(wrt))
             gradient = grads[0] if single else grads

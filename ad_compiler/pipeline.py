@@ -343,10 +343,12 @@ class Stage:
         if spec.mode == "primal":
             ir = special
         elif spec.mode == "reverse":
+            gradients_only = not spec.value and not spec.has_aux and \
+                static_scalar(special.body.yields)
             ir = reverse(special, self.wrt, checkpoint=spec.options.checkpoint,
                          restart_whiles=spec.options.backend != "cuda",
-                         seeded=self.differentiated_outputs)
-            if not spec.value and not spec.has_aux and static_scalar(special.body.yields):
+                         seeded=self.differentiated_outputs, gradients_only=gradients_only)
+            if gradients_only:
                 ir = without_outputs(ir, len(special.body.yields))
         elif spec.mode == "forward":
             keep = spec.keep

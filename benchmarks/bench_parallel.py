@@ -8,11 +8,14 @@ against a hand-written parallel Numba adjoint, on two kinds of loop:
 * ``map``: a per-element map with a reduction over ``n`` elements: every adjoint is the
   iteration's own element or a scalar reduction, so ours runs the reverse loop as it is.
 
-``speed-up`` is ours serial over ours parallel (both with the default bounds checks);
-``ours/hand par.`` compares like with like (no bounds checks on either side). Each row is
-the median of ``--repeat`` timed calls (after a warm-up call that compiles),
-and the machine's load average is printed next to the table: other processes sharing the
-cores slow the parallel rows most.
+``ours speed-up`` is ours serial over ours parallel (both with the default bounds checks),
+``hand speed-up`` the same for the hand-written kernel; ``ours/hand par.`` compares ours
+(checked) with the hand-written parallel kernel (unchecked, as Numba's default), and
+``unchecked/hand`` like with like (``boundscheck=False``). ``loops left serial`` counts
+Numba's "will not be executed in parallel" warnings over every build. Each column is the
+median of ``--repeat`` timed calls, interleaved (one call of each build per round, after a
+first call that compiles), and the machine's load average is printed above the table:
+other processes sharing the cores slow the parallel columns most.
 
     python benchmarks/bench_parallel.py [--n-pairwise N] [--n-map N] [--repeat R]
 
@@ -87,17 +90,26 @@ def _mapped_hand(x, c, w):
     return s, g, gw
 
 
-def _median_seconds(fn, args, repeat, serialised):
+def _compile(fn, args, serialised):
+    """The first call (it compiles, or loads from the cache), recording the loops Numba
+    says it could not run in parallel."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", numba.NumbaPerformanceWarning)
-        fn(*args)                    # compiles (or loads from the cache)
+        out = fn(*args)
     serialised += [w for w in caught if "will not be executed in parallel" in str(w.message)]
-    times = []
+    return out
+
+
+def _medians(fns, args, repeat):
+    """{label: median seconds of ``repeat`` calls}, the calls interleaved (one of each per
+    round), so that a change in the machine's load reaches every column alike."""
+    times = {label: [] for label in fns}
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn(*args)
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+        for label, fn in fns.items():
+            t0 = time.perf_counter()
+            fn(*args)
+            times[label].append(time.perf_counter() - t0)
+    return {label: float(np.median(t)) for label, t in times.items()}
 
 
 def _problems(n_pairwise, n_map):
@@ -111,22 +123,24 @@ def _problems(n_pairwise, n_map):
 def run(n_pairwise=3000, n_map=10_000_000, repeat=7):
     rows = []
     for name, f, hand, args, wrt in _problems(n_pairwise, n_map):
-        serial = ad.value_and_grad(f, wrt=wrt, parallel=False)
-        parallel = ad.value_and_grad(f, wrt=wrt, parallel=True)
-        unchecked = ad.value_and_grad(f, wrt=wrt, parallel=True, boundscheck=False)
-        hand_par = numba.njit(parallel=True, cache=True)(hand)
-        hand_ser = numba.njit(cache=True)(hand)
-        ours, theirs = parallel(*args), hand_par(*args)
-        assert np.allclose(ours[0], theirs[0], rtol=1e-9)
-        mine = ours[1] if isinstance(ours[1], tuple) else (ours[1],)
-        for a, b in zip(mine, theirs[1:]):
-            assert np.allclose(a, b, rtol=1e-7, atol=1e-9), name
+        # not cache=True for the hand kernels: Numba's cache keys an entry by the
+        # function's bytecode and signature, not its options, so the parallel and the
+        # serial build would both load whichever was saved first
+        fns = {"ours serial": ad.value_and_grad(f, wrt=wrt, parallel=False),
+               "ours parallel": ad.value_and_grad(f, wrt=wrt, parallel=True),
+               "ours unchecked": ad.value_and_grad(f, wrt=wrt, parallel=True,
+                                                   boundscheck=False),
+               "hand serial": numba.njit(hand),
+               "hand parallel": numba.njit(parallel=True)(hand)}
         serialised = []
-        t = {label: _median_seconds(fn, args, repeat, serialised) for label, fn in
-             (("ours serial", serial), ("ours parallel", parallel),
-              ("ours unchecked", unchecked),
-              ("hand serial", hand_ser), ("hand parallel", hand_par))}
-        rows.append((name, t, len(serialised)))
+        out = {label: _compile(fn, args, serialised) for label, fn in fns.items()}
+        for label in ("ours serial", "ours parallel", "ours unchecked", "hand serial"):
+            ours, theirs = out[label], out["hand parallel"]
+            assert np.allclose(ours[0], theirs[0], rtol=1e-9), (name, label)
+            mine = ours[1] if isinstance(ours[1], tuple) else (ours[1],)
+            for a, b in zip(mine if label.startswith("ours") else ours[1:], theirs[1:]):
+                assert np.allclose(a, b, rtol=1e-7, atol=1e-9), (name, label)
+        rows.append((name, _medians(fns, args, repeat), len(serialised)))
     return rows
 
 
@@ -139,22 +153,24 @@ def main(argv=None):
     if numba.config.NUMBA_NUM_THREADS == 1:
         print("warning: NUMBA_NUM_THREADS=1, nothing runs in parallel (run this file as "
               "python benchmarks/bench_parallel.py, not through the benchmarks package)")
-    load_before = os.getloadavg()[0]
+    load_before = os.getloadavg()
     rows = run(a.n_pairwise, a.n_map, a.repeat)
-    load_after = os.getloadavg()[0]
+    load_after = os.getloadavg()
     print(f"threads: {numba.get_num_threads()} (cores: {os.cpu_count()}); load average "
-          f"{load_before:.1f} before, {load_after:.1f} after; median of {a.repeat} calls")
-    print("ms; 'unchecked': boundscheck=False, as the hand-written Numba code (checks that can "
-          "raise inside a prange body keep Numba from running it in parallel)")
-    print(f"{'problem':10} {'ours serial':>12} {'ours par.':>10} {'unchecked':>10} "
-          f"{'hand serial':>12} {'hand par.':>10} {'speed-up':>9} {'ours/hand par.':>15} "
-          f"{'loops Numba left serial':>24}")
+          f"(1, 5, 15 min) {' '.join(f'{v:.1f}' for v in load_before)} before, "
+          f"{' '.join(f'{v:.1f}' for v in load_after)} after; median of {a.repeat} "
+          f"interleaved calls; ms")
+    head = ["problem", "ours serial", "ours par.", "unchecked", "hand serial", "hand par.",
+            "ours speed-up", "hand speed-up", "ours/hand par.", "unchecked/hand",
+            "loops left serial"]
+    print(" | ".join(head))
     for name, t, serialised in rows:
-        print(f"{name:10} {t['ours serial'] * 1e3:12.1f} {t['ours parallel'] * 1e3:10.1f} "
-              f"{t['ours unchecked'] * 1e3:10.1f} {t['hand serial'] * 1e3:12.1f} "
-              f"{t['hand parallel'] * 1e3:10.1f} "
-              f"{t['ours serial'] / t['ours parallel']:8.2f}x "
-              f"{t['ours unchecked'] / t['hand parallel']:14.2f}x {serialised:24d}")
+        ms = [f"{t[k] * 1e3:.1f}" for k in ("ours serial", "ours parallel", "ours unchecked",
+                                            "hand serial", "hand parallel")]
+        ratios = [t["ours serial"] / t["ours parallel"], t["hand serial"] / t["hand parallel"],
+                  t["ours parallel"] / t["hand parallel"],
+                  t["ours unchecked"] / t["hand parallel"]]
+        print(" | ".join([name] + ms + [f"{r:.2f}x" for r in ratios] + [str(serialised)]))
 
 
 if __name__ == "__main__":

@@ -82,7 +82,8 @@ def _located(exc) -> str | None:
     lines = [ln.rstrip("\n") for ln in linecache.getlines(filename)]
     if 0 < gen_line <= len(lines) and lines[gen_line - 1].strip() == CHECK_FAILED:
         return None     # a check before a loop or statement: the python run finds the access
-    user_file = next((m.group(1) for m in map(_USER_FILE.search, lines[:6]) if m), None)
+    header = lines[:next((k for k, ln in enumerate(lines) if ln.startswith("def ")), 0)]
+    user_file = next((m.group(1) for m in map(_USER_FILE.search, header) if m), None)
     user = _user_line(lines, gen_line)
     if user is None or user_file is None:
         return f"generated line {gen_line} of {filename}"

@@ -110,6 +110,11 @@ def version_tag() -> str:
         parts += [f"numba {numba.__version__}", f"llvmlite {llvmlite.__version__}"]
     except ImportError:  # pragma: no cover
         parts.append("numba none")
+    try:            # compiled code inlines its np.fft implementations (backends/numba/fft.py)
+        from importlib.metadata import version
+        parts.append(f"rocket-fft {version('rocket-fft')}")
+    except Exception:  # noqa: BLE001 - not installed: no np.fft under Numba
+        parts.append("rocket-fft none")
     parts.append(f"ad_compiler {ad_compiler.__version__}")
     parts.append(f"helpers {_dependencies_hash()}")
     return "; ".join(parts)

@@ -28,16 +28,15 @@ import math
 import re
 
 from ..frontend.ir import Assign, Const, For, Function, If, Load, Prim, Region, Store, \
-    Undef, Value, While, walk
+    Undef, Value, While, walk, walk_nested
 from ..rules import PRIMITIVES, Syntax
+from ..transforms.irtools import ALLOCATING
 
 HEADER = ("import math\n"
           "import numpy as np\n"
           "from ad_compiler.backends import helpers as _rt\n")
 
 _TEMP = re.compile(r"^_t\d+$")
-_ALLOCATING = {"adjoint_zero", "tape", "tape_of_arrays", "reserve", "grow", "copy", "zeros",
-               "zeros_like", "empty", "empty_like", "ones", "ones_like", "full"}
 _RESERVED = {"math", "np", "_rt"} | set(dir(builtins)) | set(keyword.kwlist)
 _FALLBACK = {
     "sum": Syntax("call", "np.sum"), "mean": Syntax("call", "np.mean"),
@@ -379,7 +378,7 @@ class _Names:
                 assigned[self.name[a]] = False
         for op in walk(fn.body):
             for r in _vals(op.results):
-                allocates = isinstance(op, Prim) and op.name in _ALLOCATING
+                allocates = isinstance(op, Prim) and op.name in ALLOCATING
                 name = self.name[r]
                 assigned[name] = assigned.get(name, True) and allocates
         params = {self.name[p] for p in self.params}
@@ -512,6 +511,14 @@ class _Names:
                 self.name[m] = base
 
 
+def _nested_regions(op):
+    """Every region inside ``op``, at any depth."""
+    for sub in op.regions():
+        yield sub
+        for inner in sub.ops:
+            yield from _nested_regions(inner)
+
+
 def _unparse(stmt):
     """``ast.unparse`` of one statement: it reads the statement's ``lineno`` (for type
     comments) and no other location, so the tree is not walked to fill them in."""
@@ -519,18 +526,31 @@ def _unparse(stmt):
     return ast.unparse(stmt)
 
 
-def _index_arithmetic(op, inline) -> bool:
-    """``2 * i + 1`` and ``-b``: integer arithmetic and a scalar's negation, which a person
-    writes again at each use (an index read and its adjoint's) and the printer does too
-    rather than name them (exact, and Numba computes them once). ``inline``: the values
-    printed inside their use (a negated expression keeps its name)."""
+_REPEATED_LOADS = 3   # uses up to which an element read prints again at each (x[i])
+
+
+def _repeatable(op, inline, uses) -> bool:
+    """Whether ``op``'s value, read ``uses`` times, prints again at each use, as a person
+    writes it, rather than as a named temporary (exact, and Numba computes it once):
+    integer arithmetic (``2 * i + 1``, an index read and its adjoint's), a scalar's
+    negation (``-b``), a size (``x.shape[0]``) and an element read used at most
+    ``_REPEATED_LOADS`` times (``u[i]`` in ``u[i] = u[i] + c * u[i - 1]``). ``inline``: the
+    values printed inside their use (a negated expression keeps its name)."""
+    if isinstance(op, Load):
+        array, *index = op.operands
+        if array.kind == "shape":
+            return all(isinstance(i, Const) for i in index)
+        return uses <= _REPEATED_LOADS and array.kind in ("array", "any") and \
+            array not in inline and op.results[0].kind in ("float", "int", "bool") and \
+            all(i.kind == "int" and (i not in inline or _repeatable(inline[i], inline, 2))
+                for i in index)
     if not isinstance(op, Prim):
         return False
     if op.name == "neg":
         return op.results[0].kind == "float" and _named(op.operands[0]) and \
             op.operands[0].kind == "float" and op.operands[0] not in inline
     return op.name in ("add", "sub", "mul") and op.results[0].kind == "int" and \
-        all(o.kind == "int" and (o not in inline or _index_arithmetic(inline[o], inline))
+        all(o.kind == "int" and (o not in inline or _repeatable(inline[o], inline, 2))
             for o in op.operands)
 
 
@@ -548,24 +568,47 @@ class _Printer:
 
     # which temporaries print inside their use
     def _find_inlines(self, region):
+        """Values printed inside their uses: a temporary read once in the same region, with
+        nothing in between writing a name it reads (nor, for a read of memory, storing
+        where it may read); a repeatable one (:func:`_repeatable`) at each use, nested
+        blocks included; a single read of the function's own memory (a tape) whatever its
+        name; a comparison of parameters never assigned anywhere."""
         ops = region.ops
-        pos = {id(op): k for k, op in enumerate(ops)}
+        pos = {}      # id of an op of ops, or of one nested in it -> its index in ops
+        owner = {}    # id of a region nested in ops[k] -> k
+        for k, op in enumerate(ops):
+            pos[id(op)] = k
+            for inner in walk_nested(op):
+                pos[id(inner)] = k
+            for sub in _nested_regions(op):
+                owner[id(sub)] = k
         for k, op in enumerate(ops):
             for sub in op.regions():
                 self._find_inlines(sub)
             if not isinstance(op, (Prim, Load, Assign)) or len(op.results) != 1:
                 continue
             v = op.results[0]
-            if not _TEMP.match(v.name) or v not in self.names.singleton:
-                continue
             uses = self.an.uses.get(v, 0)
-            if uses != 1 and not (uses > 1 and _index_arithmetic(op, self.inline)):
+            if v not in self.names.singleton or uses == 0:
                 continue
-            sites = self.an.use_sites[v]
-            if any(use_region is not region for use_region, _ in sites):
+            if not _TEMP.match(v.name) and not (uses == 1 and self._own_memory_read(op)):
                 continue
-            ends = [len(ops) if use_op is None else pos[id(use_op)] for _, use_op in sites]
-            if min(ends) <= k:
+            if _TEMP.match(v.name) and self._fixed_comparison(op):
+                self.inline[v] = op
+                continue
+            repeat = uses > 1 and _repeatable(op, self.inline, uses)
+            if uses != 1 and not repeat:
+                continue
+            ends = []
+            for use_region, use_op in self.an.use_sites[v]:
+                if use_region is region:
+                    ends.append(len(ops) if use_op is None else pos[id(use_op)])
+                elif repeat and id(use_region) in owner:
+                    ends.append(owner[id(use_region)] + 1)   # the whole block it is in
+                else:
+                    ends = None
+                    break
+            if not ends or min(ends) <= k:
                 continue
             end = max(ends)
             reads, loads = self._reads(v)
@@ -579,6 +622,21 @@ class _Printer:
             if not clobbered:
                 self.inline[v] = op
 
+    def _own_memory_read(self, op) -> bool:
+        """An element read of an array this function allocates (a tape, an adjoint)."""
+        return isinstance(op, Load) and _named(op.operands[0]) and \
+            self.names.name[op.operands[0]] in self.names.fresh and \
+            op.results[0].kind in ("float", "int", "bool") and \
+            all(i.kind == "int" for i in op.operands[1:])
+
+    def _fixed_comparison(self, op) -> bool:
+        """``x > y`` of constants and parameters never assigned: the same value wherever
+        it is read, so the test prints at each ``if`` that branches on it."""
+        return isinstance(op, Prim) and op.name in ("gt", "ge", "lt", "le", "eq", "ne") and \
+            all(isinstance(o, Const) or (_named(o) and self.names.name[o] in
+                                         self.names.caller and o in self.names._param_set)
+                for o in op.operands)
+
     def _reads(self, v, acc=None):
         """(names, arrays): the variables the expression of ``v`` reads, and the arrays
         whose memory it reads (a store to one of them in between could change it)."""
@@ -590,8 +648,9 @@ class _Printer:
             if op is None or not isinstance(op, (Prim, Load, Assign)):
                 reads.add(self.names.name.get(v, v.name))
                 return reads, loads
-        arrays = op.operands[:1] if isinstance(op, Load) else \
-            [o for o in op.operands if o.kind in ("array", "any")]
+        arrays = [] if isinstance(op, Prim) and op.name == "shape" else \
+            [o for o in (op.operands[:1] if isinstance(op, Load) else op.operands)
+             if o.kind in ("array", "any")]   # a shape is no memory, nor reads any
         loads.update(self.names.name[o] if _named(o) else None for o in arrays)
         for o in op.operands:
             if not _named(o):
@@ -748,7 +807,8 @@ class _Printer:
         self.put(indent, f"{keyword} {ast.unparse(self.expr(op.operands[0]))}:", line)
         self.block(op.then, indent + 1,
                    lambda: self.copies(indent + 1, op.results, op.then.yields, line))
-        inner = op.orelse.ops[0] if len(op.orelse.ops) == 1 else None
+        printed = [o for o in op.orelse.ops if not (o.results and o.results[0] in self.inline)]
+        inner = printed[0] if len(printed) == 1 else None
         if isinstance(inner, If) and not self._copy_pairs(op.results, op.orelse.yields):
             self.branch(inner, indent, "elif")
             return

@@ -55,13 +55,16 @@ from ad_compiler.rules.indexing import add_at, last_writes
 from ad_compiler.rules.tape import (array_list, grow, list_put, put_reference,
                                      reference_list, reserve, tape, tape_of_arrays,
                                      trip_count, zeros_like)
-from ad_compiler.backends.index_checks import checked_index, proven_index, require_indices
+from ad_compiler.backends.index_checks import (checked_index, flagged_index, index_bad,
+                                               indices_bad, proven_bad, proven_index,
+                                               require_indices)
 
 __all__ = ["zeros_like", "where", "unbroadcast", "broadcast_like", "tape", "tape_of_arrays",
            "grow", "reserve", "trip_count", "unreduce", "count",
            "matrix_transpose", "reshape_like", "norm", "concatenate", "stack", "sigmoid",
            "relu", "getitem", "scatter_like", "setitem", "squeeze", "add_at", "last_writes",
-           "checked_index", "proven_index", "require_indices"]
+           "checked_index", "proven_index", "require_indices", "index_bad", "proven_bad",
+           "indices_bad", "flagged_index"]
 
 # _rt.sum/mean/max/min/prod(x, axis=..., keepdims=...): NumPy's reductions with a Numba
 # implementation (the emitter prints np.NAME(x, axis=1) as _rt.NAME(x, axis=1)). They shadow

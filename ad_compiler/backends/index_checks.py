@@ -23,6 +23,10 @@ Two kinds of check, both with NumPy's semantics (``-len <= i < len``):
   something other than ``range``): ``x[_rt.checked_index(x, axis, i)]``, which also checks
   int-array (gather/scatter) and boolean-mask indices, which Numba never checks.
 
+Inside a ``prange`` body no check raises (Numba runs a loop body with a second exit
+serially): a failed check sets a flag, its statement is skipped, and the loop raises after it
+ends (:class:`_Parallel`).
+
 Slices need no check (NumPy clips them). Indexing something that is not an array (a tuple,
 a list) is left to Numba, which checks those itself; the helpers do nothing for them.
 An access the analysis is unsure about always gets the per-access check.
@@ -36,7 +40,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["add_index_checks", "checked_index", "proven_index", "require_indices"]
+__all__ = ["add_index_checks", "checked_index", "proven_index", "require_indices",
+           "index_bad", "proven_bad", "indices_bad", "flagged_index"]
 
 OUT_OF_BOUNDS = "index is out of bounds"
 
@@ -45,35 +50,71 @@ OUT_OF_BOUNDS = "index is out of bounds"
 # the helpers the checks call (Python bodies; the Numba overloads are in .numba.bounds)
 # ---------------------------------------------------------------------------------------------
 
-def checked_index(a, axis, i):
-    """``i`` after checking that it indexes axis ``axis`` of array ``a`` (an int, an array of
-    ints, or a boolean mask of that axis's length); anything else passes unchanged."""
+def index_bad(a, axis, i):
+    """Whether ``i`` fails to index axis ``axis`` of array ``a`` (an int out of range, an
+    array of ints with one out of range, a boolean mask of another length); False for
+    anything else (a slice, ``None``, a non-array ``a``)."""
     if isinstance(a, np.ndarray) and not isinstance(i, (slice, type(None))):
         n = a.shape[axis]
         idx = np.asarray(i)
         if idx.dtype == np.bool_:
-            if idx.ndim and idx.shape[0] != n:
-                raise IndexError(OUT_OF_BOUNDS)
-        elif idx.size and (idx.min() < -n or idx.max() >= n):
-            raise IndexError(OUT_OF_BOUNDS)
+            return bool(idx.ndim) and idx.shape[0] != n
+        return bool(idx.size) and bool(idx.min() < -n or idx.max() >= n)
+    return False
+
+
+def checked_index(a, axis, i):
+    """``i`` after checking that it indexes axis ``axis`` of array ``a`` (see
+    :func:`index_bad`)."""
+    if index_bad(a, axis, i):
+        raise IndexError(OUT_OF_BOUNDS)
     return i
 
 
+def proven_bad(a, axis, i):
+    """:func:`index_bad` for an index an entry check proved when it is an int: False for
+    an int, the check for an int array or mask (whose elements a loop may change)."""
+    return not isinstance(i, (int, np.integer)) and index_bad(a, axis, i)
+
+
 def proven_index(a, axis, i):
-    """``i``: an int index an entry check proved; an int array or mask (whose elements a
-    loop may change) is checked here as :func:`checked_index` does."""
-    return i if isinstance(i, (int, np.integer)) else checked_index(a, axis, i)
+    """``i``: an int index an entry check proved; an int array or mask is checked here as
+    :func:`checked_index` does."""
+    if proven_bad(a, axis, i):
+        raise IndexError(OUT_OF_BOUNDS)
+    return i
 
 
-def require_indices(a, axis, lo, hi):
-    """Raise ``IndexError`` unless every int index from ``lo`` to ``hi`` is valid on axis
-    ``axis`` of array ``a``. Nothing for a non-array, or for array-valued bounds (an index
-    array, checked at each access by :func:`proven_index`)."""
+def indices_bad(a, axis, lo, hi):
+    """Whether some int index from ``lo`` to ``hi`` is not valid on axis ``axis`` of array
+    ``a``; False for a non-array, or for array-valued bounds (an index array, checked at
+    each access by :func:`proven_index`)."""
     if isinstance(a, np.ndarray) and isinstance(lo, (int, np.integer)) \
             and isinstance(hi, (int, np.integer)):
         n = a.shape[axis]
-        if lo < -n or hi >= n:
-            raise IndexError(OUT_OF_BOUNDS)
+        return bool(lo < -n or hi >= n)
+    return False
+
+
+def require_indices(a, axis, lo, hi):
+    """Raise ``IndexError`` when :func:`indices_bad`."""
+    if indices_bad(a, axis, lo, hi):
+        raise IndexError(OUT_OF_BOUNDS)
+
+
+def flagged_index(a, axis, i, flag):
+    """Inside a ``prange`` body, where nothing may raise: ``i`` when it indexes axis ``axis``
+    of ``a``, else ``flag[0] = 1`` (the loop raises after it ends) and the index 0 in its
+    place, so that the read goes to the array's first element, not outside it. Only for
+    reads at places the check cannot be moved before the statement (see ``_Parallel``); an
+    array or mask index is checked as :func:`checked_index` does (that raise keeps Numba
+    from running the loop in parallel)."""
+    if isinstance(a, np.ndarray) and isinstance(i, (int, np.integer)):
+        if index_bad(a, axis, i):
+            flag[0] = 1
+            return 0
+        return i
+    return checked_index(a, axis, i)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -391,12 +432,15 @@ class _Indices(ast.NodeTransformer):
     check of a loop of ``chain`` (appended to that loop's ``checks``) or wrapped in
     ``_rt.checked_index``."""
 
-    def __init__(self, env, chain, before):
+    def __init__(self, env, chain, before, parallel=None):
         self.env, self.chain = env, chain
         self.before = before          # checks may run just before the statement
         self.before_checks = []       # conditions under which an index is out of bounds
         self.conditional = 0
         self.changed = False
+        self.parallel = parallel      # the _Parallel whose body holds the statement, or None
+        # in a prange body, in order: ("hoist", "temp = index") and ("check", condition)
+        self.steps = []
 
     def _visit_conditionally(self, node, fields):
         for name in fields:
@@ -439,7 +483,7 @@ class _Indices(ast.NodeTransformer):
                                              and node.value.attr in ("shape", "strides")):
             return node
         items = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
-        axis, new_items = 0, []
+        axis, new_items, base = 0, [], node.value
         for k, item in enumerate(items):
             if _is_ellipsis(item):
                 axis = -sum(1 for it in items[k + 1:]
@@ -450,18 +494,42 @@ class _Indices(ast.NodeTransformer):
                 new_items.append(item)
                 axis += 0 if _is_newaxis(item) else 1
                 continue
-            proven = self._entry_check(node.value, axis, item) or \
-                self._check_before(node.value, axis, item)
-            if proven is not True:         # an int proven by a check stays as it is
+            proven = self._entry_check(base, axis, item) or \
+                self._check_before(base, axis, item)
+            if proven is not True and self.parallel is not None:
+                item = self._flagged(node, axis, item, proven)
+            elif proven is not True:         # an int proven by a check stays as it is
                 helper = "proven_index" if proven else "checked_index"
-                item = ast.Call(ast.Attribute(ast.Name("_rt", ast.Load()), helper, ast.Load()),
-                                [_copy(node.value), ast.Constant(axis), item], [])
+                item = _helper(helper, node.value, axis, item)
                 self.changed = True
             new_items.append(item)
             axis += 1
         node.slice = ast.Tuple(new_items, ast.Load()) if isinstance(node.slice, ast.Tuple) \
             else new_items[0]
         return node
+
+    def _flagged(self, node, axis, item, proven):
+        """The index ``item`` of ``node`` checked in a ``prange`` body without a raise: moved
+        to a temporary before the statement and tested there (``_Parallel.guard``), or, where
+        it is evaluated conditionally or repeatedly (so it cannot move), read through
+        ``_rt.flagged_index``, which records a failure and reads element 0 instead."""
+        self.changed = True
+        par = self.parallel
+        if self.conditional or not self.before:
+            if proven:
+                return _helper("proven_index", node.value, axis, item)
+            par.fallback = True
+            return _helper("flagged_index", node.value, axis, item, par.flags)
+        if not isinstance(node.value, ast.Name):     # evaluated once, as the access would
+            base = par.fresh("b")
+            self.steps.append(("hoist", f"{base} = {ast.unparse(node.value)}"))
+            node.value = ast.Name(base, ast.Load())
+        temp = par.fresh("i")
+        self.steps.append(("hoist", f"{temp} = {ast.unparse(item)}"))
+        helper = "proven_bad" if proven else "index_bad"
+        self.before_checks.append(f"_rt.{helper}({node.value.id}, {axis}, {temp})")
+        self.steps.append(("check", self.before_checks[-1]))
+        return ast.Name(temp, ast.Load())
 
     def _check_before(self, base, axis, item):
         """Whether ``base[..item..]`` is checked just before its statement: an int index
@@ -478,6 +546,7 @@ class _Indices(ast.NodeTransformer):
         check = f"{text} < -{size} or {text} >= {size}"
         if check not in self.before_checks:
             self.before_checks.append(check)
+            self.steps.append(("check", check))
         return True
 
     def _entry_check(self, base, axis, item):  # noqa: C901  (one search, read in order)
@@ -529,6 +598,13 @@ class _Indices(ast.NodeTransformer):
         return False
 
 
+def _helper(name, base, axis, item, *more):
+    """``_rt.name(base, axis, item, *more)`` (``more``: names)."""
+    return ast.Call(ast.Attribute(ast.Name("_rt", ast.Load()), name, ast.Load()),
+                    [_copy(base), ast.Constant(axis), item] +
+                    [ast.Name(m, ast.Load()) for m in more], [])
+
+
 def _size(name, axis):
     """The length of axis ``axis`` of ``name`` (``len`` on axis 0: arrays, tuples, lists)."""
     return f"len({name})" if axis == 0 else f"{name}.shape[{axis}]"
@@ -546,12 +622,74 @@ def _is_ellipsis(node):
 # the walk over a function's blocks, and the text edits
 # ---------------------------------------------------------------------------------------------
 
+class _Names:
+    """Fresh names for the temporaries of the checks, none of them a name of the module."""
+
+    def __init__(self, tree):
+        self.taken = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        self.taken |= {a.arg for a in ast.walk(tree) if isinstance(a, ast.arg)}
+        self.count = 0
+
+    def __call__(self, kind):
+        while True:
+            self.count += 1
+            name = f"_oob_{kind}{self.count}"
+            if name not in self.taken:
+                self.taken.add(name)
+                return name
+
+
+@dataclass(eq=False)
+class _Guard:
+    """The checks of one statement of a ``prange`` body: ``steps`` in the order they run,
+    ("hoist", "temp = index": an index moved into a temporary) and ("check", condition:
+    true when an index is out of bounds, which skips the statement)."""
+
+    stmt: ast.stmt
+    steps: list = field(default_factory=list)
+
+    def segments(self):
+        """[(hoisted lines, checks)]: each hoist after a check runs only once that check
+        has passed (the hoisted index may read what the check proves)."""
+        out = [([], [])]
+        for kind, text in self.steps:
+            if kind == "hoist" and out[-1][1]:
+                out.append(([], []))
+            out[-1][0 if kind == "hoist" else 1].append(text)
+        return out
+
+
+class _Parallel:
+    """A ``prange`` loop, whose body must not raise: Numba runs a loop with more than one
+    exit (a raise) serially. In its body a failed check does not raise; it sets ``bad`` (a
+    variable private to the iteration, so that every later checked statement of the
+    iteration is skipped too: a value the skipped statement would have set is not used)
+    and adds to ``flag`` (a reduction, combined across threads by Numba), and the
+    statement whose access would be out of bounds is skipped. After the loop, ``if flag:
+    raise IndexError`` (the error names the user's line as every check's does: the python
+    run of the source locates it). A read that cannot be checked before its statement (in
+    a conditional expression, a ``while`` test) goes through ``_rt.flagged_index``, which
+    sets ``flags[0]`` (an array: an expression cannot update a reduction)."""
+
+    def __init__(self, node, fresh):
+        self.node, self.fresh = node, fresh
+        self.flag, self.bad, self.flags = fresh("n"), fresh("bad"), fresh("flags")
+        self.fallback = False
+        self.guards = {}          # line -> _Guard
+
+    def guard(self, stmt):
+        return self.guards.setdefault(stmt.lineno, _Guard(stmt))
+
+
 class _Rewrite:
-    def __init__(self, ints, lines):
-        self.ints, self.lines = ints, lines
+    def __init__(self, ints, lines, fresh):
+        self.ints, self.lines, self.fresh = ints, lines, fresh
         self.edits = []        # (node, new text) of expressions or statements
         self.loops = []        # _Loop with checks to insert
         self.inserts = {}      # line number -> per-access check lines to insert before it
+        self.parallel = None   # the _Parallel whose body is being walked
+        self.parallels = []    # every _Parallel
+        self.guarded = {}      # _Loop in a prange body -> its _Parallel
 
     def block(self, stmts, values, chain):
         values = dict(values)
@@ -565,12 +703,20 @@ class _Rewrite:
                          if k not in changing and not v.names & changing} if loop else {}
                 if loop is not None:
                     self.loops.append(loop)
+                    if self.parallel is not None:
+                        self.guarded[loop] = self.parallel
                     for name, step in _counters(loop).items():
                         on_entry = values.get(name) or Affine(
                             atoms={name: 1}, entry=frozenset({(name, loop)}))
                         inner[name] = on_entry.plus(
                             Affine(coeffs={_iteration(loop): step}))
+                outer = self.parallel
+                if outer is None and isinstance(stmt.iter, ast.Call) and \
+                        _callee(stmt.iter.func) == "prange":
+                    self.parallel = _Parallel(stmt, self.fresh)
+                    self.parallels.append(self.parallel)
                 self.block(stmt.body, inner, chain + [loop] if loop else [])
+                self.parallel = outer
                 self.block(stmt.orelse, {}, [])
             elif isinstance(stmt, (ast.If, ast.While)):
                 if isinstance(stmt, ast.If):
@@ -619,11 +765,13 @@ class _Rewrite:
         before = stmt is not None and not line.startswith(b"elif")
         copy = ast.parse(ast.unparse(node)).body[0] if isinstance(node, ast.stmt) else \
             _copy(node)
-        rewriter = _Indices(env, chain, before)
+        rewriter = _Indices(env, chain, before, self.parallel)
         new = rewriter.visit(copy)
         if rewriter.changed:
             self.edits.append((node, ast.unparse(new)))
-        if rewriter.before_checks:
+        if rewriter.before_checks and self.parallel is not None:
+            self.parallel.guard(stmt).steps += rewriter.steps
+        elif rewriter.before_checks:
             indent = self.lines[stmt.lineno - 1][:stmt.col_offset].decode()
             self.inserts.setdefault(stmt.lineno, []).extend(
                 [f"{indent}if {' or '.join(rewriter.before_checks)}:",
@@ -712,25 +860,48 @@ def add_index_checks(source: str) -> str:
     """``source`` with entry and per-access checks (see the module docstring)."""
     tree = ast.parse(source)
     lines = [ln.encode() for ln in source.split("\n")]
-    inserts = {}
+    out = _Output()
+    fresh = _Names(tree)
     for node in tree.body:
         if isinstance(node, ast.FunctionDef):
-            rewrite = _Rewrite(_int_names(node), lines)
+            rewrite = _Rewrite(_int_names(node), lines, fresh)
             rewrite.block(node.body, {}, [])
-            _place(rewrite, lines, inserts)
-    return _apply(lines, inserts)
+            _place(rewrite, lines, out)
+    return _apply(lines, out)
 
 
-def _place(rewrite, lines, inserts):
-    """Edit ``lines`` in place and add to ``inserts`` what ``rewrite`` found."""
+@dataclass
+class _Output:
+    """What goes into the lines: ``inserts`` (line -> lines before it), ``first`` (lines
+    before those: the ends of prange loops, then the starts of their bodies), ``wraps``
+    ((first, last) line ranges indented one level, under a guard's ``else:``)."""
+
+    inserts: dict = field(default_factory=dict)
+    first: dict = field(default_factory=dict)
+    wraps: list = field(default_factory=list)
+
+
+def _indent(lines, node):
+    return lines[node.lineno - 1][:node.col_offset].decode()
+
+
+def _place(rewrite, lines, out):
+    """Edit ``lines`` in place and add to ``out`` what ``rewrite`` found."""
     for line, checks in rewrite.inserts.items():
-        inserts.setdefault(line, []).extend(checks)
+        out.inserts.setdefault(line, []).extend(checks)
     for loop in rewrite.loops:
-        if loop.checks:
-            indent = lines[loop.node.lineno - 1][:loop.node.col_offset].decode()
-            inserts.setdefault(loop.node.lineno, []).extend(
-                line for guard, checks in loop.checks.items()
-                for line in _check_lines(indent, guard, checks))
+        if not loop.checks:
+            continue
+        par = rewrite.guarded.get(loop)
+        if par is not None:          # before a loop inside a prange body: no raise
+            par.guard(loop.node).steps += [("check", _condition(guard, checks))
+                                           for guard, checks in loop.checks.items()]
+            continue
+        out.inserts.setdefault(loop.node.lineno, []).extend(
+            line for guard, checks in loop.checks.items()
+            for line in _check_lines(_indent(lines, loop.node), guard, checks))
+    for par in rewrite.parallels:
+        _place_parallel(par, lines, out)
     for node, text in sorted(rewrite.edits, key=lambda e: (e[0].lineno, e[0].col_offset),
                              reverse=True):
         first, last = node.lineno - 1, node.end_lineno - 1
@@ -738,9 +909,55 @@ def _place(rewrite, lines, inserts):
         lines[first:last + 1] = [head + text.encode() + tail] + [b""] * (last - first)
 
 
-def _apply(lines, inserts):
-    out = []
+def _condition(guard, checks):
+    """An entry check as one condition (True: an index of the nest is out of bounds)."""
+    tests = [c if not c.startswith("_rt.require_indices(") else
+             "_rt.indices_bad(" + c[len("_rt.require_indices("):] for c in checks]
+    return f"({guard} and ({' or '.join(tests)}))"
+
+
+def _place_parallel(par, lines, out):
+    """The flag of ``par``'s loop before it, its raise after it, and each guard: the
+    hoisted indices, ``if bad or <a check fails>: bad = True; flag += 1``, and the
+    statement under ``else:``."""
+    if not par.guards and not par.fallback:
+        return
+    loop, indent = par.node, _indent(lines, par.node)
+    before = [f"{indent}{par.flag} = 0"]
+    raised = par.flag
+    if par.fallback:
+        before.append(f"{indent}{par.flags} = np.zeros(1, np.int64)")
+        raised += f" or {par.flags}[0]"
+    out.inserts.setdefault(loop.lineno, []).extend(before)
+    out.first.setdefault(loop.end_lineno + 1, []).extend(
+        [f"{indent}if {raised}:", f"{indent}    raise IndexError({OUT_OF_BOUNDS!r})"])
+    if par.guards:
+        body = loop.body[0]
+        out.first.setdefault(body.lineno, []).append(f"{_indent(lines, body)}{par.bad} = False")
+    for line, guard in par.guards.items():
+        ind, depth, bad = _indent(lines, guard.stmt), 0, [par.bad]
+        for hoisted, checks in guard.segments():
+            pad = ind + "    " * depth
+            text = [pad + h for h in hoisted]
+            if checks:
+                text += [f"{pad}if {' or '.join(bad + checks)}:", f"{pad}    {par.bad} = True",
+                         f"{pad}    {par.flag} += 1", f"{pad}else:"]
+                depth, bad = depth + 1, []
+            out.inserts.setdefault(line, []).extend(text)
+        out.wraps += [(line, guard.stmt.end_lineno)] * depth
+
+
+def _apply(lines, out):
+    """The lines with the inserts before them, each indented once per wrap around it (an
+    insert before a wrap's first line stays outside that wrap)."""
+    result = []
+    last = len(lines)
     for k, line in enumerate(lines, start=1):
-        out.extend(inserts.get(k, ()))
-        out.append(line.decode())
-    return "\n".join(out)
+        around = sum(1 for a, b in out.wraps if a < k <= b)
+        pad = "    " * around
+        result.extend(pad + ins for ins in out.first.get(k, []) + out.inserts.get(k, []))
+        own = around + sum(1 for a, _ in out.wraps if a == k)
+        result.append("    " * own + line.decode())
+    for k in sorted(k for k in out.first if k > last):
+        result.extend(out.first[k])
+    return "\n".join(result)

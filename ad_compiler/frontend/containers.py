@@ -13,7 +13,9 @@ The environment entries a container becomes:
 * ``tuple`` of entries (Python's tuple itself);
 * :class:`ListValue` (a list: ``append`` and ``pop`` work in straight-line code);
 * ``dict`` with constant (str, int) keys;
-* :class:`Record`: an object whose attributes are entries (a NamedTuple, a dataclass).
+* :class:`Record`: an object whose attributes are entries (a NamedTuple, a dataclass);
+* :class:`ComplexPair`: a complex value (an np.fft result) as its real and imaginary parts
+  (:mod:`.complexes`).
 
 :func:`entry_of_tree` builds the entry of a parameter that the user passes as a pytree
 (flattened by the pipeline into leaf Values) from its structure.
@@ -48,7 +50,15 @@ class Record:
         return tuple(self.fields.values())
 
 
-CONTAINERS = (tuple, ListValue, dict, Record)
+class ComplexPair:
+    """A complex value as two real Values of one shape, its real and imaginary parts."""
+
+    def __init__(self, re, im):
+        self.re = re
+        self.im = im
+
+
+CONTAINERS = (tuple, ListValue, dict, Record, ComplexPair)
 
 
 def is_container(entry) -> bool:
@@ -125,6 +135,8 @@ def skeleton(entry):
     if isinstance(entry, Record):
         return ("record", entry.cls, entry.positional,
                 tuple((k, skeleton(v)) for k, v in entry.fields.items()))
+    if isinstance(entry, ComplexPair):
+        return ("complex",)
     return None
 
 
@@ -138,6 +150,8 @@ def leaves(entry) -> list:
         return [leaf for v in entry.values() for leaf in leaves(v)]
     if isinstance(entry, Record):
         return [leaf for v in entry.fields.values() for leaf in leaves(v)]
+    if isinstance(entry, ComplexPair):
+        return [entry.re, entry.im]
     return [entry]
 
 
@@ -156,9 +170,23 @@ def rebuild(like, new_leaves, depth=0):
         if isinstance(entry, Record):
             return Record(entry.cls, {k: build(v) for k, v in entry.fields.items()},
                           entry.positional)
+        if isinstance(entry, ComplexPair):
+            return ComplexPair(next(it), next(it))
         return next(it)
 
     return build(like)
+
+
+def holds_complex(entry) -> bool:
+    """Whether a complex value is part of ``entry``."""
+    if isinstance(entry, ComplexPair):
+        return True
+    if isinstance(entry, dict):
+        return any(holds_complex(v) for v in entry.values())
+    if isinstance(entry, Record):
+        return any(holds_complex(v) for v in entry.fields.values())
+    items = sequence(entry)
+    return items is not None and any(holds_complex(v) for v in items)
 
 
 def all_values(entry) -> bool:

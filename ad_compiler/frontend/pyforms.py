@@ -18,7 +18,8 @@ from ..errors import DifferentiationError
 from . import containers as C
 from .ir import Const, For, Load, Region, Store, Undef, Value
 
-_SEQUENCE_KINDS = {tuple: "tuple", C.ListValue: "list", dict: "dict", C.Record: "record"}
+_SEQUENCE_KINDS = {tuple: "tuple", C.ListValue: "list", dict: "dict", C.Record: "record",
+                   C.ComplexPair: "complex value"}
 
 
 def _what(entry):
@@ -227,7 +228,10 @@ class ContainerForms:
         if isinstance(arg, dict):
             return Const(len(arg))
         items = C.sequence(arg)
-        return None if items is None else Const(len(items))
+        if items is None:
+            self.evaluated[node.args[0]] = arg    # the caller reads it again: not twice
+            return None
+        return Const(len(items))
 
     # --- list methods --------------------------------------------------------------------------
     def container_method(self, base, attr, node):

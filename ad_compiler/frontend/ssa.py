@@ -33,6 +33,7 @@ from ..rules import PRIMITIVES
 from ..rules.shapes import ROW_JOINS
 from ..rules.table import INTEGER_CLOSED
 from . import containers as C
+from .complexes import ComplexForms, is_complex_call
 from . import indexing as indexing_calls
 from .ir import Const, For, Function, If, Load, Prim, Region, Store, Undef, Value, While
 from . import calls
@@ -318,9 +319,10 @@ class Shared:
                 return name
 
 
-class Builder(ContainerForms):
+class Builder(ContainerForms, ComplexForms):
     """Builds the SSA ops of one function body (the top-level one, or an inlined one).
-    Tuples, lists and dicts are compile-time containers of Values (:mod:`.pyforms`)."""
+    Tuples, lists and dicts are compile-time containers of Values (:mod:`.pyforms`); so are
+    complex values, pairs of real Values (:mod:`.complexes`)."""
 
     def __init__(self, shared: Shared, parsed: Parsed, prefix="", line=None, env=None,
                  locals_=None):
@@ -335,6 +337,8 @@ class Builder(ContainerForms):
         self.line = parsed.first_line
         self.live = Liveness()
         self.local_names = set()
+        self.evaluated = {}       # AST node -> its entry, evaluated once ahead of its call
+        self.abs_squares = {}     # id(np.abs(z)) -> (that value, re**2 + im**2)
 
     # --- errors and naming ----------------------------------------------------------------
     def err(self, message, construct, node=None):
@@ -374,6 +378,8 @@ class Builder(ContainerForms):
 
     # --- primitives --------------------------------------------------------------------------
     def prim(self, name, operands, attrs=None, kind=None):
+        if any(isinstance(o, C.ComplexPair) for o in operands):
+            raise self.complex_error(f"'{name}' of a complex value")
         operands = [self.as_value(o) for o in operands]
         if kind is None:
             kind = self.result_kind(name, operands, attrs or {})
@@ -403,6 +409,8 @@ class Builder(ContainerForms):
         return "float"
 
     def as_value(self, v):
+        if isinstance(v, C.ComplexPair):
+            raise self.complex_error("a complex value used as a real one")
         if C.is_container(v):
             return self.container_value(v)
         if isinstance(v, Value):
@@ -481,6 +489,8 @@ class Builder(ContainerForms):
 
     # --- expressions -------------------------------------------------------------------------
     def expr(self, node):
+        if node in self.evaluated:
+            return self.evaluated.pop(node)
         method = getattr(self, "e_" + type(node).__name__, None)
         if method is None:
             raise self.err(f"'{type(node).__name__}' expressions are not supported",
@@ -496,6 +506,8 @@ class Builder(ContainerForms):
     def e_Constant(self, node):
         if isinstance(node.value, (bool, int, float, str)) or node.value is None:
             return Const(node.value)
+        if isinstance(node.value, complex):     # 1j: a complex value of constant parts
+            return C.ComplexPair(Const(node.value.real), Const(node.value.imag))
         raise self.err(f"constant {node.value!r} is not supported", "string", node)
 
     def e_Name(self, node):
@@ -520,6 +532,8 @@ class Builder(ContainerForms):
             return out
         if isinstance(base, _Object):
             return self.object_attribute(base, node)
+        if isinstance(base, C.ComplexPair):
+            return self.complex_attribute(base, node)
         if isinstance(base, C.Record):
             return self.container_attribute(base, node)
         if isinstance(base, _Func) and isinstance(getattr(base.obj, node.attr, None),
@@ -563,6 +577,9 @@ class Builder(ContainerForms):
             raise self.err(f"operator '{type(node.op).__name__}' is not supported",
                            "operator", node)
         left, right = self.expr(node.left), self.expr(node.right)
+        out = self.complex_binop(node, left, right)
+        if out is not None:
+            return out
         if C.is_container(left) or C.is_container(right):
             return self.container_binop(node, left, right)
         return self.prim(name, [self.as_operand(left, node.left),
@@ -582,6 +599,10 @@ class Builder(ContainerForms):
         name = names.get(type(node.op))
         if name is None:
             raise self.err("operator '~' is not supported", "operator", node)
+        operand = self.expr(node.operand)
+        if isinstance(operand, C.ComplexPair):
+            return self.complex_unary(node, operand)
+        self.evaluated[node.operand] = operand
         return self.prim(name, [self.value(node.operand)])
 
     def e_Compare(self, node):
@@ -669,6 +690,8 @@ class Builder(ContainerForms):
 
     def e_Subscript(self, node):
         base = self.expr(node.value)
+        if isinstance(base, C.ComplexPair):
+            return self.complex_subscript(base, node)
         if C.is_container(base):
             item = self.subscript_container(base, node)
             if item is not None:
@@ -692,6 +715,8 @@ class Builder(ContainerForms):
         func = node.func
         if isinstance(func, ast.Attribute):
             base = self.expr(func.value)
+            if isinstance(base, C.ComplexPair):
+                return self.complex_method(base, func.attr, node)
             if C.is_container(base) and not (isinstance(base, C.Record)
                                              and func.attr in base.fields):
                 return self.container_method(base, func.attr, node)
@@ -788,6 +813,8 @@ class Builder(ContainerForms):
 
     def call(self, target, node):
         obj = plain_function(target.obj)   # an @njit helper: its Python function
+        if is_complex_call(obj, node, self.evaluated):
+            return self.complex_call(target, obj, node)
         lowered = indexing_calls.lower_call(self, obj, node)
         if lowered is not None:
             return lowered
@@ -1259,6 +1286,9 @@ class Builder(ContainerForms):
         self.block(body)
         self.line = ret.lineno
         value = self.expr(ret.value)
+        if not self.prefix and C.holds_complex(value):
+            raise self.complex_error("returning a complex value (differentiated outputs are "
+                                     "real, as in JAX and autograd)", ret)
         if C.is_container(value) and (self.prefix or not _flat_tuple(value)):
             # an inlined helper's container is the caller's; the function's own is a pytree
             # of outputs (build_function flattens it)
@@ -1347,6 +1377,9 @@ class Builder(ContainerForms):
                 raise self.err("writes through '.flat' are not supported (index the array, "
                                "or write into a.reshape(-1) of a new array)", ".flat", stmt)
             base = self.expr(target.value)
+            if isinstance(base, C.ComplexPair):
+                raise self.complex_error("assigning into the elements of a complex value "
+                                         "(multiply it by a mask instead)", stmt)
             if C.is_container(base):
                 self.store_into_container(base, target, value, stmt)
                 return
@@ -1364,6 +1397,11 @@ class Builder(ContainerForms):
         t = s.target
         if isinstance(t, ast.Name):
             old = self.resolve(t.id, t)
+            value = self.expr(s.value)
+            if isinstance(old, C.ComplexPair) or isinstance(value, C.ComplexPair):
+                self.bind(t.id, self.complex_binop(s, old, value))   # z *= h
+                return
+            self.evaluated[s.value] = value
             new = self.prim(name, [old, self.value(s.value)])
             if self.ops and self.ops[-1].results == [new]:
                 self.ops[-1].inplace = True   # in place if an array (transforms/inplace.py)

@@ -6,7 +6,7 @@ Importing this package fills the table; :class:`NumpyOps` evaluates rules on Num
 from . import array, construct, elementwise, indexing, special, tape  # noqa: F401  (fill the table)
 from . import ndim  # noqa: F401,E402  (after the primitives it describes)
 from . import tensor_runtime  # noqa: F401,E402  (the Tensor runtime's own primitives)
-from . import linalg, numpy_fns, products, shapes  # noqa: F401,E402  (their own rank rules)
+from . import fft, linalg, numpy_fns, products, shapes  # noqa: F401,E402  (their own rank rules)
 from .table import PRIMITIVES, Primitive, Syntax, defjvp, defprim, defvjp, get
 
 

@@ -108,10 +108,6 @@ class Activity:
                         message = (f"call to '{op.attrs['call']}', which has no derivative "
                                    f"rule and no source to differentiate, with argument "
                                    f"'{arg}' depending on the differentiated inputs")
-                        if (op.attrs.get("path") or "").startswith("numpy.fft."):
-                            message += (" (its result is complex, and complex values are "
-                                        "not supported: only np.fft.fftshift/ifftshift "
-                                        "of real arrays are)")
                     raise DifferentiationError(message, construct=op.attrs.get("call", "tuple"),
                                                function=fn.name, filename=fn.filename,
                                                line=op.line)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from ..frontend.ir import (Assign, Const, For, Function, If, Load, Op, Prim, Region, Store,
                            Undef, Value, While, walk)
+from ..analysis.memory import Memory
 from .builder import Namer
 from .irtools import SCALAR_KINDS, all_names, is_int
 
@@ -105,7 +106,6 @@ def _renamed(op: Op, ids: set, mapping: dict, namer: Namer) -> Op:
     return replace(op, **changes)
 
 
-
 def split_for_checkpointing(fn: Function, checkpoint) -> tuple[Function, dict]:
     """Split every outermost ``for`` loop that carries values or stores into arrays into
     segments of ``checkpoint`` iterations (an int, or ``"auto"``: ``ceil(sqrt(trip count))`` at run
@@ -121,6 +121,105 @@ def split_for_checkpointing(fn: Function, checkpoint) -> tuple[Function, dict]:
     Returns the new function and ``{id(inner For): C}``, the loops the reverse transform
     re-runs per segment: the outer loop records the carried values at the start of each
     segment (the snapshots), the inner one nothing until the reverse sweep re-runs it."""
+    def splittable(op: Op) -> bool:
+        """A ``for`` whose state is carried values, or arrays it stores into (which the
+        segments' snapshots record)."""
+        if not isinstance(op, For):
+            return False
+        state = bool(op.inits) or any(isinstance(x, Store) for x in walk(op.body))
+        return state and not any(
+            isinstance(v, Undef) and v.kind not in _ZERO_OF for v in op.inits)
+
+    return _split(fn, checkpoint, splittable)
+
+
+def rerun_independent_iterations(fn: Function) -> tuple[Function, dict]:
+    """For the gradient only (the function's outputs are not returned): segments of ONE
+    iteration for each outermost ``for`` whose iterations are independent, so that the
+    reverse sweep re-runs each iteration and reverses it at once, recording only what one
+    iteration needs (tapes of a few entries, in cache) instead of the whole loop's.
+
+    A loop qualifies when (1) it holds a nested loop (whose tapes would otherwise span every
+    outer iteration); (2) each value it carries is a scalar accumulator whose adjoint is the
+    same in every iteration: read only by one ``acc + x`` / ``x + acc`` / ``acc - x`` whose
+    result is only carried on, so no iteration's value is needed by the reverse sweep;
+    (3) nothing in it stores into an array, and no store anywhere changes an array it reads
+    (each re-run sees the memory of the first run); (4) its results only reach the outputs
+    linearly (``_returned_linearly``), so the forward sweep's copy (recording nothing) is
+    dead code; (5) it is not a prange.
+    Returns the new function and ``{id(segment For): 1}`` (see ``split_for_checkpointing``).
+    """
+    mem = Memory(fn)
+
+    def independent(op: Op) -> bool:
+        if not isinstance(op, For) or op.parallel or not op.inits:
+            return False
+        nest = list(walk(op.body))
+        if not any(isinstance(x, (For, While)) for x in nest) or \
+                any(isinstance(x, Store) for x in nest) or \
+                any(mem.is_written(x.operands[0]) for x in nest if isinstance(x, Load)):
+            return False
+        if not _returned_linearly(fn, op.results):
+            return False
+        return all(_passes_adjoint_through(op, k) for k in range(len(op.inits)))
+
+    return _split(fn, 1, independent, top_only=True)
+
+
+def _readers(region: Region, v: Value) -> list:
+    """The ops of ``region`` (nested ones included) that read ``v``, as an operand or as
+    a yield of one of their regions."""
+    return [x for x in walk(region) if any(u is v for u in x.operands) or
+            any(u is v for sub in x.regions() for u in sub.yields)]
+
+
+_LINEAR = ("add", "sub", "neg", "mul", "div")
+
+
+def _returned_linearly(fn: Function, values) -> bool:
+    """Whether ``values`` (of the function body) reach only the function's results, through
+    top-level sums, differences, negations and products or quotients by values not derived
+    from them: neither sweep then needs them (``return 2.0 * total / n`` as well as
+    ``return total``)."""
+    derived = {id(v) for v in values}
+    work, linear = list(values), []
+    while work:
+        v = work.pop()
+        for op in _readers(fn.body, v):
+            if not (isinstance(op, Prim) and op.name in _LINEAR and op in fn.body.ops):
+                return False
+            linear.append(op)
+            if id(op.results[0]) not in derived:
+                derived.add(id(op.results[0]))
+                work.append(op.results[0])
+    for op in linear:
+        inside = [id(x) in derived for x in op.operands]
+        if (op.name == "mul" and all(inside)) or (op.name == "div" and inside[1]):
+            return False
+    return True
+
+
+def _passes_adjoint_through(op: For, k: int) -> bool:
+    """Whether carried value ``k`` of ``op`` is a scalar accumulator (``acc = acc + x``,
+    ``x + acc`` or ``acc - x``, in the body itself, its result only carried on): its adjoint
+    leaves each iteration as it came in, and no other op reads it."""
+    arg, new = op.body.args[1 + k], op.body.yields[k]
+    if arg.kind not in ("float", "int") or new is arg:
+        return False
+    readers = _readers(op.body, arg)
+    if len(readers) != 1 or readers[0] not in op.body.ops:
+        return False
+    (acc,) = readers
+    return (isinstance(acc, Prim) and acc.results == [new]
+            and (acc.name == "add" or (acc.name == "sub" and acc.operands[0] is arg))
+            and sum(v is arg for v in acc.operands) == 1
+            and not _readers(op.body, new) and sum(v is new for v in op.body.yields) == 1)
+
+
+def _split(fn: Function, checkpoint, splittable, top_only=False) -> tuple[Function, dict]:
+    """``fn`` with every outermost ``for`` that ``splittable`` accepts split into segments
+    of ``checkpoint`` iterations (see ``split_for_checkpointing``); ``top_only``: only the
+    loops of the function body itself, not those inside its branches."""
     namer = Namer(all_names(fn))
     recompute: dict[int, Value] = {}
 
@@ -144,13 +243,19 @@ def split_for_checkpointing(fn: Function, checkpoint) -> tuple[Function, dict]:
             size = prim(ops, "maximum", [prim(ops, "int", [root], line), Const(1)], line)
         else:
             size = Const(int(checkpoint))
-        last = prim(ops, "sub", [prim(ops, "add", [n, size], line), Const(1)], line)
-        segments = prim(ops, "floordiv", [last, size], line)
+        single = is_int(size, 1)     # segments of one iteration: no partial last one
+        if single:
+            segments = n
+        else:
+            last = prim(ops, "sub", [prim(ops, "add", [n, size], line), Const(1)], line)
+            segments = prim(ops, "floordiv", [last, size], line)
         s = fresh("_seg", "int")
         carried = [fresh(f"{a.name}_seg", a.kind, a.ndim) for a in op.body.args[1:]]
         body: list[Op] = []
-        lo = prim(body, "mul", [s, size], line)
-        hi = prim(body, "minimum", [prim(body, "add", [lo, size], line), n], line)
+        lo = s if single else prim(body, "mul", [s, size], line)
+        hi = prim(body, "add", [lo, size], line)
+        if not single:
+            hi = prim(body, "minimum", [hi, n], line)
         if is_int(start, 0) and is_int(step, 1):
             first, end = lo, hi
         else:
@@ -167,21 +272,12 @@ def split_for_checkpointing(fn: Function, checkpoint) -> tuple[Function, dict]:
                        body=Region(args=[s, *carried], ops=body, yields=results)))
         return ops
 
-    def splittable(op: Op) -> bool:
-        """A ``for`` whose state is carried values, or arrays it stores into (which the
-        segments' snapshots record)."""
-        if not isinstance(op, For):
-            return False
-        state = bool(op.inits) or any(isinstance(x, Store) for x in walk(op.body))
-        return state and not any(
-            isinstance(v, Undef) and v.kind not in _ZERO_OF for v in op.inits)
-
     def region(r: Region) -> Region:
         ops: list[Op] = []
         for op in r.ops:
             if splittable(op):
                 ops += split(op)
-            elif isinstance(op, If):
+            elif isinstance(op, If) and not top_only:
                 ops.append(replace(op, then=region(op.then), orelse=region(op.orelse)))
             else:
                 ops.append(op)

@@ -47,6 +47,9 @@ from dataclasses import replace
 from ..frontend.ir import Assign, Const, For, Function, If, Load, Op, Prim, Region, Store, \
     Undef, Value, While, walk, walk_nested
 from .builder import _FOLD, Namer
+from .deadstores import drop_dead_stores, own_arrays
+from .irtools import defined as _defined, named as _named, read as _read, \
+    substitute as _substitute
 
 _ALLOCATIONS = ("tape", "tape_of_arrays", "array_list", "reference_list")
 _TAPE_UPDATES = ("reserve", "grow", "list_put", "put_reference")   # tape = update(tape, ...)
@@ -78,36 +81,12 @@ def without_outputs(fn: Function, count: int) -> Function:
 
 
 # --- variables ----------------------------------------------------------------------------
-def _named(v) -> bool:
-    return isinstance(v, Value) and not isinstance(v, (Const, Undef))
-
-
 def _names(fn: Function) -> set[str]:
     out = {v.name for v in fn.params + fn.free_vars}
     for op in walk(fn.body):
         out.update(v.name for v in op.results + op.operands if _named(v))
         for sub in op.regions():
             out.update(v.name for v in sub.args + sub.yields if _named(v))
-    return out
-
-
-def _defined(op: Op) -> set[str]:
-    """Names ``op`` assigns, nested regions (their block arguments too) included."""
-    out = {v.name for v in op.results if _named(v)}
-    for sub in op.regions():
-        out.update(v.name for v in sub.args if _named(v))
-        for inner in sub.ops:
-            out |= _defined(inner)
-    return out
-
-
-def _read(op: Op) -> set[str]:
-    """Names ``op`` reads, nested regions (their yields too) included."""
-    out = {v.name for v in op.operands if _named(v)}
-    for sub in op.regions():
-        out.update(v.name for v in sub.yields if _named(v))
-        for inner in sub.ops:
-            out |= _read(inner)
     return out
 
 
@@ -121,17 +100,6 @@ def _def_counts(fn: Function) -> dict[str, int]:
         for v in defs:
             counts[v.name] = counts.get(v.name, 0) + 1
     return counts
-
-
-def _substitute(region: Region, old: str, new: Value):
-    def sub(v):
-        return new if _named(v) and v.name == old else v
-
-    for op in region.ops:
-        op.operands = [sub(v) for v in op.operands]
-        for inner in op.regions():
-            _substitute(inner, old, new)
-    region.yields = [sub(v) for v in region.yields]
 
 
 # --- constant folding ---------------------------------------------------------------------
@@ -150,6 +118,63 @@ def _fold_constants(region: Region) -> bool:
             region.ops[k] = Assign(op.results, [_identity_operand(op)], op.line)
             changed = True
     return changed
+
+
+def _fold_offsets(fn: Function) -> bool:
+    """``t = x - 1; ... t - 1`` -> ``x - 2`` on ints, where ``t`` and ``x`` are each
+    assigned once, in the function's body outside any loop or branch (a parameter for
+    ``x`` too): each then holds one value wherever it is read."""
+    counts = _def_counts(fn)
+    once = {v.name for v in fn.params + fn.free_vars if counts.get(v.name) == 1}
+    once |= {v.name for op in fn.body.ops if not op.regions() for v in op.results
+             if _named(v) and counts.get(v.name) == 1}
+    offsets = {}   # name -> (x, c): the name holds x + c
+    for op in fn.body.ops:
+        if _offset(op) is not None and op.results[0].name in once and \
+                _offset(op)[0].name in once:
+            offsets[op.results[0].name] = _offset(op)
+    changed = False
+    for op in walk(fn.body):
+        mine = _offset(op)
+        if mine is None or mine[0].name not in offsets:
+            continue
+        base, inner = offsets[mine[0].name]
+        total = inner + mine[1]
+        op.name, op.operands = ("add", [base, Const(total)]) if total >= 0 else \
+            ("sub", [base, Const(-total)])
+        changed = True
+    return changed
+
+
+def _fold_sizes(fn: Function) -> bool:
+    """``trip_count(0, n, 1)`` -> ``n`` where ``n`` is a size (``x.shape[0]``, assigned once
+    in the function's body outside any loop or branch): a size is never negative."""
+    counts = _def_counts(fn)
+    sizes = {op.results[0].name for op in fn.body.ops
+             if isinstance(op, Load) and op.operands[0].kind == "shape" and
+             counts.get(op.results[0].name) == 1 and
+             all(isinstance(i, Const) for i in op.operands[1:])}
+    changed = False
+    for region in _regions(fn.body):
+        for k, op in enumerate(region.ops):
+            if isinstance(op, Prim) and op.name == "trip_count" and \
+                    _named(op.operands[1]) and op.operands[1].name in sizes and \
+                    all(isinstance(c, Const) and c.kind == "int" and c.value == v
+                        for c, v in ((op.operands[0], 0), (op.operands[2], 1))):
+                region.ops[k] = Assign(op.results, [op.operands[1]], op.line)
+                changed = True
+    return changed
+
+
+def _offset(op: Op):
+    """(x, c) when ``op`` is ``x + c`` or ``x - c`` on ints (``c`` a constant), else None."""
+    if not (isinstance(op, Prim) and op.name in ("add", "sub") and not op.attrs and
+            len(op.operands) == 2 and op.results[0].kind == "int"):
+        return None
+    x, c = op.operands
+    if not (_named(x) and x.kind == "int" and isinstance(c, Const) and c.kind == "int"):
+        return None
+    return x, c.value if op.name == "add" else -c.value
 
 
 _IDENTITIES = {("add", "int"): 0, ("sub", "int"): 0, ("mul", "int"): 1,
@@ -266,6 +291,56 @@ def _named_definition(ops, k, counts, reads):
         if dst in _read(prev) | _defined(prev) or src in _defined(prev):
             return None
     return None
+
+
+def _copies_back(fn: Function) -> bool:
+    """``x = e; ...; y = x`` (``x`` assigned once, here) -> ``y = e``, with the later reads
+    of ``x`` reading ``y``: when nothing touches ``y`` between the two and every later read
+    of ``x`` comes before ``y`` is next assigned (``b_y_2 = b_y + e; b_y = b_y_2`` at the
+    top of a reverse iteration is ``b_y = b_y + e``)."""
+    counts, reads = _def_counts(fn), _read_counts(fn)
+    changed = False
+    for region in _regions(fn.body):
+        k = 0
+        while k < len(region.ops):
+            if _copy_back(region, k, counts, reads):
+                changed = True
+                continue
+            k += 1
+    return changed
+
+
+def _copy_back(region: Region, k: int, counts, reads) -> bool:
+    ops, copy = region.ops, region.ops[k]
+    if not isinstance(copy, Assign) or not _named(copy.operands[0]) or \
+            not _named(copy.results[0]) or copy.operands[0].name == copy.results[0].name:
+        return False
+    x, y = copy.operands[0].name, copy.results[0].name
+    if counts.get(x) != 1 or _TEMPORARY.match(y) or any(_named(v) and v.name == x for v in region.yields):
+        return False
+    j = next((j for j in range(k - 1, -1, -1) if x in _defined(ops[j])), None)
+    if j is None or not isinstance(ops[j], (Prim, Load, Assign)) or len(ops[j].results) != 1 \
+            or any(y in _read(o) | _defined(o) for o in ops[j:k]):
+        return False
+    later = next((m for m in range(k + 1, len(ops)) if y in _defined(ops[m])), len(ops))
+    region_reads = sum(1 for o in ops[j + 1:later + 1] for v in _operands_deep(o)
+                       if _named(v) and v.name == x)
+    if region_reads != reads.get(x, 0) or (later < len(ops) and ops[later].regions() and
+                                          x in _read(ops[later])):
+        return False
+    ops[j] = replace(ops[j], results=[copy.results[0]])
+    del ops[k]
+    _substitute(Region(ops=ops[j + 1:later]), x, copy.results[0])
+    counts[x] = 0
+    return True
+
+
+def _operands_deep(op: Op):
+    yield from op.operands
+    for sub in op.regions():
+        yield from sub.yields
+        for inner in sub.ops:
+            yield from _operands_deep(inner)
 
 
 class _Unsafe(Exception):
@@ -400,7 +475,7 @@ def _overwritten(op: Op, known: dict) -> set[str]:
         return {v.name for v in op.results if _named(v)} - _read(op)
     if not isinstance(op, While) or op.cond.ops or op.inits or \
             not _named(op.cond.yields[0]) or \
-            known.get(op.cond.yields[0].name, Const(False)).value is not True:
+            not known.get(op.cond.yields[0].name, Const(False)).value:
         return set()
     first = {v.name for inner in op.body.ops if not inner.regions()
              for v in inner.results if _named(v)}
@@ -748,6 +823,78 @@ def _zero_and_restore(ops: list, k: int):
     return None
 
 
+# --- an element zeroed, then added to ------------------------------------------------------
+def _zero_then_add(region: Region, own: set, counts: dict) -> bool:
+    """``b[i] = 0.0; ...; b[i] += e`` -> ``...; b[i] = e`` in an array of the function's
+    own, when what runs in between is scalar arithmetic and element reads and writes of
+    such arrays, none at ``b[i]`` (``b[i + 1]`` is another element of ``b``)."""
+    changed = False
+    for op in region.ops:
+        for sub in op.regions():
+            changed |= _zero_then_add(sub, own, counts)
+    ops = region.ops
+    fixed = set().union(*(_defined(op) for op in ops)) if ops else set()
+    k = 0
+    while k < len(ops):
+        zero = ops[k]
+        j = None
+        if isinstance(zero, Store) and not zero.accumulate and _named(zero.operands[0]) and \
+                zero.operands[0].name in own and isinstance(zero.operands[-1], Const) and \
+                zero.operands[-1].value == 0.0 and \
+                all(v.kind == "int" for v in zero.operands[1:-1]):
+            j = _adds_to(ops, k, own, counts, fixed)
+        if j is None:
+            k += 1
+            continue
+        ops[j] = replace(ops[j], accumulate=False)
+        del ops[k]
+        changed = True
+    return changed
+
+
+def _adds_to(ops: list, k: int, own: set, counts: dict, fixed: set):
+    """The index of the ``b[i] += e`` ending the pattern of :func:`_zero_then_add` that
+    starts with ``ops[k]``, or None."""
+    zero = ops[k]
+    array, place = zero.operands[0].name, zero.operands[1:-1]
+    touched = {v.name for v in place if _named(v)} | {array}
+    for j in range(k + 1, len(ops)):
+        op = ops[j]
+        if isinstance(op, (Load, Store)) and _named(op.operands[0]) and \
+                op.operands[0].name in own:
+            index = op.operands[1:] if isinstance(op, Load) else op.operands[1:-1]
+            if op.operands[0].name == array and _same_values(index, place):
+                return j if isinstance(op, Store) and op.accumulate else None
+            if op.operands[0].name == array and not _distinct(index, place, ops[:k], counts,
+                                                              fixed):
+                return None
+        elif not _scalar_arithmetic(op):
+            return None
+        if _defined(op) & touched:
+            return None
+    return None
+
+
+def _distinct(xs, ys, before: list, counts: dict, fixed: set) -> bool:
+    """Whether two element indices differ for sure: at some axis both are a variable
+    assigned nowhere here (a loop index) plus different constants (``i + 1``, ``i``)."""
+    defs = {op.results[0].name: op for op in before
+            if isinstance(op, Prim) and op.results and _named(op.results[0])}
+
+    def offset(v):
+        op = defs.get(v.name) if _named(v) and counts.get(v.name) == 1 else None
+        if op is not None and _offset(op) is not None:
+            return _offset(op)[0].name, _offset(op)[1]
+        return (v.name, 0) if _named(v) else None
+
+    for x, y in zip(xs, ys):
+        a, b = offset(x), offset(y)
+        if a is not None and b is not None and a[0] == b[0] and a[0] not in fixed and \
+                a[1] != b[1]:
+            return True
+    return False
+
+
 # --- dead code ----------------------------------------------------------------------------
 def _remove_dead(fn: Function) -> bool:
     changed = _remove_dead_tapes(fn)
@@ -892,9 +1039,15 @@ def _drop_tape_ops(region: Region, tapes: set):
 
 # --- repeated accumulations ---------------------------------------------------------------
 def _simplify(fn: Function, namer: Namer):
+    from .counters import restate_counters   # it asks this module's variable questions
+
     for _ in range(_ROUNDS):
         changed = _fold_constants(fn.body)
+        changed |= _fold_offsets(fn)
+        changed |= _fold_sizes(fn)
         changed |= _name_temporaries(fn)
+        changed |= _copies_back(fn)
+        changed |= restate_counters(fn.body, namer)
         changed |= _drop_copy_backs(fn.body, {})
         changed |= _forward_constants(fn.body)
         changed |= _propagate_copies(fn)
@@ -903,6 +1056,8 @@ def _simplify(fn: Function, namer: Namer):
         changed |= _sink_stores(fn.body, _read_counts(fn))
         changed |= _hoist_branch_ends(fn.body, namer)
         changed |= _drop_zero_and_restore(fn.body)
+        changed |= _zero_then_add(fn.body, own_arrays(fn), _def_counts(fn))
+        changed |= drop_dead_stores(fn)
         changed |= _remove_dead(fn)
         if not changed:
             return

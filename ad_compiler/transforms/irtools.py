@@ -1,10 +1,15 @@
-"""Small questions about IR values that several reverse-mode passes ask."""
+"""Small questions about IR values that several reverse-mode passes ask, and the variable
+helpers of imperative IR (where a name is a variable: two Values of one name are one)."""
 
 from __future__ import annotations
 
-from ..frontend.ir import Const, Function, walk
+from ..frontend.ir import Const, Function, Op, Region, Undef, Value, walk
 
 SCALAR_KINDS = ("float", "int", "bool")
+# primitives whose result is a new array of the function's own (no caller's memory)
+ALLOCATING = frozenset({"adjoint_zero", "tape", "tape_of_arrays", "reserve", "grow", "copy",
+                        "zeros", "zeros_like", "empty", "empty_like", "ones", "ones_like",
+                        "full"})
 
 
 def element_index(index) -> bool:
@@ -23,3 +28,38 @@ def all_names(fn: Function) -> set[str]:
         for sub in op.regions():
             names.update(v.name for v in sub.args)
     return names
+
+
+def named(v) -> bool:
+    return isinstance(v, Value) and not isinstance(v, (Const, Undef))
+
+
+def defined(op: Op) -> set[str]:
+    """Names ``op`` assigns, nested regions (their block arguments too) included."""
+    out = {v.name for v in op.results if named(v)}
+    for sub in op.regions():
+        out.update(v.name for v in sub.args if named(v))
+        for inner in sub.ops:
+            out |= defined(inner)
+    return out
+
+
+def read(op: Op) -> set[str]:
+    """Names ``op`` reads, nested regions (their yields too) included."""
+    out = {v.name for v in op.operands if named(v)}
+    for sub in op.regions():
+        out.update(v.name for v in sub.yields if named(v))
+        for inner in sub.ops:
+            out |= read(inner)
+    return out
+
+
+def substitute(region: Region, old: str, new: Value):
+    def sub(v):
+        return new if named(v) and v.name == old else v
+
+    for op in region.ops:
+        op.operands = [sub(v) for v in op.operands]
+        for inner in op.regions():
+            substitute(inner, old, new)
+    region.yields = [sub(v) for v in region.yields]

@@ -20,6 +20,11 @@ function just before printing, decides for each marked loop:
   iteration's element, an element read that another iteration may write): a plain range,
   which is always right.
 
+Before that, a marked loop that only reduces (the value's forward sweep) is fused with the
+marked loop after it over the same indices (its reverse sweep) where that is proved to
+compute the same (:meth:`_Scheduler.fuse_sweeps`): one pass, and the work both sweeps
+repeat done once.
+
 Without ``parallel=True`` every loop is serial, and :func:`check_prange` still refuses a
 ``prange`` loop that carries a value that is not a reduction (Numba's rule), since such a
 loop means something else once it runs in parallel.
@@ -33,8 +38,10 @@ from ..analysis.memory import VIEW_PRIMS, is_view_load
 from ..errors import DifferentiationError
 from ..frontend.ir import (Assign, Const, For, Function, If, Load, Op, Prim, Region, Store,
                            Value, While, copy_ir, walk)
+from ..rules import PRIMITIVES
 from .builder import Builder, Namer
 from .irtools import all_names
+from .simplify import simplify_loop
 
 _REDUCTIONS = ("add", "sub", "mul")          # s += e, s -= e, s *= e (Numba's prange)
 _MUTATING_PRIMS = frozenset({"list_put", "opaque_call"})   # may write their operands
@@ -140,6 +147,8 @@ class _Scheduler:
         self.defs = _definitions(fn.body)
 
     def region(self, region: Region, inside_parallel: bool):
+        if self.enabled and not inside_parallel:
+            self.fuse_sweeps(region)
         new_ops = []
         for op in region.ops:
             replacement = [op]
@@ -169,6 +178,64 @@ class _Scheduler:
         if not plan.shared:
             return before + [op] + after
         return before + self.privatised(op, plan.shared) + after
+
+    def fuse_sweeps(self, region: Region):
+        """A parallel loop that only reduces (a forward sweep computing the value) and the
+        parallel loop after it over the same indices (its reverse sweep, which reads none of
+        what the first sets) run as one loop: one pass over the data, and what both compute
+        (the loads, ``exp(-r2 / h)``) is computed once. Their inner loops over one range are
+        fused the same way. Kept apart unless the fused loop still runs in parallel."""
+        k = 0
+        while k < len(region.ops):
+            first = region.ops[k]
+            k += 1
+            if not (isinstance(first, For) and first.parallel):
+                continue
+            m = k
+            while m < len(region.ops) and _movable(region.ops[m]):
+                m += 1
+            second = region.ops[m] if m < len(region.ops) else None
+            moved = isinstance(second, For) and second.parallel and \
+                _fusable(first, region.ops[k:m], second, self.defs, self.fn)
+            if not moved:
+                continue
+            saved = list(region.ops)
+            fused = _fused(first, second)
+            region.ops[k - 1:m + 1] = moved[0] + [fused] + moved[1]
+            self.defs = _definitions(self.fn.body)
+            if not _Plan(fused, self.defs, _read_after(self.fn.body, fused)).ok:
+                region.ops[:] = saved
+                self.defs = _definitions(self.fn.body)
+                continue
+            _substitute_index(fused)
+            self.fuse_inner(fused.body)
+            simplify_loop(self.fn, fused)
+            self.defs = _definitions(self.fn.body)
+            k = region.ops.index(fused) + 1
+
+    def fuse_inner(self, body: Region):
+        """The inner loops of a fused body: a serial loop, then (past ops it may run before)
+        one over the same indices whose iterations are independent (so it may run in either
+        direction), fused as :meth:`fuse_sweeps` does."""
+        k = 0
+        while k < len(body.ops):
+            first = body.ops[k]
+            k += 1
+            if not isinstance(first, For):
+                continue
+            m = k
+            while m < len(body.ops) and _movable(body.ops[m]):
+                m += 1
+            second = body.ops[m] if m < len(body.ops) else None
+            moved = isinstance(second, For) and \
+                _fusable(first, body.ops[k:m], second, self.defs, self.fn)
+            if not moved or not _Plan(second, self.defs, _read_after(self.fn.body, second)).ok:
+                continue
+            fused = _fused(first, second)
+            _substitute_index(fused)
+            body.ops[k - 1:m + 1] = moved[0] + [fused] + moved[1]
+            self.defs = _definitions(self.fn.body)
+            k = body.ops.index(fused) + 1
 
     def unit_step(self, op: For) -> list[Op]:
         """Numba's prange takes only a step of 1: a loop with another step (but -1, see
@@ -431,16 +498,173 @@ class _Plan:
                 v = op.operands[0]
             else:
                 return None, None, False        # allocated in the body: private
-        path = v
-        for _ in range(100):                    # views made outside the loop, to their base
-            op = self.defs.get(id(v))
-            if isinstance(op, Load) and is_view_load(op) or \
-                    isinstance(op, Prim) and op.name in VIEW_PRIMS or \
-                    isinstance(op, Assign) and op.operands and op.operands[0].kind == "array":
-                v = op.operands[0]
-            else:
-                break
-        return v, path, own
+        return _base(v, self.defs), v, own      # views made outside the loop, to their base
+
+
+# --------------------------------------------------------------------------- fusion
+
+_WRITING_PRIMS = _MUTATING_PRIMS | {"tape", "grow", "reserve"}
+
+
+def _movable(op: Op) -> bool:
+    """An op that may run before the loop before it: it computes a value (or a fresh
+    array) and writes no memory."""
+    return isinstance(op, (Assign, Load)) or \
+        isinstance(op, Prim) and op.name not in _WRITING_PRIMS
+
+
+def _fusable(first: For, between: list, second: For, defs: dict, fn: Function):
+    """``(before, after)``, the ops of ``between`` split so that ``before``, then ``first``
+    and ``second`` fused (iteration ``i`` of ``first`` then of ``second``), then ``after``
+    compute what ``first``, ``between``, ``second`` do; or None. ``after`` holds the ops
+    that read what ``first`` sets (the value's last steps); ``second`` reads none of that.
+    The two loops take the same indices (``second`` maybe reversed: the caller proves its
+    iterations independent); ``first`` writes no memory; nothing later sets what an
+    earlier op reads; ``second`` writes only arrays allocated in the function that
+    ``first`` and ``after`` do not read."""
+    if not _same_indices(first, second, defs, fn):
+        return None
+    if any(isinstance(op, Store) or isinstance(op, Prim) and op.name in _WRITING_PRIMS
+           for op in walk(first.body)):
+        return None
+    late = set(_set_in(first))
+    before, after = [], []
+    for op in between:
+        reads_late = any(id(x) in late for x in op.operands)
+        (after if reads_late else before).append(op)
+        if reads_late:
+            late |= {id(r) for r in op.results}
+    reads = {"first": {id(x) for x in _reads(first)}, "second": {id(x) for x in _reads(second)},
+             "before": {id(x) for op in before for x in op.operands},
+             "after": {id(x) for op in after for x in op.operands}}
+    sets = {"first": _set_in(first), "second": _set_in(second),
+            "before": {id(r) for op in before for r in op.results},
+            "after": {id(r) for op in after for r in op.results}}
+    once = _assigned_once(fn)
+
+    def independent(x, y, flows=frozenset()):
+        """x and y may run in either order (y may read values in ``flows`` x sets)."""
+        return not ((sets[x] & reads[y]) - flows or sets[x] & sets[y] or sets[y] & reads[x])
+
+    # the pairs whose order changes: first/before, second/after, before/after (whose
+    # order in ``between`` may differ); and the fused loops' iterations interleave
+    if not (independent("first", "before") and independent("second", "after")
+            and independent("first", "second")
+            and independent("before", "after", sets["before"] & reads["after"] & once)):
+        return None
+    params = {id(v) for v in fn.params + fn.free_vars}
+    reading = [first] + after
+    roots = {id(_base(x, defs)) for op in reading for x in
+             (_reads(op) if isinstance(op, For) else op.operands) if x.kind in ("array", "any")}
+    for op in walk(second.body):
+        if isinstance(op, Store):
+            root = _base(op.operands[0], defs)
+            made = defs.get(id(root))
+            if id(root) in params or id(root) in roots or not (
+                    isinstance(made, Prim) and made.name in PRIMITIVES and
+                    PRIMITIVES[made.name].effect == "alloc"):
+                return None
+    return before, after
+
+
+def _assigned_once(fn: Function) -> set:
+    """ids of the values one op of ``fn`` assigns (and no other)."""
+    counts: dict[int, int] = {}
+    for op in walk(fn.body):
+        for r in op.results:
+            counts[id(r)] = counts.get(id(r), 0) + 1
+    return {k for k, c in counts.items() if c == 1}
+
+
+def _same_indices(first: For, second: For, defs: dict, fn: Function) -> bool:
+    """``first`` is ``range(a, b)`` and ``second`` ``range(a, b)`` or
+    ``range(b - 1, a - 1, -1)`` (``b - 1`` a value assigned once, from ``b``)."""
+    a, b, step = first.operands[:3]
+    c, d, step2 = second.operands[:3]
+    if not (isinstance(step, Const) and step.value == 1 and isinstance(step2, Const)):
+        return False
+    if step2.value == 1:
+        return _equal(a, c, defs) and _equal(b, d, defs)
+    return step2.value == -1 and _minus_one(c, b, defs, fn) and _minus_one(d, a, defs, fn)
+
+
+def _equal(x: Value, y: Value, defs: dict) -> bool:
+    return x is y or isinstance(x, Const) and isinstance(y, Const) and x.value == y.value
+
+
+def _minus_one(x: Value, y: Value, defs: dict, fn: Function) -> bool:
+    """Whether ``x`` is ``y - 1`` (both assigned at most once: the same values wherever
+    they are read)."""
+    if isinstance(x, Const) and isinstance(y, Const):
+        return x.value == y.value - 1
+    op = defs.get(id(x))
+    assigned = [r for o in walk(fn.body) for r in o.results]
+    return isinstance(op, Prim) and op.name == "sub" and op.operands[0] is y and \
+        isinstance(op.operands[1], Const) and op.operands[1].value == 1 and \
+        sum(r is x for r in assigned) == 1 and sum(r is y for r in assigned) <= 1
+
+
+def _set_in(loop: For) -> set:
+    """ids of the values ``loop`` sets (its results, its body's args and results)."""
+    out = {id(r) for r in loop.results}
+    for op in [loop] + list(walk(loop.body)):
+        for sub in op.regions():
+            out |= {id(a) for a in sub.args}
+        if op is not loop:
+            out |= {id(r) for r in op.results}
+    return out
+
+
+def _reads(loop: For) -> list[Value]:
+    """The values ``loop`` reads (its bounds and inits, and in its body)."""
+    out = list(loop.operands)
+    for op in walk(loop.body):
+        out += op.operands
+        for sub in op.regions():
+            out += sub.yields
+    return out + list(loop.body.yields)
+
+
+def _base(v: Value, defs: dict) -> Value:
+    """The array ``v`` is a view of (``v`` itself when it is not a view)."""
+    for _ in range(100):
+        op = defs.get(id(v))
+        if isinstance(op, Load) and is_view_load(op) or \
+                isinstance(op, Prim) and op.name in VIEW_PRIMS or \
+                isinstance(op, Assign) and op.operands and op.operands[0].kind == "array":
+            v = op.operands[0]
+        else:
+            break
+    return v
+
+
+def _fused(first: For, second: For) -> For:
+    """One loop running ``first``'s body then ``second``'s in each iteration, in
+    ``first``'s order; ``second``'s index is set from ``first``'s (see
+    :func:`_substitute_index`)."""
+    start, stop = first.operands[:2]
+    index, *carried = first.body.args
+    index2, *carried2 = second.body.args
+    body = Region(args=[index] + carried + carried2,
+                  ops=first.body.ops + [Assign([index2], [index], second.line)] +
+                  second.body.ops, yields=first.body.yields + second.body.yields)
+    return For(first.results + second.results,
+               [start, stop, Const(1)] + first.inits + second.inits, first.line,
+               body=body, parallel=first.parallel)
+
+
+def _substitute_index(fused: For):
+    """Drop the ``index2 = index`` of :func:`_fused`: ``index`` read in its place (so that
+    the two halves' loads of one element are one)."""
+    copy = next(op for op in fused.body.ops if isinstance(op, Assign)
+                and op.operands[0] is fused.body.args[0])
+    old, new = copy.results[0], copy.operands[0]
+    fused.body.ops.remove(copy)
+    for op in walk(fused.body):
+        op.operands = [new if x is old else x for x in op.operands]
+        for sub in op.regions():
+            sub.yields = [new if y is old else y for y in sub.yields]
+    fused.body.yields = [new if y is old else y for y in fused.body.yields]
 
 
 def _thread_count() -> int:

@@ -48,7 +48,7 @@ from ..frontend.ir import (Assign, Const, For, Function, If, Load, Op, Prim, Reg
 from ..rules import PRIMITIVES
 from .activity import Activity
 from .builder import Builder, Namer, Sym
-from .checkpoint import Checkpointing, split_for_checkpointing
+from .checkpoint import Checkpointing, rerun_independent_iterations, split_for_checkpointing
 from .cleanup import cleanup
 from .irtools import SCALAR_KINDS, all_names, element_index, is_int
 from .licm import hoist_invariants
@@ -893,7 +893,8 @@ def _free_uses(region: Region):
     yield from region.yields
 
 
-def reverse_stages(fn: Function, wrt, checkpoint=None, restart_whiles=False, seeded=None):
+def reverse_stages(fn: Function, wrt, checkpoint=None, restart_whiles=False, seeded=None,
+                   gradients_only=False):
     """The reverse-mode pipeline, one pass at a time: yields ``(stage name, Function)``
     after each pass (what ``python -m ad_compiler show --ir all`` prints)."""
     fn = hoist_invariants(fn)
@@ -902,6 +903,10 @@ def reverse_stages(fn: Function, wrt, checkpoint=None, restart_whiles=False, see
     if checkpoint is not None:
         fn, recompute = split_for_checkpointing(fn, checkpoint)
         yield "segmented", fn
+    elif gradients_only and restart_whiles:   # CPU: one outer iteration's tapes stay in cache
+        fn, recompute = rerun_independent_iterations(fn)
+        if recompute:
+            yield "segmented", fn
     transform = ReverseTransform(fn, list(wrt), recompute, seeded)
     transform.restart_whiles = restart_whiles
     vjp = transform.run()
@@ -910,13 +915,17 @@ def reverse_stages(fn: Function, wrt, checkpoint=None, restart_whiles=False, see
 
 
 def reverse(fn: Function, wrt, checkpoint=None, restart_whiles=False,
-            seeded=None) -> Function:
+            seeded=None, gradients_only=False) -> Function:
     """The vjp function of ``fn`` with respect to the parameters at positions ``wrt``;
     ``checkpoint`` (an int segment length or ``"auto"``) re-runs long loops segment by
     segment in the reverse sweep instead of recording every iteration. ``restart_whiles``:
     grow the tapes of ``while`` loops by running them again (CPU backends; the GPU lowering
     sizes its tapes itself) instead of testing capacity on every push. ``seeded``: only the
     first ``seeded`` outputs take a seed and are differentiated (None: all); the others are
-    returned as computed."""
-    *_, (_, vjp) = reverse_stages(fn, wrt, checkpoint, restart_whiles, seeded)
+    returned as computed. ``gradients_only``: the caller drops the outputs (see
+    ``cleanup.without_outputs``), so loops whose iterations are independent may be re-run
+    one iteration at a time in the reverse sweep
+    (:func:`.checkpoint.rerun_independent_iterations`)."""
+    *_, (_, vjp) = reverse_stages(fn, wrt, checkpoint, restart_whiles, seeded,
+                                  gradients_only)
     return vjp

@@ -37,6 +37,26 @@ def simplify(fn: Function) -> Function:
     return fn
 
 
+def simplify_loop(fn: Function, loop: Op) -> None:
+    """Common subexpressions of ``loop``'s body merged, and dead pure ops of it dropped (in
+    place), in ``fn`` in imperative form (derivative code, where a Value may be assigned by
+    several ops): only values assigned once in ``fn`` take part, so each has one value."""
+    counts: dict[int, int] = {}
+    for op in walk(fn.body):
+        for v in op.results:
+            counts[id(v)] = counts.get(id(v), 0) + 1
+        for sub in op.regions():
+            for v in sub.args:
+                counts[id(v)] = counts.get(id(v), 0) + 1     # one value per iteration
+    once = {k for k, c in counts.items() if c == 1}
+    once |= {id(v) for v in fn.params + fn.free_vars if id(v) not in counts}
+    replace: dict[int, Value] = {}
+    _CSE(Memory(fn), replace, once).region(loop.body, {})
+    if replace:
+        _substitute(fn.body, replace)
+    _dce(fn.body, loop.body)
+
+
 def _key_of(v: Value):
     return ("const", type(v.value), v.value) if isinstance(v, Const) else id(v)
 
@@ -44,9 +64,10 @@ def _key_of(v: Value):
 class _CSE:
     """Fills ``replace`` (id of a redundant value -> the value computed first)."""
 
-    def __init__(self, memory: Memory, replace: dict):
+    def __init__(self, memory: Memory, replace: dict, once: set | None = None):
         self.memory = memory
         self.replace = replace
+        self.once = once        # ids of the values that may take part (None: all, SSA)
         self.versions: dict[int, int] = {}   # id(allocation) -> version, bumped by stores
         self._fresh = itertools.count(1)
 
@@ -63,6 +84,9 @@ class _CSE:
                             for a in self.memory.allocations(v)))
 
     def key(self, op: Op):
+        if self.once is not None and not all(
+                isinstance(v, Const) or id(v) in self.once for v in op.operands + op.results):
+            return None
         if isinstance(op, Prim) and op.name not in _IMPURE and len(op.results) == 1:
             if self.memory.is_written(op.results[0]):
                 return None   # its own memory, written later: not interchangeable
@@ -108,15 +132,16 @@ def _substitute(region: Region, replace: dict):
     region.yields = [replace.get(id(v), v) for v in region.yields]
 
 
-def _dce(body: Region):
-    """Drop pure ops (and loads) whose results nothing reads, until none is left."""
+def _dce(body: Region, within: Region | None = None):
+    """Drop pure ops (and loads) of ``within`` (default: all of ``body``) whose results
+    nothing in ``body`` reads, until none is left."""
     while True:
         used = {id(v) for op in walk(body) for v in op.operands}
         used |= {id(v) for v in body.yields}
         for op in walk(body):
             for sub in op.regions():
                 used |= {id(v) for v in sub.yields}
-        if not _drop_unused(body, used):
+        if not _drop_unused(body if within is None else within, used):
             return
 
 

@@ -180,24 +180,25 @@ class TapePlacement:
         reserved for ``need`` more entries and stops early when the tapes are full; it then
         runs again from the same (SSA, so unchanged) initial values with twice the room. A
         tape reassigned inside a loop costs Numba a reference-count update per iteration
-        (NUMBA_NOTES), which this keeps out of the loop."""
+        (NUMBA_NOTES), which this keeps out of the loop. The attempts loop on ``need``
+        itself: ``need = (k == cap) * (k - start) * 2`` after an attempt is 0 (stop) unless
+        the tapes filled."""
         op = loop.op
         tapes = self._fixed_tapes(loop)
-        start, need, capacity, used = (self.namer.value(n, "int")
-                                       for n in ("_k", "_need", "_cap", "_t"))
-
-        again = self.namer.value("_again", "bool")
+        start, need, capacity, used, twice = (self.namer.value(n, "int") for n in
+                                              ("_k", "_need", "_cap", "_t", "_t"))
+        full = self.namer.value("_t", "bool")
         loop.capacity = capacity
         attempt = [Prim([t], [t, start, need], op.line, name="reserve") for t in tapes]
         attempt += [Prim([capacity], [tapes[0]], name="capacity"),
                     Assign([loop.counter], [start]), Assign([loop.count], [Const(0)]),
                     self._forward_loop(loop),
-                    Prim([again], [loop.counter, capacity], name="eq"),
+                    Prim([full], [loop.counter, capacity], name="eq"),
                     Prim([used], [loop.counter, start], name="sub"),
-                    Prim([need], [used, Const(2)], name="mul")]
+                    Prim([twice], [used, Const(2)], name="mul"),
+                    Prim([need], [full, twice], name="mul")]
         return [Assign([start], [loop.counter]), Assign([need], [Const(16)]),
-                Assign([again], [Const(True)]),
-                While([], [], op.line, cond=Region(yields=[again]), body=Region(ops=attempt))]
+                While([], [], op.line, cond=Region(yields=[need]), body=Region(ops=attempt))]
 
     def _grow_tapes(self, loop: _Loop) -> list[Op]:
         """At the top of a ``while`` body: double the tapes when they are full."""

@@ -18,6 +18,7 @@ import pytest
 
 from ad_compiler.backends import helpers as _rt
 from ad_compiler.backends.index_checks import add_index_checks
+from tests.parallel._parallel_programs import raises_in_prange
 
 VIOLATIONS = []
 
@@ -48,8 +49,9 @@ class Program:
     """A random function ``f(x, y, idx, n, m)`` returning a float (``x`` 1-D, ``y`` 2-D,
     ``idx`` an int array)."""
 
-    def __init__(self, rng):
+    def __init__(self, rng, parallel=False):
         self.rng, self.lines, self.loops, self.fresh = rng, [], [], 0
+        self.parallel = parallel      # the outermost loops are prange loops
 
     def index(self, vars_):
         rng = self.rng
@@ -92,7 +94,8 @@ class Program:
                     bounds = rng.choice([vars_[-1], f"{vars_[-1]} + 1", f"1, {vars_[-1]}"])
                 else:
                     bounds = f"{rng.choice(_BOUNDS)}, {rng.choice(_BOUNDS)}{rng.choice(_STEPS)}"
-                self.lines.append(f"{ind}for {v} in range({bounds}):")
+                loop = "prange" if self.parallel and depth == 1 else "range"
+                self.lines.append(f"{ind}for {v} in {loop}({bounds}):")
                 self.block(vars_ + [v], depth + 1)
             else:
                 w = f"w{depth}"
@@ -108,7 +111,7 @@ class Program:
 
 
 def _run(source, args, array_type):
-    namespace = {"np": np, "_rt": _rt}
+    namespace = {"np": np, "_rt": _rt, "prange": range}
     exec(compile(source, "<generated>", "exec"), namespace)
     args = [a.copy().view(array_type) if isinstance(a, np.ndarray) else a for a in args]
     try:
@@ -125,12 +128,18 @@ def _arguments(rng):
     return x, y, idx, rng.randint(-1, 6), rng.randint(-1, 6)
 
 
-@pytest.mark.parametrize("seed", range(8))
-def test_random_programs_fail_exactly_where_numpy_fails(seed):
+@pytest.mark.parametrize("seed, parallel", [(s, False) for s in range(8)] +
+                         [(1000 + s, True) for s in range(4)])
+def test_random_programs_fail_exactly_where_numpy_fails(seed, parallel):
+    """With ``parallel``, the outermost loops are ``prange`` (run serially here, as the
+    property needs): no raise is left in their bodies (Numba would run them serially), a
+    failed check skips its access, and the program raises IndexError after the loop
+    exactly when NumPy raises."""
     rng = random.Random(seed)
     for _ in range(40):
-        source = Program(rng).source()
+        source = Program(rng, parallel).source()
         checked = add_index_checks(source)
+        assert not raises_in_prange(checked), checked
         for _ in range(4):
             args = _arguments(rng)
             want, value, _ = _run(source, args, np.ndarray)
@@ -140,6 +149,28 @@ def test_random_programs_fail_exactly_where_numpy_fails(seed):
             assert got == want, (source, checked, args)
             if want == "ok":
                 assert result == pytest.approx(value), (source, checked, args)
+
+
+def test_prange_checks_are_flags_raised_after_the_loop():
+    source = ("def f(x, idx, n):\n    s = 0.0\n    for i in prange(n):\n"
+              "        for j in range(i):\n            s = s + x[i] * x[j]\n"
+              "        if s > 0:\n            s = s + x[idx[i]]\n"
+              "        s = s + (x[i + 1] if s > 1 else 0.0)\n    return s\n")
+    checked = add_index_checks(source)
+    assert not raises_in_prange(checked), checked
+    lines = checked.splitlines()
+    # the entry check of the (triangular) inner loop skips the loop; the gather's index is
+    # checked, then moved into a temporary that is checked in turn, then read
+    assert sum(ln.strip() == "_oob_n1 += 1" for ln in lines) == 3, checked
+    at = lines.index("                    s = s + x[_oob_i4]")
+    assert lines[at - 5:at - 1] == ["                _oob_i4 = idx[i]",
+                                    "                if _rt.index_bad(x, 0, _oob_i4):",
+                                    "                    _oob_bad2 = True",
+                                    "                    _oob_n1 += 1"], checked
+    # a conditional read: the flagged helper reads element 0 and records the failure
+    assert "_rt.flagged_index(x, 0, i + 1, _oob_flags3)" in checked, checked
+    assert lines[-3:] == ["    if _oob_n1 or _oob_flags3[0]:",
+                          "        raise IndexError('index is out of bounds')", "    return s"]
 
 
 def test_range_loop_gets_one_entry_check_and_no_per_access_check():

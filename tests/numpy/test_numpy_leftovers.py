@@ -1,7 +1,7 @@
 """The NumPy forms the first wave refused, against central finite differences (float64),
 both modes: einsum diagonals, pad's copying modes, repeat with counts per element, joins of
 the rows of one array, svd's singular vectors, qr's forward mode, eigh(UPLO='U'); and the
-clear refusals that remain (np.fft's complex results, svd's full u of a wide matrix)."""
+clear refusals that remain (svd's full u of a wide matrix; np.fft is tests/numpy/test_fft.py)."""
 
 import os
 import sys
@@ -83,18 +83,8 @@ def test_numba_program():
         assert status == "ok", f"{mode}: {status} {message}"
 
 
-def power_spectrum(x):
-    return np.sum(np.abs(np.fft.rfft(x)) ** 2)
-
-
 def full_u(a):
     return np.sum(np.linalg.svd(a)[0])
-
-
-@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
-def test_fft_is_refused_as_complex(backend):
-    with pytest.raises(ad.DifferentiationError, match="complex values are not supported"):
-        ad.grad(power_spectrum, backend=backend)(np.ones(4))
 
 
 def test_full_u_of_a_wide_matrix_is_refused():

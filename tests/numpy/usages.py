@@ -232,3 +232,40 @@ combo("np.linalg.norm(a{kw})", R((5, 6)), ord=[None, "fro", 1, -1, 2, -2, np.inf
 combo("np.linalg.norm(a{kw})", R((3, 4, 5)), axis=[0, 1, 2, (0, 1), (1, 2)],
       keepdims=[False, True])
 combo("np.linalg.norm(a{kw})", R((3, 4)), ord=[1, 2, np.inf], axis=[0, 1])
+
+# test_fft.py: each transform as autograd calls it (its shapes, n and s/axes, norm), read out
+# as a real value (np.real + np.imag of a complex result); the inverse real transforms of a
+# Hermitian input made, as autograd makes it, by the forward one
+
+
+def _fft_usage(call, shape):
+    read = call if call.startswith("np.fft.irfft") else \
+        f"np.real({call}) + 0.5 * np.imag({call})"
+    combo(read, [Arg(shape, (-0.2, 0.2))])
+
+
+for _call, _shape in [
+        ("np.fft.fft(a)", (5, 5)), ("np.fft.fft(a, norm='ortho')", (5, 5)),
+        ("np.fft.fft(a, axis=0)", (5, 5)), ("np.fft.fft(a, 3)", (5, 5)),
+        ("np.fft.fft(a, 7)", (5, 5)), ("np.fft.ifft(a, 3)", (5, 5)), ("np.fft.ifft(a, 7)", (5, 5)),
+        ("np.fft.rfft(a, 2)", (4, 4)), ("np.fft.rfft(a, 6)", (4, 4)),
+        ("np.fft.irfft(np.fft.rfft(a), 2)", (4, 4)), ("np.fft.irfft(np.fft.rfft(a), 6)", (4, 4)),
+        ("np.fft.ifft(a)", (5, 5)), ("np.fft.fft2(a)", (5, 5)), ("np.fft.ifft2(a)", (5, 5)),
+        ("np.fft.fftn(a)", (5, 5)), ("np.fft.ifftn(a)", (5, 5)), ("np.fft.rfft(a)", (4, 4)),
+        ("np.fft.rfft(a, norm='ortho')", (4, 4)), ("np.fft.rfft(a, axis=0)", (4, 4)),
+        ("np.fft.irfft(np.fft.rfft(a))", (4, 4)),
+        ("np.fft.irfft(np.fft.rfft(a), norm='ortho')", (4, 4)),
+        ("np.fft.rfft2(a)", (4, 4)), ("np.fft.irfft2(np.fft.rfft2(a))", (4, 4)),
+        ("np.fft.rfftn(a)", (4, 4, 4)), ("np.fft.rfftn(a)", (5, 5, 5)),
+        ("np.fft.rfftn(a)[(0, 1, 0), (3, 3, 2)]", (4, 4, 4)),
+        ("np.fft.rfftn(a, axes=(0, 2))", (4, 4, 4)), ("np.fft.irfftn(np.fft.rfftn(a))", (4, 4, 4)),
+        ("np.fft.irfftn(np.fft.rfftn(a))[(0, 1, 0), (3, 3, 2)]", (4, 4, 4)),
+        ("np.fft.fftshift(a)", (5, 5)), ("np.fft.fftshift(a)", (4, 4)),
+        ("np.fft.fftshift(a, axes=1)", (5, 5)), ("np.fft.ifftshift(a)", (5, 5)),
+        ("np.fft.ifftshift(a)", (4, 4)), ("np.fft.ifftshift(a, axes=1)", (5, 5))]:
+    _fft_usage(_call, _shape)
+for _name, _d in [("fft2", 5), ("ifft2", 5), ("fftn", 5), ("ifftn", 5), ("rfft2", 4),
+                  ("rfftn", 4)]:
+    _fft_usage(f"np.fft.{_name}(a, s=[{_d + 2}, {_d - 2}], axes=[0, 2])", (_d, _d, _d))
+for _name in ("irfft2", "irfftn"):
+    _fft_usage(f"np.fft.{_name}(np.fft.{_name[1:]}(a), s=[6, 2], axes=[0, 2])", (4, 4, 4))

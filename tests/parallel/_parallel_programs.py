@@ -3,6 +3,8 @@
 Each is written as a Numba user writes it (``@njit(parallel=True)``-ready), and each
 ``prange`` body carries nothing but reductions."""
 
+import ast
+
 import numpy as np
 from numba import prange
 
@@ -50,6 +52,16 @@ def map_reduce(x, c, w):
         y[i] = np.exp(w * x[i]) * c[i]
         s += y[i] * x[i]
     return s + np.sum(y * y)
+
+
+def soft_map(x, c, w):
+    """A map whose results only reduce: the value's sweep writes no memory, so it runs in
+    one loop with the adjoint's (fused), each exp computed once."""
+    s = 0.0
+    for i in prange(x.shape[0]):
+        y = np.exp(w * x[i]) * c[i]
+        s += y * x[i] + y * y
+    return s
 
 
 def histogram(x, idx, w):
@@ -129,6 +141,8 @@ CASES = {
                                             np.random.default_rng(2).uniform(0.5, 1.5, 5))),
     "map_reduce": (map_reduce, lambda: (_points(9, 1, 3)[:, 0],
                                         np.random.default_rng(4).uniform(0.5, 1.5, 9), 0.7)),
+    "soft_map": (soft_map, lambda: (_points(9, 1, 3)[:, 0],
+                                    np.random.default_rng(4).uniform(0.5, 1.5, 9), 0.7)),
     "histogram": (histogram, lambda: (_points(11, 1, 5)[:, 0],
                                       np.array([0, 3, 1, 3, 3, 2, 0, 1, 3, 2, 0]), 1.3)),
     "gather": (gather, lambda: (_points(9, 1, 7)[:, 0] + 2.0,
@@ -137,3 +151,11 @@ CASES = {
     "inside_a_serial_loop": (inside_a_serial_loop, lambda: (_points(7, 1, 9)[:, 0], 0.8)),
     "iterated_map": (iterated_map, lambda: (_points(8, 1, 6)[:, 0], 0.9)),
 }
+
+
+def raises_in_prange(source):
+    """The ``raise``, ``return`` and ``break`` statements inside a prange loop's body."""
+    return [node for loop in ast.walk(ast.parse(source)) if isinstance(loop, ast.For)
+            and isinstance(loop.iter, ast.Call) and getattr(loop.iter.func, "id", "") == "prange"
+            for stmt in loop.body for node in ast.walk(stmt)
+            if isinstance(node, (ast.Raise, ast.Return, ast.Break))]

@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 
 import ad_compiler as ad
+from ad_compiler.backends.index_checks import add_index_checks
 from tests.compiler.fdcheck import assert_close, check_grad, fd_grad, float_positions
 from tests.parallel._parallel_programs import CASES, carries_a_value, gather, histogram, \
-    map_reduce, nbody_forces, pairwise_energy
+    map_reduce, nbody_forces, pairwise_energy, raises_in_prange
 
 
 def _factory(backend, parallel):
@@ -65,6 +66,32 @@ def test_every_sweep_in_parallel_with_tapes():
         assert len(outer) == (4 if name == "in_place" else 2), g.source
 
 
+@pytest.mark.parametrize("name", ["pairwise_energy", "soft_map"])
+def test_value_and_adjoint_sweeps_fuse(name):
+    """The value's sweep only reduces: it runs in the adjoint's loop (inner loops fused
+    too), what both compute computed once; value and gradient still right."""
+    f, make = CASES[name]
+    args = make()
+    wrt = tuple(float_positions(args))
+    g = ad.value_and_grad(f, wrt=wrt, backend="python", parallel=True)
+    value, grads = g(*args)
+    assert_close(value, f(*args), name)
+    for gi, i in zip(grads, wrt):
+        assert_close(gi, fd_grad(f, args, i), f"{name} wrt={i}")
+    loops = _loops(g.source)
+    assert sum("prange(" in loop for loop in loops) == 1, g.source
+    assert sum(loop.startswith("for j in") for loop in loops) <= 1, g.source
+    if name == "soft_map":
+        code = [ln for ln in g.source.splitlines() if not ln.strip().startswith("#")]
+        assert sum(ln.count("np.exp(") for ln in code) == 1, g.source
+
+
+def test_a_value_sweep_that_stores_stays_apart():
+    g = ad.value_and_grad(map_reduce, wrt=(0, 2), backend="python", parallel=True)
+    g(*CASES["map_reduce"][1]())
+    assert sum("prange(" in loop for loop in _loops(g.source)) == 2, g.source
+
+
 def test_serial_without_the_option():
     g = ad.grad(nbody_forces, backend="python")
     g(*CASES["nbody_forces"][1]())
@@ -83,14 +110,42 @@ def test_parallel_refused_on_cuda():
         ad.grad(map_reduce, backend="cuda", parallel=True)
 
 
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_checked_source_has_no_raise_in_a_prange_body(name):
+    """What the numba backend compiles by default (the index checks written into the
+    source): a check in a prange body records a flag and the loop raises after it ends,
+    since a raise inside keeps Numba from running the loop in parallel."""
+    f, args = CASES[name]
+    source = add_index_checks(ad.value_and_grad(f, wrt=tuple(float_positions(args())),
+                                                backend="python", parallel=True).source)
+    assert "prange(" in source
+    assert not raises_in_prange(source), source
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+@pytest.mark.parametrize("bad", [9, 12, -10])
+def test_out_of_bounds_in_a_prange_body_raises_naming_the_line(backend, bad):
+    """A gather ``x[idx[i]]`` past either end, in the parallel forward sweep and (through
+    the same index) the privatised adjoint: IndexError naming the user's line, after the
+    loop ends in the numba build."""
+    x, idx, w = CASES["gather"][1]()
+    idx = idx.copy()
+    idx[4] = bad
+    line = r"`s \+= w \* x\[idx\[i\]\] \*\* 2 \* x\[i\]`"
+    g = ad.value_and_grad(gather, wrt=(0, 2), backend=backend, parallel=True)
+    with pytest.raises(IndexError, match=line):
+        g(x, idx, w)
+    good = g(x, idx % len(x), w)            # the same build still runs in bounds
+    assert_close(good[0], gather(x, idx % len(x), w), "gather")
+
+
 @pytest.mark.numba
 @pytest.mark.parametrize("name", ["nbody_forces", "histogram"])
 def test_gradient_numba_parallel(name):
     """One compiled program each (every float argument at once): the value from the
-    parallel forward sweep, the gradient from the parallel (privatised) adjoint. Unchecked
-    (``boundscheck=False``, as Numba's default), since a per-access check that can raise
-    inside a prange body makes Numba run it serially: here Numba must parallelise every
-    prange loop, and says so (no NumbaPerformanceWarning)."""
+    parallel forward sweep, the gradient from the parallel (privatised) adjoint, with the
+    default index checks: Numba must parallelise every prange loop, and says so (no
+    NumbaPerformanceWarning)."""
     import warnings
 
     import numba
@@ -100,8 +155,7 @@ def test_gradient_numba_parallel(name):
     wrt = tuple(float_positions(args))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", numba.NumbaPerformanceWarning)
-        value, grads = ad.value_and_grad(f, wrt=wrt, backend="numba", parallel=True,
-                                         boundscheck=False)(*args)
+        value, grads = ad.value_and_grad(f, wrt=wrt, backend="numba", parallel=True)(*args)
     serial = [w for w in caught if "will not be executed in parallel" in str(w.message)]
     assert not serial, [str(w.message) for w in serial]
     assert_close(value, f(*args), name)

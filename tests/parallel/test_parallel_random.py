@@ -24,13 +24,15 @@ def _expr(rng, atoms, depth=0):
                        f"np.exp(0.3 * np.tanh({a}))", f"({a} / (1.0 + {b} * {b}))"])
 
 
-def program(seed: int) -> str:
+def program(seed: int, stores: bool = True) -> str:
+    """A random prange program; ``stores=False``: its loop only reduces (no ``out``
+    writes), so the value's sweep fuses with the adjoint's."""
     rng = random.Random(seed)
     atoms = ["x[i]", "y[i]", "x[idx[i]]", "y[idx[i]]", "w", "0.5"]
     body = []
     for _ in range(rng.randint(2, 4)):
         e = _expr(rng, atoms)
-        kind = rng.randrange(7)
+        kind = rng.randrange(7) if stores else rng.choice([0, 4, 5, 6])
         if kind == 0:
             body.append(f"s += {e}")
         elif kind == 1:
@@ -73,3 +75,26 @@ def test_random_prange_program(seed, tmp_path):
     grads = ad.grad(f, wrt=(0, 1, 3), backend="python", parallel=True)(*args)
     for g, i in zip(grads, (0, 1, 3)):
         assert_close(g, fd_grad(f, args, i), f"seed {seed} wrt={i}\n{source}")
+
+
+FUSED = []
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_random_fused_value_and_gradient(seed, tmp_path):
+    """Programs whose loop only reduces: ``value_and_grad`` runs the value's sweep inside
+    the adjoint's loop (fused); the value and every gradient must still be right."""
+    source = program(100 + seed, stores=False)
+    f = _load(source, tmp_path / f"fused_{seed}.py")
+    rng = np.random.default_rng(seed)
+    args = (rng.uniform(-1.0, 1.0, N), rng.uniform(-1.0, 1.0, N),
+            rng.integers(0, N, N), 0.8)
+    g = ad.value_and_grad(f, wrt=(0, 1, 3), backend="python", parallel=True)
+    value, grads = g(*args)
+    assert_close(value, f(*args), f"seed {seed} value\n{source}")
+    for gi, i in zip(grads, (0, 1, 3)):
+        assert_close(gi, fd_grad(f, args, i), f"seed {seed} wrt={i}\n{source}")
+    FUSED.append(sum(line.strip().startswith("for ") and "prange(" in line
+                     for line in g.source.splitlines()) == 1)
+    if len(FUSED) == 10:
+        assert sum(FUSED) >= 5, FUSED       # most of them fused (not a no-op)

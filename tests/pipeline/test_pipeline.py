@@ -221,6 +221,18 @@ def test_repeated_calls_stay_checked_and_follow_globals(backend, monkeypatch):
     assert_close(s(X), 2.0 * np.array([1.0, 2.0, 3.0]) * X)
 
 
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_repeated_grad_calls_take_the_direct_route(backend, monkeypatch):
+    """``grad`` of a function with a static scalar output (whose adjoint does not compute
+    the output) still skips the door on a later call of the same argument types."""
+    g = ad.grad(F.poly, wrt=(0, 1), backend=backend)
+    g(X, 0.8)
+    monkeypatch.setattr(g, "prepare", lambda *a: pytest.fail("took the door again"))
+    gx, gy = g(2.0 * X, -0.3)
+    assert_close(gx, fd_grad(F.poly, (2.0 * X, -0.3), 0))
+    assert_close(gy, fd_grad(F.poly, (2.0 * X, -0.3), 1))
+
+
 def test_cuda_without_numba_cuda_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "numba.cuda", None)
     with pytest.raises(ImportError, match=r"pip install ad_compiler\[cuda\]"):

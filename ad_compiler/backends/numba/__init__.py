@@ -3,9 +3,9 @@
 
 Importing this package registers every overload (compiled lazily, the first time a jitted
 caller is typed). One module per family: :mod:`.core` (zeros, where, broadcasting, tapes),
-:mod:`.reductions`, :mod:`.shapes`, :mod:`.special`, :mod:`.numpy_fns` (the functions of
+:mod:`.reductions`, :mod:`.shapes`, :mod:`.fft` (np.fft through rocket-fft), :mod:`.special`, :mod:`.numpy_fns` (the functions of
 the NumPy records that Numba lacks or types differently). The disk-cache key hashes every
 file of this package (:func:`ad_compiler.backends.cache.version_tag`).
 """
 
-from . import bounds, core, numpy_fns, reductions, shapes, special  # noqa: F401  (register them)
+from . import bounds, core, fft, numpy_fns, reductions, shapes, special  # noqa: F401  (register them)

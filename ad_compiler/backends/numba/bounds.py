@@ -6,16 +6,20 @@ Numba's own builtins are, not written as ``@overload``: an ``inline="always"`` o
 runs Numba's untyped pipeline and type inference again at every call site (the N-body
 adjoint's 64 checks cost 10 s of its 31 s cold compile), and a call to a non-inlined one is
 not inlined across Numba's libraries and counts the array's references on every access
-(the GMM gradient ran 4x slower). The lowering of an int check is the comparisons and the
+(the GMM gradient ran 4x slower). An int check lowers to the comparisons and the
 ``raise IndexError`` that Numba's own ``boundscheck`` emits, at no typing cost per site.
 
 The axis is a constant (``prefer_literal``, so ``a.shape[axis]`` is a field of the shape,
 not a search). For an int index the check is ``-n <= i < n`` (NumPy's negative indices;
-unsigned ints: ``i < n``), and :func:`proven_index`, whose int index an entry check proved,
-is nothing at all; for an int array index every element is checked, for a boolean mask its
-length (a small compiled subroutine, compiled once per index type). Slices, ``None`` and
-anything indexed that is not an array (tuples and lists, which Numba checks itself) pass
-unchanged.
+unsigned ints: ``i < n``), and the ``proven_*`` forms, whose int index an entry check
+proved, test nothing; for an int array index every element is checked, for a boolean mask
+its length (a small compiled subroutine, compiled once per index type). Slices, ``None``
+and anything indexed that is not an array (tuples and lists, which Numba checks itself)
+pass unchanged.
+
+The ``*_bad`` forms answer the same question without raising, and ``flagged_index`` records
+a failure in ``flag[0]`` and gives index 0 instead: inside a ``prange`` body the rewrite
+raises after the loop, since a raise in the body keeps Numba from running it in parallel.
 """
 
 from numba import types
@@ -24,7 +28,8 @@ from numba.core.errors import TypingError
 from numba.core.imputils import impl_ret_borrowed, lower_builtin
 from numba.core.typing.templates import AbstractTemplate, infer, infer_global, signature
 
-from ..index_checks import OUT_OF_BOUNDS, checked_index, proven_index, require_indices
+from ..index_checks import (OUT_OF_BOUNDS, checked_index, flagged_index, index_bad,
+                            indices_bad, proven_bad, proven_index, require_indices)
 from ._util import is_array
 
 
@@ -49,43 +54,43 @@ def _kind(a, i):
     return None
 
 
-def _register(func, generic):
-    """Register typing template ``generic(args) -> signature or None`` for ``func``."""
+# ---------------------------------------------------------------------------------------------
+# typing
+# ---------------------------------------------------------------------------------------------
+
+def _register(func, arity, result):
+    """Type ``func(a, axis, ...)``: ``result(index type)`` returned, the axis a literal."""
+    def generic(self, args, kws):
+        if kws or len(args) != arity:
+            return None
+        a, axis, rest = args[0], args[1], [types.unliteral(t) for t in args[2:]]
+        if is_array(a):
+            _axis(a, axis)
+        return signature(result(rest[0]), types.unliteral(a), axis, *rest)
+
     template = type(f"_{func.__name__}_template", (AbstractTemplate,),
-                    {"key": func, "prefer_literal": True,
-                     "generic": lambda self, args, kws: None if kws else generic(*args)})
+                    {"key": func, "prefer_literal": True, "generic": generic})
     infer(template)
     infer_global(func, types.Function(template))
 
 
-def _index_signature(a, axis, i):
-    if is_array(a):
-        _axis(a, axis)
-    ui = types.unliteral(i)
-    return signature(ui, types.unliteral(a), axis, ui)
+for _func in (checked_index, proven_index):
+    _register(_func, 3, lambda i: i)
+for _func in (index_bad, proven_bad):
+    _register(_func, 3, lambda i: types.boolean)
+_register(indices_bad, 4, lambda lo: types.boolean)
+_register(require_indices, 4, lambda lo: types.none)
+_register(flagged_index, 4, lambda i: i)
 
 
-def _require_signature(a, axis, lo, hi):
-    if is_array(a):
-        _axis(a, axis)
-    return signature(types.none, types.unliteral(a), axis, types.unliteral(lo),
-                     types.unliteral(hi))
-
-
-_register(checked_index, lambda *args: _index_signature(*args) if len(args) == 3 else None)
-_register(proven_index, lambda *args: _index_signature(*args) if len(args) == 3 else None)
-_register(require_indices, lambda *args: _require_signature(*args) if len(args) == 4 else None)
-
+# ---------------------------------------------------------------------------------------------
+# lowering
+# ---------------------------------------------------------------------------------------------
 
 def _length(context, builder, aty, ary, axty):
     """``a.shape[axis]`` (an intp) of array value ``ary``."""
     shape = cgutils.unpack_tuple(builder, context.make_array(aty)(context, builder, ary).shape)
     return shape[_axis(aty, axty)]
-
-
-def _raise_if(context, builder, bad):
-    with cgutils.if_unlikely(builder, bad):
-        context.call_conv.return_user_exc(builder, IndexError, (OUT_OF_BOUNDS,))
 
 
 def _below(context, builder, ity, i, n):
@@ -103,46 +108,83 @@ def _above(context, builder, ity, i, n):
     return builder.icmp_signed(">=", context.cast(builder, i, ity, types.intp), n)
 
 
-def _check_mask(n, i):
-    if i.ndim and i.shape[0] != n:
-        raise IndexError(OUT_OF_BOUNDS)
-    return 0
+def _mask_bad(n, i):
+    return i.ndim > 0 and i.shape[0] != n
 
 
-def _check_ints(n, i):
+def _ints_bad(n, i):
     for k in i.ravel():
         if k < -n or k >= n:
-            raise IndexError(OUT_OF_BOUNDS)
-    return 0
+            return True
+    return False
 
 
-def _lower_index_check(check_ints):
+def _bad(context, builder, sig, args, proven):
+    """The i1 "index ``args[2]`` does not index axis ``args[1]`` of ``args[0]``"."""
+    aty, axty, ity = sig.args[:3]
+    kind = _kind(aty, ity)
+    if kind is None or (kind == "int" and proven):
+        return cgutils.false_bit
+    n = _length(context, builder, aty, args[0], axty)
+    if kind == "int":
+        return builder.or_(_below(context, builder, ity, args[2], n),
+                           _above(context, builder, ity, args[2], n))
+    impl = _mask_bad if kind == "mask" else _ints_bad
+    return context.compile_internal(builder, impl, signature(types.boolean, types.intp, ity),
+                                    [n, args[2]])
+
+
+def _raise_if(context, builder, bad):
+    with cgutils.if_unlikely(builder, bad):
+        context.call_conv.return_user_exc(builder, IndexError, (OUT_OF_BOUNDS,))
+
+
+def _lower_checked(proven):
     def lower(context, builder, sig, args):
-        aty, axty, ity = sig.args
-        kind = _kind(aty, ity)
-        if kind == "int" and check_ints:
-            n = _length(context, builder, aty, args[0], axty)
-            i = args[2]
-            _raise_if(context, builder, builder.or_(_below(context, builder, ity, i, n),
-                                                    _above(context, builder, ity, i, n)))
-        elif kind in ("mask", "ints"):
-            n = _length(context, builder, aty, args[0], axty)
-            impl = _check_mask if kind == "mask" else _check_ints
-            context.compile_internal(builder, impl, signature(types.intp, types.intp, ity),
-                                     [n, args[2]])
+        _raise_if(context, builder, _bad(context, builder, sig, args, proven))
         return impl_ret_borrowed(context, builder, sig.return_type, args[2])
     return lower
 
 
-lower_builtin(checked_index, types.Any, types.Any, types.Any)(_lower_index_check(True))
-lower_builtin(proven_index, types.Any, types.Any, types.Any)(_lower_index_check(False))
+def _lower_bad(proven):
+    return lambda context, builder, sig, args: _bad(context, builder, sig, args, proven)
+
+
+lower_builtin(checked_index, types.Any, types.Any, types.Any)(_lower_checked(False))
+lower_builtin(proven_index, types.Any, types.Any, types.Any)(_lower_checked(True))
+lower_builtin(index_bad, types.Any, types.Any, types.Any)(_lower_bad(False))
+lower_builtin(proven_bad, types.Any, types.Any, types.Any)(_lower_bad(True))
+
+
+def _indices_bad(context, builder, sig, args):
+    aty, axty, loty, hity = sig.args
+    if not (is_array(aty) and isinstance(loty, types.Integer)
+            and isinstance(hity, types.Integer)):
+        return cgutils.false_bit
+    n = _length(context, builder, aty, args[0], axty)
+    return builder.or_(_below(context, builder, loty, args[2], n),
+                       _above(context, builder, hity, args[3], n))
+
+
+@lower_builtin(indices_bad, types.Any, types.Any, types.Any, types.Any)
+def _lower_indices_bad(context, builder, sig, args):
+    return _indices_bad(context, builder, sig, args)
 
 
 @lower_builtin(require_indices, types.Any, types.Any, types.Any, types.Any)
 def _lower_require(context, builder, sig, args):
-    aty, axty, loty, hity = sig.args
-    if is_array(aty) and isinstance(loty, types.Integer) and isinstance(hity, types.Integer):
-        n = _length(context, builder, aty, args[0], axty)
-        _raise_if(context, builder, builder.or_(_below(context, builder, loty, args[2], n),
-                                                _above(context, builder, hity, args[3], n)))
+    _raise_if(context, builder, _indices_bad(context, builder, sig, args))
     return context.get_dummy_value()
+
+
+@lower_builtin(flagged_index, types.Any, types.Any, types.Any, types.Any)
+def _lower_flagged(context, builder, sig, args):
+    aty, _, ity, flagty = sig.args
+    if _kind(aty, ity) != "int":            # an array or mask index: checked_index's raise
+        return _lower_checked(False)(context, builder, signature(ity, *sig.args[:3]),
+                                     args[:3])
+    bad = _bad(context, builder, sig, args, proven=False)
+    with cgutils.if_unlikely(builder, bad):
+        flag = context.make_array(flagty)(context, builder, args[3])
+        builder.store(context.get_constant(flagty.dtype, 1), flag.data)
+    return builder.select(bad, context.get_constant(ity, 0), args[2])

@@ -8,10 +8,9 @@ from ad_compiler.backends import helpers as _rt
 
 def logistic_ode_vjp(y, r, steps, g_t9):
     _tape_y = _rt.tape(_rt.trip_count(0, steps, 1), 0.0)
-    _k = 0
     # line 21: for i in range(steps):
     for i in range(steps):
-        _tape_y[_k] = y
+        _tape_y[i] = y
         # line 22: growth = r * y * (1.0 - y)
         growth = r * y * (1.0 - y)
         # line 23: if y > 0.5:
@@ -20,19 +19,16 @@ def logistic_ode_vjp(y, r, steps, g_t9):
             growth = growth - 0.1 * np.sqrt(y)
         # line 25: y = y + dt * growth
         y = y + 0.05 * growth
-        _k = _k + 1
     # line 27: return harvest + y * y
     b_y = g_t9 * y + g_t9 * y
     b_r = 0.0
     # line 21: for i in range(steps):
     for i in range(steps - 1, -1, -1):
-        _k = _k - 1
-        y_1 = _tape_y[_k]
+        y_1 = _tape_y[i]
         # line 26: harvest = harvest + dt * y
-        b_y_2 = b_y + g_t9 * 0.05
+        b_y = b_y + g_t9 * 0.05
         # line 25: y = y + dt * growth
-        b_y = b_y_2
-        b_growth = b_y_2 * 0.05
+        b_growth = b_y * 0.05
         # line 23: if y > 0.5:
         if y_1 > 0.5:
             # line 24: growth = growth - 0.1 * math.sqrt(y)

@@ -9,38 +9,32 @@ from ad_compiler.backends import helpers as _rt
 def logsumexp_vjp(x, g_t11):
     # line 79: m = x[0]
     m = x[0]
+    _tape_m = _rt.tape(x.shape[0], 0.0)
     # line 80: for i in range(x.shape[0]):
-    _t2 = x.shape[0]
-    _tape_m = _rt.tape(_rt.trip_count(0, _t2, 1), 0.0)
-    _k = 0
-    for i in range(_t2):
-        _tape_m[_k] = m
+    for i in range(x.shape[0]):
+        _tape_m[i] = m
         # line 81: if x[i] > m:
-        _t3 = x[i]
-        if _t3 > m:
-            m = _t3
-        _k = _k + 1
+        if x[i] > m:
+            m = x[i]
     # line 84: for i in range(x.shape[0]):
     s = 0.0
-    for i in range(_t2):
+    for i in range(x.shape[0]):
         # line 85: s = s + math.exp(x[i] - m)
         s = s + np.exp(x[i] - m)
     b_x = _rt.zeros_like(x)
-    # line 86: return m + math.log(s)
     b_m = g_t11
-    b_s = g_t11 / s
+    # line 86: return m + math.log(s)
+    b_s = b_m / s
     # line 84: for i in range(x.shape[0]):
-    for i in range(_t2 - 1, -1, -1):
+    for i in range(x.shape[0] - 1, -1, -1):
         # line 85: s = s + math.exp(x[i] - m)
         _t15 = b_s * np.exp(x[i] - m)
         b_m = b_m + -_t15
         b_x[i] += _t15
     # line 80: for i in range(x.shape[0]):
-    for i in range(_t2 - 1, -1, -1):
-        _k = _k - 1
-        m_1 = _tape_m[_k]
+    for i in range(x.shape[0] - 1, -1, -1):
         # line 81: if x[i] > m:
-        if x[i] > m_1:
+        if x[i] > _tape_m[i]:
             b_x[i] += b_m
             b_m = 0.0
     # line 79: m = x[0]

@@ -9,13 +9,11 @@ from ad_compiler.backends import helpers as _rt
 def newton_sqrt_vjp(a, g_x_4):
     _tape_x = _rt.tape(16, 0.0)
     _need = 16
-    _again = True
     # line 42: while True:
-    while _again:
+    while _need:
         _tape_x = _rt.reserve(_tape_x, 0, _need)
         _cap = len(_tape_x)
         _k = 0
-        _n = 0
         _brk, x = False, a
         while (not _brk) & (_k < _cap):
             _tape_x[_k] = x
@@ -31,14 +29,11 @@ def newton_sqrt_vjp(a, g_x_4):
                 if x > 1000000.0:
                     _brk = True
             _k = _k + 1
-            _n = _n + 1
-        _again = _k == _cap
-        _need = _k * 2
+        _need = (_k == _cap) * (_k * 2)
     b_x = g_x_4
     b_a = 0.0
-    for _it in range(_n - 1, -1, -1):
-        _k = _k - 1
-        x_1 = _tape_x[_k]
+    for _it in range(_k - 1, -1, -1):
+        x_1 = _tape_x[_it]
         # line 43: fx = x * x - a
         fx = x_1 * x_1 - a
         b_fx = 0.0

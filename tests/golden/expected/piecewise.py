@@ -8,29 +8,26 @@ from ad_compiler.backends import helpers as _rt
 
 def piecewise_vjp(x, y, g_t4):
     # line 31: if x > y:
-    _t1 = x > y
-    if _t1:
+    if x > y:
         # line 32: z = x * y
         z = x * y
+    # line 33: elif x > 0.0:
+    elif x > 0.0:
+        # line 34: z = math.exp(x) + y
+        _t3 = np.exp(x)
+        z = _t3 + y
     else:
-        # line 33: elif x > 0.0:
-        _t2 = x > 0.0
-        if _t2:
-            # line 34: z = math.exp(x) + y
-            _t3 = np.exp(x)
-            z = _t3 + y
-        else:
-            # line 36: z = -x
-            z = -x
+        # line 36: z = -x
+        z = -x
     # line 37: return z * z
     b_z = g_t4 * z + g_t4 * z
     # line 31: if x > y:
-    if _t1:
+    if x > y:
         # line 32: z = x * y
         b_x = b_z * y
         b_y = b_z * x
     # line 33: elif x > 0.0:
-    elif _t2:
+    elif x > 0.0:
         # line 34: z = math.exp(x) + y
         b_y = b_z
         b_x = b_z * _t3

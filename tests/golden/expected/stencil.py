@@ -10,8 +10,7 @@ def stencil_vjp(u, c, g_t15):
     # line 64: n = u.shape[0]
     n = u.shape[0]
     # line 66: for i in range(1, n - 1):
-    _t2 = n - 1
-    _t46 = 3 * _rt.trip_count(1, _t2, 1)
+    _t46 = 3 * _rt.trip_count(1, n - 1, 1)
     _tape_t3 = _rt.tape(_t46, 0.0)
     _tape_t5 = _rt.tape(_t46, 0.0)
     _tape_t10 = _rt.tape(_t46, 0.0)
@@ -19,17 +18,13 @@ def stencil_vjp(u, c, g_t15):
     # line 65: for step in range(3):
     for step in range(3):
         # line 66: for i in range(1, n - 1):
-        for i in range(1, _t2):
+        for i in range(1, n - 1):
+            _tape_t3[_k] = u[i]
+            _tape_t5[_k] = u[i - 1]
+            _tape_t10[_k] = u[i + 1]
             # line 67: u[i] = u[i] + c * (u[i - 1] - 2.0 * u[i] + u[i + 1])
-            _t3 = u[i]
-            _tape_t3[_k] = _t3
-            _t5 = u[i - 1]
-            _tape_t5[_k] = _t5
-            _t10 = u[i + 1]
-            _tape_t10[_k] = _t10
-            u[i] = _t3 + c * (_t5 - 2.0 * _t3 + _t10)
+            u[i] = u[i] + c * (u[i - 1] - 2.0 * u[i] + u[i + 1])
             _k = _k + 1
-    u_final = u.copy()
     b_u = _rt.zeros_like(u)
     # line 68: return np.sum(u * u)
     _t16 = _rt.unreduce(g_t15, u * u)
@@ -38,20 +33,14 @@ def stencil_vjp(u, c, g_t15):
     # line 65: for step in range(3):
     for step in range(2, -1, -1):
         # line 66: for i in range(1, n - 1):
-        _n = _rt.trip_count(1, _t2, 1)
-        for _it in range(_n - 1, -1, -1):
+        for i in range(n - 2, 0, -1):
             _k = _k - 1
-            i = 1 + _it
-            _t24 = _tape_t3[_k]
             # line 67: u[i] = u[i] + c * (u[i - 1] - 2.0 * u[i] + u[i + 1])
             _t22 = b_u[i]
-            b_u[i] = 0.0
-            u[i] = _t24
             _t29 = _t22 * c
-            b_c = b_c + _t22 * (_tape_t5[_k] - 2.0 * _t24 + _tape_t10[_k])
+            b_c = b_c + _t22 * (_tape_t5[_k] - 2.0 * _tape_t3[_k] + _tape_t10[_k])
             b_u[i + 1] += _t29
             b_u[i - 1] += _t29
-            b_u[i] += _t22 + -_t29 * 2.0
-    u[:] = u_final
+            b_u[i] = _t22 + -_t29 * 2.0
     # line 68: return np.sum(u * u)
     return (b_u, b_c)

@@ -11,13 +11,11 @@ def with_helper_vjp(x, w, g_s_2):
     b_w = 0.0
     # line 58: for i in range(x.shape[0]):
     for i in range(x.shape[0] - 1, -1, -1):
-        # line 59: s = s + _softplus(w * x[i])
-        _t16 = x[i]
         # line 53: return math.log(1.0 + math.exp(t))
-        _t13 = np.exp(w * _t16)
+        _t13 = np.exp(w * x[i])
         _t14 = g_s_2 / (1.0 + _t13) * _t13
         # line 59: s = s + _softplus(w * x[i])
-        b_w = b_w + _t14 * _t16
+        b_w = b_w + _t14 * x[i]
         b_x[i] += _t14 * w
     # line 60: return s
     return (b_x, b_w)
