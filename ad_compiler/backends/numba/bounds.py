@@ -26,11 +26,11 @@ from numba import types
 from numba.core import cgutils
 from numba.core.errors import TypingError
 from numba.core.imputils import impl_ret_borrowed, lower_builtin
-from numba.core.typing.templates import AbstractTemplate, infer, infer_global, signature
+from numba.core.typing.templates import signature
 
 from ..index_checks import (OUT_OF_BOUNDS, checked_index, flagged_index, index_bad,
                             indices_bad, proven_bad, proven_index, require_indices)
-from ._util import is_array
+from ._util import is_array, register_template
 
 
 def _axis(a, axis):
@@ -60,18 +60,15 @@ def _kind(a, i):
 
 def _register(func, arity, result):
     """Type ``func(a, axis, ...)``: ``result(index type)`` returned, the axis a literal."""
-    def generic(self, args, kws):
-        if kws or len(args) != arity:
+    def generic(*args):
+        if len(args) != arity:
             return None
         a, axis, rest = args[0], args[1], [types.unliteral(t) for t in args[2:]]
         if is_array(a):
             _axis(a, axis)
         return signature(result(rest[0]), types.unliteral(a), axis, *rest)
 
-    template = type(f"_{func.__name__}_template", (AbstractTemplate,),
-                    {"key": func, "prefer_literal": True, "generic": generic})
-    infer(template)
-    infer_global(func, types.Function(template))
+    register_template(func, generic, prefer_literal=True)
 
 
 for _func in (checked_index, proven_index):
