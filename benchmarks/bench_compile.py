@@ -9,9 +9,12 @@ Each measurement is a new interpreter with a new, empty ``AD_COMPILER_CACHE_DIR`
 second (steady) call. The problems run at their smoke size, so the first call is compile.
 
 Columns: primal s; ours s = python s (our frontend, transforms, emit, module load: everything
-outside Numba) + numba s (the outermost ``numba:compile`` events: typing, lowering, LLVM, of
-the generated functions and of every helper overload they call); ratio = ours / primal.
-``--profile DIR`` also writes a cProfile of each gradient's first call to DIR/<problem>.prof.
+outside Numba; ``import ad_compiler`` is not in it) + numba s (the outermost
+``numba:compile`` events: typing, lowering, LLVM, of the generated functions and of every
+helper they call); ratio = ours / primal. ``--before DIR`` also times ours from a checkout of
+an older commit, in the same run (so at the same machine load); ``--profile DIR`` writes a
+cProfile of each gradient's first call to DIR/<problem>.prof; ``--passes`` prints Numba's
+costliest passes.
 """
 
 import argparse
@@ -86,12 +89,12 @@ print("RESULT " + json.dumps({"total": total, "numba": numba_s, "import": import
 """
 
 
-def measure(which, name, profile="-", checked=True):
+def measure(which, name, profile="-", checked=True, tree=ROOT):
     with tempfile.TemporaryDirectory() as adc, tempfile.TemporaryDirectory() as nbc:
         env = dict(os.environ, AD_COMPILER_CACHE_DIR=adc, NUMBA_CACHE_DIR=nbc,
-                   PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+                   PYTHONPATH=tree)
         r = subprocess.run([sys.executable, "-c", CHILD, which, name, profile, "1" if checked else "0"], env=env,
-                           capture_output=True, text=True, timeout=900, cwd=ROOT)
+                           capture_output=True, text=True, timeout=900, cwd=tree)
     for line in r.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[7:])
@@ -107,14 +110,18 @@ def main(argv=None):
     p.add_argument("--profile", default="")
     p.add_argument("--passes", action="store_true", help="print Numba's top passes per row")
     p.add_argument("--json", default="")
+    p.add_argument("--before", default="",
+                   help="also time ours from another checkout (a tree of an older commit)")
     p.add_argument("--unchecked", action="store_true",
                    help="ours with boundscheck=False (default: the default, checked build)")
     opts = p.parse_args(argv)
     wanted = set(filter(None, opts.problems.split(",")))
     rows = []
+    extra = " before s | before: python s | before: numba s | before ratio |" \
+        if opts.before else ""
     print("| problem | primal s | ours s | ours: python s | ours: numba s | numba compiles "
-          "| ratio |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+          "| ratio |" + extra)
+    print("|---|---:|---:|---:|---:|---:|---:|" + "---:|" * (4 if opts.before else 0))
     for mod in PROBLEMS:
         if wanted and mod.NAME not in wanted:
             continue
@@ -124,10 +131,18 @@ def main(argv=None):
         prof = os.path.join(opts.profile, name + ".prof") if opts.profile else "-"
         ours = min((measure("ours", name, prof, not opts.unchecked) for _ in range(opts.repeats)),
                    key=lambda r: r["total"])
-        rows.append({"problem": mod.NAME, "primal": prim, "ours": ours})
-        print(f"| {mod.NAME} | {prim['total']:.2f} | {ours['total']:.2f} | "
-              f"{ours['total'] - ours['numba']:.2f} | {ours['numba']:.2f} | "
-              f"{ours['compiles']} | {ours['total'] / prim['total']:.1f}x |", flush=True)
+        row = {"problem": mod.NAME, "primal": prim, "ours": ours}
+        line = (f"| {mod.NAME} | {prim['total']:.2f} | {ours['total']:.2f} | "
+                f"{ours['total'] - ours['numba']:.2f} | {ours['numba']:.2f} | "
+                f"{ours['compiles']} | {ours['total'] / prim['total']:.1f}x |")
+        if opts.before:
+            old = row["before"] = min((measure("ours", name, "-", not opts.unchecked,
+                                               opts.before) for _ in range(opts.repeats)),
+                                      key=lambda r: r["total"])
+            line += (f" {old['total']:.2f} | {old['total'] - old['numba']:.2f} | "
+                     f"{old['numba']:.2f} | {old['total'] / prim['total']:.1f}x |")
+        rows.append(row)
+        print(line, flush=True)
         if opts.passes:
             top = sorted(ours["passes"].items(), key=lambda kv: -kv[1])[:6]
             print("    ours passes: " + ", ".join(f"{k} {v:.2f}" for k, v in top))
