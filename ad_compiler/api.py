@@ -151,9 +151,16 @@ class DerivativeFunction(Transformed):
                 len(call.leaves) != len(args):
             return
         compiled, wrt, single = stage.compiled, self.wrt, self.single
+        if all(k[2] for k in key if isinstance(k, tuple)):
+            # C-contiguous arrays: Numba's dispatcher itself (the wrappers between make
+            # strided arrays contiguous and word an IndexError, which the door does again)
+            compiled = getattr(compiled, "dispatcher", compiled)
         value_too = self.kind == "value_and_grad"
         ir = self.pipeline.primal_ir()
         free_kinds = call.kinds[len(args):]
+
+        # float64 gradients need no conversion (float32 ones do, see _in_dtype_of)
+        as_is = all(not isinstance(key[i], tuple) or key[i][0] == np.float64 for i in wrt)
 
         def known(args):
             free = free_var_values(ir) if free_kinds else ()
@@ -165,9 +172,11 @@ class DerivativeFunction(Transformed):
                 return _SLOW           # the door runs it again and words what went wrong
             if nout and np.ndim(results[0]) != 0:     # nout 0: a static scalar, not computed
                 return _SLOW
+            self._last_key = call
+            if single and as_is and not value_too:
+                return results[nout]
             grads = tuple(_in_dtype_of(results[nout + k], args[i]) for k, i in enumerate(wrt))
             gradient = grads[0] if single else grads
-            self._last_key = call
             return (as_output(results[0]), gradient) if value_too else gradient
 
         self._known_calls[key] = known
@@ -230,13 +239,14 @@ _PLAIN_SCALARS = (float, int, bool)
 
 
 def _plain_key(args):
-    """The types, dtypes and ranks of positional arguments that are all plain floats, ints,
-    bools and NumPy arrays (None otherwise): what the door's checks depend on."""
+    """The types, dtypes, ranks (and C-contiguity) of positional arguments that are all
+    plain floats, ints, bools and NumPy arrays (None otherwise): what the door's checks
+    depend on."""
     key = []
     for a in args:
         t = type(a)
         if t is np.ndarray:
-            key.append((a.dtype, a.ndim))
+            key.append((a.dtype, a.ndim, a.flags.c_contiguous))
         elif t in _PLAIN_SCALARS:
             key.append(t)
         else:

@@ -4,7 +4,7 @@ with ``boundscheck=False`` (the hand adjoints are unchecked) and the hand adjoin
 
 The machine these run on is shared, so one best-of-N per tool (the suite's way) swings the
 ratio by a lot: here the three are called interleaved, in a shuffled order, ``--repeats``
-times in one process, and the ratio is of medians. The load average is printed before and
+times in one process, in samples of about 0.5 ms each, and the ratio is of medians. The load average is printed before and
 after; compare only ratios from the same run.
 
 Run: ``python benchmarks/bench_hand.py [--problems kepler,rk23] [--repeats 31]``.
@@ -51,14 +51,16 @@ def measure(mod, cfg, repeats):
         err = np.max(np.abs(got - ref)) / max(np.max(np.abs(ref)), 1e-300)
         if err > 1e-6:
             raise AssertionError(f"{cfg['label']}: {name} differs from the hand adjoint ({err})")
-    once = _time(mod.hand, args, 1)
-    inner = max(1, int(2e-3 / max(once, 1e-7)))       # ~2 ms a sample
+    # samples of about 0.5 ms for every tool: a longer sample is more often cut by the
+    # scheduler on a loaded machine, which would bias the median against the slower tool
+    inner = {name: max(1, int(5e-4 / max(min(_time(fn, args, 1) for _ in range(3)), 1e-7)))
+             for name, fn in tools.items()}
     samples = {name: [] for name in tools}
     order = list(tools)
     for _ in range(repeats):
         random.shuffle(order)
         for name in order:
-            samples[name].append(_time(tools[name], args, inner))
+            samples[name].append(_time(tools[name], args, inner[name]))
     med = {name: float(np.median(v)) for name, v in samples.items()}
     return med
 

@@ -8,8 +8,9 @@ against a hand-written parallel Numba adjoint, on two kinds of loop:
 * ``map``: a per-element map with a reduction over ``n`` elements: every adjoint is the
   iteration's own element or a scalar reduction, so ours runs the reverse loop as it is.
 
-``ours speed-up`` is ours serial over ours parallel (both with the default bounds checks),
-``hand speed-up`` the same for the hand-written kernel; ``ours/hand par.`` compares ours
+``ours speed-up`` is ours serial over ours parallel (both with the default bounds checks);
+``1 -> 2 threads`` is a parallel build's time on one thread of Numba's pool over its time on
+all of them (what the second core gives, ours and the hand-written kernel's); ``ours/hand par.`` compares ours
 (checked) with the hand-written parallel kernel (unchecked, as Numba's default), and
 ``unchecked/hand`` like with like (``boundscheck=False``). ``loops left serial`` counts
 Numba's "will not be executed in parallel" warnings over every build. Each column is the
@@ -100,6 +101,17 @@ def _compile(fn, args, serialised):
     return out
 
 
+def _on_one_thread(fn):
+    """``fn`` run with one thread of Numba's pool: the parallel code's own serial time."""
+    def call(*args):
+        numba.set_num_threads(1)
+        try:
+            return fn(*args)
+        finally:
+            numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    return call
+
+
 def _medians(fns, args, repeat):
     """{label: median seconds of ``repeat`` calls}, the calls interleaved (one of each per
     round), so that a change in the machine's load reaches every column alike."""
@@ -132,9 +144,12 @@ def run(n_pairwise=3000, n_map=10_000_000, repeat=7):
                                                    boundscheck=False),
                "hand serial": numba.njit(hand),
                "hand parallel": numba.njit(parallel=True)(hand)}
+        fns["ours parallel, 1 thread"] = _on_one_thread(fns["ours parallel"])
+        fns["hand parallel, 1 thread"] = _on_one_thread(fns["hand parallel"])
         serialised = []
         out = {label: _compile(fn, args, serialised) for label, fn in fns.items()}
-        for label in ("ours serial", "ours parallel", "ours unchecked", "hand serial"):
+        for label in ("ours serial", "ours parallel", "ours unchecked", "hand serial",
+                      "ours parallel, 1 thread"):
             ours, theirs = out[label], out["hand parallel"]
             assert np.allclose(ours[0], theirs[0], rtol=1e-9), (name, label)
             mine = ours[1] if isinstance(ours[1], tuple) else (ours[1],)
@@ -160,14 +175,17 @@ def main(argv=None):
           f"(1, 5, 15 min) {' '.join(f'{v:.1f}' for v in load_before)} before, "
           f"{' '.join(f'{v:.1f}' for v in load_after)} after; median of {a.repeat} "
           f"interleaved calls; ms")
-    head = ["problem", "ours serial", "ours par.", "unchecked", "hand serial", "hand par.",
-            "ours speed-up", "hand speed-up", "ours/hand par.", "unchecked/hand",
-            "loops left serial"]
+    columns = ["ours serial", "ours parallel, 1 thread", "ours parallel", "ours unchecked",
+               "hand serial", "hand parallel, 1 thread", "hand parallel"]
+    head = ["problem"] + columns + ["ours speed-up", "ours 1 -> 2 threads",
+                                    "hand 1 -> 2 threads", "ours/hand par.",
+                                    "unchecked/hand", "loops left serial"]
     print(" | ".join(head))
     for name, t, serialised in rows:
-        ms = [f"{t[k] * 1e3:.1f}" for k in ("ours serial", "ours parallel", "ours unchecked",
-                                            "hand serial", "hand parallel")]
-        ratios = [t["ours serial"] / t["ours parallel"], t["hand serial"] / t["hand parallel"],
+        ms = [f"{t[k] * 1e3:.1f}" for k in columns]
+        ratios = [t["ours serial"] / t["ours parallel"],
+                  t["ours parallel, 1 thread"] / t["ours parallel"],
+                  t["hand parallel, 1 thread"] / t["hand parallel"],
                   t["ours parallel"] / t["hand parallel"],
                   t["ours unchecked"] / t["hand parallel"]]
         print(" | ".join([name] + ms + [f"{r:.2f}x" for r in ratios] + [str(serialised)]))

@@ -45,14 +45,19 @@ _FUNCTIONS = {id(f): name for f, name in (
     (np.real, "real"), (np.imag, "imag"), (np.conj, "conj"), (np.conjugate, "conj"),
     (np.abs, "abs"), (np.absolute, "abs"), (abs, "abs"), (np.angle, "angle"),
     (np.square, "square"))}
-# real-linear functions that act on the real and imaginary parts alike
-_PARTWISE = {id(f) for f in (np.sum, np.mean, np.cumsum, np.diff, np.fft.fftshift,
-                             np.fft.ifftshift, np.transpose, np.reshape, np.ravel, np.roll,
-                             np.flip, np.squeeze, np.expand_dims, np.swapaxes, np.moveaxis)}
+# real-linear functions that act on the real and imaginary parts alike, with the number of
+# positional arguments that keeps them so (``np.sum``'s ``initial``, ``np.diff``'s
+# ``prepend`` would add a real value to both parts: refused)
+_PARTWISE = {id(f): n for f, n in (
+    (np.sum, 2), (np.mean, 2), (np.cumsum, 2), (np.diff, 3), (np.fft.fftshift, 2),
+    (np.fft.ifftshift, 2), (np.transpose, 2), (np.reshape, 2), (np.ravel, 1), (np.roll, 3),
+    (np.flip, 2), (np.squeeze, 2), (np.expand_dims, 2), (np.swapaxes, 3), (np.moveaxis, 3))}
+_PARTWISE_METHODS = {"sum": 1, "mean": 1, "cumsum": 1, "transpose": None, "reshape": None,
+                     "ravel": 0, "flatten": 0, "squeeze": 1, "swapaxes": 2, "copy": 0}
+_PARTWISE_KEYWORDS = {"axis", "axes", "keepdims", "shift", "n", "shape", "newshape", "axis1",
+                      "axis2", "source", "destination"}
 # functions of the shape alone: applied to the real part
 _SHAPE_OF = {id(f) for f in (len, np.shape, np.size, np.ndim)}
-_PARTWISE_METHODS = {"sum", "mean", "cumsum", "transpose", "reshape", "ravel", "flatten",
-                     "squeeze", "swapaxes", "copy"}
 _MAX_POWER = 8
 
 
@@ -76,14 +81,8 @@ class ComplexForms:
 
     # --- packing ------------------------------------------------------------------------------
     def pack_complex(self, z):
-        """The packed real array ``stack((re, im))`` the transforms take (a constant part,
-        as in ``x + 1j``, filled to the other part's shape)."""
-        re, im = z.re, z.im
-        if isinstance(im, Const):
-            im = self.prim("add", [self.prim("zeros_like", [re]), im])
-        elif isinstance(re, Const):
-            re = self.prim("add", [self.prim("zeros_like", [im]), re])
-        return self.prim("stack", [re, im], {"axis": 0})
+        """The packed real array ``stack((re, im))`` the transforms take."""
+        return self.prim("fft_pack", [z.re, z.im])
 
     def unpack_complex(self, packed):
         parts = []
@@ -145,6 +144,9 @@ class ComplexForms:
         if not (axes is None or isinstance(axes, tuple)
                 and all(isinstance(a, int) for a in axes)):
             raise self.err(f"the axes of '{fname}' must be constant ints", "call", node)
+        if axes is not None and len(set(axes)) != len(axes):
+            raise self.err(f"'{fname}' with a repeated axis {axes} is not supported (as in "
+                           "autograd)", "call", node)
         length = given.get("n" if signature == "1" else "s")
         entry = Const(None) if length is None else self.expr(length)
         if isinstance(entry, Const) and entry.value is None:
@@ -184,6 +186,7 @@ class ComplexForms:
                 return self.call(target, node)
             name = _FUNCTIONS.get(id(obj))
             if name is None:                      # part-wise: the same call on each part
+                self.check_partwise(node, _PARTWISE[id(obj)], ast.unparse(node.func))
                 parts = []
                 for part in (z.re, z.im):
                     self.evaluated[arg] = part
@@ -226,7 +229,16 @@ class ComplexForms:
             return self.complex_function("conj", z, node)
         if attr not in _PARTWISE_METHODS:
             raise self.complex_error(f"method '.{attr}()' of a complex value", node)
+        self.check_partwise(node, _PARTWISE_METHODS[attr], f".{attr}()", method=True)
         return C.ComplexPair(*(self.method(part, attr, node) for part in (z.re, z.im)))
+
+    def check_partwise(self, node, positional, what, method=False):
+        """A part-wise call may only pass arguments that act on both parts alike."""
+        count = len(node.args) - (0 if method else 1)
+        extra = [kw.arg for kw in node.keywords if kw.arg not in _PARTWISE_KEYWORDS]
+        if extra or positional is not None and count > positional:
+            raise self.complex_error(f"'{what}' of a complex value with "
+                                     f"{extra[0] if extra else 'these arguments'}", node)
 
     def complex_attribute(self, z, node):
         if node.attr == "real":

@@ -667,13 +667,22 @@ class Builder(ContainerForms, ComplexForms):
         for branch in (node.body, node.orelse):
             r = Region()
             self.ops = r.ops
-            r.yields = [self.value(branch)]
+            self.evaluated[branch] = entry = self.expr(branch)
+            if isinstance(entry, C.ComplexPair):       # a complex value: its parts
+                r.yields = [entry.re, entry.im]
+                self.evaluated.pop(branch)
+            else:
+                r.yields = [self.value(branch)]
             regions.append(r)
         self.depth -= 1
         self.ops = saved
-        out = self.new(join_kinds(regions[0].yields[0].kind, regions[1].yields[0].kind))
-        self.emit(If([out], [test], then=regions[0], orelse=regions[1]))
-        return out
+        if len(regions[0].yields) != len(regions[1].yields):
+            raise self.complex_error("a complex value in one branch of 'x if c else y' and a "
+                                     "real one in the other", node)
+        outs = [self.new(join_kinds(a.kind, b.kind))
+                for a, b in zip(regions[0].yields, regions[1].yields)]
+        self.emit(If(outs, [test], then=regions[0], orelse=regions[1]))
+        return C.ComplexPair(*outs) if len(outs) == 2 else outs[0]
 
     def index_values(self, node):
         elts = node.elts if isinstance(node, ast.Tuple) else [node]

@@ -57,6 +57,12 @@ def primitive_for(obj) -> str | None:
                     # the emitter prints np.NAME with non-default attributes as _rt.NAME
                     or (syntax.form == "call" and syntax.symbol == f"np.{name}")):
                 return prim.name
+    if (getattr(obj, "__module__", None) or "").startswith("ad_compiler.rules."):
+        # ``_rt.NAME`` that the helpers module resolves lazily to a record's own Python body
+        # (``_rt.roll``, ``_rt.fft_r2c``): generated code read back (hessian) calls these
+        for prim in PRIMITIVES.values():
+            if prim.impl is obj and prim.syntax is not None and prim.syntax.form == "helper":
+                return prim.name
     return None
 
 

@@ -1,8 +1,8 @@
 """np.fft's transforms as real-linear primitives of complex values held as real pairs.
 
 The IR has no complex kind: a complex array of shape ``S`` is a *packed* real array of shape
-``(2,) + S`` (real part, imaginary part), built and taken apart by the frontend
-(:mod:`ad_compiler.frontend.complexes`). Every transform here maps real arrays to real
+``(2,) + S`` (real part, imaginary part), built by ``fft_pack`` and taken apart by indexing
+in the frontend (:mod:`ad_compiler.frontend.complexes`). Every transform here maps real arrays to real
 arrays and is linear over the reals, so its vjp is its transpose for the real inner product
 ``<u, v> = sum(Re(conj(u) * v))``, and its jvp is itself applied to the tangent.
 
@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .table import Syntax, deflinear, defprim, defvjp
+from .table import Syntax, defjvp, deflinear, defprim, defvjp
 
 _DUAL = {None: "forward", "backward": "forward", "forward": "backward", "ortho": "ortho"}
 
@@ -48,8 +48,14 @@ def _pack(c):
 
 
 def _axes(x, axes):
-    """The transformed axes of ``x`` (the complex or real array, not its packing)."""
-    return tuple(range(np.ndim(x))) if axes is None else tuple(axes)
+    """The transformed axes of ``x`` (the complex or real array, not its packing). A repeated
+    axis (``axes=(0, -2)`` of a matrix) would transform twice, and the Hermitian weights of the
+    transposes would not commute with the second transform: refused."""
+    nd = np.ndim(x)
+    out = tuple(range(nd)) if axes is None else tuple(axes)
+    if len({a % nd for a in out}) != len(out):
+        raise ValueError(f"np.fft with a repeated axis {axes} is not supported")
+    return out
 
 
 def _fit(x, lengths, axes):
@@ -84,7 +90,7 @@ def _along(w, ax, ndim):
 def c2c(z, s, inverse=False, axes=None, norm=None, real_in=False):
     c = _unpack(z, not real_in)
     transform = np.fft.ifftn if inverse else np.fft.fftn
-    return _pack(transform(c, s=s, axes=axes, norm=norm))
+    return _pack(transform(c, s=s, axes=_axes(c, axes), norm=norm))
 
 
 def c2c_t(g, z, s, inverse=False, axes=None, norm=None, real_in=False):
@@ -97,7 +103,7 @@ def c2c_t(g, z, s, inverse=False, axes=None, norm=None, real_in=False):
 
 
 def r2c(x, s, axes=None, norm=None):
-    return _pack(np.fft.rfftn(x, s=s, axes=axes, norm=norm))
+    return _pack(np.fft.rfftn(x, s=s, axes=_axes(x, axes), norm=norm))
 
 
 def r2c_t(g, x, s, axes=None, norm=None):
@@ -111,7 +117,8 @@ def r2c_t(g, x, s, axes=None, norm=None):
 
 
 def c2r(z, s, axes=None, norm=None):
-    return np.fft.irfftn(_unpack(z), s=s, axes=axes, norm=norm)
+    c = _unpack(z)
+    return np.fft.irfftn(c, s=s, axes=_axes(c, axes), norm=norm)
 
 
 def c2r_t(g, z, s, axes=None, norm=None):
@@ -120,6 +127,21 @@ def c2r_t(g, z, s, axes=None, norm=None):
     n = np.shape(g)[ax[-1]]
     half = half * _along(_weights(n, half.shape[ax[-1]], g.dtype), ax[-1], half.ndim)
     return _pack(_like(half, _unpack(z), ax))
+
+
+def pack(re, im):
+    """The packed array of a complex value from its parts, broadcast to one shape (a
+    constant part, as in ``x + 1j``, or a real array added to a smaller complex one)."""
+    return np.stack(np.broadcast_arrays(re, im))
+
+
+defprim("fft_pack", 2, pack, Syntax("helper", "fft_pack"), numba="overload",
+        result_kind="array", cost=2,
+        ndim=lambda ndims, operands, **attrs: None if None in ndims else max(ndims) + 1)
+defvjp("fft_pack", lambda o, g, ans, re, im: o.unbroadcast(o.getitem(g, index=0), re),
+       lambda o, g, ans, re, im: o.unbroadcast(o.getitem(g, index=1), im))
+defjvp("fft_pack", lambda o, tangents, ans, re, im:
+       o.fft_pack(*(0.0 if t is None else t for t in tangents)))
 
 
 def _ndim(offset):

@@ -161,7 +161,7 @@ def rerun_independent_iterations(fn: Function) -> tuple[Function, dict]:
             return False
         if not _returned_linearly(fn, op.results):
             return False
-        return all(_passes_adjoint_through(op, k) for k in range(len(op.inits)))
+        return all(passes_adjoint_through(op, k) for k in range(len(op.inits)))
 
     return _split(fn, 1, independent, top_only=True)
 
@@ -199,21 +199,27 @@ def _returned_linearly(fn: Function, values) -> bool:
     return True
 
 
-def _passes_adjoint_through(op: For, k: int) -> bool:
+def passes_adjoint_through(op: For, k: int) -> bool:
     """Whether carried value ``k`` of ``op`` is a scalar accumulator (``acc = acc + x``,
-    ``x + acc`` or ``acc - x``, in the body itself, its result only carried on): its adjoint
-    leaves each iteration as it came in, and no other op reads it."""
+    ``x + acc``, ``acc - x``, or a chain of them such as ``acc + x + y``, in the body itself,
+    each step read only by the next and the last only carried on): its adjoint leaves each
+    iteration as it came in, and no other op reads it."""
     arg, new = op.body.args[1 + k], op.body.yields[k]
-    if arg.kind not in ("float", "int") or new is arg:
+    if arg.kind not in ("float", "int") or new is arg or \
+            sum(v is new for v in op.body.yields) != 1:
         return False
-    readers = _readers(op.body, arg)
-    if len(readers) != 1 or readers[0] not in op.body.ops:
-        return False
-    (acc,) = readers
-    return (isinstance(acc, Prim) and acc.results == [new]
-            and (acc.name == "add" or (acc.name == "sub" and acc.operands[0] is arg))
-            and sum(v is arg for v in acc.operands) == 1
-            and not _readers(op.body, new) and sum(v is new for v in op.body.yields) == 1)
+    v = arg
+    while v is not new:
+        readers = _readers(op.body, v)
+        if len(readers) != 1 or readers[0] not in op.body.ops:
+            return False
+        (acc,) = readers
+        if not (isinstance(acc, Prim) and len(acc.results) == 1 and
+                (acc.name == "add" or (acc.name == "sub" and acc.operands[0] is v)) and
+                sum(x is v for x in acc.operands) == 1):
+            return False
+        v = acc.results[0]
+    return not _readers(op.body, new)
 
 
 def _split(fn: Function, checkpoint, splittable, top_only=False) -> tuple[Function, dict]:

@@ -909,6 +909,18 @@ def _pure(op: Op) -> bool:
                                               and op.name not in _TAPE_UPDATES)
 
 
+def _effect_free(op: While) -> bool:
+    """A ``while`` whose condition and body only compute values (no stores, tape updates
+    or nested control flow): when none of its values is live, it is dead code."""
+    return all(_pure(x) for sub in (op.cond, op.body) for x in walk(sub))
+
+
+def _while_values(op: While) -> list:
+    """What a ``while`` computes: its carried slots and every variable its regions assign."""
+    values = op.results + op.body.args + op.cond.args
+    return values + [r for sub in (op.cond, op.body) for x in walk(sub) for r in x.results]
+
+
 def _live_names(fn: Function) -> set[str]:
     """Names some effect needs: what the function returns, stores, tape updates and control
     flow read, and what the statements assigning those names read, transitively (a carried
@@ -937,12 +949,14 @@ def _live_names(fn: Function) -> set[str]:
         elif isinstance(op, (For, While)):
             carried = op.body.args[1:] if isinstance(op, For) else op.body.args
             mark(op.operands[:3] if isinstance(op, For) else ())
-            if isinstance(op, While):
-                mark(op.cond.yields)
             for k, init in enumerate(op.inits):
                 defined = [op.results[k], carried[k]] + (
                     [op.cond.args[k]] if isinstance(op, While) else [])
                 need(defined, [init, op.body.yields[k]])
+            if isinstance(op, While) and _effect_free(op):
+                need(_while_values(op), op.cond.yields)   # runs for its values only
+            elif isinstance(op, While):
+                mark(op.cond.yields)
         else:
             mark(op.operands)
     mark(fn.body.yields)
@@ -965,6 +979,10 @@ def _drop_unread(region: Region, read: set) -> bool:
                                                  for r in op.results) and \
                 not any(sub.ops for sub in op.regions()):
             removed = True      # nothing left inside (a range never fails)
+            continue
+        if isinstance(op, While) and _effect_free(op) and \
+                not any(_named(v) and v.name in read for v in _while_values(op)):
+            removed = True      # no effects, and nothing reads what it computes
             continue
         kept.append(op)
     region.ops = kept

@@ -147,7 +147,7 @@ class _Scheduler:
         self.defs = _definitions(fn.body)
 
     def region(self, region: Region, inside_parallel: bool):
-        if self.enabled and not inside_parallel:
+        if not inside_parallel:         # serial gradients gain the one pass too
             self.fuse_sweeps(region)
         new_ops = []
         for op in region.ops:
@@ -209,7 +209,9 @@ class _Scheduler:
                 continue
             _substitute_index(fused)
             self.fuse_inner(fused.body)
-            simplify_loop(self.fn, fused)
+            simplify_loop(self.fn, fused)      # the halves' conditions: one value each
+            if _merge_ifs(fused.body, _assigned_once(self.fn)):
+                simplify_loop(self.fn, fused)
             self.defs = _definitions(self.fn.body)
             k = region.ops.index(fused) + 1
 
@@ -651,6 +653,37 @@ def _fused(first: For, second: For) -> For:
     return For(first.results + second.results,
                [start, stop, Const(1)] + first.inits + second.inits, first.line,
                body=body, parallel=first.parallel)
+
+
+def _merge_ifs(region: Region, once: set):
+    """``if c: A`` directly followed by ``if c: B`` (``c`` one value, assigned once: ``A``
+    cannot change it) as ``if c: A; B``, in ``region`` and the regions in it: the two halves
+    of a fused body test the user's condition twice, and what they both compute under it
+    is then one subexpression. ``B`` reads the first if's results as the values its branch
+    yields. Whether any were merged."""
+    k, merged = 0, False
+    while k < len(region.ops):
+        op = region.ops[k]
+        nxt = region.ops[k + 1] if k + 1 < len(region.ops) else None
+        if isinstance(op, If) and isinstance(nxt, If) and \
+                op.operands[0] is nxt.operands[0] and id(op.operands[0]) in once:
+            for first, second in ((op.then, nxt.then), (op.orelse, nxt.orelse)):
+                inner = dict(zip(map(id, op.results), first.yields))
+                for o in walk(second):
+                    o.operands = [inner.get(id(x), x) for x in o.operands]
+                    for sub in o.regions():
+                        sub.yields = [inner.get(id(y), y) for y in sub.yields]
+                second.yields = [inner.get(id(y), y) for y in second.yields]
+                first.ops += second.ops
+                first.yields += second.yields
+            op.results += nxt.results
+            del region.ops[k + 1]
+            merged = True
+            continue
+        for sub in op.regions():
+            merged |= _merge_ifs(sub, once)
+        k += 1
+    return merged
 
 
 def _substitute_index(fused: For):

@@ -48,7 +48,9 @@ from ..frontend.ir import (Assign, Const, For, Function, If, Load, Op, Prim, Reg
 from ..rules import PRIMITIVES
 from .activity import Activity
 from .builder import Builder, Namer, Sym
-from .checkpoint import Checkpointing, rerun_independent_iterations, split_for_checkpointing
+from .carry import carry_across_iterations
+from .checkpoint import (Checkpointing, passes_adjoint_through, rerun_independent_iterations,
+                         split_for_checkpointing)
 from .cleanup import cleanup
 from .irtools import SCALAR_KINDS, all_names, element_index, is_int
 from .licm import hoist_invariants
@@ -591,19 +593,60 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
         for k in active:
             if id(carried[k]) not in inner.live:
                 self.zero(carried[k], loop, body, inner, like=self.adjoint_var(carried[k]))
-        prologue = refs + self._restore(loop, iteration, None if plain_index else start,
-                                        step, at)
+        restore = self._restore(loop, at)
+        locate = self._locate(loop, iteration, start, step, at) \
+            if isinstance(op, For) and not plain_index else []
         if id(op) in self.recompute:
             ops.extend(self._rerun(loop, at))
-        builder = Builder(self.namer, op.line)
-        last = builder.lift(builder.wrap(count) - 1)
-        ops.extend(builder.ops)
-        minus_one = Const(-1)
-        ops.append(For([], [last, minus_one, minus_one], op.line,
-                       body=Region(args=[iteration], ops=prologue + body),
+        pairs = [(loop.restored[id(op.body.yields[k])], loop.restored[id(carried[k])],
+                  functools.partial(self.primal, op.results[k], at))
+                 for k in range(len(carried)) if carried[k].kind == "float"
+                 and id(carried[k]) in loop.restored and id(op.body.yields[k]) in loop.restored]
+        before, body = carry_across_iterations(restore + body, pairs, count, self.namer,
+                                               op.line)
+        ops.extend(before)
+        if not before and not refs and self._order_free(loop):
+            # the iterations in the order they ran, over the primal's own range
+            bounds = [self.primal(v, at) for v in op.operands[:3]]
+            iteration = loop.index
+        else:
+            builder = Builder(self.namer, op.line)
+            bounds = [builder.lift(builder.wrap(count) - 1), Const(-1), Const(-1)]
+            ops.extend(builder.ops)
+            body = refs + locate + body
+        ops.append(For([], bounds, op.line, body=Region(args=[iteration], ops=body),
                        parallel=isinstance(op, For) and op.parallel))   # see .parallel
         for k in active:
             self.accumulate(op.inits[k], self.adjoint_var(carried[k]), ops, scope, op.line)
+
+    def _order_free(self, loop: _Loop) -> bool:
+        """Whether the reverse of ``loop`` (a ``for``) may run its iterations in any order, so
+        forwards, as a hand-written adjoint does (Numba compiles a loop of step 1 into simpler
+        code: a 2-D stencil's reverse sweep runs 15% faster): nothing in its nest is recorded
+        (no tape counter steps back), it carries only sums whose adjoint passes through
+        unchanged, and the memory it stores into it does not read (each iteration writes
+        elements of its own, picked by the loop's index, whose adjoints only it reads; the
+        adjoints of its loads are accumulations, which commute)."""
+        op = loop.op
+        if not isinstance(op, For) or id(op) in self.recompute or op.parallel or \
+                any(node.tapes for node in self._nest(loop)) or \
+                not all(passes_adjoint_through(op, k) for k in range(len(op.inits))):
+            return False
+        nest = list(walk(op.body))
+        if any(isinstance(x, While) or (isinstance(x, For) and x.inits) for x in nest):
+            return False
+        index = op.body.args[0]
+        stored = frozenset()
+        for x in nest:
+            if isinstance(x, Store):
+                if id(x) in self.saves or not any(v is index for v in x.operands[1:-1]):
+                    return False
+                stored |= self.mem.allocations(x.operands[0])
+            elif isinstance(x, Prim) and x.name not in PRIMITIVES:
+                return False
+        read = [x.operands[0] for x in nest if isinstance(x, Load)]
+        read += [v for x in nest if isinstance(x, Prim) for v in x.operands if v.kind == "array"]
+        return not any(self.mem.allocations(v) & stored for v in read)
 
     def _swapped_references(self, loop: _Loop, carried, swapped: dict, at, ops) -> list[Op]:
         """Buffers the body swaps (``a, b = b, a``) need no tape: which allocation each name
@@ -624,15 +667,17 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
             top.append(Assign([refs[k]], [loop.restored[id(carried[k])]]))
         return top
 
-    def _restore(self, loop: _Loop, iteration, start, step, at) -> list[Op]:
+    def _locate(self, loop: _Loop, iteration, start, step, at) -> list[Op]:
+        """Ops at the top of a reverse iteration: ``index = start + iteration * step``."""
+        builder = Builder(self.namer)
+        index = builder.wrap(self.primal(start, at)) + builder.wrap(iteration) * \
+            self.primal(step, at)
+        return builder.ops + [Assign([loop.index], [builder.lift(index)])]
+
+    def _restore(self, loop: _Loop, at) -> list[Op]:
         """Ops at the top of a reverse iteration: step the tape counter back and bring back
         (from tapes, or by recomputation) every body value the adjoint reads."""
         ops: list[Op] = []
-        if start is not None:  # index = start + iteration * step
-            builder = Builder(self.namer)
-            index = builder.wrap(self.primal(start, at)) + builder.wrap(iteration) * \
-                self.primal(step, at)
-            ops += builder.ops + [Assign([loop.index], [builder.lift(index)])]
         order = {id(v): n for n, v in enumerate(self._body_definitions(loop))}
         paths = self._branch_paths(loop)
         i = 0

@@ -67,3 +67,22 @@ def carried_state(x, w):
         z = 0.5 * z + y
         s = s + y
     return s
+
+
+def stencil_sweep(u, c):
+    n = u.shape[0]
+    out = np.zeros(n)
+    for i in range(1, n - 1):                      # independent: own element, loads of u
+        out[i] = u[i] + c * (u[i - 1] - 2.0 * u[i] + u[i + 1])
+    s = 0.0
+    for i in range(n):
+        s = s + out[i] * out[i]
+    return s
+
+
+def recurrence(u, c):
+    n = u.shape[0]
+    y = 0.0
+    for i in range(n):                             # carries y: order matters
+        y = c * y + math.sin(u[i])
+    return y * y

@@ -66,6 +66,9 @@ OPERATIONS = [
     ("np.fft.irfft(a + 1j)", [(4,)]),                                  # irfft of a real array
     ("abs(np.fft.rfft(a, norm='ortho')).reshape(2, 2)", [(6,)]),
     ("np.fft.fftshift(a)", [(5,)]),                                    # real: as before
+    ("np.real(np.fft.ifft(np.fft.fft(a) + b))", [(4,), (3, 4)]),       # broadcast to b
+    ("np.imag(np.fft.fft(a) if a[0] > 0 else np.fft.fft(a) / 2.0)", [(4,)]),
+    ("np.imag(np.fft.fft(a) if a[0] < 0 else np.fft.fft(a) / 2.0)", [(4,)]),
 ]
 USAGES = _transform_usages() + OPERATIONS
 _MODULE = write_module(USAGES, name="fft_usages")
@@ -152,6 +155,22 @@ def test_complex_through_control_flow():
         assert status == "ok", f"{mode}: {status} {message}"
 
 
+def spectral_energy(x):
+    z = np.fft.rfft(x, n=7, norm="ortho")
+    return np.sum(np.sin(np.fft.irfft(z * z, n=6))) + np.sum(np.abs(np.fft.fft(x)) ** 3)
+
+
+def test_hessian_through_transforms():
+    """Second order: the transposes transpose back (forward over reverse re-reads the
+    generated adjoint, whose _rt.fft_* calls are the records again)."""
+    x = np.random.default_rng(4).standard_normal(6)
+    hessian = ad.hessian(spectral_energy, backend="python")(x)
+    grad = ad.grad(spectral_energy, backend="python")
+    h = 1e-5
+    fd = np.array([(grad(x + h * e) - grad(x - h * e)) / (2 * h) for e in np.eye(6)])
+    assert np.allclose(hessian, fd, atol=1e-6 * max(1.0, np.max(np.abs(fd))))
+
+
 def abs_at_zero(x):
     return np.sum(np.abs(np.fft.fft(x * 0.0)) + np.abs(np.fft.fft(x)) ** 2)
 
@@ -186,6 +205,14 @@ def rfft_of_complex(x):
     return np.sum(np.fft.rfft(np.fft.fft(x)).real)
 
 
+def diff_prepending_a_real(x):
+    return np.sum(np.real(np.diff(np.fft.fft(x), prepend=x[:1])))
+
+
+def repeated_axis(x):
+    return np.sum(np.fft.irfftn(np.fft.rfftn(x, axes=(0, 0))))
+
+
 def complex_input(x):
     return np.sum(np.abs(np.fft.fft(x)))
 
@@ -196,12 +223,15 @@ def complex_input(x):
     (compares_complex, "a complex value used as a real one"),
     (stores_into_complex, "assigning into the elements of a complex value"),
     (rfft_of_complex, "np.fft.rfft' of a complex value"),
+    (diff_prepending_a_real, "'np.diff' of a complex value with prepend"),
+    (repeated_axis, "with a repeated axis"),
 ])
 def test_unsupported_complex_operations_refuse(fn, match):
     with pytest.raises(ad.DifferentiationError, match=match) as info:
         ad.grad(fn, backend="python")(np.arange(4.0))
     message = str(info.value)
-    assert "complex values are only supported as results of np.fft" in message
+    if fn is not repeated_axis:
+        assert "complex values are only supported as results of np.fft" in message
     assert fn.__name__ in message and "test_fft.py" in message
 
 

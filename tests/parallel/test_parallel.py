@@ -66,24 +66,26 @@ def test_every_sweep_in_parallel_with_tapes():
         assert len(outer) == (4 if name == "in_place" else 2), g.source
 
 
+@pytest.mark.parametrize("parallel", [True, False])
 @pytest.mark.parametrize("name", ["pairwise_energy", "soft_map"])
-def test_value_and_adjoint_sweeps_fuse(name):
-    """The value's sweep only reduces: it runs in the adjoint's loop (inner loops fused
-    too), what both compute computed once; value and gradient still right."""
+def test_value_and_adjoint_sweeps_fuse(name, parallel):
+    """The value's sweep only reduces: it runs in the adjoint's loop (inner loops, and the
+    ifs on one condition in them, fused too), what both compute computed once; value and
+    gradient still right."""
     f, make = CASES[name]
     args = make()
     wrt = tuple(float_positions(args))
-    g = ad.value_and_grad(f, wrt=wrt, backend="python", parallel=True)
+    g = ad.value_and_grad(f, wrt=wrt, backend="python", parallel=parallel)
     value, grads = g(*args)
     assert_close(value, f(*args), name)
     for gi, i in zip(grads, wrt):
         assert_close(gi, fd_grad(f, args, i), f"{name} wrt={i}")
     loops = _loops(g.source)
-    assert sum("prange(" in loop for loop in loops) == 1, g.source
+    assert sum("prange(" in loop for loop in loops) == int(parallel), g.source
+    assert sum(loop.startswith("for i in") for loop in loops) == 1, g.source
     assert sum(loop.startswith("for j in") for loop in loops) <= 1, g.source
-    if name == "soft_map":
-        code = [ln for ln in g.source.splitlines() if not ln.strip().startswith("#")]
-        assert sum(ln.count("np.exp(") for ln in code) == 1, g.source
+    code = [ln for ln in g.source.splitlines() if not ln.strip().startswith("#")]
+    assert sum(ln.count("np.exp(") + ln.count("np.sqrt(") for ln in code) == 1, g.source
 
 
 def test_a_value_sweep_that_stores_stays_apart():

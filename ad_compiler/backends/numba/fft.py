@@ -16,7 +16,7 @@ from numba.core.errors import TypingError
 from numba.extending import overload, register_jitable
 
 from ...rules import fft as F
-from ._util import compile_src, is_array, static, tuple_expr
+from ._util import compile_src, is_array, is_scalar, static, tuple_expr
 
 try:
     import rocket_fft  # noqa: F401  (registers np.fft for Numba; its entry point does too)
@@ -32,6 +32,17 @@ def _unpack(z):
 @register_jitable
 def _pack(c):
     return np.stack((np.ascontiguousarray(c.real), np.ascontiguousarray(c.imag)))
+
+
+@overload(F.pack)
+def _pack_parts(re, im):
+    if is_array(re) and is_array(im):
+        return lambda re, im: np.stack((re + np.zeros_like(im), im + np.zeros_like(re)))
+    if is_array(re) and is_scalar(im):
+        return lambda re, im: np.stack((re + 0.0, np.full(re.shape, im)))
+    if is_scalar(re) and is_array(im):
+        return lambda re, im: np.stack((np.full(im.shape, re), im + 0.0))
+    return None
 
 
 def _fitter(nd, axes):
@@ -76,6 +87,8 @@ def _form(x, s, attrs, packed, name):
     nd = x.ndim - (1 if packed else 0)
     axes = out.get("axes")
     out["axes"] = tuple(range(nd)) if axes is None else tuple(a % nd for a in axes)
+    if len(set(out["axes"])) != len(out["axes"]):
+        raise TypingError(f"_rt.{name}: np.fft with a repeated axis {axes} is not supported")
     out["sized"] = isinstance(s, types.BaseTuple)
     out["nd"] = nd        # the rank the generated helpers (fit, weigh) are written for
     return out if nd >= 1 else None

@@ -10,7 +10,7 @@ def dot_vjp(x, y, g_s_2):
     b_x = _rt.zeros_like(x)
     b_y = _rt.zeros_like(y)
     # line 91: for i in range(x.shape[0]):
-    for i in range(x.shape[0] - 1, -1, -1):
+    for i in range(x.shape[0]):
         # line 92: s = s + x[i] * y[i]
         b_y[i] += g_s_2 * x[i]
         b_x[i] += g_s_2 * y[i]

@@ -13,80 +13,76 @@ def kepler_vjp(e, M, tol, g_total_2):
     _tape_n = _rt.tape(1, 0)
     _tape_E_2 = _rt.tape(16, 0.0)
     _tape_f = _rt.tape(16, 0.0)
-    # line 27: for i in range(n):
-    for _seg in range(n):
-        for i in range(_seg, _seg + 1):
-            # line 28: E = M[i]
-            E = M[i]
-            # line 29: f = E - e * math.sin(E) - M[i]
-            f = E - e * np.sin(E) - E
-            # line 30: while abs(f) > tol:
-            E_1 = E
-            while np.abs(f) > tol:
-                # line 31: E = E - f / (1.0 - e * math.cos(E))
-                E_1 = E_1 - f / (1.0 - e * np.cos(E_1))
-                # line 32: f = E - e * math.sin(E) - M[i]
-                f = E_1 - e * np.sin(E_1) - E
     b_M = _rt.zeros_like(M)
     _k = 0
     _k_2 = 0
     b_e = 0.0
+    # line 27: for i in range(n):
     for _seg in range(n - 1, -1, -1):
         _k = 0
         _k_2 = 0
-        for i_80 in range(_seg, _seg + 1):
+        for i_81 in range(_seg, _seg + 1):
             # line 28: E = M[i]
-            E = M[i_80]
+            E = M[i_81]
             # line 29: f = E - e * math.sin(E) - M[i]
             f = E - e * np.sin(E) - E
-            _k_72 = _k_2
+            _k_73 = _k_2
             _need = 16
             # line 30: while abs(f) > tol:
             while _need:
-                _tape_E_2 = _rt.reserve(_tape_E_2, _k_72, _need)
-                _tape_f = _rt.reserve(_tape_f, _k_72, _need)
+                _tape_E_2 = _rt.reserve(_tape_E_2, _k_73, _need)
+                _tape_f = _rt.reserve(_tape_f, _k_73, _need)
                 _cap = len(_tape_E_2)
-                _k_2 = _k_72
-                E_1_90, f_1 = E, f
+                _k_2 = _k_73
+                E_1, f_1 = E, f
                 while (np.abs(f_1) > tol) & (_k_2 < _cap):
-                    _tape_E_2[_k_2] = E_1_90
+                    _tape_E_2[_k_2] = E_1
                     _tape_f[_k_2] = f_1
                     # line 31: E = E - f / (1.0 - e * math.cos(E))
-                    E_1_90 = E_1_90 - f_1 / (1.0 - e * np.cos(E_1_90))
+                    E_1 = E_1 - f_1 / (1.0 - e * np.cos(E_1))
                     # line 32: f = E - e * math.sin(E) - M[i]
-                    f_1 = E_1_90 - e * np.sin(E_1_90) - E
+                    f_1 = E_1 - e * np.sin(E_1) - E
                     _k_2 = _k_2 + 1
-                _need = (_k_2 == _cap) * ((_k_2 - _k_72) * 2)
-            _tape_n[_k] = _k_2 - _k_72
-            _tape_E[_k] = E_1_90
+                _need = (_k_2 == _cap) * ((_k_2 - _k_73) * 2)
+            _tape_n[_k] = _k_2 - _k_73
+            _tape_E[_k] = E_1
             _k = _k + 1
         for i in range(_seg + 1 - 1, _seg - 1, -1):
             _k = _k - 1
             # line 28: E = M[i]
             E = M[i]
+            E_4 = _tape_E[_k]
+            _n = _tape_n[_k]
             # line 33: total = total + math.cos(E)
-            b_E_2 = -g_total_2 * np.sin(_tape_E[_k])
+            b_E_2 = -g_total_2 * np.sin(E_4)
+            # line 30: while abs(f) > tol:
+            if _n > 0:
+                _sin_E_2 = np.sin(E_4)
+                _cos_E_2 = np.cos(E_4)
+            else:
+                _sin_E_2 = 0.0
+                _cos_E_2 = 0.0
             b_f = 0.0
             b_E = 0.0
-            # line 30: while abs(f) > tol:
-            for _it in range(_tape_n[_k] - 1, -1, -1):
+            for _it in range(_n - 1, -1, -1):
+                # line 32: f = E - e * math.sin(E) - M[i]
+                _t36 = _cos_E_2
                 _k_2 = _k_2 - 1
                 E_2 = _tape_E_2[_k_2]
                 f_1 = _tape_f[_k_2]
                 # line 31: E = E - f / (1.0 - e * math.cos(E))
-                _t49 = np.cos(E_2)
-                _t40 = 1.0 - e * _t49
-                _t43 = f_1 / _t40
-                E_3 = E_2 - _t43
+                _cos_E_2 = np.cos(E_2)
+                _t40 = 1.0 - e * _cos_E_2
                 # line 32: f = E - e * math.sin(E) - M[i]
                 b_E = b_E + -b_f
-                _t35 = b_e + -b_f * np.sin(E_3)
-                b_E_2 = b_E_2 + b_f + -b_f * e * np.cos(E_3)
+                _t35 = b_e + -b_f * _sin_E_2
+                b_E_2 = b_E_2 + b_f + -b_f * e * _t36
                 # line 31: E = E - f / (1.0 - e * math.cos(E))
                 b_f = -b_E_2 / _t40
-                _t47 = -(b_E_2 * _t43 / _t40)
-                b_e = _t35 + _t47 * _t49
-                b_E_2 = b_E_2 + -(_t47 * e) * np.sin(E_2)
+                _t47 = -(b_E_2 * (f_1 / _t40) / _t40)
+                b_e = _t35 + _t47 * _cos_E_2
+                _sin_E_2 = np.sin(E_2)
+                b_E_2 = b_E_2 + -(_t47 * e) * _sin_E_2
             # line 29: f = E - e * math.sin(E) - M[i]
             b_e = b_e + -b_f * np.sin(E)
             b_E = b_E + b_E_2 + -b_f + b_f + -b_f * e * np.cos(E)

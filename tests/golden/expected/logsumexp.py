@@ -26,7 +26,7 @@ def logsumexp_vjp(x, g_t11):
     # line 86: return m + math.log(s)
     b_s = b_m / s
     # line 84: for i in range(x.shape[0]):
-    for i in range(x.shape[0] - 1, -1, -1):
+    for i in range(x.shape[0]):
         # line 85: s = s + math.exp(x[i] - m)
         _t15 = b_s * np.exp(x[i] - m)
         b_m = b_m + -_t15

@@ -11,7 +11,7 @@ def rosenbrock_vjp(x, g_s_2):
     n = x.shape[0]
     b_x = _rt.zeros_like(x)
     # line 24: for i in range(n // 2):
-    for i in range(n // 2 - 1, -1, -1):
+    for i in range(n // 2):
         # line 25: a = x[2 * i + 1] - x[2 * i] * x[2 * i]
         _t29 = x[2 * i]
         a = x[2 * i + 1] - _t29 * _t29

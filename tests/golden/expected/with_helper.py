@@ -10,7 +10,7 @@ def with_helper_vjp(x, w, g_s_2):
     b_x = _rt.zeros_like(x)
     b_w = 0.0
     # line 58: for i in range(x.shape[0]):
-    for i in range(x.shape[0] - 1, -1, -1):
+    for i in range(x.shape[0]):
         # line 53: return math.log(1.0 + math.exp(t))
         _t13 = np.exp(w * x[i])
         _t14 = g_s_2 / (1.0 + _t13) * _t13
