@@ -37,6 +37,7 @@ from . import numba as _overloads  # noqa: F401  (every helper's Numba implement
 from .bounds import resolve as resolve_boundscheck
 from .cache import LOCK, load_module, seal, version_tag
 from .index_checks import add_index_checks
+from .numba_spelling import cheap_spellings
 
 __all__ = ["compile_functions", "contiguous_args", "ERROR_MODEL"]
 
@@ -130,6 +131,7 @@ def _compile_functions(source, module_name, names, fastmath, cache, boundscheck,
             source = add_index_checks(source)
         except Exception:  # noqa: BLE001  (source the analysis cannot read: Numba checks)
             boundscheck = "numba"
+    source = cheap_spellings(source)
     mod = load_module(source + _trailer(fastmath, cache, boundscheck, parallel), module_name)
     path = os.path.abspath(mod.__file__)
     _GENERATED_FILES[os.path.basename(path)] = path

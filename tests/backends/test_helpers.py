@@ -141,6 +141,23 @@ def test_zeros_like_njit(njit):
     for x in [1, 2.0, True, np.arange(3), np.ones((2, 2))]:
         same(f(x), _zl(x))
     assert isinstance(f(2.0), float)
+    # lowered in place (backends/numba/direct.py): dtype, layout and shape as the Python body
+    for x in [np.ones(3, np.complex128), np.array(2.0), np.ones((3, 4), np.float32).T, 1j]:
+        got, want = f(x), _zl(x)
+        same(got, want)
+        assert np.asarray(got).dtype == np.asarray(want).dtype
+        assert not isinstance(x, np.ndarray) or got.flags.c_contiguous
+
+
+@pytest.mark.numba
+def test_trip_count_and_tape_sizes_njit(njit):
+    count = njit(lambda a, b, c: _rt.trip_count(a, b, c))
+    for a in [(0, 10, 3), (10, 0, -3), (5, 5, 1), (5, 0, 1), (np.int32(2), np.uint8(9), 2)]:
+        assert count(*a) == len(range(*[int(v) for v in a]))
+    with pytest.raises(ValueError):
+        count(0, 5, 0)
+    with pytest.raises(ValueError):
+        njit(lambda n: _rt.tape(n, 1.0))(-1)
 
 
 @pytest.mark.numba
@@ -182,3 +199,10 @@ def test_tapes_njit(njit):
     g = njit(_ta)
     same(g(2, np.ones((2, 3))), _ta(2, np.ones((2, 3))))
     same(g(0, np.ones(3)), _ta(0, np.ones(3)))
+    # the copies of grow/reserve: element loops on C tapes, slices on strided ones
+    buf = np.arange(24.0).reshape(4, 3, 2)
+    keep = njit(lambda b, k: (_rt.grow(b, k), _rt.reserve(b, k, 5)))
+    for b in (buf, buf[::2], buf[:, ::2], np.arange(5.0)[::2]):
+        for new in keep(b, 2):
+            assert new.shape[0] >= 3 and new.shape[1:] == b.shape[1:]
+            same(new[:2], b[:2])

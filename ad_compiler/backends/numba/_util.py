@@ -85,3 +85,16 @@ def tuple_expr(items):
         return "()"
     return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
+
+
+def register_template(func, generic, prefer_literal=False):
+    """Type calls of the plain Python function ``func`` with ``generic(*arg types)`` (a
+    signature, or None: not these types), as Numba types its builtins: no function is
+    compiled for the call, its lowering (``lower_builtin``) emits the code in place."""
+    from numba.core.typing.templates import AbstractTemplate, infer, infer_global
+
+    template = type(f"_{func.__name__}_template", (AbstractTemplate,),
+                    {"key": func, "prefer_literal": prefer_literal,
+                     "generic": lambda self, args, kws: None if kws else generic(*args)})
+    infer(template)
+    infer_global(func, types.Function(template))

@@ -1,26 +1,36 @@
-"""Numba overloads of the index checks that :mod:`ad_compiler.backends.index_checks` adds to
-generated code compiled with ``boundscheck=False``.
+"""Numba typing and lowering of the index checks that :mod:`ad_compiler.backends.index_checks`
+adds to generated code compiled with ``boundscheck=False``.
 
-They dispatch on Numba types at compile time, with the axis a constant (``prefer_literal``,
-so ``a.shape[axis]`` is a field of the shape, not a search): for an int index the check is
-two comparisons (and :func:`proven_index`, whose int index an entry check proved, nothing at
-all); for an int array index every element is checked, for a boolean mask its length;
-slices, ``None`` and anything indexed that is not an array (tuples and lists, which Numba
-checks itself) pass unchanged. Inlined into the caller (``inline="always"``): a call that
-takes an array would count its references on every access.
+The checks are typed by a template and lowered straight to LLVM on the Python bodies, as
+Numba's own builtins are, not written as ``@overload``: an ``inline="always"`` overload
+runs Numba's untyped pipeline and type inference again at every call site (the N-body
+adjoint's 64 checks cost 10 s of its 31 s cold compile), and a call to a non-inlined one is
+not inlined across Numba's libraries and counts the array's references on every access
+(the GMM gradient ran 4x slower). An int check lowers to the comparisons and the
+``raise IndexError`` that Numba's own ``boundscheck`` emits, at no typing cost per site.
 
-The ``*_bad`` forms answer the same question without raising: inside a ``prange`` body the
-rewrite records a failure in a flag and raises after the loop, since a raise in the body
-keeps Numba from running the loop in parallel.
+The axis is a constant (``prefer_literal``, so ``a.shape[axis]`` is a field of the shape,
+not a search). For an int index the check is ``-n <= i < n`` (NumPy's negative indices;
+unsigned ints: ``i < n``), and the ``proven_*`` forms, whose int index an entry check
+proved, test nothing; for an int array index every element is checked, for a boolean mask
+its length (a small compiled subroutine, compiled once per index type). Slices, ``None``
+and anything indexed that is not an array (tuples and lists, which Numba checks itself)
+pass unchanged.
+
+The ``*_bad`` forms answer the same question without raising, and ``flagged_index`` records
+a failure in ``flag[0]`` and gives index 0 instead: inside a ``prange`` body the rewrite
+raises after the loop, since a raise in the body keeps Numba from running it in parallel.
 """
 
-from numba import njit, types
+from numba import types
+from numba.core import cgutils
 from numba.core.errors import TypingError
-from numba.extending import overload
+from numba.core.imputils import impl_ret_borrowed, lower_builtin
+from numba.core.typing.templates import signature
 
 from ..index_checks import (OUT_OF_BOUNDS, checked_index, flagged_index, index_bad,
                             indices_bad, proven_bad, proven_index, require_indices)
-from ._util import is_array
+from ._util import is_array, register_template
 
 
 def _axis(a, axis):
@@ -31,101 +41,147 @@ def _axis(a, axis):
     return ax if ax >= 0 else a.ndim + ax
 
 
-def _bad_test(a, axis, i):
-    """``bad(a, i)`` (True: ``i`` does not index the axis) for index type ``i`` of array type
-    ``a``, or None: nothing to check."""
+def _kind(a, i):
+    """What an index of type ``i`` into ``a`` needs: "int", "mask", "ints" or None."""
     if not is_array(a):
         return None
-    ax = _axis(a, axis)
     if isinstance(i, types.Integer):
-        def bad(a, i):          # | not or: no branch (and no phi) to inline
-            n = a.shape[ax]
-            return (i < -n) | (i >= n)
-    elif is_array(i) and isinstance(i.dtype, types.Boolean):
-        def bad(a, i):
-            return (i.ndim > 0) & (i.shape[0] != a.shape[ax])
-    elif is_array(i) and isinstance(i.dtype, types.Integer):
-        def bad(a, i):          # a loop: called, not inlined (Numba's SSA warns on its phi)
-            n = a.shape[ax]
-            for k in i.ravel():
-                if k < -n or k >= n:
-                    return True
-            return False
-        return njit(bad)
-    else:
-        return None
-    return njit(inline="always")(bad)
+        return "int"
+    if is_array(i) and isinstance(i.dtype, types.Boolean):
+        return "mask"
+    if is_array(i) and isinstance(i.dtype, types.Integer):
+        return "ints"
+    return None
 
 
-@overload(index_bad, inline="always", prefer_literal=True)
-def _index_bad(a, axis, i):
-    bad = _bad_test(a, axis, i)
-    if bad is None:
-        return lambda a, axis, i: False
-    return lambda a, axis, i: bad(a, i)
+# ---------------------------------------------------------------------------------------------
+# typing
+# ---------------------------------------------------------------------------------------------
+
+def _register(func, arity, result):
+    """Type ``func(a, axis, ...)``: ``result(index type)`` returned, the axis a literal."""
+    def generic(*args):
+        if len(args) != arity:
+            return None
+        a, axis, rest = args[0], args[1], [types.unliteral(t) for t in args[2:]]
+        if is_array(a):
+            _axis(a, axis)
+        return signature(result(rest[0]), types.unliteral(a), axis, *rest)
+
+    register_template(func, generic, prefer_literal=True)
 
 
-@overload(checked_index, inline="always", prefer_literal=True)
-def _checked_index(a, axis, i):
-    bad = _bad_test(a, axis, i)
-    if bad is None:
-        return lambda a, axis, i: i
-
-    def impl(a, axis, i):
-        if bad(a, i):
-            raise IndexError(OUT_OF_BOUNDS)
-        return i
-    return impl
+for _func in (checked_index, proven_index):
+    _register(_func, 3, lambda i: i)
+for _func in (index_bad, proven_bad):
+    _register(_func, 3, lambda i: types.boolean)
+_register(indices_bad, 4, lambda lo: types.boolean)
+_register(require_indices, 4, lambda lo: types.none)
+_register(flagged_index, 4, lambda i: i)
 
 
-@overload(proven_bad, inline="always", prefer_literal=True)
-def _proven_bad(a, axis, i):
-    if isinstance(i, types.Integer):
-        return lambda a, axis, i: False
-    return _index_bad(a, axis, i)
+# ---------------------------------------------------------------------------------------------
+# lowering
+# ---------------------------------------------------------------------------------------------
+
+def _length(context, builder, aty, ary, axty):
+    """``a.shape[axis]`` (an intp) of array value ``ary``."""
+    shape = cgutils.unpack_tuple(builder, context.make_array(aty)(context, builder, ary).shape)
+    return shape[_axis(aty, axty)]
 
 
-@overload(proven_index, inline="always", prefer_literal=True)
-def _proven_index(a, axis, i):
-    if isinstance(i, types.Integer):
-        return lambda a, axis, i: i
-    return _checked_index(a, axis, i)
+def _below(context, builder, ity, i, n):
+    """``i < -n`` (never for an unsigned ``i``)."""
+    if not ity.signed:
+        return cgutils.false_bit
+    i = context.cast(builder, i, ity, types.intp)
+    return builder.icmp_signed("<", i, builder.neg(n))
 
 
-@overload(indices_bad, inline="always", prefer_literal=True)
-def _indices_bad(a, axis, lo, hi):
-    if is_array(a) and isinstance(lo, types.Integer) and isinstance(hi, types.Integer):
-        ax = _axis(a, axis)
-
-        def impl(a, axis, lo, hi):
-            n = a.shape[ax]
-            return (lo < -n) | (hi >= n)
-        return impl
-    return lambda a, axis, lo, hi: False
+def _above(context, builder, ity, i, n):
+    """``i >= n``, compared as unsigned for an unsigned ``i``."""
+    if not ity.signed:
+        return builder.icmp_unsigned(">=", context.cast(builder, i, ity, types.uintp), n)
+    return builder.icmp_signed(">=", context.cast(builder, i, ity, types.intp), n)
 
 
-@overload(require_indices, inline="always", prefer_literal=True)
-def _require_indices(a, axis, lo, hi):
-    bad = _indices_bad(a, axis, lo, hi)
-    test = njit(inline="always")(bad)
-
-    def impl(a, axis, lo, hi):
-        if test(a, axis, lo, hi):
-            raise IndexError(OUT_OF_BOUNDS)
-    return impl
+def _mask_bad(n, i):
+    return i.ndim > 0 and i.shape[0] != n
 
 
-@overload(flagged_index, inline="always", prefer_literal=True)
-def _flagged_index(a, axis, i, flag):
-    if is_array(a) and isinstance(i, types.Integer):
-        bad = _bad_test(a, axis, i)
+def _ints_bad(n, i):
+    for k in i.ravel():
+        if k < -n or k >= n:
+            return True
+    return False
 
-        def impl(a, axis, i, flag):
-            if bad(a, i):
-                flag[0] = 1
-                return 0
-            return i
-        return impl
-    checked = _checked_index(a, axis, i)
-    test = njit(inline="always")(checked)
-    return lambda a, axis, i, flag: test(a, axis, i)
+
+def _bad(context, builder, sig, args, proven):
+    """The i1 "index ``args[2]`` does not index axis ``args[1]`` of ``args[0]``"."""
+    aty, axty, ity = sig.args[:3]
+    kind = _kind(aty, ity)
+    if kind is None or (kind == "int" and proven):
+        return cgutils.false_bit
+    n = _length(context, builder, aty, args[0], axty)
+    if kind == "int":
+        return builder.or_(_below(context, builder, ity, args[2], n),
+                           _above(context, builder, ity, args[2], n))
+    impl = _mask_bad if kind == "mask" else _ints_bad
+    return context.compile_internal(builder, impl, signature(types.boolean, types.intp, ity),
+                                    [n, args[2]])
+
+
+def _raise_if(context, builder, bad):
+    with cgutils.if_unlikely(builder, bad):
+        context.call_conv.return_user_exc(builder, IndexError, (OUT_OF_BOUNDS,))
+
+
+def _lower_checked(proven):
+    def lower(context, builder, sig, args):
+        _raise_if(context, builder, _bad(context, builder, sig, args, proven))
+        return impl_ret_borrowed(context, builder, sig.return_type, args[2])
+    return lower
+
+
+def _lower_bad(proven):
+    return lambda context, builder, sig, args: _bad(context, builder, sig, args, proven)
+
+
+lower_builtin(checked_index, types.Any, types.Any, types.Any)(_lower_checked(False))
+lower_builtin(proven_index, types.Any, types.Any, types.Any)(_lower_checked(True))
+lower_builtin(index_bad, types.Any, types.Any, types.Any)(_lower_bad(False))
+lower_builtin(proven_bad, types.Any, types.Any, types.Any)(_lower_bad(True))
+
+
+def _indices_bad(context, builder, sig, args):
+    aty, axty, loty, hity = sig.args
+    if not (is_array(aty) and isinstance(loty, types.Integer)
+            and isinstance(hity, types.Integer)):
+        return cgutils.false_bit
+    n = _length(context, builder, aty, args[0], axty)
+    return builder.or_(_below(context, builder, loty, args[2], n),
+                       _above(context, builder, hity, args[3], n))
+
+
+@lower_builtin(indices_bad, types.Any, types.Any, types.Any, types.Any)
+def _lower_indices_bad(context, builder, sig, args):
+    return _indices_bad(context, builder, sig, args)
+
+
+@lower_builtin(require_indices, types.Any, types.Any, types.Any, types.Any)
+def _lower_require(context, builder, sig, args):
+    _raise_if(context, builder, _indices_bad(context, builder, sig, args))
+    return context.get_dummy_value()
+
+
+@lower_builtin(flagged_index, types.Any, types.Any, types.Any, types.Any)
+def _lower_flagged(context, builder, sig, args):
+    aty, _, ity, flagty = sig.args
+    if _kind(aty, ity) != "int":            # an array or mask index: checked_index's raise
+        return _lower_checked(False)(context, builder, signature(ity, *sig.args[:3]),
+                                     args[:3])
+    bad = _bad(context, builder, sig, args, proven=False)
+    with cgutils.if_unlikely(builder, bad):
+        flag = context.make_array(flagty)(context, builder, args[3])
+        builder.store(context.get_constant(flagty.dtype, 1), flag.data)
+    return builder.select(bad, context.get_constant(ity, 0), args[2])

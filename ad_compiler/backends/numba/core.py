@@ -1,38 +1,20 @@
-"""Numba overloads of the scalar/array-generic helpers: zeros, where, broadcasting, tapes.
+"""Numba overloads of the scalar/array-generic helpers: where and broadcasting (zeros, tapes
+and trip counts are lowered in place: :mod:`.direct`).
 
 Each overload is registered on the Python body that the python backend runs (the ``_rt``
 namespace, :mod:`ad_compiler.backends.helpers`), so generated code is the same for both.
 """
 
-import builtins as _builtins
 
 import numpy as np
-from numba import types
 from numba.core.errors import TypingError
 from numba.extending import overload, register_jitable
 
 from ...rules.array import broadcast_like, unbroadcast
-from ...rules.tape import grow, reserve, tape, tape_of_arrays, trip_count, zeros_like
 from ..helpers import where
-from ._util import is_array, is_scalar, tape_dtype
+from ._util import is_array, is_scalar
 from .reductions import sum_middle
 
-
-@overload(zeros_like)
-def _zeros_like(x):
-    if is_scalar(x):
-        if isinstance(x, types.Complex):
-            return lambda x: 0j
-        return lambda x: 0.0
-    if is_array(x):
-        # ``np.zeros_like`` of a C-contiguous array, not ``np.zeros(x.shape)``: the loops
-        # that then run over the adjoint (the 1-D heat swap's reverse sweep) measured
-        # 1.4-2x faster with the same Numba types (the cause, in Numba's allocation path, is
-        # not pinned down); other layouts keep ``np.zeros`` (a C array, as NumPy's helper)
-        dt = np.complex128 if isinstance(x.dtype, types.Complex) else np.float64
-        if x.layout == "C":
-            return lambda x: np.zeros_like(x, dtype=dt)
-        return lambda x: np.zeros(x.shape, dtype=dt)
 
 @overload(where)
 def _where(c, a, b):
@@ -138,66 +120,3 @@ def _broadcast_like(x, like):
             return np.broadcast_to(x, like.shape).copy()
         return impl_same
     return lambda x, like: np.broadcast_to(x, like.shape).copy()
-
-@overload(tape)
-def _tape(n, like):
-    if not is_scalar(like):
-        if is_array(like):
-            raise TypingError("_rt.tape: tape arrays with _rt.tape_of_arrays")
-        return None
-    dt = tape_dtype(like)
-    return lambda n, like: np.empty(n, dtype=dt)
-
-@overload(trip_count)
-def _trip_count(start, stop, step):
-    return lambda start, stop, step: len(range(start, stop, step))
-
-@overload(tape_of_arrays)
-def _tape_of_arrays(n, like):
-    dt = tape_dtype(like)
-    if is_scalar(like):
-        return lambda n, like: np.empty(n, dtype=dt)
-    if is_array(like):
-        return lambda n, like: np.empty((n,) + like.shape, dtype=dt)
-
-# not inlined: the call is rare (capacity doubles), the inline test `k == buf.shape[0]`
-# is all that runs on a push (NUMBA_NOTES: 7-8 ns a push and pop)
-@overload(grow)
-def _grow(buf, k):
-    if not is_array(buf):
-        return None
-    if buf.ndim == 1:
-        def impl1(buf, k):
-            new = np.empty(_builtins.max(2 * buf.shape[0], k + 1), dtype=buf.dtype)
-            new[:k] = buf[:k]
-            return new
-        return impl1
-
-    def impl(buf, k):
-        new = np.empty((_builtins.max(2 * buf.shape[0], k + 1),) + buf.shape[1:], dtype=buf.dtype)
-        new[:k] = buf[:k]
-        return new
-    return impl
-
-@overload(reserve)
-def _reserve(buf, k, extra):
-    if not is_array(buf):
-        return None
-    if buf.ndim == 1:
-        def impl1(buf, k, extra):
-            if buf.shape[0] >= k + extra:
-                return buf
-            new = np.empty(_builtins.max(2 * buf.shape[0], k + extra), dtype=buf.dtype)
-            new[:k] = buf[:k]
-            return new
-        return impl1
-
-    def impl(buf, k, extra):
-        if buf.shape[0] >= k + extra:
-            return buf
-        new = np.empty((_builtins.max(2 * buf.shape[0], k + extra),) + buf.shape[1:],
-                       dtype=buf.dtype)
-        new[:k] = buf[:k]
-        return new
-    return impl
-
