@@ -534,10 +534,31 @@ def _exposed_reads(ops, yields, assigned=frozenset()) -> set[str]:
     """Names that ``ops`` then ``yields`` may read before assigning them (``assigned``: the
     names already assigned on entry). A ``while`` whose test holds a true constant runs its
     body once at least: what the body assigns before reading counts as assigned after it."""
-    assigned, out = set(assigned), set()
+    out = set()
+    for reads, _ in _exposed_steps(ops, yields, assigned):
+        out |= reads
+    return out
+
+
+def _read_before_assigned(names: set, ops, yields) -> bool:
+    """``names & _exposed_reads(ops, yields)``, stopping at the first statement that reads
+    one of ``names`` or once all are assigned (what keeps dead-code removal over a long
+    function's body linear: a value is mostly read, or overwritten, soon after it is set)."""
+    for reads, assigned in _exposed_steps(ops, yields):
+        if names & reads:
+            return True
+        if names <= assigned:
+            return False
+    return False
+
+
+def _exposed_steps(ops, yields, assigned=frozenset()):
+    """For each statement of ``ops``, then for ``yields``: the names read there before being
+    assigned, and the names assigned once it has run."""
+    assigned = set(assigned)
     known: dict[str, Const] = {}
     for op in ops:
-        out |= {v.name for v in op.operands if _named(v)} - assigned
+        out = {v.name for v in op.operands if _named(v)} - assigned
         for sub in op.regions():    # a loop body may run again: all its reads count
             out |= _exposed_reads(sub.ops, sub.yields, assigned if isinstance(op, If)
                                   else assigned | {v.name for v in sub.args if _named(v)})
@@ -549,7 +570,8 @@ def _exposed_reads(ops, yields, assigned=frozenset()) -> set[str]:
                 _named(op.results[0]):
             known[op.results[0].name] = op.operands[0]
         assigned |= {v.name for v in op.results if _named(v)}
-    return out | ({v.name for v in yields if _named(v)} - assigned)
+        yield out, assigned
+    yield {v.name for v in yields if _named(v)} - assigned, assigned
 
 
 def _drop_dead_in_loops(fn: Function) -> bool:
@@ -994,11 +1016,14 @@ def _drop_dead_top_level(fn: Function) -> bool:
         if not names or not all(_pure(x) or isinstance(x, (If, For, While))
                                 for x in [op, *walk_nested(op)]):
             continue
-        if names & _exposed_reads(ops[k + 1:], fn.body.yields):
+        if _read_before_assigned(names, ops[k + 1:], fn.body.yields):
             continue
         del ops[k]
         changed = True
     return changed
+
+
+_HELD_WINDOW = 64     # values a recomputation is looked up among (the most recent ones)
 
 
 def _drop_recomputations(region: Region, own: set) -> bool:
@@ -1006,7 +1031,8 @@ def _drop_recomputations(region: Region, own: set) -> bool:
     between assigns ``x`` or a name ``e`` reads, nor (``e`` reading an array) stores into
     memory it may read (a restored primal value recomputed where it is still held; named
     scalars only: temporaries the printer inlines stay apart, and two equal arrays are two
-    allocations)."""
+    allocations). Only the last ``_HELD_WINDOW`` held values are looked among, so that a
+    long body costs linear time."""
     changed = False
     for op in region.ops:
         for sub in op.regions():
@@ -1040,6 +1066,8 @@ def _drop_recomputations(region: Region, own: set) -> bool:
                                               op.name == "opaque_call")) and \
                 op.results[0].name not in _read(op):
             held[op.results[0].name] = op
+            if len(held) > _HELD_WINDOW:      # forget the oldest: linear in long bodies
+                del held[next(iter(held))]
         kept.append(op)
     region.ops = kept
     return changed
