@@ -334,7 +334,6 @@ class Stage:
         return schedule_parallel(self._transformed_ir(), self.spec.options.parallel)
 
     def _transformed_ir(self):
-        from .transforms.cleanup import without_outputs
         from .transforms.forward import forward
         from .transforms.reverse import reverse
 
@@ -348,8 +347,6 @@ class Stage:
             ir = reverse(special, self.wrt, checkpoint=spec.options.checkpoint,
                          restart_whiles=spec.options.backend != "cuda",
                          seeded=self.differentiated_outputs, gradients_only=gradients_only)
-            if gradients_only:
-                ir = without_outputs(ir, len(special.body.yields))
         elif spec.mode == "forward":
             keep = spec.keep
             if spec.has_aux:    # every output, then the tangents of value's leaves only
@@ -491,7 +488,6 @@ class Pipeline:
         from .backends.python import load_module
         from .transforms.parallel import schedule_parallel
         from .frontend import build_ir
-        from .transforms.cleanup import without_outputs
         from .transforms.forward import forward
         from .transforms.reverse import reverse
         from .transforms.specialize import specialize

@@ -32,7 +32,7 @@ Numba compiles fewer lines:
 * **dead code**: statements no effect needs (liveness from the returned values, stores,
   tape updates and control flow: a variable only its own updates read goes, with the loop
   slots that carry it and loops left empty), and tapes nobody reads back (their pushes and
-  allocation). With the value dropped (``grad``, :func:`without_outputs`) this removes
+  allocation). With the value dropped (``grad``, :func:`drop_outputs`) this removes
   the code only the value needed.
 
 Imperative IR names variables, not values (two Values with one name are one Python
@@ -47,6 +47,7 @@ from dataclasses import replace
 from ..frontend.ir import Assign, Const, For, Function, If, Load, Op, Prim, Region, Store, \
     Undef, Value, While, copy_ir, walk, walk_nested
 from .builder import _FOLD, Namer
+from .copies import propagate_copies
 from .deadstores import drop_dead_stores, own_arrays
 from .irtools import ALLOCATING, all_regions, defined as _defined, named as _named, read as _read, \
     substitute as _substitute
@@ -110,12 +111,13 @@ def _doubles(fn: Function):
         region.ops = [op for k, op in enumerate(region.ops) if k not in gone]
 
 
-def without_outputs(fn: Function, count: int) -> Function:
+def drop_outputs(fn: Function, count: int) -> Function:
     """The vjp ``fn`` less its first ``count`` results (the primal outputs, when only the
-    gradients are asked for), cleaned again so that code only they needed goes."""
+    gradients are asked for), in place: the clean-up then removes the code only they
+    needed."""
     fn.body.yields = fn.body.yields[count:]
     fn.returns_tuple = True
-    return cleanup(fn)
+    return fn
 
 
 # --- variables ----------------------------------------------------------------------------
@@ -382,89 +384,6 @@ def _operands_deep(op: Op):
             yield from _operands_deep(inner)
 
 
-class _Unsafe(Exception):
-    pass
-
-
-def _propagate_copies(fn: Function) -> bool:
-    counts = _def_counts(fn)
-    changed = False
-    for region in all_regions(fn.body):
-        k = 0
-        while k < len(region.ops):
-            op = region.ops[k]
-            if _propagatable(op, counts) and _uses_only_after(fn, region, k) and \
-                    _unchanged_until_uses(region.ops[k + 1:], region.yields,
-                                          op.operands[0], op.results[0].name):
-                _substitute(Region(ops=region.ops[k + 1:], yields=region.yields),
-                            op.results[0].name, op.operands[0])
-                region.yields = [op.operands[0] if _named(v) and v.name == op.results[0].name
-                                 else v for v in region.yields]
-                del region.ops[k]
-                counts[op.results[0].name] -= 1
-                changed = True
-                continue
-            k += 1
-    return changed
-
-
-def _propagatable(op: Op, counts) -> bool:
-    if not isinstance(op, Assign) or isinstance(op.operands[0], Undef):
-        return False
-    dst = op.results[0]
-    return _named(dst) and counts.get(dst.name) == 1
-
-
-def _uses_only_after(fn: Function, region: Region, k: int) -> bool:
-    """Whether every read of the copy's variable comes after it in its region."""
-    name = region.ops[k].results[0].name
-    total = sum(1 for op in walk(fn.body) for v in op.operands if _named(v) and v.name == name)
-    total += sum(1 for op in walk(fn.body) for sub in op.regions() for v in sub.yields
-                 if _named(v) and v.name == name)
-    total += sum(1 for v in fn.body.yields if _named(v) and v.name == name)
-    after = Region(ops=region.ops[k + 1:], yields=region.yields)
-    here = sum(1 for op in walk(after) for v in op.operands if _named(v) and v.name == name)
-    here += sum(1 for op in walk(after) for sub in op.regions() for v in sub.yields
-                if _named(v) and v.name == name)
-    here += sum(1 for v in region.yields if _named(v) and v.name == name)
-    return total == here
-
-
-def _unchanged_until_uses(ops, yields, source: Value, copy: str) -> bool:
-    """Whether ``source`` (a constant, or a variable) is not reassigned on any path from
-    the copy to a read of ``copy``."""
-    if not _named(source):
-        return True
-    try:
-        killed = _scan(ops, source.name, copy, False)
-    except _Unsafe:
-        return False
-    return not (killed and any(_named(v) and v.name == copy for v in yields))
-
-
-def _scan(ops, source: str, copy: str, killed: bool) -> bool:
-    for op in ops:
-        reads_here = any(_named(v) and v.name == copy for v in op.operands)
-        if killed and reads_here:
-            raise _Unsafe
-        if isinstance(op, If):
-            ends = []
-            for branch in (op.then, op.orelse):
-                end = _scan(branch.ops, source, copy, killed)
-                if end and any(_named(v) and v.name == copy for v in branch.yields):
-                    raise _Unsafe
-                ends.append(end)
-            killed = killed or any(ends) or source in {v.name for v in op.results}
-        elif op.regions():   # a loop: its back edge joins every point of the body
-            written = source in _defined(op)
-            if (written or killed) and copy in _read(op):
-                raise _Unsafe
-            killed = killed or written
-        elif source in _defined(op):
-            killed = True
-    return killed
-
-
 # --- constants known on straight-line paths ----------------------------------------------
 def _forward_constants(region: Region) -> bool:
     """In each straight-line sequence: a copy of a variable that holds a constant there
@@ -534,44 +453,59 @@ def _exposed_reads(ops, yields, assigned=frozenset()) -> set[str]:
     """Names that ``ops`` then ``yields`` may read before assigning them (``assigned``: the
     names already assigned on entry). A ``while`` whose test holds a true constant runs its
     body once at least: what the body assigns before reading counts as assigned after it."""
-    out = set()
-    for reads, _ in _exposed_steps(ops, yields, assigned):
-        out |= reads
-    return out
-
-
-def _read_before_assigned(names: set, ops, yields) -> bool:
-    """``names & _exposed_reads(ops, yields)``, stopping at the first statement that reads
-    one of ``names`` or once all are assigned (what keeps dead-code removal over a long
-    function's body linear: a value is mostly read, or overwritten, soon after it is set)."""
-    for reads, assigned in _exposed_steps(ops, yields):
-        if names & reads:
-            return True
-        if names <= assigned:
-            return False
-    return False
-
-
-def _exposed_steps(ops, yields, assigned=frozenset()):
-    """For each statement of ``ops``, then for ``yields``: the names read there before being
-    assigned, and the names assigned once it has run."""
     assigned = set(assigned)
+    out = set()
+    for reads, assigns in _effects(ops):
+        out |= reads - assigned
+        assigned |= assigns
+    return out | ({v.name for v in yields if _named(v)} - assigned)
+
+
+def _effects(ops) -> list[tuple[set, set]]:
+    """For each statement of ``ops``: the names it may read before assigning them, and the
+    names it certainly assigns (a loop's or ``if``'s results; what a ``while`` that runs at
+    least once assigns first). The exposed reads of every suffix ``ops[k:]`` follow from
+    these in one backward pass (:func:`_live_before`), which keeps dead-code removal over a
+    long body linear."""
     known: dict[str, Const] = {}
+    out = []
     for op in ops:
-        out = {v.name for v in op.operands if _named(v)} - assigned
+        reads = {v.name for v in op.operands if _named(v)}
         for sub in op.regions():    # a loop body may run again: all its reads count
-            out |= _exposed_reads(sub.ops, sub.yields, assigned if isinstance(op, If)
-                                  else assigned | {v.name for v in sub.args if _named(v)})
+            reads |= _exposed_reads(sub.ops, sub.yields, () if isinstance(op, If)
+                                    else {v.name for v in sub.args if _named(v)})
+        assigns = {v.name for v in op.results if _named(v)}
         if isinstance(op, While):
-            assigned |= _overwritten(op, known)
+            assigns |= _overwritten(op, known)
         for name in _defined(op):
             known.pop(name, None)
         if isinstance(op, Assign) and isinstance(op.operands[0], Const) and \
                 _named(op.results[0]):
             known[op.results[0].name] = op.operands[0]
-        assigned |= {v.name for v in op.results if _named(v)}
-        yield out, assigned
-    yield {v.name for v in yields if _named(v)} - assigned, assigned
+        out.append((reads, assigns))
+    return out
+
+
+def live_after_loops(ops, yields) -> dict[int, set]:
+    """id(loop) -> the names read after it before being assigned, for each ``for`` of
+    ``ops`` (as they are now: a rewrite of a later loop that removes reads leaves a name
+    counted live, which only keeps an assignment)."""
+    effects = _effects(ops)
+    live = {v.name for v in yields if _named(v)}
+    out = {}
+    for k in range(len(ops) - 1, -1, -1):
+        if isinstance(ops[k], For):
+            out[id(ops[k])] = set(live)
+        _live_before(live, effects[k])
+    return out
+
+
+def _live_before(live: set, effect: tuple[set, set]):
+    """``live`` (names read after a statement before being assigned) updated in place to
+    what is live before it."""
+    reads, assigns = effect
+    live -= assigns
+    live |= reads
 
 
 def _drop_dead_in_loops(fn: Function) -> bool:
@@ -579,27 +513,38 @@ def _drop_dead_in_loops(fn: Function) -> bool:
     rest of the body, the next iteration (from the body's start) and what follows the loop
     all assign before reading goes (a counter's value after a reverse loop nothing reads)."""
     changed = False
-    for p, loop in enumerate(fn.body.ops):
-        if not isinstance(loop, (For, While)):
-            continue
-        after = _exposed_reads(fn.body.ops[p + 1:], fn.body.yields)
-        body = loop.body
-        again = _exposed_reads(body.ops, body.yields) | (
-            _read_in(loop.cond) if isinstance(loop, While) else set())
-        args = {v.name for v in body.args if _named(v)}
-        for q in range(len(body.ops) - 1, -1, -1):
-            op = body.ops[q]
-            names = {v.name for v in op.results if _named(v)}
-            if op.regions() or not _pure(op) or not names or names & (after | again | args):
-                continue
-            if names & _exposed_reads(body.ops[q + 1:], body.yields):
-                continue
-            del body.ops[q]
-            changed = True
+    ops = fn.body.ops
+    effects = _effects(ops)
+    after = {v.name for v in fn.body.yields if _named(v)}
+    for p in range(len(ops) - 1, -1, -1):
+        loop = ops[p]
+        if isinstance(loop, (For, While)):
+            changed |= _drop_dead_in_body(loop, after)
+            effects[p] = _effects([loop])[0]
+        _live_before(after, effects[p])
     return changed
 
 
-# --- zero-init before assignment ----------------------------------------------------------
+def _drop_dead_in_body(loop: Op, after: set) -> bool:
+    body = loop.body
+    again = _exposed_reads(body.ops, body.yields) | (
+        _read_in(loop.cond) if isinstance(loop, While) else set())
+    args = {v.name for v in body.args if _named(v)}
+    effects = _effects(body.ops)
+    rest = {v.name for v in body.yields if _named(v)}   # live after body.ops[q]
+    changed = False
+    for q in range(len(body.ops) - 1, -1, -1):
+        op = body.ops[q]
+        names = {v.name for v in op.results if _named(v)}
+        if not op.regions() and _pure(op) and names and \
+                not names & (after | again | args | rest):
+            del body.ops[q]
+            changed = True
+            continue
+        _live_before(rest, effects[q])
+    return changed
+
+
 def _drop_zero_inits(region: Region) -> bool:
     changed = False
     k = 0
@@ -610,7 +555,7 @@ def _drop_zero_inits(region: Region) -> bool:
         if _is_zero(op):
             rewrites = _first_touch_assigns(region.ops[k + 1:], op.results[0].name)
             if rewrites is not None:
-                _assign_instead(region, rewrites)
+                _assign_instead(region, rewrites, k + 1)
                 del region.ops[k]
                 changed = True
                 continue
@@ -618,10 +563,11 @@ def _drop_zero_inits(region: Region) -> bool:
     return changed
 
 
-def _assign_instead(region: Region, accumulations):
-    """Each ``b = b + e`` of ``accumulations`` (in ``region``) becomes ``b = e``."""
+def _assign_instead(region: Region, accumulations, start=0):
+    """Each ``b = b + e`` of ``accumulations`` (in ``region``, from its statement
+    ``start`` on) becomes ``b = e``."""
     for acc in accumulations:
-        _replace_op(region, acc, Assign(acc.results, [acc.operands[1]], acc.line))
+        _replace_op(region, acc, Assign(acc.results, [acc.operands[1]], acc.line), start)
 
 
 def _is_zero(op: Op) -> bool:
@@ -774,8 +720,9 @@ def _first_touch_assigns(ops, name: str):
     return None
 
 
-def _replace_op(region: Region, old: Op, new: Op) -> bool:
-    for k, op in enumerate(region.ops):
+def _replace_op(region: Region, old: Op, new: Op, start=0) -> bool:
+    for k in range(start, len(region.ops)):
+        op = region.ops[k]
         if op is old:
             region.ops[k] = new
             return True
@@ -1009,17 +956,18 @@ def _drop_dead_top_level(fn: Function) -> bool:
     counters' zeros before it) and a primal loop whose results only the value needed
     (that a loop which may not end is dropped too is what ``jax.grad`` does with it)."""
     ops = fn.body.ops
+    effects = _effects(ops)
+    live = {v.name for v in fn.body.yields if _named(v)}
     changed = False
     for k in range(len(ops) - 1, -1, -1):
         op = ops[k]
         names = _defined(op)
-        if not names or not all(_pure(x) or isinstance(x, (If, For, While))
-                                for x in [op, *walk_nested(op)]):
+        if names and not names & live and all(_pure(x) or isinstance(x, (If, For, While))
+                                              for x in [op, *walk_nested(op)]):
+            del ops[k]
+            changed = True
             continue
-        if _read_before_assigned(names, ops[k + 1:], fn.body.yields):
-            continue
-        del ops[k]
-        changed = True
+        _live_before(live, effects[k])
     return changed
 
 
@@ -1031,46 +979,100 @@ def _drop_recomputations(region: Region, own: set) -> bool:
     between assigns ``x`` or a name ``e`` reads, nor (``e`` reading an array) stores into
     memory it may read (a restored primal value recomputed where it is still held; named
     scalars only: temporaries the printer inlines stay apart, and two equal arrays are two
-    allocations). Only the last ``_HELD_WINDOW`` held values are looked among, so that a
-    long body costs linear time."""
+    allocations). Only the last ``_HELD_WINDOW`` held values are looked among, and they are
+    looked up by operation and operands, so that a long body costs linear time."""
     changed = False
     for op in region.ops:
         for sub in op.regions():
             changed |= _drop_recomputations(sub, own)
-    held: dict[str, Op] = {}   # name -> the pure op whose value it still holds
+    held = _Held(own)
     kept = []
     for op in region.ops:
-        same = next((d for d in held.values() if isinstance(op, (Prim, Load)) and
-                     len(op.results) == 1 and _named(op.results[0]) and
-                     op.results[0].kind in ("float", "int", "bool") and
-                     not _TEMPORARY.match(op.results[0].name) and
-                     not _TEMPORARY.match(d.results[0].name) and
-                     _same(d, replace(op, results=d.results))), None)
+        same = held.find(op) if _scalar_value(op) else None
         if same is not None and same.results[0].name == op.results[0].name:
             changed = True
             continue
         if same is not None:
             op = Assign(op.results, [same.results[0]], op.line)
             changed = True
-        written = _defined(op)
+        held.forget_what(op)
+        if _scalar_value(op) and _pure(op) and not (isinstance(op, Prim) and (
+                op.name in ALLOCATING or op.name == "opaque_call")) and \
+                op.results[0].name not in _read(op):
+            held.add(op)
+        kept.append(op)
+    region.ops = kept
+    return changed
+
+
+def _scalar_value(op: Op) -> bool:
+    """A primitive or load giving one named, non-temporary scalar."""
+    return isinstance(op, (Prim, Load)) and len(op.results) == 1 and \
+        _named(op.results[0]) and op.results[0].kind in ("float", "int", "bool") and \
+        not _TEMPORARY.match(op.results[0].name)
+
+
+class _Held:
+    """The values a straight-line sequence still holds: name -> the op that computed it,
+    indexed by what it computes (to find a recomputation), by the names it reads (to forget
+    it when one is assigned) and by whether it reads memory (to forget it at a store)."""
+
+    def __init__(self, own: set):
+        self.own = own
+        self.ops: dict[str, Op] = {}                  # oldest first
+        self.by_key: dict[tuple, list[str]] = {}
+        self.readers: dict[str, set[str]] = {}
+        self.memory: set[str] = set()
+
+    @staticmethod
+    def _key(op: Op) -> tuple:
+        operands = tuple(("const", v.kind) if isinstance(v, Const) else
+                         v.name if _named(v) else id(v) for v in op.operands)
+        return type(op), getattr(op, "name", None), operands
+
+    def find(self, op: Op):
+        for name in self.by_key.get(self._key(op), ()):
+            d = self.ops[name]
+            if _same(d, replace(op, results=d.results)):
+                return d
+        return None
+
+    def add(self, op: Op):
+        name = op.results[0].name
+        self._drop(name)
+        self.ops[name] = op
+        self.by_key.setdefault(self._key(op), []).append(name)
+        for r in _read(op) | {name}:
+            self.readers.setdefault(r, set()).add(name)
+        if _memory_read(op):
+            self.memory.add(name)
+        if len(self.ops) > _HELD_WINDOW:      # forget the oldest: linear in long bodies
+            self._drop(next(iter(self.ops)))
+
+    def forget_what(self, op: Op):
+        """Forget the values ``op`` changes: those it reassigns a name of and, where it
+        stores, those reading memory the store may change."""
+        for name in _defined(op):
+            for held in list(self.readers.get(name, ())):
+                self._drop(held)
         stores = {x.operands[0].name for x in [op, *walk_nested(op)]
                   if isinstance(x, Store) and _named(x.operands[0])}
         if any(isinstance(x, Prim) and x.name == "opaque_call" for x in [op, *walk_nested(op)]):
             stores.add(None)
-        held = {n: d for n, d in held.items() if not ({n} | _read(d)) & written and
-                not (stores and _memory_read(d) and
-                     (None in stores or stores - own or _memory_read(d) & stores))}
-        if isinstance(op, (Prim, Load)) and _pure(op) and not op.regions() and \
-                len(op.results) == 1 and _named(op.results[0]) and \
-                not (isinstance(op, Prim) and (op.name in ALLOCATING or
-                                              op.name == "opaque_call")) and \
-                op.results[0].name not in _read(op):
-            held[op.results[0].name] = op
-            if len(held) > _HELD_WINDOW:      # forget the oldest: linear in long bodies
-                del held[next(iter(held))]
-        kept.append(op)
-    region.ops = kept
-    return changed
+        if stores:
+            for held in list(self.memory):
+                if None in stores or stores - self.own or \
+                        _memory_read(self.ops[held]) & stores:
+                    self._drop(held)
+
+    def _drop(self, name: str):
+        op = self.ops.pop(name, None)
+        if op is None:
+            return
+        self.by_key[self._key(op)].remove(name)
+        for r in _read(op) | {name}:
+            self.readers[r].discard(name)
+        self.memory.discard(name)
 
 
 def _memory_read(op: Op) -> set:
@@ -1244,7 +1246,7 @@ def _simplify(fn: Function, namer: Namer):
         changed |= restate_counters(fn.body, namer)
         changed |= _drop_copy_backs(fn.body, {})
         changed |= _forward_constants(fn.body)
-        changed |= _propagate_copies(fn)
+        changed |= propagate_copies(fn)
         changed |= _drop_zero_inits(fn.body)
         changed |= _sink_constants(fn.body)
         changed |= _sink_stores(fn.body, _read_counts(fn))

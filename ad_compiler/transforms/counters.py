@@ -72,11 +72,12 @@ def _loop_indices(region: Region, namer: Namer, top=False) -> bool:
     """The loop-index rewrite in ``region`` and, first, in every nested region. The
     counter's value after a rewritten loop is assigned there unless nothing reads it later
     (known only in the function's body, ``top``: a nested region may run again)."""
-    from .cleanup import _exposed_reads   # (cleanup imports this module)
+    from .cleanup import live_after_loops   # (cleanup imports this module)
     changed = False
     for op in region.ops:
         for sub in op.regions():
             changed |= _loop_indices(sub, namer)
+    live = live_after_loops(region.ops, region.yields) if top else {}
     facts: dict[str, tuple] = {}   # name -> ("const", c) | ("trips", N) | ("less", C)
     k = 0
     while k < len(region.ops):
@@ -103,8 +104,7 @@ def _loop_indices(region: Region, namer: Namer, top=False) -> bool:
             facts[op.results[0].name] = ("trips", op.operands[1])
         if after:   # the counter's value after the loop, next
             changed = True
-            if not top or after[-1].results[0].name in _exposed_reads(
-                    region.ops[k + 1:], region.yields):
+            if not top or after[-1].results[0].name in live[id(op)]:
                 region.ops[k + 1:k + 1] = after
         k += 1
     return changed

@@ -51,7 +51,7 @@ from .builder import Builder, Namer, Sym
 from .carry import carry_across_iterations
 from .checkpoint import (Checkpointing, passes_adjoint_through, rerun_independent_iterations,
                          split_for_checkpointing)
-from .cleanup import cleanup
+from .cleanup import cleanup, drop_outputs
 from .irtools import SCALAR_KINDS, all_names, element_index, is_int
 from .licm import hoist_invariants
 from .specialize import load_signature
@@ -956,6 +956,8 @@ def reverse_stages(fn: Function, wrt, checkpoint=None, restart_whiles=False, see
     transform.restart_whiles = restart_whiles
     vjp = transform.run()
     yield "adjoint", copy_ir(vjp)
+    if gradients_only:      # dropped before the clean-up, so that it runs once
+        vjp = drop_outputs(vjp, len(fn.body.yields))
     yield "cleaned", cleanup(vjp)
 
 
@@ -967,9 +969,9 @@ def reverse(fn: Function, wrt, checkpoint=None, restart_whiles=False,
     grow the tapes of ``while`` loops by running them again (CPU backends; the GPU lowering
     sizes its tapes itself) instead of testing capacity on every push. ``seeded``: only the
     first ``seeded`` outputs take a seed and are differentiated (None: all); the others are
-    returned as computed. ``gradients_only``: the caller drops the outputs (see
-    ``cleanup.without_outputs``), so loops whose iterations are independent may be re-run
-    one iteration at a time in the reverse sweep
+    returned as computed. ``gradients_only``: only the gradients are returned (the
+    outputs are dropped, and with them the code only they needed), so loops whose
+    iterations are independent may be re-run one iteration at a time in the reverse sweep
     (:func:`.checkpoint.rerun_independent_iterations`)."""
     *_, (_, vjp) = reverse_stages(fn, wrt, checkpoint, restart_whiles, seeded,
                                   gradients_only)
