@@ -956,9 +956,10 @@ def reverse_stages(fn: Function, wrt, checkpoint=None, restart_whiles=False, see
     transform.restart_whiles = restart_whiles
     vjp = transform.run()
     yield "adjoint", copy_ir(vjp)
-    if gradients_only:      # dropped before the clean-up, so that it runs once
-        vjp = drop_outputs(vjp, len(fn.body.yields))
-    yield "cleaned", cleanup(vjp)
+    cleaned = cleanup(vjp)
+    if gradients_only:      # the outputs go, and with a second clean-up the code only they needed
+        cleaned = cleanup(drop_outputs(cleaned, len(fn.body.yields)))
+    yield "cleaned", cleaned
 
 
 def reverse(fn: Function, wrt, checkpoint=None, restart_whiles=False,

@@ -57,7 +57,7 @@ def test_gradients_only_adjoint_keeps_the_gradients(case):
     seeds = [1.0] * len(outputs)
     free = d.prepare(case.args).free
     full = _run(stages["cleaned"], case.name + "_full", case.args, free, seeds)
-    grads = _run(cleanup(drop_outputs(copy_ir(stages["adjoint"]), len(outputs))),
+    grads = _run(cleanup(drop_outputs(copy_ir(stages["cleaned"]), len(outputs))),
                  case.name + "_grads", case.args, free, seeds)
     assert len(grads) == len(full) - len(outputs)
     for g, f in zip(grads, full[len(outputs):]):
