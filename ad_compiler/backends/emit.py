@@ -30,6 +30,7 @@ import re
 from ..frontend.ir import Assign, Const, For, Function, If, Load, Prim, Region, Store, \
     Undef, Value, While, walk, walk_nested
 from ..rules import PRIMITIVES, Syntax
+from ..rules.table import SEQUENCE_OPERANDS
 from ..transforms.irtools import ALLOCATING
 
 HEADER = ("import math\n"
@@ -47,7 +48,6 @@ _FALLBACK = {
     "reshape": Syntax("call", "np.reshape"), "concatenate": Syntax("call", "np.concatenate"),
     "stack": Syntax("call", "np.stack"),
 }
-_SEQUENCE_ARG = {"concatenate", "stack", "pack"}
 _BINOP = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "//": ast.FloorDiv,
           "%": ast.Mod, "**": ast.Pow, "@": ast.MatMult, "&": ast.BitAnd, "|": ast.BitOr,
           "^": ast.BitXor}
@@ -753,7 +753,7 @@ class _Printer:
             return ast.Attribute(args[0], sym, ast.Load())
         if form == "method":
             return ast.Call(ast.Attribute(args[0], sym, ast.Load()), args[1:], kws)
-        if op.name in _SEQUENCE_ARG:
+        if op.name in SEQUENCE_OPERANDS:
             args = [ast.Tuple(args, ast.Load())]
         if form == "call" and kws and sym.startswith("np.") and "." not in sym[3:] \
                 and _has_helper(sym[3:]):

@@ -748,6 +748,11 @@ class Builder(ContainerForms, ComplexForms):
             if kw.arg not in allowed:
                 raise self.err(f"keyword argument '{kw.arg}' is not supported in "
                                f"'{ast.unparse(node.func)}'", "keyword argument", node)
+            try:        # a literal (slices too: ``index=(slice(None, None, None), 1)``)
+                out[kw.arg] = _as_tuples(_literal(kw.value))
+                continue
+            except ValueError:
+                pass
             v = self.expr(kw.value)
             if C.sequence(v) is not None and all(isinstance(e, Const) for e in C.sequence(v)):
                 out[kw.arg] = tuple(e.value for e in C.sequence(v))
@@ -886,7 +891,7 @@ class Builder(ContainerForms, ComplexForms):
         """The constant value of a static argument (a number, None, or a tuple or list of
         them); a name bound to a constant is read through."""
         try:
-            value = ast.literal_eval(node)
+            value = _literal(node)
         except ValueError:
             v = self.expr(node)
             if isinstance(v, _Func) and isinstance(v.obj, type):   # dtype=np.float32, float
@@ -1584,6 +1589,17 @@ class Builder(ContainerForms, ComplexForms):
         results = [Value(self.vname(n), cond.args[k].kind) for k, n in enumerate(slots)]
         self.emit(While(results, list(inits), cond=cond, body=body))
         self.env.update(self.unflatten_slots(names, shapes, results))
+
+
+def _literal(node):
+    """``ast.literal_eval`` that also reads ``slice(a, b, c)`` of constants: the static
+    ``index=`` of ``_rt.getitem`` in generated code read back (the Hessian's adjoint)."""
+    if isinstance(node, ast.Tuple):
+        return tuple(_literal(e) for e in node.elts)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+            node.func.id == "slice" and not node.keywords and len(node.args) <= 3:
+        return slice(*(ast.literal_eval(a) for a in node.args))
+    return ast.literal_eval(node)
 
 
 def _as_tuples(value):

@@ -477,8 +477,9 @@ def _effects(ops) -> list[tuple[set, set]]:
         assigns = {v.name for v in op.results if _named(v)}
         if isinstance(op, While):
             assigns |= _overwritten(op, known)
-        for name in _defined(op):
-            known.pop(name, None)
+        if known:
+            for name in _defined(op) if op.regions() else assigns:
+                known.pop(name, None)
         if isinstance(op, Assign) and isinstance(op.operands[0], Const) and \
                 _named(op.results[0]):
             known[op.results[0].name] = op.operands[0]

@@ -40,11 +40,11 @@ import functools
 import re
 from dataclasses import dataclass, field, replace
 
-from ..analysis.memory import (Memory, check_aliasing, memory_uses, related_views,
+from ..analysis.memory import (Memory, check_aliasing, related_views,
                                user_name as _user_name)
 from ..errors import DifferentiationError
 from ..frontend.ir import (Assign, Const, For, Function, If, Load, Op, Prim, Region, Store,
-                           Value, While, copy_ir, walk)
+                           Value, While, walk)
 from ..rules import PRIMITIVES
 from .activity import Activity
 from .builder import Builder, Namer, Sym
@@ -955,7 +955,7 @@ def reverse_stages(fn: Function, wrt, checkpoint=None, restart_whiles=False, see
     transform = ReverseTransform(fn, list(wrt), recompute, seeded)
     transform.restart_whiles = restart_whiles
     vjp = transform.run()
-    yield "adjoint", copy_ir(vjp)
+    yield "adjoint", vjp            # (the clean-up works on a copy)
     cleaned = cleanup(vjp)
     if gradients_only:      # the outputs go, and with a second clean-up the code only they needed
         cleaned = cleanup(drop_outputs(cleaned, len(fn.body.yields)))

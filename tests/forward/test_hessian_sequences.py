@@ -1,0 +1,48 @@
+"""Hessians through the primitives whose operands generated code passes as one tuple
+(``np.stack``, ``np.concatenate``): forward over reverse reads the generated adjoint back,
+and ``_rt.stack((a, b), axis=1)`` must be read as the stack of ``a`` and ``b`` (it was read
+as the stack of one packed array, and the Hessian failed on an index)."""
+
+import numpy as np
+import pytest
+
+import ad_compiler as ad
+
+
+def stack_of_elements(x):
+    s = np.stack((x[0], x[1]))
+    return np.sum(s * s * x[2])
+
+
+def stack_on_axis_one(x):
+    s = np.stack((x, x * x), axis=1)
+    return np.sum(np.sin(s) * s[:, 0:1])
+
+
+def concatenated(x):
+    c = np.concatenate((x * x, np.cos(x[1:])), axis=0)
+    return np.sum(c * c) * x[0]
+
+
+def _fd_hessian(f, x, h=1e-5):
+    grad = ad.grad(f, backend="python")
+    out = np.zeros((x.size, x.size))
+    for i in range(x.size):
+        e = np.zeros_like(x)
+        e[i] = h
+        out[:, i] = (grad(x + e) - grad(x - e)) / (2 * h)
+    return out
+
+
+@pytest.mark.parametrize("f", [stack_of_elements, stack_on_axis_one, concatenated],
+                         ids=lambda f: f.__name__)
+def test_hessian_through_sequence_operands(f):
+    x = np.array([0.7, -1.3, 2.1])
+    H = ad.hessian(f, backend="python")(x)
+    np.testing.assert_allclose(H, _fd_hessian(f, x), rtol=1e-6, atol=1e-8)
+
+
+def test_hessian_of_stacked_elements_is_exact():
+    x = np.array([1.0, 2.0, 3.0])     # f = (x0^2 + x1^2) x2
+    H = ad.hessian(stack_of_elements, backend="python")(x)
+    np.testing.assert_array_equal(H, [[6.0, 0.0, 2.0], [0.0, 6.0, 4.0], [2.0, 4.0, 0.0]])
