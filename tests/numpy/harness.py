@@ -89,6 +89,20 @@ def check(fn, args, mode, backend):
     return "ok", ""
 
 
+def normal_arguments(shapes, seed):
+    """Standard-normal arrays of ``shapes``: the arguments of one usage."""
+    rng = np.random.default_rng(seed)
+    return tuple(rng.standard_normal(s) for s in shapes)
+
+
+def assert_usage(module, usages, k, mode, seed):
+    """Usage ``k`` of ``usages`` (written to ``module``) differentiates right in ``mode``
+    on the python backend, at standard-normal arguments drawn with ``seed``."""
+    status, message = check(getattr(module, f"u{k}"), normal_arguments(usages[k][1], seed),
+                            mode, "python")
+    assert status == "ok", f"{usages[k][0]}: {status} {message}"
+
+
 def valid_usages(usages, seed=0):
     """The usages NumPy itself evaluates (autograd's combinations include invalid ones)
     to a finite value, with their arguments."""
