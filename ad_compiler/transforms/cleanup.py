@@ -32,7 +32,7 @@ Numba compiles fewer lines:
 * **dead code**: statements no effect needs (liveness from the returned values, stores,
   tape updates and control flow: a variable only its own updates read goes, with the loop
   slots that carry it and loops left empty), and tapes nobody reads back (their pushes and
-  allocation). With the value dropped (``grad``, :func:`drop_outputs`) this removes
+  allocation). With the value dropped (``grad``, ``cleanup(fn, drop_outputs=n)``) this removes
   the code only the value needed.
 
 Imperative IR names variables, not values (two Values with one name are one Python
@@ -59,21 +59,32 @@ _SCALARS = ("float", "int", "bool", "slice")
 _TEMPORARY = re.compile(r"^_t\d+$")
 
 
-def cleanup(fn: Function) -> Function:
+def cleanup(fn: Function, drop_outputs: int = 0) -> Function:
     """A simplified copy of derivative IR ``fn`` (see the module docstring). A copy: the
     forward sweep holds the primal's own ops, and the passes rewrite ops in place (an
-    unrolled loop's index replaced by its start would otherwise change the primal too)."""
+    unrolled loop's index replaced by its start would otherwise change the primal too).
+    ``drop_outputs``: how many of the first results go (the primal outputs, when only the
+    gradients are asked for), and with them the code only they needed."""
     fn = copy_ir(fn)
+    if drop_outputs:
+        fn.body.yields = fn.body.yields[drop_outputs:]
+        fn.returns_tuple = True
     namer = Namer(_names(fn))
     _simplify(fn, namer)
     # zeros split into branches once the branches are what is left of them (a split
-    # earlier could make a branch that later empties on its own path)
-    if _split_zero_inits(fn.body):
+    # earlier could make a branch that later empties on its own path); a split in an
+    # outer ``if`` can leave a zero before an inner one, split next time
+    for _ in range(_ROUNDS):
+        if not _split_zero_inits(fn.body):
+            break
         _simplify(fn, namer)
     _merge_accumulations(fn.body, namer)
     _merge_stores(fn.body, namer, {op.results[0].name: op for op in walk(fn.body)
                                    if isinstance(op, Prim) and op.name == "slice"})
     _doubles(fn)
+    _copies_back(fn)
+    propagate_copies(fn)
+    _remove_dead(fn)
     return fn
 
 
@@ -109,15 +120,6 @@ def _doubles(fn: Function):
                     op.name not in _TAPE_UPDATES and op.name != "opaque_call":
                 defs[op.results[0].name] = k
         region.ops = [op for k, op in enumerate(region.ops) if k not in gone]
-
-
-def drop_outputs(fn: Function, count: int) -> Function:
-    """The vjp ``fn`` less its first ``count`` results (the primal outputs, when only the
-    gradients are asked for), in place: the clean-up then removes the code only they
-    needed."""
-    fn.body.yields = fn.body.yields[count:]
-    fn.returns_tuple = True
-    return fn
 
 
 # --- variables ----------------------------------------------------------------------------

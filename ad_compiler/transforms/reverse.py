@@ -51,7 +51,7 @@ from .builder import Builder, Namer, Sym
 from .carry import carry_across_iterations
 from .checkpoint import (Checkpointing, passes_adjoint_through, rerun_independent_iterations,
                          split_for_checkpointing)
-from .cleanup import cleanup, drop_outputs
+from .cleanup import cleanup
 from .irtools import SCALAR_KINDS, all_names, element_index, is_int
 from .licm import hoist_invariants
 from .specialize import load_signature
@@ -956,10 +956,7 @@ def reverse_stages(fn: Function, wrt, checkpoint=None, restart_whiles=False, see
     transform.restart_whiles = restart_whiles
     vjp = transform.run()
     yield "adjoint", vjp            # (the clean-up works on a copy)
-    cleaned = cleanup(vjp)
-    if gradients_only:      # the outputs go, and with a second clean-up the code only they needed
-        cleaned = cleanup(drop_outputs(cleaned, len(fn.body.yields)))
-    yield "cleaned", cleaned
+    yield "cleaned", cleanup(vjp, len(fn.body.yields) if gradients_only else 0)
 
 
 def reverse(fn: Function, wrt, checkpoint=None, restart_whiles=False,
