@@ -527,6 +527,10 @@ def _unparse(stmt):
 
 
 _REPEATED_LOADS = 3   # uses up to which an element read prints again at each (x[i])
+# values nested inside one printed expression at most: a long chain of single uses (the
+# adjoint of a long function) would otherwise print as one expression deeper than Python's
+# recursion limit (and than anyone reads)
+_INLINE_DEPTH = 12
 
 
 def _size(op) -> bool:
@@ -568,6 +572,7 @@ class _Printer:
         self.names = _Names(fn)
         self.an = self.names.an
         self.inline = {}
+        self._depth = {}      # inlined value -> how many values its expression nests
         self._find_inlines(fn.body)
         self.lines = []
         self.group = None   # the source line of the statements printed last
@@ -628,8 +633,10 @@ class _Printer:
                                             for b in loads):
                     clobbered = True
                     break
-            if not clobbered:
+            depth = 1 + max((self._depth.get(o, 0) for o in op.operands), default=0)
+            if not clobbered and depth <= _INLINE_DEPTH:
                 self.inline[v] = op
+                self._depth[v] = depth
 
     def _own_memory_read(self, op) -> bool:
         """An element read of an array this function allocates (a tape, an adjoint)."""
