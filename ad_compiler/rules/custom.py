@@ -26,6 +26,7 @@ elementwise functions only: a function of arrays that is not elementwise raises 
 
 from __future__ import annotations
 
+import ast
 import inspect
 import re
 
@@ -226,8 +227,10 @@ def call_primitive(builder, name, node):
     attrs = builder.kwargs(node, set(prim.attrs)) if node.keywords else {}
     if name in SEQUENCE_OPERANDS and len(node.args) == 1:    # _rt.stack((a, b), axis=1)
         args = builder.sequence(node.args[0])
-    else:
-        args = [builder.value(a) for a in node.args]
+    else:   # a runtime helper's tuple operand is printed as a tuple (concat_part's parts)
+        args = [builder.prim("tuple", builder.sequence(a), kind="shape")
+                if isinstance(a, ast.Tuple) and not name.startswith("custom_")
+                else builder.value(a) for a in node.args]
     if prim.result_kind is not None or prim.elementwise:
         return builder.prim(name, args, {**prim.attrs, **attrs} if attrs else None)
     kinds = {a.kind for a in args}

@@ -24,6 +24,14 @@ def concatenated(x):
     return np.sum(c * c) * x[0]
 
 
+def stacked_then_concatenated(x):
+    """The adjoint of concatenate takes the parts as one tuple operand (``concat_part(g,
+    (a, b))``), read back as a tuple, not as an array packed from them."""
+    a = np.stack([x, x ** 2])
+    b = np.concatenate([a[0], a[1] * 2.0])
+    return np.sum(b * b) + np.sum(a.T @ a)
+
+
 def _fd_hessian(f, x, h=1e-5):
     grad = ad.grad(f, backend="python")
     out = np.zeros((x.size, x.size))
@@ -34,7 +42,8 @@ def _fd_hessian(f, x, h=1e-5):
     return out
 
 
-@pytest.mark.parametrize("f", [stack_of_elements, stack_on_axis_one, concatenated],
+@pytest.mark.parametrize("f", [stack_of_elements, stack_on_axis_one, concatenated,
+                               stacked_then_concatenated],
                          ids=lambda f: f.__name__)
 def test_hessian_through_sequence_operands(f):
     x = np.array([0.7, -1.3, 2.1])

@@ -113,6 +113,20 @@ def loop_reversed(x):
     return s
 
 
+def loop_reversed_sequences(x, w):
+    """``reversed`` of an array, inside ``enumerate`` and ``zip``, and of a tuple."""
+    s = 0.0
+    for v in reversed(x):
+        s = s * 0.5 + v
+    for i, v in enumerate(reversed(x)):
+        s += (i + 1) * v * v
+    for a, b in zip(reversed(x), w):
+        s += a * b
+    for t in reversed((x[0], 2.0 * x[1])):
+        s = s * t
+    return s
+
+
 def loop_over_slice(x):
     s = 1.0
     for v in x[1:]:
@@ -228,6 +242,7 @@ CASES = [
     (loop_enumerate_zip, (V, np.array([0.2, -0.5, 0.9, 1.0]))),
     (loop_zip3, (V, V[::-1].copy(), np.array([0.3, 0.2, 0.1]))),
     (loop_reversed, (V,)),
+    (loop_reversed_sequences, (V, np.array([0.2, -0.5]))),
     (loop_over_slice, (V,)),
     (loop_tuple_rows, (_rng.normal(size=(3, 2)),)),
     (comprehensions, (V,)),
