@@ -22,6 +22,7 @@ import ast
 
 import numpy as np
 
+from ..rules import indexing as rules_indexing
 from .ir import Const, Load, Store
 
 
@@ -205,6 +206,8 @@ _LOWERINGS = [(np.ascontiguousarray, _same_array), (np.int64, _integer),
               (np.flatnonzero, _producer("flatnonzero")), (np.bincount, _bincount),
               (np.take_along_axis, _take_along_axis), (np.argsort, _producer("argsort")),
               (np.searchsorted, _producer("searchsorted"))]
-_IN_PLACE = [("add_at", np.add.at), ("put", np.put)]
+# (``_rt.add_at(a, (index...), v)`` is how generated code prints ``np.add.at``: read back, as
+# the Hessian's forward pass reads the adjoint, it is the same unbuffered store)
+_IN_PLACE = [("add_at", np.add.at), ("add_at", rules_indexing.add_at), ("put", np.put)]
 _STATEMENTS = {"add_at": _add_at, "put": _put}
 

@@ -1,7 +1,10 @@
-"""Hessians through the primitives whose operands generated code passes as one tuple
-(``np.stack``, ``np.concatenate``): forward over reverse reads the generated adjoint back,
-and ``_rt.stack((a, b), axis=1)`` must be read as the stack of ``a`` and ``b`` (it was read
-as the stack of one packed array, and the Hessian failed on an index)."""
+"""Hessians read the generated adjoint back (forward over reverse): every construct the
+printer writes must be read as what it computes. ``_rt.stack((a, b), axis=1)`` is the stack
+of ``a`` and ``b`` (it was read as the stack of one packed array: the Hessian failed on an
+index); ``concat_part(g, (a, b))`` takes a tuple (read as a packed array: a crash);
+``_rt.add_at(b_x, (idx,), v)``, the adjoint of a gather ``x[idx]`` and of ``np.add.at``, is an
+unbuffered store into ``b_x`` (read as a call whose result nobody uses and dropped: the
+Hessian of every gather through an index array was zero)."""
 
 import numpy as np
 import pytest
@@ -32,6 +35,17 @@ def stacked_then_concatenated(x):
     return np.sum(b * b) + np.sum(a.T @ a)
 
 
+def gathered(x):
+    idx = np.array([0, 2, 2, 1])
+    return np.sum(x[idx] ** 3)
+
+
+def added_at(x):
+    out = np.zeros(3)
+    np.add.at(out, np.array([0, 2, 1, 0, 2, 2]), np.concatenate((x, x * x)))
+    return np.sum(out ** 3)
+
+
 def _fd_hessian(f, x, h=1e-5):
     grad = ad.grad(f, backend="python")
     out = np.zeros((x.size, x.size))
@@ -43,7 +57,7 @@ def _fd_hessian(f, x, h=1e-5):
 
 
 @pytest.mark.parametrize("f", [stack_of_elements, stack_on_axis_one, concatenated,
-                               stacked_then_concatenated],
+                               stacked_then_concatenated, gathered, added_at],
                          ids=lambda f: f.__name__)
 def test_hessian_through_sequence_operands(f):
     x = np.array([0.7, -1.3, 2.1])
@@ -55,3 +69,9 @@ def test_hessian_of_stacked_elements_is_exact():
     x = np.array([1.0, 2.0, 3.0])     # f = (x0^2 + x1^2) x2
     H = ad.hessian(stack_of_elements, backend="python")(x)
     np.testing.assert_array_equal(H, [[6.0, 0.0, 2.0], [0.0, 6.0, 4.0], [2.0, 4.0, 0.0]])
+
+
+def test_hessian_of_a_gather_is_exact():
+    x = np.array([0.3, -0.5, 0.7])     # f = x0^3 + x1^3 + 2 x2^3
+    H = ad.hessian(gathered, backend="python")(x)
+    np.testing.assert_allclose(H, np.diag([6 * 0.3, 6 * -0.5, 12 * 0.7]), rtol=1e-14)
