@@ -332,6 +332,7 @@ class Builder(ContainerForms, ComplexForms):
         self.line_override = line
         self.env = dict(env or {})
         self.locals = dict(locals_ or {})
+        self.statement_call = None   # the call of the expression statement being built
         self.ops = []
         self.pending = []
         self.line = parsed.first_line
@@ -692,6 +693,9 @@ class Builder(ContainerForms, ComplexForms):
                 parts = [self.value(p) if p is not None else Const(None)
                          for p in (e.lower, e.upper, e.step)]
                 out.append(self.prim("slice", parts, kind="slice"))
+            elif isinstance(e, ast.List):    # y[[0, 2]]: one index array, as in NumPy
+                out.append(self.prim("array_of", [self.value(x) for x in e.elts],
+                                     kind="array"))
             else:
                 v = self.value(e)
                 out.append(v)
@@ -870,6 +874,13 @@ class Builder(ContainerForms, ComplexForms):
                                           ast.unparse(node.func)))
         args = [self.value(a) for a in node.args]
         kwargs = [(kw.arg, self.value(kw.value)) for kw in node.keywords]
+        if node is self.statement_call and \
+                any(v.kind in ("array", "any") for v in args + [v for _, v in kwargs]):
+            raise self.err(f"'{ast.unparse(node.func)}(...)' called as a statement: a "
+                           "function with no derivative rule and no source may write into "
+                           "the arrays passed to it, which the compiler cannot follow; use "
+                           "its result in an assignment, write the update with indexing, or "
+                           "give it a rule (ad.custom_vjp)", "call", node)
         sources = [ast.unparse(a) for a in node.args] + [kw.arg for kw in node.keywords]
         attrs = {"path": path, "nargs": len(args), "keywords": tuple(k for k, _ in kwargs),
                  "call": ast.unparse(node.func), "arguments": tuple(sources),
@@ -1348,7 +1359,11 @@ class Builder(ContainerForms, ComplexForms):
             if isinstance(target, _Func) and \
                     indexing_calls.lower_statement(self, target.obj, call):
                 return
-        self.expr(s.value)
+        self.statement_call = call
+        try:
+            self.expr(s.value)
+        finally:
+            self.statement_call = None
 
     def s_FunctionDef(self, s):
         self.locals[s.name] = _Local(s, self)
