@@ -20,7 +20,6 @@ from __future__ import annotations
 import ast
 import builtins
 import dataclasses
-import math
 import os
 import sys
 import sysconfig
@@ -38,7 +37,7 @@ from . import indexing as indexing_calls
 from .ir import Const, For, Function, If, Load, Prim, Region, Store, Undef, Value, While
 from . import calls
 from .normalize import normalize
-from .parse import Parsed, Scope, parse_function, plain_function
+from .parse import Parsed, parse_function, plain_function
 from .pyforms import ContainerForms
 
 _REDUCTIONS = {"sum", "mean", "max", "min", "prod"}
