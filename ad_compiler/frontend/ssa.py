@@ -1207,17 +1207,19 @@ class Builder(ContainerForms, ComplexForms):
         raise self.err(f"call to unsupported builtin '{name}'", "call", node)
 
     # --- inlining of user functions ---------------------------------------------------------
-    def bind_args(self, argnames, defaults, node, fname):
+    def bind_args(self, argnames, defaults, node, fname, kwonly=()):
+        """Parameter name -> argument of a call of an inlined function (``kwonly``: its
+        keyword-only parameters, after ``*``)."""
         args = [self.expr(a) for a in node.args]
         if len(args) > len(argnames):
             raise self.err(f"too many arguments in call to '{fname}'", "call", node)
         bound = dict(zip(argnames, args))
         for kw in node.keywords:
-            if kw.arg not in argnames or kw.arg in bound:
+            if kw.arg not in argnames and kw.arg not in kwonly or kw.arg in bound:
                 raise self.err(f"bad keyword argument '{kw.arg}' in call to '{fname}'",
                                "call", node)
             bound[kw.arg] = self.expr(kw.value)
-        for name in argnames:
+        for name in [*argnames, *kwonly]:
             if name not in bound:
                 if name not in defaults:
                     raise self.err(f"missing argument '{name}' in call to '{fname}'", "call",
@@ -1241,14 +1243,16 @@ class Builder(ContainerForms, ComplexForms):
         argnames = [a.arg for a in parsed.node.args.args]
         if owner is not None:
             self_name, argnames = argnames[0], argnames[1:]
+        kwonly = [a.arg for a in parsed.node.args.kwonlyargs]
         defaults = {}
-        for name, d in zip(argnames[::-1], (fn.__defaults__ or ())[::-1]):
+        for name, d in [*zip(argnames[::-1], (fn.__defaults__ or ())[::-1]),
+                        *(fn.__kwdefaults__ or {}).items()]:
             if isinstance(d, (bool, int, float)) or d is None:
                 defaults[name] = Const(d)
             else:
                 raise self.err(f"default value of '{name}' of '{fn.__name__}' is not a "
                                "number", "default argument", node)
-        bound = self.bind_args(argnames, defaults, node, fn.__name__)
+        bound = self.bind_args(argnames, defaults, node, fn.__name__, kwonly)
         if owner is not None:
             bound[self_name] = _Object(owner, lambda: owner, f"{fn.__name__}.{self_name}")
         line = None if parsed.filename == self.parsed.filename and self.line_override is None \
@@ -1265,14 +1269,17 @@ class Builder(ContainerForms, ComplexForms):
         if fdef in self.shared.stack:
             raise self.err(f"recursion: '{fdef.name}' calls itself", "recursion", node)
         argnames = [a.arg for a in fdef.args.args]
+        kwonly = [a.arg for a in fdef.args.kwonlyargs]
         defaults = {}
-        for name, d in zip(argnames[::-1], fdef.args.defaults[::-1]):
+        for name, d in [*zip(argnames[::-1], fdef.args.defaults[::-1]),
+                        *((a, d) for a, d in zip(kwonly, fdef.args.kw_defaults)
+                          if d is not None)]:
             v = local.builder.expr(d)
             if not isinstance(v, Const):
                 raise self.err(f"default value of '{name}' is not a constant",
                                "default argument", node)
             defaults[name] = v
-        bound = self.bind_args(argnames, defaults, node, fdef.name)
+        bound = self.bind_args(argnames, defaults, node, fdef.name, kwonly)
         parsed = Parsed(node=fdef, name=fdef.name, filename=self.parsed.filename,
                         first_line=fdef.lineno, scope=self.parsed.scope)
         # lexical scoping: the nested def sees the enclosing variables as they are now

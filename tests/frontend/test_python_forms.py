@@ -127,6 +127,19 @@ def loop_reversed_sequences(x, w):
     return s
 
 
+def _keyword_only(a, b=1.5, *, c=0.5, d):
+    return a * b + c * a * a + d
+
+
+def keyword_only_parameters(x):
+    """Helpers with keyword-only parameters (after ``*``), defaulted or not, module-level
+    and nested."""
+    def local(a, *, k=2.0):
+        return a * k
+    return np.sum(_keyword_only(x, c=0.25, d=1.0) + _keyword_only(x, b=2.0, d=x) +
+                  local(x, k=3.0) + local(x))
+
+
 def loop_over_slice(x):
     s = 1.0
     for v in x[1:]:
@@ -243,6 +256,7 @@ CASES = [
     (loop_zip3, (V, V[::-1].copy(), np.array([0.3, 0.2, 0.1]))),
     (loop_reversed, (V,)),
     (loop_reversed_sequences, (V, np.array([0.2, -0.5]))),
+    (keyword_only_parameters, (V,)),
     (loop_over_slice, (V,)),
     (loop_tuple_rows, (_rng.normal(size=(3, 2)),)),
     (comprehensions, (V,)),
