@@ -21,7 +21,7 @@ _FD = {}
 
 
 def write_module(usages, numpy_module="numpy", name="usage_functions"):
-    lines = [f"import {numpy_module} as np", ""]
+    lines = [f"import {numpy_module} as np", "import scipy.special", ""]
     for k, (expr, args) in enumerate(usages):
         params = ", ".join("abc"[:len(args)])
         lines += [f"def u{k}({params}):", f"    return np.sum(np.sin({expr}))", ""]

@@ -17,6 +17,9 @@ from harness import assert_usage, check, write_module  # noqa: E402
 
 # (expression of a, b, c; shapes); each is checked as np.sum(np.sin(EXPR))
 USAGES = [
+    ("scipy.special.logsumexp(a)", [(4,)]),
+    ("scipy.special.logsumexp(a, axis=1)", [(2, 3)]),
+    ("scipy.special.logsumexp(a, axis=0, keepdims=True)", [(3, 2)]),
     ("np.einsum('ii->i', a)", [(3, 3)]),
     ("np.einsum('ii', a)", [(3, 3)]),
     ("np.einsum('iij->j', a)", [(3, 3, 2)]),
