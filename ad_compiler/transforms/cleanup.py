@@ -550,20 +550,35 @@ def _drop_dead_in_body(loop: Op, after: set) -> bool:
 
 def _drop_zero_inits(region: Region) -> bool:
     changed = False
-    k = 0
-    while k < len(region.ops):
-        op = region.ops[k]
+    for op in region.ops:
         for sub in op.regions():
             changed |= _drop_zero_inits(sub)
-        if _is_zero(op):
-            rewrites = _first_touch_assigns(region.ops[k + 1:], op.results[0].name)
-            if rewrites is not None:
-                _assign_instead(region, rewrites, k + 1)
-                del region.ops[k]
-                changed = True
-                continue
-        k += 1
-    return changed
+    ops, dropped = region.ops, set()
+    for k, j in _first_touches(ops, [k for k, op in enumerate(ops) if _is_zero(op)]).items():
+        rewrites = None if j is None else \
+            _first_touch_assigns(ops[j:j + 1], ops[k].results[0].name)
+        if rewrites is not None:
+            _assign_instead(region, rewrites, j)
+            dropped.add(k)
+    if dropped:
+        region.ops = [op for k, op in enumerate(ops) if k not in dropped]
+    return changed or bool(dropped)
+
+
+def _first_touches(ops, positions) -> dict:
+    """For each index ``k`` of ``positions`` (statements assigning one variable): the index
+    of the first statement after it that reads or assigns that variable (None: none), in
+    one backward pass (a scan per statement is quadratic on a long adjoint)."""
+    wanted = set(positions)
+    last: dict[str, int] = {}
+    out = {}
+    for k in range(len(ops) - 1, -1, -1):
+        op = ops[k]
+        if k in wanted:
+            out[k] = last.get(op.results[0].name)
+        for name in _read(op) | _defined(op):
+            last[name] = k
+    return {k: out[k] for k in sorted(out)}
 
 
 def _assign_instead(region: Region, accumulations, start=0):
