@@ -489,20 +489,6 @@ def _effects(ops) -> list[tuple[set, set]]:
     return out
 
 
-def live_after_loops(ops, yields) -> dict[int, set]:
-    """id(loop) -> the names read after it before being assigned, for each ``for`` of
-    ``ops`` (as they are now: a rewrite of a later loop that removes reads leaves a name
-    counted live, which only keeps an assignment)."""
-    effects = _effects(ops)
-    live = {v.name for v in yields if _named(v)}
-    out = {}
-    for k in range(len(ops) - 1, -1, -1):
-        if isinstance(ops[k], For):
-            out[id(ops[k])] = set(live)
-        _live_before(live, effects[k])
-    return out
-
-
 def _live_before(live: set, effect: tuple[set, set]):
     """``live`` (names read after a statement before being assigned) updated in place to
     what is live before it."""

@@ -37,7 +37,7 @@ from .irtools import all_regions, defined, named, read, substitute
 
 def restate_counters(body: Region, namer: Namer) -> bool:
     """Both rewrites of the module docstring over ``body`` (in place); whether any fired."""
-    changed = _loop_indices(body, namer, top=True)
+    changed = _loop_indices(body, namer)
     changed |= _counters_in_step(body, namer)
     changed |= _offset_reverse_loops(body, namer)
     changed |= _single_iterations(body)
@@ -68,16 +68,14 @@ def _carries(op: For, name: str) -> bool:
                for v in op.body.args[1:] + op.body.yields + op.inits + op.results)
 
 
-def _loop_indices(region: Region, namer: Namer, top=False) -> bool:
+def _loop_indices(region: Region, namer: Namer) -> bool:
     """The loop-index rewrite in ``region`` and, first, in every nested region. The
-    counter's value after a rewritten loop is assigned there unless nothing reads it later
-    (known only in the function's body, ``top``: a nested region may run again)."""
-    from .cleanup import live_after_loops   # (cleanup imports this module)
+    counter's value after a rewritten loop is assigned there (where nothing reads it
+    later, the clean-up's dead code removal takes the assignment away again)."""
     changed = False
     for op in region.ops:
         for sub in op.regions():
             changed |= _loop_indices(sub, namer)
-    live = {}       # (computed when a loop is first rewritten: most rounds rewrite none)
     facts: dict[str, tuple] = {}   # name -> ("const", c) | ("trips", N) | ("less", C)
     k = 0
     while k < len(region.ops):
@@ -104,10 +102,7 @@ def _loop_indices(region: Region, namer: Namer, top=False) -> bool:
             facts[op.results[0].name] = ("trips", op.operands[1])
         if after:   # the counter's value after the loop, next
             changed = True
-            if top and not live:
-                live = live_after_loops(region.ops, region.yields)
-            if not top or after[-1].results[0].name in live.get(id(op), ()):
-                region.ops[k + 1:k + 1] = after
+            region.ops[k + 1:k + 1] = after
         k += 1
     return changed
 
