@@ -198,8 +198,8 @@ class ForwardTransform:
             (PRIMITIVES[last.name].elementwise if last.name in PRIMITIVES else False)
         passed = [x for x in op.operands if self.tangents.get(id(x)) is value or
                   (not fresh and self.active(x))]
-        own = op.name not in VIEW_PRIMS and (self.memory.is_written(ans) or any(
-            self.memory.is_written(x) for x in passed))
+        own = op.name not in VIEW_PRIMS and ans.kind not in _SCALAR_KINDS and (
+            self.memory.is_written(ans) or any(self.memory.is_written(x) for x in passed))
         if not builder.ops and _TEMP.match(ans.name) and not own:
             self.tangents[id(ans)] = value      # d(_t + c) = t: no copy for a temporary
             return

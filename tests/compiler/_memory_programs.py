@@ -363,6 +363,15 @@ def broadcast_tangent_of_written_operand(x, s):
     return np.sum(c * c) + np.sum(a * a)
 
 
+def scalar_of_a_written_array(x, s):
+    """``t = np.sum(a)`` of an array written later: the scalar's tangent needs no memory of
+    its own (a copy of it was printed as ``.copy()`` of a float, which Numba refuses)."""
+    a = x * s
+    t = np.sum(a)
+    a[0] = 0.0
+    return t * np.sum(a * a)
+
+
 # recorded by reference: a name that refers to other memory from one iteration to the next
 def rebound_written_read_before(x, s):
     """The first iteration writes into the caller's ``x`` (read whole before the loop), the
@@ -452,6 +461,7 @@ IDIOMS = [
     (tangent_shared_with_written_argument, (X4, 0.7)),
     (broadcast_tangent_of_written_result, (X4, 0.7)),
     (broadcast_tangent_of_written_operand, (X4, 0.7)),
+    (scalar_of_a_written_array, (X4, 0.7)),
     (rebound_written_read_before, (X4, 0.7)),
     (rebound_in_branch_in_loop, (X4, 0.7)),
     (rebound_in_branch_in_loop, (X4, -5.0)),
@@ -459,5 +469,5 @@ IDIOMS = [
     (rebound_in_nested_loops, (X4, 0.7)),
 ]
 # the numba tier: one program per mechanism (fresh buffers, chained in-place updates, a
-# reference tape through the caller's array, one through a branch)
-IDIOMS_NUMBA = [IDIOMS[1], IDIOMS[4], IDIOMS[13], IDIOMS[14]]
+# reference tape through the caller's array, one through a branch; a scalar of a written array)
+IDIOMS_NUMBA = [IDIOMS[1], IDIOMS[4], IDIOMS[12], IDIOMS[14], IDIOMS[15]]
