@@ -67,11 +67,10 @@ def e_unknown_call(x):
     return math.ldexp(x, 2) + x
 
 
-def e_for_reversed(x):
-    s = 0.0
-    for v in reversed(x):
-        s = s + v
-    return s
+def e_opaque_statement(x):
+    m = x.copy()
+    np.fill_diagonal(m, 1.0)        # may write into m: the compiler cannot follow it
+    return np.sum(m)
 
 
 def e_attr_write(x):
@@ -120,7 +119,7 @@ def e_raise(x):
 ERRORS = [(e_try, "try/except"), (e_with, "with"), (e_global, "global"),
           (e_lambda, "lambda"), (e_comprehension, "set comprehension"), (e_recursion, "recursion"),
           (e_varargs, "*args"), (e_kwargs, "**kwargs"),
-          (e_for_reversed, "reversed"), (e_attr_write, "attribute assignment"),
+          (e_opaque_statement, "called as a statement"), (e_attr_write, "attribute assignment"),
           (e_del, "del"), (e_print, "print"), (e_string, "f-string"), (e_no_return, "return"),
           (e_yield, "yield"), (e_nonlocal, "nonlocal"), (e_raise, "raise")]
 
