@@ -49,6 +49,7 @@ from ..frontend.ir import Assign, Const, For, Function, If, Load, Op, Prim, Regi
 from .builder import _FOLD, Namer
 from .copies import propagate_copies
 from .deadstores import drop_dead_stores, own_arrays
+from .updates import forward_updated_copies
 from .irtools import ALLOCATING, all_regions, defined as _defined, named as _named, read as _read, \
     substitute as _substitute
 
@@ -74,6 +75,7 @@ def cleanup(fn: Function) -> Function:
     _merge_stores(fn.body, namer, {op.results[0].name: op for op in walk(fn.body)
                                    if isinstance(op, Prim) and op.name == "slice"})
     _doubles(fn)
+    _remove_dead(fn)    # what merged stores left unread (the index of the first)
     return fn
 
 
@@ -361,7 +363,7 @@ def _copy_back(region: Region, k: int, counts, reads) -> bool:
         return False
     j = next((j for j in range(k - 1, -1, -1) if x in _defined(ops[j])), None)
     if j is None or not isinstance(ops[j], (Prim, Load)) or len(ops[j].results) != 1 \
-            or any(y in _read(o) | _defined(o) for o in ops[j:k]):
+            or any(y in _read(o) | _defined(o) for o in ops[j + 1:k]):
         return False
     later = next((m for m in range(k + 1, len(ops)) if y in _defined(ops[m])), len(ops))
     region_reads = sum(1 for o in ops[j + 1:later + 1] for v in _operands_deep(o)
@@ -588,11 +590,9 @@ def _split_zero_inits(region: Region) -> bool:
     """``b = 0.0`` before an ``if`` one of whose branches first does ``b = b + e`` (the
     adjoint of ``if c: v = e``) moves into the branches: the accumulations become
     ``b = e`` and a path that does not assign ``b`` first starts with the zero (which may
-    then sink or go)."""
+    then sink or go). This level is split before the nested ones, so that a zero moved
+    into a branch splits again into that branch's own ``if``."""
     changed = False
-    for op in region.ops:
-        for sub in op.regions():
-            changed |= _split_zero_inits(sub)
     k = 0
     while k < len(region.ops):
         op = region.ops[k]
@@ -613,6 +613,9 @@ def _split_zero_inits(region: Region) -> bool:
             changed = True
             continue
         k += 1
+    for op in region.ops:
+        for sub in op.regions():
+            changed |= _split_zero_inits(sub)
     return changed
 
 
@@ -1258,6 +1261,7 @@ def _simplify(fn: Function, namer: Namer):
         changed |= _drop_dead_in_loops(fn)
         changed |= _drop_recomputations(fn.body, own_arrays(fn))
         changed |= _remove_dead(fn)
+        changed |= forward_updated_copies(fn)
         if not changed:
             return
 
