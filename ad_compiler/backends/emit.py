@@ -367,6 +367,7 @@ class _Names:
                                      and op.attrs["path"]}
         self._finish()
         self._memory_kinds(fn)
+        self.lone = self._lone_values(fn)
 
     def _memory_kinds(self, fn):
         """``fresh``: names whose every assignment is an allocation of this function;
@@ -384,6 +385,20 @@ class _Names:
         params = {self.name[p] for p in self.params}
         self.fresh = {n for n, alloc in assigned.items() if alloc and n not in params}
         self.caller = params - set(assigned)
+
+    def _lone_values(self, fn):
+        """Values that are their IR variable's only value, assigned once: a value that a
+        merge of classes (``f_1`` of the forward sweep and the tape read ``f_1 =
+        _tape_f[_it]`` of the reverse one) shares a Python name with, but that nothing
+        else assigns or reads under its own name, so printing it inside its use leaves no
+        read of that name unassigned."""
+        objects, defs = {}, {}
+        for v in self.order:
+            objects[v.name] = objects.get(v.name, 0) + 1
+        for op in walk(fn.body):
+            for v in _vals(op.results) + [a for sub in op.regions() for a in _vals(sub.args)]:
+                defs[v.name] = defs.get(v.name, 0) + 1
+        return {v for v in self.order if objects[v.name] == 1 and defs.get(v.name) == 1}
 
     def _all_values(self, fn):
         out = list(_vals(fn.params + fn.free_vars))
@@ -530,7 +545,10 @@ _REPEATED_LOADS = 3   # uses up to which an element read prints again at each (x
 
 
 def _size(op) -> bool:
-    """``x.shape[0]``: an element of a shape at a constant index."""
+    """``x.shape[0]`` (an element of a shape at a constant index) or ``len(_tape)`` (a
+    tape's capacity): no memory is read, only the array's length."""
+    if isinstance(op, Prim):
+        return op.name == "capacity" and _named(op.operands[0])
     return isinstance(op, Load) and op.operands[0].kind == "shape" and \
         all(isinstance(i, Const) for i in op.operands[1:])
 
@@ -539,7 +557,7 @@ def _repeatable(op, inline, uses) -> bool:
     """Whether ``op``'s value, read ``uses`` times, prints again at each use, as a person
     writes it, rather than as a named temporary (exact, and Numba computes it once):
     integer arithmetic (``2 * i + 1``, an index read and its adjoint's), a scalar's
-    negation (``-b``), a size (``x.shape[0]``) and an element read used at most
+    negation (``-b``), a size (``x.shape[0]``, ``len(_tape)``) and an element read used at most
     ``_REPEATED_LOADS`` times (``u[i]`` in ``u[i] = u[i] + c * u[i - 1]``). ``inline``: the
     values printed inside their use (a negated expression keeps its name)."""
     if isinstance(op, Load):
@@ -552,6 +570,8 @@ def _repeatable(op, inline, uses) -> bool:
                 for i in index)
     if not isinstance(op, Prim):
         return False
+    if _size(op):
+        return True
     if op.name == "neg":
         return op.results[0].kind == "float" and _named(op.operands[0]) and \
             op.operands[0].kind == "float" and op.operands[0] not in inline
@@ -596,12 +616,15 @@ class _Printer:
                 continue
             v = op.results[0]
             uses = self.an.uses.get(v, 0)
-            if v not in self.names.singleton or uses == 0:
+            if uses == 0 or not (v in self.names.singleton or (
+                    v in self.names.lone and self._in_expressions(v))):
                 continue
-            if not _TEMP.match(v.name) and not (
+            temporary = _TEMP.match(v.name) or (isinstance(op, Prim) and _size(op))
+            if not temporary and not (
                     uses == 1 and isinstance(op, (Prim, Load)) and
                     all(use_op is not None for _, use_op in self.an.use_sites[v])):
-                continue   # (a named value the function returns keeps its name)
+                continue   # (a named value the function returns keeps its name; a
+                # tape's capacity is the compiler's name, not the user's)
             if _TEMP.match(v.name) and self._fixed_comparison(op):
                 self.inline[v] = op
                 continue
@@ -631,6 +654,13 @@ class _Printer:
             if not clobbered:
                 self.inline[v] = op
 
+    def _in_expressions(self, v) -> bool:
+        """Whether every use of ``v`` is inside an expression: not a copy nor a loop's
+        initial value, which a value sharing its target's name needs no line for (and
+        printing it there would lose its source-line comment)."""
+        return all(use_op is not None and not isinstance(use_op, (Assign, For, While))
+                   for _, use_op in self.an.use_sites[v])
+
     def _own_memory_read(self, op) -> bool:
         """An element read of an array this function allocates (a tape, an adjoint)."""
         return isinstance(op, Load) and _named(op.operands[0]) and \
@@ -657,7 +687,7 @@ class _Printer:
             if op is None or not isinstance(op, (Prim, Load, Assign)):
                 reads.add(self.names.name.get(v, v.name))
                 return reads, loads
-        arrays = [] if isinstance(op, Prim) and op.name == "shape" else \
+        arrays = [] if isinstance(op, Prim) and op.name in ("shape", "capacity") else \
             [o for o in (op.operands[:1] if isinstance(op, Load) else op.operands)
              if o.kind in ("array", "any")]   # a shape is no memory, nor reads any
         loads.update(self.names.name[o] if _named(o) else None for o in arrays)

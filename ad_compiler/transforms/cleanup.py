@@ -49,6 +49,7 @@ from ..frontend.ir import Assign, Const, For, Function, If, Load, Op, Prim, Regi
 from .builder import _FOLD, Namer
 from .copies import propagate_copies
 from .deadstores import drop_dead_stores, own_arrays
+from .guards import drop_values_for_skipped_loops
 from .updates import forward_updated_copies
 from .irtools import ALLOCATING, all_regions, defined as _defined, named as _named, read as _read, \
     substitute as _substitute
@@ -1262,6 +1263,7 @@ def _simplify(fn: Function, namer: Namer):
         changed |= _drop_recomputations(fn.body, own_arrays(fn))
         changed |= _remove_dead(fn)
         changed |= forward_updated_copies(fn)
+        changed |= drop_values_for_skipped_loops(fn)
         if not changed:
             return
 

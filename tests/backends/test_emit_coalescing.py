@@ -103,7 +103,8 @@ def test_interfering_values_get_their_own_names(tmp_path):
 def test_dead_versions_share_the_variable(tmp_path):
     f = _load(tmp_path, SRC, "reassigned")
     primal = emit_module([api.DerivativeFunction(f, backend="python").primal_ir])
-    assert _body(primal, "reassigned")[:3] == ["y = x * 1.5", "y = y * y", "y = np.sin(y)"]
+    # (y * y, read once, prints inside its use although its class took the name y)
+    assert _body(primal, "reassigned")[:2] == ["y = x * 1.5", "y = np.sin(y * y)"]
 
 
 @pytest.mark.parametrize("make, name", [(scalar_source, "long_scalar"),
