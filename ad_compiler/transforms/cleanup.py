@@ -73,10 +73,11 @@ def cleanup(fn: Function) -> Function:
     if _split_zero_inits(fn.body):
         _simplify(fn, namer)
     _merge_accumulations(fn.body, namer)
-    _merge_stores(fn.body, namer, {op.results[0].name: op for op in walk(fn.body)
-                                   if isinstance(op, Prim) and op.name == "slice"})
+    merged = _merge_stores(fn.body, namer, {op.results[0].name: op for op in walk(fn.body)
+                                            if isinstance(op, Prim) and op.name == "slice"})
     _doubles(fn)
-    _remove_dead(fn)    # what merged stores left unread (the index of the first)
+    if merged:
+        _remove_dead(fn)    # what merged stores left unread (the index of the first)
     return fn
 
 
@@ -1293,17 +1294,19 @@ def _merge_accumulations(region: Region, namer: Namer):
             last_def[op.results[0].name] = k
 
 
-def _merge_stores(region: Region, namer: Namer, slices: dict):
+def _merge_stores(region: Region, namer: Namer, slices: dict) -> bool:
     """``b[i] += e1; b[i] += e2`` -> ``b[i] += e1 + e2`` (the sum a temporary the printer
     inlines), when only scalar arithmetic that leaves ``b``, ``i`` and ``e1`` alone runs in
-    between: nothing can read the element before the second store."""
+    between: nothing can read the element before the second store. Whether any merged."""
     pending = None      # index of the last accumulating store still open for merging
     ops = []
+    merged = False
     for op in region.ops:
         for sub in op.regions():
-            _merge_stores(sub, namer, slices)
+            merged |= _merge_stores(sub, namer, slices)
         if isinstance(op, Store) and op.accumulate and pending is not None and \
                 _same_place(ops[pending], op, slices):
+            merged = True
             first = ops.pop(pending)
             value = op.operands[-1]
             temp = namer.value("_t", value.kind)
@@ -1321,6 +1324,7 @@ def _merge_stores(region: Region, namer: Namer, slices: dict):
             pending = None
         ops.append(op)
     region.ops = ops
+    return merged
 
 
 def _same_place(a: Store, b: Store, slices: dict) -> bool:

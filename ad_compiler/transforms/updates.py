@@ -42,6 +42,8 @@ def _forward_in_block(region: Region) -> bool:
             by_source[region.ops[k].operands[0].name].discard(name)
 
     for k, op in enumerate(region.ops):
+        if not open_copies and not _is_copy(op):
+            continue        # (nothing open: what a statement reads or assigns cannot matter)
         if op.regions():
             for name in read(op) & open_copies.keys():
                 blocked.add(open_copies[name])
