@@ -841,11 +841,26 @@ class _Printer:
         self.group = header   # what follows the block continues the header's group
 
     def branch(self, op, indent, keyword="if"):
-        """An ``if``; an ``else`` holding only another ``if`` prints as ``elif``."""
+        """An ``if``; an ``else`` holding only another ``if`` prints as ``elif``. When all
+        the ``then`` block computes prints at its uses (the tests of nested branches, say),
+        the ``else`` block prints under ``if not``, and a truth test with nothing left in
+        either block is not printed at all."""
         line = op.line
-        self.put(indent, f"{keyword} {ast.unparse(self.expr(op.operands[0]))}:", line)
+        start, group = len(self.lines), self.group
+        test = self.expr(op.operands[0])
+        self.put(indent, f"{keyword} {ast.unparse(test)}:", line)
         self.block(op.then, indent + 1,
                    lambda: self.copies(indent + 1, op.results, op.then.yields, line))
+        if keyword == "if" and self._printed_nothing(start):
+            del self.lines[start:]
+            self.group = group
+            self.put(indent, f"if {ast.unparse(ast.UnaryOp(ast.Not(), test))}:", line)
+            self.block(op.orelse, indent + 1,
+                       lambda: self.copies(indent + 1, op.results, op.orelse.yields, line))
+            if self._printed_nothing(start) and op.operands[0].kind == "bool":
+                del self.lines[start:]
+                self.group = group
+            return
         printed = [o for o in op.orelse.ops if not (o.results and o.results[0] in self.inline)]
         inner = printed[0] if len(printed) == 1 else None
         if isinstance(inner, If) and not self._copy_pairs(op.results, op.orelse.yields):
@@ -858,6 +873,11 @@ class _Printer:
                    lambda: self.copies(indent + 1, op.results, op.orelse.yields, line))
         if self.lines[mark + 1:] == ["    " * (indent + 1) + "pass"]:
             del self.lines[mark:]
+
+    def _printed_nothing(self, start) -> bool:
+        """Whether the lines from ``start`` on are a header and ``pass`` (and comments)."""
+        return [ln.strip() for ln in self.lines[start:]
+                if not ln.lstrip().startswith("#")][1:] == ["pass"]
 
     def _copy_pairs(self, dsts, srcs):
         """The (target, value) pairs of a copy that print (not a variable onto itself)."""

@@ -163,3 +163,45 @@ def test_newton_loops_of_no_iteration_numba():
     numba = ad.grad(kepler_like, wrt=(0, 1), backend="numba")(0.6, _ANOMALIES.copy())
     for p, q in zip(python, numba):
         np.testing.assert_allclose(q, p, rtol=1e-14, atol=1e-15)
+
+
+# --- printing: a branch whose block prints nothing ----------------------------------------
+def nested_tests(x, y):
+    if x > 0.0:
+        if y > 0.0:
+            r = x * y
+        else:
+            r = x - y
+    else:
+        if y > x:
+            r = x * x
+        else:
+            r = y
+    return r * 2.0
+
+
+def early_return(x, n):
+    s = x
+    for i in range(n):
+        s = s + 0.1 * s * i
+        if s > 10.0:
+            return s * 2.0
+    return s
+
+
+@pytest.mark.parametrize("x, y", [(0.7, 0.4), (0.7, -0.4), (-0.7, 0.4), (-0.7, -1.4)])
+def test_branch_of_tests_only_is_not_printed(x, y):
+    """The forward ``if`` computes only the nested tests, which print at each use."""
+    check_grad(lambda f, wrt: ad.grad(f, wrt=wrt, backend="python"), nested_tests, (x, y))
+    source = ad.grad(nested_tests, wrt=(0, 1), backend="python").source
+    code = [ln.strip() for ln in source.splitlines() if not ln.strip().startswith("#")]
+    assert "pass" not in code and code.count("if x > 0.0:") == 1, source
+
+
+@pytest.mark.parametrize("x", [0.5, 3.0, 20.0])
+def test_empty_then_block_prints_else_under_not(x):
+    check_grad(lambda f, wrt: ad.grad(f, wrt=wrt, backend="python"), early_return, (x, 6))
+    d = ad.grad(early_return, wrt=0, backend="python")
+    source = d.source_of(d.prepare((x, 6)))
+    code = [ln.strip() for ln in source.splitlines()]
+    assert "pass" not in code and any(ln.startswith("if not ") for ln in code), source
