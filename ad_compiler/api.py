@@ -73,7 +73,7 @@ class DerivativeFunction(Transformed):
         out, k = [], 0
         for i in self.wrt:
             group = call.groups[i]
-            leaves = [_in_dtype_of(g, call.leaves[j]) for g, j in zip(flat[k:k + len(group)],
+            leaves = [in_dtype_of(g, call.leaves[j]) for g, j in zip(flat[k:k + len(group)],
                                                                     group)]
             out.append(unflatten_like(call.trees[i], leaves))
             k += len(group)
@@ -159,7 +159,7 @@ class DerivativeFunction(Transformed):
         ir = self.pipeline.primal_ir()
         free_kinds = call.kinds[len(args):]
 
-        # float64 gradients need no conversion (float32 ones do, see _in_dtype_of)
+        # float64 gradients need no conversion (float32 ones do, see in_dtype_of)
         as_is = all(not isinstance(key[i], tuple) or key[i][0] == np.float64 for i in wrt)
 
         def known(args):
@@ -175,7 +175,7 @@ class DerivativeFunction(Transformed):
             self._last_key = call
             if single and as_is and not value_too:
                 return results[nout]
-            grads = tuple(_in_dtype_of(results[nout + k], args[i]) for k, i in enumerate(wrt))
+            grads = tuple(in_dtype_of(results[nout + k], args[i]) for k, i in enumerate(wrt))
             gradient = grads[0] if single else grads
             return (as_output(results[0]), gradient) if value_too else gradient
 
@@ -274,7 +274,7 @@ def _expression(tree, leaves, classes) -> str:
     return build(tree)
 
 
-def _in_dtype_of(gradient, argument):
+def in_dtype_of(gradient, argument):
     """A gradient in its argument's float dtype (float32 in, float32 out), as in JAX and
     PyTorch; the adjoint itself accumulates in float64."""
     if isinstance(argument, np.ndarray) and argument.dtype.kind == "f" \

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .api import check_like, float_arguments
+from .api import check_like, float_arguments, in_dtype_of
 from .errors import DifferentiationError
 from .pipeline import (Options, Spec, Transformed, as_output, is_device_array, pipeline_of,
                        unflatten_like)
@@ -103,6 +103,9 @@ def jvp(f, primals, tangents, *, backend="numba", boundscheck=None, has_aux=Fals
     wrt = float_arguments(primals)
     ff = ForwardFunction(f, wrt, backend=backend, boundscheck=boundscheck, has_aux=has_aux)
     outs, touts = ff(primals, [tangents[i] for i in wrt])
+    # a tangent in its output's float dtype (float32 in, float32 out, as jax.jvp gives it;
+    # the forward sweep itself carries tangents in float64)
+    touts = [in_dtype_of(t, o) for t, o in zip(touts, outs)]
     stage = ff.stage_for(ff._last_key)
     out = unflatten_like(stage.output_tree, outs)
     if not has_aux:

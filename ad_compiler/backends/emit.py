@@ -30,6 +30,7 @@ import re
 from ..frontend.ir import Assign, Const, For, Function, If, Load, Prim, Region, Store, \
     Undef, Value, While, walk, walk_nested
 from ..rules import PRIMITIVES, Syntax
+from ..rules.table import SEQUENCE_OPERANDS
 from ..transforms.irtools import ALLOCATING
 
 HEADER = ("import math\n"
@@ -47,7 +48,6 @@ _FALLBACK = {
     "reshape": Syntax("call", "np.reshape"), "concatenate": Syntax("call", "np.concatenate"),
     "stack": Syntax("call", "np.stack"),
 }
-_SEQUENCE_ARG = {"concatenate", "stack", "pack"}
 _BINOP = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "//": ast.FloorDiv,
           "%": ast.Mod, "**": ast.Pow, "@": ast.MatMult, "&": ast.BitAnd, "|": ast.BitOr,
           "^": ast.BitXor}
@@ -542,6 +542,10 @@ def _unparse(stmt):
 
 
 _REPEATED_LOADS = 3   # uses up to which an element read prints again at each (x[i])
+# values nested inside one printed expression at most: a long chain of single uses (the
+# adjoint of a long function) would otherwise print as one expression deeper than Python's
+# recursion limit (and than anyone reads)
+_INLINE_DEPTH = 12
 
 
 def _size(op) -> bool:
@@ -588,6 +592,7 @@ class _Printer:
         self.names = _Names(fn)
         self.an = self.names.an
         self.inline = {}
+        self._depth = {}      # inlined value -> how many values its expression nests
         self._find_inlines(fn.body)
         self.lines = []
         self.group = None   # the source line of the statements printed last
@@ -651,8 +656,10 @@ class _Printer:
                                             for b in loads):
                     clobbered = True
                     break
-            if not clobbered:
+            depth = 1 + max((self._depth.get(o, 0) for o in op.operands), default=0)
+            if not clobbered and depth <= _INLINE_DEPTH:
                 self.inline[v] = op
+                self._depth[v] = depth
 
     def _in_expressions(self, v) -> bool:
         """Whether every use of ``v`` is inside an expression: not a copy nor a loop's
@@ -783,7 +790,7 @@ class _Printer:
             return ast.Attribute(args[0], sym, ast.Load())
         if form == "method":
             return ast.Call(ast.Attribute(args[0], sym, ast.Load()), args[1:], kws)
-        if op.name in _SEQUENCE_ARG:
+        if op.name in SEQUENCE_OPERANDS:
             args = [ast.Tuple(args, ast.Load())]
         if form == "call" and kws and sym.startswith("np.") and "." not in sym[3:] \
                 and _has_helper(sym[3:]):

@@ -136,9 +136,10 @@ def concatenate(xs, axis=0):
     return np.concatenate(xs, axis=axis)
 
 
-def pack(xs):
-    """``np.array(xs)`` of a tuple of scalars: generated code passes them as one tuple."""
-    return np.array([float(x) for x in xs])
+def pack(xs, dtype=None):
+    """``np.array(xs)`` of a tuple of scalars: generated code passes them as one tuple
+    (floats, or ``dtype``: an index list)."""
+    return np.array([float(x) for x in xs]) if dtype is None else np.array(xs, dtype=dtype)
 
 
 def stack(xs, axis=0):

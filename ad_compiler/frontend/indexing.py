@@ -22,6 +22,7 @@ import ast
 
 import numpy as np
 
+from ..rules import indexing as rules_indexing
 from .ir import Const, Load, Store
 
 
@@ -66,12 +67,26 @@ def _add_at(b, node):
                  accumulate=True))
 
 
+def _copyto(b, node):
+    """``np.copyto(dst, src)``: ``dst[:] = src`` (broadcast; ``where=``/``casting=`` are not
+    supported)."""
+    b.nargs(node, 2)
+    b.kwargs(node, set())
+    target = b.value(node.args[0])
+    b.mark_array(target)
+    whole = b.prim("slice", [Const(None)] * 3, kind="slice")
+    b.emit(Store([], [target, whole, b.value(node.args[1])]))
+
+
 def _put(b, node):
     b.nargs(node, 3)
     b.kwargs(node, set())
     target = b.value(node.args[0])
     b.mark_array(target)
-    store = Store([], [target, b.value(node.args[1]), b.value(node.args[2])])
+    where = node.args[1]      # np.put(y, [0, 2], v): the list is one array of positions
+    positions = b.array_of(where) if isinstance(where, (ast.List, ast.Tuple)) \
+        else b.value(where)
+    store = Store([], [target, positions, b.value(node.args[2])])
     store.flat = True    # np.put indexes the flattened array: checked 1-D when specialised
     b.emit(store)
 
@@ -205,6 +220,9 @@ _LOWERINGS = [(np.ascontiguousarray, _same_array), (np.int64, _integer),
               (np.flatnonzero, _producer("flatnonzero")), (np.bincount, _bincount),
               (np.take_along_axis, _take_along_axis), (np.argsort, _producer("argsort")),
               (np.searchsorted, _producer("searchsorted"))]
-_IN_PLACE = [("add_at", np.add.at), ("put", np.put)]
-_STATEMENTS = {"add_at": _add_at, "put": _put}
+# (``_rt.add_at(a, (index...), v)`` is how generated code prints ``np.add.at``: read back, as
+# the Hessian's forward pass reads the adjoint, it is the same unbuffered store)
+_IN_PLACE = [("add_at", np.add.at), ("add_at", rules_indexing.add_at), ("put", np.put),
+             ("copyto", np.copyto)]
+_STATEMENTS = {"add_at": _add_at, "put": _put, "copyto": _copyto}
 

@@ -28,6 +28,7 @@ except one ``return`` as its last top-level statement:
 from __future__ import annotations
 
 import ast
+import copy
 
 _UNSUPPORTED = {
     ast.Try: "try/except", ast.With: "with", ast.Global: "global", ast.Nonlocal: "nonlocal",
@@ -435,8 +436,13 @@ class Normalizer:
             length = lengths[0] if len(lengths) == 1 else ast.Call(
                 ast.Name("min", ast.Load()), lengths, [])
             return ast.Tuple([p[0] for p in parts], ast.Load()), length
-        if _is_call(it, "reversed"):
-            raise self.err("reversed() is supported over range(...) only", "reversed", it)
+        if _is_call(it, "reversed"):   # item n - 1 - k of the sequence of n items
+            if len(it.args) != 1 or it.keywords:
+                raise self.err("reversed() takes one sequence", "reversed", it)
+            mark = self.fresh("_back")
+            item, length = self.iteration(it.args[0], ast.Name(mark, ast.Load()), hoisted, s)
+            back = ast.BinOp(ast.BinOp(length, ast.Sub(), ast.Constant(1)), ast.Sub(), k)
+            return _Replace(mark, back).visit(item), length
         if isinstance(it, ast.Attribute) and it.attr == "flat" and \
                 isinstance(it.value, ast.Name) and it.value.id not in _assigned(s.body):
             length = ast.Call(ast.Name("len", ast.Load()), [it], [])   # x.flat: its elements
@@ -528,6 +534,16 @@ class Normalizer:
         fn.body = lowered + [ret]
         ast.fix_missing_locations(fn)
         return fn
+
+
+class _Replace(ast.NodeTransformer):
+    """Every read of the name ``mark`` replaced by (a copy of) the expression ``by``."""
+
+    def __init__(self, mark, by):
+        self.mark, self.by = mark, by
+
+    def visit_Name(self, node):
+        return copy.deepcopy(self.by) if node.id == self.mark else node
 
 
 def _is_call(node, name) -> bool:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import ast
 import builtins
 import dataclasses
-import math
 import os
 import sys
 import sysconfig
@@ -38,7 +37,7 @@ from . import indexing as indexing_calls
 from .ir import Const, For, Function, If, Load, Prim, Region, Store, Undef, Value, While
 from . import calls
 from .normalize import normalize
-from .parse import Parsed, Scope, parse_function, plain_function
+from .parse import Parsed, parse_function, plain_function
 from .pyforms import ContainerForms
 
 _REDUCTIONS = {"sum", "mean", "max", "min", "prod"}
@@ -332,6 +331,7 @@ class Builder(ContainerForms, ComplexForms):
         self.line_override = line
         self.env = dict(env or {})
         self.locals = dict(locals_ or {})
+        self.statement_call = None   # the call of the expression statement being built
         self.ops = []
         self.pending = []
         self.line = parsed.first_line
@@ -692,6 +692,9 @@ class Builder(ContainerForms, ComplexForms):
                 parts = [self.value(p) if p is not None else Const(None)
                          for p in (e.lower, e.upper, e.step)]
                 out.append(self.prim("slice", parts, kind="slice"))
+            elif isinstance(e, ast.List):    # y[[0, 2]]: one index array, as in NumPy
+                out.append(self.prim("array_of", [self.value(x) for x in e.elts],
+                                     kind="array"))
             else:
                 v = self.value(e)
                 out.append(v)
@@ -748,6 +751,11 @@ class Builder(ContainerForms, ComplexForms):
             if kw.arg not in allowed:
                 raise self.err(f"keyword argument '{kw.arg}' is not supported in "
                                f"'{ast.unparse(node.func)}'", "keyword argument", node)
+            try:        # a literal (slices too: ``index=(slice(None, None, None), 1)``)
+                out[kw.arg] = _as_tuples(_literal(kw.value))
+                continue
+            except ValueError:
+                pass
             v = self.expr(kw.value)
             if C.sequence(v) is not None and all(isinstance(e, Const) for e in C.sequence(v)):
                 out[kw.arg] = tuple(e.value for e in C.sequence(v))
@@ -865,6 +873,13 @@ class Builder(ContainerForms, ComplexForms):
                                           ast.unparse(node.func)))
         args = [self.value(a) for a in node.args]
         kwargs = [(kw.arg, self.value(kw.value)) for kw in node.keywords]
+        if node is self.statement_call and \
+                any(v.kind in ("array", "any") for v in args + [v for _, v in kwargs]):
+            raise self.err(f"'{ast.unparse(node.func)}(...)' called as a statement: a "
+                           "function with no derivative rule and no source may write into "
+                           "the arrays passed to it, which the compiler cannot follow; use "
+                           "its result in an assignment, write the update with indexing, or "
+                           "give it a rule (ad.custom_vjp)", "call", node)
         sources = [ast.unparse(a) for a in node.args] + [kw.arg for kw in node.keywords]
         attrs = {"path": path, "nargs": len(args), "keywords": tuple(k for k, _ in kwargs),
                  "call": ast.unparse(node.func), "arguments": tuple(sources),
@@ -886,7 +901,7 @@ class Builder(ContainerForms, ComplexForms):
         """The constant value of a static argument (a number, None, or a tuple or list of
         them); a name bound to a constant is read through."""
         try:
-            value = ast.literal_eval(node)
+            value = _literal(node)
         except ValueError:
             v = self.expr(node)
             if isinstance(v, _Func) and isinstance(v.obj, type):   # dtype=np.float32, float
@@ -1192,17 +1207,19 @@ class Builder(ContainerForms, ComplexForms):
         raise self.err(f"call to unsupported builtin '{name}'", "call", node)
 
     # --- inlining of user functions ---------------------------------------------------------
-    def bind_args(self, argnames, defaults, node, fname):
+    def bind_args(self, argnames, defaults, node, fname, kwonly=()):
+        """Parameter name -> argument of a call of an inlined function (``kwonly``: its
+        keyword-only parameters, after ``*``)."""
         args = [self.expr(a) for a in node.args]
         if len(args) > len(argnames):
             raise self.err(f"too many arguments in call to '{fname}'", "call", node)
         bound = dict(zip(argnames, args))
         for kw in node.keywords:
-            if kw.arg not in argnames or kw.arg in bound:
+            if kw.arg not in argnames and kw.arg not in kwonly or kw.arg in bound:
                 raise self.err(f"bad keyword argument '{kw.arg}' in call to '{fname}'",
                                "call", node)
             bound[kw.arg] = self.expr(kw.value)
-        for name in argnames:
+        for name in [*argnames, *kwonly]:
             if name not in bound:
                 if name not in defaults:
                     raise self.err(f"missing argument '{name}' in call to '{fname}'", "call",
@@ -1226,14 +1243,16 @@ class Builder(ContainerForms, ComplexForms):
         argnames = [a.arg for a in parsed.node.args.args]
         if owner is not None:
             self_name, argnames = argnames[0], argnames[1:]
+        kwonly = [a.arg for a in parsed.node.args.kwonlyargs]
         defaults = {}
-        for name, d in zip(argnames[::-1], (fn.__defaults__ or ())[::-1]):
+        for name, d in [*zip(argnames[::-1], (fn.__defaults__ or ())[::-1]),
+                        *(fn.__kwdefaults__ or {}).items()]:
             if isinstance(d, (bool, int, float)) or d is None:
                 defaults[name] = Const(d)
             else:
                 raise self.err(f"default value of '{name}' of '{fn.__name__}' is not a "
                                "number", "default argument", node)
-        bound = self.bind_args(argnames, defaults, node, fn.__name__)
+        bound = self.bind_args(argnames, defaults, node, fn.__name__, kwonly)
         if owner is not None:
             bound[self_name] = _Object(owner, lambda: owner, f"{fn.__name__}.{self_name}")
         line = None if parsed.filename == self.parsed.filename and self.line_override is None \
@@ -1250,14 +1269,17 @@ class Builder(ContainerForms, ComplexForms):
         if fdef in self.shared.stack:
             raise self.err(f"recursion: '{fdef.name}' calls itself", "recursion", node)
         argnames = [a.arg for a in fdef.args.args]
+        kwonly = [a.arg for a in fdef.args.kwonlyargs]
         defaults = {}
-        for name, d in zip(argnames[::-1], fdef.args.defaults[::-1]):
+        for name, d in [*zip(argnames[::-1], fdef.args.defaults[::-1]),
+                        *((a, d) for a, d in zip(kwonly, fdef.args.kw_defaults)
+                          if d is not None)]:
             v = local.builder.expr(d)
             if not isinstance(v, Const):
                 raise self.err(f"default value of '{name}' is not a constant",
                                "default argument", node)
             defaults[name] = v
-        bound = self.bind_args(argnames, defaults, node, fdef.name)
+        bound = self.bind_args(argnames, defaults, node, fdef.name, kwonly)
         parsed = Parsed(node=fdef, name=fdef.name, filename=self.parsed.filename,
                         first_line=fdef.lineno, scope=self.parsed.scope)
         # lexical scoping: the nested def sees the enclosing variables as they are now
@@ -1343,7 +1365,11 @@ class Builder(ContainerForms, ComplexForms):
             if isinstance(target, _Func) and \
                     indexing_calls.lower_statement(self, target.obj, call):
                 return
-        self.expr(s.value)
+        self.statement_call = call
+        try:
+            self.expr(s.value)
+        finally:
+            self.statement_call = None
 
     def s_FunctionDef(self, s):
         self.locals[s.name] = _Local(s, self)
@@ -1584,6 +1610,17 @@ class Builder(ContainerForms, ComplexForms):
         results = [Value(self.vname(n), cond.args[k].kind) for k, n in enumerate(slots)]
         self.emit(While(results, list(inits), cond=cond, body=body))
         self.env.update(self.unflatten_slots(names, shapes, results))
+
+
+def _literal(node):
+    """``ast.literal_eval`` that also reads ``slice(a, b, c)`` of constants: the static
+    ``index=`` of ``_rt.getitem`` in generated code read back (the Hessian's adjoint)."""
+    if isinstance(node, ast.Tuple):
+        return tuple(_literal(e) for e in node.elts)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+            node.func.id == "slice" and not node.keywords and len(node.args) <= 3:
+        return slice(*(ast.literal_eval(a) for a in node.args))
+    return ast.literal_eval(node)
 
 
 def _as_tuples(value):

@@ -387,15 +387,16 @@ defvjp("setitem",
 
 
 # --- np.array([a, b, c]) of scalar values -------------------------------------------------------
-def pack(*xs):
-    """A 1-D float array of the scalars ``xs``."""
-    return np.array([float(x) for x in xs])
+def pack(*xs, dtype=None):
+    """A 1-D float array of the scalars ``xs``; with ``dtype`` (``"int64"``, ``"bool"``) an
+    array of that dtype: ``np.array([0, 2])`` and ``y[[0, 2]]`` index with integers."""
+    return np.array([float(x) for x in xs]) if dtype is None else np.array(xs, dtype=dtype)
 
 
-defprim("pack", None, pack, Syntax("helper", "pack"), result_kind="array")
-defvjp("pack", lambda o, g, ans, *xs, argnum=0: o.getitem(g, index=argnum))
-defjvp("pack", lambda o, tangents, ans, *xs: o.pack(*[0.0 if t is None else t
-                                                     for t in tangents]))
+defprim("pack", None, pack, Syntax("helper", "pack"), result_kind="array", dtype=None)
+defvjp("pack", lambda o, g, ans, *xs, argnum=0, dtype=None: o.getitem(g, index=argnum))
+defjvp("pack", lambda o, tangents, ans, *xs, dtype=None: o.pack(*[0.0 if t is None else t
+                                                                  for t in tangents]))
 
 
 # --- forward-mode (jvp) rules of the primitives above that had vjps only ---------------------

@@ -26,11 +26,12 @@ elementwise functions only: a function of arrays that is not elementwise raises 
 
 from __future__ import annotations
 
+import ast
 import inspect
 import re
 
 from ..errors import DifferentiationError
-from .table import PRIMITIVES, Syntax, defprim
+from .table import PRIMITIVES, SEQUENCE_OPERANDS, Syntax, defprim
 
 _BY_FUNCTION: dict[int, tuple[object, str]] = {}
 _SCALAR_KINDS = ("float", "int", "bool")
@@ -49,7 +50,10 @@ def primitive_for(obj) -> str | None:
     hit = _BY_FUNCTION.get(id(obj))
     if hit is not None and hit[0] is obj:
         return hit[1]
+    namespace = vars(_helpers())
     for name in _helper_names().get(id(obj), ()):
+        if namespace.get(name) is not obj:     # (an id the map holds reused since)
+            continue
         for prim in PRIMITIVES.values():
             syntax = prim.syntax
             if syntax is not None and (
@@ -66,20 +70,20 @@ def primitive_for(obj) -> str | None:
     return None
 
 
-_HELPER_NAMES = [None, {}]     # [the helpers' namespace items it was built from, names]
+_HELPER_NAMES = [-1, {}]     # [the size of the helpers' namespace it was built from, names]
 
 
 def _helper_names() -> dict:
-    """id(function) -> the names under which the helpers module (``_rt``) exposes it
-    (rebuilt only when that namespace changed: the frontend asks once per call)."""
+    """id(function) -> the names under which the helpers module (``_rt``) exposes it,
+    rebuilt when that namespace grew (it only grows: names resolved lazily are added; the
+    frontend asks once per call, so the check must be cheap)."""
     namespace = vars(_helpers())
-    items = tuple((name, id(value)) for name, value in namespace.items())
-    if _HELPER_NAMES[0] != items:
+    if _HELPER_NAMES[0] != len(namespace):
         names: dict = {}
         for name, value in namespace.items():
             if callable(value) and not name.startswith("_"):
                 names.setdefault(id(value), []).append(name)
-        _HELPER_NAMES[:] = [items, names]
+        _HELPER_NAMES[:] = [len(namespace), names]
     return _HELPER_NAMES[1]
 
 
@@ -221,7 +225,12 @@ def call_primitive(builder, name, node):
     or runtime helper to one ``Prim(name)`` (``builder`` is the frontend's SSA builder)."""
     prim = PRIMITIVES[name]
     attrs = builder.kwargs(node, set(prim.attrs)) if node.keywords else {}
-    args = [builder.value(a) for a in node.args]
+    if name in SEQUENCE_OPERANDS and len(node.args) == 1:    # _rt.stack((a, b), axis=1)
+        args = builder.sequence(node.args[0])
+    else:   # a runtime helper's tuple operand is printed as a tuple (concat_part's parts)
+        args = [builder.prim("tuple", builder.sequence(a), kind="shape")
+                if isinstance(a, ast.Tuple) and not name.startswith("custom_")
+                else builder.value(a) for a in node.args]
     if prim.result_kind is not None or prim.elementwise:
         return builder.prim(name, args, {**prim.attrs, **attrs} if attrs else None)
     kinds = {a.kind for a in args}

@@ -48,6 +48,12 @@ def _is_none(v):
     return getattr(getattr(v, "value", None), "value", 0) is None
 
 
+def _scipy_logsumexp(x, axis=None, keepdims=False):
+    from scipy.special import logsumexp
+
+    return logsumexp(x, axis=axis, keepdims=keepdims)
+
+
 # --- statistics ----------------------------------------------------------------------------
 def _var(o, x, axis=None, ddof=0, keepdims=False, **_):
     d = x - o.mean(x, axis=axis, keepdims=True)
@@ -65,6 +71,18 @@ def _std(o, x, axis=None, ddof=0, keepdims=False, **_):
 defcomposite("std", 1, np.std, _std,
              ndim=_reduction_ndim, numpy="numpy.std .std", axis=None, dtype=None, out=None,
              ddof=0, keepdims=False)
+
+
+def _logsumexp(o, x, axis=None, keepdims=False):
+    # the maximum is subtracted for range, as SciPy does; its derivative cancels exactly
+    # (d/dm [m + log sum exp(x - m)] = 1 - 1), so a tie between maxima changes nothing
+    m = o.max(x, axis=axis, keepdims=True)
+    s = o.log(o.sum(o.exp(x - m), axis=axis, keepdims=True)) + m
+    return s if keepdims else o.sum(s, axis=axis)     # (summing size-1 axes drops them)
+
+
+defcomposite("logsumexp", 1, _scipy_logsumexp, _logsumexp, ndim=_reduction_ndim,
+             numpy="scipy.special.logsumexp", axis=None, keepdims=False)
 
 
 def _average(o, x, weights, axis=None, keepdims=False):

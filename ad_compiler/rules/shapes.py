@@ -257,6 +257,11 @@ def _array_of(*xs):
 
 def _array_of_expand(o, *xs):
     if all(x.ndim == 0 for x in xs):
+        kinds = {x.value.kind for x in xs}   # np.array([0, 2]) holds integers, as in NumPy
+        if kinds == {"int"}:
+            return o.pack(*xs, dtype="int64")
+        if kinds == {"bool"}:
+            return o.pack(*xs, dtype="bool")
         return o.pack(*xs)
     if any(x.ndim == 0 for x in xs):
         raise DifferentiationError("np.array of a list mixing scalars and arrays")

@@ -57,6 +57,11 @@ class Syntax:
     symbol: str
 
 
+# primitives whose operands are printed as ONE tuple argument (``np.stack((a, b))``,
+# ``_rt.stack((a, b), axis=1)``): reading generated code back unpacks it
+SEQUENCE_OPERANDS = frozenset({"concatenate", "stack", "pack"})
+
+
 @dataclass
 class Primitive:
     name: str

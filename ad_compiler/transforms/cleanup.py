@@ -32,7 +32,7 @@ Numba compiles fewer lines:
 * **dead code**: statements no effect needs (liveness from the returned values, stores,
   tape updates and control flow: a variable only its own updates read goes, with the loop
   slots that carry it and loops left empty), and tapes nobody reads back (their pushes and
-  allocation). With the value dropped (``grad``, :func:`drop_outputs`) this removes
+  allocation). With the value dropped (``grad``, ``cleanup(fn, drop_outputs=n)``) this removes
   the code only the value needed.
 
 Imperative IR names variables, not values (two Values with one name are one Python
@@ -50,9 +50,9 @@ from .builder import _FOLD, Namer
 from .copies import propagate_copies
 from .deadstores import drop_dead_stores, own_arrays
 from .guards import drop_values_for_skipped_loops
-from .updates import forward_updated_copies
 from .irtools import ALLOCATING, all_regions, defined as _defined, named as _named, read as _read, \
     substitute as _substitute
+from .updates import forward_updated_copies
 
 _ALLOCATIONS = ("tape", "tape_of_arrays", "array_list", "reference_list")
 _TAPE_UPDATES = ("reserve", "grow", "list_put", "put_reference")   # tape = update(tape, ...)
@@ -61,23 +61,32 @@ _SCALARS = ("float", "int", "bool", "slice")
 _TEMPORARY = re.compile(r"^_t\d+$")
 
 
-def cleanup(fn: Function) -> Function:
+def cleanup(fn: Function, drop_outputs: int = 0) -> Function:
     """A simplified copy of derivative IR ``fn`` (see the module docstring). A copy: the
     forward sweep holds the primal's own ops, and the passes rewrite ops in place (an
-    unrolled loop's index replaced by its start would otherwise change the primal too)."""
+    unrolled loop's index replaced by its start would otherwise change the primal too).
+    ``drop_outputs``: how many of the first results go (the primal outputs, when only the
+    gradients are asked for), and with them the code only they needed."""
     fn = copy_ir(fn)
+    if drop_outputs:
+        fn.body.yields = fn.body.yields[drop_outputs:]
+        fn.returns_tuple = True
     namer = Namer(_names(fn))
     _simplify(fn, namer)
     # zeros split into branches once the branches are what is left of them (a split
-    # earlier could make a branch that later empties on its own path)
-    if _split_zero_inits(fn.body):
+    # earlier could make a branch that later empties on its own path); a split in an
+    # outer ``if`` can leave a zero before an inner one, split next time
+    for _ in range(_ROUNDS):
+        if not _split_zero_inits(fn.body):
+            break
         _simplify(fn, namer)
     _merge_accumulations(fn.body, namer)
-    merged = _merge_stores(fn.body, namer, {op.results[0].name: op for op in walk(fn.body)
-                                            if isinstance(op, Prim) and op.name == "slice"})
+    _merge_stores(fn.body, namer, {op.results[0].name: op for op in walk(fn.body)
+                                   if isinstance(op, Prim) and op.name == "slice"})
     _doubles(fn)
-    if merged:
-        _remove_dead(fn)    # what merged stores left unread (the index of the first)
+    _copies_back(fn)
+    propagate_copies(fn)
+    _remove_dead(fn)
     return fn
 
 
@@ -113,15 +122,6 @@ def _doubles(fn: Function):
                     op.name not in _TAPE_UPDATES and op.name != "opaque_call":
                 defs[op.results[0].name] = k
         region.ops = [op for k, op in enumerate(region.ops) if k not in gone]
-
-
-def drop_outputs(fn: Function, count: int) -> Function:
-    """The vjp ``fn`` less its first ``count`` results (the primal outputs, when only the
-    gradients are asked for), in place: the clean-up then removes the code only they
-    needed."""
-    fn.body.yields = fn.body.yields[count:]
-    fn.returns_tuple = True
-    return fn
 
 
 # --- variables ----------------------------------------------------------------------------
@@ -481,8 +481,9 @@ def _effects(ops) -> list[tuple[set, set]]:
         assigns = {v.name for v in op.results if _named(v)}
         if isinstance(op, While):
             assigns |= _overwritten(op, known)
-        for name in _defined(op):
-            known.pop(name, None)
+        if known:
+            for name in _defined(op) if op.regions() else assigns:
+                known.pop(name, None)
         if isinstance(op, Assign) and isinstance(op.operands[0], Const) and \
                 _named(op.results[0]):
             known[op.results[0].name] = op.operands[0]
@@ -1294,19 +1295,17 @@ def _merge_accumulations(region: Region, namer: Namer):
             last_def[op.results[0].name] = k
 
 
-def _merge_stores(region: Region, namer: Namer, slices: dict) -> bool:
+def _merge_stores(region: Region, namer: Namer, slices: dict):
     """``b[i] += e1; b[i] += e2`` -> ``b[i] += e1 + e2`` (the sum a temporary the printer
     inlines), when only scalar arithmetic that leaves ``b``, ``i`` and ``e1`` alone runs in
-    between: nothing can read the element before the second store. Whether any merged."""
+    between: nothing can read the element before the second store."""
     pending = None      # index of the last accumulating store still open for merging
     ops = []
-    merged = False
     for op in region.ops:
         for sub in op.regions():
-            merged |= _merge_stores(sub, namer, slices)
+            _merge_stores(sub, namer, slices)
         if isinstance(op, Store) and op.accumulate and pending is not None and \
                 _same_place(ops[pending], op, slices):
-            merged = True
             first = ops.pop(pending)
             value = op.operands[-1]
             temp = namer.value("_t", value.kind)
@@ -1324,7 +1323,6 @@ def _merge_stores(region: Region, namer: Namer, slices: dict) -> bool:
             pending = None
         ops.append(op)
     region.ops = ops
-    return merged
 
 
 def _same_place(a: Store, b: Store, slices: dict) -> bool:

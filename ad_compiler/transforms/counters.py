@@ -77,7 +77,7 @@ def _loop_indices(region: Region, namer: Namer, top=False) -> bool:
     for op in region.ops:
         for sub in op.regions():
             changed |= _loop_indices(sub, namer)
-    live = live_after_loops(region.ops, region.yields) if top else {}
+    live = {}       # (computed when a loop is first rewritten: most rounds rewrite none)
     facts: dict[str, tuple] = {}   # name -> ("const", c) | ("trips", N) | ("less", C)
     k = 0
     while k < len(region.ops):
@@ -104,7 +104,9 @@ def _loop_indices(region: Region, namer: Namer, top=False) -> bool:
             facts[op.results[0].name] = ("trips", op.operands[1])
         if after:   # the counter's value after the loop, next
             changed = True
-            if not top or after[-1].results[0].name in live[id(op)]:
+            if top and not live:
+                live = live_after_loops(region.ops, region.yields)
+            if not top or after[-1].results[0].name in live.get(id(op), ()):
                 region.ops[k + 1:k + 1] = after
         k += 1
     return changed

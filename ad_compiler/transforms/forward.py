@@ -189,9 +189,15 @@ class ForwardTransform:
             value = builder.lift(builder.broadcast_like(value, ans))
         ops.extend(builder.ops)
         # a new allocation needs tangent memory of its own when it is written later, or
-        # when its tangent is an operand's that is (``a = x * 1.0`` has the tangent
-        # ``t_x``: neither ``a[0] = ...`` nor ``x -= ...`` may change the other's tangent)
-        passed = [x for x in op.operands if self.tangents.get(id(x)) is value]
+        # when its tangent may be an operand's that is (``a = x * 1.0`` has the tangent
+        # ``t_x``: neither ``a[0] = ...`` nor ``x -= ...`` may change the other's tangent).
+        # Only a tangent the rule's last op computed elementwise is surely fresh memory:
+        # ``broadcast_like(t_x, a)`` (the tangent of ``a = zeros + x``) returns ``t_x``
+        last = ops[-1] if builder.ops else None
+        fresh = isinstance(last, Prim) and last.results and last.results[0] is value and \
+            (PRIMITIVES[last.name].elementwise if last.name in PRIMITIVES else False)
+        passed = [x for x in op.operands if self.tangents.get(id(x)) is value or
+                  (not fresh and self.active(x))]
         own = op.name not in VIEW_PRIMS and (self.memory.is_written(ans) or any(
             self.memory.is_written(x) for x in passed))
         if not builder.ops and _TEMP.match(ans.name) and not own:
@@ -199,9 +205,8 @@ class ForwardTransform:
             return
         t = self.new_tangent(ans)
         # name the tangent: rename the last op's result when it computed it, else copy
-        last = ops[-1] if builder.ops else None
-        if last is not None and last.results and last.results[0] is value and \
-                isinstance(last, Prim):
+        if isinstance(last, Prim) and last.results and last.results[0] is value and \
+                (fresh or not own):
             last.results = [t]
         elif own:
             ops.append(Prim([t], [value], op.line, name="copy"))

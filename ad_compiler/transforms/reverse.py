@@ -40,18 +40,18 @@ import functools
 import re
 from dataclasses import dataclass, field, replace
 
-from ..analysis.memory import (Memory, check_aliasing, memory_uses, related_views,
+from ..analysis.memory import (Memory, check_aliasing, related_views,
                                user_name as _user_name)
 from ..errors import DifferentiationError
 from ..frontend.ir import (Assign, Const, For, Function, If, Load, Op, Prim, Region, Store,
-                           Value, While, copy_ir, walk)
+                           Value, While, walk)
 from ..rules import PRIMITIVES
 from .activity import Activity
 from .builder import Builder, Namer, Sym
 from .carry import carry_across_iterations
 from .checkpoint import (Checkpointing, passes_adjoint_through, rerun_independent_iterations,
                          split_for_checkpointing)
-from .cleanup import cleanup, drop_outputs
+from .cleanup import cleanup
 from .irtools import SCALAR_KINDS, all_names, element_index, is_int
 from .licm import hoist_invariants
 from .specialize import load_signature
@@ -955,10 +955,8 @@ def reverse_stages(fn: Function, wrt, checkpoint=None, restart_whiles=False, see
     transform = ReverseTransform(fn, list(wrt), recompute, seeded)
     transform.restart_whiles = restart_whiles
     vjp = transform.run()
-    yield "adjoint", copy_ir(vjp)
-    if gradients_only:      # dropped before the clean-up, so that it runs once
-        vjp = drop_outputs(vjp, len(fn.body.yields))
-    yield "cleaned", cleanup(vjp)
+    yield "adjoint", vjp            # (the clean-up works on a copy)
+    yield "cleaned", cleanup(vjp, len(fn.body.yields) if gradients_only else 0)
 
 
 def reverse(fn: Function, wrt, checkpoint=None, restart_whiles=False,

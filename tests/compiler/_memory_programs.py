@@ -343,6 +343,25 @@ def tangent_shared_with_written_argument(x, s):
     return np.sum(a * a) + np.sum(x)
 
 
+def broadcast_tangent_of_written_result(x, s):
+    """``a = tanh(zeros) * 0.5 + x * 0.5``: the zeros have no tangent, so ``a``'s is the
+    other term's, which the jvp rule returns as it is (``broadcast_like``); ``a[-1] = t``
+    must not write into it (the jvp was wrong: found by tests/compiler/memgen.py)."""
+    b = x * 0.5
+    a = np.tanh(np.zeros(x.shape[0])) * 0.5 + b
+    a[-1] = s * 0.5
+    a = np.tanh(a) * 0.5 + b
+    return np.sum(a * a) + np.sum(b)
+
+
+def broadcast_tangent_of_written_operand(x, s):
+    """``c = zeros + a``: ``c``'s tangent is ``a``'s as it is; a later write into ``a``
+    must not change ``c``'s."""
+    a = np.copy(x)
+    c = np.zeros(x.shape[0]) + a
+    a[0] = s
+    return np.sum(c * c) + np.sum(a * a)
+
 
 # recorded by reference: a name that refers to other memory from one iteration to the next
 def rebound_written_read_before(x, s):
@@ -431,6 +450,8 @@ IDIOMS = [
     (rebound_in_loop_read_before, (X4, 0.7)),
     (rebound_in_loop_old_name_written, (X4, 0.7)),
     (tangent_shared_with_written_argument, (X4, 0.7)),
+    (broadcast_tangent_of_written_result, (X4, 0.7)),
+    (broadcast_tangent_of_written_operand, (X4, 0.7)),
     (rebound_written_read_before, (X4, 0.7)),
     (rebound_in_branch_in_loop, (X4, 0.7)),
     (rebound_in_branch_in_loop, (X4, -5.0)),
@@ -439,4 +460,4 @@ IDIOMS = [
 ]
 # the numba tier: one program per mechanism (fresh buffers, chained in-place updates, a
 # reference tape through the caller's array, one through a branch)
-IDIOMS_NUMBA = [IDIOMS[1], IDIOMS[4], IDIOMS[11], IDIOMS[12]]
+IDIOMS_NUMBA = [IDIOMS[1], IDIOMS[4], IDIOMS[13], IDIOMS[14]]

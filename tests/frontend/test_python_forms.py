@@ -113,6 +113,33 @@ def loop_reversed(x):
     return s
 
 
+def loop_reversed_sequences(x, w):
+    """``reversed`` of an array, inside ``enumerate`` and ``zip``, and of a tuple."""
+    s = 0.0
+    for v in reversed(x):
+        s = s * 0.5 + v
+    for i, v in enumerate(reversed(x)):
+        s += (i + 1) * v * v
+    for a, b in zip(reversed(x), w):
+        s += a * b
+    for t in reversed((x[0], 2.0 * x[1])):
+        s = s * t
+    return s
+
+
+def _keyword_only(a, b=1.5, *, c=0.5, d):
+    return a * b + c * a * a + d
+
+
+def keyword_only_parameters(x):
+    """Helpers with keyword-only parameters (after ``*``), defaulted or not, module-level
+    and nested."""
+    def local(a, *, k=2.0):
+        return a * k
+    return np.sum(_keyword_only(x, c=0.25, d=1.0) + _keyword_only(x, b=2.0, d=x) +
+                  local(x, k=3.0) + local(x))
+
+
 def loop_over_slice(x):
     s = 1.0
     for v in x[1:]:
@@ -228,6 +255,8 @@ CASES = [
     (loop_enumerate_zip, (V, np.array([0.2, -0.5, 0.9, 1.0]))),
     (loop_zip3, (V, V[::-1].copy(), np.array([0.3, 0.2, 0.1]))),
     (loop_reversed, (V,)),
+    (loop_reversed_sequences, (V, np.array([0.2, -0.5]))),
+    (keyword_only_parameters, (V,)),
     (loop_over_slice, (V,)),
     (loop_tuple_rows, (_rng.normal(size=(3, 2)),)),
     (comprehensions, (V,)),

@@ -21,7 +21,7 @@ _FD = {}
 
 
 def write_module(usages, numpy_module="numpy", name="usage_functions"):
-    lines = [f"import {numpy_module} as np", ""]
+    lines = [f"import {numpy_module} as np", "import scipy.special", ""]
     for k, (expr, args) in enumerate(usages):
         params = ", ".join("abc"[:len(args)])
         lines += [f"def u{k}({params}):", f"    return np.sum(np.sin({expr}))", ""]
@@ -87,6 +87,20 @@ def check(fn, args, mode, backend):
     except Exception as exc:   # noqa: BLE001 - classified, reported
         return "crash", f"{type(exc).__name__}: {exc}"
     return "ok", ""
+
+
+def normal_arguments(shapes, seed):
+    """Standard-normal arrays of ``shapes``: the arguments of one usage."""
+    rng = np.random.default_rng(seed)
+    return tuple(rng.standard_normal(s) for s in shapes)
+
+
+def assert_usage(module, usages, k, mode, seed):
+    """Usage ``k`` of ``usages`` (written to ``module``) differentiates right in ``mode``
+    on the python backend, at standard-normal arguments drawn with ``seed``."""
+    status, message = check(getattr(module, f"u{k}"), normal_arguments(usages[k][1], seed),
+                            mode, "python")
+    assert status == "ok", f"{usages[k][0]}: {status} {message}"
 
 
 def valid_usages(usages, seed=0):

@@ -15,7 +15,7 @@ from ad_compiler.rules import fft as F
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from harness import _fd, check, close, write_module  # noqa: E402
+from harness import _fd, assert_usage, check, close, normal_arguments, write_module  # noqa: E402,E501
 
 _NORMS = ["", ", norm='ortho'", ", norm='forward'", ", norm='backward'"]
 # a real readout of a complex value that weighs both of its parts
@@ -74,17 +74,10 @@ USAGES = _transform_usages() + OPERATIONS
 _MODULE = write_module(USAGES, name="fft_usages")
 
 
-def _arguments(k, shapes):
-    rng = np.random.default_rng(100 + k)
-    return tuple(rng.standard_normal(s) for s in shapes)
-
-
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
 @pytest.mark.parametrize("k", range(len(USAGES)), ids=[u[0] for u in USAGES])
 def test_usage(k, mode):
-    status, message = check(getattr(_MODULE, f"u{k}"), _arguments(k, USAGES[k][1]), mode,
-                            "python")
-    assert status == "ok", f"{USAGES[k][0]}: {status} {message}"
+    assert_usage(_MODULE, USAGES, k, mode, seed=100 + k)
 
 
 def test_agrees_with_autograd():
@@ -97,7 +90,7 @@ def test_agrees_with_autograd():
     theirs = write_module(USAGES, "autograd.numpy", "fft_autograd")
     agreed, autograd_off = 0, []
     for k, (expr, shapes) in enumerate(USAGES):
-        args = _arguments(k, shapes)
+        args = normal_arguments(shapes, 100 + k)
         try:
             want = autograd.grad(getattr(theirs, f"u{k}"), 0)(*args)
         except Exception:   # noqa: BLE001 - autograd does not differentiate this usage

@@ -221,6 +221,19 @@ def test_repeated_calls_stay_checked_and_follow_globals(backend, monkeypatch):
     assert_close(s(X), 2.0 * np.array([1.0, 2.0, 3.0]) * X)
 
 
+def test_jvp_tangents_keep_the_outputs_float32():
+    """As ``jax.jvp``: float32 primals give float32 output tangents (the forward sweep
+    carries float64 inside), equal to the float64 tangent rounded."""
+    def scale(x):
+        return x * x * 2.0
+
+    x32 = np.array([0.5, -1.25, 3.0], dtype=np.float32)
+    t32 = np.array([1.0, 0.5, -2.0], dtype=np.float32)
+    out, tangent = ad.jvp(scale, (x32,), (t32,), backend="python")
+    assert out.dtype == np.float32 and tangent.dtype == np.float32
+    np.testing.assert_allclose(tangent, 4.0 * x32.astype(float) * t32, rtol=1e-6)
+
+
 @pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
 def test_repeated_grad_calls_take_the_direct_route(backend, monkeypatch):
     """``grad`` of a function with a static scalar output (whose adjoint does not compute

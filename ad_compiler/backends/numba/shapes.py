@@ -150,13 +150,15 @@ def _reference_list(ndim):
         return typed_list.empty_list(item)
     return impl
 
-@overload(pack)
-def _pack(xs):
+@overload(pack, prefer_literal=True)
+def _pack(xs, dtype=None):
     if isinstance(xs, types.BaseTuple) and all(is_scalar(t) for t in xs.types):
         n = len(xs.types)
+        name = static(dtype, "dtype", "pack")
         body = "".join(f"    out[{i}] = xs[{i}]\n" for i in range(n))
-        src = f"def impl(xs):\n    out = np.empty({n})\n{body}    return out\n"
-        return compile_src(("pack", n), src, {})
+        typed = f", dtype=np.{'bool_' if name == 'bool' else name}" if name else ""
+        src = f"def impl(xs, dtype=None):\n    out = np.empty({n}{typed})\n{body}    return out\n"
+        return compile_src(("pack", n, name), src, {})
 
 # basic indexing with a constant index (ints, slices, tuples of them)
 @overload(getitem)

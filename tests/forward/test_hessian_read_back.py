@@ -1,0 +1,77 @@
+"""Hessians read the generated adjoint back (forward over reverse): every construct the
+printer writes must be read as what it computes. ``_rt.stack((a, b), axis=1)`` is the stack
+of ``a`` and ``b`` (it was read as the stack of one packed array: the Hessian failed on an
+index); ``concat_part(g, (a, b))`` takes a tuple (read as a packed array: a crash);
+``_rt.add_at(b_x, (idx,), v)``, the adjoint of a gather ``x[idx]`` and of ``np.add.at``, is an
+unbuffered store into ``b_x`` (read as a call whose result nobody uses and dropped: the
+Hessian of every gather through an index array was zero)."""
+
+import numpy as np
+import pytest
+
+import ad_compiler as ad
+
+
+def stack_of_elements(x):
+    s = np.stack((x[0], x[1]))
+    return np.sum(s * s * x[2])
+
+
+def stack_on_axis_one(x):
+    s = np.stack((x, x * x), axis=1)
+    return np.sum(np.sin(s) * s[:, 0:1])
+
+
+def concatenated(x):
+    c = np.concatenate((x * x, np.cos(x[1:])), axis=0)
+    return np.sum(c * c) * x[0]
+
+
+def stacked_then_concatenated(x):
+    """The adjoint of concatenate takes the parts as one tuple operand (``concat_part(g,
+    (a, b))``), read back as a tuple, not as an array packed from them."""
+    a = np.stack([x, x ** 2])
+    b = np.concatenate([a[0], a[1] * 2.0])
+    return np.sum(b * b) + np.sum(a.T @ a)
+
+
+def gathered(x):
+    idx = np.array([0, 2, 2, 1])
+    return np.sum(x[idx] ** 3)
+
+
+def added_at(x):
+    out = np.zeros(3)
+    np.add.at(out, np.array([0, 2, 1, 0, 2, 2]), np.concatenate((x, x * x)))
+    return np.sum(out ** 3)
+
+
+def _fd_hessian(f, x, h=1e-5):
+    grad = ad.grad(f, backend="python")
+    out = np.zeros((x.size, x.size))
+    for i in range(x.size):
+        e = np.zeros_like(x)
+        e[i] = h
+        out[:, i] = (grad(x + e) - grad(x - e)) / (2 * h)
+    return out
+
+
+@pytest.mark.parametrize("f", [stack_of_elements, stack_on_axis_one, concatenated,
+                               stacked_then_concatenated, gathered, added_at],
+                         ids=lambda f: f.__name__)
+def test_hessian_through_sequence_operands(f):
+    x = np.array([0.7, -1.3, 2.1])
+    H = ad.hessian(f, backend="python")(x)
+    np.testing.assert_allclose(H, _fd_hessian(f, x), rtol=1e-6, atol=1e-8)
+
+
+def test_hessian_of_stacked_elements_is_exact():
+    x = np.array([1.0, 2.0, 3.0])     # f = (x0^2 + x1^2) x2
+    H = ad.hessian(stack_of_elements, backend="python")(x)
+    np.testing.assert_array_equal(H, [[6.0, 0.0, 2.0], [0.0, 6.0, 4.0], [2.0, 4.0, 0.0]])
+
+
+def test_hessian_of_a_gather_is_exact():
+    x = np.array([0.3, -0.5, 0.7])     # f = x0^3 + x1^3 + 2 x2^3
+    H = ad.hessian(gathered, backend="python")(x)
+    np.testing.assert_allclose(H, np.diag([6 * 0.3, 6 * -0.5, 12 * 0.7]), rtol=1e-14)

@@ -1,0 +1,73 @@
+"""Index lists and in-place NumPy statements, as NumPy users write them.
+
+``y[[0, 2]]`` indexes with ONE integer array (it was read as ``y[0, 2]`` and failed);
+``np.array([0, 2])`` holds integers (it was a float array, unusable as an index); ``np.put``
+takes a list of positions; ``np.copyto(dst, src)`` writes ``src`` into ``dst`` (it was a call
+whose result nobody reads, dropped: the gradient was zero). A function with no rule and no
+source called as a statement with an array (``np.fill_diagonal(m, 1.0)``) may write into it,
+which the compiler cannot follow: refused, where it gave a wrong gradient."""
+
+import numpy as np
+import pytest
+
+import ad_compiler as ad
+
+from fdcheck import assert_close, fd_grad
+
+
+def list_index_store_and_load(x):
+    y = np.zeros(4)
+    y[[0, 2]] = x[:2]
+    return np.sum(y * y) + np.sum(x[[2, 0]] ** 3)
+
+
+def int_array_literal(x):
+    idx = np.array([2, 0, 2])
+    mask = np.array([True, False, True])
+    return np.sum(x[idx] ** 3) + np.sum(x[mask] * 2.0)
+
+
+def put_list(x):
+    y = np.zeros(4)
+    np.put(y, [0, 2], x[:2])
+    return np.sum(y * y) + y[2] * x[2]
+
+
+def copyto(x):
+    out = np.zeros_like(x)
+    np.copyto(out, x * 2.0)
+    return np.sum(out ** 2)
+
+
+CASES = [list_index_store_and_load, int_array_literal, put_list, copyto]
+X = np.array([0.3, -0.5, 0.7])
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+@pytest.mark.parametrize("f", CASES, ids=lambda f: f.__name__)
+def test_gradient(f, backend):
+    assert_close(ad.grad(f, backend=backend)(X.copy()), fd_grad(f, (X.copy(),), 0),
+                 f.__name__)
+
+
+@pytest.mark.parametrize("f", CASES, ids=lambda f: f.__name__)
+def test_jvp(f):
+    t = np.array([0.4, 1.0, -0.7])
+    _, tangent = ad.jvp(f, (X.copy(),), (t,), backend="python")
+    assert_close(tangent, float(np.dot(fd_grad(f, (X.copy(),), 0), t)), f.__name__)
+
+
+def test_list_index_hessian_is_exact():
+    H = ad.hessian(list_index_store_and_load, backend="python")(X.copy())
+    np.testing.assert_allclose(H, np.diag([2.0 + 6 * 0.3, 2.0, 6 * 0.7]), rtol=1e-14)
+
+
+def fill_diagonal(a):
+    m = a.copy()
+    np.fill_diagonal(m, 1.0)
+    return np.sum(m * m)
+
+
+def test_opaque_statement_call_on_an_array_is_refused():
+    with pytest.raises(ad.DifferentiationError, match="np.fill_diagonal.*called as a statement"):
+        ad.grad(fill_diagonal, backend="python")(np.ones((3, 3)))
