@@ -61,13 +61,18 @@ _SCALARS = ("float", "int", "bool", "slice")
 _TEMPORARY = re.compile(r"^_t\d+$")
 
 
-def cleanup(fn: Function, drop_outputs: int = 0) -> Function:
+def cleanup(fn: Function, drop_outputs: int = 0, unit_seeds: int = 0) -> Function:
     """A simplified copy of derivative IR ``fn`` (see the module docstring). A copy: the
     forward sweep holds the primal's own ops, and the passes rewrite ops in place (an
     unrolled loop's index replaced by its start would otherwise change the primal too).
     ``drop_outputs``: how many of the first results go (the primal outputs, when only the
-    gradients are asked for), and with them the code only they needed."""
+    gradients are asked for), and with them the code only they needed. ``unit_seeds``:
+    how many of the last parameters (the seeds) every call passes as 1.0 (``grad``): the
+    body reads the constant, so ``g * e`` is ``e`` (the parameters stay, callers are
+    unchanged)."""
     fn = copy_ir(fn)
+    for seed in fn.params[len(fn.params) - unit_seeds:] if unit_seeds else ():
+        _substitute(fn.body, seed.name, Const(1.0))
     if drop_outputs:
         fn.body.yields = fn.body.yields[drop_outputs:]
         fn.returns_tuple = True
@@ -161,7 +166,37 @@ def _fold_constants(region: Region) -> bool:
         elif isinstance(op, Prim) and not op.attrs and _identity_operand(op) is not None:
             region.ops[k] = Assign(op.results, [_identity_operand(op)], op.line)
             changed = True
+        elif _scalar_double(op):     # x + x -> 2.0 * x (exact): x is then read once
+            op.name, op.operands = "mul", [Const(2.0), op.operands[0]]
+            changed = True
+        elif isinstance(op, Prim) and op.name == "neg" and not op.attrs and \
+                isinstance(op.operands[0], Const) and type(op.operands[0].value) is float:
+            region.ops[k] = Assign(op.results, [Const(-op.operands[0].value)], op.line)
+            changed = True
+        elif _negated(op) is not None:      # -1.0 * x -> -x (exact)
+            op.name, op.operands = "neg", [_negated(op)]
+            changed = True
     return changed
+
+
+def _negated(op: Op):
+    """``x`` for ``-1.0 * x`` or ``x * -1.0`` of a float scalar, else None."""
+    if not (isinstance(op, Prim) and op.name == "mul" and not op.attrs and
+            len(op.operands) == 2 and op.results[0].kind == "float"):
+        return None
+    for x, c in (op.operands, op.operands[::-1]):
+        if isinstance(c, Const) and type(c.value) is float and c.value == -1.0 and \
+                x.kind == "float" and x.ndim in (0, None):
+            return x
+    return None
+
+
+def _scalar_double(op: Op) -> bool:
+    """``x + x`` of a float scalar (``g * b + g * b`` once ``grad``'s seed is 1.0)."""
+    return isinstance(op, Prim) and op.name == "add" and not op.attrs and \
+        len(op.operands) == 2 and _named(op.operands[0]) and _named(op.operands[1]) and \
+        op.operands[0].name == op.operands[1].name and op.results[0].kind == "float" and \
+        op.operands[0].kind == "float" and op.operands[0].ndim in (0, None)
 
 
 def _fold_offsets(fn: Function) -> bool:
@@ -227,8 +262,16 @@ _IDENTITIES = {("add", "int"): 0, ("sub", "int"): 0, ("mul", "int"): 1,
 
 def _identity_operand(op: Prim):
     """``x`` for ``x + 0``, ``0 + x``, ``x - 0``, ``x * 1`` on ints and ``x & True``,
-    ``x | False`` on truth values (exact: floats are left alone, ``-0.0 + 0`` is not
-    ``-0.0``)."""
+    ``x | False`` on truth values, ``x * 1.0``, ``1.0 * x`` and ``x / 1.0`` on float
+    scalars (exact, for -0.0, inf and nan too; ``x + 0.0`` is not: ``-0.0 + 0.0`` is
+    ``0.0``; arrays are left alone, ``a * 1.0`` is a new array)."""
+    if op.name in ("mul", "div") and len(op.operands) == 2 and op.results[0].kind == "float":
+        pairs = (op.operands, op.operands[::-1]) if op.name == "mul" else (op.operands,)
+        for x, c in pairs:
+            if isinstance(c, Const) and type(c.value) is float and c.value == 1.0 and \
+                    x.kind == "float" and x.ndim in (0, None):
+                return x
+        return None
     if len(op.operands) != 2 or op.results[0].kind not in ("int", "bool"):
         return None
     a, b = op.operands
@@ -391,8 +434,9 @@ def _operands_deep(op: Op):
 # --- constants known on straight-line paths ----------------------------------------------
 def _forward_constants(region: Region) -> bool:
     """In each straight-line sequence: a copy of a variable that holds a constant there
-    (``k = 0; ...; k0 = k``) copies the constant, an integer or truth constant is read as
-    itself (``k = 0; t[k] = v; k = k + 1`` is ``t[0] = v; k = 1``), and an assignment that
+    (``k = 0; ...; k0 = k``) copies the constant, an integer or truth constant (or a float
+    one that a temporary holds) is read as itself (``k = 0; t[k] = v; k = k + 1`` is
+    ``t[0] = v; k = 1``), and an assignment that
     the next statement touching its variable overwrites unread is dropped. A ``while``
     whose test is a variable holding a true constant runs its body at least once, so a body
     that assigns a variable before reading it overwrites it (the restartable ``while``'s
@@ -407,12 +451,10 @@ def _forward_constants(region: Region) -> bool:
         if isinstance(op, Assign) and _named(op.operands[0]) and op.operands[0].name in known:
             op.operands = [known[op.operands[0].name]]
             changed = True
-        elif not op.regions() and any(_named(v) and v.name in known and
-                                      known[v.name].kind in ("int", "bool")
+        elif not op.regions() and any(_named(v) and _read_as_constant(v.name, known)
                                       for v in op.operands):
-            op.operands = [known[v.name] if _named(v) and v.name in known and
-                           known[v.name].kind in ("int", "bool") else v
-                           for v in op.operands]    # (folded next round)
+            op.operands = [known[v.name] if _named(v) and _read_as_constant(v.name, known)
+                           else v for v in op.operands]    # (folded next round)
             changed = True
         for name in _overwritten(op, known):
             if name in unread:
@@ -431,6 +473,15 @@ def _forward_constants(region: Region) -> bool:
     if dead:
         region.ops = [op for op in region.ops if id(op) not in dead]
     return changed or bool(dead)
+
+
+def _read_as_constant(name: str, known: dict) -> bool:
+    """Whether a read of ``name`` reads its known constant instead: an int or truth value,
+    or a float held by a temporary (``_t = -1.0`` from ``grad``'s seed; an adjoint's zero
+    stays a variable, which the zero-init rules look for)."""
+    const = known.get(name)
+    return const is not None and (const.kind in ("int", "bool") or (
+        const.kind == "float" and _TEMPORARY.match(name) is not None))
 
 
 def _overwritten(op: Op, known: dict) -> set[str]:
@@ -1272,22 +1323,25 @@ def _simplify(fn: Function, namer: Namer):
 
 def _merge_accumulations(region: Region, namer: Namer):
     """``b = e1 ... b = b + e2`` (nothing between touches ``b``) -> ``t = e1; b = t + e2``,
-    where the temporary ``t`` prints inside its one use: ``b = e1 + e2``."""
+    where the temporary ``t`` prints inside its one use: ``b = e1 + e2``; the same for any
+    primitive that reads the variable it reassigns once (``b = e; b = 2.0 * b``)."""
     last_def: dict[str, int] = {}
     for k, op in enumerate(region.ops):
         for sub in op.regions():
             _merge_accumulations(sub, namer)
-        if isinstance(op, Prim) and op.name == "add" and _named(op.operands[0]) and \
-                op.operands[0].name == op.results[0].name:
+        if isinstance(op, Prim) and len(op.results) == 1 and _named(op.results[0]) and \
+                op.name not in _ALLOCATIONS + _TAPE_UPDATES and \
+                sum(1 for v in op.operands
+                    if _named(v) and v.name == op.results[0].name) == 1:
             name = op.results[0].name
             j = last_def.get(name)
-            if j is not None and _single_def(region.ops[j]) and \
-                    not (_named(op.operands[1]) and op.operands[1].name == name):
+            if j is not None and _single_def(region.ops[j]):
                 prev = region.ops[j]
                 temp = namer.value("_t", op.results[0].kind)
                 temp.ndim = op.results[0].ndim
                 region.ops[j] = replace(prev, results=[temp])
-                op.operands = [temp, op.operands[1]]
+                op.operands = [temp if _named(v) and v.name == name else v
+                               for v in op.operands]
         touched = _read(op) | _defined(op)
         for name in touched:
             last_def.pop(name, None)

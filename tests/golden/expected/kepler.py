@@ -34,7 +34,7 @@ def kepler_vjp(e, M, tol, g_total_2):
                 _k = _k + 1
             _need = (_k == len(_tape_E)) * (_k * 2)
         # line 33: total = total + math.cos(E)
-        b_E_2 = -g_total_2 * np.sin(E_1)
+        b_E_2 = -np.sin(E_1)
         # line 30: while abs(f) > tol:
         if _k > 0:
             _sin_E_2 = np.sin(E_1)
