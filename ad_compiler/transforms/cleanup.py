@@ -49,6 +49,7 @@ from ..frontend.ir import Assign, Const, For, Function, If, Load, Op, Prim, Regi
 from .builder import _FOLD, Namer
 from .copies import propagate_copies
 from .deadstores import drop_dead_stores, own_arrays
+from .firstwrites import assign_first_writes
 from .guards import drop_values_for_skipped_loops
 from .irtools import ALLOCATING, all_regions, defined as _defined, named as _named, read as _read, \
     substitute as _substitute
@@ -88,6 +89,7 @@ def cleanup(fn: Function, drop_outputs: int = 0, unit_seeds: int = 0) -> Functio
     _merge_accumulations(fn.body, namer)
     _merge_stores(fn.body, namer, {op.results[0].name: op for op in walk(fn.body)
                                    if isinstance(op, Prim) and op.name == "slice"})
+    assign_first_writes(fn)
     _doubles(fn)
     _copies_back(fn)
     propagate_copies(fn)

@@ -205,3 +205,51 @@ def test_empty_then_block_prints_else_under_not(x):
     source = d.source_of(d.prepare((x, 6)))
     code = [ln.strip() for ln in source.splitlines()]
     assert "pass" not in code and any(ln.startswith("if not ") for ln in code), source
+
+
+# --- first writes into fresh zeros --------------------------------------------------------
+def pairs(x):
+    s = 0.0
+    for i in range(x.shape[0] // 3):
+        a = x[3 * i + 2] - x[3 * i] * x[3 * i]
+        s = s + a * a
+    return s
+
+
+def neighbours(x):
+    s = 0.0
+    for i in range(x.shape[0] - 1):
+        s = s + x[i] * x[i + 1]
+    return s
+
+
+def wrapping(x):
+    s = 0.0
+    for i in range(-1, x.shape[0] - 1):
+        s = s + x[i] * x[i] * (i + 2.0)
+    return s
+
+
+def _stores(f, x):
+    d = ad.grad(f, backend="python")
+    source = d.source_of(d.prepare((x,)))
+    return re.findall(r"b_x\[[^\]]*\] \+?=", source), source
+
+
+@pytest.mark.parametrize("n", [0, 1, 6, 7])
+def test_first_writes_into_zeros_assign(n):
+    """Elements 3i and 3i + 2 of distinct i are distinct: each store meets the zero (n = 7
+    leaves elements the loop never writes, which stay zero)."""
+    x = np.linspace(-0.7, 1.1, n)
+    check_grad(lambda f, wrt: ad.grad(f, wrt=wrt, backend="python"), pairs, (x,))
+    stores, source = _stores(pairs, x)
+    assert stores and all(s.endswith("] =") for s in stores), source
+
+
+@pytest.mark.parametrize("f", [neighbours, wrapping])
+def test_writes_that_may_meet_each_other_accumulate(f):
+    """x[i + 1] of one iteration is x[i] of the next; x[-1] is the last element."""
+    x = np.linspace(-0.7, 1.1, 5)
+    check_grad(lambda f, wrt: ad.grad(f, wrt=wrt, backend="python"), f, (x,))
+    stores, source = _stores(f, x)
+    assert any(s.endswith("+=") for s in stores), source

@@ -62,6 +62,6 @@ def kepler_vjp(e, M, tol, g_total_2):
         b_e = b_e + -b_f * np.sin(E)
         b_E = b_E + b_E_2 + -b_f + b_f + -b_f * e * np.cos(E)
         # line 28: E = M[i]
-        b_M[_seg] += b_E
+        b_M[_seg] = b_E
     # line 34: return total
     return (b_e, b_M)

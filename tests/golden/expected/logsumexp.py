@@ -30,7 +30,7 @@ def logsumexp_vjp(x, g_t11):
         # line 85: s = s + math.exp(x[i] - m)
         _t15 = b_s * np.exp(x[i] - m)
         b_m = b_m + -_t15
-        b_x[i] += _t15
+        b_x[i] = _t15
     # line 80: for i in range(x.shape[0]):
     for i in range(x.shape[0] - 1, -1, -1):
         # line 81: if x[i] > m:

@@ -16,6 +16,6 @@ def with_helper_vjp(x, w, g_s_2):
         _t14 = 1.0 / (1.0 + _t13) * _t13
         # line 59: s = s + _softplus(w * x[i])
         b_w = b_w + _t14 * x[i]
-        b_x[i] += _t14 * w
+        b_x[i] = _t14 * w
     # line 60: return s
     return (b_x, b_w)
