@@ -72,8 +72,10 @@ def cleanup(fn: Function, drop_outputs: int = 0, unit_seeds: int = 0) -> Functio
     body reads the constant, so ``g * e`` is ``e`` (the parameters stay, callers are
     unchanged)."""
     fn = copy_ir(fn)
-    for seed in fn.params[len(fn.params) - unit_seeds:] if unit_seeds else ():
-        _substitute(fn.body, seed.name, Const(1.0))
+    if unit_seeds:
+        for seed in fn.params[len(fn.params) - unit_seeds:]:
+            _substitute(fn.body, seed.name, Const(1.0))
+        _forward_constants(fn.body)     # the constant through its copies, folded on the way
     if drop_outputs:
         fn.body.yields = fn.body.yields[drop_outputs:]
         fn.returns_tuple = True
@@ -159,26 +161,38 @@ def _fold_constants(region: Region) -> bool:
     for k, op in enumerate(region.ops):
         for sub in op.regions():
             changed |= _fold_constants(sub)
-        if isinstance(op, Prim) and op.name in _FOLD and op.operands and not op.attrs \
-                and all(isinstance(v, Const) and v.kind == "int" for v in op.operands) \
-                and op.name not in ("div", "pow"):
-            value = _FOLD[op.name](*(v.value for v in op.operands))
-            region.ops[k] = Assign(op.results, [Const(value)], op.line)
-            changed = True
-        elif isinstance(op, Prim) and not op.attrs and _identity_operand(op) is not None:
-            region.ops[k] = Assign(op.results, [_identity_operand(op)], op.line)
-            changed = True
-        elif _scalar_double(op):     # x + x -> 2.0 * x (exact): x is then read once
-            op.name, op.operands = "mul", [Const(2.0), op.operands[0]]
-            changed = True
-        elif isinstance(op, Prim) and op.name == "neg" and not op.attrs and \
-                isinstance(op.operands[0], Const) and type(op.operands[0].value) is float:
-            region.ops[k] = Assign(op.results, [Const(-op.operands[0].value)], op.line)
-            changed = True
-        elif _negated(op) is not None:      # -1.0 * x -> -x (exact)
-            op.name, op.operands = "neg", [_negated(op)]
+        folded = _folded(op)
+        if folded is not None:
+            region.ops[k] = folded
             changed = True
     return changed
+
+
+def _folded(op: Op):
+    """What replaces ``op`` when it folds (exactly), else None: a primitive of int
+    constants, an identity (:func:`_identity_operand`), ``-c`` of a float constant,
+    ``x + x`` of a float scalar as ``2.0 * x`` (read once, it then prints inside its use)
+    and ``-1.0 * x`` as ``-x``."""
+    if not isinstance(op, Prim) or op.attrs or not op.operands:
+        return None
+    if op.name in _FOLD and op.name not in ("div", "pow") and \
+            all(isinstance(v, Const) and v.kind == "int" for v in op.operands):
+        return Assign(op.results, [Const(_FOLD[op.name](*(v.value for v in op.operands)))],
+                      op.line)
+    if op.name not in ("add", "sub", "mul", "div", "and", "or", "neg"):
+        return None
+    identity = _identity_operand(op)
+    if identity is not None:
+        return Assign(op.results, [identity], op.line)
+    if op.name == "neg" and isinstance(op.operands[0], Const) and \
+            type(op.operands[0].value) is float:
+        return Assign(op.results, [Const(-op.operands[0].value)], op.line)
+    if _scalar_double(op):
+        return replace(op, name="mul", operands=[Const(2.0), op.operands[0]])
+    negated = _negated(op)
+    if negated is not None:
+        return replace(op, name="neg", operands=[negated])
+    return None
 
 
 def _negated(op: Op):
@@ -447,7 +461,7 @@ def _forward_constants(region: Region) -> bool:
     known: dict[str, Const] = {}
     unread: dict[str, Op] = {}      # variable -> its last assignment, not read since
     dead = set()
-    for op in region.ops:
+    for k, op in enumerate(region.ops):
         for sub in op.regions():
             changed |= _forward_constants(sub)
         if isinstance(op, Assign) and _named(op.operands[0]) and op.operands[0].name in known:
@@ -456,8 +470,9 @@ def _forward_constants(region: Region) -> bool:
         elif not op.regions() and any(_named(v) and _read_as_constant(v.name, known)
                                       for v in op.operands):
             op.operands = [known[v.name] if _named(v) and _read_as_constant(v.name, known)
-                           else v for v in op.operands]    # (folded next round)
+                           else v for v in op.operands]
             changed = True
+            op = region.ops[k] = _folded(op) or op      # (a constant known further on)
         for name in _overwritten(op, known):
             if name in unread:
                 dead.add(id(unread.pop(name)))
@@ -695,12 +710,22 @@ def _sink_constants(region: Region) -> bool:
             j = _next_touch(region.ops, k, op.results[0].name)
             target = len(region.ops) if j is None else j
             if target > k + 1 and not (j is None and any(
-                    _named(v) and v.name == op.results[0].name for v in region.yields)):
+                    _named(v) and v.name == op.results[0].name for v in region.yields)) \
+                    and not _in_name_order(op, region.ops[k + 1:target]):
                 region.ops.insert(target, op)
                 del region.ops[k]
                 changed = True
         k -= 1
     return changed
+
+
+def _in_name_order(op: Op, between: list) -> bool:
+    """Whether constant ``op`` stays before ``between``: constants only, the first of which
+    it precedes by name. Constants whose next touch is one statement settle in name order
+    (sinking each past the others would swap them back and forth, round after round)."""
+    return all(isinstance(x, Assign) and isinstance(x.operands[0], Const) and
+               _named(x.results[0]) for x in between) and \
+        op.results[0].name < between[0].results[0].name
 
 
 def _sink_stores(region: Region, reads: dict) -> bool:

@@ -39,8 +39,8 @@ def kepler_vjp(e, M, tol, g_total_2):
         if _k > 0:
             _sin_E_2 = np.sin(E_1)
             _cos_E_2 = np.cos(E_1)
-        b_f = 0.0
         b_E = 0.0
+        b_f = 0.0
         for _it in range(_k - 1, -1, -1):
             # line 32: f = E - e * math.sin(E) - M[i]
             _t36 = _cos_E_2

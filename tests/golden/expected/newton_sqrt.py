@@ -29,8 +29,8 @@ def newton_sqrt_vjp(a, g_x_4):
                     _brk = True
             _k = _k + 1
         _need = (_k == len(_tape_x)) * (_k * 2)
-    b_x = 1.0
     b_a = 0.0
+    b_x = 1.0
     for _it in range(_k - 1, -1, -1):
         x_1 = _tape_x[_it]
         # line 43: fx = x * x - a
