@@ -17,6 +17,7 @@ from ad_compiler.frontend.ir import Assign, Const, For, Function, If, Prim, Regi
 from ad_compiler.transforms.guards import drop_values_for_skipped_loops
 from ad_compiler.transforms.updates import forward_updated_copies
 from fdcheck import check_grad
+from rev_cases import c_nested_if as nested_tests
 
 _modules = iter(range(10 ** 6))
 
@@ -166,20 +167,6 @@ def test_newton_loops_of_no_iteration_numba():
 
 
 # --- printing: a branch whose block prints nothing ----------------------------------------
-def nested_tests(x, y):
-    if x > 0.0:
-        if y > 0.0:
-            r = x * y
-        else:
-            r = x - y
-    else:
-        if y > x:
-            r = x * x
-        else:
-            r = y
-    return r * 2.0
-
-
 def early_return(x, n):
     s = x
     for i in range(n):
