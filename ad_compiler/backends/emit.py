@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import collections
 import keyword
 import linecache
 import math
@@ -342,6 +343,7 @@ class _Names:
     """
 
     def __init__(self, fn: Function):
+        self._fn = fn
         self.sets = _UnionFind()
         self.order = []
         seen = {}
@@ -507,8 +509,12 @@ class _Names:
             for m in members:
                 self.name[m] = chosen
         self._plain_names(classes)
+        # one value of its variable, assigned once: imperative IR may assign one Value
+        # object in two places (an adjoint zeroed in a loop after a copy before it), and
+        # such a value printed inside its use would skip the other assignment
+        assigned = collections.Counter(v for op in walk(self._fn.body) for v in op.results)
         self.singleton = {v for members in classes.values() if len(members) == 1
-                          for v in members}
+                          for v in members if assigned[v] <= 1}
 
     def _plain_names(self, classes):
         """A class named ``a_18`` whose base ``a`` no other class has is named ``a``: after

@@ -781,7 +781,9 @@ class Builder(ContainerForms, ComplexForms):
             self.mark_array(x)
             return {"dtype": x}
         target = self.expr(spec)
-        obj = target.obj if isinstance(target, (_Func, _Object)) else None
+        obj = target.obj if isinstance(target, (_Func, _Object)) else \
+            target.value if isinstance(target, Const) and isinstance(target.value, str) \
+            else None      # dtype=np.float64, float, or "float64" (as generated code prints)
         try:
             name = np.dtype(obj).name if obj is not None else None
         except TypeError:

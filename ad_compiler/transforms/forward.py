@@ -218,8 +218,8 @@ class ForwardTransform:
         array, *index, value = op.operands
         t_array = self.tangent(array)
         t_value = self.tangent(value) if self.active(value) else None
-        if t_array is None:
-            if t_value is not None:
+        if t_array is None:     # (an array no output depends on needs no tangent: a tape
+            if t_value is not None and self.active(array):     # read only by comparisons)
                 raise DifferentiationError(
                     "forward mode: a store of a differentiated value into an array that "
                     "has no tangent", construct="store", function=self.fn.name,

@@ -133,3 +133,28 @@ def test_random_program_gradient(tmp_path_factory, data):
     except Exception as exc:
         raise AssertionError(f"{type(exc).__name__}: {exc}\nargs={args}\nPROGRAM:\n{src}") \
             from None
+
+
+def _overwritten_in_while(x, y, n):
+    a = x
+    b = 2.0 * y
+    c = 0.5
+    k0 = 0
+    while k0 < 3 and a < 2.0:
+        k0 += 1
+        a = a + 0.5 + 0.1 * y
+        a = math.tanh(a)
+        a, b = a, c
+    return a + b * c + 0.1 * x * y
+
+
+@pytest.mark.parametrize("x", [0.37, 2.5])      # the loop runs, and it does not
+def test_value_overwritten_in_a_while_loop(x):
+    """Found by this generator: ``b`` is overwritten in every iteration, so its adjoint is
+    zeroed in the reverse loop after a copy before it, both into ONE Value object; the
+    printer took that value for assigned once and printed the copy inside its use after
+    the loop, skipping the zero (d/dy was 1.07 for 0.07)."""
+    args = (x, 0.52, 0)
+    gx, gy = ad.grad(_overwritten_in_while, wrt=(0, 1), backend="python")(*args)
+    assert abs(gx - _fd(_overwritten_in_while, args, 0, 1e-6)) < 1e-6
+    assert abs(gy - _fd(_overwritten_in_while, args, 1, 1e-6)) < 1e-6

@@ -4,7 +4,8 @@ of ``a`` and ``b`` (it was read as the stack of one packed array: the Hessian fa
 index); ``concat_part(g, (a, b))`` takes a tuple (read as a packed array: a crash);
 ``_rt.add_at(b_x, (idx,), v)``, the adjoint of a gather ``x[idx]`` and of ``np.add.at``, is an
 unbuffered store into ``b_x`` (read as a call whose result nobody uses and dropped: the
-Hessian of every gather through an index array was zero)."""
+Hessian of every gather through an index array was zero); ``dtype='float64'`` is the
+dtype it names (refused)."""
 
 import numpy as np
 import pytest
@@ -46,6 +47,29 @@ def added_at(x):
     return np.sum(out ** 3)
 
 
+def typed_allocation(x):
+    """``np.empty(n, dtype=np.float64)`` prints as ``dtype='float64'``, read back as it."""
+    y = np.empty(x.shape[0], dtype=np.float64)
+    z = np.zeros(2, dtype="float64")
+    for i in range(x.shape[0]):
+        y[i] = x[i] * 2.0 if x[i] > 0 else -x[i] ** 3
+    return np.dot(y, y) + np.sum(z)
+
+
+def running_max_logsumexp(x):
+    """The adjoint tapes the running maximum, read back only by comparisons: forward mode
+    over it needs no tangent for that tape (it refused the store of a differentiated
+    value into an array without one)."""
+    m = -np.inf
+    for v in x:
+        if v > m:
+            m = v
+    s = 0.0
+    for v in x:
+        s += np.exp(v - m)
+    return m + np.log(s)
+
+
 def _fd_hessian(f, x, h=1e-5):
     grad = ad.grad(f, backend="python")
     out = np.zeros((x.size, x.size))
@@ -57,7 +81,8 @@ def _fd_hessian(f, x, h=1e-5):
 
 
 @pytest.mark.parametrize("f", [stack_of_elements, stack_on_axis_one, concatenated,
-                               stacked_then_concatenated, gathered, added_at],
+                               stacked_then_concatenated, gathered, added_at,
+                               typed_allocation, running_max_logsumexp],
                          ids=lambda f: f.__name__)
 def test_hessian_through_sequence_operands(f):
     x = np.array([0.7, -1.3, 2.1])
