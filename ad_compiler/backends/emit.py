@@ -369,6 +369,7 @@ class _Names:
                                      and op.attrs["path"]}
         self._finish()
         self._memory_kinds(fn)
+        self.lone = self._lone_values(fn)
 
     def _memory_kinds(self, fn):
         """``fresh``: names whose every assignment is an allocation of this function;
@@ -386,6 +387,20 @@ class _Names:
         params = {self.name[p] for p in self.params}
         self.fresh = {n for n, alloc in assigned.items() if alloc and n not in params}
         self.caller = params - set(assigned)
+
+    def _lone_values(self, fn):
+        """Values that are their IR variable's only value, assigned once: a value that a
+        merge of classes (``f_1`` of the forward sweep and the tape read ``f_1 =
+        _tape_f[_it]`` of the reverse one) shares a Python name with, but that nothing
+        else assigns or reads under its own name, so printing it inside its use leaves no
+        read of that name unassigned."""
+        objects, defs = {}, {}
+        for v in self.order:
+            objects[v.name] = objects.get(v.name, 0) + 1
+        for op in walk(fn.body):
+            for v in _vals(op.results) + [a for sub in op.regions() for a in _vals(sub.args)]:
+                defs[v.name] = defs.get(v.name, 0) + 1
+        return {v for v in self.order if objects[v.name] == 1 and defs.get(v.name) == 1}
 
     def _all_values(self, fn):
         out = list(_vals(fn.params + fn.free_vars))
@@ -540,7 +555,10 @@ _INLINE_DEPTH = 12
 
 
 def _size(op) -> bool:
-    """``x.shape[0]``: an element of a shape at a constant index."""
+    """``x.shape[0]`` (an element of a shape at a constant index) or ``len(_tape)`` (a
+    tape's capacity): no memory is read, only the array's length."""
+    if isinstance(op, Prim):
+        return op.name == "capacity" and _named(op.operands[0])
     return isinstance(op, Load) and op.operands[0].kind == "shape" and \
         all(isinstance(i, Const) for i in op.operands[1:])
 
@@ -549,7 +567,7 @@ def _repeatable(op, inline, uses) -> bool:
     """Whether ``op``'s value, read ``uses`` times, prints again at each use, as a person
     writes it, rather than as a named temporary (exact, and Numba computes it once):
     integer arithmetic (``2 * i + 1``, an index read and its adjoint's), a scalar's
-    negation (``-b``), a size (``x.shape[0]``) and an element read used at most
+    negation (``-b``), a size (``x.shape[0]``, ``len(_tape)``) and an element read used at most
     ``_REPEATED_LOADS`` times (``u[i]`` in ``u[i] = u[i] + c * u[i - 1]``). ``inline``: the
     values printed inside their use (a negated expression keeps its name)."""
     if isinstance(op, Load):
@@ -562,6 +580,8 @@ def _repeatable(op, inline, uses) -> bool:
                 for i in index)
     if not isinstance(op, Prim):
         return False
+    if _size(op):
+        return True
     if op.name == "neg":
         return op.results[0].kind == "float" and _named(op.operands[0]) and \
             op.operands[0].kind == "float" and op.operands[0] not in inline
@@ -607,12 +627,15 @@ class _Printer:
                 continue
             v = op.results[0]
             uses = self.an.uses.get(v, 0)
-            if v not in self.names.singleton or uses == 0:
+            if uses == 0 or not (v in self.names.singleton or (
+                    v in self.names.lone and self._in_expressions(v))):
                 continue
-            if not _TEMP.match(v.name) and not (
+            temporary = _TEMP.match(v.name) or (isinstance(op, Prim) and _size(op))
+            if not temporary and not (
                     uses == 1 and isinstance(op, (Prim, Load)) and
                     all(use_op is not None for _, use_op in self.an.use_sites[v])):
-                continue   # (a named value the function returns keeps its name)
+                continue   # (a named value the function returns keeps its name; a
+                # tape's capacity is the compiler's name, not the user's)
             if _TEMP.match(v.name) and self._fixed_comparison(op):
                 self.inline[v] = op
                 continue
@@ -644,6 +667,13 @@ class _Printer:
                 self.inline[v] = op
                 self._depth[v] = depth
 
+    def _in_expressions(self, v) -> bool:
+        """Whether every use of ``v`` is inside an expression: not a copy nor a loop's
+        initial value, which a value sharing its target's name needs no line for (and
+        printing it there would lose its source-line comment)."""
+        return all(use_op is not None and not isinstance(use_op, (Assign, For, While))
+                   for _, use_op in self.an.use_sites[v])
+
     def _own_memory_read(self, op) -> bool:
         """An element read of an array this function allocates (a tape, an adjoint)."""
         return isinstance(op, Load) and _named(op.operands[0]) and \
@@ -670,7 +700,7 @@ class _Printer:
             if op is None or not isinstance(op, (Prim, Load, Assign)):
                 reads.add(self.names.name.get(v, v.name))
                 return reads, loads
-        arrays = [] if isinstance(op, Prim) and op.name == "shape" else \
+        arrays = [] if isinstance(op, Prim) and op.name in ("shape", "capacity") else \
             [o for o in (op.operands[:1] if isinstance(op, Load) else op.operands)
              if o.kind in ("array", "any")]   # a shape is no memory, nor reads any
         loads.update(self.names.name[o] if _named(o) else None for o in arrays)
@@ -824,11 +854,26 @@ class _Printer:
         self.group = header   # what follows the block continues the header's group
 
     def branch(self, op, indent, keyword="if"):
-        """An ``if``; an ``else`` holding only another ``if`` prints as ``elif``."""
+        """An ``if``; an ``else`` holding only another ``if`` prints as ``elif``. When all
+        the ``then`` block computes prints at its uses (the tests of nested branches, say),
+        the ``else`` block prints under ``if not``, and a truth test with nothing left in
+        either block is not printed at all."""
         line = op.line
-        self.put(indent, f"{keyword} {ast.unparse(self.expr(op.operands[0]))}:", line)
+        start, group = len(self.lines), self.group
+        test = self.expr(op.operands[0])
+        self.put(indent, f"{keyword} {ast.unparse(test)}:", line)
         self.block(op.then, indent + 1,
                    lambda: self.copies(indent + 1, op.results, op.then.yields, line))
+        if keyword == "if" and self._printed_nothing(start):
+            del self.lines[start:]
+            self.group = group
+            self.put(indent, f"if {ast.unparse(ast.UnaryOp(ast.Not(), test))}:", line)
+            self.block(op.orelse, indent + 1,
+                       lambda: self.copies(indent + 1, op.results, op.orelse.yields, line))
+            if self._printed_nothing(start) and op.operands[0].kind == "bool":
+                del self.lines[start:]
+                self.group = group
+            return
         printed = [o for o in op.orelse.ops if not (o.results and o.results[0] in self.inline)]
         inner = printed[0] if len(printed) == 1 else None
         if isinstance(inner, If) and not self._copy_pairs(op.results, op.orelse.yields):
@@ -841,6 +886,11 @@ class _Printer:
                    lambda: self.copies(indent + 1, op.results, op.orelse.yields, line))
         if self.lines[mark + 1:] == ["    " * (indent + 1) + "pass"]:
             del self.lines[mark:]
+
+    def _printed_nothing(self, start) -> bool:
+        """Whether the lines from ``start`` on are a header and ``pass`` (and comments)."""
+        return [ln.strip() for ln in self.lines[start:]
+                if not ln.lstrip().startswith("#")][1:] == ["pass"]
 
     def _copy_pairs(self, dsts, srcs):
         """The (target, value) pairs of a copy that print (not a variable onto itself)."""

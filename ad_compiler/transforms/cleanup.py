@@ -49,8 +49,11 @@ from ..frontend.ir import Assign, Const, For, Function, If, Load, Op, Prim, Regi
 from .builder import _FOLD, Namer
 from .copies import propagate_copies
 from .deadstores import drop_dead_stores, own_arrays
+from .firstwrites import assign_first_writes
+from .guards import drop_values_for_skipped_loops
 from .irtools import ALLOCATING, all_regions, defined as _defined, named as _named, read as _read, \
     substitute as _substitute
+from .updates import forward_updated_copies
 
 _ALLOCATIONS = ("tape", "tape_of_arrays", "array_list", "reference_list")
 _TAPE_UPDATES = ("reserve", "grow", "list_put", "put_reference")   # tape = update(tape, ...)
@@ -59,13 +62,20 @@ _SCALARS = ("float", "int", "bool", "slice")
 _TEMPORARY = re.compile(r"^_t\d+$")
 
 
-def cleanup(fn: Function, drop_outputs: int = 0) -> Function:
+def cleanup(fn: Function, drop_outputs: int = 0, unit_seeds: int = 0) -> Function:
     """A simplified copy of derivative IR ``fn`` (see the module docstring). A copy: the
     forward sweep holds the primal's own ops, and the passes rewrite ops in place (an
     unrolled loop's index replaced by its start would otherwise change the primal too).
     ``drop_outputs``: how many of the first results go (the primal outputs, when only the
-    gradients are asked for), and with them the code only they needed."""
+    gradients are asked for), and with them the code only they needed. ``unit_seeds``:
+    how many of the last parameters (the seeds) every call passes as 1.0 (``grad``): the
+    body reads the constant, so ``g * e`` is ``e`` (the parameters stay, callers are
+    unchanged)."""
     fn = copy_ir(fn)
+    if unit_seeds:
+        for seed in fn.params[len(fn.params) - unit_seeds:]:
+            _substitute(fn.body, seed.name, Const(1.0))
+        _forward_constants(fn.body)     # the constant through its copies, folded on the way
     if drop_outputs:
         fn.body.yields = fn.body.yields[drop_outputs:]
         fn.returns_tuple = True
@@ -81,6 +91,7 @@ def cleanup(fn: Function, drop_outputs: int = 0) -> Function:
     _merge_accumulations(fn.body, namer)
     _merge_stores(fn.body, namer, {op.results[0].name: op for op in walk(fn.body)
                                    if isinstance(op, Prim) and op.name == "slice"})
+    assign_first_writes(fn)
     _doubles(fn)
     _copies_back(fn)
     propagate_copies(fn)
@@ -150,16 +161,58 @@ def _fold_constants(region: Region) -> bool:
     for k, op in enumerate(region.ops):
         for sub in op.regions():
             changed |= _fold_constants(sub)
-        if isinstance(op, Prim) and op.name in _FOLD and op.operands and not op.attrs \
-                and all(isinstance(v, Const) and v.kind == "int" for v in op.operands) \
-                and op.name not in ("div", "pow"):
-            value = _FOLD[op.name](*(v.value for v in op.operands))
-            region.ops[k] = Assign(op.results, [Const(value)], op.line)
-            changed = True
-        elif isinstance(op, Prim) and not op.attrs and _identity_operand(op) is not None:
-            region.ops[k] = Assign(op.results, [_identity_operand(op)], op.line)
+        folded = _folded(op)
+        if folded is not None:
+            region.ops[k] = folded
             changed = True
     return changed
+
+
+def _folded(op: Op):
+    """What replaces ``op`` when it folds (exactly), else None: a primitive of int
+    constants, an identity (:func:`_identity_operand`), ``-c`` of a float constant,
+    ``x + x`` of a float scalar as ``2.0 * x`` (read once, it then prints inside its use)
+    and ``-1.0 * x`` as ``-x``."""
+    if not isinstance(op, Prim) or op.attrs or not op.operands:
+        return None
+    if op.name in _FOLD and op.name not in ("div", "pow") and \
+            all(isinstance(v, Const) and v.kind == "int" for v in op.operands):
+        return Assign(op.results, [Const(_FOLD[op.name](*(v.value for v in op.operands)))],
+                      op.line)
+    if op.name not in ("add", "sub", "mul", "div", "and", "or", "neg"):
+        return None
+    identity = _identity_operand(op)
+    if identity is not None:
+        return Assign(op.results, [identity], op.line)
+    if op.name == "neg" and isinstance(op.operands[0], Const) and \
+            type(op.operands[0].value) is float:
+        return Assign(op.results, [Const(-op.operands[0].value)], op.line)
+    if _scalar_double(op):
+        return replace(op, name="mul", operands=[Const(2.0), op.operands[0]])
+    negated = _negated(op)
+    if negated is not None:
+        return replace(op, name="neg", operands=[negated])
+    return None
+
+
+def _negated(op: Op):
+    """``x`` for ``-1.0 * x`` or ``x * -1.0`` of a float scalar, else None."""
+    if not (isinstance(op, Prim) and op.name == "mul" and not op.attrs and
+            len(op.operands) == 2 and op.results[0].kind == "float"):
+        return None
+    for x, c in (op.operands, op.operands[::-1]):
+        if isinstance(c, Const) and type(c.value) is float and c.value == -1.0 and \
+                x.kind == "float" and x.ndim in (0, None):
+            return x
+    return None
+
+
+def _scalar_double(op: Op) -> bool:
+    """``x + x`` of a float scalar (``g * b + g * b`` once ``grad``'s seed is 1.0)."""
+    return isinstance(op, Prim) and op.name == "add" and not op.attrs and \
+        len(op.operands) == 2 and _named(op.operands[0]) and _named(op.operands[1]) and \
+        op.operands[0].name == op.operands[1].name and op.results[0].kind == "float" and \
+        op.operands[0].kind == "float" and op.operands[0].ndim in (0, None)
 
 
 def _fold_offsets(fn: Function) -> bool:
@@ -225,8 +278,16 @@ _IDENTITIES = {("add", "int"): 0, ("sub", "int"): 0, ("mul", "int"): 1,
 
 def _identity_operand(op: Prim):
     """``x`` for ``x + 0``, ``0 + x``, ``x - 0``, ``x * 1`` on ints and ``x & True``,
-    ``x | False`` on truth values (exact: floats are left alone, ``-0.0 + 0`` is not
-    ``-0.0``)."""
+    ``x | False`` on truth values, ``x * 1.0``, ``1.0 * x`` and ``x / 1.0`` on float
+    scalars (exact, for -0.0, inf and nan too; ``x + 0.0`` is not: ``-0.0 + 0.0`` is
+    ``0.0``; arrays are left alone, ``a * 1.0`` is a new array)."""
+    if op.name in ("mul", "div") and len(op.operands) == 2 and op.results[0].kind == "float":
+        pairs = (op.operands, op.operands[::-1]) if op.name == "mul" else (op.operands,)
+        for x, c in pairs:
+            if isinstance(c, Const) and type(c.value) is float and c.value == 1.0 and \
+                    x.kind == "float" and x.ndim in (0, None):
+                return x
+        return None
     if len(op.operands) != 2 or op.results[0].kind not in ("int", "bool"):
         return None
     a, b = op.operands
@@ -363,7 +424,7 @@ def _copy_back(region: Region, k: int, counts, reads) -> bool:
         return False
     j = next((j for j in range(k - 1, -1, -1) if x in _defined(ops[j])), None)
     if j is None or not isinstance(ops[j], (Prim, Load)) or len(ops[j].results) != 1 \
-            or any(y in _read(o) | _defined(o) for o in ops[j:k]):
+            or any(y in _read(o) | _defined(o) for o in ops[j + 1:k]):
         return False
     later = next((m for m in range(k + 1, len(ops)) if y in _defined(ops[m])), len(ops))
     region_reads = sum(1 for o in ops[j + 1:later + 1] for v in _operands_deep(o)
@@ -389,8 +450,9 @@ def _operands_deep(op: Op):
 # --- constants known on straight-line paths ----------------------------------------------
 def _forward_constants(region: Region) -> bool:
     """In each straight-line sequence: a copy of a variable that holds a constant there
-    (``k = 0; ...; k0 = k``) copies the constant, an integer or truth constant is read as
-    itself (``k = 0; t[k] = v; k = k + 1`` is ``t[0] = v; k = 1``), and an assignment that
+    (``k = 0; ...; k0 = k``) copies the constant, an integer or truth constant (or a float
+    one that a temporary holds) is read as itself (``k = 0; t[k] = v; k = k + 1`` is
+    ``t[0] = v; k = 1``), and an assignment that
     the next statement touching its variable overwrites unread is dropped. A ``while``
     whose test is a variable holding a true constant runs its body at least once, so a body
     that assigns a variable before reading it overwrites it (the restartable ``while``'s
@@ -399,19 +461,18 @@ def _forward_constants(region: Region) -> bool:
     known: dict[str, Const] = {}
     unread: dict[str, Op] = {}      # variable -> its last assignment, not read since
     dead = set()
-    for op in region.ops:
+    for k, op in enumerate(region.ops):
         for sub in op.regions():
             changed |= _forward_constants(sub)
         if isinstance(op, Assign) and _named(op.operands[0]) and op.operands[0].name in known:
             op.operands = [known[op.operands[0].name]]
             changed = True
-        elif not op.regions() and any(_named(v) and v.name in known and
-                                      known[v.name].kind in ("int", "bool")
+        elif not op.regions() and any(_named(v) and _read_as_constant(v.name, known)
                                       for v in op.operands):
-            op.operands = [known[v.name] if _named(v) and v.name in known and
-                           known[v.name].kind in ("int", "bool") else v
-                           for v in op.operands]    # (folded next round)
+            op.operands = [known[v.name] if _named(v) and _read_as_constant(v.name, known)
+                           else v for v in op.operands]
             changed = True
+            op = region.ops[k] = _folded(op) or op      # (a constant known further on)
         for name in _overwritten(op, known):
             if name in unread:
                 dead.add(id(unread.pop(name)))
@@ -429,6 +490,15 @@ def _forward_constants(region: Region) -> bool:
     if dead:
         region.ops = [op for op in region.ops if id(op) not in dead]
     return changed or bool(dead)
+
+
+def _read_as_constant(name: str, known: dict) -> bool:
+    """Whether a read of ``name`` reads its known constant instead: an int or truth value,
+    or a float held by a temporary (``_t = -1.0`` from ``grad``'s seed; an adjoint's zero
+    stays a variable, which the zero-init rules look for)."""
+    const = known.get(name)
+    return const is not None and (const.kind in ("int", "bool") or (
+        const.kind == "float" and _TEMPORARY.match(name) is not None))
 
 
 def _overwritten(op: Op, known: dict) -> set[str]:
@@ -592,11 +662,9 @@ def _split_zero_inits(region: Region) -> bool:
     """``b = 0.0`` before an ``if`` one of whose branches first does ``b = b + e`` (the
     adjoint of ``if c: v = e``) moves into the branches: the accumulations become
     ``b = e`` and a path that does not assign ``b`` first starts with the zero (which may
-    then sink or go)."""
+    then sink or go). This level is split before the nested ones, so that a zero moved
+    into a branch splits again into that branch's own ``if``."""
     changed = False
-    for op in region.ops:
-        for sub in op.regions():
-            changed |= _split_zero_inits(sub)
     k = 0
     while k < len(region.ops):
         op = region.ops[k]
@@ -617,6 +685,9 @@ def _split_zero_inits(region: Region) -> bool:
             changed = True
             continue
         k += 1
+    for op in region.ops:
+        for sub in op.regions():
+            changed |= _split_zero_inits(sub)
     return changed
 
 
@@ -640,12 +711,22 @@ def _sink_constants(region: Region) -> bool:
             j = _next_touch(region.ops, k, op.results[0].name)
             target = len(region.ops) if j is None else j
             if target > k + 1 and not (j is None and any(
-                    _named(v) and v.name == op.results[0].name for v in region.yields)):
+                    _named(v) and v.name == op.results[0].name for v in region.yields)) \
+                    and not _in_name_order(op, region.ops[k + 1:target]):
                 region.ops.insert(target, op)
                 del region.ops[k]
                 changed = True
         k -= 1
     return changed
+
+
+def _in_name_order(op: Op, between: list) -> bool:
+    """Whether constant ``op`` stays before ``between``: constants only, the first of which
+    it precedes by name. Constants whose next touch is one statement settle in name order
+    (sinking each past the others would swap them back and forth, round after round)."""
+    return all(isinstance(x, Assign) and isinstance(x.operands[0], Const) and
+               _named(x.results[0]) for x in between) and \
+        op.results[0].name < between[0].results[0].name
 
 
 def _sink_stores(region: Region, reads: dict) -> bool:
@@ -1262,28 +1343,33 @@ def _simplify(fn: Function, namer: Namer):
         changed |= _drop_dead_in_loops(fn)
         changed |= _drop_recomputations(fn.body, own_arrays(fn))
         changed |= _remove_dead(fn)
+        changed |= forward_updated_copies(fn)
+        changed |= drop_values_for_skipped_loops(fn)
         if not changed:
             return
 
 
 def _merge_accumulations(region: Region, namer: Namer):
     """``b = e1 ... b = b + e2`` (nothing between touches ``b``) -> ``t = e1; b = t + e2``,
-    where the temporary ``t`` prints inside its one use: ``b = e1 + e2``."""
+    where the temporary ``t`` prints inside its one use: ``b = e1 + e2``; the same for any
+    primitive that reads the variable it reassigns once (``b = e; b = 2.0 * b``)."""
     last_def: dict[str, int] = {}
     for k, op in enumerate(region.ops):
         for sub in op.regions():
             _merge_accumulations(sub, namer)
-        if isinstance(op, Prim) and op.name == "add" and _named(op.operands[0]) and \
-                op.operands[0].name == op.results[0].name:
+        if isinstance(op, Prim) and len(op.results) == 1 and _named(op.results[0]) and \
+                op.name not in _ALLOCATIONS + _TAPE_UPDATES and \
+                sum(1 for v in op.operands
+                    if _named(v) and v.name == op.results[0].name) == 1:
             name = op.results[0].name
             j = last_def.get(name)
-            if j is not None and _single_def(region.ops[j]) and \
-                    not (_named(op.operands[1]) and op.operands[1].name == name):
+            if j is not None and _single_def(region.ops[j]):
                 prev = region.ops[j]
                 temp = namer.value("_t", op.results[0].kind)
                 temp.ndim = op.results[0].ndim
                 region.ops[j] = replace(prev, results=[temp])
-                op.operands = [temp, op.operands[1]]
+                op.operands = [temp if _named(v) and v.name == name else v
+                               for v in op.operands]
         touched = _read(op) | _defined(op)
         for name in touched:
             last_def.pop(name, None)

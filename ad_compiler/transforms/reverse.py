@@ -956,7 +956,8 @@ def reverse_stages(fn: Function, wrt, checkpoint=None, restart_whiles=False, see
     transform.restart_whiles = restart_whiles
     vjp = transform.run()
     yield "adjoint", vjp            # (the clean-up works on a copy)
-    yield "cleaned", cleanup(vjp, len(fn.body.yields) if gradients_only else 0)
+    yield "cleaned", cleanup(vjp, len(fn.body.yields) if gradients_only else 0,
+                             len(transform.seeded) if gradients_only else 0)
 
 
 def reverse(fn: Function, wrt, checkpoint=None, restart_whiles=False,
@@ -968,7 +969,8 @@ def reverse(fn: Function, wrt, checkpoint=None, restart_whiles=False,
     sizes its tapes itself) instead of testing capacity on every push. ``seeded``: only the
     first ``seeded`` outputs take a seed and are differentiated (None: all); the others are
     returned as computed. ``gradients_only``: only the gradients are returned (the
-    outputs are dropped, and with them the code only they needed), so loops whose
+    outputs are dropped, and with them the code only they needed; every call seeds
+    with 1.0, which the clean-up reads as a constant), so loops whose
     iterations are independent may be re-run one iteration at a time in the reverse sweep
     (:func:`.checkpoint.rerun_independent_iterations`)."""
     *_, (_, vjp) = reverse_stages(fn, wrt, checkpoint, restart_whiles, seeded,

@@ -96,14 +96,15 @@ def test_interfering_values_get_their_own_names(tmp_path):
     # (c, read once, prints inside its use)
     assert body[:3] == ["a = x * 2.0", "b = a * a", "a_1 = b + 1.0"], d.source
     assert not any(re.match(r"a(_1)? = a(_1)?$", ln) for ln in body), d.source
-    assert any(re.search(r"\bb_\w+ = .*\ba\b", ln) for ln in body[4:]), d.source
+    assert any(re.search(r"\bb_\w+ = .*\ba\b", ln) for ln in body[3:]), d.source
     assert_close(d(0.7), fd_grad(f, (0.7,), 0), "overlapping")
 
 
 def test_dead_versions_share_the_variable(tmp_path):
     f = _load(tmp_path, SRC, "reassigned")
     primal = emit_module([api.DerivativeFunction(f, backend="python").primal_ir])
-    assert _body(primal, "reassigned")[:3] == ["y = x * 1.5", "y = y * y", "y = np.sin(y)"]
+    # (y * y, read once, prints inside its use although its class took the name y)
+    assert _body(primal, "reassigned")[:2] == ["y = x * 1.5", "y = np.sin(y * y)"]
 
 
 @pytest.mark.parametrize("make, name", [(scalar_source, "long_scalar"),

@@ -45,7 +45,7 @@ def test_cleanup_keeps_the_adjoints_results(case):
                          ids=lambda c: c.name)
 def test_gradients_only_adjoint_keeps_the_gradients(case):
     """What ``grad`` compiles (the vjp less its value, when the output is a scalar by its
-    kinds) returns the full vjp's gradients."""
+    kinds, its seed read as the constant 1.0) returns the full vjp's gradients."""
     from ad_compiler.pipeline import static_scalar
     from ad_compiler.transforms.cleanup import cleanup
 
@@ -56,7 +56,7 @@ def test_gradients_only_adjoint_keeps_the_gradients(case):
     seeds = [1.0] * len(outputs)
     free = d.prepare(case.args).free
     full = _run(stages["cleaned"], case.name + "_full", case.args, free, seeds)
-    grads = _run(cleanup(stages["adjoint"], drop_outputs=len(outputs)),
+    grads = _run(cleanup(stages["adjoint"], drop_outputs=len(outputs), unit_seeds=len(outputs)),
                  case.name + "_grads", case.args, free, seeds)
     assert len(grads) == len(full) - len(outputs)
     for g, f in zip(grads, full[len(outputs):]):

@@ -22,10 +22,9 @@ def kepler_vjp(e, M, tol, g_total_2):
         while _need:
             _tape_E = _rt.reserve(_tape_E, 0, _need)
             _tape_f = _rt.reserve(_tape_f, 0, _need)
-            _cap = len(_tape_E)
             _k = 0
             E_1, f_1 = E, f
-            while (np.abs(f_1) > tol) & (_k < _cap):
+            while (np.abs(f_1) > tol) & (_k < len(_tape_E)):
                 _tape_E[_k] = E_1
                 _tape_f[_k] = f_1
                 # line 31: E = E - f / (1.0 - e * math.cos(E))
@@ -33,40 +32,36 @@ def kepler_vjp(e, M, tol, g_total_2):
                 # line 32: f = E - e * math.sin(E) - M[i]
                 f_1 = E_1 - e * np.sin(E_1) - E
                 _k = _k + 1
-            _need = (_k == _cap) * (_k * 2)
+            _need = (_k == len(_tape_E)) * (_k * 2)
         # line 33: total = total + math.cos(E)
-        b_E_2 = -g_total_2 * np.sin(E_1)
+        b_E_2 = -np.sin(E_1)
         # line 30: while abs(f) > tol:
         if _k > 0:
             _sin_E_2 = np.sin(E_1)
             _cos_E_2 = np.cos(E_1)
-        else:
-            _sin_E_2 = 0.0
-            _cos_E_2 = 0.0
-        b_f = 0.0
         b_E = 0.0
+        b_f = 0.0
         for _it in range(_k - 1, -1, -1):
             # line 32: f = E - e * math.sin(E) - M[i]
             _t36 = _cos_E_2
             E_2 = _tape_E[_it]
-            f_1 = _tape_f[_it]
             # line 31: E = E - f / (1.0 - e * math.cos(E))
             _cos_E_2 = np.cos(E_2)
             _t40 = 1.0 - e * _cos_E_2
             # line 32: f = E - e * math.sin(E) - M[i]
             b_E = b_E + -b_f
-            _t54 = b_e + -b_f * _sin_E_2
+            _t35 = b_e + -b_f * _sin_E_2
             b_E_2 = b_E_2 + b_f + -b_f * e * _t36
             # line 31: E = E - f / (1.0 - e * math.cos(E))
             b_f = -b_E_2 / _t40
-            _t47 = -(b_E_2 * (f_1 / _t40) / _t40)
-            b_e = _t54 + _t47 * _cos_E_2
+            _t47 = -(b_E_2 * (_tape_f[_it] / _t40) / _t40)
+            b_e = _t35 + _t47 * _cos_E_2
             _sin_E_2 = np.sin(E_2)
             b_E_2 = b_E_2 + -(_t47 * e) * _sin_E_2
         # line 29: f = E - e * math.sin(E) - M[i]
         b_e = b_e + -b_f * np.sin(E)
         b_E = b_E + b_E_2 + -b_f + b_f + -b_f * e * np.cos(E)
         # line 28: E = M[i]
-        b_M[_seg] += b_E
+        b_M[_seg] = b_E
     # line 34: return total
     return (b_e, b_M)

@@ -20,13 +20,13 @@ def logistic_ode_vjp(y, r, steps, g_t9):
         # line 25: y = y + dt * growth
         y = y + 0.05 * growth
     # line 27: return harvest + y * y
-    b_y = 2.0 * (g_t9 * y)
+    b_y = 2.0 * y
     b_r = 0.0
     # line 21: for i in range(steps):
     for i in range(steps - 1, -1, -1):
         y_1 = _tape_y[i]
         # line 26: harvest = harvest + dt * y
-        b_y = b_y + g_t9 * 0.05
+        b_y = b_y + 0.05
         # line 25: y = y + dt * growth
         b_growth = b_y * 0.05
         # line 23: if y > 0.5:

@@ -23,14 +23,14 @@ def logsumexp_vjp(x, g_t11):
         s = s + np.exp(x[i] - m)
     b_x = _rt.zeros_like(x)
     # line 86: return m + math.log(s)
-    b_m = g_t11
-    b_s = g_t11 / s
+    b_s = 1.0 / s
+    b_m = 1.0
     # line 84: for i in range(x.shape[0]):
     for i in range(x.shape[0]):
         # line 85: s = s + math.exp(x[i] - m)
         _t15 = b_s * np.exp(x[i] - m)
         b_m = b_m + -_t15
-        b_x[i] += _t15
+        b_x[i] = _t15
     # line 80: for i in range(x.shape[0]):
     for i in range(x.shape[0] - 1, -1, -1):
         # line 81: if x[i] > m:

@@ -12,7 +12,7 @@ def mlp_vjp(W1, b1, W2, b2, x, y, g_t8):
     # line 74: d = out - y
     d = h @ W2 + b2 - y
     # line 75: return np.sum(d * d) / x.shape[0]
-    b_d = 2.0 * (_rt.unreduce(g_t8 / x.shape[0], d * d) * d)
+    b_d = 2.0 * (_rt.unreduce(1.0 / x.shape[0], d * d) * d)
     # line 73: out = h @ W2 + b2
     b_b2 = _rt.unbroadcast(b_d, b2)
     b_W2 = _rt.unbroadcast(_rt.matrix_transpose(h) @ b_d, W2)

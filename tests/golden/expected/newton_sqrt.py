@@ -12,10 +12,9 @@ def newton_sqrt_vjp(a, g_x_4):
     # line 42: while True:
     while _need:
         _tape_x = _rt.reserve(_tape_x, 0, _need)
-        _cap = len(_tape_x)
         _k = 0
         _brk, x = False, a
-        while (not _brk) & (_k < _cap):
+        while (not _brk) & (_k < len(_tape_x)):
             _tape_x[_k] = x
             # line 43: fx = x * x - a
             fx = x * x - a
@@ -29,9 +28,9 @@ def newton_sqrt_vjp(a, g_x_4):
                 if x > 1000000.0:
                     _brk = True
             _k = _k + 1
-        _need = (_k == _cap) * (_k * 2)
-    b_x = g_x_4
+        _need = (_k == len(_tape_x)) * (_k * 2)
     b_a = 0.0
+    b_x = 1.0
     for _it in range(_k - 1, -1, -1):
         x_1 = _tape_x[_it]
         # line 43: fx = x * x - a

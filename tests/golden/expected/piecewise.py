@@ -20,7 +20,7 @@ def piecewise_vjp(x, y, g_t4):
         # line 36: z = -x
         z = -x
     # line 37: return z * z
-    b_z = 2.0 * (g_t4 * z)
+    b_z = 2.0 * z
     # line 31: if x > y:
     if x > y:
         # line 32: z = x * y

@@ -14,9 +14,9 @@ def rosenbrock_vjp(x, g_s_2):
         _t29 = x[2 * i]
         a = x[2 * i + 1] - _t29 * _t29
         # line 27: s = s + 100.0 * a * a + b * b
-        b_a = g_s_2 * (100.0 * a) + g_s_2 * a * 100.0
+        b_a = 100.0 * a + a * 100.0
         # line 25: a = x[2 * i + 1] - x[2 * i] * x[2 * i]
-        b_x[2 * i] += -(2.0 * (g_s_2 * (1.0 - _t29))) + -b_a * _t29 + -b_a * _t29
-        b_x[2 * i + 1] += b_a
+        b_x[2 * i] = -(2.0 * (1.0 - _t29)) + -b_a * _t29 + -b_a * _t29
+        b_x[2 * i + 1] = b_a
     # line 28: return s
     return (b_x,)
