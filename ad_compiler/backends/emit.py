@@ -552,6 +552,10 @@ _REPEATED_LOADS = 3   # uses up to which an element read prints again at each (x
 # adjoint of a long function) would otherwise print as one expression deeper than Python's
 # recursion limit (and than anyone reads)
 _INLINE_DEPTH = 12
+# statements between a value and its use at most, for it to print inside the use: a value
+# read far from where it is computed reads better named, and checking what happens in
+# between for each is quadratic on a long adjoint
+_INLINE_REACH = 64
 
 
 def _size(op) -> bool:
@@ -651,7 +655,7 @@ class _Printer:
                 else:
                     ends = None
                     break
-            if not ends or min(ends) <= k:
+            if not ends or min(ends) <= k or max(ends) - k > _INLINE_REACH:
                 continue
             end = max(ends)
             reads, loads = self._reads(v)
