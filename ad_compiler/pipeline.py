@@ -262,7 +262,7 @@ _BUILD_THRESHOLD = 100_000      # allocations between young-generation collectio
 
 
 @contextlib.contextmanager
-def _fewer_collections():
+def fewer_collections():
     """Builds run with the cyclic garbage collector's young generation collected every
     100,000 allocations instead of 700: compiling a long function makes hundreds of
     thousands of IR objects that live until it ends, and the collector rescanning them took
@@ -300,7 +300,7 @@ class _Memo:
         with lock:
             value = self._done.get(key, _MISSING)
             if value is _MISSING:
-                with _fewer_collections():
+                with fewer_collections():
                     value = build()      # raises: nothing recorded, the next call retries
                 self._done[key] = value
         return value
