@@ -1322,31 +1322,31 @@ def _drop_tape_ops(region: Region, tapes: set):
 def _simplify(fn: Function, namer: Namer):
     from .counters import restate_counters   # it asks this module's variable questions
 
+    passes = [lambda: _fold_constants(fn.body), lambda: _fold_offsets(fn),
+              lambda: _fold_sizes(fn), lambda: _name_temporaries(fn),
+              lambda: _copies_back(fn), lambda: restate_counters(fn.body, namer),
+              lambda: _drop_copy_backs(fn.body, {}), lambda: _forward_constants(fn.body),
+              lambda: propagate_copies(fn), lambda: _drop_zero_inits(fn.body),
+              lambda: _sink_constants(fn.body),
+              lambda: _sink_stores(fn.body, _read_counts(fn)),
+              lambda: _hoist_branch_ends(fn.body, namer),
+              lambda: _drop_zero_and_restore(fn.body),
+              lambda: _zero_then_add(fn.body, own_arrays(fn), _def_counts(fn)),
+              lambda: drop_dead_stores(fn), lambda: _drop_dead_top_level(fn),
+              lambda: _drop_dead_in_loops(fn),
+              lambda: _drop_recomputations(fn.body, own_arrays(fn)),
+              lambda: _remove_dead(fn), lambda: forward_updated_copies(fn),
+              lambda: drop_values_for_skipped_loops(fn)]
+    # the rounds stop once every pass has run, in turn, on code no pass has changed since:
+    # a pass that found nothing to do finds nothing again on the same code, so the passes
+    # after the last change are not run a second time (the result is the same; a long
+    # adjoint is spared most of a round)
+    quiet = 0
     for _ in range(_ROUNDS):
-        changed = _fold_constants(fn.body)
-        changed |= _fold_offsets(fn)
-        changed |= _fold_sizes(fn)
-        changed |= _name_temporaries(fn)
-        changed |= _copies_back(fn)
-        changed |= restate_counters(fn.body, namer)
-        changed |= _drop_copy_backs(fn.body, {})
-        changed |= _forward_constants(fn.body)
-        changed |= propagate_copies(fn)
-        changed |= _drop_zero_inits(fn.body)
-        changed |= _sink_constants(fn.body)
-        changed |= _sink_stores(fn.body, _read_counts(fn))
-        changed |= _hoist_branch_ends(fn.body, namer)
-        changed |= _drop_zero_and_restore(fn.body)
-        changed |= _zero_then_add(fn.body, own_arrays(fn), _def_counts(fn))
-        changed |= drop_dead_stores(fn)
-        changed |= _drop_dead_top_level(fn)
-        changed |= _drop_dead_in_loops(fn)
-        changed |= _drop_recomputations(fn.body, own_arrays(fn))
-        changed |= _remove_dead(fn)
-        changed |= forward_updated_copies(fn)
-        changed |= drop_values_for_skipped_loops(fn)
-        if not changed:
-            return
+        for run in passes:
+            if quiet == len(passes):
+                return
+            quiet = 0 if run() else quiet + 1
 
 
 def _merge_accumulations(region: Region, namer: Namer):
