@@ -45,6 +45,10 @@ def restate_counters(body: Region, namer: Namer) -> bool:
 
 
 # --- a counter that is the loop index -----------------------------------------------------
+def _names(values) -> list[str]:
+    return [v.name for v in values if named(v)]
+
+
 def _is_step(op: Op, name: str | None, prim: str) -> bool:
     """Whether ``op`` is ``name = name <prim> 1`` on ints (any name when ``name`` is None)."""
     return isinstance(op, Prim) and op.name == prim and not op.attrs and \
@@ -68,6 +72,39 @@ def _carries(op: For, name: str) -> bool:
                for v in op.body.args[1:] + op.body.yields + op.inits + op.results)
 
 
+class _Facts:
+    """What straight-line code knows about variables (name -> fact), each fact holding
+    until its variable, or a variable it reads, is assigned; indexed by the variables read,
+    so forgetting costs the assignment's names, not a scan of every fact per statement."""
+
+    def __init__(self):
+        self._facts: dict[str, tuple] = {}     # name -> (fact, names it reads)
+        self._readers: dict[str, set] = {}
+
+    def get(self, name, default=None):
+        held = self._facts.get(name)
+        return default if held is None else held[0]
+
+    def __contains__(self, name):
+        return name in self._facts
+
+    def __getitem__(self, name):
+        return self._facts[name][0]
+
+    def hold(self, name: str, fact, reads=()):
+        self._facts[name] = (fact, frozenset(reads))
+        for r in reads:
+            self._readers.setdefault(r, set()).add(name)
+
+    def forget(self, written):
+        for w in written:
+            self._facts.pop(w, None)
+            for n in self._readers.pop(w, ()):
+                held = self._facts.get(n)
+                if held is not None and w in held[1]:
+                    del self._facts[n]
+
+
 def _loop_indices(region: Region, namer: Namer) -> bool:
     """The loop-index rewrite in ``region`` and, first, in every nested region. The
     counter's value after a rewritten loop is assigned there (where nothing reads it
@@ -76,30 +113,25 @@ def _loop_indices(region: Region, namer: Namer) -> bool:
     for op in region.ops:
         for sub in op.regions():
             changed |= _loop_indices(sub, namer)
-    facts: dict[str, tuple] = {}   # name -> ("const", c) | ("trips", N) | ("less", C)
+    facts = _Facts()   # name -> ("const", c) | ("trips", N) | ("less", C)
     k = 0
     while k < len(region.ops):
         op = region.ops[k]
         after: list[Op] = []
         if isinstance(op, For) and not op.parallel:
             after = _forward_index(op, facts) or _reverse_index(op, facts, namer)
-        written = defined(op)
-        for name in list(facts):
-            fact = facts[name]
-            if name in written or (len(fact) > 1 and named(fact[1]) and
-                                   fact[1].name in written):
-                del facts[name]
+        facts.forget(defined(op))
         if isinstance(op, Assign) and named(op.results[0]) and \
                 isinstance(op.operands[0], Const) and op.operands[0].kind == "int":
-            facts[op.results[0].name] = ("const", op.operands[0].value)
+            facts.hold(op.results[0].name, ("const", op.operands[0].value))
         elif isinstance(op, Prim) and op.name == "sub" and not op.attrs and \
                 named(op.results[0]) and len(op.operands) == 2 and \
                 isinstance(op.operands[1], Const) and op.operands[1].value == 1 and \
                 op.operands[1].kind == "int" and not _same(op.operands[0], op.results[0]):
-            facts[op.results[0].name] = ("less", op.operands[0])
+            facts.hold(op.results[0].name, ("less", op.operands[0]), _names(op.operands[:1]))
         elif isinstance(op, Prim) and op.name == "trip_count" and named(op.results[0]) and \
                 _same(op.operands[0], Const(0)) and _same(op.operands[2], Const(1)):
-            facts[op.results[0].name] = ("trips", op.operands[1])
+            facts.hold(op.results[0].name, ("trips", op.operands[1]), _names(op.operands[1:2]))
         if after:   # the counter's value after the loop, next
             changed = True
             region.ops[k + 1:k + 1] = after
@@ -298,8 +330,8 @@ def _offset_reverse_loops(region: Region, namer: Namer) -> bool:
     for op in region.ops:
         for sub in op.regions():
             changed |= _offset_reverse_loops(sub, namer)
-    trips: dict[str, tuple] = {}   # name -> (a, b) of its trip_count(a, b, 1) here
-    less: dict[str, str] = {}      # name -> the name it is one less than
+    trips = _Facts()   # name -> (a, b) of its trip_count(a, b, 1) here
+    less = _Facts()    # name -> the name it is one less than
     k = 0
     while k < len(region.ops):
         op = region.ops[k]
@@ -322,19 +354,16 @@ def _offset_reverse_loops(region: Region, namer: Namer) -> bool:
                 changed = True
                 op = new
         written = defined(op)
-        for name in list(trips):
-            if name in written or {v.name for v in trips[name] if named(v)} & written:
-                del trips[name]
-        for name in list(less):
-            if name in written or less[name] in written:
-                del less[name]
+        trips.forget(written)
+        less.forget(written)
         if isinstance(op, Prim) and op.name == "trip_count" and named(op.results[0]) and \
                 _same(op.operands[2], Const(1)) and \
                 all(isinstance(v, Const) or named(v) for v in op.operands[:2]):
-            trips[op.results[0].name] = (op.operands[0], op.operands[1])
+            trips.hold(op.results[0].name, (op.operands[0], op.operands[1]),
+                       _names(op.operands[:2]))
         elif isinstance(op, Prim) and op.name == "sub" and named(op.results[0]) and \
                 named(op.operands[0]) and _same(op.operands[1], Const(1)):
-            less[op.results[0].name] = op.operands[0].name
+            less.hold(op.results[0].name, op.operands[0].name, _names(op.operands[:1]))
         k += 1
     return changed
 
@@ -376,7 +405,7 @@ def _single_iterations(region: Region) -> bool:
     for op in region.ops:
         for sub in op.regions():
             changed |= _single_iterations(sub)
-    offsets: dict[str, tuple] = {}   # name -> (base, c): it holds base + c here
+    offsets = _Facts()   # name -> (base, c): it holds base + c here
     k = 0
     while k < len(region.ops):
         op = region.ops[k]
@@ -391,12 +420,10 @@ def _single_iterations(region: Region) -> bool:
             op.name, op.operands = ("add", [base, Const(total)]) if total >= 0 else \
                 ("sub", [base, Const(-total)])
             changed = True
-        written = defined(op)
-        offsets = {n: (b, c) for n, (b, c) in offsets.items()
-                   if n not in written and b.name not in written}
+        offsets.forget(defined(op))
         step = _int_offset(op)
         if step is not None and op.results[0].name != step[0].name:
-            offsets[op.results[0].name] = step
+            offsets.hold(op.results[0].name, step, (step[0].name,))
         k += 1
     return changed
 
