@@ -413,6 +413,9 @@ def _copies_back(fn: Function) -> bool:
     return changed
 
 
+_COPY_BACK_REACH = 64   # statements around a copy that a copy-back looks at (linear time)
+
+
 def _copy_back(region: Region, k: int, counts, reads) -> bool:
     ops, copy = region.ops, region.ops[k]
     if not isinstance(copy, Assign) or not _named(copy.operands[0]) or \
@@ -422,11 +425,17 @@ def _copy_back(region: Region, k: int, counts, reads) -> bool:
     if counts.get(x) != 1 or _TEMPORARY.match(y) or \
             any(_named(v) and v.name == x for v in region.yields):
         return False
-    j = next((j for j in range(k - 1, -1, -1) if x in _defined(ops[j])), None)
+    first = max(0, k - _COPY_BACK_REACH)
+    j = next((j for j in range(k - 1, first - 1, -1) if x in _defined(ops[j])), None)
     if j is None or not isinstance(ops[j], (Prim, Load)) or len(ops[j].results) != 1 \
             or any(y in _read(o) | _defined(o) for o in ops[j + 1:k]):
         return False
-    later = next((m for m in range(k + 1, len(ops)) if y in _defined(ops[m])), len(ops))
+    last = min(len(ops), k + 1 + _COPY_BACK_REACH)
+    later = next((m for m in range(k + 1, last) if y in _defined(ops[m])), None)
+    if later is None:
+        if last < len(ops):
+            return False       # too far to look: the copy stays
+        later = len(ops)
     region_reads = sum(1 for o in ops[j + 1:later + 1] for v in _operands_deep(o)
                        if _named(v) and v.name == x)
     if region_reads != reads.get(x, 0) or (later < len(ops) and ops[later].regions() and
