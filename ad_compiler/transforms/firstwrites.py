@@ -19,17 +19,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..frontend.ir import Const, For, Function, Prim, Region, Store
-from .irtools import all_regions, defined, named, read
+from .irtools import defined, named, read, rewrite_blocks
 
 _ZEROS = ("adjoint_zero", "zeros", "zeros_like")
 
 
 def assign_first_writes(fn: Function) -> bool:
     """Rewrite every block of ``fn`` (see the module docstring); whether anything changed."""
-    changed = False
-    for region in all_regions(fn.body):
-        changed |= _in_block(region)
-    return changed
+    return rewrite_blocks(fn, _in_block)
 
 
 def _in_block(region: Region) -> bool:

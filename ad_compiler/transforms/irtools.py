@@ -67,6 +67,15 @@ def substitute(region: Region, old: str, new: Value):
     region.yields = [sub(v) for v in region.yields]
 
 
+def rewrite_blocks(fn: Function, rewrite) -> bool:
+    """``rewrite(region)`` on the function's body and every nested block; whether any
+    changed something."""
+    changed = False
+    for region in all_regions(fn.body):
+        changed |= rewrite(region)
+    return changed
+
+
 def all_regions(region: Region):
     """``region`` and every region nested in it, outermost first."""
     yield region

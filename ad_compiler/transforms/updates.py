@@ -16,17 +16,14 @@ function's length.
 from __future__ import annotations
 
 from ..frontend.ir import Assign, Function, Region
-from .irtools import all_regions, defined, named, read
+from .irtools import defined, named, read, rewrite_blocks
 
 _SCALARS = ("float", "int", "bool")
 
 
 def forward_updated_copies(fn: Function) -> bool:
     """Rewrite every block of ``fn`` (see the module docstring); whether anything changed."""
-    changed = False
-    for region in all_regions(fn.body):
-        changed |= _forward_in_block(region)
-    return changed
+    return rewrite_blocks(fn, _forward_in_block)
 
 
 def _forward_in_block(region: Region) -> bool:
