@@ -16,14 +16,14 @@ def kepler_vjp(e, M, tol, g_total_2):
         # line 28: E = M[i]
         E = M[_seg]
         # line 29: f = E - e * math.sin(E) - M[i]
-        f = E - e * np.sin(E) - E
-        _need = 16
+        f_1 = E - e * np.sin(E) - E
         # line 30: while abs(f) > tol:
+        E_1 = E
+        _k = 0
+        _need = 16
         while _need:
-            _tape_E = _rt.reserve(_tape_E, 0, _need)
-            _tape_f = _rt.reserve(_tape_f, 0, _need)
-            _k = 0
-            E_1, f_1 = E, f
+            _tape_E = _rt.reserve(_tape_E, _k, _need)
+            _tape_f = _rt.reserve(_tape_f, _k, _need)
             while (np.abs(f_1) > tol) & (_k < len(_tape_E)):
                 _tape_E[_k] = E_1
                 _tape_f[_k] = f_1
@@ -44,19 +44,19 @@ def kepler_vjp(e, M, tol, g_total_2):
         for _it in range(_k - 1, -1, -1):
             # line 32: f = E - e * math.sin(E) - M[i]
             _t36 = _cos_E_2
-            E_2 = _tape_E[_it]
+            E_1 = _tape_E[_it]
             # line 31: E = E - f / (1.0 - e * math.cos(E))
-            _cos_E_2 = np.cos(E_2)
+            _cos_E_2 = np.cos(E_1)
             _t40 = 1.0 - e * _cos_E_2
             # line 32: f = E - e * math.sin(E) - M[i]
             b_E = b_E + -b_f
-            _t35 = b_e + -b_f * _sin_E_2
+            _t92 = b_e + -b_f * _sin_E_2
             b_E_2 = b_E_2 + b_f + -b_f * e * _t36
             # line 31: E = E - f / (1.0 - e * math.cos(E))
             b_f = -b_E_2 / _t40
             _t47 = -(b_E_2 * (_tape_f[_it] / _t40) / _t40)
-            b_e = _t35 + _t47 * _cos_E_2
-            _sin_E_2 = np.sin(E_2)
+            b_e = _t92 + _t47 * _cos_E_2
+            _sin_E_2 = np.sin(E_1)
             b_E_2 = b_E_2 + -(_t47 * e) * _sin_E_2
         # line 29: f = E - e * math.sin(E) - M[i]
         b_e = b_e + -b_f * np.sin(E)

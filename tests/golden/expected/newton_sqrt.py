@@ -8,12 +8,13 @@ from ad_compiler.backends import helpers as _rt
 
 def newton_sqrt_vjp(a, g_x_4):
     _tape_x = _rt.tape(16, 0.0)
-    _need = 16
     # line 42: while True:
+    x = a
+    _brk = False
+    _k = 0
+    _need = 16
     while _need:
-        _tape_x = _rt.reserve(_tape_x, 0, _need)
-        _k = 0
-        _brk, x = False, a
+        _tape_x = _rt.reserve(_tape_x, _k, _need)
         while (not _brk) & (_k < len(_tape_x)):
             _tape_x[_k] = x
             # line 43: fx = x * x - a
