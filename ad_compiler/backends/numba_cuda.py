@@ -92,6 +92,8 @@ def float64(x):
 '''
 
 _DEVICE_RT = '''
+def erf(x):
+    return math.erf(x)
 def where(c, a, b):
     return a if c else b
 def zeros_like(x):

@@ -76,7 +76,6 @@ _unary_fn("sqrt", np.sqrt)
 _unary_fn("cbrt", np.cbrt)
 _unary_fn("square", np.square)
 _unary_fn("abs", np.abs)
-_unary_fn("erf", np.vectorize(math.erf, otypes=[float]), "math.erf")
 
 defvjp("sin", lambda o, g, ans, x: g * o.cos(x))
 defvjp("cos", lambda o, g, ans, x: -g * o.sin(x))
@@ -99,7 +98,6 @@ defvjp("sqrt", lambda o, g, ans, x: g * 0.5 / ans)
 defvjp("cbrt", lambda o, g, ans, x: g / (3.0 * ans * ans))
 defvjp("square", lambda o, g, ans, x: g * 2.0 * x)
 defvjp("abs", lambda o, g, ans, x: g * o.sign(x))
-defvjp("erf", lambda o, g, ans, x: g * (2.0 / math.sqrt(math.pi)) * o.exp(-(x * x)))
 
 # --- two-argument functions ---------------------------------------------------------------
 defprim("arctan2", 2, np.arctan2, Syntax("call", "np.arctan2"), elementwise=True)
@@ -201,7 +199,6 @@ for _name in "arcsin arccos arctan arcsinh".split():
 defnames("arctan2", "math.atan2")
 defnames("abs", "numpy.abs numpy.absolute numpy.fabs math.fabs")
 defnames("pow", "numpy.power math.pow")
-defnames("erf", "math.erf scipy.special.erf")
 for _name in "square sign rint maximum minimum where clip add".split():
     defnames(_name, f"numpy.{_name}")
 defnames("sub", "numpy.subtract")

@@ -42,16 +42,21 @@ def digamma_scalar(x):
     return result + math.log(x) - 0.5 * inv - series
 
 
+erf = _elementwise(math.erf)
 lgamma = _elementwise(math.lgamma)
 gamma = _elementwise(math.gamma)
 digamma = _elementwise(digamma_scalar)
 
+# erf is a helper, not ``math.erf``: ``scipy.special.erf`` of an array is common
+defprim("erf", 1, erf, Syntax("helper", "erf"), elementwise=True)
 defprim("lgamma", 1, lgamma, Syntax("helper", "lgamma"), elementwise=True)
 defprim("gamma", 1, gamma, Syntax("helper", "gamma"), elementwise=True)
 defprim("digamma", 1, digamma, Syntax("helper", "digamma"), elementwise=True)
+defvjp("erf", lambda o, g, ans, x: g * (2.0 / math.sqrt(math.pi)) * o.exp(-(x * x)))
 defvjp("lgamma", lambda o, g, ans, x: g * o.digamma(x))
 defvjp("gamma", lambda o, g, ans, x: g * ans * o.digamma(x))
 # digamma's own derivative (trigamma) is not provided: second derivatives of lgamma raise
+defnames("erf", "math.erf scipy.special.erf")
 defnames("lgamma", "math.lgamma scipy.special.gammaln")
 defnames("gamma", "math.gamma scipy.special.gamma")
 defnames("digamma", "scipy.special.digamma scipy.special.psi")

@@ -9,6 +9,7 @@ which the compiler cannot follow: refused, where it gave a wrong gradient."""
 
 import numpy as np
 import pytest
+import scipy.special
 
 import ad_compiler as ad
 
@@ -71,3 +72,15 @@ def fill_diagonal(a):
 def test_opaque_statement_call_on_an_array_is_refused():
     with pytest.raises(ad.DifferentiationError, match="np.fill_diagonal.*called as a statement"):
         ad.grad(fill_diagonal, backend="python")(np.ones((3, 3)))
+
+
+def erf_of_an_array(x):
+    return np.sum(scipy.special.erf(x) * x) + scipy.special.erf(x[0])
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_erf_of_an_array(backend):
+    """``scipy.special.erf`` of an array is the ``_rt.erf`` helper on both backends (the
+    printed ``math.erf`` failed on arrays)."""
+    assert_close(ad.grad(erf_of_an_array, backend=backend)(X.copy()),
+                 fd_grad(erf_of_an_array, (X.copy(),), 0), "erf")

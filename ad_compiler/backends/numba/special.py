@@ -7,7 +7,7 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
-from ...rules.special import digamma, digamma_scalar, gamma, lgamma
+from ...rules.special import digamma, digamma_scalar, erf, gamma, lgamma
 
 _digamma_scalar = njit(cache=True)(digamma_scalar)
 
@@ -27,6 +27,7 @@ def _register(python_fn, scalar_fn):
             return array_impl
 
 
+_register(erf, njit(lambda x: math.erf(x)))
 _register(lgamma, njit(lambda x: math.lgamma(x)))
 _register(gamma, njit(lambda x: math.gamma(x)))
 _register(digamma, _digamma_scalar)
