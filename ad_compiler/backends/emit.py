@@ -28,7 +28,7 @@ import linecache
 import math
 import re
 
-from ..frontend.ir import Assign, Const, For, Function, If, Load, Prim, Region, Store, \
+from ..frontend.ir import Assign, Const, For, Function, If, Load, Prim, Store, \
     Undef, Value, While, walk, walk_nested
 from ..rules import PRIMITIVES, Syntax
 from ..rules.table import SEQUENCE_OPERANDS
@@ -343,7 +343,9 @@ class _Names:
     """
 
     def __init__(self, fn: Function):
-        self._fn = fn
+        self._defs = collections.Counter(   # name -> assignments (block arguments too)
+            v.name for op in walk(fn.body)
+            for v in _vals(op.results) + [a for sub in op.regions() for a in _vals(sub.args)])
         self.sets = _UnionFind()
         self.order = []
         seen = {}
@@ -369,7 +371,7 @@ class _Names:
                                      and op.attrs["path"]}
         self._finish()
         self._memory_kinds(fn)
-        self.lone = self._lone_values(fn)
+        self.lone = self._lone_values()
 
     def _memory_kinds(self, fn):
         """``fresh``: names whose every assignment is an allocation of this function;
@@ -388,19 +390,14 @@ class _Names:
         self.fresh = {n for n, alloc in assigned.items() if alloc and n not in params}
         self.caller = params - set(assigned)
 
-    def _lone_values(self, fn):
+    def _lone_values(self):
         """Values that are their IR variable's only value, assigned once: a value that a
         merge of classes (``f_1`` of the forward sweep and the tape read ``f_1 =
         _tape_f[_it]`` of the reverse one) shares a Python name with, but that nothing
         else assigns or reads under its own name, so printing it inside its use leaves no
         read of that name unassigned."""
-        objects, defs = {}, {}
-        for v in self.order:
-            objects[v.name] = objects.get(v.name, 0) + 1
-        for op in walk(fn.body):
-            for v in _vals(op.results) + [a for sub in op.regions() for a in _vals(sub.args)]:
-                defs[v.name] = defs.get(v.name, 0) + 1
-        return {v for v in self.order if objects[v.name] == 1 and defs.get(v.name) == 1}
+        objects = collections.Counter(v.name for v in self.order)
+        return {v for v in self.order if objects[v.name] == 1 and self._defs[v.name] == 1}
 
     def _all_values(self, fn):
         out = list(_vals(fn.params + fn.free_vars))
@@ -512,9 +509,8 @@ class _Names:
         # one value of its variable, assigned once: imperative IR may assign one Value
         # object in two places (an adjoint zeroed in a loop after a copy before it), and
         # such a value printed inside its use would skip the other assignment
-        assigned = collections.Counter(v for op in walk(self._fn.body) for v in op.results)
         self.singleton = {v for members in classes.values() if len(members) == 1
-                          for v in members if assigned[v] <= 1}
+                          for v in members if self._defs[v.name] <= 1}
 
     def _plain_names(self, classes):
         """A class named ``a_18`` whose base ``a`` no other class has is named ``a``: after

@@ -586,9 +586,9 @@ def _drop_dead_in_loops(fn: Function) -> bool:
     after = {v.name for v in fn.body.yields if _named(v)}
     for p in range(len(ops) - 1, -1, -1):
         loop = ops[p]
-        if isinstance(loop, (For, While)):
-            changed |= _drop_dead_in_body(loop, after)
-            effects[p] = _effects([loop])[0]
+        if isinstance(loop, (For, While)) and _drop_dead_in_body(loop, after):
+            changed = True
+            effects[p] = _effects([loop])[0]     # (what it reads may have shrunk)
         _live_before(after, effects[p])
     return changed
 

@@ -139,7 +139,7 @@ def _loop_indices(region: Region, namer: Namer) -> bool:
     return changed
 
 
-def _forward_index(op: For, facts: dict) -> list[Op]:
+def _forward_index(op: For, facts: _Facts) -> list[Op]:
     """For ``for i in range(0, N, 1)`` whose counter is 0 on entry and ends each iteration
     with ``k = k + 1`` (its only assignment there, nothing reading it after): reads of
     ``k`` in the body become ``i``, the step goes; returns ``[k = trip_count(0, N, 1)]``
@@ -168,7 +168,7 @@ def _forward_index(op: For, facts: dict) -> list[Op]:
     return []
 
 
-def _reverse_index(op: For, facts: dict, namer: Namer) -> list[Op]:
+def _reverse_index(op: For, facts: _Facts, namer: Namer) -> list[Op]:
     """For ``for j in range(S, -1, -1)`` with ``S = C - 1``, whose counter holds
     ``trip_count(0, C, 1)`` (or is ``C``) on entry and starts each iteration with
     ``k = k - 1`` (its only assignment there): reads of ``k`` after that step become ``j``,

@@ -194,8 +194,8 @@ class ForwardTransform:
         # Only a tangent the rule's last op computed elementwise is surely fresh memory:
         # ``broadcast_like(t_x, a)`` (the tangent of ``a = zeros + x``) returns ``t_x``
         last = ops[-1] if builder.ops else None
-        fresh = isinstance(last, Prim) and last.results and last.results[0] is value and \
-            (PRIMITIVES[last.name].elementwise if last.name in PRIMITIVES else False)
+        computed = isinstance(last, Prim) and bool(last.results) and last.results[0] is value
+        fresh = computed and getattr(PRIMITIVES.get(last.name), "elementwise", False)
         passed = [x for x in op.operands if self.tangents.get(id(x)) is value or
                   (not fresh and self.active(x))]
         own = op.name not in VIEW_PRIMS and ans.kind not in _SCALAR_KINDS and (
@@ -205,8 +205,7 @@ class ForwardTransform:
             return
         t = self.new_tangent(ans)
         # name the tangent: rename the last op's result when it computed it, else copy
-        if isinstance(last, Prim) and last.results and last.results[0] is value and \
-                (fresh or not own):
+        if computed and (fresh or not own):
             last.results = [t]
         elif own:
             ops.append(Prim([t], [value], op.line, name="copy"))
