@@ -659,41 +659,36 @@ def _is_zero(op: Op) -> bool:
         _named(op.results[0])
 
 
-def _next_touch(ops, k: int, name: str):
-    """The index of the first op after ``k`` that reads or assigns ``name``, or None."""
-    for j in range(k + 1, len(ops)):
-        if name in _read(ops[j]) or name in _defined(ops[j]):
-            return j
-    return None
-
-
 def _split_zero_inits(region: Region) -> bool:
     """``b = 0.0`` before an ``if`` one of whose branches first does ``b = b + e`` (the
     adjoint of ``if c: v = e``) moves into the branches: the accumulations become
     ``b = e`` and a path that does not assign ``b`` first starts with the zero (which may
     then sink or go). This level is split before the nested ones, so that a zero moved
-    into a branch splits again into that branch's own ``if``."""
+    into a branch splits again into that branch's own ``if``. A zero's next touch is
+    found in one backward pass over the block (the touches of its own variable do not
+    move when another zero splits)."""
     changed = False
-    k = 0
-    while k < len(region.ops):
-        op = region.ops[k]
-        j = _next_touch(region.ops, k, op.results[0].name) if _is_zero(op) else None
-        branch = region.ops[j] if j is not None else None
-        name = op.results[0].name if _is_zero(op) else None
+    ops = region.ops
+    touches = _first_touches(ops, [k for k, op in enumerate(ops) if _is_zero(op)])
+    kept = []
+    for k, op in enumerate(ops):
+        branch = ops[touches[k]] if touches.get(k) is not None else None
+        name = op.results[0].name if k in touches else None
         if isinstance(branch, If) and not branch.results and \
                 not any(_named(v) and v.name == name for v in branch.operands) and \
                 any(_first_touch_assigns(sub.ops, name) for sub in branch.regions()) and \
                 all(sub.ops for sub in branch.regions()):   # no branch made for the zero
             for sub in branch.regions():
                 rewrites = _first_touch_assigns(sub.ops, name)
-                if rewrites is None:
+                if rewrites is None:    # the zero starts the branch, then sinks in it
                     sub.ops.insert(0, Assign([_copy(op.results[0])], list(op.operands),
                                              op.line))
+                    _sink_constants(sub)
                 _assign_instead(sub, rewrites or ())
-            del region.ops[k]
             changed = True
             continue
-        k += 1
+        kept.append(op)
+    region.ops = kept
     for op in region.ops:
         for sub in op.regions():
             changed |= _split_zero_inits(sub)
@@ -707,35 +702,44 @@ def _copy(v: Value) -> Value:
 def _sink_constants(region: Region) -> bool:
     """A constant assignment moves down to just before the next statement that touches its
     variable (the end of its block when none does), so what reads the old value first can
-    read it through a copy."""
+    read it through a copy. The constants that land before one statement stand in name
+    order, a constant that lands before another constant of its variable just before it:
+    one settled order, which another run leaves as it is (the clean-up's rounds end on
+    it). One backward pass finds every next touch; the block is then rebuilt once."""
     changed = False
     for op in region.ops:
         for sub in op.regions():
             changed |= _sink_constants(sub)
-    k = len(region.ops) - 1
-    while k >= 0:
-        op = region.ops[k]
-        if isinstance(op, Assign) and isinstance(op.operands[0], Const) and \
-                _named(op.results[0]):
-            j = _next_touch(region.ops, k, op.results[0].name)
-            target = len(region.ops) if j is None else j
-            if target > k + 1 and not (j is None and any(
-                    _named(v) and v.name == op.results[0].name for v in region.yields)) \
-                    and not _in_name_order(op, region.ops[k + 1:target]):
-                region.ops.insert(target, op)
-                del region.ops[k]
-                changed = True
-        k -= 1
+    ops = region.ops
+    yielded = {v.name for v in region.yields if _named(v)}
+    landing: dict[int, list] = {}    # statement index (len(ops): the end) -> constants
+    moving = set()
+    for k, j in _first_touches(ops, [k for k, op in enumerate(ops)
+                                     if _is_constant(op)]).items():
+        if j is None and ops[k].results[0].name in yielded:
+            continue                     # the block's result stays where it is assigned
+        moving.add(k)
+        landing.setdefault(len(ops) if j is None else j, []).append(k)
+    sunk: list = []
+
+    def place(k):
+        for c in sorted(landing.get(k, ()), key=lambda c: ops[c].results[0].name):
+            place(c)
+        if k < len(ops):
+            sunk.append(ops[k])
+
+    for k in range(len(ops) + 1):
+        if k not in moving:
+            place(k)
+    if any(a is not b for a, b in zip(sunk, ops)):
+        region.ops = sunk
+        changed = True
     return changed
 
 
-def _in_name_order(op: Op, between: list) -> bool:
-    """Whether constant ``op`` stays before ``between``: constants only, the first of which
-    it precedes by name. Constants whose next touch is one statement settle in name order
-    (sinking each past the others would swap them back and forth, round after round)."""
-    return all(isinstance(x, Assign) and isinstance(x.operands[0], Const) and
-               _named(x.results[0]) for x in between) and \
-        op.results[0].name < between[0].results[0].name
+def _is_constant(op: Op) -> bool:
+    return isinstance(op, Assign) and isinstance(op.operands[0], Const) and \
+        _named(op.results[0])
 
 
 def _sink_stores(region: Region, reads: dict) -> bool:

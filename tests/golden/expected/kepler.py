@@ -50,12 +50,12 @@ def kepler_vjp(e, M, tol, g_total_2):
             _t40 = 1.0 - e * _cos_E_2
             # line 32: f = E - e * math.sin(E) - M[i]
             b_E = b_E + -b_f
-            _t92 = b_e + -b_f * _sin_E_2
+            _t58 = b_e + -b_f * _sin_E_2
             b_E_2 = b_E_2 + b_f + -b_f * e * _t36
             # line 31: E = E - f / (1.0 - e * math.cos(E))
             b_f = -b_E_2 / _t40
             _t47 = -(b_E_2 * (_tape_f[_it] / _t40) / _t40)
-            b_e = _t92 + _t47 * _cos_E_2
+            b_e = _t58 + _t47 * _cos_E_2
             _sin_E_2 = np.sin(E_1)
             b_E_2 = b_E_2 + -(_t47 * e) * _sin_E_2
         # line 29: f = E - e * math.sin(E) - M[i]
