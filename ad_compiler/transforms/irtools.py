@@ -3,9 +3,10 @@ helpers of imperative IR (where a name is a variable: two Values of one name are
 
 from __future__ import annotations
 
-from ..frontend.ir import Const, Function, Op, Region, Value, walk
+from ..frontend.ir import Const, For, Function, If, Op, Region, Value, While, walk
 
 SCALAR_KINDS = ("float", "int", "bool")
+_NESTING = frozenset({If, For, While})    # the ops that hold blocks
 # primitives whose result is a new array of the function's own (no caller's memory)
 ALLOCATING = frozenset({"adjoint_zero", "tape", "tape_of_arrays", "reserve", "grow", "copy",
                         "zeros", "zeros_like", "empty", "empty_like", "ones", "ones_like",
@@ -38,21 +39,23 @@ def named(v) -> bool:
 
 def defined(op: Op) -> set[str]:
     """Names ``op`` assigns, nested regions (their block arguments too) included."""
-    out = {v.name for v in op.results if named(v)}
-    for sub in op.regions():
-        out.update(v.name for v in sub.args if named(v))
-        for inner in sub.ops:
-            out |= defined(inner)
+    out = {v.name for v in op.results if type(v) is Value}
+    if type(op) in _NESTING:
+        for sub in op.regions():
+            out.update(v.name for v in sub.args if type(v) is Value)
+            for inner in sub.ops:
+                out |= defined(inner)
     return out
 
 
 def read(op: Op) -> set[str]:
     """Names ``op`` reads, nested regions (their yields too) included."""
-    out = {v.name for v in op.operands if named(v)}
-    for sub in op.regions():
-        out.update(v.name for v in sub.yields if named(v))
-        for inner in sub.ops:
-            out |= read(inner)
+    out = {v.name for v in op.operands if type(v) is Value}
+    if type(op) in _NESTING:
+        for sub in op.regions():
+            out.update(v.name for v in sub.yields if type(v) is Value)
+            for inner in sub.ops:
+                out |= read(inner)
     return out
 
 
@@ -77,8 +80,13 @@ def rewrite_blocks(fn: Function, rewrite) -> bool:
 
 
 def all_regions(region: Region):
-    """``region`` and every region nested in it, outermost first."""
-    yield region
-    for op in region.ops:
-        for sub in op.regions():
-            yield from all_regions(sub)
+    """``region`` and every region nested in it, outermost first (one generator with a
+    stack; a block's statements are looked up after the block is yielded, so a rewrite of
+    the block is walked as rewritten)."""
+    stack = [region]
+    while stack:
+        block = stack.pop()
+        yield block
+        for op in reversed(block.ops):
+            if type(op) in _NESTING:
+                stack.extend(reversed(op.regions()))
