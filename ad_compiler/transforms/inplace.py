@@ -38,7 +38,7 @@ def _lower(region: Region, replace: dict):
         for sub in op.regions():
             _lower(sub, replace)
         ops.append(op)
-        if isinstance(op, Prim) and getattr(op, "inplace", False) and \
+        if isinstance(op, Prim) and op.inplace and \
                 op.operands[0].kind == "array" and op.results[0].kind == "array":
             # an earlier update in this function already stands for its target: chain to it
             # (``w *= 2.0; w += 1.0`` writes twice into the memory ``w`` had at first)

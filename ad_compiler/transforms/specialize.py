@@ -116,7 +116,7 @@ def _check_flat_indexing(fn: Function):
     """``np.put`` and one-argument ``np.nonzero``/``np.where`` are lowered for 1-D arrays
     (where they are plain indexing); on more dimensions they are refused, never guessed."""
     for op in walk(fn.body):
-        if isinstance(op, Store) and getattr(op, "flat", False):
+        if isinstance(op, Store) and op.flat:
             array, what = op.operands[0], "np.put"
         elif isinstance(op, Prim) and op.name == "nonzero":
             array, what = op.operands[0], "np.nonzero / one-argument np.where"
