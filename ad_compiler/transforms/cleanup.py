@@ -42,6 +42,7 @@ variable, e.g. a loop index in both sweeps), so every analysis here keys variabl
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import replace
 
 from ..frontend.ir import Assign, Const, For, Function, If, Load, Op, Prim, Region, Store, \
@@ -51,7 +52,7 @@ from .copies import propagate_copies
 from .deadstores import drop_dead_stores, own_arrays
 from .firstwrites import assign_first_writes
 from .guards import drop_values_for_skipped_loops
-from .irtools import ALLOCATING, all_regions, defined as _defined, named as _named, read as _read, \
+from .irtools import ALLOCATING, NESTING, all_regions, defined as _defined, named as _named, read as _read, \
     substitute as _substitute
 from .updates import forward_updated_copies
 
@@ -144,15 +145,18 @@ def _names(fn: Function) -> set[str]:
 
 
 def _def_counts(fn: Function) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for v in fn.params + fn.free_vars:
-        counts[v.name] = counts.get(v.name, 0) + 1
+    """How many times each name is assigned (parameters and block arguments count)."""
+    return Counter(v.name for v in _assigned_values(fn) if type(v) is Value)
+
+
+def _assigned_values(fn: Function):
+    yield from fn.params
+    yield from fn.free_vars
     for op in walk(fn.body):
-        defs = [v for v in op.results if _named(v)]
-        defs += [v for sub in op.regions() for v in sub.args if _named(v)]
-        for v in defs:
-            counts[v.name] = counts.get(v.name, 0) + 1
-    return counts
+        yield from op.results
+        if type(op) in NESTING:
+            for sub in op.regions():
+                yield from sub.args
 
 
 # --- constant folding ---------------------------------------------------------------------
@@ -772,15 +776,17 @@ def _sink_stores(region: Region, reads: dict) -> bool:
 
 
 def _read_counts(fn: Function) -> dict:
-    counts: dict[str, int] = {}
-    for v in fn.body.yields:
-        if _named(v):
-            counts[v.name] = counts.get(v.name, 0) + 1
+    """How many times each name is read (operands, yields and the function's results)."""
+    return Counter(v.name for v in _read_values(fn) if type(v) is Value)
+
+
+def _read_values(fn: Function):
+    yield from fn.body.yields
     for op in walk(fn.body):
-        for v in op.operands + [y for sub in op.regions() for y in sub.yields]:
-            if _named(v):
-                counts[v.name] = counts.get(v.name, 0) + 1
-    return counts
+        yield from op.operands
+        if type(op) in NESTING:
+            for sub in op.regions():
+                yield from sub.yields
 
 
 def _last_assign(ops, name: str):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..frontend.ir import Const, For, Function, If, Op, Region, Value, While, walk
 
 SCALAR_KINDS = ("float", "int", "bool")
-_NESTING = frozenset({If, For, While})    # the ops that hold blocks
+NESTING = frozenset({If, For, While})    # the ops that hold blocks
 # primitives whose result is a new array of the function's own (no caller's memory)
 ALLOCATING = frozenset({"adjoint_zero", "tape", "tape_of_arrays", "reserve", "grow", "copy",
                         "zeros", "zeros_like", "empty", "empty_like", "ones", "ones_like",
@@ -40,7 +40,7 @@ def named(v) -> bool:
 def defined(op: Op) -> set[str]:
     """Names ``op`` assigns, nested regions (their block arguments too) included."""
     out = {v.name for v in op.results if type(v) is Value}
-    if type(op) in _NESTING:
+    if type(op) in NESTING:
         for sub in op.regions():
             out.update(v.name for v in sub.args if type(v) is Value)
             for inner in sub.ops:
@@ -51,7 +51,7 @@ def defined(op: Op) -> set[str]:
 def read(op: Op) -> set[str]:
     """Names ``op`` reads, nested regions (their yields too) included."""
     out = {v.name for v in op.operands if type(v) is Value}
-    if type(op) in _NESTING:
+    if type(op) in NESTING:
         for sub in op.regions():
             out.update(v.name for v in sub.yields if type(v) is Value)
             for inner in sub.ops:
@@ -88,5 +88,5 @@ def all_regions(region: Region):
         block = stack.pop()
         yield block
         for op in reversed(block.ops):
-            if type(op) in _NESTING:
+            if type(op) in NESTING:
                 stack.extend(reversed(op.regions()))
