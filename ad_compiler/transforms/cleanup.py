@@ -323,24 +323,21 @@ def _drop_copy_backs(region: Region, equal: dict) -> bool:
             kept.append(op)
             continue
         written = _defined(op)
-        if isinstance(op, If):
+        if isinstance(op, If):     # a branch asks only about the names it assigns
             for branch in (op.then, op.orelse):
-                changed |= _drop_copy_backs(branch, _copy_facts(equal))
-        elif op.regions():
-            inside = _copy_facts(equal)
-            for n in written:
-                for other in inside.pop(n, ()):
-                    inside.get(other, set()).discard(n)
+                changed |= _drop_copy_backs(branch, _copy_facts(equal, written))
+        elif op.regions():         # what a loop assigns may differ from its second pass on
             for sub in op.regions():
-                changed |= _drop_copy_backs(sub, _copy_facts(inside))
+                changed |= _drop_copy_backs(sub, {})
         kill(written)
         kept.append(op)
     region.ops = kept
     return changed
 
 
-def _copy_facts(equal: dict) -> dict:
-    return {k: set(v) for k, v in equal.items()}
+def _copy_facts(equal: dict, names) -> dict:
+    """The facts about ``names`` (a copy: a block's facts do not leak out of it)."""
+    return {k: set(equal[k]) for k in names if k in equal}
 
 
 def _name_temporaries(fn: Function) -> bool:
