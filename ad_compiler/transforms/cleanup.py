@@ -629,13 +629,16 @@ def _first_touches(ops, positions) -> dict:
     of the first statement after it that reads or assigns that variable (None: none), in
     one backward pass (a scan per statement is quadratic on a long adjoint)."""
     wanted = set(positions)
+    if not wanted:
+        return {}
+    names = {ops[k].results[0].name for k in wanted}
     last: dict[str, int] = {}
     out = {}
     for k in range(len(ops) - 1, -1, -1):
         op = ops[k]
         if k in wanted:
             out[k] = last.get(op.results[0].name)
-        for name in _read(op) | _defined(op):
+        for name in (_read(op) | _defined(op)) & names:
             last[name] = k
     return {k: out[k] for k in sorted(out)}
 
