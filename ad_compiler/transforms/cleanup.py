@@ -87,7 +87,7 @@ def cleanup(fn: Function, drop_outputs: int = 0, unit_seeds: int = 0) -> Functio
                                    if isinstance(op, Prim) and op.name == "slice"})
     assign_first_writes(fn)
     _doubles(fn)
-    _copies_back(fn)
+    _copies_back(fn, _Census(fn))
     propagate_copies(fn)
     _remove_dead(fn)
     return fn
@@ -212,11 +212,11 @@ def _scalar_double(op: Op) -> bool:
         op.operands[0].kind == "float" and op.operands[0].ndim in (0, None)
 
 
-def _fold_offsets(fn: Function) -> bool:
+def _fold_offsets(fn: Function, census: "_Census") -> bool:
     """``t = x - 1; ... t - 1`` -> ``x - 2`` on ints, where ``t`` and ``x`` are each
     assigned once, in the function's body outside any loop or branch (a parameter for
     ``x`` too): each then holds one value wherever it is read."""
-    counts = _def_counts(fn)
+    counts = census.defs
     once = {v.name for v in fn.params + fn.free_vars if counts.get(v.name) == 1}
     once |= {v.name for op in fn.body.ops if not op.regions() for v in op.results
              if _named(v) and counts.get(v.name) == 1}
@@ -238,10 +238,10 @@ def _fold_offsets(fn: Function) -> bool:
     return changed
 
 
-def _fold_sizes(fn: Function) -> bool:
+def _fold_sizes(fn: Function, census: "_Census") -> bool:
     """``trip_count(0, n, 1)`` -> ``n`` where ``n`` is a size (``x.shape[0]``, assigned once
     in the function's body outside any loop or branch): a size is never negative."""
-    counts = _def_counts(fn)
+    counts = census.defs
     sizes = {op.results[0].name for op in fn.body.ops
              if isinstance(op, Load) and op.operands[0].kind == "shape" and
              counts.get(op.results[0].name) == 1 and
@@ -340,20 +340,8 @@ def _copy_facts(equal: dict, names) -> dict:
     return {k: set(equal[k]) for k in names if k in equal}
 
 
-def _name_temporaries(fn: Function) -> bool:
-    counts = _def_counts(fn)
-    reads: dict[str, int] = {}
-    for op in walk(fn.body):
-        for v in op.operands:
-            if _named(v):
-                reads[v.name] = reads.get(v.name, 0) + 1
-        for sub in op.regions():
-            for v in sub.yields:
-                if _named(v):
-                    reads[v.name] = reads.get(v.name, 0) + 1
-    for v in fn.body.yields:
-        if _named(v):
-            reads[v.name] = reads.get(v.name, 0) + 1
+def _name_temporaries(fn: Function, census: "_Census") -> bool:
+    counts, reads = census.defs, census.reads
     changed = False
     for region in all_regions(fn.body):
         k = 0
@@ -390,12 +378,12 @@ def _named_definition(ops, k, counts, reads):
     return None
 
 
-def _copies_back(fn: Function) -> bool:
+def _copies_back(fn: Function, census: "_Census") -> bool:
     """``x = e; ...; y = x`` (``x`` assigned once, here) -> ``y = e``, with the later reads
     of ``x`` reading ``y``: when nothing touches ``y`` between the two and every later read
     of ``x`` comes before ``y`` is next assigned (``b_y_2 = b_y + e; b_y = b_y_2`` at the
     top of a reverse iteration is ``b_y = b_y + e``)."""
-    counts, reads = _def_counts(fn), _read_counts(fn)
+    counts, reads = census.defs, census.reads
     changed = False
     for region in all_regions(fn.body):
         k = 0
@@ -1331,23 +1319,56 @@ def _drop_tape_ops(region: Region, tapes: set):
 
 
 # --- repeated accumulations ---------------------------------------------------------------
+class _Census:
+    """Whole-function counts that several passes read (assignments and reads per name, the
+    arrays the function owns), each computed when first asked and kept while the code
+    stays as it is: the rounds forget them whenever a pass changes something (a pass that
+    finds nothing leaves the code as it was, so they hold for the passes after it)."""
+
+    def __init__(self, fn: Function):
+        self.fn = fn
+        self.forget()
+
+    def forget(self):
+        self._defs = self._reads = self._own = None
+
+    @property
+    def defs(self) -> dict:
+        if self._defs is None:
+            self._defs = _def_counts(self.fn)
+        return self._defs
+
+    @property
+    def reads(self) -> dict:
+        if self._reads is None:
+            self._reads = _read_counts(self.fn)
+        return self._reads
+
+    @property
+    def own(self) -> set:
+        if self._own is None:
+            self._own = own_arrays(self.fn)
+        return self._own
+
+
 def _simplify(fn: Function, namer: Namer):
     from .counters import restate_counters   # it asks this module's variable questions
 
+    census = _Census(fn)
     passes = [lambda: _split_zero_inits(fn.body) if rounds > 0 else None,
-              lambda: _fold_constants(fn.body), lambda: _fold_offsets(fn),
-              lambda: _fold_sizes(fn), lambda: _name_temporaries(fn),
-              lambda: _copies_back(fn), lambda: restate_counters(fn.body, namer),
+              lambda: _fold_constants(fn.body), lambda: _fold_offsets(fn, census),
+              lambda: _fold_sizes(fn, census), lambda: _name_temporaries(fn, census),
+              lambda: _copies_back(fn, census), lambda: restate_counters(fn.body, namer),
               lambda: _drop_copy_backs(fn.body, {}), lambda: _forward_constants(fn.body),
               lambda: propagate_copies(fn), lambda: _drop_zero_inits(fn.body),
               lambda: _sink_constants(fn.body),
-              lambda: _sink_stores(fn.body, _read_counts(fn)),
+              lambda: _sink_stores(fn.body, census.reads),
               lambda: _hoist_branch_ends(fn.body, namer),
               lambda: _drop_zero_and_restore(fn.body),
-              lambda: _zero_then_add(fn.body, own_arrays(fn), _def_counts(fn)),
-              lambda: drop_dead_stores(fn), lambda: _drop_dead_top_level(fn),
+              lambda: _zero_then_add(fn.body, census.own, census.defs),
+              lambda: drop_dead_stores(fn, census.own), lambda: _drop_dead_top_level(fn),
               lambda: _drop_dead_in_loops(fn),
-              lambda: _drop_recomputations(fn.body, own_arrays(fn)),
+              lambda: _drop_recomputations(fn.body, census.own),
               lambda: _remove_dead(fn), lambda: forward_updated_copies(fn),
               lambda: drop_values_for_skipped_loops(fn)]
     # zeros split into branches from the second round on, once the first has left the
@@ -1368,6 +1389,7 @@ def _simplify(fn: Function, namer: Namer):
             changed = run()
             if changed:
                 quiet = set()
+                census.forget()
             elif changed is not None:       # None: not run this round (the first split)
                 quiet.add(run)
 

@@ -27,9 +27,10 @@ from .irtools import ALLOCATING, all_regions, defined, named
 _MEMORY = ("array", "any")
 
 
-def drop_dead_stores(fn: Function) -> bool:
-    """Both removals of the module docstring over ``fn``'s body (in place)."""
-    own = own_arrays(fn)
+def drop_dead_stores(fn: Function, own: set | None = None) -> bool:
+    """Both removals of the module docstring over ``fn``'s body (in place); ``own``: its
+    :func:`own_arrays`, when the caller has them."""
+    own = own_arrays(fn) if own is None else own
     slices = {op.results[0].name: op for op in walk(fn.body)
               if isinstance(op, Prim) and op.name == "slice"}
     changed = _drop_before_overwrite(fn.body, own, slices)
