@@ -218,6 +218,9 @@ class _LiveSet:
                 s.add(v)
 
 
+_CROWD = 64
+
+
 class _Analysis:
     """Uses, definitions and the interference of values that may share a name.
 
@@ -232,6 +235,7 @@ class _Analysis:
     def __init__(self, fn: Function, group):
         self.fn = fn
         self.edges = {}
+        self.crowded = set()  # values defined where too many of their group are live
         self.uses = {}        # value -> number of uses
         self.use_sites = {}   # value -> list of (region, op or None)
         self.defs = {}        # value -> (region, op)
@@ -244,10 +248,18 @@ class _Analysis:
         self.live = None
 
     def _interfere(self, v, extra=()):
-        """Edges between ``v`` and the live values (and ``extra``) of its group."""
+        """Edges between ``v`` and the live values (and ``extra``) of its group. A value
+        defined where more than ``_CROWD`` values of its group are live is marked crowded
+        instead: it shares a name with no other class (the forward sweep of a long
+        function keeps hundreds of values of one base live at once, and their edges grew
+        with the square of the function: 88 MiB at 3,200 lines)."""
         group = self.live.group
         g = group[v]
-        others = [o for o in self.live.members(g) if o is not v]
+        live = self.live.members(g)
+        if len(live) > _CROWD:
+            self.crowded.add(v)
+            return
+        others = [o for o in live if o is not v]
         others += [o for o in extra if o is not v and group[o] is g]
         if others:
             self.edges.setdefault(v, set()).update(others)
@@ -362,6 +374,7 @@ class _Names:
             root = self.find(p)
             self.nparams[root] = self.nparams.get(root, 0) + 1
         self.an = _Analysis(fn, self._groups(fn))
+        self.crowded = {self.find(v) for v in self.an.crowded}   # (merges never touch them)
         for a, b in _coalescing_pairs(fn):
             self.try_merge(a, b)
         self._coalesce_bases()
@@ -442,6 +455,8 @@ class _Names:
         ra, rb = self.find(a), self.find(b)
         if ra is rb:
             return True
+        if ra in self.crowded or rb in self.crowded:
+            return False
         if self.nparams.get(ra, 0) + self.nparams.get(rb, 0) > 1:
             return False
         small, large = (ra, rb) if len(self.sets.members[ra]) <= len(self.sets.members[rb]) \
@@ -478,7 +493,7 @@ class _Names:
             met = set()     # roots of those classes
             for v in vs:
                 rv = self.find(v)
-                if rv in met:
+                if rv in met or rv in self.crowded:
                     continue
                 neighbours = self._neighbours(rv)
                 mine = self.nparams.get(rv, 0)

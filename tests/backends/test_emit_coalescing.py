@@ -144,3 +144,24 @@ def test_long_chain_of_single_uses_prints_in_bounded_expressions():
     exec(compile(source, "<chain>", "exec"), namespace)
     assert namespace["chain"](1.0) == 2001.0
     assert max(len(line) for line in source.splitlines()) < 1000
+
+
+def test_crowded_values_keep_their_own_names(tmp_path):
+    """A value defined where more than ``_CROWD`` values of its group are live keeps a name
+    of its own and stores no interference edges (the forward sweep of a long function keeps
+    hundreds of values of one base live at once: their edges grew with the square of the
+    function). The gradient stays right, versions that die early still share names, and
+    the edges stay linear in the function."""
+    from ad_compiler.backends import emit
+
+    lines = ["def crowded(x):", "    v = x * 1.01", "    s = 0.0"]
+    for k in range(3 * emit._CROWD):
+        lines += [f"    v = v * 1.001 + {0.01 * (k % 7)}", "    s = s + np.sin(v) * v"]
+    lines.append("    return s")
+    f = _load(tmp_path, "import numpy as np\n\n\n" + "\n".join(lines) + "\n", "crowded")
+    d = ad.grad(f, backend="python")
+    assert_close(d(0.3), fd_grad(f, (0.3,), 0), "crowded")
+    ir = d.derivative_ir
+    names = emit._Names(ir)
+    assert names.an.crowded
+    assert sum(len(e) for e in names.an.edges.values()) < 40 * emit._CROWD * 3
