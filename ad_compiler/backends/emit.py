@@ -175,13 +175,18 @@ class _LiveSet:
     and undone, the other branch walked, and the union applied, in time proportional to the
     branches' own operations (never a copy of the whole live set)."""
 
-    def __init__(self, group):
+    def __init__(self, group, linked):
         self.group = group      # value -> its coalescing group
+        self.linked = linked    # value -> its group of one name and phi links (within it)
         self.live = {}          # group -> live values of that group
+        self.live_linked = {}   # linked group -> live values of that group
         self.log = []           # (added?, value) for every change
 
     def members(self, g):
         return self.live.get(g, ())
+
+    def linked_members(self, g):
+        return self.live_linked.get(g, ())
 
     def __contains__(self, v):
         return v in self.live.get(self.group[v], ())
@@ -190,12 +195,14 @@ class _LiveSet:
         s = self.live.setdefault(self.group[v], set())
         if v not in s:
             s.add(v)
+            self.live_linked.setdefault(self.linked[v], set()).add(v)
             self.log.append((True, v))
 
     def discard(self, v):
         s = self.live.get(self.group[v])
         if s is not None and v in s:
             s.remove(v)
+            self.live_linked[self.linked[v]].remove(v)
             self.log.append((False, v))
 
     def mark(self):
@@ -211,11 +218,13 @@ class _LiveSet:
     def undo(self, mark):
         while len(self.log) > mark:
             added, v = self.log.pop()
-            s = self.live[self.group[v]]
+            s, linked = self.live[self.group[v]], self.live_linked[self.linked[v]]
             if added:
                 s.remove(v)
+                linked.remove(v)
             else:
                 s.add(v)
+                linked.add(v)
 
 
 _CROWD = 64
@@ -232,7 +241,7 @@ class _Analysis:
     is walked once.
     """
 
-    def __init__(self, fn: Function, group):
+    def __init__(self, fn: Function, group, linked):
         self.fn = fn
         self.edges = {}
         self.crowded = set()  # values defined where too many of their group are live
@@ -242,7 +251,7 @@ class _Analysis:
         self.exposed = {}     # id(region) -> values it reads before writing them
         self._collect(fn.body)
         self._exposed(fn.body)
-        self.live = _LiveSet(group)
+        self.live = _LiveSet(group, linked)
         params = _vals(fn.params + fn.free_vars)
         self._region(fn.body, params)
         self.live = None
@@ -250,15 +259,19 @@ class _Analysis:
     def _interfere(self, v, extra=()):
         """Edges between ``v`` and the live values (and ``extra``) of its group. A value
         defined where more than ``_CROWD`` values of its group are live is marked crowded
-        instead: it shares a name with no other class (the forward sweep of a long
-        function keeps hundreds of values of one base live at once, and their edges grew
-        with the square of the function: 88 MiB at 3,200 lines)."""
-        group = self.live.group
-        g = group[v]
-        live = self.live.members(g)
-        if len(live) > _CROWD:
+        instead, with edges to the live values of its own name and phi links only: those
+        decide the merges of phi-linked values, and a crowded value joins no class of its
+        base name (the forward sweep of a long function keeps hundreds of values of one
+        base live at once, and their edges grew with the square of the function: 88 MiB
+        at 3,200 lines)."""
+        group = self.live.linked if len(self.live.members(self.live.group[v])) > _CROWD \
+            else self.live.group
+        if group is self.live.linked:
             self.crowded.add(v)
-            return
+            live = self.live.linked_members(group[v])
+        else:
+            live = self.live.members(group[v])
+        g = group[v]
         others = [o for o in live if o is not v]
         others += [o for o in extra if o is not v and group[o] is g]
         if others:
@@ -373,10 +386,10 @@ class _Names:
         for p in self._param_set:
             root = self.find(p)
             self.nparams[root] = self.nparams.get(root, 0) + 1
-        self.an = _Analysis(fn, self._groups(fn))
-        self.crowded = {self.find(v) for v in self.an.crowded}   # (merges never touch them)
+        self.an = _Analysis(fn, *self._groups(fn))
         for a, b in _coalescing_pairs(fn):
             self.try_merge(a, b)
+        self.crowded = {self.find(v) for v in self.an.crowded}   # no base merge joins them
         self._coalesce_bases()
         self.params = _vals(fn.params + fn.free_vars)
         self.reserved = {fn.name} | {op.attrs["path"].split(".")[0] for op in walk(fn.body)
@@ -429,22 +442,29 @@ class _Names:
 
     def _groups(self, fn):
         """value -> a representative of every value it may ever be asked to share a name
-        with (same name, same base name, phi-linked)."""
+        with (same name, same base name, phi-linked); and value -> one of the values of its
+        name and phi links (the merges of phi-linked values stay within those)."""
+        linked = _UnionFind()
+        for v in self.order:
+            linked.add(v)
+            root = self.find(v)
+            linked.add(root)
+            linked.union(v, root)
+        for a, b in _coalescing_pairs(fn):
+            if _named(a) and _named(b):
+                linked.union(a, b)
         groups = _UnionFind()
         bases = {}
         for v in self.order:
             groups.add(v)
-            root = self.find(v)
-            groups.add(root)
-            groups.union(v, root)
+            groups.add(linked.find(v))
+            groups.union(v, linked.find(v))
             if not _TEMP.match(v.name):
                 first = bases.setdefault(_base(v.name), v)
                 groups.add(first)
                 groups.union(v, first)
-        for a, b in _coalescing_pairs(fn):
-            if _named(a) and _named(b):
-                groups.union(a, b)
-        return {v: groups.find(v) for v in self.order}
+        return ({v: groups.find(v) for v in self.order},
+                {v: linked.find(v) for v in self.order})
 
     def find(self, v):
         return self.sets.find(v)
@@ -455,8 +475,6 @@ class _Names:
         ra, rb = self.find(a), self.find(b)
         if ra is rb:
             return True
-        if ra in self.crowded or rb in self.crowded:
-            return False
         if self.nparams.get(ra, 0) + self.nparams.get(rb, 0) > 1:
             return False
         small, large = (ra, rb) if len(self.sets.members[ra]) <= len(self.sets.members[rb]) \
