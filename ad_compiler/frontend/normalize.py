@@ -30,6 +30,8 @@ from __future__ import annotations
 import ast
 import copy
 
+from .parse import names_in, nodes
+
 _UNSUPPORTED = {
     ast.Try: "try/except", ast.With: "with", ast.Global: "global", ast.Nonlocal: "nonlocal",
     ast.Delete: "del", ast.Raise: "raise", ast.Yield: "yield", ast.YieldFrom: "yield",
@@ -195,9 +197,6 @@ def check(fn_node: ast.FunctionDef, err):
         checker.visit(stmt)
 
 
-def _names(node):
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | {
-        a.arg for a in ast.walk(node) if isinstance(a, ast.arg)}
 
 
 def _assigned(stmts):
@@ -229,7 +228,7 @@ class Normalizer:
     def __init__(self, fn_node: ast.FunctionDef, err):
         self.fn = fn_node
         self.err = err
-        self.taken = _names(fn_node)
+        self.taken = names_in(fn_node)
         self.ret_arity = None
         self.retvars = []
         self.flags_read = set()
@@ -503,9 +502,9 @@ class Normalizer:
     def run(self):
         fn = self.fn
         body = self.restructure(list(fn.body))
-        nested = {id(m) for s in body for n in ast.walk(s) if isinstance(n, ast.FunctionDef)
-                  for m in ast.walk(n)}
-        returns = [n for s in body for n in ast.walk(s) if isinstance(n, ast.Return)
+        nested = {id(m) for s in body for n in nodes(s) if isinstance(n, ast.FunctionDef)
+                  for m in nodes(n)}
+        returns = [n for s in body for n in nodes(s) if isinstance(n, ast.Return)
                    and id(n) not in nested]
         if not returns:
             raise self.err("the function must return a value", "missing return", fn)

@@ -37,7 +37,7 @@ from . import indexing as indexing_calls
 from .ir import Const, For, Function, If, Load, Prim, Region, Store, Undef, Value, While
 from . import calls
 from .normalize import normalize
-from .parse import Parsed, parse_function, plain_function
+from .parse import Parsed, names_in, parse_function, plain_function
 from .pyforms import ContainerForms
 
 _REDUCTIONS = {"sum", "mean", "max", "min", "prod"}
@@ -254,8 +254,7 @@ class Shared:
 
     def __init__(self, top: Parsed):
         self.top = top
-        self.taken = {n.id for n in ast.walk(top.node) if isinstance(n, ast.Name)}
-        self.taken |= {a.arg for a in ast.walk(top.node) if isinstance(a, ast.arg)}
+        self.taken = names_in(top.node)
         self.user_names = frozenset(self.taken)
         self.first_done = set()
         self.next_suffix = {}   # base -> a suffix below which every base_k is taken
