@@ -8,7 +8,8 @@ Each measurement is a new interpreter with a new, empty ``AD_COMPILER_CACHE_DIR`
 ``numba.njit(f)(*args)`` for the primal, ``ad.grad(f, wrt=...)(*args)`` for ours, minus a
 second (steady) call. The problems run at their smoke size, so the first call is compile.
 
-Columns: primal s; ours s = python s (our frontend, transforms, emit, module load: everything
+Modules load from their bytecode caches (written by the first child where they are missing),
+as an installed package's do. Columns: primal s; ours s = python s (our frontend, transforms, emit, module load: everything
 outside Numba; ``import ad_compiler`` is not in it) + numba s (the outermost
 ``numba:compile`` events: typing, lowering, LLVM, of the generated functions and of every
 helper they call); ratio = ours / primal. ``--before DIR`` also times ours from a checkout of
@@ -93,6 +94,9 @@ def measure(which, name, profile="-", checked=True, tree=ROOT):
     with tempfile.TemporaryDirectory() as adc, tempfile.TemporaryDirectory() as nbc:
         env = dict(os.environ, AD_COMPILER_CACHE_DIR=adc, NUMBA_CACHE_DIR=nbc,
                    PYTHONPATH=tree)
+        # modules are imported from their bytecode caches, as an installed package's are
+        # (without them every child compiled ~50 modules' source: 0.1 s of "python")
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         r = subprocess.run([sys.executable, "-c", CHILD, which, name, profile, "1" if checked else "0"], env=env,
                            capture_output=True, text=True, timeout=900, cwd=tree)
     for line in r.stdout.splitlines():
