@@ -54,6 +54,7 @@ from .checkpoint import (Checkpointing, passes_adjoint_through, rerun_independen
 from .cleanup import cleanup
 from .irtools import SCALAR_KINDS, all_names, element_index, is_int
 from .licm import hoist_invariants
+from .shapes import same_shape, shape_classes
 from .specialize import load_signature
 from .tapes import TapePlacement
 from .tbr import ToBeRecorded
@@ -107,6 +108,7 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
         self.seeded = self.outputs[:seeded]
         self.activity = Activity(fn, self.inputs, self.seeded)
         self.mem = Memory(fn)
+        self.shapes = shape_classes(fn)   # arrays of one shape: no unbroadcast between them
         self.aliases = check_aliasing(fn, self.mem)
         self.namer = Namer(all_names(fn))
         self.adjoints: dict[int, Value] = {}
@@ -432,7 +434,7 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
                 continue
             c = rule(builder, g, ans_sym, *operand_syms, **op.attrs)
             x = op.operands[i]
-            if prim.elementwise and _may_broadcast(x, op.operands, ans):
+            if prim.elementwise and _may_broadcast(x, op.operands, ans, self.shapes):
                 c = builder.unbroadcast(c, lazy(x))
             contributions.append((x, builder.lift(c)))
         ops.extend(builder.ops)
@@ -850,13 +852,15 @@ class _LazySym(Sym):
         return Sym(self.original, self.builder).ndim
 
 
-def _may_broadcast(x: Value, operands, result) -> bool:
-    """Whether the cotangent of operand ``x`` may have another shape than ``x``."""
+def _may_broadcast(x: Value, operands, result, shapes: dict) -> bool:
+    """Whether the cotangent of operand ``x`` may have another shape than ``x`` (``shapes``:
+    the function's :func:`.shapes.shape_classes`)."""
     if x.kind in SCALAR_KINDS and result.kind in SCALAR_KINDS:
         return False
     if x.kind == "array" and all(o.kind in SCALAR_KINDS or o is x for o in operands):
         return False
-    return True
+    return not (x.kind == "array" and result.kind == "array" and
+                same_shape(shapes, x, result))
 
 
 def _vjp_rule(prim, i):

@@ -1,0 +1,94 @@
+"""Shape classes (transforms/shapes.py): reverse mode leaves out ``_rt.unbroadcast`` between
+arrays that certainly have one shape, and keeps it wherever a shape may differ (a
+broadcast, an ``if`` whose branches yield different arrays, a loop-carried array, an
+indexing result). Every gradient is checked against central differences."""
+import numpy as np
+import pytest
+
+import ad_compiler as ad
+from ad_compiler import api
+from ad_compiler.transforms.shapes import same_shape, shape_classes
+from fdcheck import assert_close, fd_grad
+
+
+def derived(x):
+    a = x * 2.0
+    b = np.sin(x) + 1.0
+    c = a * b
+    d = np.zeros_like(c) + c.copy() * a
+    return np.sum(d * b)
+
+
+def broadcast(x, y):          # x (3, 1) and y (1, 4): the product is (3, 4)
+    a = np.tanh(x) * 2.0
+    return np.sum(a * y * np.cos(y))
+
+
+def branches(x, y, c):
+    a = x * 1.5 if c > 0.0 else y * 1.5
+    return np.sum(a * x)
+
+
+def branches_alike(x, c):
+    if c > 0.0:
+        a = np.sin(x)
+    else:
+        a = x * 3.0
+    return np.sum(a * x + a)
+
+
+def carried(x, y):
+    a = x
+    for _ in range(2):
+        a = a * y          # (3,) * (3,) here, but a loop-carried value starts a class
+    return np.sum(a * x)
+
+
+def indexed(m, v):
+    row = m[0]             # an indexing result: its own class
+    return np.sum(row * v * np.exp(row))
+
+
+def _unbroadcasts(f, args, wrt=0):
+    d = ad.grad(f, wrt=wrt, backend="python")
+    got = d(*[a.copy() if isinstance(a, np.ndarray) else a for a in args])
+    return d.source_of(d.prepare(args)).count("_rt.unbroadcast"), got
+
+
+def test_arrays_computed_from_one_argument_share_a_class():
+    x = np.linspace(0.1, 0.9, 5)
+    fn = api.DerivativeFunction(derived, backend="python").stage_for(
+        api.DerivativeFunction(derived, backend="python").prepare((x,))).special
+    classes = shape_classes(fn)
+    arrays = [op.results[0] for op in fn.body.ops if op.results and
+              op.results[0].kind == "array"]
+    assert len(arrays) >= 5
+    assert all(same_shape(classes, arrays[0], a) for a in arrays)
+    count, got = _unbroadcasts(derived, (x,))
+    assert count == 0
+    assert_close(got, fd_grad(derived, (x,), 0), "derived")
+
+
+@pytest.mark.parametrize("f, args, wrt", [
+    (broadcast, (np.array([[0.2], [0.5], [-0.3]]), np.array([[0.1, 0.4, -0.2, 0.7]])), 0),
+    (broadcast, (np.array([[0.2], [0.5], [-0.3]]), np.array([[0.1, 0.4, -0.2, 0.7]])), 1),
+    (branches, (np.array([0.2, 0.5, -0.3]), np.array([0.7]), 1.0), 0),
+    (branches, (np.array([0.2, 0.5, -0.3]), np.array([0.7]), -1.0), 1),
+    (carried, (np.array([0.2, 0.5, -0.3]), np.array([0.7])), 0),
+    (carried, (np.array([0.2, 0.5, -0.3]), np.array([0.7])), 1),
+    (indexed, (np.array([[0.2, 0.5, -0.3], [0.1, 0.2, 0.3]]), np.array([0.7])), 0),
+    (indexed, (np.array([[0.2, 0.5, -0.3], [0.1, 0.2, 0.3]]), np.array([0.7])), 1),
+], ids=["broadcast_x", "broadcast_y", "branches_x", "branches_y", "carried_x", "carried_y",
+        "indexed_m", "indexed_v"])
+def test_a_shape_that_may_differ_keeps_its_unbroadcast(f, args, wrt):
+    count, got = _unbroadcasts(f, args, wrt)
+    assert count > 0
+    assert_close(got, fd_grad(f, args, wrt), f.__name__)
+
+
+@pytest.mark.parametrize("c", [1.0, -1.0])
+def test_branches_yielding_one_class_keep_it(c):
+    x = np.array([0.2, 0.5, -0.3])
+    count, got = _unbroadcasts(branches_alike, (x, c))
+    assert count == 0
+    assert_close(got, fd_grad(branches_alike, (x, c), 0), "branches_alike")
