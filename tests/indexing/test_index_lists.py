@@ -40,7 +40,14 @@ def copyto(x):
     return np.sum(out ** 2)
 
 
-CASES = [list_index_store_and_load, int_array_literal, put_list, copyto]
+def take_list(x):
+    # np.take(x, [0, 2, 2]) was lowered as x[0, 2, 2] (the list read as a tuple of indices):
+    # IndexError from the generated code in both modes
+    m = np.outer(x, x)
+    return np.sum(np.take(x, [0, 2, 2]) ** 3) + np.sum(np.take(m, (1, 1), axis=1) * x[0])
+
+
+CASES = [list_index_store_and_load, int_array_literal, put_list, copyto, take_list]
 X = np.array([0.3, -0.5, 0.7])
 
 
