@@ -91,3 +91,53 @@ def test_erf_of_an_array(backend):
     printed ``math.erf`` failed on arrays)."""
     assert_close(ad.grad(erf_of_an_array, backend=backend)(X.copy()),
                  fd_grad(erf_of_an_array, (X.copy(),), 0), "erf")
+
+
+def written_literals(x):
+    # two equal literals, each written: the literal was ONE array passed in at every call
+    # and every evaluation, so the writes reached the other literal, the next iteration and
+    # the next call (value and gradient changed from call to call)
+    a = np.array([1.0, 2.0, 3.0])
+    b = np.array([1.0, 2.0, 3.0])
+    a[0] = x[1]
+    b[2] += x[0]
+    s = 0.0
+    for k in range(3):
+        c = np.array([0.5, 0.25, 0.125])
+        c[k] *= x[k]
+        s += np.sum(c * c)
+    return np.sum(a * x) + np.sum(b * x) + s
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_written_literals_are_fresh_at_every_evaluation(backend):
+    want = fd_grad(written_literals, (X.copy(),), 0)
+    vg = ad.value_and_grad(written_literals, backend=backend)
+    for _ in range(3):
+        value, grad = vg(X.copy())
+        assert value == pytest.approx(written_literals(X.copy()), rel=1e-14)
+        assert_close(grad, want, "written literals")
+    _, tangent = ad.jvp(written_literals, (X.copy(),), (np.ones(3),), backend=backend)
+    assert tangent == pytest.approx(np.sum(want), rel=1e-6)
+
+
+def asarray_read(x):
+    a = np.asarray(x)
+    return np.sum(a * a * np.asarray([1.0, 2.0, 3.0])) + np.asarray(x[0]) * a[1]
+
+
+def asarray_written(x, y):
+    a = np.asarray(x)      # x itself: the write below reaches x
+    a[0] = y[0]
+    return np.sum(a * x)
+
+
+def test_asarray_is_the_array_itself():
+    """np.asarray(x) was a copy of x (np.array's lowering): a write through it did not
+    reach x, so the gradient of a function writing through it was wrong. It is x itself
+    now: reads are exact, and a write through it, an alias the compiler does not follow, is
+    refused."""
+    assert_close(ad.grad(asarray_read, backend="python")(X.copy()),
+                 fd_grad(asarray_read, (X.copy(),), 0), "asarray")
+    with pytest.raises(ad.DifferentiationError, match="'a' .written here. and 'x' may refer"):
+        ad.grad(asarray_written, backend="python")(X.copy(), X.copy())
