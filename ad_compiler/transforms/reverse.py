@@ -125,7 +125,8 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
         self.read_whole = {id(v) for op in walk(fn.body) if isinstance(op, Prim)
                            for v in op.operands}
         self.read_whole |= {id(op.operands[0]) for op in walk(fn.body)
-                            if isinstance(op, Load) and not element_index(op.operands[1:])}
+                            if isinstance(op, Load) and
+                            not element_index(op.operands[1:], op.operands[0])}
         self.saves: dict[int, Load] = {}   # id(store) -> load of the overwritten part
         self.reused_saves: set[int] = set()   # stores whose save is a load the user wrote
         self.list_tapes: set[int] = set()   # tapes of arrays whose shape changes: lists
@@ -752,7 +753,8 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
                 if at is not None:
                     self._push(at, save.results, ops)
                 ops.append(op)
-            elif isinstance(op, Load) and not element_index(op.operands[1:]) and \
+            elif isinstance(op, Load) and \
+                    not element_index(op.operands[1:], op.operands[0]) and \
                     id(op.operands[0]) in self.stored_arrays and \
                     id(op.results[0]) not in self.mem.live_views:
                 ops.extend(self._copied(op))   # a value: later stores must not change it
@@ -913,7 +915,7 @@ def _loaded_before(ops: list, store: Store) -> Load | None:
     """The load of the element ``store`` overwrites among the ops just before it (only
     arithmetic in between), or None."""
     array, *index, _ = store.operands
-    if not element_index(index):
+    if not element_index(index, array):     # a row's load is a view: the store changes it
         return None
     for op in reversed(ops):
         if isinstance(op, Load) and op.operands[0] is array and len(op.operands) == \

@@ -447,6 +447,18 @@ PROGRAMS = [
     (transpose_view_write, (np.array([[0.3, -0.7, 1.1], [0.5, 0.2, -0.4]]),)),
     (row_of_scalar_in_loop, (X3, np.array([[0.3, -0.7, 1.1], [0.5, 0.2, -0.4]]))),
 ]
+def row_augmented_by_row(m, v):
+    """``m[0] *= m[1]`` of a matrix: the loads of the rows are views, which the store
+    changes. They were taken for single elements (integer indices), so the adjoint read the
+    new row for the old one, and the store's save was the view itself (wrong gradient)."""
+    m[0] *= m[1] * v
+    a = m * 1.0
+    a[2] /= 1.0 + a[0] ** 2
+    a[1, :] = a[2] * a[1]
+    return np.sum(a ** 3) + np.sum(m * m)
+
+
+M3 = np.array([[0.3, -0.7, 1.1], [0.5, 0.2, -0.4], [0.9, -0.6, 0.8]])
 U5 = np.array([0.1, 0.9, 0.4, 0.6, 0.2])
 IDIOMS = [
     (fresh_copy_each_sweep, (U5, 0.9)),
@@ -467,6 +479,7 @@ IDIOMS = [
     (rebound_in_branch_in_loop, (X4, -5.0)),
     (rebound_after_store_runtime_trips, (X4, 0.9)),
     (rebound_in_nested_loops, (X4, 0.7)),
+    (row_augmented_by_row, (M3, 0.7)),
 ]
 # the numba tier: one program per mechanism (fresh buffers, chained in-place updates, a
 # reference tape through the caller's array, one through a branch; a scalar of a written array)
