@@ -809,6 +809,12 @@ class Builder(ContainerForms, ComplexForms):
             axes = tuple(self.static(a, "axes") for a in node.args)
             axes = axes[0] if len(axes) == 1 and isinstance(axes[0], tuple) else axes
             return self.prim("transpose", [base], {"axes": axes})
+        if attr == "flatten":
+            # a copy of x.ravel() (a view where x is contiguous): both were one primitive
+            # printed as np.ravel, so a write into a flattened copy reached x
+            self.nargs(node, 0)
+            self.kwargs(node, set())
+            return self.prim("copy", [self.prim("ravel", [base])])
         if attr not in _LEGACY_METHODS:
             return self.call_generic(name, node, base)
         if attr in _REDUCTIONS:

@@ -879,12 +879,15 @@ def _part_of(array: Value, index) -> Value:
     new_axis = [isinstance(i, Const) and i.value is None for i in index]
     if array.ndim is None:
         return Value("part", "float" if element_index(index) else "array")
-    # an index that is neither a slice nor a new axis picks one position (an index loaded
-    # from an integer array has the float kind here)
-    ndim = array.ndim - sum(1 for i, new in zip(index, new_axis)
-                            if i.kind != "slice" and not new) + sum(new_axis)
-    ndim += sum((i.ndim or 1) for i in index if i.kind in ("array", "any"))   # gathers
-    return Value("part", "array" if ndim > 0 else "float", ndim)
+    if any(i.kind == "any" or (i.kind == "array" and i.ndim is None) for i in index):
+        # an index of unknown rank: a gather, taken as one axis per index as before
+        ndim = array.ndim - sum(1 for i, new in zip(index, new_axis)
+                                if i.kind != "slice" and not new) + sum(new_axis)
+        ndim += sum((i.ndim or 1) for i in index if i.kind in ("array", "any"))
+        return Value("part", "array" if ndim > 0 else "float", ndim)
+    # NumPy's rules (masks of the bool kind included), as the specialised load has them
+    _, ndim, _ = load_signature(Load([Value("part", "any")], [array, *index]))
+    return Value("part", "array" if ndim else "float", ndim)
 
 
 def _all_values(fn: Function):

@@ -458,6 +458,21 @@ def row_augmented_by_row(m, v):
     return np.sum(a ** 3) + np.sum(m * m)
 
 
+def ravel_and_flatten_written(m, v):
+    """x.ravel() (np.ravel) is a view where x is contiguous, x.flatten() a copy: both were
+    one primitive printed as np.ravel under a copy's rules, so a write through ravel missed
+    the memory model and one into a flattened copy changed x (wrong gradients)."""
+    a = m * 1.0
+    r = a.ravel()
+    r[0] = v * r[1]
+    r[4:6] *= 2.0
+    q = np.ravel(a)
+    q[2] += v
+    f = a.flatten()
+    f[3] = f[3] * v
+    return np.sum(a ** 3) + np.sum(f * f)
+
+
 M3 = np.array([[0.3, -0.7, 1.1], [0.5, 0.2, -0.4], [0.9, -0.6, 0.8]])
 U5 = np.array([0.1, 0.9, 0.4, 0.6, 0.2])
 IDIOMS = [
@@ -480,6 +495,7 @@ IDIOMS = [
     (rebound_after_store_runtime_trips, (X4, 0.9)),
     (rebound_in_nested_loops, (X4, 0.7)),
     (row_augmented_by_row, (M3, 0.7)),
+    (ravel_and_flatten_written, (M3, 0.7)),
 ]
 # the numba tier: one program per mechanism (fresh buffers, chained in-place updates, a
 # reference tape through the caller's array, one through a branch; a scalar of a written array)

@@ -141,3 +141,39 @@ def test_asarray_is_the_array_itself():
                  fd_grad(asarray_read, (X.copy(),), 0), "asarray")
     with pytest.raises(ad.DifferentiationError, match="'a' .written here. and 'x' may refer"):
         ad.grad(asarray_written, backend="python")(X.copy(), X.copy())
+
+
+def masked_copy_written(x):
+    # a[mask] of a comparison (the bool kind with its ndim) was specialised as a float:
+    # the printer moved the read of its adjoint's element past the store zeroing it
+    a = x * 1.0
+    c = a[a > -10.0]
+    c[0] = x[1] * 5.0
+    d = a[(a > -0.6) & (x < 2.0)]
+    return np.sum(a ** 2) + np.sum(c ** 2) + np.sum(c * np.sum(d)) + np.sum(d ** 3)
+
+
+def gathered_rows_written(m):
+    # m[[0, 2]], m[idx], m[mask] of a matrix are copies; they were taken for views of m
+    # (fewer indices than axes), and then for no memory at all: row loads of them were
+    # not copied before a store changed them (wrong gradients)
+    a = m * 1.0
+    c = a[[0, 2]]
+    c[0, 1] = m[1, 1] * 5.0
+    c[1] *= m[1]
+    d = a[np.array([2, 0])]
+    d[0] = m[0] * 2.0
+    e = a[a[:, 0] > -10.0]
+    e[0, 1] = m[2, 2] * 3.0
+    return np.sum(a ** 2) + np.sum(c ** 2) + np.sum(d ** 3) + np.sum(e ** 2)
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_gathers_and_masks_are_copies(backend):
+    m = np.array([[0.3, -0.5, 0.7], [0.2, 0.9, -0.4], [-0.8, 0.6, 0.1]])
+    for f, arg in ((masked_copy_written, X), (gathered_rows_written, m)):
+        want = fd_grad(f, (arg.copy(),), 0)
+        assert_close(ad.grad(f, backend=backend)(arg.copy()), want, f.__name__)
+        t = np.linspace(-1.0, 1.0, arg.size).reshape(arg.shape)
+        _, tangent = ad.jvp(f, (arg.copy(),), (t,), backend=backend)
+        assert tangent == pytest.approx(float(np.sum(want * t)), rel=1e-6)
