@@ -348,11 +348,21 @@ def _astype(x, dtype="float64"):
     return np.asarray(x).astype(dtype)
 
 
+def _to_int(x):
+    return np.asarray(x).astype(np.int64)
+
+
+# x.astype(int) of an array: an integer array (an index), piecewise constant. It was trunc's
+# float array, which NumPy refuses as an index (an IndexError from the generated code)
+defprim("to_int", 1, _to_int, Syntax("helper", "to_int"), differentiable=False,
+        numba="objmode", result_dtype="int64", ndim=_same)
+
+
 def _astype_expand(o, x, dtype="float64"):
     if np.dtype(dtype).kind == "f":
         return x
     if np.dtype(dtype).kind in "iu":
-        return o.trunc(x)
+        return o.to_int(x) if x.ndim else o.trunc(x)
     raise DifferentiationError(f"astype({dtype!r}) is not supported")
 
 

@@ -177,3 +177,21 @@ def test_gathers_and_masks_are_copies(backend):
         t = np.linspace(-1.0, 1.0, arg.size).reshape(arg.shape)
         _, tangent = ad.jvp(f, (arg.copy(),), (t,), backend=backend)
         assert tangent == pytest.approx(float(np.sum(want * t)), rel=1e-6)
+
+
+def cast_indices(x):
+    # x.astype(int) was trunc's float array: NumPy refuses it as an index (an IndexError
+    # from the generated code in both modes)
+    k = (np.abs(x) * 3).astype(np.int64) % 3
+    j = np.floor(np.abs(x) * 1.7).astype(int)
+    a = x * 1.0
+    a[k[:2]] = a[j[:2]] * x[0]
+    return np.sum(x[k] ** 3) + np.sum(a ** 2)
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_astype_int_gives_indices(backend):
+    want = fd_grad(cast_indices, (X.copy(),), 0)
+    assert_close(ad.grad(cast_indices, backend=backend)(X.copy()), want, "astype")
+    _, tangent = ad.jvp(cast_indices, (X.copy(),), (np.ones(3),), backend=backend)
+    assert tangent == pytest.approx(float(np.sum(want)), rel=1e-6)
