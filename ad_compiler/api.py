@@ -369,6 +369,32 @@ def check_like(given, expected, what, fname):
     return out
 
 
+def _arguments_at_call(d, call):
+    """A function giving ``call`` with the values its arguments have now: the arrays the
+    primal writes into (f writing into its arguments) are saved, and each pullback runs on
+    fresh copies of them (it ran on what the primal, then the pullback before, left)."""
+    from dataclasses import replace
+
+    from .analysis.memory import Memory
+
+    primal = d.pipeline.stage(Spec("primal", (), d.spec.options), call.trees, call.kinds,
+                              ()).ir
+    written = Memory(primal).written
+    if len(primal.params) != len(call.leaves):
+        positions = [k for k, a in enumerate(call.leaves) if isinstance(a, np.ndarray)]
+    else:
+        positions = [k for k, p in enumerate(primal.params)
+                     if id(p) in written and isinstance(call.leaves[k], np.ndarray)]
+    if not positions:
+        return lambda: call
+    saved = {k: call.leaves[k].copy() for k in positions}
+
+    def fresh():
+        leaves = [saved[k].copy() if k in saved else a for k, a in enumerate(call.leaves)]
+        return replace(call, leaves=leaves)
+    return fresh
+
+
 def vjp(f, *primals, backend="numba", has_aux=False, boundscheck=None):
     """``(out, pullback)`` (``(out, pullback, aux)`` with ``has_aux``): ``pullback(cotangent)``
     gives one cotangent per primal (None for integer and boolean primals, which are not
@@ -377,6 +403,7 @@ def vjp(f, *primals, backend="numba", has_aux=False, boundscheck=None):
     d = DerivativeFunction(f, wrt if wrt else 0, backend=backend, kind="vjp",
                            has_aux=has_aux, boundscheck=boundscheck)
     call = d.prepare(primals)
+    at_call = _arguments_at_call(d, call)
     outs = d.primal_call(call)
     aux = None
     if has_aux:
@@ -386,7 +413,7 @@ def vjp(f, *primals, backend="numba", has_aux=False, boundscheck=None):
 
     def pullback(cotangent):
         seeds = check_like(cotangent, outs, "cotangent", fname)
-        _, flat = d.vjp_call(call, seeds)
+        _, flat = d.vjp_call(at_call(), seeds)
         by_position = dict(zip(d.wrt, d.gradients(call, flat))) if wrt else {}
         return tuple(by_position.get(i) for i in range(len(primals)))
 

@@ -183,9 +183,11 @@ class Jacobian(Transformed):
                                       call.kinds, ()).special
         if all(v.ndim == 0 for v in special.body.yields):
             return [()] * len(special.body.yields)
-        # array outputs: their shapes need a run of the primal (compiled, cached)
+        # array outputs: their shapes need a run of the primal (compiled, cached), on copies
+        # of the arguments (f may write into them: the sweeps must start from the call's)
         out = self.pipeline.stage(Spec("primal", (), self.spec.options), call.trees,
-                                  call.kinds, ()).compiled(*call.arguments)
+                                  call.kinds, ()).compiled(
+            *(a.copy() if isinstance(a, np.ndarray) else a for a in call.arguments))
         outs = out if special.returns_tuple else (out,)
         return [np.shape(o) for o in outs]
 

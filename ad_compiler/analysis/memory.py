@@ -26,19 +26,43 @@ import itertools
 from ..frontend.ir import Const, For, Function, If, Load, Op, Prim, Region, Store, Value, While, walk
 
 # primitives whose result shares its (first) operand's memory, as NumPy returns views
-VIEW_PRIMS = frozenset({"transpose", "matrix_transpose", "reshape", "expand_dims", "squeeze"})
+VIEW_PRIMS = frozenset({"transpose", "matrix_transpose", "reshape", "expand_dims", "squeeze",
+                        "ravel"})
 _ARRAY_KINDS = ("array", "any")
+
+
+def is_view_prim(op) -> bool:
+    """Whether primitive ``op``'s result shares its first operand's memory: the
+    :data:`VIEW_PRIMS`, ``getitem`` with a basic index (slices, integers, new axes: what
+    ``np.flip``, ``np.rot90``, ``np.diff`` expand into) and ``split_part`` (a part of
+    ``np.split``), which NumPy returns as views."""
+    if not op.operands:
+        return False
+    if op.name in VIEW_PRIMS or op.name == "split_part":
+        return True
+    if op.name == "getitem":
+        index = op.attrs.get("index")
+        parts = index if isinstance(index, tuple) else (index,)
+        return all(p is None or p is Ellipsis or isinstance(p, (slice, int)) for p in parts)
+    return False
 
 
 def is_view_load(op: Load) -> bool:
     """Whether a load returns a window onto its array (a slice, a row, a new axis) rather
     than one element (an index array loaded into a float-kind value still picks one)."""
     array, *index = op.operands
+    if any(is_advanced_index(i) for i in index):
+        return False    # an index array or a mask: NumPy copies (m[[0, 2]], m[mask])
     if any(i.kind == "slice" or isinstance(i, Const) and i.value is None for i in index):
         return True
     if array.ndim is not None:
         return len(index) < array.ndim
     return op.results[0].kind in _ARRAY_KINDS
+
+
+def is_advanced_index(i: Value) -> bool:
+    """An index array or a mask (a comparison of arrays has the bool kind and its ndim)."""
+    return i.kind == "array" or (i.kind in ("bool", "int") and (i.ndim or 0) > 0)
 
 
 class Memory:
@@ -103,8 +127,10 @@ class Memory:
         if isinstance(op, Load):
             if is_view_load(op):
                 self.base[id(op.results[0])] = op.operands[0]
+            elif op.results[0].kind in _ARRAY_KINDS:
+                self._define(op.results[0])     # a gather or a masked read: a fresh copy
         elif isinstance(op, Prim):
-            if op.name in VIEW_PRIMS and op.operands:
+            if is_view_prim(op):
                 self.base[id(op.results[0])] = op.operands[0]
             else:
                 for r in op.results:
@@ -282,13 +308,24 @@ def _check_reshapes_written(fn: Function, memory: Memory):
     from ..errors import DifferentiationError
 
     views = {id(r): op for op in walk(fn.body) if isinstance(op, Prim)
-             and op.name == "reshape" for r in op.results}
+             and op.name in ("reshape", "ravel") for r in op.results}
+    # the caller's arrays (and globals) are not made here: they may be non-contiguous
+    outside = {id(p) for p in list(fn.params) + list(fn.free_vars)}
+    parts = {id(r) for op in walk(fn.body) if isinstance(op, Prim) and op.name == "split_part"
+             for r in op.results}
     for op in walk(fn.body):
         v = op.operands[0] if isinstance(op, Store) else None
         while v is not None and id(v) in memory.base:
             base = memory.base[id(v)]
+            if id(v) in parts:     # a view in NumPy, a copy under Numba's object mode
+                raise DifferentiationError(
+                    f"a store through a part of np.split of '{user_name(base)}' (a view of "
+                    f"it); split a copy (np.copy) or write into '{user_name(base)}'",
+                    construct="split written through", function=fn.name,
+                    filename=fn.filename, line=op.line)
             if id(v) in views and base.kind == "array" and (
-                    memory.roots.get(id(base)) != frozenset({id(base)}) or id(base) in memory.base):
+                    memory.roots.get(id(base)) != frozenset({id(base)}) or
+                    id(base) in memory.base or id(base) in outside):
                 raise DifferentiationError(
                     f"a store through a reshape of '{user_name(base)}', which NumPy may "
                     f"copy (it is not an array made in this function); reshape a copy "

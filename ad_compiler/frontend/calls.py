@@ -16,8 +16,8 @@ import sys
 from ..rules import PRIMITIVES
 
 # frontend constructs that are not primitives: np.array/np.asarray of a literal or a value
-_CONSTRUCTS = {"numpy.array": "array", "numpy.asarray": "array",
-               "numpy.asanyarray": "array", "numpy.split": "split",
+_CONSTRUCTS = {"numpy.array": "array", "numpy.asarray": "asarray",
+               "numpy.asanyarray": "asarray", "numpy.split": "split",
                "numpy.array_split": "array_split", "numpy.vsplit": "vsplit",
                "numpy.hsplit": "hsplit", "numpy.dsplit": "dsplit", "numpy.select": "select",
                "numpy.linalg.eigh": "eigh", "numpy.linalg.qr": "qr",

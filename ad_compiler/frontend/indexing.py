@@ -96,7 +96,9 @@ def _take(b, node):
     axis = b.kwargs(node, {"axis"}).get("axis")
     x = b.value(node.args[0])
     b.mark_array(x)
-    idx = b.value(node.args[1])
+    where = node.args[1]      # np.take(x, [0, 4, 4]): the list is one array of positions
+    idx = b.array_of(where) if isinstance(where, (ast.List, ast.Tuple)) \
+        else b.value(where)
     if axis is None:
         x = b.prim("reshape", [x, Const(-1)])
         index = [idx]

@@ -51,7 +51,7 @@ _FACTORS = {
     "svd": lambda a: None if not set(a) <= {"compute_uv", "full_matrices"} else ("svd_s",)
     if a.get("compute_uv", True) is False else ("svd_u", "svd_s", "svd_vh"),
 }
-_LEGACY_CALLS = {"array", "zeros", "ones", "empty", "full", "zeros_like", "ones_like",
+_LEGACY_CALLS = {"array", "asarray", "zeros", "ones", "empty", "full", "zeros_like", "ones_like",
                  "empty_like", "copy", "transpose", "shape", "size", "ndim", "arange", "linspace",
                  "expand_dims", "squeeze", "reshape", "concatenate", "stack"}
 _LEGACY_METHODS = {"sum", "mean", "max", "min", "prod", "copy", "dot", "reshape", "transpose"}
@@ -808,6 +808,12 @@ class Builder(ContainerForms, ComplexForms):
             axes = tuple(self.static(a, "axes") for a in node.args)
             axes = axes[0] if len(axes) == 1 and isinstance(axes[0], tuple) else axes
             return self.prim("transpose", [base], {"axes": axes})
+        if attr == "flatten":
+            # a copy of x.ravel() (a view where x is contiguous): both were one primitive
+            # printed as np.ravel, so a write into a flattened copy reached x
+            self.nargs(node, 0)
+            self.kwargs(node, set())
+            return self.prim("copy", [self.prim("ravel", [base])])
         if attr not in _LEGACY_METHODS:
             return self.call_generic(name, node, base)
         if attr in _REDUCTIONS:
@@ -1010,8 +1016,11 @@ class Builder(ContainerForms, ComplexForms):
             constant = np.array(_map_nested(items, lambda c: c.value),
                                 dtype=np.int64 if integers else float)
             key = ("literal", node.lineno, node.col_offset, self.prefix)
-            return self.free_var("_const", "array", key, lambda: constant,
-                                 f"literal at line {node.lineno}")
+            shared = self.free_var("_const", "array", key, lambda: constant,
+                                   f"literal at line {node.lineno}")
+            # each evaluation is a fresh array, as in NumPy: the one passed in is copied, so
+            # a write into it reaches neither the next call nor the next iteration
+            return self.prim("copy", [shared])
         return self.array_of(node.args[0])
 
     def call_array(self, name, node):
@@ -1045,12 +1054,15 @@ class Builder(ContainerForms, ComplexForms):
             return self.linspace(node)
         if name not in _LEGACY_CALLS:
             return self.call_generic(name, node)
-        if name == "array":
+        if name in ("array", "asarray"):
             self.nargs(node, 1)
             self.kwargs(node, set())
             if isinstance(node.args[0], (ast.List, ast.Tuple)):
                 return self.array_literal(node)
-            return self.prim("array_copy", [self.operand(node.args[0])])
+            # np.asarray of an array is that array, as in NumPy (writes through it reach
+            # it); np.array copies
+            return self.prim("array_copy" if name == "array" else "asarray",
+                             [self.operand(node.args[0])])
         if name in ("zeros", "ones", "empty"):
             self.nargs(node, 1)
             attrs = self.allocation_dtype(node)

@@ -201,7 +201,87 @@ defvjp("mean", lambda o, g, ans, x, axis=None, keepdims=False:
        o.unreduce(g, x, axis=axis, keepdims=keepdims) / o.count(x, axis=axis))
 deflinear("mean")
 defvjp("prod", lambda o, g, ans, x, axis=None, keepdims=False:
-       o.unreduce(g * ans, x, axis=axis, keepdims=keepdims) / x)
+       o.unreduce(g, x, axis=axis, keepdims=keepdims) * o.prod_others(x, axis=axis))
+
+
+def _along_last(x, axis):
+    """``x`` with the axes of ``axis`` moved to the end and flattened into one, and the
+    function putting an array of that form back into ``x``'s shape."""
+    x = np.asarray(x, dtype=float)
+    axes = _norm_axes(axis, x.ndim)
+    order = [a for a in range(x.ndim) if a not in axes] + list(axes)
+    moved = np.transpose(x, order)
+    flat = moved.reshape(moved.shape[:x.ndim - len(axes)] + (-1,))
+    return flat, lambda r: np.transpose(r.reshape(moved.shape), np.argsort(order))
+
+
+def _prod_others(x, axis=None):
+    """Each element's product of the OTHER elements along ``axis`` (None: all of them), from
+    exclusive products from both ends: exact where ``x`` has zeros (``prod(x) / x`` gave
+    NaN there, as autograd's rule does)."""
+    flat, back = _along_last(x, axis)
+    if flat.shape[-1] == 0:
+        return back(flat.copy())
+    ones = np.ones(flat.shape[:-1] + (1,))
+    left = np.concatenate([ones, np.cumprod(flat[..., :-1], axis=-1)], axis=-1)
+    right = np.concatenate([ones, np.cumprod(flat[..., :0:-1], axis=-1)], axis=-1)[..., ::-1]
+    return back(left * right)
+
+
+def _prod_others_jvp(x, t, axis=None):
+    """The derivative of ``prod_others(x)`` along ``t``: each element's sum over the other
+    elements j of ``t[j]`` times the product of the elements other than both (a symmetric
+    matrix times ``t``, so also its vjp), from the same exclusive products taken over dual
+    numbers: exact where ``x`` has zeros."""
+    flat, back = _along_last(x, axis)
+    tflat, _ = _along_last(np.broadcast_to(t, np.shape(x)), axis)
+    n = flat.shape[-1]
+    left, d_left = np.ones_like(flat), np.zeros_like(flat)
+    right, d_right = np.ones_like(flat), np.zeros_like(flat)
+    for k in range(1, n):
+        left[..., k] = left[..., k - 1] * flat[..., k - 1]
+        d_left[..., k] = d_left[..., k - 1] * flat[..., k - 1] + left[..., k - 1] * tflat[..., k - 1]
+        j = n - 1 - k
+        right[..., j] = right[..., j + 1] * flat[..., j + 1]
+        d_right[..., j] = d_right[..., j + 1] * flat[..., j + 1] + right[..., j + 1] * tflat[..., j + 1]
+    return back(d_left * right + left * d_right)
+
+
+defprim("prod_others", 1, _prod_others, Syntax("helper", "prod_others"), numba="objmode",
+        ndim=lambda ndims, operands, **attrs: ndims[0], axis=None)
+defvjp("prod_others", lambda o, g, ans, x, axis=None: o.prod_others_jvp(x, g, axis=axis))
+defjvp("prod_others", lambda o, tangents, ans, x, axis=None:
+       o.prod_others_jvp(x, tangents[0], axis=axis))
+# third derivatives of prod divide by x: exact where x has no zeros, NaN (never a wrong
+# number) where it has
+defprim("prod_others_jvp", 2, _prod_others_jvp, Syntax("helper", "prod_others_jvp"),
+        numba="objmode", ndim=lambda ndims, operands, **attrs: ndims[0], axis=None)
+
+
+def _pojvp_dx_vjp(o, g, ans, x, t, axis=None):
+    # d ans[i] / d x[k] = (ans[i] - t[k] * others[i] / x[k]) / x[k] for k != i, 0 for k == i
+    others = o.prod_others(x, axis=axis)
+    return (o.unreduce(o.sum(g * ans, axis=axis), x, axis=axis) - g * ans) / x - \
+        t / (x * x) * (o.unreduce(o.sum(g * others, axis=axis), x, axis=axis) - g * others)
+
+
+def _pojvp_jvp(o, tangents, ans, x, t, axis=None):
+    total = None
+    if tangents[1] is not None:
+        total = o.prod_others_jvp(x, tangents[1], axis=axis)
+    if tangents[0] is not None:
+        s = tangents[0]
+        others = o.prod_others(x, axis=axis)
+        term = ans * (o.unreduce(o.sum(s / x, axis=axis), x, axis=axis) - s / x) - \
+            others * (o.unreduce(o.sum(s * t / (x * x), axis=axis), x, axis=axis) -
+                      s * t / (x * x))
+        total = term if total is None else total + term
+    return total
+
+
+defvjp("prod_others_jvp", _pojvp_dx_vjp,
+       lambda o, g, ans, x, t, axis=None: o.prod_others_jvp(x, g, axis=axis))
+defjvp("prod_others_jvp", _pojvp_jvp)
 
 
 def _extremum_vjp(o, g, ans, x, axis=None, keepdims=False):
@@ -403,9 +483,8 @@ defjvp("pack", lambda o, tangents, ans, *xs, dtype=None: o.pack(*[0.0 if t is No
 # ``tangents[i]`` is None for a symbolic zero; every rule returns a tangent of ``ans``'s shape.
 
 def _prod_jvp(o, tangents, ans, x, axis=None, keepdims=False):
-    # d prod(x) = sum(t * prod(x) / x) (like the vjp: exact where x has no zeros)
-    full = o.unreduce(ans, x, axis=axis, keepdims=keepdims)
-    return o.sum(tangents[0] * full / x, axis=axis, keepdims=keepdims)
+    # d prod(x) = sum(t * (the product of the other elements)): exact where x has zeros
+    return o.sum(tangents[0] * o.prod_others(x, axis=axis), axis=axis, keepdims=keepdims)
 
 
 def _extremum_jvp(o, tangents, ans, x, axis=None, keepdims=False):

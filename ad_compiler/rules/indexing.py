@@ -27,7 +27,7 @@ from .table import Syntax, defjvp, defndim, defprim, defvjp
 
 # primitives whose array result holds indices (the specialisation's element kinds)
 INDEX_RESULTS = {"argsort": "int", "searchsorted": "int", "nonzero": "int",
-                 "count_bins": "int", "flatnonzero": "int"}
+                 "count_bins": "int", "flatnonzero": "int", "to_int": "int"}
 COMPARISONS = frozenset({"lt", "le", "gt", "ge", "eq", "ne", "and", "or", "not", "isnan",
                          "isfinite"})
 

@@ -135,13 +135,114 @@ defprim("cumsum", 1, _cumsum, Syntax("helper", "cumsum"), numpy="numpy.cumsum .c
 defvjp("cumsum", lambda o, g, ans, x, axis=None: o.reshape_like(
     _reverse_cumsum(o, g, 0 if axis is None else axis, ans.ndim), x))
 deflinear("cumsum")
-# d cumprod: exact where x has no zeros (as autograd's rule)
+# d cumprod: linear recurrences along the axis (exact where x has zeros; autograd's rule,
+# the reverse cumsum of g * ans divided by x, gave NaN there). With ans[k] the product of
+# x[0..k]: J t (``cumprod_jvp``) is d[k] = d[k-1] x[k] + ans[k-1] t[k]; J^T g
+# (``cumprod_vjp``) is b[j] = (product of x before j) * S[j], S[j] = g[j] + x[j+1] S[j+1].
+# Their derivatives in x are the same recurrences over dual numbers (``..._dx``), and the
+# second derivatives of ans are symmetric, so each vjp is a jvp of the other helper: exact
+# Hessians with zeros; the ``_dx`` helpers have no rules (third order is refused).
+def _scan_along(x, axis, *others):
+    """``x`` (and same-shaped ``others``) with the scanned axis last (flattened when
+    ``axis`` is None), and the function putting a result of that form back."""
+    x = np.asarray(x, dtype=float)
+    if axis is None:
+        flat = [x.reshape(-1)] + [np.broadcast_to(a, x.shape).reshape(-1) for a in others]
+        return flat, lambda r, like_x=True: r.reshape(x.shape) if like_x else r
+    ax = axis % x.ndim
+    moved = [np.moveaxis(x, ax, -1)] + [np.moveaxis(np.broadcast_to(a, x.shape), ax, -1)
+                                        for a in others]
+    return moved, lambda r, like_x=True: np.moveaxis(r, -1, ax)
+
+
+def _cumprod_jvp(x, t, axis=None):
+    (x, t), back = _scan_along(x, axis, t)
+    ans, d = np.cumprod(x, axis=-1), np.array(t, dtype=float)
+    for k in range(1, x.shape[-1]):
+        d[..., k] = d[..., k - 1] * x[..., k] + ans[..., k - 1] * t[..., k]
+    return back(d, like_x=False)
+
+
+def _exclusive_and_suffix(x, g):
+    n = x.shape[-1]
+    before, suffix = np.ones_like(x), np.array(g, dtype=float)
+    for j in range(1, n):
+        before[..., j] = before[..., j - 1] * x[..., j - 1]
+    for j in range(n - 2, -1, -1):
+        suffix[..., j] = g[..., j] + x[..., j + 1] * suffix[..., j + 1]
+    return before, suffix
+
+
+def _cumprod_vjp(x, g, axis=None):
+    shape = np.shape(x)
+    (x, g), back = _scan_along(x, axis, np.reshape(g, np.shape(x)) if axis is None else g)
+    before, suffix = _exclusive_and_suffix(x, g)
+    return back(before * suffix).reshape(shape)
+
+
+def _cumprod_jvp_dx(x, t, s, axis=None):
+    """The derivative of ``cumprod_jvp(x, t)`` in ``x`` along ``s``."""
+    (x, t, s), back = _scan_along(x, axis, t, s)
+    ans = np.cumprod(x, axis=-1)
+    d, d_ans, dd = np.array(t, dtype=float), np.array(s, dtype=float), np.zeros_like(x)
+    for k in range(1, x.shape[-1]):
+        dd[..., k] = (dd[..., k - 1] * x[..., k] + d[..., k - 1] * s[..., k]
+                      + d_ans[..., k - 1] * t[..., k])
+        d[..., k] = d[..., k - 1] * x[..., k] + ans[..., k - 1] * t[..., k]
+        d_ans[..., k] = d_ans[..., k - 1] * x[..., k] + ans[..., k - 1] * s[..., k]
+    return back(dd, like_x=False)
+
+
+def _cumprod_vjp_dx(x, g, s, axis=None):
+    """The derivative of ``cumprod_vjp(x, g)`` in ``x`` along ``s``."""
+    shape = np.shape(x)
+    (x, g, s), back = _scan_along(x, axis, np.reshape(g, np.shape(x)) if axis is None else g,
+                                  s)
+    n = x.shape[-1]
+    before, suffix = _exclusive_and_suffix(x, g)
+    d_before, d_suffix = np.zeros_like(x), np.zeros_like(x)
+    for j in range(1, n):
+        d_before[..., j] = d_before[..., j - 1] * x[..., j - 1] + \
+            before[..., j - 1] * s[..., j - 1]
+    for j in range(n - 2, -1, -1):
+        d_suffix[..., j] = s[..., j + 1] * suffix[..., j + 1] + x[..., j + 1] * d_suffix[..., j + 1]
+    return back(d_before * suffix + before * d_suffix).reshape(shape)
+
+
+def _like_x(ndims, operands, **attrs):
+    return ndims[0]
+
+
 defprim("cumprod", 1, _cumprod, Syntax("helper", "cumprod"), numpy="numpy.cumprod .cumprod",
         numba="objmode", ndim=_scan_ndim, axis=None)
-defvjp("cumprod", lambda o, g, ans, x, axis=None: o.reshape_like(
-    _reverse_cumsum(o, g * ans, 0 if axis is None else axis, ans.ndim), x) / x)
-defjvp("cumprod", lambda o, tangents, ans, x, axis=None: ans * o.cumsum(
-    o.reshape_like(tangents[0] / x, x) if axis is not None else tangents[0] / x, axis=axis))
+defvjp("cumprod", lambda o, g, ans, x, axis=None: o.cumprod_vjp(x, g, axis=axis))
+defjvp("cumprod", lambda o, tangents, ans, x, axis=None:
+       o.cumprod_jvp(x, tangents[0], axis=axis))
+defprim("cumprod_jvp", 2, _cumprod_jvp, Syntax("helper", "cumprod_jvp"), numba="objmode",
+        ndim=_scan_ndim, axis=None)
+defprim("cumprod_vjp", 2, _cumprod_vjp, Syntax("helper", "cumprod_vjp"), numba="objmode",
+        ndim=_like_x, axis=None)
+defprim("cumprod_jvp_dx", 3, _cumprod_jvp_dx, Syntax("helper", "cumprod_jvp_dx"),
+        numba="objmode", ndim=_scan_ndim, axis=None)
+defprim("cumprod_vjp_dx", 3, _cumprod_vjp_dx, Syntax("helper", "cumprod_vjp_dx"),
+        numba="objmode", ndim=_like_x, axis=None)
+defvjp("cumprod_jvp", lambda o, g, ans, x, t, axis=None: o.cumprod_vjp_dx(x, g, t, axis=axis),
+       lambda o, g, ans, x, t, axis=None: o.cumprod_vjp(x, g, axis=axis))
+defvjp("cumprod_vjp", lambda o, c, ans, x, g, axis=None: o.cumprod_vjp_dx(x, g, c, axis=axis),
+       lambda o, c, ans, x, g, axis=None: o.cumprod_jvp(x, c, axis=axis))
+
+
+def _sum_of(terms):
+    terms = [t for t in terms if t is not None]
+    return None if not terms else terms[0] if len(terms) == 1 else terms[0] + terms[1]
+
+
+defjvp("cumprod_jvp", lambda o, tangents, ans, x, t, axis=None: _sum_of([
+    None if tangents[0] is None else o.cumprod_jvp_dx(x, t, tangents[0], axis=axis),
+    None if tangents[1] is None else o.cumprod_jvp(x, tangents[1], axis=axis)]))
+defjvp("cumprod_vjp", lambda o, tangents, ans, x, g, axis=None: _sum_of([
+    None if tangents[0] is None else o.cumprod_vjp_dx(x, g, tangents[0], axis=axis),
+    None if tangents[1] is None else o.cumprod_vjp(x, tangents[1], axis=axis)]))
 
 
 def _slice_along(nd, axis, part):
@@ -247,11 +348,21 @@ def _astype(x, dtype="float64"):
     return np.asarray(x).astype(dtype)
 
 
+def _to_int(x):
+    return np.asarray(x).astype(np.int64)
+
+
+# x.astype(int) of an array: an integer array (an index), piecewise constant. It was trunc's
+# float array, which NumPy refuses as an index (an IndexError from the generated code)
+defprim("to_int", 1, _to_int, Syntax("helper", "to_int"), differentiable=False,
+        numba="objmode", result_dtype="int64", ndim=_same)
+
+
 def _astype_expand(o, x, dtype="float64"):
     if np.dtype(dtype).kind == "f":
         return x
     if np.dtype(dtype).kind in "iu":
-        return o.trunc(x)
+        return o.to_int(x) if x.ndim else o.trunc(x)
     raise DifferentiationError(f"astype({dtype!r}) is not supported")
 
 

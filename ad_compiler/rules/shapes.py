@@ -373,3 +373,5 @@ def _array_copy(x):
 # np.array(x) of a value: a copy of an array, the value itself for a scalar
 defcomposite("array_copy", 1, _array_copy, lambda o, x: x if x.ndim == 0 else o.copy(x),
              ndim=_same)
+# np.asarray(x) of a value: the array itself (an alias, not a copy), the value of a scalar
+defcomposite("asarray", 1, _array_copy, lambda o, x: x, ndim=_same)

@@ -124,5 +124,6 @@ defprim("trip_count", 3, trip_count, Syntax("helper", "trip_count"), differentia
 defprim("capacity", 1, len, Syntax("call", "len"), differentiable=False, result_kind="int")
 defprim("adjoint_zero", 1, zeros_like, Syntax("helper", "zeros_like"), differentiable=False)
 
-for _name in ("tape", "tape_of_arrays", "grow", "reserve", "adjoint_zero"):
+for _name in ("tape", "tape_of_arrays", "grow", "reserve", "adjoint_zero", "array_list",
+              "reference_list"):
     PRIMITIVES[_name].effect = "alloc"      # fresh memory: never merged by CSE

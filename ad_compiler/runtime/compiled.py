@@ -18,6 +18,7 @@ import functools
 import numpy as np
 
 from ..api import DerivativeFunction
+from ..pipeline import Spec
 from ..rules.table import Primitive
 from . import grad_mode
 from .tensor import Tensor, _record, _wrap
@@ -39,6 +40,7 @@ class CompiledFunction:
         self._derivatives = {}
         self._first = self._derivative(tuple(range(len(_params(fn)))))
         self.primal_ir = self._first.primal_ir
+        self._checked = set()     # ids of the primal stages checked for writes into arguments
         self._last = None
         nparams = len(self.primal_ir.params)
         self.primitive = Primitive(
@@ -55,8 +57,14 @@ class CompiledFunction:
         return self._derivatives[wrt]
 
     def _run_primal(self, *arrays):
-        return np.asarray(self._first.primal_call(self._first.pipeline.prepare(
-            arrays, None, (), self.backend)))
+        first = self._first
+        call = first.pipeline.prepare(arrays, None, (), self.backend)
+        stage = first.pipeline.stage(Spec("primal", (), first.spec.options), call.trees,
+                                     call.kinds, ())
+        if id(stage) not in self._checked:     # the IR specialised to these argument kinds
+            _refuse_writes_into_arguments(stage.ir)
+            self._checked.add(id(stage))
+        return np.asarray(first.primal_call(call))
 
     def _pullback(self, arrays, g):
         """Cotangents of every differentiable argument, from one run of the adjoint (the
@@ -100,6 +108,29 @@ class CompiledFunction:
 
     def __repr__(self):
         return f"<ad.jit of {self.fn.__name__} backend={self.backend}>"
+
+
+def _refuse_writes_into_arguments(ir):
+    """The node's backward runs the adjoint on the arrays its forward was given: a function
+    writing into them (through any name or view) would run it on what the forward left
+    there (a wrong gradient), and would change a Tensor's data behind the graph (PyTorch
+    refuses in-place changes of a leaf that requires grad): refused, naming the store."""
+    from ..analysis.memory import Memory, user_name
+    from ..errors import DifferentiationError
+    from ..frontend.ir import Store, walk
+
+    memory = Memory(ir)
+    params = {id(p): p for p in ir.params}
+    for op in walk(ir.body):
+        if isinstance(op, Store):
+            hit = [params[a] for a in memory.allocations(op.operands[0]) if a in params]
+            if hit:
+                raise DifferentiationError(
+                    f"ad.jit: the function writes into its argument '{user_name(hit[0])}' "
+                    f"(in place), which the node's backward reads; copy it first "
+                    f"(np.copy) in the function",
+                    construct="in-place write into an argument", function=ir.name,
+                    filename=ir.filename, line=op.line)
 
 
 def _params(fn):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ..analysis.memory import VIEW_PRIMS
+from ..analysis.memory import is_view_prim
 from ..errors import DifferentiationError
 from ..frontend.ir import (Assign, For, Function, If, Load, Prim, Region, Store, Value, While,
                            walk)
@@ -28,7 +28,7 @@ def _edges(region: Region, add):
             prim = PRIMITIVES.get(op.name)
             if prim is None or not prim.differentiable:
                 continue
-            if op.name in VIEW_PRIMS and op.operands:   # a view: a store into it
+            if is_view_prim(op):   # a view: a store into it
                 add(op.results[0], op.operands[0])          # changes its base
             for i, operand in enumerate(op.operands):
                 if prim.vjps and prim.nargs is not None and (

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from ..frontend.ir import Assign, Const, For, Function, Prim, Region, Store, Value, copy_ir, \
     walk
+from ..analysis.memory import Memory
 from .builder import Namer
 
 
@@ -29,27 +30,41 @@ def basis_loop(d: Function, varied: list, varied_arrays: list, results: list,
     J = Value(namer.fresh("J"), "array", 2)
     position = Value(namer.fresh("col" if axis == 1 else "row"), "int", 0)
     ops = [Assign([position], [Const(0)])]
+    # every sweep starts from the arguments of the call: the parameters d writes into (f
+    # writing into its arguments, through any view) are copied first and written back
+    # before each sweep (each sweep ran on what the one before left: wrong columns)
+    written = Memory(d).written
+    restore = []
+    for p in d.params:
+        if id(p) in written and p.kind == "array":
+            saved = Value(namer.fresh(f"{p.name}_at_call"), "array", p.ndim)
+            whole = Value(namer.fresh("whole"), "slice", None)
+            ops.append(Prim([saved], [p], name="copy"))
+            restore += [Prim([whole], [Const(None)] * 3, name="slice"),
+                        Store([], [p, whole, saved])]
     for k, is_array in zip(varied, varied_arrays):
         v = d.params[k]
         if not is_array:
-            ops += _sweep(d, namer, J, position, v, None, results, result_arrays, axis)
+            ops += _sweep(d, namer, J, position, v, None, results, result_arrays, axis,
+                          restore)
             continue
         flat = Value(namer.fresh(f"{v.name}_flat"), "array", 1)
         ops.append(Prim([flat], [v, Const(-1)], name="reshape"))    # a view of the zeros
-        ops += _sweep(d, namer, J, position, v, flat, results, result_arrays, axis)
+        ops += _sweep(d, namer, J, position, v, flat, results, result_arrays, axis, restore)
     return Function(name=name, params=[*d.params, J], body=Region(ops=ops, yields=[J]),
                     filename=d.filename, first_line=d.first_line)
 
 
-def _sweep(d, namer, J, position, v, flat, results, result_arrays, axis):
-    """Ops of the loop over the entries of ``v`` (``flat`` its 1-D view, None: a float)."""
+def _sweep(d, namer, J, position, v, flat, results, result_arrays, axis, restore):
+    """Ops of the loop over the entries of ``v`` (``flat`` its 1-D view, None: a float);
+    ``restore``: the ops writing the written parameters back, copied into each sweep."""
     params = {id(p): p for p in d.params}
     body = copy_ir(d.body, dict(params))            # parameters shared, the rest copied
     set_one = Store([], [flat, None, Const(1.0)]) if flat is not None else \
         Assign([v], [Const(1.0)])
     set_zero = Store([], [flat, None, Const(0.0)]) if flat is not None else \
         Assign([v], [Const(0.0)])
-    inner = [set_one, *body.ops]
+    inner = [*_fresh_copies(restore, namer), set_one, *body.ops]
     offset = Value(namer.fresh("at"), "int", 0)
     inner.append(Assign([offset], [Const(0)]))
     for q, is_array in zip(results, result_arrays):
@@ -80,6 +95,19 @@ def _sweep(d, namer, J, position, v, flat, results, result_arrays, axis):
     count = Value(namer.fresh("n"), "int", 0)
     return [Prim([count], [flat], name="size"),
             For([], [Const(0), count, Const(1)], body=Region(args=[j], ops=inner))]
+
+
+def _fresh_copies(ops, namer):
+    """``ops`` again, with fresh names for the values they define (one copy per sweep)."""
+    out, renamed = [], {}
+    for op in ops:
+        if isinstance(op, Prim):
+            r = op.results[0]
+            renamed[id(r)] = Value(namer.fresh(r.name), r.kind, r.ndim)
+            out.append(Prim([renamed[id(r)]], list(op.operands), name=op.name))
+        else:
+            out.append(Store([], [renamed.get(id(o), o) for o in op.operands]))
+    return out
 
 
 __all__ = ["basis_loop"]

@@ -68,6 +68,12 @@ class Checkpointing:
             arrays = []
             for x in walk(loop.body):
                 array = x.operands[0] if isinstance(x, Store) else None
+                # a store through a view made in the nest (w = m[1]; w[0] = ...) changes
+                # its base: the array to snapshot (it was missed: the segment re-ran from
+                # the array as the whole loop left it, a wrong gradient)
+                while array is not None and self.home.get(id(array)) is not None and \
+                        id(array) in self.mem.base:
+                    array = self.mem.base[id(array)]
                 if array is None or self.home.get(id(array)) is not None or \
                         any(a is array for a, _ in arrays) or \
                         not (id(array) in loaded or id(array) in self.read_whole):

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 
-from ..analysis.memory import VIEW_PRIMS, Memory, check_aliasing
+from ..analysis.memory import Memory, check_aliasing, is_view_prim
 from ..errors import DifferentiationError
 from ..frontend.ir import (Assign, Const, For, Function, If, Load, Op, Prim, Region, Store,
                            Undef, Value, While, walk)
@@ -198,7 +198,7 @@ class ForwardTransform:
         fresh = computed and getattr(PRIMITIVES.get(last.name), "elementwise", False)
         passed = [x for x in op.operands if self.tangents.get(id(x)) is value or
                   (not fresh and self.active(x))]
-        own = op.name not in VIEW_PRIMS and ans.kind not in _SCALAR_KINDS and (
+        own = not is_view_prim(op) and ans.kind not in _SCALAR_KINDS and (
             self.memory.is_written(ans) or any(self.memory.is_written(x) for x in passed))
         if not builder.ops and _TEMP.match(ans.name) and not own:
             self.tangents[id(ans)] = value      # d(_t + c) = t: no copy for a temporary

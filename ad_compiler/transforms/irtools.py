@@ -13,8 +13,11 @@ ALLOCATING = frozenset({"adjoint_zero", "tape", "tape_of_arrays", "reserve", "gr
                         "full"})
 
 
-def element_index(index) -> bool:
-    """Whether an index picks single elements (every part an integer)."""
+def element_index(index, array=None) -> bool:
+    """Whether an index picks single elements (every part an integer and, when ``array``
+    is given, one per axis of it: ``m[0]`` of a matrix is a row, a view)."""
+    if array is not None and array.ndim is not None and len(index) < array.ndim:
+        return False
     return all(i.kind == "int" for i in index)
 
 

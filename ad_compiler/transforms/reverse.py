@@ -127,7 +127,8 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
         self.read_whole = {id(v) for op in walk(fn.body) if isinstance(op, Prim)
                            for v in op.operands}
         self.read_whole |= {id(op.operands[0]) for op in walk(fn.body)
-                            if isinstance(op, Load) and not element_index(op.operands[1:])}
+                            if isinstance(op, Load) and
+                            not element_index(op.operands[1:], op.operands[0])}
         self.saves: dict[int, Load] = {}   # id(store) -> load of the overwritten part
         self.reused_saves: set[int] = set()   # stores whose save is a load the user wrote
         self.list_tapes: set[int] = set()   # tapes of arrays whose shape changes: lists
@@ -754,7 +755,8 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
                 if at is not None:
                     self._push(at, save.results, ops)
                 ops.append(op)
-            elif isinstance(op, Load) and not element_index(op.operands[1:]) and \
+            elif isinstance(op, Load) and \
+                    not element_index(op.operands[1:], op.operands[0]) and \
                     id(op.operands[0]) in self.stored_arrays and \
                     id(op.results[0]) not in self.mem.live_views:
                 ops.extend(self._copied(op))   # a value: later stores must not change it
@@ -881,12 +883,15 @@ def _part_of(array: Value, index) -> Value:
     new_axis = [isinstance(i, Const) and i.value is None for i in index]
     if array.ndim is None:
         return Value("part", "float" if element_index(index) else "array")
-    # an index that is neither a slice nor a new axis picks one position (an index loaded
-    # from an integer array has the float kind here)
-    ndim = array.ndim - sum(1 for i, new in zip(index, new_axis)
-                            if i.kind != "slice" and not new) + sum(new_axis)
-    ndim += sum((i.ndim or 1) for i in index if i.kind in ("array", "any"))   # gathers
-    return Value("part", "array" if ndim > 0 else "float", ndim)
+    if any(i.kind == "any" or (i.kind == "array" and i.ndim is None) for i in index):
+        # an index of unknown rank: a gather, taken as one axis per index as before
+        ndim = array.ndim - sum(1 for i, new in zip(index, new_axis)
+                                if i.kind != "slice" and not new) + sum(new_axis)
+        ndim += sum((i.ndim or 1) for i in index if i.kind in ("array", "any"))
+        return Value("part", "array" if ndim > 0 else "float", ndim)
+    # NumPy's rules (masks of the bool kind included), as the specialised load has them
+    _, ndim, _ = load_signature(Load([Value("part", "any")], [array, *index]))
+    return Value("part", "array" if ndim else "float", ndim)
 
 
 def _all_values(fn: Function):
@@ -917,7 +922,7 @@ def _loaded_before(ops: list, store: Store) -> Load | None:
     """The load of the element ``store`` overwrites among the ops just before it (only
     arithmetic in between), or None."""
     array, *index, _ = store.operands
-    if not element_index(index):
+    if not element_index(index, array):     # a row's load is a view: the store changes it
         return None
     for op in reversed(ops):
         if isinstance(op, Load) and op.operands[0] is array and len(op.operands) == \

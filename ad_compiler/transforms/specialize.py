@@ -195,6 +195,9 @@ def load_signature(op: Load):
     for i in index:
         if isinstance(i, Const) and i.value is None:
             ndim += 1
+        elif i.kind == "bool" and (i.ndim or 0) > 0:
+            ndim -= i.ndim      # a comparison of arrays (kind bool, its ndim): a mask
+            advanced.append(1)
         elif i.kind in ("int", "bool") or (i.kind == "float" and i.ndim == 0):
             ndim -= 1   # a scalar index (one loaded from an integer array of unknown dtype)
         elif i.kind == "array":

@@ -44,10 +44,18 @@ class TapePlacement:
             tape = loop.tapes.get(id(v))
             if tape is not None and id(v) in self.reference_tapes:
                 ops.append(Prim([tape], [tape, loop.counter, v], name="put_reference"))
-            elif tape is not None and id(tape) in self.list_tapes:
+            elif tape is not None and (id(tape) in self.list_tapes or self._on_a_list(v, loop)):
                 ops.append(Prim([tape], [tape, loop.counter, v], name="list_put"))
             elif tape is not None:
                 ops.append(Store([], [tape, loop.counter, v]))
+
+    def _on_a_list(self, v: Value, loop: _Loop) -> bool:
+        """Whether ``v``'s tape is a list (what :meth:`_allocate_tapes` allocates for it),
+        known before the allocation: a checkpointed segment's re-run, generated with the
+        reverse sweep, pushes before the forward sweep allocates (its pushes were item
+        assignments into a list: an IndexError)."""
+        return id(v) in self.reference_tapes or (
+            v.kind == "array" and self._array_witness(v, loop) is None)
 
     def _nest(self, loop: _Loop) -> list[_Loop]:
         """The loop and every loop nested in it, outermost first."""

@@ -70,7 +70,8 @@ class ToBeRecorded:
         :meth:`_value_needed`)."""
         return [(pos, [id(loop) for loop in loops], op.operands[0])
                 for pos, loops, op in memory_uses(self.fn)
-                if isinstance(op, Load) and element_index(op.operands[1:]) and loops
+                if isinstance(op, Load) and element_index(op.operands[1:], op.operands[0])
+                and loops
                 and op.results[0].kind == "float" and self._value_needed(op.results[0])]
 
     def _value_needed(self, v, seen=None) -> bool:
@@ -129,7 +130,8 @@ class ToBeRecorded:
         reads = []
         for pos, loops, op in memory_uses(self.fn):
             values = op.operands if isinstance(op, Prim) else op.operands[:1] if \
-                isinstance(op, Load) and not element_index(op.operands[1:]) else []
+                isinstance(op, Load) and not element_index(op.operands[1:], op.operands[0]) \
+                else []
             reads += [(pos, [id(loop) for loop in loops], v) for v in values
                       if id(v) in self.read_whole]
         return reads

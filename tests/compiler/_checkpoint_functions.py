@@ -118,3 +118,24 @@ def inplace_state(u0, n):
         for i in range(m):
             u[i] = u[i] * 0.9 + 0.1 * math.sin(u[i])
     return np.sum(u * u)
+
+
+def row_view_written(y, s, n):
+    """A store through a view made in the loop (``w = m[1]``) changes ``m``: the segment
+    re-run needs ``m``'s snapshot (it re-ran from ``m`` as the whole loop left it)."""
+    m = y * 1.0
+    for i in range(n):
+        w = m[1]
+        w[0] = w[0] * s + 0.1 * math.sin(w[1])
+    return np.sum(m * m)
+
+
+def whole_slice_rewritten(x, s, n):
+    """``a[:] = ...`` records the overwritten array on a list tape; the segment re-run's
+    pushes were item assignments into that list (an IndexError)."""
+    a = x * 1.0
+    b = np.zeros_like(x) + 0.25
+    for i in range(n):
+        a[:] = b[::-1] * 0.9 + a * s
+        b = np.sin(a)
+    return np.sum(a * a) + np.sum(b)

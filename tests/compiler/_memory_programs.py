@@ -447,6 +447,33 @@ PROGRAMS = [
     (transpose_view_write, (np.array([[0.3, -0.7, 1.1], [0.5, 0.2, -0.4]]),)),
     (row_of_scalar_in_loop, (X3, np.array([[0.3, -0.7, 1.1], [0.5, 0.2, -0.4]]))),
 ]
+def row_augmented_by_row(m, v):
+    """``m[0] *= m[1]`` of a matrix: the loads of the rows are views, which the store
+    changes. They were taken for single elements (integer indices), so the adjoint read the
+    new row for the old one, and the store's save was the view itself (wrong gradient)."""
+    m[0] *= m[1] * v
+    a = m * 1.0
+    a[2] /= 1.0 + a[0] ** 2
+    a[1, :] = a[2] * a[1]
+    return np.sum(a ** 3) + np.sum(m * m)
+
+
+def ravel_and_flatten_written(m, v):
+    """x.ravel() (np.ravel) is a view where x is contiguous, x.flatten() a copy: both were
+    one primitive printed as np.ravel under a copy's rules, so a write through ravel missed
+    the memory model and one into a flattened copy changed x (wrong gradients)."""
+    a = m * 1.0
+    r = a.ravel()
+    r[0] = v * r[1]
+    r[4:6] *= 2.0
+    q = np.ravel(a)
+    q[2] += v
+    f = a.flatten()
+    f[3] = f[3] * v
+    return np.sum(a ** 3) + np.sum(f * f)
+
+
+M3 = np.array([[0.3, -0.7, 1.1], [0.5, 0.2, -0.4], [0.9, -0.6, 0.8]])
 U5 = np.array([0.1, 0.9, 0.4, 0.6, 0.2])
 IDIOMS = [
     (fresh_copy_each_sweep, (U5, 0.9)),
@@ -467,6 +494,8 @@ IDIOMS = [
     (rebound_in_branch_in_loop, (X4, -5.0)),
     (rebound_after_store_runtime_trips, (X4, 0.9)),
     (rebound_in_nested_loops, (X4, 0.7)),
+    (row_augmented_by_row, (M3, 0.7)),
+    (ravel_and_flatten_written, (M3, 0.7)),
 ]
 # the numba tier: one program per mechanism (fresh buffers, chained in-place updates, a
 # reference tape through the caller's array, one through a branch; a scalar of a written array)

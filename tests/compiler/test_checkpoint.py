@@ -27,6 +27,10 @@ CASES = {
     "two_loops": (F.two_loops, (0.3, 0.8, 15), (0, 1)),
     "carried_array": (F.carried_array, (np.linspace(0.1, 1.0, 4), 17), (0,)),
     "inplace_array_state": (F.inplace_state, (np.linspace(0.1, 1.0, 4), 17), (0,)),
+    "row_view_written": (F.row_view_written, (np.linspace(-0.9, 0.9, 15).reshape(3, 5), 0.7,
+                                              9), (0, 1)),
+    "whole_slice_rewritten": (F.whole_slice_rewritten, (np.linspace(0.1, 1.0, 5), 0.3, 9),
+                              (0, 1)),
 }
 # 1, a divisor of a trip count (50, 40), a non-divisor, more than the trip count, automatic
 SEGMENTS = [1, 5, 7, 1000, "auto", True]

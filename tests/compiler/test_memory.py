@@ -60,3 +60,46 @@ def test_idiom_python(f, args):
 @pytest.mark.parametrize("f,args", M.IDIOMS_NUMBA, ids=[p[0].__name__ for p in M.IDIOMS_NUMBA])
 def test_idiom_numba(f, args):
     _check_program(f, args, "numba")
+
+
+def _flip_written(x):
+    a = x * 1.0
+    f = np.flip(a)         # a view of a in NumPy (getitem of a basic index)
+    f[0] = f[1] * 2.0
+    return np.sum(a ** 2)
+
+
+def _split_written(x):
+    a = x * 1.0
+    p, q = np.split(a, 2)  # views of a in NumPy, copies under Numba's object mode
+    p[0] = q[1] * 3.0
+    return np.sum(a ** 2)
+
+
+def _reshape_of_argument_written(m):
+    r = m.reshape(-1)      # a copy when the caller's m is not contiguous
+    r[0] = 2.0
+    return np.sum(m ** 2)
+
+
+def _ravel_of_argument_written(m):
+    r = m.ravel()
+    r[0] = 2.0
+    return np.sum(m ** 2)
+
+
+@pytest.mark.parametrize("f,match", [
+    (_flip_written, "'f' .written here. and 'a' may refer"),
+    (_split_written, "a store through a part of np.split of 'a'"),
+    (_reshape_of_argument_written, "a store through a reshape of 'm'"),
+    (_ravel_of_argument_written, "a store through a reshape of 'm'")],
+    ids=lambda v: getattr(v, "__name__", "")[1:] or None)
+def test_writes_through_views_numpy_functions_return_are_refused(f, match):
+    """Views the memory model did not know of (np.flip, np.rot90 and other basic getitems,
+    np.split's parts) were fresh arrays to it, so a write through one missed its base; a
+    store through a reshape of an argument was taken for a view, which NumPy gives only for
+    contiguous memory. Each gave a wrong gradient; each is refused now."""
+    arg = np.array([0.3, -0.7, 1.1, 0.5]) if f in (_flip_written, _split_written) else \
+        np.asfortranarray(np.array([[0.3, -0.7], [1.1, 0.5]]))
+    with pytest.raises(ad.DifferentiationError, match=match):
+        ad.grad(f, backend="python")(arg)

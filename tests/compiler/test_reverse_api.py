@@ -86,6 +86,31 @@ def test_vjp_scalar_output_matches_grad():
         assert a == pytest.approx(2.5 * b, rel=1e-12)
 
 
+def _writes_into_argument(x, a):
+    x *= 1.5
+    x[1:] += x[:-1] * a
+    return np.sin(x) * a
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_vjp_of_a_function_writing_into_its_argument(backend):
+    """Each pullback ran the adjoint on the caller's array as the primal (then the pullback
+    before) left it: wrong cotangents, different at every call. They run on copies of the
+    arguments as they were at the call now; the caller's array holds what f leaves."""
+    x = np.array([0.3, -0.7, 1.1, 0.45])
+    args = (x, 1.7)
+    arg = x.copy()
+    out, pullback = ad.vjp(_writes_into_argument, arg, 1.7, backend=backend)
+    after = x.copy()
+    np.testing.assert_allclose(out, _writes_into_argument(after, 1.7), rtol=1e-14)
+    for _ in range(3):
+        cot = RNG.standard_normal(4)
+        gx, ga = pullback(cot)
+        assert_close(gx, _fd_vjp(_writes_into_argument, args, 0, cot))
+        assert_close(ga, _fd_vjp(_writes_into_argument, args, 1, cot))
+    np.testing.assert_allclose(arg, after, rtol=1e-15)
+
+
 # ---------------------------------------------------------------------------- .source / .ir
 SOURCE_FUNCS = [C.c_pendulum, C.c_array_overwrite, C.c_break, C.c_closure, C.c_if_elif_else,
                 C.c_triangular, C.c_while_data]

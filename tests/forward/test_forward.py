@@ -5,6 +5,8 @@ import math
 import numpy as np
 import pytest
 
+import ad_compiler as ad
+
 from ad_compiler.functional import (custom_vjp, defjvp, defvjp, hessian, hvp, jacobian,
                                     jvp)
 
@@ -339,6 +341,47 @@ def test_custom_rule_reverse_and_array():
     np.testing.assert_allclose(g, fd, rtol=1e-6)
     _, t = jvp(uses_lse, (x,), (np.array([1.0, 0.5, -1.0]),), backend="python")
     assert t == pytest.approx(float(np.dot(fd, [1.0, 0.5, -1.0])), rel=1e-6)
+
+
+def writes_into_argument(x, y):
+    x *= 1.5
+    x[1:] += x[:-1] * y[1:]
+    return np.sin(x) * y
+
+
+def scalar_writes_into_argument(x, y):
+    x[0] = x[0] ** 2 + y[0]
+    v = x[1:4]
+    v *= y[:3]
+    return np.sum(x ** 3 * y)
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_dense_derivatives_of_a_function_writing_into_its_argument(backend):
+    """jacobian and hessian loop over basis vectors in one compiled call: each sweep ran on
+    what the one before left in the caller's array (and jacobian's run of the primal for the
+    output shapes wrote into it first): wrong columns. Now each sweep starts from the
+    call's arguments, and the caller's array holds afterwards what one call of f leaves."""
+    rng = np.random.default_rng(4)
+    x, y = rng.uniform(-1, 1, 5), rng.uniform(-1, 1, 5)
+    f = writes_into_argument
+    fd = np.stack([(f(x + 1e-6 * e, y) - f(x - 1e-6 * e, y)) / 2e-6 for e in np.eye(5)], axis=1)
+    after = x.copy()
+    f(after, y)
+    for mode in ("forward", "reverse"):
+        arg = x.copy()
+        np.testing.assert_allclose(jacobian(f, 0, mode, backend=backend)(arg, y), fd,
+                                   rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(arg, after, rtol=1e-15)
+    g = scalar_writes_into_argument
+    grad = ad.grad(g, backend=backend)
+    fd = np.stack([(grad(x + 1e-5 * e, y) - grad(x - 1e-5 * e, y)) / 2e-5 for e in np.eye(5)],
+                  axis=1)
+    arg = x.copy()
+    np.testing.assert_allclose(hessian(g, backend=backend)(arg, y), fd, rtol=1e-5, atol=1e-7)
+    after = x.copy()
+    g(after, y)
+    np.testing.assert_allclose(arg, after, rtol=1e-15)
 
 
 def test_custom_rule_hessian():

@@ -70,6 +70,20 @@ def running_max_logsumexp(x):
     return m + np.log(s)
 
 
+def two_list_tapes(x):
+    """The adjoint records two arrays per iteration on list tapes (``du`` and the part of
+    it a slice store overwrites), each ``_rt.array_list(1)``: read back, the two
+    allocations were one pure call, merged by CSE into ONE list, so the second put of each
+    iteration overwrote the first (a broadcast error here; a wrong Hessian where shapes
+    agree)."""
+    u = x * 1.0
+    for k in range(2):
+        du = np.zeros_like(u)
+        du[1:-1] = u[:-2] * u[2:]
+        u = u + du
+    return np.sum(u ** 2)
+
+
 def _fd_hessian(f, x, h=1e-5):
     grad = ad.grad(f, backend="python")
     out = np.zeros((x.size, x.size))
@@ -82,7 +96,7 @@ def _fd_hessian(f, x, h=1e-5):
 
 @pytest.mark.parametrize("f", [stack_of_elements, stack_on_axis_one, concatenated,
                                stacked_then_concatenated, gathered, added_at,
-                               typed_allocation, running_max_logsumexp],
+                               typed_allocation, running_max_logsumexp, two_list_tapes],
                          ids=lambda f: f.__name__)
 def test_hessian_through_sequence_operands(f):
     x = np.array([0.7, -1.3, 2.1])

@@ -16,3 +16,9 @@ def scaled(x, w):
     for i in range(x.shape[0]):
         y[i] = math.tanh(w * x[i])
     return y
+
+
+def writes_into_argument(x, w):
+    v = x[1:]
+    v *= w
+    return np.sum(x ** 3)

@@ -87,3 +87,13 @@ def test_float32_inputs_keep_their_dtype():
     assert x.grad.dtype == ad.float32
     expected = np.sin([0.3, 0.5]) + np.array([0.3, 0.5]) * np.cos([0.3, 0.5])
     np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-5)
+
+
+def test_a_function_writing_into_its_argument_is_refused():
+    """The node's backward ran the adjoint on the array the forward had written into (and
+    the Tensor's data changed behind the graph): a wrong gradient. Refused, naming it."""
+    from ._jit_functions import writes_into_argument
+
+    f = ad.jit(writes_into_argument, backend="python")
+    with pytest.raises(ad.DifferentiationError, match="writes into its argument 'x'"):
+        f(ad.tensor(np.array([0.3, 0.5, 0.7]), requires_grad=True), 2.0)

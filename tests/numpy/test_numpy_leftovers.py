@@ -87,3 +87,54 @@ def full_u(a):
 def test_full_u_of_a_wide_matrix_is_refused():
     with pytest.raises(ad.DifferentiationError, match="full_matrices=True needs a square"):
         ad.grad(full_u, backend="python")(np.ones((3, 5)))
+
+
+def prod_with_zeros(m, v):
+    a = m * 1.0
+    a[1, 2] = 0.0        # one zero in a column, a row and the whole array
+    a[0, 3] = 0.0
+    a[0, 1] = 0.0        # two zeros in row 0
+    return (np.sum(np.prod(a * m, axis=0) * v) + np.sum(np.prod(a + m, axis=1, keepdims=True) * m)
+            + np.prod(a[1] * v) + a[0].prod())
+
+
+def cumprod_with_zeros(m, v):
+    a = m * 1.0
+    a[1, 2] = 0.0
+    a[0, 3] = 0.0
+    a[0, 1] = 0.0
+    return (np.sum(np.cumprod(a * m, axis=1) * m) + np.sum(np.cumprod(a + m, axis=0) ** 2)
+            + np.sum(np.cumprod(m * a) * v[0]) + np.sum(a[1].cumprod() * v))
+
+
+def _fd_grad(f, m, v, h=1e-6):
+    g = np.zeros_like(m)
+    for idx in np.ndindex(m.shape):
+        e = np.zeros_like(m)
+        e[idx] = h
+        g[idx] = (f(m + e, v) - f(m - e, v)) / (2 * h)
+    return g
+
+
+@pytest.mark.parametrize("f", [prod_with_zeros, cumprod_with_zeros], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_prod_with_zeros(f, backend):
+    """np.prod's and np.cumprod's rules divided by x ("exact where x has no zeros", as
+    autograd's): NaN where an element is zero, in the gradient, the jvp and the Hessian. Now
+    products of the other elements (exclusive products, linear recurrences along the axis)
+    and their derivatives over dual numbers: exact with zeros at every order the API
+    reaches."""
+    rng = np.random.default_rng(3)
+    m, v = rng.uniform(0.5, 1.5, (3, 5)), rng.uniform(-1.0, 1.0, 5)
+    want = _fd_grad(f, m, v)
+    np.testing.assert_allclose(ad.grad(f, backend=backend)(m.copy(), v), want,
+                               rtol=1e-6, atol=1e-8)
+    t = rng.standard_normal(m.shape)
+    _, tangent = ad.jvp(f, (m.copy(), v), (t, np.zeros(5)), backend=backend)
+    assert tangent == pytest.approx(np.sum(want * t), rel=1e-6)
+    hess = ad.hessian(f, backend=backend)(m.copy(), v).reshape(15, 15)
+    grad = ad.grad(f, backend=backend)
+    fd = np.stack([((grad(m + 1e-5 * e.reshape(3, 5), v) - grad(m - 1e-5 * e.reshape(3, 5), v))
+                    / 2e-5).reshape(-1) for e in np.eye(15)], axis=1)
+    assert np.all(np.isfinite(hess))
+    np.testing.assert_allclose(hess, fd, rtol=1e-5, atol=1e-7)
