@@ -12,14 +12,15 @@ The classes are sound by construction, never guessed: an elementwise primitive w
 operands are all of one class, every other operand a scalar, is of that class; a copy or an
 allocation shaped like its operand (``np.zeros_like(a)``, ``a.copy()``) is of its operand's
 class, and so is an assignment; an ``if``'s result is of its branches' class when both
-yield values of one class. Anything else (a parameter, an indexing result, a reduction, a
-value a loop carries) starts a class of its own. Arrays are never reshaped in place, so a
+yield values of one class; a value a loop carries is of its initial value's class when each
+iteration keeps it (an induction, :func:`_loop`). Anything else (a parameter, an indexing
+result, a reduction) starts a class of its own. Arrays are never reshaped in place, so a
 class holds for as long as its values live.
 """
 
 from __future__ import annotations
 
-from ..frontend.ir import Assign, Function, If, Prim, Region, Value
+from ..frontend.ir import Assign, For, Function, If, Prim, Region, Value, While, walk
 from ..rules import PRIMITIVES
 
 _SHAPED_LIKE = frozenset({"copy", "zeros_like", "ones_like", "empty_like"})
@@ -41,6 +42,9 @@ def same_shape(classes: dict, a: Value, b: Value) -> bool:
 
 def _region(region: Region, classes: dict):
     for op in region.ops:
+        if isinstance(op, (For, While)):
+            _loop(op, classes)
+            continue
         for sub in op.regions():
             _region(sub, classes)
         if isinstance(op, If):
@@ -56,6 +60,39 @@ def _region(region: Region, classes: dict):
         like = _shaped_like(op, classes)
         if like is not None:
             classes[id(result)] = classes.get(id(like), like)
+
+
+def _loop(op, classes: dict):
+    """A carried array keeps its initial value's class when, assuming it does on entry to
+    an iteration, the iteration yields a value of that class (so every iteration does, by
+    induction, and so does the loop's result); the carried arrays for which that fails are
+    dropped and the body looked at again, until the assumption holds for those left."""
+    inits, results = op.inits, op.results
+    args = [op.body.args[1:]] if isinstance(op, For) else [op.cond.args, op.body.args]
+    kept = {k for k, init in enumerate(inits) if _array(init) and results[k].kind == "array"}
+    while True:
+        for k in kept:
+            for block_args in args:
+                classes[id(block_args[k])] = classes.get(id(inits[k]), inits[k])
+        for sub in op.regions():
+            _region(sub, classes)
+        broken = {k for k in kept if not (_array(op.body.yields[k]) and
+                                          same_shape(classes, op.body.yields[k], inits[k]))}
+        if not broken:
+            break
+        kept -= broken
+        for sub in op.regions():      # what the body concluded from the broken assumption
+            for block_args in args:
+                for a in block_args:
+                    classes.pop(id(a), None)
+            for inner in walk(sub):
+                for v in inner.results:
+                    classes.pop(id(v), None)
+                for block in inner.regions():
+                    for a in block.args:
+                        classes.pop(id(a), None)
+    for k in kept:
+        classes[id(results[k])] = classes.get(id(inits[k]), inits[k])
 
 
 def _array(v) -> bool:

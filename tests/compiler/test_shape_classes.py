@@ -44,6 +44,17 @@ def carried(x, y):
     return np.sum(a * x)
 
 
+def carried_alike(x):
+    a = x * 1.0
+    for _ in range(3):
+        a = a * 0.9 + np.sin(a) * x    # each iteration keeps a's class (an induction)
+    k = 0
+    while k < 2:
+        a = a * np.cos(x)
+        k += 1
+    return np.sum(a * x)
+
+
 def indexed(m, v):
     row = m[0]             # an indexing result: its own class
     return np.sum(row * v * np.exp(row))
@@ -92,3 +103,10 @@ def test_branches_yielding_one_class_keep_it(c):
     count, got = _unbroadcasts(branches_alike, (x, c))
     assert count == 0
     assert_close(got, fd_grad(branches_alike, (x, c), 0), "branches_alike")
+
+
+def test_loop_carried_arrays_that_keep_their_class():
+    x = np.array([0.2, 0.5, -0.3])
+    count, got = _unbroadcasts(carried_alike, (x,))
+    assert count == 0
+    assert_close(got, fd_grad(carried_alike, (x,), 0), "carried_alike")
