@@ -52,8 +52,8 @@ from .copies import propagate_copies
 from .deadstores import drop_dead_stores, own_arrays
 from .firstwrites import assign_first_writes
 from .guards import drop_values_for_skipped_loops
-from .irtools import ALLOCATING, NESTING, all_regions, defined as _defined, named as _named, read as _read, \
-    substitute as _substitute
+from .irtools import ALLOCATING, NESTING, all_regions, defined as _defined, named as _named, \
+    read as _read, substitute as _substitute
 from .updates import forward_updated_copies
 
 _ALLOCATIONS = ("tape", "tape_of_arrays", "array_list", "reference_list")
@@ -326,7 +326,8 @@ def _drop_copy_backs(region: Region, equal: dict) -> bool:
         if isinstance(op, If):     # a branch asks only about the names it assigns
             for branch in (op.then, op.orelse):
                 changed |= _drop_copy_backs(branch, _copy_facts(equal, written))
-        elif op.regions():         # what a loop assigns may differ from its second pass on
+        elif op.regions():   # no facts: those about what a loop assigns fail from its
+            # second iteration on, and its body asks about nothing else
             for sub in op.regions():
                 changed |= _drop_copy_backs(sub, {})
         kill(written)
