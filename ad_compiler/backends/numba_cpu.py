@@ -132,6 +132,11 @@ def _compile_functions(source, module_name, names, fastmath, cache, boundscheck,
         except Exception:  # noqa: BLE001  (source the analysis cannot read: Numba checks)
             boundscheck = "numba"
     source = cheap_spellings(source)
+    # Numba's parallel=True only matters for the prange loops the source runs; with none
+    # (every prange left serial) it is not asked for: Numba's parallel passes miscompiled
+    # the growing tape of a while left serial in a prange (the gradient hung at run time)
+    parallel = parallel and any(line.lstrip().startswith("for ") and " in prange(" in line
+                                for line in source.splitlines())
     mod = load_module(source + _trailer(fastmath, cache, boundscheck, parallel), module_name)
     path = os.path.abspath(mod.__file__)
     _GENERATED_FILES[os.path.basename(path)] = path

@@ -159,3 +159,18 @@ def raises_in_prange(source):
             and isinstance(loop.iter, ast.Call) and getattr(loop.iter.func, "id", "") == "prange"
             for stmt in loop.body for node in ast.walk(stmt)
             if isinstance(node, (ast.Raise, ast.Return, ast.Break))]
+
+
+def while_in_prange(m, y):
+    """A prange over a data-dependent while: its tape grows, so the loop stays serial (no
+    prange left in the gradient). Compiled with Numba's parallel=True anyway, the gradient
+    hung at run time (Numba's parallel passes on the growing tape); it is compiled without."""
+    out = np.zeros(3)
+    for i in prange(3):
+        v = m[i, 0]
+        k = 0
+        while abs(v) > 0.1 and k < 20:
+            v = v * 0.7 + 0.01 * y[k % 5]
+            k += 1
+        out[i] = v
+    return np.sum(out ** 2)

@@ -163,3 +163,26 @@ def test_gradient_numba_parallel(name):
     assert_close(value, f(*args), name)
     for g, i in zip(grads, wrt):
         assert_close(g, fd_grad(f, args, i), f"{name} wrt={i}")
+
+
+@pytest.mark.numba
+def test_prange_left_serial_compiles_without_numba_parallel():
+    import subprocess
+    import sys
+
+    # a hang is the failure: run it in a child process with a time limit
+    code = (
+        "import numpy as np, ad_compiler as ad\n"
+        "from tests.parallel._parallel_programs import while_in_prange\n"
+        "from tests.compiler.fdcheck import assert_close, fd_grad\n"
+        "rng = np.random.default_rng(0)\n"
+        "y = rng.standard_normal(5)\n"
+        "m = rng.standard_normal((3, 5))   # 16 iterations in all: the tape fills exactly\n"
+        "g = ad.grad(while_in_prange, wrt=1, backend='numba', parallel=True)\n"
+        "assert_close(g(m, y), fd_grad(while_in_prange, (m, y), 1), 'while in prange')\n"
+        "print('ok')\n")
+    import os
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
+                          text=True, timeout=150, env={**os.environ, "PYTHONPATH": root})
+    assert done.returncode == 0 and "ok" in done.stdout, done.stderr[-2000:]
