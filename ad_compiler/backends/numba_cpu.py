@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from ad_compiler.errors import CompilationError
+from ad_compiler.backends.recursion import deep_recursion
 
 from . import helpers  # noqa: F401  (registers the numba overloads of _rt.*)
 from . import numba as _overloads  # noqa: F401  (every helper's Numba implementation)
@@ -67,7 +68,8 @@ def _dispatcher_class():
 
         def _compile_for_args(self, *args, **kws):
             try:
-                out = super()._compile_for_args(*args, **kws)
+                with deep_recursion():
+                    out = super()._compile_for_args(*args, **kws)
             except NumbaError as e:
                 err = _map_numba_error(e, self.py_func)
                 raise err from None

@@ -204,3 +204,35 @@ def test_object_mode_helpers_work_in_a_second_process(tmp_path):
                 + np.roll(a, 1, axis=0) + np.roll(a, -1, axis=0))
     assert results[0] == results[1]
     np.testing.assert_allclose(np.array(json.loads(results[1])), expected, rtol=1e-12)
+
+
+def test_numba_compiles_with_a_deep_recursion_limit(tmp_path, monkeypatch):
+    """Numba's SSA reconstruction recurses once per block back to a definition: the
+    gradient of a long array function overflowed the default limit of 1,000 inside Numba
+    (a RecursionError from the first call). Compiles run with the limit raised, and the
+    caller's limit comes back after."""
+    import ad_compiler as ad
+    from ad_compiler.backends.recursion import COMPILE_LIMIT, deep_recursion
+    from numba.core.registry import CPUDispatcher
+
+    monkeypatch.setenv("AD_COMPILER_CACHE_DIR", str(tmp_path))   # a compile, not a hit
+    seen, compile_for_args = [], CPUDispatcher._compile_for_args
+
+    def spy(self, *args, **kws):
+        seen.append(sys.getrecursionlimit())
+        return compile_for_args(self, *args, **kws)
+
+    monkeypatch.setattr(CPUDispatcher, "_compile_for_args", spy)
+    before = sys.getrecursionlimit()
+
+    def squares(x):
+        return x * x + 3.0 * x
+
+    assert ad.grad(squares)(0.5) == pytest.approx(4.0)
+    assert seen and min(seen) >= COMPILE_LIMIT
+    assert sys.getrecursionlimit() == before
+    with deep_recursion():
+        with deep_recursion():
+            assert sys.getrecursionlimit() >= COMPILE_LIMIT
+        assert sys.getrecursionlimit() >= COMPILE_LIMIT   # until the last compile ends
+    assert sys.getrecursionlimit() == before
