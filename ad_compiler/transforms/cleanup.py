@@ -1352,26 +1352,33 @@ class _Census:
         return self._own
 
 
-def _simplify(fn: Function, namer: Namer):
+def passes_of(fn: Function, namer: Namer, census: _Census) -> list:
+    """The clean-up's passes over ``fn`` in the order each round runs them (the zero split
+    aside): calls that rewrite ``fn`` in place and say whether they changed anything (one
+    that says no has left ``fn`` as it was: the rounds keep ``census`` then)."""
     from .counters import restate_counters   # it asks this module's variable questions
 
+    return [lambda: _fold_constants(fn.body), lambda: _fold_offsets(fn, census),
+            lambda: _fold_sizes(fn, census), lambda: _name_temporaries(fn, census),
+            lambda: _copies_back(fn, census), lambda: restate_counters(fn.body, namer),
+            lambda: _drop_copy_backs(fn.body, {}), lambda: _forward_constants(fn.body),
+            lambda: propagate_copies(fn), lambda: _drop_zero_inits(fn.body),
+            lambda: _sink_constants(fn.body),
+            lambda: _sink_stores(fn.body, census.reads),
+            lambda: _hoist_branch_ends(fn.body, namer),
+            lambda: _drop_zero_and_restore(fn.body),
+            lambda: _zero_then_add(fn.body, census.own, census.defs),
+            lambda: drop_dead_stores(fn, census.own), lambda: _drop_dead_top_level(fn),
+            lambda: _drop_dead_in_loops(fn),
+            lambda: _drop_recomputations(fn.body, census.own),
+            lambda: _remove_dead(fn), lambda: forward_updated_copies(fn),
+            lambda: drop_values_for_skipped_loops(fn)]
+
+
+def _simplify(fn: Function, namer: Namer):
     census = _Census(fn)
-    passes = [lambda: _split_zero_inits(fn.body) if rounds > 0 else None,
-              lambda: _fold_constants(fn.body), lambda: _fold_offsets(fn, census),
-              lambda: _fold_sizes(fn, census), lambda: _name_temporaries(fn, census),
-              lambda: _copies_back(fn, census), lambda: restate_counters(fn.body, namer),
-              lambda: _drop_copy_backs(fn.body, {}), lambda: _forward_constants(fn.body),
-              lambda: propagate_copies(fn), lambda: _drop_zero_inits(fn.body),
-              lambda: _sink_constants(fn.body),
-              lambda: _sink_stores(fn.body, census.reads),
-              lambda: _hoist_branch_ends(fn.body, namer),
-              lambda: _drop_zero_and_restore(fn.body),
-              lambda: _zero_then_add(fn.body, census.own, census.defs),
-              lambda: drop_dead_stores(fn, census.own), lambda: _drop_dead_top_level(fn),
-              lambda: _drop_dead_in_loops(fn),
-              lambda: _drop_recomputations(fn.body, census.own),
-              lambda: _remove_dead(fn), lambda: forward_updated_copies(fn),
-              lambda: drop_values_for_skipped_loops(fn)]
+    passes = [lambda: _split_zero_inits(fn.body) if rounds > 0 else None] + \
+        passes_of(fn, namer, census)
     # zeros split into branches from the second round on, once the first has left the
     # branches what is left of them (a split earlier could make a branch that later empties
     # on its own path); the split opens each round, so the rest of the round is the one

@@ -94,3 +94,26 @@ def test_sunk_constants_are_settled(case):
     _sink_constants(adjoint.body)
     assert not _sink_constants(adjoint.body)
     assert not _sink_constants(copy_ir(stages["cleaned"]).body)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if not c.xfail and float_positions(c.args)],
+                         ids=lambda c: c.name)
+def test_a_pass_that_finds_nothing_leaves_the_code_as_it_was(case):
+    """The clean-up's rounds keep the counts several passes read (``_Census``) while passes
+    find nothing, which is right only if a pass that says it changed nothing left the code
+    as it was: every pass, run on the cleaned adjoint (where they find little) and on the
+    raw one, either says it changed something or leaves the printed IR unchanged."""
+    from ad_compiler.frontend.ir import copy_ir
+    from ad_compiler.transforms.builder import Namer
+    from ad_compiler.transforms.cleanup import _Census, _names, passes_of
+
+    _, stages = _stages(case)
+    for stage in ("cleaned", "adjoint"):
+        fn = copy_ir(stages[stage])
+        census = _Census(fn)
+        for k, run in enumerate(passes_of(fn, Namer(_names(fn)), census)):
+            before = str(fn)
+            if run():
+                census.forget()
+            else:
+                assert str(fn) == before, (stage, k)
