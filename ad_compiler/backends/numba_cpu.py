@@ -31,7 +31,6 @@ from pathlib import Path
 import numpy as np
 
 from ad_compiler.errors import CompilationError
-from ad_compiler.backends.recursion import deep_recursion
 
 from . import helpers  # noqa: F401  (registers the numba overloads of _rt.*)
 from . import numba as _overloads  # noqa: F401  (every helper's Numba implementation)
@@ -39,6 +38,7 @@ from .bounds import resolve as resolve_boundscheck
 from .cache import LOCK, load_module, seal, version_tag
 from .index_checks import add_index_checks
 from .numba_spelling import cheap_spellings
+from .recursion import deep_recursion
 
 __all__ = ["compile_functions", "contiguous_args", "ERROR_MODEL"]
 

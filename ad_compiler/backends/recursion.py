@@ -10,27 +10,16 @@ concurrent compile ends (the limit is the interpreter's, shared by every thread)
 
 from __future__ import annotations
 
-import contextlib
 import sys
-import threading
+
+from ..process_settings import SharedSetting
 
 COMPILE_LIMIT = 20_000
 
-_STATE = {"compiles": 0, "limit": None}
-_LOCK = threading.Lock()
+_LIMIT = SharedSetting(sys.getrecursionlimit, sys.setrecursionlimit,
+                       lambda limit: max(COMPILE_LIMIT, limit))
 
 
-@contextlib.contextmanager
 def deep_recursion():
-    with _LOCK:
-        if _STATE["compiles"] == 0:
-            _STATE["limit"] = sys.getrecursionlimit()
-            sys.setrecursionlimit(max(COMPILE_LIMIT, _STATE["limit"]))
-        _STATE["compiles"] += 1
-    try:
-        yield
-    finally:
-        with _LOCK:
-            _STATE["compiles"] -= 1
-            if _STATE["compiles"] == 0:
-                sys.setrecursionlimit(_STATE["limit"])
+    """A context in which the recursion limit is at least ``COMPILE_LIMIT``."""
+    return _LIMIT.held()
