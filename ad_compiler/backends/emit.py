@@ -264,14 +264,12 @@ class _Analysis:
         base name (the forward sweep of a long function keeps hundreds of values of one
         base live at once, and their edges grew with the square of the function: 88 MiB
         at 3,200 lines)."""
-        group = self.live.linked if len(self.live.members(self.live.group[v])) > _CROWD \
-            else self.live.group
-        if group is self.live.linked:
+        crowded = len(self.live.members(self.live.group[v])) > _CROWD
+        if crowded:
             self.crowded.add(v)
-            live = self.live.linked_members(group[v])
-        else:
-            live = self.live.members(group[v])
+        group = self.live.linked if crowded else self.live.group
         g = group[v]
+        live = self.live.linked_members(g) if crowded else self.live.members(g)
         others = [o for o in live if o is not v]
         others += [o for o in extra if o is not v and group[o] is g]
         if others:

@@ -197,8 +197,6 @@ def check(fn_node: ast.FunctionDef, err):
         checker.visit(stmt)
 
 
-
-
 def _assigned(stmts):
     out = set()
     for s in stmts:

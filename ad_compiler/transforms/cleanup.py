@@ -474,8 +474,7 @@ def _forward_constants(region: Region) -> bool:
         for name in defined:
             known.pop(name, None)
             unread.pop(name, None)
-        if isinstance(op, Assign) and isinstance(op.operands[0], Const) and \
-                _named(op.results[0]):
+        if _is_constant(op):
             known[op.results[0].name] = op.operands[0]
         if _pure(op) and not op.regions() and len(op.results) == 1 and _named(op.results[0]):
             unread[op.results[0].name] = op
@@ -544,8 +543,7 @@ def _effects(ops) -> list[tuple[set, set]]:
         if known:
             for name in _defined(op) if op.regions() else assigns:
                 known.pop(name, None)
-        if isinstance(op, Assign) and isinstance(op.operands[0], Const) and \
-                _named(op.results[0]):
+        if _is_constant(op):
             known[op.results[0].name] = op.operands[0]
         out.append((reads, assigns))
     return out
@@ -640,9 +638,8 @@ def _assign_instead(region: Region, accumulations, start=0):
 
 
 def _is_zero(op: Op) -> bool:
-    return isinstance(op, Assign) and isinstance(op.operands[0], Const) and \
-        isinstance(op.operands[0].value, float) and op.operands[0].value == 0.0 and \
-        _named(op.results[0])
+    return _is_constant(op) and isinstance(op.operands[0].value, float) and \
+        op.operands[0].value == 0.0
 
 
 def _split_zero_inits(region: Region) -> bool:
@@ -724,6 +721,7 @@ def _sink_constants(region: Region) -> bool:
 
 
 def _is_constant(op: Op) -> bool:
+    """``name = constant``."""
     return isinstance(op, Assign) and isinstance(op.operands[0], Const) and \
         _named(op.results[0])
 

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from ..frontend.ir import Assign, For, Function, If, Prim, Region, Value, While, walk
 from ..rules import PRIMITIVES
+from .irtools import SCALAR_KINDS
 
 _SHAPED_LIKE = frozenset({"copy", "zeros_like", "ones_like", "empty_like"})
-_SCALARS = ("float", "int", "bool")
 
 
 def shape_classes(fn: Function) -> dict[int, Value]:
@@ -114,7 +114,7 @@ def _shaped_like(op, classes):
     if prim is None or not prim.elementwise:
         return None
     arrays = [v for v in op.operands if v.kind == "array"]
-    if not arrays or any(v.kind not in _SCALARS and v.kind != "array" for v in op.operands):
+    if not arrays or any(v.kind not in SCALAR_KINDS and v.kind != "array" for v in op.operands):
         return None
     first = arrays[0]
     return first if all(same_shape(classes, first, v) for v in arrays[1:]) else None
