@@ -249,7 +249,7 @@ def walk_nested(op: Op) -> Iterator[Op]:
         yield from walk(sub)
 
 
-_IMMUTABLE = (str, int, float, complex, bool, type(None))
+_IMMUTABLE = frozenset({str, int, float, complex, bool, type(None)})
 _SLOTS: dict = {}
 
 
@@ -264,28 +264,37 @@ def _slots(cls) -> tuple:
 def copy_ir(obj, memo=None):
     """A deep copy of an IR object (a Function, Region, Op or Value) that keeps sharing
     (one copy per Value, however many ops use it), like :func:`copy.deepcopy`, at several
-    times its speed: the IR's own objects are copied field by field, anything else
-    (a constant array, a getter) is left to :func:`copy.deepcopy` with the same memo."""
-    memo = {} if memo is None else memo
+    times its speed: the IR's own objects, lists and dicts are copied field by field (a
+    field holding a str, number or None is shared, never looked up or copied: most of a
+    long function's hundreds of thousands of fields), anything else (a constant array, a
+    getter) is left to :func:`copy.deepcopy` with the same memo."""
+    return _copy_of(obj, {} if memo is None else memo)
+
+
+def _copy_of(obj, memo):
+    kind = type(obj)
+    if kind in _IMMUTABLE:
+        return obj
     done = memo.get(id(obj))
     if done is not None:
         return done
-    if isinstance(obj, _IMMUTABLE):
-        return obj
-    if isinstance(obj, list):
-        new = []
-        memo[id(obj)] = new
-        new.extend(copy_ir(x, memo) for x in obj)
+    if kind is list:
+        new = memo[id(obj)] = []
+        new.extend([x if type(x) in _IMMUTABLE else _copy_of(x, memo) for x in obj])
         return new
-    if isinstance(obj, Function):
-        new = object.__new__(type(obj))
-        memo[id(obj)] = new
-        new.__dict__.update({k: copy_ir(v, memo) for k, v in obj.__dict__.items()})
+    if kind is dict:
+        new = memo[id(obj)] = {}
+        new.update({k if type(k) in _IMMUTABLE else _copy_of(k, memo):
+                    v if type(v) in _IMMUTABLE else _copy_of(v, memo) for k, v in obj.items()})
         return new
     if isinstance(obj, (Value, Op, Region)):
-        new = object.__new__(type(obj))
-        memo[id(obj)] = new
-        for k in _slots(type(obj)):
-            setattr(new, k, copy_ir(getattr(obj, k), memo))
+        new = memo[id(obj)] = object.__new__(kind)
+        for k in _slots(kind):
+            v = getattr(obj, k)
+            setattr(new, k, v if type(v) in _IMMUTABLE else _copy_of(v, memo))
+        return new
+    if isinstance(obj, Function):
+        new = memo[id(obj)] = object.__new__(kind)
+        new.__dict__.update({k: _copy_of(v, memo) for k, v in obj.__dict__.items()})
         return new
     return _copy.deepcopy(obj, memo)
