@@ -630,6 +630,7 @@ class _Printer:
         self.an = self.names.an
         self.inline = {}
         self._depth = {}      # inlined value -> how many values its expression nests
+        self._written = {}    # id(op) -> _writes(op)
         self._find_inlines(fn.body)
         self.lines = []
         self.group = None   # the source line of the statements printed last
@@ -745,7 +746,12 @@ class _Printer:
         return reads, loads
 
     def _writes(self, op):
-        """(names, arrays) ``op`` assigns and stores into (nested regions included)."""
+        """(names, arrays) ``op`` assigns and stores into (nested regions included); once
+        per op (the emitter never changes the IR, and every candidate for inlining before
+        ``op`` asks, nested ops again for each block around them)."""
+        known = self._written.get(id(op))
+        if known is not None:
+            return known
         written, stores = set(), set()
         for r in _vals(op.results):
             written.add(self.names.name[r])
@@ -759,6 +765,7 @@ class _Printer:
                 w, s = self._writes(inner)
                 written |= w
                 stores |= s
+        self._written[id(op)] = written, stores
         return written, stores
 
     def _may_alias(self, stored, loaded) -> bool:

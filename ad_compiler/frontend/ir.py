@@ -102,8 +102,10 @@ class Op:
     operands: list[Value]
     line: int | None = None
 
-    def regions(self) -> list["Region"]:
-        return []
+    def regions(self) -> tuple["Region", ...]:
+        """The op's blocks, in program order (a tuple: asked millions of times by the
+        clean-up, it allocates nothing for the ops that have none)."""
+        return ()
 
 
 @dataclass(eq=False, slots=True)
@@ -158,7 +160,7 @@ class If(Op):
     orelse: Region = field(default_factory=Region)
 
     def regions(self):
-        return [self.then, self.orelse]
+        return self.then, self.orelse
 
 
 @dataclass(eq=False, slots=True)
@@ -174,7 +176,7 @@ class For(Op):
     parallel: bool = False   # numba.prange: iterations are independent (the user says so)
 
     def regions(self):
-        return [self.body]
+        return (self.body,)
 
     @property
     def inits(self):
@@ -194,7 +196,7 @@ class While(Op):
     body: Region = field(default_factory=Region)
 
     def regions(self):
-        return [self.cond, self.body]
+        return self.cond, self.body
 
     @property
     def inits(self):

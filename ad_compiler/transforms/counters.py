@@ -227,6 +227,13 @@ def _inits(a: Op, b: Op):
     return counted, counter, start
 
 
+def _starts_in_step(ops: list, k: int, stepped: set) -> tuple | None:
+    """The fact ``_inits`` finds at ``ops[k]`` when both its counters are ones some
+    ``x = x + 1`` steps, else None."""
+    inits = _pair(ops, k, _inits)
+    return inits if inits is not None and set(inits[:2]) <= stepped else None
+
+
 def _steps(a: Op, b: Op):
     """(name, name) for ``a = a + 1`` beside ``b = b + 1``."""
     if _is_step(a, None, "add") and _is_step(b, None, "add") and \
@@ -236,8 +243,12 @@ def _steps(a: Op, b: Op):
 
 
 def _counters_in_step(body: Region, namer: Namer) -> bool:
-    stepped = {op.results[0].name for region in all_regions(body) for op in region.ops
+    regions = list(all_regions(body))
+    stepped = {op.results[0].name for region in regions for op in region.ops
                if _is_step(op, None, "add")}
+    if not any(_starts_in_step(region.ops, k, stepped) for region in regions
+               for k in range(len(region.ops) - 1)):
+        return False    # no two counters start together: no fact to follow (most code)
     rewrites: list = []
     _flow(body, frozenset(), rewrites, stepped)
     for region, k, op, counted, counter, start in reversed(rewrites):
@@ -269,14 +280,15 @@ def _flow(region: Region, facts: frozenset, rewrites: list | None,
         op = ops[k]
         once = isinstance(op, While) and not op.cond.ops and named(op.cond.yields[0]) and \
             op.cond.yields[0].name in truths
-        truths -= defined(op)
+        if truths:
+            truths -= defined(op)
         if isinstance(op, Assign) and named(op.results[0]) and \
                 isinstance(op.operands[0], Const) and op.operands[0].value and \
                 op.operands[0].kind in ("bool", "int"):
             truths.add(op.results[0].name)
-        inits = _pair(ops, k, _inits)
+        inits = _starts_in_step(ops, k, stepped)
         steps = _pair(ops, k, _steps)
-        if inits is not None and set(inits[:2]) <= stepped:
+        if inits is not None:
             facts = _kill(facts, set(inits[:2])) | {inits}
             k += 2
             continue
@@ -296,7 +308,7 @@ def _flow(region: Region, facts: frozenset, rewrites: list | None,
                 _flow(op.orelse, facts, rewrites, stepped)
         elif isinstance(op, (For, While)):
             facts = _loop(op, facts, rewrites, stepped, once)
-        else:
+        elif facts:
             facts = _kill(facts, defined(op))
         k += 1
     return facts
