@@ -454,29 +454,35 @@ def _forward_constants(region: Region) -> bool:
     unread: dict[str, Op] = {}      # variable -> its last assignment, not read since
     dead = set()
     for k, op in enumerate(region.ops):
-        for sub in op.regions():
+        subs = op.regions()
+        for sub in subs:
             changed |= _forward_constants(sub)
         if isinstance(op, Assign) and _named(op.operands[0]) and op.operands[0].name in known:
             op.operands = [known[op.operands[0].name]]
             changed = True
-        elif not op.regions() and any(_named(v) and _read_as_constant(v.name, known)
-                                      for v in op.operands):
+        elif not subs and known and any(_named(v) and _read_as_constant(v.name, known)
+                                        for v in op.operands):
             op.operands = [known[v.name] if _named(v) and _read_as_constant(v.name, known)
                            else v for v in op.operands]
             changed = True
             op = region.ops[k] = _folded(op) or op      # (a constant known further on)
-        for name in _overwritten(op, known):
+        if subs:
+            reads, defined, overwritten = _read(op), _defined(op), _overwritten(op, known)
+        else:   # (the same sets, spelled out for the one op: most of a long adjoint)
+            reads = {v.name for v in op.operands if _named(v)}
+            defined = {v.name for v in op.results if _named(v)}
+            overwritten = defined - reads
+        for name in overwritten:
             if name in unread:
                 dead.add(id(unread.pop(name)))
-        for name in _read(op):
+        for name in reads:
             unread.pop(name, None)
-        defined = _defined(op)
         for name in defined:
             known.pop(name, None)
             unread.pop(name, None)
         if _is_constant(op):
             known[op.results[0].name] = op.operands[0]
-        if _pure(op) and not op.regions() and len(op.results) == 1 and _named(op.results[0]):
+        if not subs and _pure(op) and len(op.results) == 1 and _named(op.results[0]):
             unread[op.results[0].name] = op
     if dead:
         region.ops = [op for op in region.ops if id(op) not in dead]
