@@ -1031,11 +1031,15 @@ def _distinct(xs, ys, before: list, counts: dict, fixed: set) -> bool:
 
 # --- dead code ----------------------------------------------------------------------------
 def _remove_dead(fn: Function) -> bool:
+    """Drop dead tapes, then what no live name needs (:func:`_live_names`). Names stay live
+    or dead as the statements no live name needs go, except where an ``if`` or a loop left
+    empty goes (its test or bounds were live for it): only then are they asked again."""
     changed = _remove_dead_tapes(fn)
     while True:
-        if not _drop_unread(fn.body, _live_names(fn)):
+        removed, control = _drop_unread(fn.body, _live_names(fn))
+        changed |= removed
+        if not control:
             return changed
-        changed = True
 
 
 def _drop_dead_top_level(fn: Function) -> bool:
@@ -1233,12 +1237,16 @@ def _live_names(fn: Function) -> set[str]:
     return live
 
 
-def _drop_unread(region: Region, read: set) -> bool:
-    removed = False
+def _drop_unread(region: Region, read: set) -> tuple[bool, bool]:
+    """Drop the statements of ``region`` (nested ones too) that assign no name of ``read``
+    and have no effect; (whether any went, whether an ``if`` or ``for`` went)."""
+    removed = control = False
     kept: list[Op] = []
     for op in region.ops:
         for sub in op.regions():
-            removed |= _drop_unread(sub, read)
+            inner = _drop_unread(sub, read)
+            removed |= inner[0]
+            control |= inner[1]
         if _pure(op) and op.results and not any(r.name in read for r in op.results):
             removed = True
             continue
@@ -1246,7 +1254,7 @@ def _drop_unread(region: Region, read: set) -> bool:
         if isinstance(op, (If, For)) and not any(_named(r) and r.name in read
                                                  for r in op.results) and \
                 not any(sub.ops for sub in op.regions()):
-            removed = True      # nothing left inside (a range never fails)
+            removed = control = True    # nothing left inside (a range never fails)
             continue
         if isinstance(op, While) and _effect_free(op) and \
                 not any(_named(v) and v.name in read for v in _while_values(op)):
@@ -1254,7 +1262,7 @@ def _drop_unread(region: Region, read: set) -> bool:
             continue
         kept.append(op)
     region.ops = kept
-    return removed
+    return removed, control
 
 
 def _drop_dead_slots(op: Op, live: set) -> bool:

@@ -88,6 +88,9 @@ class _Facts:
     def __contains__(self, name):
         return name in self._facts
 
+    def __bool__(self):
+        return bool(self._facts)
+
     def __getitem__(self, name):
         return self._facts[name][0]
 
@@ -120,7 +123,8 @@ def _loop_indices(region: Region, namer: Namer) -> bool:
         after: list[Op] = []
         if isinstance(op, For) and not op.parallel:
             after = _forward_index(op, facts) or _reverse_index(op, facts, namer)
-        facts.forget(defined(op))
+        if facts:
+            facts.forget(defined(op))
         if isinstance(op, Assign) and named(op.results[0]) and \
                 isinstance(op.operands[0], Const) and op.operands[0].kind == "int":
             facts.hold(op.results[0].name, ("const", op.operands[0].value))
@@ -365,9 +369,10 @@ def _offset_reverse_loops(region: Region, namer: Namer) -> bool:
                 k += len(ops)
                 changed = True
                 op = new
-        written = defined(op)
-        trips.forget(written)
-        less.forget(written)
+        if trips or less:
+            written = defined(op)
+            trips.forget(written)
+            less.forget(written)
         if isinstance(op, Prim) and op.name == "trip_count" and named(op.results[0]) and \
                 _same(op.operands[2], Const(1)) and \
                 all(isinstance(v, Const) or named(v) for v in op.operands[:2]):
@@ -432,7 +437,8 @@ def _single_iterations(region: Region) -> bool:
             op.name, op.operands = ("add", [base, Const(total)]) if total >= 0 else \
                 ("sub", [base, Const(-total)])
             changed = True
-        offsets.forget(defined(op))
+        if offsets:
+            offsets.forget(defined(op))
         step = _int_offset(op)
         if step is not None and op.results[0].name != step[0].name:
             offsets.hold(op.results[0].name, step, (step[0].name,))
