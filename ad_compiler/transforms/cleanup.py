@@ -1149,9 +1149,10 @@ class _Held:
         for name in _defined(op):
             for held in list(self.readers.get(name, ())):
                 self._drop(held)
-        stores = {x.operands[0].name for x in [op, *walk_nested(op)]
+        ops = [op, *walk_nested(op)] if op.regions() else (op,)
+        stores = {x.operands[0].name for x in ops
                   if isinstance(x, Store) and _named(x.operands[0])}
-        if any(isinstance(x, Prim) and x.name == "opaque_call" for x in [op, *walk_nested(op)]):
+        if any(isinstance(x, Prim) and x.name == "opaque_call" for x in ops):
             stores.add(None)
         if stores:
             for held in list(self.memory):

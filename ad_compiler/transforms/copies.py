@@ -23,7 +23,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 
-from ..frontend.ir import Assign, For, Function, Region, Undef, While
+from ..frontend.ir import Assign, For, Function, Region, Undef, While, walk
 from .irtools import all_regions, named
 
 
@@ -36,9 +36,12 @@ class _Read:
 
 
 class _Positions:
-    """Where ``fn`` reads and assigns each variable, numbered in program order."""
+    """Where ``fn`` reads and assigns each variable, numbered in program order (the reads
+    of the variables some copy assigns: only those are ever asked about)."""
 
     def __init__(self, fn: Function):
+        self.copied = {op.results[0].name for op in walk(fn.body)
+                       if isinstance(op, Assign) and named(op.results[0])}
         self.reads: dict[str, list[_Read]] = defaultdict(list)
         self.assigns: dict[str, list[int]] = defaultdict(list)   # ascending
         self.start: dict[int, int] = {}      # id(op) -> its position
@@ -59,7 +62,7 @@ class _Positions:
 
     def _read(self, values: list, position: int, loops: tuple):
         for i, v in enumerate(values):
-            if named(v):
+            if named(v) and v.name in self.copied:
                 self.reads[v.name].append(_Read(values, i, position, loops))
 
     def _region(self, region: Region, loops: tuple):

@@ -133,7 +133,7 @@ def _drop_write_backs(ops: list, own: set, slices: dict) -> bool:
             del ops[k]
             changed = True
             continue
-        for inner in [op, *(x for sub in op.regions() for x in walk(sub))]:
+        for inner in [op, *(x for sub in op.regions() for x in walk(sub))] if copies else ():
             if _writes_memory(inner, own):
                 copies.clear()
             written = {r.name for r in inner.results if named(r)} | \
@@ -166,12 +166,13 @@ def _forward_stores(region: Region, own: set) -> bool:
             value = stored[_place(op.operands[0], op.operands[1:])]
             region.ops[k] = Assign(op.results, [value], op.line)
             changed = True
-        written = defined(op)
-        writes = {x.operands[0].name for x in [op, *(y for sub in op.regions()
-                                                      for y in walk(sub))]
-                  if isinstance(x, Store) and named(x.operands[0])}
-        stored = {key: v for key, v in stored.items() if key[0] not in written | writes
-                  and not (named(v) and v.name in written)}
+        if stored:      # (what it no longer holds)
+            written = defined(op)
+            writes = {x.operands[0].name for x in [op, *(y for sub in op.regions()
+                                                          for y in walk(sub))]
+                      if isinstance(x, Store) and named(x.operands[0])}
+            stored = {key: v for key, v in stored.items() if key[0] not in written | writes
+                      and not (named(v) and v.name in written)}
         if isinstance(op, Store) and not op.accumulate and named(op.operands[0]) and \
                 op.operands[0].name in own and \
                 all(isinstance(i, Const) and i.kind == "int" for i in op.operands[1:-1]):
