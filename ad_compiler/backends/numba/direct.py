@@ -5,7 +5,7 @@ Almost every adjoint calls them, so as ``@overload`` functions they cost every g
 cold compile a compiled function per helper and signature, plus Numba's ``np.zeros_like`` /
 ``np.empty`` implementations under them (shape and dtype parsing), about 0.1-0.3 s each on
 the 2-core machine: as much as compiling the whole primal of a small loop. Lowered in place
-(an allocation through Numba's ``_empty_nd_impl``, a ``memset`` for zeros, Numba's own
+(an allocation through the runtime's allocator, a ``memset`` for zeros, Numba's own
 ``range`` length), the call costs no function compile at all. Results are the overloads'
 were: C-contiguous float64 (complex128 for complex) zeros of ``x``'s shape, ``0.0`` / ``0j``
 for a scalar, uninitialised tapes of :func:`._util.tape_dtype`; ``grow`` and ``reserve``
@@ -19,7 +19,7 @@ from numba.core import cgutils
 from numba.core.errors import TypingError
 from numba.core.imputils import impl_ret_new_ref, impl_ret_untracked, lower_builtin
 from numba.core.typing.templates import signature
-from numba.np.arrayobj import _empty_nd_impl
+from numba.np.arrayobj import get_itemsize, populate_array
 from numba.np.numpy_support import from_dtype
 
 from ...rules.tape import grow, reserve, tape, tape_of_arrays, trip_count, zeros_like
@@ -77,15 +77,42 @@ register_template(trip_count, _type_trip_count)
 
 
 def _allocate(context, builder, arrtype, shapes):
-    """A new uninitialised array of ``arrtype`` and ``shapes`` (intp values), with NumPy's
-    ``ValueError`` for a negative size."""
-    negative = cgutils.false_bit
+    """A new uninitialised C array of ``arrtype`` and ``shapes`` (intp values), with NumPy's
+    ``ValueError`` for a negative size or one too big to allocate. Numba's own
+    ``_empty_nd_impl`` computes the same but allocates through ``_call_allocator``, a
+    Python function compiled with its ``_allocate`` overload the first time a process
+    allocates (about 0.025 s: a third of a small loop's primal compile); the allocation
+    here calls the runtime's allocator as that overload does."""
+    intp = context.get_value_type(types.intp)
+    itemsize = context.get_constant(types.intp, get_itemsize(context, arrtype))
+    size, bad = itemsize, cgutils.false_bit
     for s in shapes:
-        negative = builder.or_(negative, builder.icmp_signed("<", s, s.type(0)))
-    with cgutils.if_unlikely(builder, negative):
+        bad = builder.or_(bad, builder.icmp_signed("<", s, s.type(0)))
+    with cgutils.if_unlikely(builder, bad):
         context.call_conv.return_user_exc(builder, ValueError,
                                           ("negative dimensions are not allowed",))
-    return _empty_nd_impl(context, builder, arrtype, shapes)
+    for s in shapes:
+        product = builder.smul_with_overflow(size, s)
+        size = builder.extract_value(product, 0)
+        bad = builder.or_(bad, builder.extract_value(product, 1))
+    with cgutils.if_unlikely(builder, bad):
+        context.call_conv.return_user_exc(
+            builder, ValueError, ("array is too big; `arr.size * arr.dtype.itemsize` is "
+                                  "larger than the maximum possible size.",))
+    strides = [itemsize]
+    for extent in reversed(shapes[1:]):
+        strides.insert(0, builder.mul(strides[0], extent))
+    align = context.get_constant(types.uint32,
+                                 context.get_preferred_array_alignment(arrtype.dtype))
+    meminfo = context.nrt.meminfo_alloc_aligned(builder, size, align)
+    data = context.nrt.meminfo_data(builder, meminfo)
+    ary = context.make_array(arrtype)(context, builder)
+    populate_array(ary, data=builder.bitcast(data, context.get_data_type(arrtype.dtype)
+                                             .as_pointer()),
+                   shape=cgutils.pack_array(builder, shapes, ty=intp),
+                   strides=cgutils.pack_array(builder, strides[:len(shapes)], ty=intp),
+                   itemsize=itemsize, meminfo=meminfo)
+    return ary
 
 
 @lower_builtin(zeros_like, types.Any)
