@@ -178,9 +178,10 @@ def test_range_loop_gets_one_entry_check_and_no_per_access_check():
               "        s = s + x[2 * i + 1]\n    for i in range(n - 1, -1, -1):\n"
               "        b_x[2 * i + 1] += s\n    return s\n")
     checked = add_index_checks(source)
-    assert checked.count("raise IndexError") == 2 and checked.count("for i in") == 2
-    assert checked.index("raise IndexError") < checked.index("for i in")
-    assert "_rt." not in checked
+    # one statement before each loop, its guard (the loop runs) an argument: no ``if``
+    assert checked.count("_rt.require_indices(") == 2 and checked.count("for i in") == 2
+    assert checked.index("_rt.require_indices((0 < n), x, 0, ") < checked.index("for i in")
+    assert " if " not in checked and "raise" not in checked
     assert "x[2 * i + 1]" in checked and "b_x[2 * i + 1] += s" in checked
 
 
@@ -192,10 +193,9 @@ def test_gathers_branches_and_while_loops_are_checked_per_access():
     checked = add_index_checks(source).splitlines()
     # an int index under an if, or of a while loop: compared just before its statement
     at = checked.index("            s = s + x[i]")
-    assert checked[at - 2:at] == ["            if i < -len(x) or i >= len(x):",
-                                  "                raise IndexError('index is out of bounds')"]
+    assert checked[at - 1] == "            _rt.require_indices(True, x, 0, i, i)"
     at = checked.index("        s = s + x[k] + x[_rt.checked_index(x, 0, q)]")
-    assert checked[at - 2] == "        if k < -len(x) or k >= len(x):"
+    assert checked[at - 1] == "        _rt.require_indices(True, x, 0, k, k)"
     # a gather, and a parameter that may be an index array: the helper checks them
     assert "        s = s + x[_rt.checked_index(x, 0, idx[i])]" in checked
 
@@ -207,3 +207,38 @@ def test_lines_and_comments_are_kept():
     assert [ln for ln in checked.splitlines() if "# line" in ln] == \
         [ln for ln in source.splitlines() if "# line" in ln]
     assert checked.splitlines()[-3:] == source.splitlines()[-3:]
+
+
+def test_an_adjoint_of_a_parameters_shape_is_checked_as_the_parameter():
+    """``b_x = _rt.zeros_like(x)`` (its only binding, ``x`` a parameter nothing rebinds)
+    has ``x``'s shape: its check in a nest is ``x``'s, made once beside ``x``'s own."""
+    body = ("    s = 0.0\n    for i in range(n):\n        s = s + x[i]\n"
+            "        b_x[i] += s\n    return s, b_x\n")
+    twin = add_index_checks("def f(x, n):\n    b_x = _rt.zeros_like(x)\n" + body)
+    assert "_rt.require_indices((0 < n), x, 0, 0, (n - 1))" in twin
+    assert twin.count("_rt.require_indices(") == 1 and "b_x, 0" not in twin
+    for other in ("    b_x = _rt.zeros_like(x)\n    b_x = y\n",        # rebound
+                  "    b_x = _rt.zeros_like(x)\n    x = y\n",          # x rebound
+                  "    b_x = _rt.zeros_like(y[0])\n"):                 # not a parameter
+        checked = add_index_checks("def f(x, y, n):\n" + other + body)
+        assert "b_x, 0, 0, (n - 1)" in checked, checked
+
+
+@pytest.mark.numba
+def test_require_indices_raises_only_under_its_condition():
+    numba = pytest.importorskip("numba")
+
+    @numba.njit(boundscheck=False)
+    def g(x, y, lo, hi, when):
+        _rt.require_indices(when, x, 0, lo, hi, y, 1, lo, hi)
+        return 1
+
+    x, y = np.zeros(4), np.zeros((2, 3))
+    for lo, hi, when, ok in [(0, 2, True, True), (-3, 2, True, True), (0, 3, True, False),
+                             (-4, 0, True, False), (0, 3, False, True), (5, 9, False, True)]:
+        for run in (g, g.py_func):
+            if ok:
+                assert run(x, y, lo, hi, when) == 1
+            else:
+                with pytest.raises(IndexError):
+                    run(x, y, lo, hi, when)

@@ -43,38 +43,3 @@ def test_rewritten_source_computes_the_same_under_njit():
         for w, g in zip(want, got):
             np.testing.assert_allclose(g, w, rtol=1e-15)
         np.testing.assert_allclose(zs, want[1], rtol=1e-15)   # in place, as before
-
-
-CHECKS = """def g(x, t, n):
-    if 0 < n:
-        if 0 < -len(x) or (n - 1) >= len(x) or 0 < -x.shape[1] or (n - 1) >= x.shape[1]:
-            raise IndexError('index is out of bounds')
-    if n < -len(t) or n >= len(t):
-        raise IndexError('index is out of bounds')
-    if n < 0 or n > 5:
-        raise IndexError('index is out of bounds')
-    return x[n - 1, n - 1] + t[n]
-"""
-
-
-def test_index_checks_become_one_call_per_axis():
-    out = cheap_spellings(CHECKS)
-    assert len(out.splitlines()) == len(CHECKS.splitlines())
-    assert "if _rt.indices_bad(x, 0, 0, n - 1) | _rt.indices_bad(x, 1, 0, n - 1):" in out
-    assert "if _rt.indices_bad(t, 0, n, n):" in out
-    assert "if n < 0 or n > 5:" in out                      # not a bounds pair: kept
-
-
-@pytest.mark.numba
-def test_rewritten_checks_raise_as_before():
-    numba = pytest.importorskip("numba")
-    from ad_compiler.backends import helpers as _rt
-
-    ns = {"_rt": _rt}
-    exec(cheap_spellings(CHECKS), ns)
-    g = numba.njit(boundscheck=False)(ns["g"])
-    x, t = np.arange(16.0).reshape(4, 4), (1.0, 2.0, 3.0)
-    assert g(x, t, 2) == x[1, 1] + t[2]
-    for bad in (3, 5):   # t[3]: Numba's own tuple check; n = 5: the rewritten check of x
-        with pytest.raises(IndexError):
-            g(x, t, bad)

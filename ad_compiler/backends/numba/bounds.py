@@ -76,8 +76,21 @@ for _func in (checked_index, proven_index):
 for _func in (index_bad, proven_bad):
     _register(_func, 3, lambda i: types.boolean)
 _register(indices_bad, 4, lambda lo: types.boolean)
-_register(require_indices, 4, lambda lo: types.none)
+
+
+def _type_require(when, *checks):
+    """``require_indices(when, a, axis, lo, hi, ...)``: the axes literals."""
+    if len(checks) % 4 or not checks:
+        return None
+    for k in range(0, len(checks), 4):
+        if is_array(checks[k]):
+            _axis(checks[k], checks[k + 1])
+    return signature(types.none, types.unliteral(when),
+                     *[t if k % 4 == 1 else types.unliteral(t) for k, t in enumerate(checks)])
+
+
 _register(flagged_index, 4, lambda i: i)
+register_template(require_indices, _type_require, prefer_literal=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -168,9 +181,14 @@ def _lower_indices_bad(context, builder, sig, args):
     return _indices_bad(context, builder, sig, args)
 
 
-@lower_builtin(require_indices, types.Any, types.Any, types.Any, types.Any)
+@lower_builtin(require_indices, types.Any, types.VarArg(types.Any))
 def _lower_require(context, builder, sig, args):
-    _raise_if(context, builder, _indices_bad(context, builder, sig, args))
+    bad = cgutils.false_bit
+    for k in range(1, len(args), 4):
+        check = signature(types.boolean, *sig.args[k:k + 4])
+        bad = builder.or_(bad, _indices_bad(context, builder, check, args[k:k + 4]))
+    when = context.cast(builder, args[0], sig.args[0], types.boolean)
+    _raise_if(context, builder, builder.and_(bad, when))
     return context.get_dummy_value()
 
 
