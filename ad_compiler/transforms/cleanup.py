@@ -588,11 +588,12 @@ def _drop_dead_in_body(loop: Op, after: set) -> bool:
     effects = _effects(body.ops)
     rest = {v.name for v in body.yields if _named(v)}   # live after body.ops[q]
     changed = False
-    for q in range(len(body.ops) - 1, -1, -1):
+    live = (after, again, args, rest)   # (asked name by name: ``after`` is the whole
+    for q in range(len(body.ops) - 1, -1, -1):      # function's suffix, long)
         op = body.ops[q]
         names = {v.name for v in op.results if _named(v)}
         if not op.regions() and _pure(op) and names and \
-                not names & (after | again | args | rest):
+                not any(name in names_live for name in names for names_live in live):
             del body.ops[q]
             changed = True
             continue
