@@ -240,9 +240,35 @@ def element_kind(op: Prim, kind: str) -> str | None:
     elements = {v.dtype if v.kind == "array" else v.kind for v in op.operands}
     if op.name in INTEGER_CLOSED and elements <= {"int", "bool"}:
         return "int"
-    if op.name in ("copy", "transpose", "reshape", "ascontiguousarray") and op.operands:
-        return op.operands[0].dtype
+    if op.name in _ELEMENTS_OF_OPERAND and op.operands:
+        like = op.operands[0]       # (``np.zeros_like(idx)`` of an int array holds ints)
+        return like.dtype if like.kind == "array" else \
+            like.kind if like.kind in ("int", "bool") else None
+    if op.name in _ELEMENTS_OF_VALUES:
+        # ``np.full(n, 0)``, ``np.arange(n)``, ``np.concatenate([idx, idx])``: NumPy's ints
+        # (a float stored into one is truncated, so no derivative reaches through it)
+        values = op.operands[1:] if op.name in ("full", "where") else op.operands
+        elements = {v.dtype if v.kind == "array" else v.kind for v in values
+                    if v.kind not in _STATIC_KINDS}
+        if elements and elements <= {"int", "bool"}:
+            return "bool" if elements == {"bool"} and op.name not in _COUNTING else "int"
     return None
+
+
+# primitives whose result has the elements of their first operand (no dtype= given)
+_ELEMENTS_OF_OPERAND = frozenset({"copy", "transpose", "reshape", "ascontiguousarray",
+                                  "zeros_like", "ones_like", "empty_like"})
+# primitives whose result has the common element kind of their value operands: ints when
+# they are all ints or truth values (``full``'s fill, ``where``'s two choices)
+_ELEMENTS_OF_VALUES = frozenset({
+    "full", "arange", "where", "concatenate", "stack", "hstack", "vstack", "dstack",
+    "column_stack", "row_stack", "repeat", "tile", "sort", "take_1d", "take_along_axis",
+    "broadcast_to", "squeeze", "expand_dims", "ravel", "roll", "flip", "fliplr", "flipud",
+    "rot90", "swapaxes", "moveaxis", "rollaxis", "atleast_1d", "atleast_2d", "atleast_3d",
+    "diag", "diagonal", "triu", "tril", "pad", "append", "cumsum", "cumprod", "outer",
+    "matmul", "dot", "kron", "clip", "array_copy", "asarray"})
+_COUNTING = frozenset({"arange", "cumsum", "cumprod", "outer", "matmul", "dot", "kron"})
+_STATIC_KINDS = frozenset({"shape", "slice", "none", "str"})
 
 
 def _set(value, kind, ndim, dtype=None) -> bool:

@@ -68,3 +68,47 @@ def mixed(x, y):
     for i in range(3):
         s = s + math.sin(x * y + i) * x
     return s
+
+
+# arrays of ints made without dtype=: a float stored into one is truncated (NumPy), so no
+# derivative reaches the stored value through it
+def int_zeros_like(x, idx):
+    z = np.zeros_like(idx)
+    z[0] = x[0] * 2.5
+    return np.sum(z * x)
+
+
+def int_ones_like(x, idx):
+    z = np.ones_like(idx)
+    z[1] = x[1] * 3.7
+    return np.sum(z * x)
+
+
+def int_empty_like(x, idx):
+    z = np.empty_like(idx)
+    z[:] = x * 1.9
+    return np.sum(z * x)
+
+
+def int_full(x, idx):
+    z = np.full(3, 0)
+    z[0] = x[0] * 2.5
+    return np.sum(z * x)
+
+
+def int_arange(x, idx):
+    z = np.arange(3)
+    z[0] = x[0] * 2.5
+    return np.sum(z * x)
+
+
+def int_concatenate(x, idx):
+    z = np.concatenate((idx, idx))
+    z[4] = x[1] * 2.5
+    return np.sum(z[:3] * x) + np.sum(z[3:] * x)
+
+
+def float_full(x, idx):
+    z = np.full(3, 0.5)
+    z[0] = x[0] * 2.5
+    return np.sum(z * x)

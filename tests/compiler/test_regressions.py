@@ -84,3 +84,14 @@ def test_grad_of_grad_composes(backend):
     h = 1e-5
     assert d2(0.7, 1.3) == pytest.approx((gx(0.7, 1.3 + h) - gx(0.7, 1.3 - h)) / (2 * h),
                                          rel=1e-7)
+
+
+@pytest.mark.parametrize("fn", [R.int_zeros_like, R.int_ones_like, R.int_empty_like,
+                                R.int_full, R.int_arange, R.int_concatenate, R.float_full])
+def test_arrays_of_ints_made_without_dtype_truncate_what_is_stored(fn):
+    """``np.zeros_like(idx)``, ``np.full(3, 0)``, ``np.arange(3)``: NumPy's int arrays, into
+    which a stored float is truncated (a derivative of 2.5 * x would be wrong); a float
+    fill stays float."""
+    x, idx = np.array([1.3, 2.1, 0.7]), np.array([1, 2, 3])
+    got = ad.grad(fn, backend="python")(x, idx.copy())
+    np.testing.assert_allclose(got, _fd(fn, (x, idx), 0), rtol=1e-6, atol=1e-8)
