@@ -593,17 +593,25 @@ def _kind_text(kind):
 
 
 def _user_lines(ir, generated_source, primal_ir):
-    """Point the ops of IR parsed from generated code back at the user's lines (read from
-    the ``# line N:`` comment of each generated line), so comments name the user's code."""
+    """Point the ops of IR parsed from generated code back at the user's lines, so comments
+    and errors name the user's code: each generated line's is that of the ``# line N:``
+    comment on it or nearest above it in its function (the emitter comments each group of
+    statements from one line of the user's once, above the group)."""
     import re
 
     from .frontend.ir import walk
 
-    lines = generated_source.splitlines()
+    user, current = [], None
+    for text in generated_source.splitlines():
+        if text.startswith("def "):
+            current = None
+        m = re.search(r"#\s*line (\d+):", text)
+        if m:
+            current = int(m.group(1))
+        user.append(current)
     for op in walk(ir.body):
-        if op.line is not None and 0 < op.line <= len(lines):
-            m = re.search(r"#\s*line (\d+):", lines[op.line - 1])
-            op.line = int(m.group(1)) if m else None
+        if op.line is not None and 0 < op.line <= len(user):
+            op.line = user[op.line - 1]
     ir.filename, ir.first_line = primal_ir.filename, primal_ir.first_line
 
 

@@ -114,3 +114,22 @@ def test_hessian_of_a_gather_is_exact():
     x = np.array([0.3, -0.5, 0.7])     # f = x0^3 + x1^3 + 2 x2^3
     H = ad.hessian(gathered, backend="python")(x)
     np.testing.assert_allclose(H, np.diag([6 * 0.3, 6 * -0.5, 12 * 0.7]), rtol=1e-14)
+
+
+def eigenvalue_energy(x):
+    a = np.outer(x, x) + np.eye(x.shape[0])
+    w, v = np.linalg.eigh(a)
+    return np.sum(w * w)
+
+
+def test_a_refused_second_derivative_names_the_users_file_and_line():
+    """The adjoint read back has the user's lines (the ``# line N:`` comment above each
+    group of generated statements, not only on the group's first line)."""
+    import inspect
+
+    first = inspect.getsourcelines(eigenvalue_energy)[1]
+    with pytest.raises(ad.DifferentiationError) as info:
+        ad.hessian(eigenvalue_energy, backend="python")(np.array([0.3, 0.5, 0.7]))
+    where = str(info.value).rsplit(" at ", 1)[1]
+    assert where.startswith(__file__ + ":") and not where.endswith("?"), where
+    assert first < int(where.rsplit(":", 1)[1]) <= first + 3
