@@ -51,17 +51,18 @@ _FACTORS = {
     "svd": lambda a: None if not set(a) <= {"compute_uv", "full_matrices"} else ("svd_s",)
     if a.get("compute_uv", True) is False else ("svd_u", "svd_s", "svd_vh"),
 }
-_LEGACY_CALLS = {"array", "asarray", "zeros", "ones", "empty", "full", "zeros_like", "ones_like",
-                 "empty_like", "copy", "transpose", "shape", "size", "ndim", "arange", "linspace",
-                 "expand_dims", "squeeze", "reshape", "concatenate", "stack"}
+_LEGACY_CALLS = {"array", "asarray", "zeros", "ones", "empty", "full", "full_like", "zeros_like",
+                 "ones_like", "empty_like", "copy", "transpose", "shape", "size", "ndim", "arange",
+                 "linspace", "expand_dims", "squeeze", "reshape", "concatenate", "stack"}
 _LEGACY_METHODS = {"sum", "mean", "max", "min", "prod", "copy", "dot", "reshape", "transpose"}
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div",
            ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.Pow: "pow", ast.MatMult: "matmul",
            ast.BitAnd: "and", ast.BitOr: "or"}
 _CMPOPS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq",
            ast.NotEq: "ne"}
-_ARRAY_RESULT = {"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",
-                 "copy", "matmul", "outer", "transpose", "reshape", "concatenate", "stack"}
+_ARRAY_RESULT = {"zeros", "ones", "empty", "full", "full_like", "zeros_like", "ones_like",
+                 "empty_like", "copy", "matmul", "outer", "transpose", "reshape", "concatenate",
+                 "stack"}
 _LIBRARIES = {"numpy", "scipy", "numba", "math", "ad_compiler", "builtins"}
 _STDLIB = tuple(os.path.realpath(sysconfig.get_paths()[k]) + os.sep
                 for k in ("stdlib", "platstdlib"))
@@ -1083,6 +1084,12 @@ class Builder(ContainerForms, ComplexForms):
             x = self.value(node.args[0])
             self.mark_array(x)
             return self.prim(name, [x], attrs)
+        if name == "full_like":
+            self.nargs(node, 2)
+            attrs = self.allocation_dtype(node)
+            x = self.value(node.args[0])
+            self.mark_array(x)
+            return self.prim(name, [x, self.value(node.args[1])], attrs)
         if name in ("copy", "transpose", "shape", "size", "ndim"):
             self.nargs(node, 1)
             self.kwargs(node, set())

@@ -24,9 +24,14 @@ defprim("arange", None, np.arange, Syntax("call", "np.arange"), differentiable=F
 defprim("linspace", 3, np.linspace, Syntax("call", "np.linspace"), differentiable=False,
         result_kind="array")
 
-# full(shape, value): d/dvalue = sum of the cotangent
+# full(shape, value): d/dvalue = the cotangent summed to value's shape
 defprim("full", 2, np.full, Syntax("call", "np.full"), result_kind="array")
-defvjp("full", None, lambda o, g, ans, shape, v: o.sum(g))
+defvjp("full", None, lambda o, g, ans, shape, v, dtype=None: o.unbroadcast(g, v))
+
+# full_like(x, v): x's shape and element type (an int x truncates the fill), v's value:
+# d/dv = the cotangent summed to v's shape (a scalar, or an array the fill broadcasts)
+defprim("full_like", 2, np.full_like, Syntax("call", "np.full_like"), result_kind="array")
+defvjp("full_like", None, lambda o, g, ans, x, v, dtype=None: o.unbroadcast(g, v))
 
 # copy(x) prints x.copy(); the identity for derivatives
 defprim("copy", 1, np.copy, Syntax("method", "copy"), result_kind="array")
@@ -52,17 +57,20 @@ defprim("slice", 3, slice, Syntax("call", "slice"), differentiable=False, result
 
 # forward mode: a constant array's tangent is the tangent of its fill value; a copy's tangent
 # is a fresh copy of the tangent (the copy may be written into)
-defjvp("full", lambda o, tangents, ans, shape, value:
+defjvp("full", lambda o, tangents, ans, shape, value, dtype=None:
        o.full(shape, tangents[1]) if tangents[1] is not None else None)
+defjvp("full_like", lambda o, tangents, ans, x, value, dtype=None:
+       o.full_like(x, tangents[1], dtype="float64") if tangents[1] is not None else None)
 deflinear("copy")
 
-for _name in ("zeros ones empty full zeros_like ones_like empty_like copy shape size ndim "
-              "arange linspace").split():
+for _name in ("zeros ones empty full full_like zeros_like ones_like empty_like copy shape "
+              "size ndim arange linspace").split():
     defnames(_name, f"numpy.{_name}")
 defnames("copy", ".copy")
 # np.eye(n): a constant identity
 defprim("eye", 1, np.eye, Syntax("call", "np.eye"), differentiable=False, result_kind="array",
         effect="alloc", numpy="numpy.eye", ndim=lambda ndims, operands, **a: 2)
 
-for _name in ("empty", "empty_like", "zeros", "ones", "full", "zeros_like", "ones_like", "copy"):
+for _name in ("empty", "empty_like", "zeros", "ones", "full", "full_like", "zeros_like",
+              "ones_like", "copy"):
     PRIMITIVES[_name].effect = "alloc"      # fresh memory: never merged by CSE

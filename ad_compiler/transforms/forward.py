@@ -368,11 +368,11 @@ def forward(fn: Function, wrt, keep=None) -> Function:
 # ---------------------------------------------------------------------------------------------
 
 # fresh arrays: their contents matter only if read; their shape may be read alone
-_FRESH = frozenset({"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",
-                    "adjoint_zero", "copy"})
+_FRESH = frozenset({"zeros", "ones", "empty", "full", "full_like", "zeros_like", "ones_like",
+                    "empty_like", "adjoint_zero", "copy"})
 # primitives that read only the shape of their (first) operand
-_SHAPE_ONLY = frozenset({"zeros_like", "ones_like", "empty_like", "adjoint_zero", "shape",
-                         "size", "ndim", "len", "count"})
+_SHAPE_ONLY = frozenset({"zeros_like", "ones_like", "empty_like", "full_like", "adjoint_zero",
+                         "shape", "size", "ndim", "len", "count"})
 _EFFECTS = frozenset({"tape", "tape_of_arrays", "grow", "reserve"})
 
 

@@ -10,7 +10,7 @@ NESTING = frozenset({If, For, While})    # the ops that hold blocks
 # primitives whose result is a new array of the function's own (no caller's memory)
 ALLOCATING = frozenset({"adjoint_zero", "tape", "tape_of_arrays", "reserve", "grow", "copy",
                         "zeros", "zeros_like", "empty", "empty_like", "ones", "ones_like",
-                        "full"})
+                        "full", "full_like"})
 
 
 def element_index(index, array=None) -> bool:

@@ -257,7 +257,7 @@ def element_kind(op: Prim, kind: str) -> str | None:
 
 # primitives whose result has the elements of their first operand (no dtype= given)
 _ELEMENTS_OF_OPERAND = frozenset({"copy", "transpose", "reshape", "ascontiguousarray",
-                                  "zeros_like", "ones_like", "empty_like"})
+                                  "zeros_like", "ones_like", "empty_like", "full_like"})
 # primitives whose result has the common element kind of their value operands: ints when
 # they are all ints or truth values (``full``'s fill, ``where``'s two choices)
 _ELEMENTS_OF_VALUES = frozenset({

@@ -112,3 +112,9 @@ def float_full(x, idx):
     z = np.full(3, 0.5)
     z[0] = x[0] * 2.5
     return np.sum(z * x)
+
+
+def int_full_like(x, idx):
+    z = np.full_like(idx, 0)
+    z[1] = x[1] * 3.5
+    return np.sum(z * x) + np.sum(np.full_like(idx, 2.5) * x)   # (2.5 truncated to 2)

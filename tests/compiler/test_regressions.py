@@ -87,7 +87,8 @@ def test_grad_of_grad_composes(backend):
 
 
 @pytest.mark.parametrize("fn", [R.int_zeros_like, R.int_ones_like, R.int_empty_like,
-                                R.int_full, R.int_arange, R.int_concatenate, R.float_full])
+                                R.int_full, R.int_arange, R.int_concatenate, R.int_full_like,
+                                R.float_full])
 def test_arrays_of_ints_made_without_dtype_truncate_what_is_stored(fn):
     """``np.zeros_like(idx)``, ``np.full(3, 0)``, ``np.arange(3)``: NumPy's int arrays, into
     which a stored float is truncated (a derivative of 2.5 * x would be wrong); a float

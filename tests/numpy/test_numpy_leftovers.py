@@ -1,6 +1,7 @@
 """The NumPy forms the first wave refused, against central finite differences (float64),
 both modes: einsum diagonals, pad's copying modes, repeat with counts per element, joins of
-the rows of one array, svd's singular vectors, qr's forward mode, eigh(UPLO='U'); and the
+the rows of one array, svd's singular vectors, qr's forward mode, eigh(UPLO='U'),
+np.full_like and a typed np.full; and the
 clear refusals that remain (svd's full u of a wide matrix; np.fft is tests/numpy/test_fft.py)."""
 
 import os
@@ -50,6 +51,11 @@ USAGES = [
     ("np.abs(np.linalg.svd(a, full_matrices=False)[0])", [(3, 5)]),
     ("np.abs(np.linalg.svd(a, full_matrices=False)[2])", [(3, 5)]),
     ("np.abs(np.linalg.svd(a, full_matrices=False)[2])", [(2, 4, 3)]),
+    ("np.full_like(a, 2.0) * a", [(2, 3)]),
+    ("np.full_like(a, np.sum(a * a)) * a", [(2, 3)]),
+    ("np.full_like(a, b) * a", [(2, 3), (3,)]),                   # a fill that broadcasts
+    ("np.full_like(a, np.sum(a), dtype=float)", [(3,)]),
+    ("np.full((2, 3), np.sum(a * a), dtype=float) * a", [(2, 3)]),  # (dtype= crashed)
 ]
 _MODULE = write_module(USAGES, name="leftover_usages")
 
