@@ -197,6 +197,8 @@ for _name in ("sin cos tan sinh cosh tanh exp expm1 log log2 log10 log1p sqrt cb
 for _name in "arcsin arccos arctan arcsinh".split():
     defnames(_name, f"numpy.{_name} math.a{_name[3:]}")
 defnames("arctan2", "math.atan2")
+for _name in "expm1 log1p exp2 cbrt".split():      # SciPy's names of the same functions
+    defnames(_name, f"scipy.special.{_name}")
 defnames("abs", "numpy.abs numpy.absolute numpy.fabs math.fabs")
 defnames("pow", "numpy.power math.pow")
 for _name in "square sign rint maximum minimum where clip add".split():

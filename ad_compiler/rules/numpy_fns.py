@@ -7,6 +7,8 @@ run natively on every backend. The rest are primitives with rules; Numba runs th
 lacks through their NumPy implementation (``numba="objmode"``).
 """
 
+import math
+
 import numpy as np
 
 from ..errors import DifferentiationError
@@ -48,10 +50,16 @@ def _is_none(v):
     return getattr(getattr(v, "value", None), "value", 0) is None
 
 
-def _scipy_logsumexp(x, axis=None, keepdims=False):
-    from scipy.special import logsumexp
+def _scipy(name):
+    """SciPy's function ``scipy.special.<name>`` (imported when first called: the Tensor
+    runtime's implementation of the composite)."""
+    def call(*args, **kwargs):
+        import scipy.special
 
-    return logsumexp(x, axis=axis, keepdims=keepdims)
+        return getattr(scipy.special, name)(*args, **kwargs)
+
+    call.__name__ = name
+    return call
 
 
 # --- statistics ----------------------------------------------------------------------------
@@ -81,8 +89,30 @@ def _logsumexp(o, x, axis=None, keepdims=False):
     return s if keepdims else o.sum(s, axis=axis)     # (summing size-1 axes drops them)
 
 
-defcomposite("logsumexp", 1, _scipy_logsumexp, _logsumexp, ndim=_reduction_ndim,
+defcomposite("logsumexp", 1, _scipy("logsumexp"), _logsumexp, ndim=_reduction_ndim,
              numpy="scipy.special.logsumexp", axis=None, keepdims=False)
+
+
+def _softmax(o, x, axis=None):
+    e = o.exp(x - o.max(x, axis=axis, keepdims=True))     # (the shift cancels exactly)
+    return e / o.sum(e, axis=axis, keepdims=True)
+
+
+def _log_softmax(o, x, axis=None):
+    return x - _logsumexp(o, x, axis=axis, keepdims=True)
+
+
+defcomposite("softmax", 1, _scipy("softmax"), _softmax, ndim=_same,
+             numpy="scipy.special.softmax", axis=None)
+defcomposite("log_softmax", 1, _scipy("log_softmax"), _log_softmax, ndim=_same,
+             numpy="scipy.special.log_softmax", axis=None)
+defcomposite("erfc", 1, _scipy("erfc"), lambda o, x: 1.0 - o.erf(x), ndim=_same,
+             numpy="scipy.special.erfc math.erfc")
+defcomposite("logit", 1, _scipy("logit"), lambda o, p: o.log(p) - o.log1p(-p), ndim=_same,
+             numpy="scipy.special.logit")
+defcomposite("ndtr", 1, _scipy("ndtr"),        # the standard normal distribution function
+             lambda o, x: 0.5 + 0.5 * o.erf(x * (1.0 / math.sqrt(2.0))), ndim=_same,
+             numpy="scipy.special.ndtr")
 
 
 def _average(o, x, weights, axis=None, keepdims=False):

@@ -1,7 +1,8 @@
 """The NumPy forms the first wave refused, against central finite differences (float64),
 both modes: einsum diagonals, pad's copying modes, repeat with counts per element, joins of
 the rows of one array, svd's singular vectors, qr's forward mode, eigh(UPLO='U'),
-np.full_like and a typed np.full; and the
+np.full_like and a typed np.full, scipy.special's softmax, log_softmax, erfc, logit,
+ndtr and its names of NumPy's functions; and the
 clear refusals that remain (svd's full u of a wide matrix; np.fft is tests/numpy/test_fft.py)."""
 
 import os
@@ -56,6 +57,13 @@ USAGES = [
     ("np.full_like(a, b) * a", [(2, 3), (3,)]),                   # a fill that broadcasts
     ("np.full_like(a, np.sum(a), dtype=float)", [(3,)]),
     ("np.full((2, 3), np.sum(a * a), dtype=float) * a", [(2, 3)]),  # (dtype= crashed)
+    ("scipy.special.log1p(a * a) + scipy.special.expm1(a) + scipy.special.cbrt(a + 3.0)",
+     [(2, 3)]),
+    ("scipy.special.softmax(a, axis=1)", [(2, 3)]),
+    ("scipy.special.softmax(a)", [(4,)]),
+    ("scipy.special.log_softmax(a, axis=0)", [(2, 3)]),
+    ("scipy.special.erfc(a) + scipy.special.ndtr(a)", [(3,)]),
+    ("scipy.special.logit(0.4 + 0.1 * np.tanh(a))", [(3,)]),
 ]
 _MODULE = write_module(USAGES, name="leftover_usages")
 
