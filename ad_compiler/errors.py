@@ -21,6 +21,14 @@ class DifferentiationError(Exception):
             where += f" at {filename}:{line if line is not None else '?'}"
         super().__init__(f"{message}{where}")
 
+    def at(self, *, construct, function, filename, line) -> "DifferentiationError":
+        """This error naming the place given, when it names none (one raised by a rule of
+        the table, which knows the primitive but not where the user called it)."""
+        if self.filename is not None:
+            return self
+        return DifferentiationError(str(self), construct=self.construct or construct,
+                                    function=function, filename=filename, line=line)
+
 
 class CompilationError(DifferentiationError):
     """The generated code could not be compiled by the chosen backend."""

@@ -7,6 +7,7 @@ from . import array, construct, elementwise, indexing, special, tape  # noqa: F4
 from . import ndim  # noqa: F401,E402  (after the primitives it describes)
 from . import tensor_runtime  # noqa: F401,E402  (the Tensor runtime's own primitives)
 from . import fft, linalg, numpy_fns, products, shapes  # noqa: F401,E402  (their own rank rules)
+from . import interp  # noqa: F401,E402  (after numpy_fns, whose rank rule it shares)
 from .table import PRIMITIVES, Primitive, Syntax, defjvp, defprim, defvjp, get
 
 

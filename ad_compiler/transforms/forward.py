@@ -181,6 +181,9 @@ class ForwardTransform:
         except NotImplementedError as exc:
             raise DifferentiationError(str(exc), construct=op.name, function=self.fn.name,
                                        filename=self.fn.filename, line=op.line) from None
+        except DifferentiationError as exc:
+            raise exc.at(construct=op.name, function=self.fn.name,
+                         filename=self.fn.filename, line=op.line) from None
         if result is None:
             return
         value = builder.lift(result)

@@ -433,7 +433,11 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
                         f"no derivative rule for '{op.name}'", construct=op.name,
                         function=self.fn.name, filename=self.fn.filename, line=op.line)
                 continue
-            c = rule(builder, g, ans_sym, *operand_syms, **op.attrs)
+            try:
+                c = rule(builder, g, ans_sym, *operand_syms, **op.attrs)
+            except DifferentiationError as exc:
+                raise exc.at(construct=op.name, function=self.fn.name,
+                             filename=self.fn.filename, line=op.line) from None
             x = op.operands[i]
             if prim.elementwise and _may_broadcast(x, op.operands, ans, self.shapes):
                 c = builder.unbroadcast(c, lazy(x))

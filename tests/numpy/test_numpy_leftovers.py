@@ -2,7 +2,7 @@
 both modes: einsum diagonals, pad's copying modes, repeat with counts per element, joins of
 the rows of one array, svd's singular vectors, qr's forward mode, eigh(UPLO='U'),
 np.full_like and a typed np.full, scipy.special's softmax, log_softmax, erfc, logit,
-ndtr and its names of NumPy's functions; and the
+ndtr and its names of NumPy's functions, np.interp (in x and fp); and the
 clear refusals that remain (svd's full u of a wide matrix; np.fft is tests/numpy/test_fft.py)."""
 
 import os
@@ -64,6 +64,10 @@ USAGES = [
     ("scipy.special.log_softmax(a, axis=0)", [(2, 3)]),
     ("scipy.special.erfc(a) + scipy.special.ndtr(a)", [(3,)]),
     ("scipy.special.logit(0.4 + 0.1 * np.tanh(a))", [(3,)]),
+    ("np.interp(3.0 * a, np.array([-1.0, 0.0, 1.0, 2.5]), np.array([0.0, 2.0, 3.0, 1.0]))",
+     [(6,)]),
+    ("np.interp(a, np.array([-0.5, 0.0, 0.7]), b) * a", [(2, 3), (3,)]),   # in fp too
+    ("np.interp(a[0, 0], np.array([-0.5, 0.0, 0.7]), b)", [(2, 3), (3,)]),  # a scalar x
 ]
 _MODULE = write_module(USAGES, name="leftover_usages")
 
@@ -152,3 +156,35 @@ def test_prod_with_zeros(f, backend):
                     / 2e-5).reshape(-1) for e in np.eye(15)], axis=1)
     assert np.all(np.isfinite(hess))
     np.testing.assert_allclose(hess, fd, rtol=1e-5, atol=1e-7)
+
+
+_KNOTS = np.array([0.0, 1.0, 2.5, 4.0])
+
+
+def interp_energy(x, fp):
+    return np.sum(np.sin(np.interp(x, _KNOTS, fp)) * x)
+
+
+def interp_moving_knots(x, fp):
+    return np.sum(np.interp(x, _KNOTS * x[0], fp))
+
+
+def test_interp_second_derivatives_and_refusals():
+    """np.interp's Hessian in x alone and in fp alone against differences of gradients; in
+    both together, and any derivative through the knots xp, refused where it is called."""
+    x, fp = np.array([-0.5, 0.3, 1.7, 3.9, 5.0]), np.array([0.5, 2.0, 3.0, 1.0])
+    h = 1e-6
+    for wrt, arg in ((0, x), (1, fp)):
+        def grad_at(a, wrt=wrt):
+            args = [x, fp]
+            args[wrt] = a
+            return ad.grad(interp_energy, wrt=wrt, backend="python")(*args)
+
+        want = np.array([(grad_at(arg + h * e) - grad_at(arg - h * e)) / (2 * h)
+                         for e in np.eye(len(arg))])
+        got = ad.hessian(interp_energy, wrt=wrt, backend="python")(x, fp)
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+    with pytest.raises(ad.DifferentiationError, match="x and fp together"):
+        ad.hessian(interp_energy, wrt=(0, 1), backend="python")(x, fp)
+    with pytest.raises(ad.DifferentiationError, match=r"knots xp .* at .*\.py:\d+"):
+        ad.grad(interp_moving_knots, backend="python")(x + 1.0, fp)
