@@ -1083,15 +1083,16 @@ def _drop_recomputations(region: Region, own: set) -> bool:
     held = _Held(own)
     kept = []
     for op in region.ops:
-        same = held.find(op) if _scalar_value(op) else None
+        scalar = _scalar_value(op)
+        same = held.find(op) if scalar else None
         if same is not None and same.results[0].name == op.results[0].name:
             changed = True
             continue
         if same is not None:
             op = Assign(op.results, [same.results[0]], op.line)
-            changed = True
+            changed, scalar = True, False      # (a copy now: held by no one)
         held.forget_what(op)
-        if _scalar_value(op) and _pure(op) and not (isinstance(op, Prim) and (
+        if scalar and _pure(op) and not (isinstance(op, Prim) and (
                 op.name in ALLOCATING or op.name == "opaque_call")) and \
                 op.results[0].name not in _read(op):
             held.add(op)
@@ -1150,7 +1151,12 @@ class _Held:
         for name in _defined(op):
             for held in list(self.readers.get(name, ())):
                 self._drop(held)
-        ops = [op, *walk_nested(op)] if op.regions() else (op,)
+        if op.regions():
+            ops = [op, *walk_nested(op)]
+        elif isinstance(op, (Store, Prim)):
+            ops = (op,)
+        else:
+            return      # (a load or a copy stores nothing)
         stores = {x.operands[0].name for x in ops
                   if isinstance(x, Store) and _named(x.operands[0])}
         if any(isinstance(x, Prim) and x.name == "opaque_call" for x in ops):

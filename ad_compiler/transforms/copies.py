@@ -37,14 +37,17 @@ class _Read:
 
 class _Positions:
     """Where ``fn`` reads and assigns each variable, numbered in program order (the reads
-    of the variables some copy assigns: only those are ever asked about)."""
+    of the variables some copy assigns, and the assignments of those and of what they copy:
+    only those are ever asked about)."""
 
     def __init__(self, fn: Function):
-        self.copied = {op.results[0].name for op in walk(fn.body)
-                       if isinstance(op, Assign) and named(op.results[0])}
+        copies = [op for op in walk(fn.body) if isinstance(op, Assign) and named(op.results[0])]
+        self.copied = {op.results[0].name for op in copies}
+        self.asked = self.copied | {op.operands[0].name for op in copies
+                                    if named(op.operands[0])}
         self.reads: dict[str, list[_Read]] = defaultdict(list)
         self.assigns: dict[str, list[int]] = defaultdict(list)   # ascending
-        self.start: dict[int, int] = {}      # id(op) -> its position
+        self.start: dict[int, int] = {}      # id(copy) -> its position
         self.end: dict[int, int] = {}        # id(region) -> the position of its yields
         self._clock = 0
         for v in fn.params + fn.free_vars:
@@ -57,7 +60,7 @@ class _Positions:
 
     def _assign(self, values, position: int):
         for v in values:
-            if named(v):
+            if named(v) and v.name in self.asked:
                 self.assigns[v.name].append(position)
 
     def _read(self, values: list, position: int, loops: tuple):
@@ -69,7 +72,8 @@ class _Positions:
         self._assign(region.args, self._tick())
         for op in region.ops:
             start = self._tick()
-            self.start[id(op)] = start
+            if type(op) is Assign:
+                self.start[id(op)] = start
             self._read(op.operands, start, loops)
             subs = op.regions()
             if not subs:
