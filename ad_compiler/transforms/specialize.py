@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..analysis.memory import user_name
 from ..errors import DifferentiationError
 from ..frontend.ir import (Assign, Const, For, Function, If, Load, Prim, Region, Store, Value,
                            While, copy_ir, walk)
@@ -109,7 +110,43 @@ def specialize(fn: Function, signature) -> Function:
     while lower_composites(new):
         _propagate(new.body)
     _check_flat_indexing(new)
+    _check_stores_into_mixed(new)
     return simplify(lower_inplace_updates(new))
+
+
+def _check_stores_into_mixed(fn: Function):
+    """An array that holds ints on one path and floats on another (the two branches of an
+    ``if``, a loop's initial value and what its body yields) is taken as float; a float
+    stored into it, or into a view of it, would be truncated by NumPy on the integer path,
+    where its derivative is zero: refused, never a wrong derivative."""
+    def ints(v):
+        return v.kind == "array" and v.dtype in ("int", "bool")
+
+    def joined(v):
+        return v.kind == "array" and v.dtype is None
+
+    mixed: set = set()
+    for op in walk(fn.body):
+        if isinstance(op, If):
+            mixed.update(id(r) for r, a, b in zip(op.results, op.then.yields, op.orelse.yields)
+                         if joined(r) and (ints(a) or ints(b)))
+        elif isinstance(op, (For, While)):
+            carried = op.body.args[1:] if isinstance(op, For) else op.body.args
+            slots = zip(op.inits, carried, op.results,
+                        op.cond.args if isinstance(op, While) else op.results)
+            for init, *values in slots:
+                if ints(init) and joined(values[0]):
+                    mixed.update(id(v) for v in values)
+        elif isinstance(op, (Load, Assign)) and op.results and \
+                id(op.operands[0]) in mixed and op.results[0].kind == "array":
+            mixed.add(id(op.results[0]))
+        elif isinstance(op, Store) and id(op.operands[0]) in mixed and \
+                op.operands[-1].differentiable:
+            raise DifferentiationError(
+                f"a float stored into '{user_name(op.operands[0])}', an array of ints on one path "
+                "and of floats on another (NumPy truncates the float on the integer path): "
+                "give it one dtype on every path (dtype=float)", construct="store",
+                function=fn.name, filename=fn.filename, line=op.line)
 
 
 def _check_flat_indexing(fn: Function):

@@ -118,3 +118,27 @@ def int_full_like(x, idx):
     z = np.full_like(idx, 0)
     z[1] = x[1] * 3.5
     return np.sum(z * x) + np.sum(np.full_like(idx, 2.5) * x)   # (2.5 truncated to 2)
+
+
+def int_or_float_by_branch(x, c):
+    if c > 0:
+        z = np.zeros(3, dtype=int)
+    else:
+        z = np.ones(3)
+    z[2] = x[2] * 3.5
+    return np.sum(z * x)
+
+
+def int_then_float_in_loop(x, c):
+    z = np.arange(3)
+    for i in range(3):
+        z[i] = x[i] * 2.5
+        z = z * 1.0
+    return np.sum(z * x)
+
+
+def int_then_float_read_only(x, c):
+    z = np.arange(3)
+    for i in range(3):
+        z = z * 0.5 + x
+    return np.sum(z * x)

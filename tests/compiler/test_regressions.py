@@ -96,3 +96,18 @@ def test_arrays_of_ints_made_without_dtype_truncate_what_is_stored(fn):
     x, idx = np.array([1.3, 2.1, 0.7]), np.array([1, 2, 3])
     got = ad.grad(fn, backend="python")(x, idx.copy())
     np.testing.assert_allclose(got, _fd(fn, (x, idx), 0), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("fn", [R.int_or_float_by_branch, R.int_then_float_in_loop])
+def test_a_float_stored_into_an_array_of_ints_on_some_path_is_refused(fn):
+    """Ints on one path, floats on another: the store truncates on the integer path only,
+    so no one derivative is right for it: refused, naming the variable and the line."""
+    with pytest.raises(ad.DifferentiationError, match=r"a float stored into 'z'.*\.py:\d+"):
+        ad.grad(fn, backend="python")(np.array([1.3, 2.1, 0.7]), 1.0)
+
+
+def test_an_array_of_ints_then_floats_that_is_only_read_is_differentiated():
+    x = np.array([1.3, 2.1, 0.7])
+    got = ad.grad(R.int_then_float_read_only, backend="python")(x, 1.0)
+    np.testing.assert_allclose(got, _fd(R.int_then_float_read_only, (x, 1.0), 0),
+                               rtol=1e-6, atol=1e-8)
