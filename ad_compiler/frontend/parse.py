@@ -106,15 +106,13 @@ def parse_function(fn) -> Parsed:
         raise DifferentiationError(f"cannot compile {fn!r}: not a Python function",
                                    construct="call", function=name, filename=filename,
                                    line=line)
-    if name == "<lambda>":
-        raise DifferentiationError("lambda functions are not supported (use def)",
-                                   construct="lambda", function=name, filename=filename,
-                                   line=line)
     if code.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE
                         | inspect.CO_ASYNC_GENERATOR):
         raise DifferentiationError("generators (yield) and coroutines are not supported",
                                    construct="yield", function=name, filename=filename,
                                    line=line)
+    if name == "<lambda>":
+        return _parse_lambda(fn, filename, line)
     try:
         lines, start = inspect.getsourcelines(fn)
     except (OSError, TypeError) as exc:
@@ -148,6 +146,46 @@ def parse_function(fn) -> Parsed:
     scope = Scope(globals=fn.__globals__, closure=closure, owner=fn)
     return Parsed(node=node, name=name, filename=filename, first_line=node.lineno,
                   scope=scope)
+
+
+def _parse_lambda(fn, filename, line) -> Parsed:
+    """A ``lambda`` read as the ``def`` it stands for (``def lambda_N(args): return body``,
+    N its line): the expression found in its file, as the code was compiled from it."""
+    node = _lambda_node(fn, filename, line) if _compiles_to(inspect.unwrap(fn)) else None
+    if node is None:
+        raise DifferentiationError(
+            f"the source of the lambda on line {line} of {filename} is not available (or "
+            f"the file changed since it was defined){_EDITED_HINT}", construct="lambda",
+            function="<lambda>", filename=filename, line=line)
+    name = f"lambda_{line}"
+    body = ast.copy_location(ast.Return(node.body), node.body)
+    func = ast.copy_location(ast.FunctionDef(name=name, args=node.args, body=[body],
+                                             decorator_list=[], returns=None), node)
+    ast.fix_missing_locations(func)
+    code = fn.__code__
+    closure = dict(zip(code.co_freevars, fn.__closure__)) if fn.__closure__ else {}
+    return Parsed(node=func, name=name, filename=filename, first_line=line,
+                  scope=Scope(globals=fn.__globals__, closure=closure, owner=fn))
+
+
+def _lambda_node(fn, filename, line):
+    """The innermost ``lambda`` starting on ``line`` of the file whose span holds every
+    position of ``fn``'s code (several lambdas may share a line, one inside another)."""
+    try:
+        tree = ast.parse("".join(linecache.getlines(filename)), filename)
+    except (SyntaxError, ValueError):
+        return None
+    spots = [(a, c) for a, _, c, end in fn.__code__.co_positions()
+             if a is not None and c is not None and (c, end) != (0, 0)]   # (not RESUME)
+
+    def holds(node):
+        start, end = (node.lineno, node.col_offset), (node.end_lineno, node.end_col_offset)
+        return all(start <= spot < end for spot in spots)
+
+    found = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda) and n.lineno == line
+             and holds(n)]
+    return min(found, key=lambda n: (n.end_lineno, n.end_col_offset), default=None) \
+        if found else None
 
 
 _EDITED_HINT = (" (if the file was edited after the module was imported, reload the module "

@@ -1,0 +1,45 @@
+"""A ``lambda`` is differentiated as the ``def`` it stands for (frontend/parse.py): found in
+its file by the positions of its code, so two lambdas on one line, or one inside another's
+arguments, are told apart; its closure and globals are read as a function's."""
+
+import math
+
+import numpy as np
+import pytest
+
+import ad_compiler as ad
+
+SCALE = 3.0
+X = np.array([0.3, 0.5, 0.7])
+
+
+def test_a_lambda_is_differentiated_as_its_def():
+    g = ad.grad(lambda x: np.sum(np.sin(x) * x), backend="python")
+    np.testing.assert_allclose(g(X), np.sin(X) + X * np.cos(X), rtol=1e-12)
+
+
+def test_two_lambdas_on_one_line_are_told_apart():
+    square, cube = (lambda v: np.sum(v * v * SCALE)), (lambda v: np.sum(v ** 3))
+    np.testing.assert_allclose(ad.grad(square, backend="python")(X), 2 * SCALE * X)
+    np.testing.assert_allclose(ad.grad(cube, backend="python")(X), 3 * X ** 2)
+
+
+def test_a_lambda_of_several_arguments_and_its_closure():
+    def make(k):
+        return lambda a, b: k * a * math.exp(b) + a * a
+
+    da, db = ad.grad(make(2.0), wrt=(0, 1), backend="python")(0.5, 0.2)
+    assert da == pytest.approx(2.0 * math.exp(0.2) + 1.0, rel=1e-12)
+    assert db == pytest.approx(2.0 * 0.5 * math.exp(0.2), rel=1e-12)
+
+
+@pytest.mark.numba
+def test_a_lambda_under_numba_and_its_source():
+    g = ad.grad(lambda x: np.sum(np.tanh(x) * 2.0))
+    np.testing.assert_allclose(g(X), 2.0 * (1.0 - np.tanh(X) ** 2), rtol=1e-12)
+    assert "def lambda_" in g.source
+
+
+def test_a_lambda_inside_a_differentiated_function_is_still_refused():
+    with pytest.raises(ad.DifferentiationError, match="'lambda' is not supported"):
+        ad.grad(lambda t: (lambda u: u * t)(2.0), backend="python")(1.5)
