@@ -1719,8 +1719,9 @@ def _identifier(text):
 
 
 def build_function(fn, trees=None, leaf_kinds=None) -> Function:
-    """The SSA IR of ``fn``. A bound method (``m.loss``, a classmethod ``Model.make``) is
-    its function with ``self``/``cls`` bound to the object: attributes it reads are free
+    """The SSA IR of ``fn``. A bound method (``m.loss``, a classmethod ``Model.make``), or
+    an object with a ``__call__`` (``model(x)``), is its function with ``self``/``cls``
+    bound to the object: attributes it reads are free
     values, read at every call, and ``self`` is no parameter of the IR. ``trees``: one
     :class:`ad_compiler.pytree.TreeDef` per parameter (after ``self``); a container argument
     becomes one parameter per leaf, ``leaf_kinds`` giving the kinds of those leaves in order
@@ -1728,6 +1729,9 @@ def build_function(fn, trees=None, leaf_kinds=None) -> Function:
     owner = None
     if isinstance(fn, types.MethodType):
         owner, fn = fn.__self__, fn.__func__
+    elif not isinstance(fn, types.FunctionType) and \
+            isinstance(getattr(type(fn), "__call__", None), types.FunctionType):
+        owner, fn = fn, type(fn).__call__     # an object called as a function: its __call__
     parsed = parse_function(fn)
     shared = Shared(parsed)
     params = parameter_names(parsed.node)

@@ -1,6 +1,8 @@
-"""A ``lambda`` is differentiated as the ``def`` it stands for (frontend/parse.py): found in
-its file by the positions of its code, so two lambdas on one line, or one inside another's
-arguments, are told apart; its closure and globals are read as a function's."""
+"""Functions as users hold them. A ``lambda`` is differentiated as the ``def`` it stands for
+(frontend/parse.py): found in its file by the positions of its code, so two lambdas on one
+line, or one inside another's arguments, are told apart; its closure and globals are read as
+a function's. An object with a ``__call__`` is that method bound to the object, whose
+attributes are read at every call."""
 
 import math
 
@@ -43,3 +45,25 @@ def test_a_lambda_under_numba_and_its_source():
 def test_a_lambda_inside_a_differentiated_function_is_still_refused():
     with pytest.raises(ad.DifferentiationError, match="'lambda' is not supported"):
         ad.grad(lambda t: (lambda u: u * t)(2.0), backend="python")(1.5)
+
+
+class Model:
+    def __init__(self, w):
+        self.w = w
+
+    def loss(self, x):
+        return np.sum(np.tanh(self.w * x) ** 2)
+
+    def __call__(self, x):
+        return self.loss(x) * 2.0
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_an_object_with_a_call_method_is_differentiated_as_it(backend):
+    model = Model(np.array([0.5, 1.5, 2.0]))
+    g = ad.grad(model, backend=backend)
+    t = np.tanh(model.w * X)
+    np.testing.assert_allclose(g(X), 4.0 * t * (1.0 - t * t) * model.w, rtol=1e-12)
+    model.w = np.ones(3)                 # read at every call, as the object is
+    t = np.tanh(X)
+    np.testing.assert_allclose(g(X), 4.0 * t * (1.0 - t * t), rtol=1e-12)
