@@ -95,7 +95,7 @@ class DerivativeFunction(Transformed):
     def _not_scalar(self, what):
         return DifferentiationError(
             f"grad requires a function with a scalar output, but "
-            f"{self.user_function.__name__} returned {what}; use ad.vjp or ad.jacobian for "
+            f"{self.user_name} returned {what}; use ad.vjp or ad.jacobian for "
             f"non-scalar outputs", **self.pipeline.where)
 
     def __call__(self, *args, **kwargs):
@@ -409,7 +409,7 @@ def vjp(f, *primals, backend="numba", has_aux=False, boundscheck=None):
     if has_aux:
         d.stage_for(call).differentiated_outputs      # a pair (value, aux), or an error
         outs, aux = outs
-    fname = f"vjp of {d.user_function.__name__}"
+    fname = f"vjp of {d.user_name}"
 
     def pullback(cotangent):
         seeds = check_like(cotangent, outs, "cotangent", fname)

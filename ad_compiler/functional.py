@@ -67,7 +67,7 @@ class ForwardFunction(Transformed):
         """``(outputs, output_tangents)`` as lists; ``tangents`` one per ``wrt`` argument
         (checked against the primals, copied)."""
         call = self.prepare(args, kwargs)
-        fname = f"jvp of {self.user_function.__name__}"
+        fname = f"jvp of {self.user_name}"
         flat_tangents = []
         for i, t in zip(self.wrt, tangents):
             primal = args[i] if i < len(args) else None
@@ -277,7 +277,7 @@ class HVP(_ForwardOverReverse):
         *args, v = args_and_v
         call = self.prepare(args, kwargs)
         primals = self._structured(call, [call.leaves[j] for j in call.flat_wrt(self.wrt)])
-        tangents = check_like(v, primals, "v", f"hvp of {self.user_function.__name__}")
+        tangents = check_like(v, primals, "v", f"hvp of {self.user_name}")
         stage = self.stage_for(call)
         results = stage.compiled(*call.arguments, 1.0, *tangents)
         return self._structured(call, [as_output(r) for r in results])

@@ -200,23 +200,32 @@ class Signature:
     order positional-only, ordinary, keyword-only. ``*args``/``**kwargs`` are refused."""
 
     def __init__(self, fn, where):
-        self.fname = getattr(fn, "__name__", "f")
-        self.signature = inspect.signature(fn)
+        # a functools.partial is its function with some arguments given: compiled code takes
+        # all of the function's parameters, the user names and counts what is left
+        self.partial = fn if isinstance(fn, functools.partial) else None
+        base = fn.func if self.partial is not None else fn
+        self.fname = getattr(base, "__name__", "f")
+        self.signature = inspect.signature(base)
         for p in self.signature.parameters.values():
             if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
                 raise DifferentiationError(
                     f"'{p}' parameters are not supported (name every parameter)",
                     construct=str(p), **where)
         self.names = list(self.signature.parameters)
-        self._simple = all(p.kind == p.POSITIONAL_OR_KEYWORD
-                           for p in self.signature.parameters.values())
+        self.visible = list(inspect.signature(fn).parameters) if self.partial is not None \
+            else self.names
+        self._simple = self.partial is None and all(
+            p.kind == p.POSITIONAL_OR_KEYWORD for p in self.signature.parameters.values())
         self.where = where
 
     def bind(self, args, kwargs=None) -> list:
         """Positional values of every parameter, keywords and defaults filled in as Python
-        would (a TypeError as Python words it otherwise)."""
+        would (a TypeError as Python words it otherwise; a partial's arguments first)."""
         if not kwargs and self._simple and len(args) == len(self.names):
             return list(args)
+        if self.partial is not None:
+            args = (*self.partial.args, *args)
+            kwargs = {**self.partial.keywords, **(kwargs or {})}
         try:
             bound = self.signature.bind(*args, **(kwargs or {}))
         except TypeError as exc:
@@ -231,17 +240,17 @@ class Signature:
         items = (wrt,) if single else tuple(wrt)
         if not items:
             raise TypeError("wrt must name at least one parameter")
-        n = len(self.names)
+        n = len(self.visible)
         out = []
         for i in items:
             if isinstance(i, str):
-                if i not in self.names:
+                if i not in self.visible:
                     raise DifferentiationError(
                         f"wrt={i!r} is not a parameter of {self.fname} "
-                        f"(its parameters: {', '.join(self.names)})", **self.where)
+                        f"(its parameters: {', '.join(self.visible)})", **self.where)
                 out.append(self.names.index(i))
             elif isinstance(i, (int, np.integer)) and not isinstance(i, bool) and -n <= i < n:
-                out.append(int(i) % n)
+                out.append(self.names.index(self.visible[int(i) % n]))
             else:
                 raise DifferentiationError(f"wrt={i!r} is out of range for a function of "
                                            f"{n} parameters", **self.where)
@@ -439,8 +448,13 @@ class Pipeline:
         self.inner = fn if isinstance(fn, Transformed) else None
         self.user_fn = fn.user_function if self.inner is not None else fn
         self._memo = _Memo()
-        code = getattr(self.user_fn, "__code__", None)
-        self.where = dict(function=getattr(self.user_fn, "__name__", repr(self.user_fn)),
+        named = self.user_fn.func if isinstance(self.user_fn, functools.partial) else \
+            self.user_fn
+        code = getattr(named, "__code__", None)
+        name = getattr(named, "__name__", type(named).__name__)
+        if name == "<lambda>" and code is not None:
+            name = f"lambda_{code.co_firstlineno}"      # (its def's name: frontend/parse.py)
+        self.where = dict(function=name,
                           filename=code.co_filename if code else None,
                           line=code.co_firstlineno if code else None)
         self.signature = Signature(self.user_fn, self.where)
@@ -666,6 +680,12 @@ class Transformed:
         return fn.user_function if isinstance(fn, Transformed) else fn
 
     @property
+    def user_name(self) -> str:
+        """The user function's name as messages give it (a partial's function's, a called
+        object's class)."""
+        return self.pipeline.where["function"]
+
+    @property
     def primal_ir(self):
         return self.pipeline.primal_ir()
 
@@ -729,7 +749,7 @@ class Transformed:
         that the frontend parses when a transform is applied to this function."""
         raise DifferentiationError(f"{type(self).__name__} cannot be differentiated again",
                                    construct=self.transform,
-                                   function=self.user_function.__name__)
+                                   function=self.user_name)
 
     # -- travelling ----------------------------------------------------------------------
     def _init_args(self) -> dict:
@@ -760,7 +780,7 @@ class Transformed:
                 repr(self._init_args()))
 
     def __repr__(self):
-        return (f"<{self.transform} of {self.user_function.__name__} wrt={self.wrt} "
+        return (f"<{self.transform} of {self.user_name} wrt={self.wrt} "
                 f"backend={self.backend}>")
 
 
@@ -774,9 +794,9 @@ class _FunctionRef:
 
     @staticmethod
     def of(fn):
-        if isinstance(fn, Transformed) or inspect.ismethod(fn) or \
-                "<locals>" in getattr(fn, "__qualname__", "<"):
-            return fn    # a derivative and a bound method pickle themselves; a local cannot
+        if not inspect.isfunction(fn) or "<locals>" in fn.__qualname__:
+            return fn    # a derivative, a bound method, a partial and a called object pickle
+            # themselves; a local cannot
         return _FunctionRef(fn.__module__, fn.__qualname__)
 
     def resolve(self):

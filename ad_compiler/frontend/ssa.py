@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import builtins
 import dataclasses
+import functools
 import os
 import sys
 import sysconfig
@@ -1727,6 +1728,8 @@ def build_function(fn, trees=None, leaf_kinds=None) -> Function:
     becomes one parameter per leaf, ``leaf_kinds`` giving the kinds of those leaves in order
     (``"float"``, ``"array"``, ``"int"``)."""
     owner = None
+    if isinstance(fn, functools.partial):
+        fn = fn.func        # (its given arguments are passed on every call: pipeline.Signature)
     if isinstance(fn, types.MethodType):
         owner, fn = fn.__self__, fn.__func__
     elif not isinstance(fn, types.FunctionType) and \

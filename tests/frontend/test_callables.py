@@ -67,3 +67,27 @@ def test_an_object_with_a_call_method_is_differentiated_as_it(backend):
     model.w = np.ones(3)                 # read at every call, as the object is
     t = np.tanh(X)
     np.testing.assert_allclose(g(X), 4.0 * t * (1.0 - t * t), rtol=1e-12)
+
+
+def weighted(c, x, a, b=2.0):
+    return np.sum(c * a * x ** b)
+
+
+def test_a_partial_is_its_function_with_the_arguments_given():
+    """``functools.partial``: positions and names in ``wrt`` are those left to the caller
+    (as ``inspect.signature`` gives them), the given arguments passed on every call."""
+    import functools
+    import pickle
+
+    p = functools.partial(weighted, 2.0, a=1.5)
+    np.testing.assert_allclose(ad.grad(p, backend="python")(X), 2.0 * 1.5 * 2 * X)
+    assert ad.grad(p, wrt="a", backend="python")(X) == pytest.approx(2.0 * np.sum(X ** 2))
+    gx, gb = ad.grad(p, wrt=(0, "b"), backend="python")(X, b=3.0)
+    np.testing.assert_allclose(gx, 3.0 * 3 * X ** 2)
+    assert gb == pytest.approx(np.sum(3.0 * X ** 3 * np.log(X)))
+    np.testing.assert_allclose(ad.jacobian(functools.partial(lambda c, v: c * np.sin(v), 2.0),
+                                           backend="python")(X), np.diag(2 * np.cos(X)))
+    g = pickle.loads(pickle.dumps(ad.grad(p, backend="python")))
+    np.testing.assert_allclose(g(X), 2.0 * 1.5 * 2 * X)
+    with pytest.raises(ad.DifferentiationError, match="wrt='c' is not a parameter"):
+        ad.grad(p, wrt="c")
