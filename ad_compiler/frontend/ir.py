@@ -42,7 +42,8 @@ import copy as _copy
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-NON_DIFFERENTIABLE_KINDS = frozenset({"int", "bool", "shape", "slice", "none", "str"})
+NON_DIFFERENTIABLE_KINDS = frozenset({"int", "bool", "shape", "slice", "none", "str",
+                                      "ellipsis"})
 
 
 @dataclass(eq=False, slots=True)
@@ -67,14 +68,15 @@ class Value:
 
 @dataclass(eq=False, slots=True)
 class Const(Value):
-    """A literal (int, float, bool, None). Its name is its printed form."""
+    """A literal (int, float, bool, None; ``...`` as an index, until specialisation spells
+    it out as slices). Its name is its printed form."""
 
     value: Any = None
 
     def __init__(self, value):
         kind = ("bool" if isinstance(value, bool) else "int" if isinstance(value, int)
                 else "none" if value is None else "str" if isinstance(value, str)
-                else "float")
+                else "ellipsis" if value is Ellipsis else "float")
         Value.__init__(self, name=repr(value), kind=kind, ndim=0)
         self.value = value
 

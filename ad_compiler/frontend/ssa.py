@@ -696,6 +696,11 @@ class Builder(ContainerForms, ComplexForms):
             elif isinstance(e, ast.List):    # y[[0, 2]]: one index array, as in NumPy
                 out.append(self.prim("array_of", [self.value(x) for x in e.elts],
                                      kind="array"))
+            elif isinstance(e, ast.Constant) and e.value is Ellipsis:
+                if any(isinstance(i, Const) and i.kind == "ellipsis" for i in out):
+                    raise self.err("an index can only have a single ellipsis ('...')",
+                                   "ellipsis", node)
+                out.append(Const(Ellipsis))     # (slices once the array's rank is known)
             else:
                 v = self.value(e)
                 out.append(v)
@@ -717,8 +722,8 @@ class Builder(ContainerForms, ComplexForms):
             kind = "int"
         else:
             self.mark_array(base)
-            kind = "array" if any(i.kind in ("slice", "none", "array") for i in idx) \
-                else "float"
+            kind = "array" if any(i.kind in ("slice", "none", "array", "ellipsis")
+                                  for i in idx) else "float"
         out = self.new(kind)
         self.emit(Load([out], [base, *idx]))
         return out
@@ -1730,6 +1735,7 @@ def build_function(fn, trees=None, leaf_kinds=None) -> Function:
     owner = None
     if isinstance(fn, functools.partial):
         fn = fn.func        # (its given arguments are passed on every call: pipeline.Signature)
+    fn = plain_function(fn)     # (a Numba dispatcher: the function it compiles)
     if isinstance(fn, types.MethodType):
         owner, fn = fn.__self__, fn.__func__
     elif not isinstance(fn, types.FunctionType) and \

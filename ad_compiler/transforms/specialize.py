@@ -19,7 +19,8 @@ from ..frontend.ir import (Assign, Const, For, Function, If, Load, Prim, Region,
                            While, copy_ir, walk)
 from ..rules.indexing import COMPARISONS, INDEX_RESULTS
 from ..rules.table import INTEGER_CLOSED
-from .builder import result_signature
+from .builder import Namer, result_signature
+from .irtools import all_regions
 from .lower import lower_composites
 from .inplace import lower_inplace_updates
 from .simplify import simplify
@@ -107,11 +108,54 @@ def specialize(fn: Function, signature) -> Function:
         value.kind, value.ndim, *dtype = signature_of_argument(getter())
         value.dtype = dtype[0] if dtype else None
     _propagate(new.body)
+    if _spell_out_ellipses(new):
+        _propagate(new.body)
     while lower_composites(new):
         _propagate(new.body)
     _check_flat_indexing(new)
     _check_stores_into_mixed(new)
     return simplify(lower_inplace_updates(new))
+
+
+def _spell_out_ellipses(fn: Function) -> bool:
+    """``x[..., 0]`` -> ``x[:, :, 0]``: the ellipsis of each element read or write becomes
+    the full slices of the axes the other indices leave (the array's rank is known now), so
+    that every later pass sees only indices it knows. True if there was one."""
+    names = {v.name for v in fn.params + fn.free_vars} | \
+        {v.name for op in walk(fn.body) for v in op.results}
+    namer = Namer(names)
+    found = False
+    for region in all_regions(fn.body):
+        ops = []
+        for op in region.ops:
+            if isinstance(op, (Load, Store)) and any(_is_ellipsis(v) for v in op.operands):
+                found = True
+                ops.extend(_ellipsis_slices(fn, op, namer))
+            ops.append(op)
+        region.ops = ops
+    return found
+
+
+def _is_ellipsis(v) -> bool:
+    return isinstance(v, Const) and v.kind == "ellipsis"
+
+
+def _ellipsis_slices(fn, op, namer) -> list:
+    """The ``slice(None, None, None)`` ops that replace ``op``'s ellipsis (in place)."""
+    array, *index = op.operands[:-1] if isinstance(op, Store) else op.operands
+    if array.kind != "array" or array.ndim is None:
+        raise DifferentiationError(
+            f"'...' in an index of '{user_name(array)}', whose rank is not known here",
+            construct="ellipsis", function=fn.name, filename=fn.filename, line=op.line)
+    used = sum(0 if (isinstance(i, Const) and i.value is None) or _is_ellipsis(i) else
+               (i.ndim or 1) if i.kind == "bool" or i.dtype == "bool" else 1 for i in index)
+    slices = []
+    for _ in range(max(array.ndim - used, 0)):
+        full = namer.value("_t", "slice")
+        slices.append(Prim([full], [Const(None)] * 3, op.line, name="slice"))
+    at = next(k for k, v in enumerate(op.operands) if _is_ellipsis(v))
+    op.operands = op.operands[:at] + [p.results[0] for p in slices] + op.operands[at + 1:]
+    return slices
 
 
 def _check_stores_into_mixed(fn: Function):
