@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import operator
 
+from ..errors import DifferentiationError
 from ..frontend.ir import Const, Op, Prim, Value
 from ..rules import PRIMITIVES
 from ..rules.table import INTEGER_CLOSED
@@ -82,6 +83,20 @@ class Namer:
         return Value(self.fresh(base), kind)
 
 
+class UnknownRank(DifferentiationError):
+    """A rule read the rank of an array that specialisation could not give one; whoever
+    applies the rule adds the function and file to the message."""
+
+
+def located(exc: DifferentiationError, fn, line, construct=None) -> DifferentiationError:
+    """``exc`` again with ``fn``'s name and file and ``line`` where it lacks them."""
+    message = str(exc).split(" in function ")[0]
+    return DifferentiationError(message, construct=exc.construct or construct,
+                                function=exc.function or fn.name,
+                                filename=exc.filename or fn.filename,
+                                line=exc.line if exc.line is not None else line)
+
+
 class Sym:
     """An IR value inside a rule: arithmetic on it appends ops to the builder."""
 
@@ -93,10 +108,17 @@ class Sym:
 
     @property
     def ndim(self):
-        """Rules that depend on ranks (``matmul``) read it; known after specialisation."""
+        """Rules that depend on ranks (``matmul``) read it; known after specialisation. An
+        array whose rank is not known (the result of a call run as written) cannot choose a
+        rule's form: refused (``UnknownRank``), never guessed."""
         if self.value.ndim is not None:
             return self.value.ndim
-        return 0 if self.value.kind in ("float", "int", "bool") else None
+        if self.value.kind in ("float", "int", "bool"):
+            return 0
+        raise UnknownRank(
+            f"the rank of '{self.value.name}' is not known when the derivative is generated "
+            "(an array returned by a call run as written?): its derivative rule depends on it",
+            construct="array of unknown rank", line=self.builder.line)
 
     def _bin(self, name, other, reverse=False):
         a, b = self.value, self.builder.lift(other)

@@ -68,3 +68,16 @@ def mixed(x, y):
     for i in range(3):
         s = s + math.sin(x * y + i) * x
     return s
+
+
+def var_then_matmul(x, y):
+    """np.var's expansion divides by count(x), whose rank was unknown: every value after it
+    had an unknown rank, and matmul's vjp took the vector (ones(3) @ (3, 4)) for a matrix."""
+    q = np.var(x)
+    return np.ones(3) @ (y * q) @ x
+
+
+def opaque_matrix_times(x, k):
+    """An array returned by a call run as written has no rank the compiler knows."""
+    m = np.linalg.matrix_power(k, 2)
+    return np.sum(np.sin(m @ x))

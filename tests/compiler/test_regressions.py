@@ -84,3 +84,21 @@ def test_grad_of_grad_composes(backend):
     h = 1e-5
     assert d2(0.7, 1.3) == pytest.approx((gx(0.7, 1.3 + h) - gx(0.7, 1.3 - h)) / (2 * h),
                                          rel=1e-7)
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_ranks_known_after_composites_are_lowered(backend):
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal(4), rng.standard_normal((3, 4))
+    gx, gy = ad.grad(R.var_then_matmul, wrt=(0, 1), backend=backend)(x, y)
+    np.testing.assert_allclose(gx, _fd(R.var_then_matmul, (x, y), 0), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(gy, _fd(R.var_then_matmul, (x, y), 1), rtol=1e-6, atol=1e-8)
+    t = rng.standard_normal(4)
+    _, tout = ad.jvp(R.var_then_matmul, (x, y), (t, np.zeros((3, 4))), backend=backend)
+    assert tout == pytest.approx(float(_fd(R.var_then_matmul, (x, y), 0) @ t), rel=1e-6)
+
+
+def test_a_rule_needing_an_unknown_rank_is_refused():
+    with pytest.raises(ad.DifferentiationError, match=r"rank of 'm' is not known.*"
+                       r"opaque_matrix_times.*_regression_functions.py:\d+"):
+        ad.grad(R.opaque_matrix_times, backend="python")(np.ones(3), np.eye(3))
