@@ -297,8 +297,9 @@ class Stage:
     """One derivative of one function for one kind of call: IR, source and compiled code,
     each built on first use."""
 
-    def __init__(self, pipeline, spec, trees, kinds, wrt, basis=None):
+    def __init__(self, pipeline, spec, trees, kinds, wrt, basis=None, assumed=False):
         self.pipeline, self.spec, self.trees, self.kinds = pipeline, spec, trees, kinds
+        self.assumed = assumed  # the kinds .source assumes before any call
         self.wrt = wrt          # flat positions of the differentiated leaves
         self.basis = basis      # arguments of transforms.basis.basis_loop (dense matrices)
         self._memo = _Memo()
@@ -347,8 +348,11 @@ class Stage:
     def _derivative_ir(self):
         from .transforms.parallel import check_prange, schedule_parallel
 
+        from .transforms.builder import guessing_ranks
+
         check_prange(self.special)
-        return schedule_parallel(self._transformed_ir(), self.spec.options.parallel)
+        with guessing_ranks(self.assumed):
+            return schedule_parallel(self._transformed_ir(), self.spec.options.parallel)
 
     def _transformed_ir(self):
         from .transforms.forward import forward
@@ -488,12 +492,15 @@ class Pipeline:
         return display_signature(ir) + tuple(kind_of(v) for v in free_var_values(ir))
 
     def stage(self, spec, trees=None, kinds=None, wrt=None, basis=None) -> Stage:
+        # the kinds shown before any call, never run (ranks may be guessed); the cuda
+        # backend runs the code of the assumed kinds
+        assumed = kinds is None and spec.options.backend != "cuda"
         if kinds is None:
             kinds = self.assumed_kinds()
         wrt = spec.wrt if wrt is None else wrt
-        key = (spec, trees, kinds, wrt, basis)
+        key = (spec, trees, kinds, wrt, basis, assumed)
         return self._memo.get(("stage", key),
-                              lambda: Stage(self, spec, trees, kinds, wrt, basis))
+                              lambda: Stage(self, spec, trees, kinds, wrt, basis, assumed))
 
     def forward_over_reverse(self, special, kinds, wrt):
         """Forward mode applied to the generated adjoint: the reverse transform's source is

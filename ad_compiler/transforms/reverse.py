@@ -480,8 +480,11 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
         if not op.accumulate:
             ops.append(Store([], [b_array, *index, Const(0.0)], op.line))
         if g is not None:
-            if g.kind == "array" and (value.kind in SCALAR_KINDS or value.ndim != g.ndim):
-                builder = Builder(self.namer, op.line)   # a value broadcast into the part
+            if g.kind == "array" and (value.kind in SCALAR_KINDS or value.ndim != g.ndim or
+                                      not _fills_part(value, array, index, self.shapes)):
+                # a value broadcast into the part: a scalar, fewer axes, or axes of length 1
+                # (``w[:, idx] = z`` with z of shape (3, 1)); the ranks alone cannot tell
+                builder = Builder(self.namer, op.line)
                 g = builder.lift(builder.unbroadcast(builder.wrap(g),
                                                      builder.wrap(self.primal(value, at))))
                 ops.extend(builder.ops)
@@ -874,6 +877,13 @@ def _vjp_rule(prim, i):
     if prim.nargs is None and prim.vjps:
         return functools.partial(prim.vjps[0], argnum=i)
     return prim.vjps[i] if i < len(prim.vjps) else None
+
+
+def _fills_part(value: Value, array: Value, index, shapes) -> bool:
+    """Whether ``value`` surely has the shape of ``array[index]``: the whole array
+    (``a[:] = v``, every index a full slice) and ``v`` of ``a``'s shape class."""
+    full = all(isinstance(i, Const) and i.value == slice(None) for i in index)
+    return full and same_shape(shapes, value, array)
 
 
 def _indirect(index) -> bool:

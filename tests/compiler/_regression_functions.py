@@ -81,3 +81,11 @@ def opaque_matrix_times(x, k):
     """An array returned by a call run as written has no rank the compiler knows."""
     m = np.linalg.matrix_power(k, 2)
     return np.sum(np.sin(m @ x))
+
+
+def store_broadcast_column(y, z, idx):
+    """z of shape (3, 1) stored into y's (3, 3) part: the same rank, broadcast along axis 1."""
+    w = y.copy()
+    w[:, idx] = z
+    w[1:] += z[:2] * y[0]
+    return np.sum(w ** 2)

@@ -102,3 +102,20 @@ def test_a_rule_needing_an_unknown_rank_is_refused():
     with pytest.raises(ad.DifferentiationError, match=r"rank of 'm' is not known.*"
                        r"opaque_matrix_times.*_regression_functions.py:\d+"):
         ad.grad(R.opaque_matrix_times, backend="python")(np.ones(3), np.eye(3))
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_store_of_a_value_broadcast_along_an_axis_of_length_one(backend):
+    rng = np.random.default_rng(2)
+    y, z = rng.standard_normal((3, 4)), rng.standard_normal((3, 1))
+    for idx in (np.array([2, 0, 3]), np.array([2, 0, 2])):
+        args = (y, z, idx)
+        gy, gz = ad.grad(R.store_broadcast_column, wrt=(0, 1), backend=backend)(*args)
+        np.testing.assert_allclose(gy, _fd(R.store_broadcast_column, args, 0), rtol=1e-6,
+                                   atol=1e-8)
+        np.testing.assert_allclose(gz, _fd(R.store_broadcast_column, args, 1), rtol=1e-6,
+                                   atol=1e-8)
+        _, tout = ad.jvp(R.store_broadcast_column, args, (np.zeros_like(y), np.ones((3, 1)),
+                                                           None), backend=backend)
+        assert tout == pytest.approx(float(np.sum(_fd(R.store_broadcast_column, args, 1))),
+                                     rel=1e-6)
