@@ -89,3 +89,11 @@ def store_broadcast_column(y, z, idx):
     w[:, idx] = z
     w[1:] += z[:2] * y[0]
     return np.sum(w ** 2)
+
+
+def masked_update_in_loop(y, s):
+    """A mask of an array the loop writes is recorded each iteration (it was taped as one
+    bool per iteration: 'setting an array element with a sequence')."""
+    for i in range(3):
+        y[y > 0.3] *= 1.0 + 0.3 * np.tanh(s * y.flat[-1])
+    return np.sum(np.tanh(y))

@@ -119,3 +119,21 @@ def test_store_of_a_value_broadcast_along_an_axis_of_length_one(backend):
                                                            None), backend=backend)
         assert tout == pytest.approx(float(np.sum(_fd(R.store_broadcast_column, args, 1))),
                                      rel=1e-6)
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+@pytest.mark.parametrize("shape", [(6,), (2, 3)])
+def test_masks_recorded_in_a_loop(backend, shape):
+    y = np.array([-0.4, 0.35, 0.9, 0.1, 0.5, 0.6]).reshape(shape)
+    d = ad.grad(R.masked_update_in_loop, wrt=(0, 1), backend=backend)
+    if backend == "numba" and len(shape) == 2:   # Numba's lowering asserts on 2-D masks
+        with pytest.raises(ad.CompilationError, match='backend="python"'):
+            d(y.copy(), 1.1)
+        return
+    gy, gs = d(y.copy(), 1.1)
+    np.testing.assert_allclose(gy, _fd(R.masked_update_in_loop, (y, 1.1), 0), rtol=1e-6,
+                               atol=1e-8)
+    h = 1e-6
+    fd = (R.masked_update_in_loop(y.copy(), 1.1 + h) -
+          R.masked_update_in_loop(y.copy(), 1.1 - h)) / (2 * h)
+    assert gs == pytest.approx(fd, rel=1e-6)
