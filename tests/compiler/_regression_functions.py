@@ -97,3 +97,12 @@ def masked_update_in_loop(y, s):
     for i in range(3):
         y[y > 0.3] *= 1.0 + 0.3 * np.tanh(s * y.flat[-1])
     return np.sum(np.tanh(y))
+
+
+def transpose_view_written_in_loop(y, s):
+    """A transpose of an argument made and written through in a loop body: its tape was
+    allocated and read but never pushed ('list index out of range')."""
+    for i in range(3):
+        u = y.T
+        u[-1] += s * y[0, i]
+    return np.sum(np.tanh(y))

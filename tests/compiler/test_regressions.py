@@ -137,3 +137,16 @@ def test_masks_recorded_in_a_loop(backend, shape):
     fd = (R.masked_update_in_loop(y.copy(), 1.1 + h) -
           R.masked_update_in_loop(y.copy(), 1.1 - h)) / (2 * h)
     assert gs == pytest.approx(fd, rel=1e-6)
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_transpose_view_written_in_a_loop_is_recomputed(backend):
+    y = np.random.default_rng(3).uniform(-1.0, 1.0, (3, 4))
+    gy, gs = ad.grad(R.transpose_view_written_in_loop, wrt=(0, 1), backend=backend)(
+        y.copy(), 1.1)
+    np.testing.assert_allclose(gy, _fd(R.transpose_view_written_in_loop, (y, 1.1), 0),
+                               rtol=1e-6, atol=1e-8)
+    h = 1e-6
+    fd = (R.transpose_view_written_in_loop(y.copy(), 1.1 + h) -
+          R.transpose_view_written_in_loop(y.copy(), 1.1 - h)) / (2 * h)
+    assert gs == pytest.approx(fd, rel=1e-6)
