@@ -72,16 +72,17 @@ def trip_count(start, stop, step):
 
 def array_list(ndim, dtype=None):
     """A tape for arrays of rank ``ndim`` whose shapes differ from entry to entry: a list
-    (of float64 arrays; of masks with ``dtype="bool"``)."""
+    (of float64 arrays; of masks with ``dtype="bool"``, of indices with ``"int64"``)."""
     return []
 
 
 def list_put(tape, k, value):
     """``tape[k] = copy of value`` on a list tape (appending at its end); returns the tape.
     Entries skipped by a branch not taken are filled with the same copy (never read). A
-    mask stays a mask."""
-    boolean = getattr(value, "dtype", None) == np.bool_
-    return put_reference(tape, k, np.array(value, dtype=np.bool_ if boolean else np.float64))
+    mask stays a mask, an index array indices."""
+    kind = getattr(value, "dtype", np.dtype(np.float64)).kind
+    dtype = np.bool_ if kind == "b" else np.int64 if kind in "iu" else np.float64
+    return put_reference(tape, k, np.array(value, dtype=dtype))
 
 
 def reference_list(ndim):

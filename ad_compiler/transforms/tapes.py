@@ -122,9 +122,11 @@ class TapePlacement:
                     ops.append(Prim([tape], [capacity, self._array_witness(v, loop)],
                                     name="tape_of_arrays"))
                 else:   # shapes that change from one iteration to the next: a list
-                    masks = {"dtype": "bool"} if v.kind == "bool" or v.dtype == "bool" else {}
+                    # masks and index arrays keep their dtype (a list of float64 else)
+                    elements = "bool" if v.kind == "bool" else {"bool": "bool", "int": "int64"}.get(
+                        v.dtype)
                     ops.append(Prim([tape], [self._known_ndim(v, loop)], name="array_list",
-                                    attrs=masks))
+                                    attrs={"dtype": elements} if elements else {}))
                     self.list_tapes.add(id(tape))
         return ops
 

@@ -106,3 +106,17 @@ def transpose_view_written_in_loop(y, s):
         u = y.T
         u[-1] += s * y[0, i]
     return np.sum(np.tanh(y))
+
+
+def masked_update_of_itself(y, s):
+    """The printer wrote the mask y > 0.3 again at each use, as a comparison of parameters;
+    the reverse sweep's uses come after the store changed y (a broadcast error)."""
+    y[y > 0.3] -= s
+    return np.sum(np.tanh(y))
+
+
+def index_list_in_loop(x):
+    """The index array of x[[0, 2, 1, 3]] recorded in a loop went on a float list tape."""
+    for i in range(3):
+        x *= 0.5 * np.tanh(x[[0, 2, 1, 3]]) + 0.6
+    return np.sum(np.tanh(x))

@@ -150,3 +150,22 @@ def test_transpose_view_written_in_a_loop_is_recomputed(backend):
     fd = (R.transpose_view_written_in_loop(y.copy(), 1.1 + h) -
           R.transpose_view_written_in_loop(y.copy(), 1.1 - h)) / (2 * h)
     assert gs == pytest.approx(fd, rel=1e-6)
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_mask_of_an_argument_written_through_it(backend):
+    y = np.array([0.5, 0.35, 0.1, -0.2, 0.9])
+    g, gs = ad.grad(R.masked_update_of_itself, wrt=(0, 1), backend=backend)(y.copy(), 0.1)
+    np.testing.assert_allclose(g, _fd(R.masked_update_of_itself, (y, 0.1), 0), rtol=1e-6,
+                               atol=1e-8)
+    h = 1e-6
+    fd = (R.masked_update_of_itself(y.copy(), 0.1 + h) -
+          R.masked_update_of_itself(y.copy(), 0.1 - h)) / (2 * h)
+    assert gs == pytest.approx(fd, rel=1e-6)
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_index_array_recorded_in_a_loop_stays_integer(backend):
+    x = np.array([0.3, -0.5, 0.8, 0.1])
+    g = ad.grad(R.index_list_in_loop, backend=backend)(x.copy())
+    np.testing.assert_allclose(g, _fd(R.index_list_in_loop, (x,), 0), rtol=1e-6, atol=1e-8)

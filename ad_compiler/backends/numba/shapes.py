@@ -126,8 +126,9 @@ def _concat_pad(part, xs, axis=0, argnum=0):
 @overload(array_list, prefer_literal=True)
 def _array_list(ndim, dtype=None):
     rank = static(ndim, "ndim", "array_list")
-    boolean = static(dtype, "dtype", "array_list") == "bool"
-    item = types.Array(types.boolean if boolean else types.float64, rank, "C")
+    elements = {"bool": types.boolean, "int64": types.int64}.get(
+        static(dtype, "dtype", "array_list"), types.float64)
+    item = types.Array(elements, rank, "C")
 
     def impl(ndim, dtype=None):
         return typed_list.empty_list(item)
@@ -140,6 +141,9 @@ register_jitable(put_reference)
 def _list_put(tape, k, value):
     if is_array(value) and isinstance(value.dtype, types.Boolean):
         return lambda tape, k, value: put_reference(tape, k, np.ascontiguousarray(value).copy())
+    if is_array(value) and isinstance(value.dtype, types.Integer):
+        return lambda tape, k, value: put_reference(
+            tape, k, np.ascontiguousarray(value).astype(np.int64))
 
     def impl(tape, k, value):
         return put_reference(tape, k, np.ascontiguousarray(value).astype(np.float64))
