@@ -69,8 +69,15 @@ defndim("transpose matrix_transpose copy zeros_like ones_like empty_like concate
 defndim("unbroadcast broadcast_like unreduce reshape_like", _same_as_second)
 defndim("zeros ones empty full", _from_shape)
 defndim("reshape", _reshape)
-defndim("expand_dims", lambda ndims, operands, **attrs:
-        None if ndims[0] is None else ndims[0] + 1)
+def _axes_count(axis) -> int:
+    return len(axis) if isinstance(axis, (tuple, list)) else 1
+
+
+defndim("expand_dims", lambda ndims, operands, axis=None, **attrs:
+        None if ndims[0] is None else ndims[0] + _axes_count(axis))
+# without an axis, squeeze removes every axis of length 1: its rank depends on the shape
+defndim("squeeze", lambda ndims, operands, axis=None, **attrs:
+        None if ndims[0] is None or axis is None else ndims[0] - _axes_count(axis))
 defndim("shape", _same_as_first)   # a shape value's ndim is its length
 defndim("tuple", lambda ndims, operands, **attrs: len(operands))
 defndim("stack", lambda ndims, operands, **attrs: None if ndims[0] is None else ndims[0] + 1)

@@ -120,3 +120,9 @@ def index_list_in_loop(x):
     for i in range(3):
         x *= 0.5 * np.tanh(x[[0, 2, 1, 3]]) + 0.6
     return np.sum(np.tanh(x))
+
+
+def squeezed_then_matmul(x, s):
+    """np.squeeze(..., axis=0) had no rank rule: refused as an array of unknown rank."""
+    a = np.squeeze(np.full((1, 4), 1.2) * s, axis=0) @ x
+    return a * s + np.sum(np.expand_dims(x, axis=(0, 2)) @ np.ones((1, 2)))

@@ -169,3 +169,12 @@ def test_index_array_recorded_in_a_loop_stays_integer(backend):
     x = np.array([0.3, -0.5, 0.8, 0.1])
     g = ad.grad(R.index_list_in_loop, backend=backend)(x.copy())
     np.testing.assert_allclose(g, _fd(R.index_list_in_loop, (x,), 0), rtol=1e-6, atol=1e-8)
+
+
+def test_squeeze_with_an_axis_has_a_rank():
+    x = np.array([0.3, -0.5, 0.8, 0.1])
+    gx, gs = ad.grad(R.squeezed_then_matmul, wrt=(0, 1), backend="python")(x, 1.1)
+    np.testing.assert_allclose(gx, _fd(R.squeezed_then_matmul, (x, 1.1), 0), rtol=1e-6)
+    h = 1e-6
+    fd = (R.squeezed_then_matmul(x, 1.1 + h) - R.squeezed_then_matmul(x, 1.1 - h)) / (2 * h)
+    assert gs == pytest.approx(fd, rel=1e-6)
