@@ -53,7 +53,11 @@ def result_signature(name: str, operands, attrs, kind=None):
     if name == "opaque_call" and kind == "any" and any(v.kind == "array" for v in operands):
         return "array", None     # a call run as written: an array in, assume an array out
     if prim is not None and prim.ndim is not None:
-        ndim = prim.ndim([v.ndim for v in operands], operands, **{**prim.attrs, **attrs})
+        # a scalar's rank is 0 (a float leaf of a container parameter has kind float and
+        # no ndim: every value computed from it had an unknown rank)
+        ndims = [0 if v.ndim is None and v.kind in ("float", "int", "bool") else v.ndim
+                 for v in operands]
+        ndim = prim.ndim(ndims, operands, **{**prim.attrs, **attrs})
     if kind is None or (prim is not None and (prim.elementwise or
                                               prim.result_kind is not None)):
         kind = result_kind(name, operands)

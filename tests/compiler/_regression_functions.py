@@ -126,3 +126,12 @@ def squeezed_then_matmul(x, s):
     """np.squeeze(..., axis=0) had no rank rule: refused as an array of unknown rank."""
     a = np.squeeze(np.full((1, 4), 1.2) * s, axis=0) @ x
     return a * s + np.sum(np.expand_dims(x, axis=(0, 2)) @ np.ones((1, 2)))
+
+
+def container_scalars_into_dot(p, t):
+    """A float leaf of a container had no rank: a * tanh(p['b']) an array of unknown rank,
+    and np.dot's rule crashed (a guess) or was refused."""
+    w = p["w"]
+    a, c = t
+    a = a * np.tanh(p["b"])
+    return np.dot(w, a) + c * np.dot(a, a)

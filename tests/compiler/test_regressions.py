@@ -178,3 +178,18 @@ def test_squeeze_with_an_axis_has_a_rank():
     h = 1e-6
     fd = (R.squeezed_then_matmul(x, 1.1 + h) - R.squeezed_then_matmul(x, 1.1 - h)) / (2 * h)
     assert gs == pytest.approx(fd, rel=1e-6)
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_scalar_leaves_of_containers_have_rank_zero(backend):
+    p = {"w": np.array([0.3, -0.5, 0.8]), "b": 0.5}
+    t = (np.array([0.2, 0.1, -0.4]), 0.3)
+    gp, gt = ad.grad(R.container_scalars_into_dot, wrt=(0, 1), backend=backend)(p, t)
+    f = R.container_scalars_into_dot
+    h = 1e-6
+    fd_b = (f({**p, "b": 0.5 + h}, t) - f({**p, "b": 0.5 - h}, t)) / (2 * h)
+    assert gp["b"] == pytest.approx(fd_b, rel=1e-6)
+    fd_c = (f(p, (t[0], 0.3 + h)) - f(p, (t[0], 0.3 - h))) / (2 * h)
+    assert gt[1] == pytest.approx(fd_c, rel=1e-6)
+    fd_a = _fd(lambda a: f(p, (a, 0.3)), (t[0],), 0)
+    np.testing.assert_allclose(gt[0], fd_a, rtol=1e-6, atol=1e-9)
