@@ -193,3 +193,13 @@ def test_scalar_leaves_of_containers_have_rank_zero(backend):
     assert gt[1] == pytest.approx(fd_c, rel=1e-6)
     fd_a = _fd(lambda a: f(p, (a, 0.3)), (t[0],), 0)
     np.testing.assert_allclose(gt[0], fd_a, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_getitem_of_a_basic_index_has_a_rank(backend):
+    y = np.random.default_rng(4).uniform(-1.0, 1.0, (3, 4))
+    gy, gs = ad.grad(R.flipped_matmul, wrt=(0, 1), backend=backend)(y, 0.5)
+    np.testing.assert_allclose(gy, _fd(R.flipped_matmul, (y, 0.5), 0), rtol=1e-6, atol=1e-8)
+    h = 1e-6
+    assert gs == pytest.approx((R.flipped_matmul(y, 0.5 + h) - R.flipped_matmul(y, 0.5 - h))
+                               / (2 * h), rel=1e-6)
