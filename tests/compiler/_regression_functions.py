@@ -140,3 +140,10 @@ def container_scalars_into_dot(p, t):
 def flipped_matmul(y, s):
     """np.flip expands into getitem of a basic index, which had no rank rule."""
     return np.sum(np.flip(y * s) @ np.full((4,), 1.2)) + np.sum(y[::-1, 1:][0] @ y[:, 1:].T)
+
+
+def clip_of_scalars(x, s):
+    """np.clip of scalars: Numba's np.clip takes only arrays (a CompilationError)."""
+    u = x[1:]
+    u[0] *= np.clip(s * s, -0.8, 0.8)
+    return np.sum(x * x) + np.clip(s, 0.0, 1.0) + np.sum(np.clip(x, -0.5, 0.5))

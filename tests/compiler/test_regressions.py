@@ -203,3 +203,15 @@ def test_getitem_of_a_basic_index_has_a_rank(backend):
     h = 1e-6
     assert gs == pytest.approx((R.flipped_matmul(y, 0.5 + h) - R.flipped_matmul(y, 0.5 - h))
                                / (2 * h), rel=1e-6)
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+@pytest.mark.parametrize("s", [0.5, 1.2])
+def test_clip_of_scalars(backend, s):
+    x = np.array([0.3, -0.7, 0.2, 0.9])
+    gx, gs = ad.grad(R.clip_of_scalars, wrt=(0, 1), backend=backend)(x.copy(), s)
+    np.testing.assert_allclose(gx, _fd(R.clip_of_scalars, (x, s), 0), rtol=1e-6, atol=1e-8)
+    h = 1e-6
+    assert gs == pytest.approx((R.clip_of_scalars(x.copy(), s + h) -
+                                R.clip_of_scalars(x.copy(), s - h)) / (2 * h), rel=1e-6,
+                               abs=1e-9)
