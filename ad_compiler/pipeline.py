@@ -695,6 +695,8 @@ class Transformed:
 
     def prepare(self, args, kwargs=None) -> Call:
         call = self.pipeline.prepare(args, kwargs, self.spec.wrt, self.backend)
+        if self.backend != "cuda":
+            _refuse_aliased_writes(self, call)
         self._last_key = call
         return call
 
@@ -795,3 +797,40 @@ def _rebuild(cls, ref, init_args):
 def unflatten_like(tree, leaves):
     """``leaves`` in the structure ``tree`` (a single leaf when ``tree`` is a leaf)."""
     return unflatten(tree, [as_output(v) for v in leaves])
+
+
+def _refuse_aliased_writes(derivative, call):
+    """Two arguments that are one array (``f(x, x)``, a view and its base), one of which
+    ``f`` writes into: the derivative treats them as separate inputs, so the write through
+    one would change the other behind its adjoint (a wrong gradient). Refused at the call,
+    naming both; without writes, each argument's derivative is its own."""
+    import numpy as np
+
+    arrays = [(k, v) for k, v in enumerate(call.arguments)
+              if isinstance(v, np.ndarray) and v.size]
+    pairs = [(i, j) for n, (i, a) in enumerate(arrays) for j, b in arrays[n + 1:]
+             if np.may_share_memory(a, b)]
+    if not pairs:
+        return
+    from .analysis.memory import Memory, user_name
+    from .frontend.ir import Store, walk
+
+    ir = derivative.stage_for(call).special
+    values = list(ir.params) + list(ir.free_vars)
+    position = {id(v): k for k, v in enumerate(values)}
+    memory = Memory(ir)
+    written = {}
+    for op in walk(ir.body):
+        if isinstance(op, Store):
+            for a in memory.allocations(op.operands[0]):
+                if a in position:
+                    written.setdefault(position[a], op)
+    for i, j in pairs:
+        store = written.get(i) or written.get(j)
+        if store is not None and i < len(values) and j < len(values):
+            raise DifferentiationError(
+                f"arguments '{user_name(values[i])}' and '{user_name(values[j])}' share "
+                f"memory and the function writes into one of them: their derivatives would "
+                f"be taken as if they were separate arrays; pass a copy (np.copy)",
+                construct="aliased arguments", function=ir.name, filename=ir.filename,
+                line=store.line)

@@ -215,3 +215,16 @@ def test_clip_of_scalars(backend, s):
     assert gs == pytest.approx((R.clip_of_scalars(x.copy(), s + h) -
                                 R.clip_of_scalars(x.copy(), s - h)) / (2 * h), rel=1e-6,
                                abs=1e-9)
+
+
+def test_one_array_passed_twice_and_written_is_refused():
+    x = np.array([0.3, -0.5, 0.8, 0.1])
+    d = ad.grad(R.write_one_read_other, wrt=(0, 1), backend="python")
+    for a, b in ((x, x), (x[:3], x[1:])):
+        with pytest.raises(ad.DifferentiationError, match=r"arguments 'a' and 'b' share memory"
+                           r".*write_one_read_other.*_regression_functions.py:\d+"):
+            d(a, b)
+    with pytest.raises(ad.DifferentiationError, match="share memory"):
+        ad.jvp(R.write_one_read_other, (x, x), (np.ones(4), np.ones(4)), backend="python")
+    ga, gb = d(x.copy(), x.copy())       # separate arrays: each its own derivative
+    assert gb[1] == pytest.approx(np.sum(x[1:] * 0) + x[0] * x[0] + x[1], rel=1e-12)
