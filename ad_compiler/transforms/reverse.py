@@ -148,7 +148,8 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
         for v in region.args:
             self.home.setdefault(id(v), loop)
         for k, op in enumerate(region.ops):
-            if isinstance(op, Store) and not op.accumulate and self._overwrites_read(op):
+            # an unbuffered scatter (np.add.at) changes what it adds into as a store does
+            if isinstance(op, Store) and self._overwrites_read(op):
                 array, *index, value = op.operands
                 loaded = _loaded_before(region.ops[:k], op)
                 if loaded is not None:   # ``x[i] = f(x[i])``: the load is the saved value

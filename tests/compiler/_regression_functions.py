@@ -153,3 +153,12 @@ def write_one_read_other(a, b):
     """Called as f(x, x): the write into a changes b, which the adjoint took as its own."""
     a[0] = a[0] * b[1]
     return np.sum(a * b)
+
+
+def add_at_after_a_read(x, s, idx):
+    """np.add.at changes x, which an earlier product read: the reverse sweep used the new x
+    (no save and restore, as a store has)."""
+    v = np.minimum(s, x) * s
+    for k in range(2):
+        np.add.at(x, idx, s * x[0])
+    return np.sum(np.tanh(x)) + np.sum(np.tanh(v))

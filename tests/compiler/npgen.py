@@ -148,7 +148,9 @@ class Gen:
             a = e(src)
             return self.pick([f"np.sum({a}[{a} > 0.1])", f"np.sum(np.where({a} > 0.0, {a}, 0.0))",
                               f"np.linalg.norm({a})", f"np.mean({a} ** 2)", f"np.var({a})",
-                              f"np.std({a} + 0.0)"])
+                              f"np.std({a} + 0.0)", f"np.einsum('i,i->', {a}.ravel(), {a}.ravel())",
+                              f"np.sum(np.cumsum({a}.ravel())[::2])", f"np.trace(np.outer({a}.ravel(), {a}.ravel()))",
+                              f"np.sum(np.diff({a}.ravel()) ** 2)", f"np.average({a}.ravel()[:3], weights=np.array([1.0, 2.0, 3.0]))"])
         if k == 13:
             return f"({e(t)} * {e(S)})"
         return self.leaf(t)
@@ -195,7 +197,10 @@ class Gen:
         if t == M43:
             return f"({e(M43)} @ {e(M33)})"
         if t == M33:
-            return self.pick([f"({e(M34)} @ {e(M43)})", f"({e(M34)} @ {e(M34)}.T)"])
+            return self.pick([f"({e(M34)} @ {e(M43)})", f"({e(M34)} @ {e(M34)}.T)",
+                              f"np.einsum('ij,kj->ik', {e(M34)}, {e(M34)})",
+                              f"np.linalg.inv(np.eye(3) * 2.0 + 0.3 * np.tanh({e(M33)}))",
+                              f"np.linalg.solve(np.eye(3) * 2.0 + 0.3 * np.tanh({e(M33)}), {e(M33)})"])
         if t == C31:
             return f"({e(M34)} @ {e(V4)}[:, None])"
         return self.leaf(t)
@@ -320,6 +325,15 @@ class Gen:
             lines.append(f"{pad}{v}{self.pick(['[0]', '[-1]', '[:]'])} "
                          f"{self.pick(['+=', '*=', '='])} {self.expr(S, 2)}")
             return
+        if k == 8 and bufs and self.r.random() < 0.4:   # scatters
+            n = self.pick(bufs)
+            t = self.env[n]
+            if t == V4:
+                lines.append(f"{pad}np.add.at({n}, idx, {self.expr(self.pick([S, V3]), 2)})")
+                return
+            if t == M34:
+                lines.append(f"{pad}np.add.at({n}, (idx % 3, idx), {self.expr(S, 2)})")
+                return
         if k == 8 and bufs:   # helpers writing into arguments
             n = self.pick(bufs)
             t = self.env[n]

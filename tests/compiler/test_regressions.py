@@ -228,3 +228,17 @@ def test_one_array_passed_twice_and_written_is_refused():
         ad.jvp(R.write_one_read_other, (x, x), (np.ones(4), np.ones(4)), backend="python")
     ga, gb = d(x.copy(), x.copy())       # separate arrays: each its own derivative
     assert gb[1] == pytest.approx(np.sum(x[1:] * 0) + x[0] * x[0] + x[1], rel=1e-12)
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_add_at_restores_what_it_changed(backend):
+    x = np.array([0.3, -0.7, 0.2, 0.9])
+    for idx in (np.array([2, 0, 3]), np.array([2, 2, 0])):
+        args = (x, 0.6, idx)
+        gx, gs = ad.grad(R.add_at_after_a_read, wrt=(0, 1), backend=backend)(x.copy(), 0.6, idx)
+        np.testing.assert_allclose(gx, _fd(R.add_at_after_a_read, args, 0), rtol=1e-6,
+                                   atol=1e-8)
+        h = 1e-6
+        assert gs == pytest.approx((R.add_at_after_a_read(x.copy(), 0.6 + h, idx) -
+                                    R.add_at_after_a_read(x.copy(), 0.6 - h, idx)) / (2 * h),
+                                   rel=1e-6)
