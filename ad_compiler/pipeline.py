@@ -306,8 +306,9 @@ class Stage:
     """One derivative of one function for one kind of call: IR, source and compiled code,
     each built on first use."""
 
-    def __init__(self, pipeline, spec, trees, kinds, wrt, basis=None):
+    def __init__(self, pipeline, spec, trees, kinds, wrt, basis=None, assumed=False):
         self.pipeline, self.spec, self.trees, self.kinds = pipeline, spec, trees, kinds
+        self.assumed = assumed  # the kinds .source assumes before any call
         self.wrt = wrt          # flat positions of the differentiated leaves
         self.basis = basis      # arguments of transforms.basis.basis_loop (dense matrices)
         self._memo = _Memo()
@@ -356,8 +357,11 @@ class Stage:
     def _derivative_ir(self):
         from .transforms.parallel import check_prange, schedule_parallel
 
+        from .transforms.builder import guessing_ranks
+
         check_prange(self.special)
-        return schedule_parallel(self._transformed_ir(), self.spec.options.parallel)
+        with guessing_ranks(self.assumed):
+            return schedule_parallel(self._transformed_ir(), self.spec.options.parallel)
 
     def _transformed_ir(self):
         from .transforms.forward import forward
@@ -502,12 +506,15 @@ class Pipeline:
         return display_signature(ir) + tuple(kind_of(v) for v in free_var_values(ir))
 
     def stage(self, spec, trees=None, kinds=None, wrt=None, basis=None) -> Stage:
+        # the kinds shown before any call, never run (ranks may be guessed); the cuda
+        # backend runs the code of the assumed kinds
+        assumed = kinds is None and spec.options.backend != "cuda"
         if kinds is None:
             kinds = self.assumed_kinds()
         wrt = spec.wrt if wrt is None else wrt
-        key = (spec, trees, kinds, wrt, basis)
+        key = (spec, trees, kinds, wrt, basis, assumed)
         return self._memo.get(("stage", key),
-                              lambda: Stage(self, spec, trees, kinds, wrt, basis))
+                              lambda: Stage(self, spec, trees, kinds, wrt, basis, assumed))
 
     def forward_over_reverse(self, special, kinds, wrt):
         """Forward mode applied to the generated adjoint: the reverse transform's source is
@@ -716,6 +723,8 @@ class Transformed:
 
     def prepare(self, args, kwargs=None) -> Call:
         call = self.pipeline.prepare(args, kwargs, self.spec.wrt, self.backend)
+        if self.backend != "cuda":
+            _refuse_aliased_writes(self, call)
         self._last_key = call
         return call
 
@@ -816,3 +825,40 @@ def _rebuild(cls, ref, init_args):
 def unflatten_like(tree, leaves):
     """``leaves`` in the structure ``tree`` (a single leaf when ``tree`` is a leaf)."""
     return unflatten(tree, [as_output(v) for v in leaves])
+
+
+def _refuse_aliased_writes(derivative, call):
+    """Two arguments that are one array (``f(x, x)``, a view and its base), one of which
+    ``f`` writes into: the derivative treats them as separate inputs, so the write through
+    one would change the other behind its adjoint (a wrong gradient). Refused at the call,
+    naming both; without writes, each argument's derivative is its own."""
+    import numpy as np
+
+    arrays = [(k, v) for k, v in enumerate(call.arguments)
+              if isinstance(v, np.ndarray) and v.size]
+    pairs = [(i, j) for n, (i, a) in enumerate(arrays) for j, b in arrays[n + 1:]
+             if np.may_share_memory(a, b)]
+    if not pairs:
+        return
+    from .analysis.memory import Memory, user_name
+    from .frontend.ir import Store, walk
+
+    ir = derivative.stage_for(call).special
+    values = list(ir.params) + list(ir.free_vars)
+    position = {id(v): k for k, v in enumerate(values)}
+    memory = Memory(ir)
+    written = {}
+    for op in walk(ir.body):
+        if isinstance(op, Store):
+            for a in memory.allocations(op.operands[0]):
+                if a in position:
+                    written.setdefault(position[a], op)
+    for i, j in pairs:
+        store = written.get(i) or written.get(j)
+        if store is not None and i < len(values) and j < len(values):
+            raise DifferentiationError(
+                f"arguments '{user_name(values[i])}' and '{user_name(values[j])}' share "
+                f"memory and the function writes into one of them: their derivatives would "
+                f"be taken as if they were separate arrays; pass a copy (np.copy)",
+                construct="aliased arguments", function=ir.name, filename=ir.filename,
+                line=store.line)

@@ -714,11 +714,14 @@ class _Printer:
             all(i.kind == "int" for i in op.operands[1:])
 
     def _fixed_comparison(self, op) -> bool:
-        """``x > y`` of constants and parameters never assigned: the same value wherever
-        it is read, so the test prints at each ``if`` that branches on it."""
+        """``x > y`` of constants and scalar parameters never assigned: the same value
+        wherever it is read, so the test prints at each ``if`` that branches on it (an
+        array parameter's elements may be stored into: ``y[y > 0.3] -= s`` reads the mask
+        of y before the store)."""
         return isinstance(op, Prim) and op.name in ("gt", "ge", "lt", "le", "eq", "ne") and \
             all(isinstance(o, Const) or (_named(o) and self.names.name[o] in
-                                         self.names.caller and o in self.names._param_set)
+                                         self.names.caller and o in self.names._param_set
+                                         and o.kind in ("float", "int", "bool"))
                 for o in op.operands)
 
     def _reads(self, v, acc=None):

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ad_compiler.errors import CompilationError
+from ad_compiler.errors import CompilationError, DifferentiationError
 
 from . import helpers  # noqa: F401  (registers the numba overloads of _rt.*)
 from . import numba as _overloads  # noqa: F401  (every helper's Numba implementation)
@@ -73,6 +73,12 @@ def _dispatcher_class():
             except NumbaError as e:
                 err = _map_numba_error(e, self.py_func)
                 raise err from None
+            except DifferentiationError:
+                raise
+            except Exception as e:   # Numba's own failure (an assertion in its lowering)
+                err = _map_numba_error(_InternalNumbaError(
+                    f"Numba failed with {type(e).__name__} {e}".rstrip()), self.py_func)
+                raise err from e
             if self.cache_entry is not None:
                 seal(Path(self.cache_entry))
             return out
@@ -235,6 +241,11 @@ def _user_line(lines, gen_line):
             break
         i -= 1
     return None
+
+
+class _InternalNumbaError(Exception):
+    """An exception Numba raised that is not one of its errors (its lowering asserts, e.g.
+    on a 2-D boolean mask assigned into), named like one for :func:`_map_numba_error`."""
 
 
 def _map_numba_error(exc, py_func):

@@ -183,7 +183,7 @@ def _norm(x, axis=None, keepdims=False):
 # --- reductions ------------------------------------------------------------------------------
 defprim("unreduce", 2, unreduce, Syntax("helper", "unreduce"), axis=None, keepdims=False)
 defprim("count", 1, count, Syntax("helper", "count"), differentiable=False,
-        result_kind="float", axis=None)
+        result_kind="float", axis=None, ndim=lambda ndims, operands, **a: 0)   # a float
 defprim("sum", 1, _sum, Syntax("call", "np.sum"), axis=None, keepdims=False)
 defprim("mean", 1, _mean, Syntax("call", "np.mean"), axis=None, keepdims=False)
 defprim("prod", 1, np.prod, Syntax("call", "np.prod"), axis=None, keepdims=False)

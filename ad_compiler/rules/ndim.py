@@ -69,8 +69,32 @@ defndim("transpose matrix_transpose copy zeros_like ones_like empty_like concate
 defndim("unbroadcast broadcast_like unreduce reshape_like", _same_as_second)
 defndim("zeros ones empty full", _from_shape)
 defndim("reshape", _reshape)
-defndim("expand_dims", lambda ndims, operands, **attrs:
-        None if ndims[0] is None else ndims[0] + 1)
+def _axes_count(axis) -> int:
+    return len(axis) if isinstance(axis, (tuple, list)) else 1
+
+
+defndim("expand_dims", lambda ndims, operands, axis=None, **attrs:
+        None if ndims[0] is None else ndims[0] + _axes_count(axis))
+# without an axis, squeeze removes every axis of length 1: its rank depends on the shape
+defndim("squeeze", lambda ndims, operands, axis=None, **attrs:
+        None if ndims[0] is None or axis is None else ndims[0] - _axes_count(axis))
 defndim("shape", _same_as_first)   # a shape value's ndim is its length
 defndim("tuple", lambda ndims, operands, **attrs: len(operands))
 defndim("stack", lambda ndims, operands, **attrs: None if ndims[0] is None else ndims[0] + 1)
+
+
+def _getitem(ndims, operands, index=None, **attrs):
+    """``x[index]`` of a constant basic index (ints, slices, None, Ellipsis): an int takes an
+    axis, None adds one. A 0-d result (kept a 0-d array) and other indices: unknown."""
+    n = ndims[0]
+    index = index if isinstance(index, tuple) else (index,)
+    if n is None or not all(i is None or i is Ellipsis or isinstance(i, slice) or
+                            (isinstance(i, int) and not isinstance(i, bool)) for i in index):
+        return None
+    out = n - sum(isinstance(i, int) for i in index) + sum(i is None for i in index)
+    return out if out > 0 else None
+
+
+defndim("getitem", _getitem)
+defndim("setitem", _same_as_first)
+defndim("scatter_like", _same_as_second)

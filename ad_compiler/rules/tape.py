@@ -70,15 +70,19 @@ def trip_count(start, stop, step):
     return len(range(start, stop, step))
 
 
-def array_list(ndim):
-    """A tape for arrays of rank ``ndim`` whose shapes differ from entry to entry: a list."""
+def array_list(ndim, dtype=None):
+    """A tape for arrays of rank ``ndim`` whose shapes differ from entry to entry: a list
+    (of float64 arrays; of masks with ``dtype="bool"``, of indices with ``"int64"``)."""
     return []
 
 
 def list_put(tape, k, value):
     """``tape[k] = copy of value`` on a list tape (appending at its end); returns the tape.
-    Entries skipped by a branch not taken are filled with the same copy (never read)."""
-    return put_reference(tape, k, np.array(value, dtype=np.float64))
+    Entries skipped by a branch not taken are filled with the same copy (never read). A
+    mask stays a mask, an index array indices."""
+    kind = getattr(value, "dtype", np.dtype(np.float64)).kind
+    dtype = np.bool_ if kind == "b" else np.int64 if kind in "iu" else np.float64
+    return put_reference(tape, k, np.array(value, dtype=dtype))
 
 
 def reference_list(ndim):
@@ -104,7 +108,7 @@ def put_reference(tape, k, value):
 
 
 defprim("array_list", 1, array_list, Syntax("helper", "array_list"), differentiable=False,
-        result_kind="array")
+        result_kind="array", dtype=None)
 # differentiable (it carries values the adjoint uses) but with no forward rule yet: forward
 # mode over an adjoint that records arrays on lists (ad.hessian) says so instead of dropping them
 defprim("list_put", 3, list_put, Syntax("helper", "list_put"), result_kind="array")

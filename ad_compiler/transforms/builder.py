@@ -10,9 +10,12 @@ the arithmetic operators the same way. Constants fold and the algebraic identiti
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import operator
+import threading
 
+from ..errors import DifferentiationError
 from ..frontend.ir import Const, Op, Prim, Value
 from ..rules import PRIMITIVES
 from ..rules.table import INTEGER_CLOSED
@@ -50,7 +53,11 @@ def result_signature(name: str, operands, attrs, kind=None):
     if name == "opaque_call" and kind == "any" and any(v.kind == "array" for v in operands):
         return "array", None     # a call run as written: an array in, assume an array out
     if prim is not None and prim.ndim is not None:
-        ndim = prim.ndim([v.ndim for v in operands], operands, **{**prim.attrs, **attrs})
+        # a scalar's rank is 0 (a float leaf of a container parameter has kind float and
+        # no ndim: every value computed from it had an unknown rank)
+        ndims = [0 if v.ndim is None and v.kind in ("float", "int", "bool") else v.ndim
+                 for v in operands]
+        ndim = prim.ndim(ndims, operands, **{**prim.attrs, **attrs})
     if kind is None or (prim is not None and (prim.elementwise or
                                               prim.result_kind is not None)):
         kind = result_kind(name, operands)
@@ -82,6 +89,36 @@ class Namer:
         return Value(self.fresh(base), kind)
 
 
+class UnknownRank(DifferentiationError):
+    """A rule read the rank of an array that specialisation could not give one; whoever
+    applies the rule adds the function and file to the message."""
+
+
+_GUESSING = threading.local()
+
+
+@contextlib.contextmanager
+def guessing_ranks(on: bool):
+    """While on, a rule reading an unknown rank takes its general form instead of being
+    refused: the source ``.source`` shows before any call, for kinds it assumed, which
+    never runs."""
+    before = getattr(_GUESSING, "on", False)
+    _GUESSING.on = on
+    try:
+        yield
+    finally:
+        _GUESSING.on = before
+
+
+def located(exc: DifferentiationError, fn, line, construct=None) -> DifferentiationError:
+    """``exc`` again with ``fn``'s name and file and ``line`` where it lacks them."""
+    message = str(exc).split(" in function ")[0]
+    return DifferentiationError(message, construct=exc.construct or construct,
+                                function=exc.function or fn.name,
+                                filename=exc.filename or fn.filename,
+                                line=exc.line if exc.line is not None else line)
+
+
 class Sym:
     """An IR value inside a rule: arithmetic on it appends ops to the builder."""
 
@@ -93,10 +130,19 @@ class Sym:
 
     @property
     def ndim(self):
-        """Rules that depend on ranks (``matmul``) read it; known after specialisation."""
+        """Rules that depend on ranks (``matmul``) read it; known after specialisation. An
+        array whose rank is not known (the result of a call run as written) cannot choose a
+        rule's form: refused (``UnknownRank``), never guessed."""
         if self.value.ndim is not None:
             return self.value.ndim
-        return 0 if self.value.kind in ("float", "int", "bool") else None
+        if self.value.kind in ("float", "int", "bool"):
+            return 0
+        if getattr(_GUESSING, "on", False):
+            return None
+        raise UnknownRank(
+            f"the rank of '{self.value.name}' is not known when the derivative is generated "
+            "(an array returned by a call run as written?): its derivative rule depends on it",
+            construct="array of unknown rank", line=self.builder.line)
 
     def _bin(self, name, other, reverse=False):
         a, b = self.value, self.builder.lift(other)

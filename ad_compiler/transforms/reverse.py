@@ -47,7 +47,7 @@ from ..frontend.ir import (Assign, Const, For, Function, If, Load, Op, Prim, Reg
                            Value, While, walk)
 from ..rules import PRIMITIVES
 from .activity import Activity
-from .builder import Builder, Namer, Sym
+from .builder import Builder, Namer, Sym, UnknownRank, located
 from .carry import carry_across_iterations
 from .checkpoint import (Checkpointing, passes_adjoint_through, rerun_independent_iterations,
                          split_for_checkpointing)
@@ -148,7 +148,8 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
         for v in region.args:
             self.home.setdefault(id(v), loop)
         for k, op in enumerate(region.ops):
-            if isinstance(op, Store) and not op.accumulate and self._overwrites_read(op):
+            # an unbuffered scatter (np.add.at) changes what it adds into as a store does
+            if isinstance(op, Store) and self._overwrites_read(op):
                 array, *index, value = op.operands
                 loaded = _loaded_before(region.ops[:k], op)
                 if loaded is not None:   # ``x[i] = f(x[i])``: the load is the saved value
@@ -435,9 +436,14 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
                 continue
             try:
                 c = rule(builder, g, ans_sym, *operand_syms, **op.attrs)
+<<<<<<< HEAD
             except DifferentiationError as exc:
                 raise exc.at(construct=op.name, function=self.fn.name,
                              filename=self.fn.filename, line=op.line) from None
+=======
+            except UnknownRank as exc:
+                raise located(exc, self.fn, op.line, op.name) from None
+>>>>>>> fuzz6
             x = op.operands[i]
             if prim.elementwise and _may_broadcast(x, op.operands, ans, self.shapes):
                 c = builder.unbroadcast(c, lazy(x))
@@ -481,8 +487,11 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
         if not op.accumulate:
             ops.append(Store([], [b_array, *index, Const(0.0)], op.line))
         if g is not None:
-            if g.kind == "array" and (value.kind in SCALAR_KINDS or value.ndim != g.ndim):
-                builder = Builder(self.namer, op.line)   # a value broadcast into the part
+            if g.kind == "array" and (value.kind in SCALAR_KINDS or value.ndim != g.ndim or
+                                      not _fills_part(value, array, index, self.shapes)):
+                # a value broadcast into the part: a scalar, fewer axes, or axes of length 1
+                # (``w[:, idx] = z`` with z of shape (3, 1)); the ranks alone cannot tell
+                builder = Builder(self.namer, op.line)
                 g = builder.lift(builder.unbroadcast(builder.wrap(g),
                                                      builder.wrap(self.primal(value, at))))
                 ops.extend(builder.ops)
@@ -875,6 +884,13 @@ def _vjp_rule(prim, i):
     if prim.nargs is None and prim.vjps:
         return functools.partial(prim.vjps[0], argnum=i)
     return prim.vjps[i] if i < len(prim.vjps) else None
+
+
+def _fills_part(value: Value, array: Value, index, shapes) -> bool:
+    """Whether ``value`` surely has the shape of ``array[index]``: the whole array
+    (``a[:] = v``, every index a full slice) and ``v`` of ``a``'s shape class."""
+    full = all(isinstance(i, Const) and i.value == slice(None) for i in index)
+    return full and same_shape(shapes, value, array)
 
 
 def _indirect(index) -> bool:

@@ -55,7 +55,7 @@ class TapePlacement:
         reverse sweep, pushes before the forward sweep allocates (its pushes were item
         assignments into a list: an IndexError)."""
         return id(v) in self.reference_tapes or (
-            v.kind == "array" and self._array_witness(v, loop) is None)
+            _array_valued(v) and self._array_witness(v, loop) is None)
 
     def _nest(self, loop: _Loop) -> list[_Loop]:
         """The loop and every loop nested in it, outermost first."""
@@ -115,14 +115,18 @@ class TapePlacement:
                 if id(v) in self.reference_tapes:   # the arrays themselves (see reverse.py)
                     ops.append(Prim([tape], [Const(v.ndim)], name="reference_list"))
                     self.list_tapes.add(id(tape))
-                elif v.kind != "array":   # unspecialised "any" values are taken as scalars
+                elif not _array_valued(v):   # unspecialised "any" values: scalars
                     witness = {"int": Const(0), "bool": Const(False)}.get(v.kind, Const(0.0))
                     ops.append(Prim([tape], [capacity, witness], name="tape"))
                 elif self._array_witness(v, loop) is not None:
                     ops.append(Prim([tape], [capacity, self._array_witness(v, loop)],
                                     name="tape_of_arrays"))
                 else:   # shapes that change from one iteration to the next: a list
-                    ops.append(Prim([tape], [self._known_ndim(v, loop)], name="array_list"))
+                    # masks and index arrays keep their dtype (a list of float64 else)
+                    elements = "bool" if v.kind == "bool" else {"bool": "bool", "int": "int64"}.get(
+                        v.dtype)
+                    ops.append(Prim([tape], [self._known_ndim(v, loop)], name="array_list",
+                                    attrs={"dtype": elements} if elements else {}))
                     self.list_tapes.add(id(tape))
         return ops
 
@@ -227,3 +231,8 @@ class TapePlacement:
         return [Prim([size], [tapes[0]], name="capacity"),
                 Prim([full], [loop.counter, size], name="eq"),
                 If([], [full], then=Region(ops=grow_ops), orelse=Region())]
+
+
+def _array_valued(v: Value) -> bool:
+    """An array, or a comparison of arrays (kind bool with its rank: a mask)."""
+    return v.kind == "array" or (v.kind == "bool" and (v.ndim or 0) > 0)

@@ -190,6 +190,8 @@ class ToBeRecorded:
         if isinstance(op, Load):   # a view written through is a reference: recomputed
             return id(op.operands[0]) not in self.stored_arrays or \
                 id(v) in self.mem.live_views or self._restored_at(op, loop)
+        if isinstance(op, Prim) and id(v) in self.mem.live_views:
+            return True   # a view written through (u = y.T; u[0] += ...): a reference too
         if not isinstance(op, Prim) or op.name in _NEVER_RECOMPUTE or id(v) in self.stored_arrays:
             return False   # an array written later is not what recomputing it gives
         if op.name not in _SIZE_PRIMS + ("shape",) and any(

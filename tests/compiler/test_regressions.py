@@ -111,3 +111,161 @@ def test_an_array_of_ints_then_floats_that_is_only_read_is_differentiated():
     got = ad.grad(R.int_then_float_read_only, backend="python")(x, 1.0)
     np.testing.assert_allclose(got, _fd(R.int_then_float_read_only, (x, 1.0), 0),
                                rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_ranks_known_after_composites_are_lowered(backend):
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal(4), rng.standard_normal((3, 4))
+    gx, gy = ad.grad(R.var_then_matmul, wrt=(0, 1), backend=backend)(x, y)
+    np.testing.assert_allclose(gx, _fd(R.var_then_matmul, (x, y), 0), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(gy, _fd(R.var_then_matmul, (x, y), 1), rtol=1e-6, atol=1e-8)
+    t = rng.standard_normal(4)
+    _, tout = ad.jvp(R.var_then_matmul, (x, y), (t, np.zeros((3, 4))), backend=backend)
+    assert tout == pytest.approx(float(_fd(R.var_then_matmul, (x, y), 0) @ t), rel=1e-6)
+
+
+def test_a_rule_needing_an_unknown_rank_is_refused():
+    with pytest.raises(ad.DifferentiationError, match=r"rank of 'm' is not known.*"
+                       r"opaque_matrix_times.*_regression_functions.py:\d+"):
+        ad.grad(R.opaque_matrix_times, backend="python")(np.ones(3), np.eye(3))
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_store_of_a_value_broadcast_along_an_axis_of_length_one(backend):
+    rng = np.random.default_rng(2)
+    y, z = rng.standard_normal((3, 4)), rng.standard_normal((3, 1))
+    for idx in (np.array([2, 0, 3]), np.array([2, 0, 2])):
+        args = (y, z, idx)
+        gy, gz = ad.grad(R.store_broadcast_column, wrt=(0, 1), backend=backend)(*args)
+        np.testing.assert_allclose(gy, _fd(R.store_broadcast_column, args, 0), rtol=1e-6,
+                                   atol=1e-8)
+        np.testing.assert_allclose(gz, _fd(R.store_broadcast_column, args, 1), rtol=1e-6,
+                                   atol=1e-8)
+        _, tout = ad.jvp(R.store_broadcast_column, args, (np.zeros_like(y), np.ones((3, 1)),
+                                                           None), backend=backend)
+        assert tout == pytest.approx(float(np.sum(_fd(R.store_broadcast_column, args, 1))),
+                                     rel=1e-6)
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+@pytest.mark.parametrize("shape", [(6,), (2, 3)])
+def test_masks_recorded_in_a_loop(backend, shape):
+    y = np.array([-0.4, 0.35, 0.9, 0.1, 0.5, 0.6]).reshape(shape)
+    d = ad.grad(R.masked_update_in_loop, wrt=(0, 1), backend=backend)
+    if backend == "numba" and len(shape) == 2:   # Numba's lowering asserts on 2-D masks
+        with pytest.raises(ad.CompilationError, match='backend="python"'):
+            d(y.copy(), 1.1)
+        return
+    gy, gs = d(y.copy(), 1.1)
+    np.testing.assert_allclose(gy, _fd(R.masked_update_in_loop, (y, 1.1), 0), rtol=1e-6,
+                               atol=1e-8)
+    h = 1e-6
+    fd = (R.masked_update_in_loop(y.copy(), 1.1 + h) -
+          R.masked_update_in_loop(y.copy(), 1.1 - h)) / (2 * h)
+    assert gs == pytest.approx(fd, rel=1e-6)
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_transpose_view_written_in_a_loop_is_recomputed(backend):
+    y = np.random.default_rng(3).uniform(-1.0, 1.0, (3, 4))
+    gy, gs = ad.grad(R.transpose_view_written_in_loop, wrt=(0, 1), backend=backend)(
+        y.copy(), 1.1)
+    np.testing.assert_allclose(gy, _fd(R.transpose_view_written_in_loop, (y, 1.1), 0),
+                               rtol=1e-6, atol=1e-8)
+    h = 1e-6
+    fd = (R.transpose_view_written_in_loop(y.copy(), 1.1 + h) -
+          R.transpose_view_written_in_loop(y.copy(), 1.1 - h)) / (2 * h)
+    assert gs == pytest.approx(fd, rel=1e-6)
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_mask_of_an_argument_written_through_it(backend):
+    y = np.array([0.5, 0.35, 0.1, -0.2, 0.9])
+    g, gs = ad.grad(R.masked_update_of_itself, wrt=(0, 1), backend=backend)(y.copy(), 0.1)
+    np.testing.assert_allclose(g, _fd(R.masked_update_of_itself, (y, 0.1), 0), rtol=1e-6,
+                               atol=1e-8)
+    h = 1e-6
+    fd = (R.masked_update_of_itself(y.copy(), 0.1 + h) -
+          R.masked_update_of_itself(y.copy(), 0.1 - h)) / (2 * h)
+    assert gs == pytest.approx(fd, rel=1e-6)
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_index_array_recorded_in_a_loop_stays_integer(backend):
+    x = np.array([0.3, -0.5, 0.8, 0.1])
+    g = ad.grad(R.index_list_in_loop, backend=backend)(x.copy())
+    np.testing.assert_allclose(g, _fd(R.index_list_in_loop, (x,), 0), rtol=1e-6, atol=1e-8)
+
+
+def test_squeeze_with_an_axis_has_a_rank():
+    x = np.array([0.3, -0.5, 0.8, 0.1])
+    gx, gs = ad.grad(R.squeezed_then_matmul, wrt=(0, 1), backend="python")(x, 1.1)
+    np.testing.assert_allclose(gx, _fd(R.squeezed_then_matmul, (x, 1.1), 0), rtol=1e-6)
+    h = 1e-6
+    fd = (R.squeezed_then_matmul(x, 1.1 + h) - R.squeezed_then_matmul(x, 1.1 - h)) / (2 * h)
+    assert gs == pytest.approx(fd, rel=1e-6)
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_scalar_leaves_of_containers_have_rank_zero(backend):
+    p = {"w": np.array([0.3, -0.5, 0.8]), "b": 0.5}
+    t = (np.array([0.2, 0.1, -0.4]), 0.3)
+    gp, gt = ad.grad(R.container_scalars_into_dot, wrt=(0, 1), backend=backend)(p, t)
+    f = R.container_scalars_into_dot
+    h = 1e-6
+    fd_b = (f({**p, "b": 0.5 + h}, t) - f({**p, "b": 0.5 - h}, t)) / (2 * h)
+    assert gp["b"] == pytest.approx(fd_b, rel=1e-6)
+    fd_c = (f(p, (t[0], 0.3 + h)) - f(p, (t[0], 0.3 - h))) / (2 * h)
+    assert gt[1] == pytest.approx(fd_c, rel=1e-6)
+    fd_a = _fd(lambda a: f(p, (a, 0.3)), (t[0],), 0)
+    np.testing.assert_allclose(gt[0], fd_a, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_getitem_of_a_basic_index_has_a_rank(backend):
+    y = np.random.default_rng(4).uniform(-1.0, 1.0, (3, 4))
+    gy, gs = ad.grad(R.flipped_matmul, wrt=(0, 1), backend=backend)(y, 0.5)
+    np.testing.assert_allclose(gy, _fd(R.flipped_matmul, (y, 0.5), 0), rtol=1e-6, atol=1e-8)
+    h = 1e-6
+    assert gs == pytest.approx((R.flipped_matmul(y, 0.5 + h) - R.flipped_matmul(y, 0.5 - h))
+                               / (2 * h), rel=1e-6)
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+@pytest.mark.parametrize("s", [0.5, 1.2])
+def test_clip_of_scalars(backend, s):
+    x = np.array([0.3, -0.7, 0.2, 0.9])
+    gx, gs = ad.grad(R.clip_of_scalars, wrt=(0, 1), backend=backend)(x.copy(), s)
+    np.testing.assert_allclose(gx, _fd(R.clip_of_scalars, (x, s), 0), rtol=1e-6, atol=1e-8)
+    h = 1e-6
+    assert gs == pytest.approx((R.clip_of_scalars(x.copy(), s + h) -
+                                R.clip_of_scalars(x.copy(), s - h)) / (2 * h), rel=1e-6,
+                               abs=1e-9)
+
+
+def test_one_array_passed_twice_and_written_is_refused():
+    x = np.array([0.3, -0.5, 0.8, 0.1])
+    d = ad.grad(R.write_one_read_other, wrt=(0, 1), backend="python")
+    for a, b in ((x, x), (x[:3], x[1:])):
+        with pytest.raises(ad.DifferentiationError, match=r"arguments 'a' and 'b' share memory"
+                           r".*write_one_read_other.*_regression_functions.py:\d+"):
+            d(a, b)
+    with pytest.raises(ad.DifferentiationError, match="share memory"):
+        ad.jvp(R.write_one_read_other, (x, x), (np.ones(4), np.ones(4)), backend="python")
+    ga, gb = d(x.copy(), x.copy())       # separate arrays: each its own derivative
+    assert gb[1] == pytest.approx(np.sum(x[1:] * 0) + x[0] * x[0] + x[1], rel=1e-12)
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_add_at_restores_what_it_changed(backend):
+    x = np.array([0.3, -0.7, 0.2, 0.9])
+    for idx in (np.array([2, 0, 3]), np.array([2, 2, 0])):
+        args = (x, 0.6, idx)
+        gx, gs = ad.grad(R.add_at_after_a_read, wrt=(0, 1), backend=backend)(x.copy(), 0.6, idx)
+        np.testing.assert_allclose(gx, _fd(R.add_at_after_a_read, args, 0), rtol=1e-6,
+                                   atol=1e-8)
+        h = 1e-6
+        assert gs == pytest.approx((R.add_at_after_a_read(x.copy(), 0.6 + h, idx) -
+                                    R.add_at_after_a_read(x.copy(), 0.6 - h, idx)) / (2 * h),
+                                   rel=1e-6)

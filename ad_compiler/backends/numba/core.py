@@ -7,6 +7,7 @@ namespace, :mod:`ad_compiler.backends.helpers`), so generated code is the same f
 
 
 import numpy as np
+from numba import types
 from numba.core.errors import TypingError
 from numba.extending import overload, register_jitable
 
@@ -120,3 +121,16 @@ def _broadcast_like(x, like):
             return np.broadcast_to(x, like.shape).copy()
         return impl_same
     return lambda x, like: np.broadcast_to(x, like.shape).copy()
+
+
+@overload(np.clip)
+def _clip_scalars(a, a_min, a_max):
+    """``np.clip`` of three scalars (Numba's takes an array): the README promises clip on
+    both CPU backends, and scalar code clips scalars."""
+    if all(isinstance(t, (types.Integer, types.Float, types.Boolean))
+           for t in (a, a_min, a_max)):
+        def impl(a, a_min, a_max):
+            x = a_min if a < a_min else a       # NaN stays NaN, as in NumPy
+            return a_max if x > a_max else x
+        return impl
+    return None

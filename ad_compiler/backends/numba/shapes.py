@@ -124,11 +124,13 @@ def _concat_pad(part, xs, axis=0, argnum=0):
 
 
 @overload(array_list, prefer_literal=True)
-def _array_list(ndim):
+def _array_list(ndim, dtype=None):
     rank = static(ndim, "ndim", "array_list")
-    item = types.Array(types.float64, rank, "C")
+    elements = {"bool": types.boolean, "int64": types.int64}.get(
+        static(dtype, "dtype", "array_list"), types.float64)
+    item = types.Array(elements, rank, "C")
 
-    def impl(ndim):
+    def impl(ndim, dtype=None):
         return typed_list.empty_list(item)
     return impl
 
@@ -137,6 +139,12 @@ register_jitable(put_reference)
 
 @overload(list_put)
 def _list_put(tape, k, value):
+    if is_array(value) and isinstance(value.dtype, types.Boolean):
+        return lambda tape, k, value: put_reference(tape, k, np.ascontiguousarray(value).copy())
+    if is_array(value) and isinstance(value.dtype, types.Integer):
+        return lambda tape, k, value: put_reference(
+            tape, k, np.ascontiguousarray(value).astype(np.int64))
+
     def impl(tape, k, value):
         return put_reference(tape, k, np.ascontiguousarray(value).astype(np.float64))
     return impl
