@@ -110,15 +110,6 @@ def guessing_ranks(on: bool):
         _GUESSING.on = before
 
 
-def located(exc: DifferentiationError, fn, line, construct=None) -> DifferentiationError:
-    """``exc`` again with ``fn``'s name and file and ``line`` where it lacks them."""
-    message = str(exc).split(" in function ")[0]
-    return DifferentiationError(message, construct=exc.construct or construct,
-                                function=exc.function or fn.name,
-                                filename=exc.filename or fn.filename,
-                                line=exc.line if exc.line is not None else line)
-
-
 class Sym:
     """An IR value inside a rule: arithmetic on it appends ops to the builder."""
 

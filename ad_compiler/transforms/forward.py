@@ -36,7 +36,7 @@ from ..frontend.ir import (Assign, Const, For, Function, If, Load, Op, Prim, Reg
                            Undef, Value, While, walk)
 from ..rules import PRIMITIVES
 from .activity import Activity
-from .builder import Builder, Namer, Sym, UnknownRank, located
+from .builder import Builder, Namer, Sym
 from .irtools import all_names
 
 _SCALAR_KINDS = ("float", "int", "bool")
@@ -181,14 +181,9 @@ class ForwardTransform:
         except NotImplementedError as exc:
             raise DifferentiationError(str(exc), construct=op.name, function=self.fn.name,
                                        filename=self.fn.filename, line=op.line) from None
-<<<<<<< HEAD
         except DifferentiationError as exc:
             raise exc.at(construct=op.name, function=self.fn.name,
                          filename=self.fn.filename, line=op.line) from None
-=======
-        except UnknownRank as exc:
-            raise located(exc, self.fn, op.line, op.name) from None
->>>>>>> fuzz6
         if result is None:
             return
         value = builder.lift(result)

@@ -47,7 +47,7 @@ from ..frontend.ir import (Assign, Const, For, Function, If, Load, Op, Prim, Reg
                            Value, While, walk)
 from ..rules import PRIMITIVES
 from .activity import Activity
-from .builder import Builder, Namer, Sym, UnknownRank, located
+from .builder import Builder, Namer, Sym
 from .carry import carry_across_iterations
 from .checkpoint import (Checkpointing, passes_adjoint_through, rerun_independent_iterations,
                          split_for_checkpointing)
@@ -436,14 +436,9 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
                 continue
             try:
                 c = rule(builder, g, ans_sym, *operand_syms, **op.attrs)
-<<<<<<< HEAD
             except DifferentiationError as exc:
                 raise exc.at(construct=op.name, function=self.fn.name,
                              filename=self.fn.filename, line=op.line) from None
-=======
-            except UnknownRank as exc:
-                raise located(exc, self.fn, op.line, op.name) from None
->>>>>>> fuzz6
             x = op.operands[i]
             if prim.elementwise and _may_broadcast(x, op.operands, ans, self.shapes):
                 c = builder.unbroadcast(c, lazy(x))
