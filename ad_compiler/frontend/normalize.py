@@ -319,7 +319,8 @@ class Normalizer:
         return [s], set()
 
     def lower_return(self, s, loop, tail):
-        if s.value is None or (isinstance(s.value, ast.Constant) and s.value.value is None):
+        if (s.value is None or (isinstance(s.value, ast.Constant) and s.value.value is None))\
+                and not getattr(s, "implicit_none", False):
             raise self.err("functions must return a value", "return None", s)
         values = s.value.elts if isinstance(s.value, ast.Tuple) else [s.value]
         arity = len(values) if isinstance(s.value, ast.Tuple) else 0
@@ -581,10 +582,17 @@ def normalize(fn_node: ast.FunctionDef, err, helper=False) -> tuple[ast.Function
     for what it writes into the arrays passed in."""
     fn_node = _copy_tree(fn_node)
     check(fn_node, err)
-    if helper and not any(isinstance(n, ast.Return) for n in ast.walk(fn_node)):
-        implicit = ast.copy_location(ast.Return(ast.Constant(None)), fn_node.body[-1])
-        implicit.implicit_none = True
-        fn_node.body.append(ast.fix_missing_locations(implicit))
+    if helper:      # a bare ``return`` (or ``return None``) of a helper returns None too
+        returns = [n for n in nodes(fn_node) if isinstance(n, ast.Return)]
+        for r in returns:
+            if r.value is None or (isinstance(r.value, ast.Constant) and r.value.value is None):
+                r.value = ast.copy_location(ast.Constant(None), r)
+                r.implicit_none = True
+        if not returns or (not isinstance(fn_node.body[-1], ast.Return) and
+                           all(getattr(r, "implicit_none", False) for r in returns)):
+            implicit = ast.copy_location(ast.Return(ast.Constant(None)), fn_node.body[-1])
+            implicit.implicit_none = True
+            fn_node.body.append(ast.fix_missing_locations(implicit))
     norm = Normalizer(fn_node, err)
     node = norm.run()
     return node, norm.ret_arity or 0

@@ -236,3 +236,27 @@ def add_at_after_a_read(x, s, idx):
     for k in range(2):
         np.add.at(x, idx, s * x[0])
     return np.sum(np.tanh(x)) + np.sum(np.tanh(v))
+
+
+def _fill_squares(out, x):
+    for i in range(x.shape[0]):
+        out[i] = x[i] * x[i]
+    return
+
+
+def _fill_sines_unless(out, x, k):
+    if k < 0:
+        return
+    for i in range(x.shape[0]):
+        out[i] = np.sin(x[i]) * k
+
+
+def bare_return_helpers(x):
+    """Numba-style helpers that write into an array and end, or leave early, with a bare
+    ``return`` (refused before: "functions must return a value")."""
+    out = np.zeros(3)
+    _fill_squares(out, x)
+    more = np.zeros(3)
+    _fill_sines_unless(more, x, 2.0)
+    _fill_sines_unless(more, x * 0.0, -1.0)
+    return np.sum(out * x) + np.sum(more * x)

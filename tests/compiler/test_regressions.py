@@ -269,3 +269,10 @@ def test_add_at_restores_what_it_changed(backend):
         assert gs == pytest.approx((R.add_at_after_a_read(x.copy(), 0.6 + h, idx) -
                                     R.add_at_after_a_read(x.copy(), 0.6 - h, idx)) / (2 * h),
                                    rel=1e-6)
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_helpers_may_return_with_a_bare_return(backend):
+    x = np.array([0.3, 0.5, 0.7])
+    got = ad.grad(R.bare_return_helpers, backend=backend)(x)
+    np.testing.assert_allclose(got, _fd(R.bare_return_helpers, (x,), 0), rtol=1e-6, atol=1e-8)
