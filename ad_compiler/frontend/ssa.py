@@ -1109,11 +1109,8 @@ class Builder(ContainerForms, ComplexForms):
         if name in ("expand_dims", "squeeze"):   # axis as a keyword or a second argument
             self.nargs(node, 1, 2)
             attrs = self.kwargs(node, {"axis"})
-            if len(node.args) == 2:
-                axis = self.expr(node.args[1])
-                if not isinstance(axis, Const):
-                    raise self.err(f"'{name}' needs a constant axis", "call", node)
-                attrs["axis"] = axis.value
+            if len(node.args) == 2:     # (an int or a tuple of ints, as the keyword)
+                attrs["axis"] = self.static(node.args[1], "axis")
             return self.prim(name, [self.value(node.args[0])], attrs or None)
         if name == "reshape":
             self.nargs(node, 2)

@@ -68,6 +68,7 @@ USAGES = [
      [(6,)]),
     ("np.interp(a, np.array([-0.5, 0.0, 0.7]), b) * a", [(2, 3), (3,)]),   # in fp too
     ("np.interp(a[0, 0], np.array([-0.5, 0.0, 0.7]), b)", [(2, 3), (3,)]),  # a scalar x
+    ("np.expand_dims(a, (0, 2)) * np.expand_dims(a, 1)", [(3,)]),   # positional tuple axis
 ]
 _MODULE = write_module(USAGES, name="leftover_usages")
 
