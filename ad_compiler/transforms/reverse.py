@@ -483,7 +483,8 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
             ops.append(Store([], [b_array, *index, Const(0.0)], op.line))
         if g is not None:
             if g.kind == "array" and (value.kind in SCALAR_KINDS or value.ndim != g.ndim or
-                                      not _fills_part(value, array, index, self.shapes)):
+                                      not _fills_part(value, array, index, self.shapes,
+                                                      self.defining_op)):
                 # a value broadcast into the part: a scalar, fewer axes, or axes of length 1
                 # (``w[:, idx] = z`` with z of shape (3, 1)); the ranks alone cannot tell
                 builder = Builder(self.namer, op.line)
@@ -881,11 +882,16 @@ def _vjp_rule(prim, i):
     return prim.vjps[i] if i < len(prim.vjps) else None
 
 
-def _fills_part(value: Value, array: Value, index, shapes) -> bool:
+def _fills_part(value: Value, array: Value, index, shapes, defining_op) -> bool:
     """Whether ``value`` surely has the shape of ``array[index]``: the whole array
-    (``a[:] = v``, every index a full slice) and ``v`` of ``a``'s shape class."""
-    full = all(isinstance(i, Const) and i.value == slice(None) for i in index)
-    return full and same_shape(shapes, value, array)
+    (``a[:] = v``, every index a full slice, ``slice(None, None, None)``) and ``v`` of
+    ``a``'s shape class."""
+    def full(i):
+        op = defining_op.get(id(i))
+        return isinstance(op, Prim) and op.name == "slice" and \
+            all(isinstance(b, Const) and b.value is None for b in op.operands)
+
+    return all(full(i) for i in index) and same_shape(shapes, value, array)
 
 
 def _indirect(index) -> bool:

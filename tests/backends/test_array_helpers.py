@@ -100,6 +100,8 @@ def _shape_cases():
         ("_rt.unbroadcast({0}, {1})", (X3, X2), X3.sum(axis=0)),
         ("_rt.unbroadcast({0}, {1})", (X3, c4), X3.sum(axis=(0, 2))[:, None]),
         ("_rt.unbroadcast({0}, {1})", (X2, 1.0), X2.sum()),
+        ("_rt.unbroadcast({0}, {1})", (r, r * 2.0), r),           # vectors: the cheap form
+        ("_rt.unbroadcast({0}, {1})", (r, r[:1]), r.sum(keepdims=True)),
         ("_rt.broadcast_like({0}, {1})", (c4, X2), np.broadcast_to(c4, X2.shape)),
         ("_rt.broadcast_like({0}, {1})", (r, X2), np.broadcast_to(r, X2.shape)),
         ("_rt.broadcast_like({0}, {1})", (X2, X3), np.broadcast_to(X2, X3.shape)),

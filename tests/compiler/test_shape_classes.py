@@ -110,3 +110,19 @@ def test_loop_carried_arrays_that_keep_their_class():
     count, got = _unbroadcasts(carried_alike, (x,))
     assert count == 0
     assert_close(got, fd_grad(carried_alike, (x,), 0), "carried_alike")
+
+
+def whole_array_store(x0):
+    x = x0.copy()
+    x[:] = np.sin(x0)
+    return np.sum(x * x)
+
+
+def test_a_store_that_fills_the_whole_array_needs_no_unbroadcast():
+    """``x[:] = v``, ``v`` of ``x``'s shape class: the part is the whole array, so the
+    stored value's cotangent is the part's (the full slice is a ``slice(None, None,
+    None)`` value in the IR, not a constant)."""
+    x0 = np.array([0.1, 0.2, 0.7])
+    g = ad.grad(whole_array_store, backend="python")
+    assert_close(g(x0), fd_grad(whole_array_store, (x0,), 0))
+    assert "_rt.unbroadcast" not in g.source
