@@ -483,8 +483,8 @@ class ReverseTransform(ToBeRecorded, TapePlacement, Checkpointing):
             ops.append(Store([], [b_array, *index, Const(0.0)], op.line))
         if g is not None:
             if g.kind == "array" and (value.kind in SCALAR_KINDS or value.ndim != g.ndim or
-                                      not _fills_part(value, array, index, self.shapes,
-                                                      self.defining_op)):
+                                      not _fills_part(value, array, op.operands[1:-1],
+                                                      self.shapes, self.defining_op)):
                 # a value broadcast into the part: a scalar, fewer axes, or axes of length 1
                 # (``w[:, idx] = z`` with z of shape (3, 1)); the ranks alone cannot tell
                 builder = Builder(self.namer, op.line)

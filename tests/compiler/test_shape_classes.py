@@ -126,3 +126,38 @@ def test_a_store_that_fills_the_whole_array_needs_no_unbroadcast():
     g = ad.grad(whole_array_store, backend="python")
     assert_close(g(x0), fd_grad(whole_array_store, (x0,), 0))
     assert "_rt.unbroadcast" not in g.source
+
+
+def allocated_by_size(x0):
+    n = x0.shape[0]
+    x = x0.copy()
+    y = np.empty(n)
+    z = np.zeros(x0.shape)
+    for t in range(2):
+        for r in range(n):
+            y[r] = np.tanh(x[r]) + z[r]
+        x[:] = y
+        z[:] = x * 0.5
+    return np.sum(x * x) + np.sum(z)
+
+
+def rows_of_a_matrix(m):
+    y = np.zeros(m.shape[0])       # m's rows, not m's shape
+    for r in range(m.shape[0]):
+        y[r] = np.sum(m[r] * m[r])
+    out = m[:, 0].copy()
+    out[:] = y
+    return np.sum(out * out)
+
+
+def test_an_allocation_of_an_arrays_size_is_of_its_class():
+    """``np.empty(n)`` with ``n = x.shape[0]`` of a 1-D ``x``, ``np.zeros(x.shape)``: of
+    ``x``'s class, so ``x[:] = y`` needs no unbroadcast; ``np.zeros(m.shape[0])`` of a
+    matrix is not of ``m``'s."""
+    x0 = np.array([0.1, 0.2, 0.7])
+    g = ad.grad(allocated_by_size, backend="python")
+    assert_close(g(x0), fd_grad(allocated_by_size, (x0,), 0))
+    assert "_rt.unbroadcast" not in g.source
+    m = np.array([[0.3, 0.5], [0.7, 0.2], [0.1, 0.9]])
+    assert_close(ad.grad(rows_of_a_matrix, backend="python")(m),
+                 fd_grad(rows_of_a_matrix, (m,), 0))
