@@ -275,13 +275,37 @@ def check(source: str, backend: str = "python") -> tuple[str, str]:
             return "wrong", f"forward value {out} != {value}"
         if not _close(t_out, want, 1e-5):
             return "wrong", f"jvp {t_out} != {want}"
-    except ad.DifferentiationError as exc:
-        if type(exc).__name__ == "CompilationError":
-            return "crash", f"CompilationError: {str(exc)[:300]}"
-        return "refused", _reason(exc)
     except Exception as exc:
-        return "crash", f"{type(exc).__name__}: {str(exc)[:300]}"
+        return failure(exc)
     return "ok", ""
+
+
+def failure(exc) -> tuple[str, str]:
+    """(outcome, detail) of an exception the compiler raised on a program: a refusal (a
+    DifferentiationError) or a crash (a compile error, anything else)."""
+    from ad_compiler import DifferentiationError
+
+    if isinstance(exc, DifferentiationError) and type(exc).__name__ != "CompilationError":
+        return "refused", _reason(exc)
+    return "crash", f"{type(exc).__name__}: {str(exc)[:300]}"
+
+
+def report(outcome_of, first: int, n: int):
+    """Run ``outcome_of(seed)`` for seeds ``first .. first + n - 1``, printing each failure
+    as it comes, a tally every 50 seeds and the refusals and skips by reason."""
+    total, why = collections.Counter(), collections.Counter()
+    for seed in range(first, first + n):
+        outcome, detail = outcome_of(seed)
+        total[outcome] += 1
+        if outcome in ("refused", "skipped"):
+            why[f"{outcome}: {re.sub(r'[0-9.e-]+', 'N', detail)[:120]}"] += 1
+        elif outcome != "ok":
+            print(f"seed {seed}: {outcome}: {detail}", flush=True)
+        if (seed - first + 1) % 50 == 0:
+            print(f"after {seed - first + 1}: {dict(total)}", flush=True)
+    print(dict(total))
+    for reason, k in why.most_common():
+        print(f"  {k:5d}  {reason}")
 
 
 def _reason(exc) -> str:

@@ -13,10 +13,8 @@ known to the generator.
 """
 from __future__ import annotations
 
-import collections
 import itertools
 import math
-import re
 import sys
 
 import numpy as np
@@ -494,12 +492,8 @@ def check(source: str, backend: str = "python", hvp: bool = False):
             fdh2 = (gx(*plus) - gx(*minus)) / (4 * h)
             if memgen._close(fdh, fdh2, 1e-4) and not memgen._close(hv, fdh, 1e-4):
                 return "wrong", f"hvp {hv} != {fdh}"
-    except ad.DifferentiationError as exc:
-        if type(exc).__name__ == "CompilationError":
-            return "crash", f"CompilationError: {str(exc)[:300]}"
-        return "refused", memgen._reason(exc)
     except Exception as exc:
-        return "crash", f"{type(exc).__name__}: {str(exc)[:300]}"
+        return memgen.failure(exc)
     return "ok", ""
 
 
@@ -508,16 +502,4 @@ if __name__ == "__main__":
     backend = sys.argv[2] if len(sys.argv) > 2 else "python"
     first = int(sys.argv[3]) if len(sys.argv) > 3 else 0
     hvp = len(sys.argv) > 4 and sys.argv[4] == "hvp"
-    total, why = collections.Counter(), collections.Counter()
-    for seed in range(first, first + n):
-        outcome, detail = check(program(seed), backend, hvp)
-        total[outcome] += 1
-        if outcome in ("refused", "skipped"):
-            why[f"{outcome}: {re.sub(r'[0-9.e-]+', 'N', detail)[:120]}"] += 1
-        elif outcome != "ok":
-            print(f"seed {seed}: {outcome}: {detail}", flush=True)
-        if (seed - first + 1) % 50 == 0:
-            print(f"after {seed - first + 1}: {dict(total)}", flush=True)
-    print(dict(total))
-    for reason, k in why.most_common():
-        print(f"  {k:5d}  {reason}")
+    memgen.report(lambda seed: check(program(seed), backend, hvp), first, n)
