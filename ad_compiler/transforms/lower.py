@@ -12,21 +12,17 @@ and has no derivative (the transforms say so).
 from __future__ import annotations
 
 from ..errors import DifferentiationError
-from ..frontend.ir import Assign, Function, Prim, Region, walk
+from ..frontend.ir import Assign, Function, Prim, Region
 from ..rules import PRIMITIVES
 from .builder import Builder, Namer
+from .irtools import all_names
 
 _SCALARS = ("float", "int", "bool")
 
 
 def lower_composites(fn: Function) -> bool:
     """Expand every composite of ``fn`` whose operand ranks are known; True if any was."""
-    names = {v.name for v in fn.params} | {v.name for v in fn.free_vars}
-    for op in walk(fn.body):
-        names.update(v.name for v in op.results)
-        for sub in op.regions():
-            names.update(v.name for v in sub.args)
-    return _lower(fn, fn.body, Namer(names))
+    return _lower(fn, fn.body, Namer(all_names(fn)))
 
 
 def _known(v) -> bool:

@@ -20,7 +20,7 @@ from ..frontend.ir import (Assign, Const, For, Function, If, Load, Prim, Region,
 from ..rules.indexing import COMPARISONS, INDEX_RESULTS
 from ..rules.table import INTEGER_CLOSED
 from .builder import Namer, result_signature
-from .irtools import all_regions
+from .irtools import all_names, all_regions
 from .lower import lower_composites
 from .inplace import lower_inplace_updates
 from .simplify import simplify
@@ -121,19 +121,16 @@ def _spell_out_ellipses(fn: Function) -> bool:
     """``x[..., 0]`` -> ``x[:, :, 0]``: the ellipsis of each element read or write becomes
     the full slices of the axes the other indices leave (the array's rank is known now), so
     that every later pass sees only indices it knows. True if there was one."""
-    names = {v.name for v in fn.params + fn.free_vars} | \
-        {v.name for op in walk(fn.body) for v in op.results}
-    namer = Namer(names)
-    found = False
+    namer = None        # (made at the first ellipsis: most functions have none)
     for region in all_regions(fn.body):
         ops = []
         for op in region.ops:
             if isinstance(op, (Load, Store)) and any(_is_ellipsis(v) for v in op.operands):
-                found = True
+                namer = namer or Namer(all_names(fn))
                 ops.extend(_ellipsis_slices(fn, op, namer))
             ops.append(op)
         region.ops = ops
-    return found
+    return namer is not None
 
 
 def _is_ellipsis(v) -> bool:
