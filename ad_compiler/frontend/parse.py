@@ -140,12 +140,15 @@ def parse_function(fn) -> Parsed:
                                    construct="function", function=name, filename=filename,
                                    line=line)
     node.decorator_list = []
-    closure = {}
-    if fn.__closure__:
-        closure = dict(zip(code.co_freevars, fn.__closure__))
-    scope = Scope(globals=fn.__globals__, closure=closure, owner=fn)
-    return Parsed(node=node, name=name, filename=filename, first_line=node.lineno,
-                  scope=scope)
+    return _parsed(fn, node, name, filename, node.lineno)
+
+
+def _parsed(fn, node, name, filename, first_line) -> Parsed:
+    """``node`` with ``fn``'s scope: its globals and the cells of its closure."""
+    code = fn.__code__
+    closure = dict(zip(code.co_freevars, fn.__closure__)) if fn.__closure__ else {}
+    return Parsed(node=node, name=name, filename=filename, first_line=first_line,
+                  scope=Scope(globals=fn.__globals__, closure=closure, owner=fn))
 
 
 def _parse_lambda(fn, filename, line) -> Parsed:
@@ -162,10 +165,7 @@ def _parse_lambda(fn, filename, line) -> Parsed:
     func = ast.copy_location(ast.FunctionDef(name=name, args=node.args, body=[body],
                                              decorator_list=[], returns=None), node)
     ast.fix_missing_locations(func)
-    code = fn.__code__
-    closure = dict(zip(code.co_freevars, fn.__closure__)) if fn.__closure__ else {}
-    return Parsed(node=func, name=name, filename=filename, first_line=line,
-                  scope=Scope(globals=fn.__globals__, closure=closure, owner=fn))
+    return _parsed(fn, func, name, filename, line)
 
 
 def _lambda_node(fn, filename, line):
@@ -184,8 +184,7 @@ def _lambda_node(fn, filename, line):
 
     found = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda) and n.lineno == line
              and holds(n)]
-    return min(found, key=lambda n: (n.end_lineno, n.end_col_offset), default=None) \
-        if found else None
+    return min(found, key=lambda n: (n.end_lineno, n.end_col_offset), default=None)
 
 
 _EDITED_HINT = (" (if the file was edited after the module was imported, reload the module "
