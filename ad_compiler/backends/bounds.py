@@ -37,8 +37,9 @@ import numpy as np
 
 from .index_checks import OUT_OF_BOUNDS
 
-# the statement of a failed check written into the source by .index_checks
-CHECK_FAILED = f"raise IndexError({OUT_OF_BOUNDS!r})"
+# the statements of the checks .index_checks writes into the source: the raise after a
+# prange loop whose flagged check failed, and the entry and per-statement checks
+CHECK_STATEMENTS = (f"raise IndexError({OUT_OF_BOUNDS!r})", "_rt.require_indices(")
 
 __all__ = ["resolve", "locating_index_errors"]
 
@@ -80,7 +81,7 @@ def _located(exc) -> str | None:
         return None
     filename, gen_line = found
     lines = [ln.rstrip("\n") for ln in linecache.getlines(filename)]
-    if 0 < gen_line <= len(lines) and lines[gen_line - 1].strip() == CHECK_FAILED:
+    if 0 < gen_line <= len(lines) and lines[gen_line - 1].strip().startswith(CHECK_STATEMENTS):
         return None     # a check before a loop or statement: the python run finds the access
     header = lines[:next((k for k, ln in enumerate(lines) if ln.startswith("def ")), 0)]
     user_file = next((m.group(1) for m in map(_USER_FILE.search, header) if m), None)

@@ -177,3 +177,22 @@ def test_default_numba_build_checks_in_the_source_with_numbas_checks_off():
     assert "boundscheck=entry" in text and "_rt.require_indices(" in text
     with pytest.raises(IndexError, match=LINE):
         ad.grad(squares, boundscheck="numba")(x, 4)
+
+
+def squares_past_the_end(x, n):
+    s = 0.0
+    for i in range(n):
+        s = s + x[i] * x[i]
+    return s
+
+
+@pytest.mark.numba
+def test_a_failed_check_run_as_python_names_the_access(monkeypatch):
+    """Under ``NUMBA_DISABLE_JIT`` the checked source runs as Python: the traceback ends at
+    the check before the loop, which is no access, so the python run of the plain source
+    finds the line of the access itself."""
+    from numba.core import config
+
+    monkeypatch.setattr(config, "DISABLE_JIT", True)
+    with pytest.raises(IndexError, match=r"line \d+ of .*test_bounds.py \(`s = s \+ x\[i\]"):
+        ad.grad(squares_past_the_end)(np.ones(3), 4)
