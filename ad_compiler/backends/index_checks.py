@@ -165,7 +165,7 @@ class Affine:
                       self.const * factor, self.names, self.entry, self.ints) \
             if factor else Affine()
 
-    def render(self, loop_values):
+    def render(self, loop_values=None):
         """Source text, each loop index replaced by ``loop_values[loop]`` (a text)."""
         parts = [_term(c, t) for t, c in self.atoms.items()]
         parts += [_term(c, loop_values[k]) for k, c in self.coeffs.items()]
@@ -174,9 +174,40 @@ class Affine:
         text = " + ".join(parts).replace("+ -", "- ")
         return text if len(parts) == 1 else f"({text})"
 
+    def at(self, values):
+        """The expression with each loop index or iteration number replaced by its Affine
+        in ``values``; a loop absent from it stays as its variable (an atom)."""
+        out = Affine(atoms=dict(self.atoms), const=self.const, names=self.names,
+                     entry=self.entry, ints=self.ints)
+        for k, c in self.coeffs.items():
+            value = values.get(k)
+            if value is None:
+                value = Affine(atoms={k.var: 1}, names=frozenset({k.var}))
+            out = out.plus(value.scaled(c))
+        return out
+
+    def minus(self, other):
+        """``self - other`` when it is a constant, else None."""
+        d = self.plus(other, -1)
+        return None if d.coeffs or d.atoms else d.const
+
+
+def _atom(text, like):
+    """The expression ``text`` as one atom, reading what ``like`` reads."""
+    return Affine(atoms={text: 1}, names=like.names, ints=like.ints)
+
+
+def _positive(d):
+    """The text of ``d > 0`` (``c < terms``), None when ``d`` is a constant."""
+    if not d.atoms:
+        return None
+    return f"{-d.const} < {Affine(atoms=d.atoms).render()}"
+
 
 def _term(c, text):
-    return _paren(text) if c == 1 else f"{c} * {_paren(text)}"
+    if c in (1, -1):
+        return _paren(text) if c == 1 else f"-{_paren(text)}"
+    return f"{c} * {_paren(text)}"
 
 
 _SIMPLE = re.compile(r"-?[\w.]+(\[\d+\])?|\(.*\)")
@@ -334,16 +365,22 @@ class _Loop:
     checks: dict = field(default_factory=dict)   # guard -> checks to insert before the loop
     iteration: object = None
 
-    def bounds(self, values):
-        """(guard, least, greatest) texts of the index over the range."""
-        start, stop, s = self.start.render(values), self.stop.render(values), self.step
-        if s > 0:
-            last = f"({stop} - 1)" if s == 1 else \
-                f"({start} + ({stop} - {start} - 1) // {s} * {s})"
-            return f"{start} < {stop}", start, last
-        last = f"({stop} + 1)" if s == -1 else \
-            f"({start} - ({start} - {stop} - 1) // {-s} * {-s})"
-        return f"{start} > {stop}", last, start
+    def span(self):
+        """(d, least, greatest) Affines in the variables of the loops around: the loop
+        runs when ``d > 0``, its index going from ``least`` to ``greatest``."""
+        start, stop, s = self.start.at({}), self.stop.at({}), self.step
+        d = stop.plus(start, -1) if s > 0 else start.plus(stop, -1)
+        if abs(s) == 1:
+            return (d, start, stop.plus(Affine(const=-1))) if s > 0 else \
+                (d, stop.plus(Affine(const=1)), start)
+        last = start.plus(_atom(f"({d.render()} - 1) // {abs(s)} * {abs(s)}", d),
+                          1 if s > 0 else -1)
+        return (d, start, last) if s > 0 else (d, last, start)
+
+    def trips(self):
+        """The number of iterations when the loop runs, an Affine."""
+        d, s = self.span()[0], abs(self.step)
+        return d if s == 1 else _atom(f"({d.render()} + {s - 1}) // {s}", d)
 
 
 @dataclass(eq=False)
@@ -352,12 +389,6 @@ class _Iteration:
     constant (a tape position) is affine in."""
 
     loop: _Loop
-
-
-def _trip_count(loop, values):
-    start, stop, s = loop.start.render(values), loop.stop.render(values), loop.step
-    return f"(({stop} - {start} + {s - 1}) // {s})" if s > 0 else \
-        f"(({start} - {stop} + {-s - 1}) // {-s})"
 
 
 def _counters(loop):
@@ -438,9 +469,13 @@ class _Indices(ast.NodeTransformer):
     check of a loop of ``chain`` (appended to that loop's ``checks``) or wrapped in
     ``_rt.checked_index``."""
 
-    def __init__(self, env, chain, before, parallel=None, twins=None):
+    def __init__(self, env, chain, before, parallel=None, twins=None, cover=0,
+                 tuples=frozenset(), below=frozenset()):
         self.env, self.chain = env, chain
         self.twins = twins or {}
+        self.below = below            # (k, a): 0 <= k < len(a) holds at the statement
+        self.cover = cover            # the loops of chain[:cover] may only prove an access
+        self.tuples = tuples          # names of tuples (Numba checks their indices)
         self.before = before          # checks may run just before the statement
         self.before_checks = []       # conditions under which an index is out of bounds
         self.requires = []            # the same as (array, axis, lo, hi) where they are ints
@@ -488,7 +523,8 @@ class _Indices(ast.NodeTransformer):
     def visit_Subscript(self, node):
         self.generic_visit(node)
         if isinstance(node.ctx, ast.Del) or (isinstance(node.value, ast.Attribute)
-                                             and node.value.attr in ("shape", "strides")):
+                                             and node.value.attr in ("shape", "strides")) \
+                or isinstance(node.value, ast.Name) and node.value.id in self.tuples:
             return node
         items = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
         axis, new_items, base = 0, [], node.value
@@ -502,8 +538,9 @@ class _Indices(ast.NodeTransformer):
                 new_items.append(item)
                 axis += 0 if _is_newaxis(item) else 1
                 continue
-            proven = self._entry_check(base, axis, item) or \
-                self._check_before(base, axis, item)
+            proven = axis == 0 and isinstance(base, ast.Name) and \
+                isinstance(item, ast.Name) and (item.id, base.id) in self.below or \
+                self._entry_check(base, axis, item) or self._check_before(base, axis, item)
             if proven is not True and self.parallel is not None:
                 item = self._flagged(node, axis, item, proven)
             elif proven is not True:         # an int proven by a check stays as it is
@@ -554,7 +591,8 @@ class _Indices(ast.NodeTransformer):
         check = f"{text} < -{size} or {text} >= {size}"
         if check not in self.before_checks:
             self.before_checks.append(check)
-            self.requires.append((self.twins.get(base.id, base.id), axis, text, text))
+            at = aff.at({})
+            self.requires.append((self.twins.get(base.id, base.id), axis, at, at))
             self.steps.append(("check", check))
         return True
 
@@ -562,12 +600,15 @@ class _Indices(ast.NodeTransformer):
         """Whether ``base[..item..]`` is proven by an entry check added to a loop: True
         (an int), "array" (if the index may be an index array, checked at the access),
         False (not proven)."""
-        if self.conditional or not self.chain or not isinstance(base, ast.Name):
+        if not self.chain or not isinstance(base, ast.Name):
             return False
         aff = self.env.affine(item)
         if aff is None:
             return False
         loops = self.chain
+        # the loops whose checks may only prove, not be added to: those outside the branch
+        # the statement is in, or all of them for a conditionally evaluated expression
+        cover = len(loops) if self.conditional else self.cover
         for m, loop in enumerate(loops):     # the outermost placement that works
             inner = loops[m:]
             fixed = {lp: lp.var for lp in loops[:m]}
@@ -583,26 +624,42 @@ class _Indices(ast.NodeTransformer):
             if any(b.names & loop.assigned or any(lp not in fixed for lp in b.coeffs)
                    for lp in inner for b in (lp.start, lp.stop)):
                 continue
-            guards, lo_vals, hi_vals = [], dict(fixed), dict(fixed)
-            extremes = {}
+            guards, extremes = [], {}
             for lp in inner:
-                guard, least, greatest = lp.bounds(fixed)
-                guards.append(guard)
+                d, least, greatest = lp.span()
+                if not d.atoms and d.const <= 0:
+                    return True          # the nest never runs: the access never happens
+                if d.atoms:
+                    guards.append(d)
                 extremes[lp] = least, greatest
-                extremes[_iteration(lp)] = "0", f"({_trip_count(lp, fixed)} - 1)"
+                extremes[_iteration(lp)] = Affine(), lp.trips().plus(Affine(const=-1))
+            lo_vals, hi_vals = {}, {}
             for lp, c in aff.coeffs.items():
-                if lp in extremes:
-                    least, greatest = extremes[lp]
+                least, greatest = extremes.get(lp, (None, None))
+                if least is not None:
                     lo_vals[lp], hi_vals[lp] = (least, greatest) if c > 0 else (greatest, least)
             # (array-valued bounds, aff.ints False: the helpers skip them, each access of
             # the index array is checked where it is read)
-            check = (self.twins.get(base.id, base.id), axis, aff.render(lo_vals),
-                     aff.render(hi_vals))
-            checks = loop.checks.setdefault(tuple(guards), [])
-            if check not in checks:
-                checks.append(check)
+            check = (self.twins.get(base.id, base.id), axis, aff.at(lo_vals), aff.at(hi_vals))
+            key = tuple(_positive(d) for d in guards)
+            group = loop.checks.get(key)
+            if group is None or not any(_covers(c, check) for c in group[1]):
+                if m < cover:        # outside the branch: proven only by what it checks
+                    continue
+                loop.checks.setdefault(key, (guards, []))[1].append(check)
             return True if aff.ints else "array"
         return False
+
+
+def _covers(check, other):
+    """Whether ``check`` (array, axis, lo, hi) proves ``other``: the same axis of the same
+    array, ``other``'s bounds no lower and no higher (where a bound of ``check`` may be an
+    array, which the check skips, so may ``other``'s: an access through an array index is
+    checked where it is made)."""
+    if check[:2] != other[:2] or any(other[k].ints and not check[k].ints for k in (2, 3)):
+        return False
+    below, above = other[2].minus(check[2]), check[3].minus(other[3])
+    return below is not None and above is not None and below >= 0 and above >= 0
 
 
 def _helper(name, base, axis, item, *more):
@@ -689,9 +746,13 @@ class _Parallel:
 
 
 class _Rewrite:
-    def __init__(self, ints, lines, fresh, twins):
+    def __init__(self, ints, lines, fresh, twins, tuples, counts):
         self.ints, self.lines, self.fresh = ints, lines, fresh
         self.twins = twins     # array -> a parameter of its shape (_shape_twins)
+        self.tuples = tuples   # names only ever bound to a shape (_tuple_names)
+        self.cover = 0         # how many loops of the chain are outside the current branch
+        self.counts = counts   # names that are never negative (_counts)
+        self.below = set()     # (k, a): k < len(a) holds here (a while's test said so)
         self.edits = []        # (node, new text) of expressions or statements
         self.loops = []        # _Loop with checks to insert
         self.inserts = {}      # line number -> per-access check lines to insert before it
@@ -723,16 +784,23 @@ class _Rewrite:
                         _callee(stmt.iter.func) == "prange":
                     self.parallel = _Parallel(stmt, self.fresh)
                     self.parallels.append(self.parallel)
-                self.block(stmt.body, inner, chain + [loop] if loop else [])
+                kept = self._kept(changing)
+                self._nested(stmt.body, inner, chain + [loop] if loop else [],
+                             self.cover if loop else 0, kept)
                 self.parallel = outer
-                self.block(stmt.orelse, {}, [])
-            elif isinstance(stmt, (ast.If, ast.While)):
-                if isinstance(stmt, ast.If):
-                    self._expression(stmt.test, env, chain, stmt)
-                else:
-                    self._expression(stmt.test, env, [])
+                self._nested(stmt.orelse, {}, [], 0, kept)
+            elif isinstance(stmt, ast.If):
+                # an access in a branch is proven by the checks its loops already make
+                # (the same index over the same ranges), never by a new one before a loop
+                # around the branch (that would check what the branch may not read)
+                self._expression(stmt.test, env, chain, stmt)
                 for sub in (stmt.body, stmt.orelse):
-                    self.block(sub, {}, [])
+                    self._nested(sub, values, chain, len(chain), self.below)
+            elif isinstance(stmt, ast.While):
+                self._expression(stmt.test, env, [])
+                kept = self._kept(_assigned([stmt]))
+                self._nested(stmt.body, {}, [], 0, kept | _below(stmt.test, self.counts))
+                self._nested(stmt.orelse, {}, [], 0, kept)
             elif isinstance(stmt, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
                 pass
             elif hasattr(stmt, "body"):         # with, try: checked per access inside
@@ -749,14 +817,25 @@ class _Rewrite:
             else:
                 aff = name = None
             self._forget(values, _assigned([stmt]))
+            self.below = self._kept(_assigned([stmt]))
             if aff is not None and name not in aff.names:
                 values[name] = aff
+
+    def _nested(self, stmts, values, chain, cover, below=frozenset()):
+        outer = self.cover, self.below
+        self.cover, self.below = cover, set(below)
+        self.block(stmts, values, chain)
+        self.cover, self.below = outer
+
+    def _kept(self, changed):
+        """The facts ``k < len(a)`` that hold on when ``changed`` are assigned."""
+        return {f for f in self.below if f[0] not in changed and f[1] not in changed}
 
     def _statement_parts(self, stmt, env):
         for name in ("body", "orelse", "finalbody", "handlers"):
             sub = getattr(stmt, name, None)
             if sub:
-                self.block([s for s in sub if isinstance(s, ast.stmt)], {}, [])
+                self._nested([s for s in sub if isinstance(s, ast.stmt)], {}, [], 0)
         for item in getattr(stmt, "items", []):
             self._expression(item.context_expr, env, [])
 
@@ -773,16 +852,17 @@ class _Rewrite:
         before = stmt is not None and not line.startswith(b"elif")
         copy = ast.parse(ast.unparse(node)).body[0] if isinstance(node, ast.stmt) else \
             _copy(node)
-        rewriter = _Indices(env, chain, before, self.parallel, self.twins)
+        walrus = any(isinstance(sub, ast.NamedExpr) for sub in ast.walk(node))
+        rewriter = _Indices(env, chain, before, self.parallel, self.twins,
+                            self.cover if chain else 0, self.tuples,
+                            frozenset() if walrus else frozenset(self.below))
         new = rewriter.visit(copy)
         if rewriter.changed:
             self.edits.append((node, ast.unparse(new)))
         if rewriter.before_checks and self.parallel is not None:
             self.parallel.guard(stmt).steps += rewriter.steps
         elif rewriter.before_checks:
-            indent = self.lines[stmt.lineno - 1][:stmt.col_offset].decode()
-            self.inserts.setdefault(stmt.lineno, []).append(
-                f"{indent}{_require('True', rewriter.requires)}")
+            self.inserts.setdefault(stmt.lineno, []).append((stmt, rewriter.requires))
 
 
 _INT_CALLS = {"len", "int"}
@@ -828,11 +908,13 @@ def _int_names(func):
 
 
 def _shape_twins(func) -> dict:
-    """{array: parameter} for the arrays every binding of which is ``_rt.zeros_like`` of
-    one parameter that nothing rebinds (an adjoint ``b_x = _rt.zeros_like(x)``): an array
-    of the parameter's shape wherever it is read, so an index checked against the
-    parameter is checked against it, and the check of ``b_x[i]`` beside the one of
-    ``x[i]`` in a loop nest is the same check, made once."""
+    """{array: source} for the arrays every binding of which is ``_rt.zeros_like`` of one
+    ``source`` fixed wherever they are read (an adjoint ``b_x = _rt.zeros_like(x)``): a
+    parameter that nothing rebinds, or a name bound once, by a statement of the function's
+    body itself, before every binding of the array. The array has the source's shape
+    wherever it is read, so an index checked against the source is checked against it, and
+    the check of ``b_x[i]`` beside the one of ``x[i]`` in a loop nest is the same check,
+    made once."""
     params = {a.arg for a in func.args.args + func.args.posonlyargs + func.args.kwonlyargs}
     zeros = {}      # id of the target Name of ``y = zeros_like(x)`` -> "x"
     for node in ast.walk(func):
@@ -842,19 +924,91 @@ def _shape_twins(func) -> dict:
                 len(node.value.args) == 1 and not node.value.keywords and \
                 isinstance(node.value.args[0], ast.Name):
             zeros[id(node.targets[0])] = node.value.args[0].id
-    bindings: dict = {}     # name -> for each binding, the parameter it zeros (or None)
+    bindings: dict = {}     # name -> for each binding, (the source it zeros or None, line)
     for node in ast.walk(func):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            bindings.setdefault(node.id, []).append(zeros.get(id(node)))
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            bindings.setdefault(node.id, []).append((zeros.get(id(node)), node.lineno))
         elif isinstance(node, ast.arg) and node.arg not in params:
-            bindings.setdefault(node.arg, []).append(None)   # (a nested function's)
+            bindings.setdefault(node.arg, []).append((None, 0))   # (a nested function's)
+    top = {id(target): stmt.lineno for stmt in func.body if isinstance(stmt, ast.Assign)
+           for target in stmt.targets if isinstance(target, ast.Name)}
+    once = {}       # name -> line of its one binding, a statement of the body itself
+    for node in ast.walk(func):
+        if isinstance(node, ast.Name) and id(node) in top and len(bindings[node.id]) == 1:
+            once[node.id] = top[id(node)]
     twins = {}
     for name, sources in bindings.items():
-        source = sources[0]
-        if source in params and source not in bindings and \
-                all(s == source for s in sources):
+        source = sources[0][0]
+        if any(s != source for s, _ in sources):
+            continue
+        if source in params and source not in bindings or \
+                source in once and all(line > once[source] for _, line in sources):
             twins[name] = source
     return twins
+
+
+def _counts(func) -> frozenset:
+    """Names never negative: every binding an assignment of an int constant >= 0, or of
+    the name plus one (a tape position, a counter)."""
+    kinds: dict = {}
+    for node in ast.walk(func):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            kinds.setdefault(node.id, []).append(False)
+        elif isinstance(node, ast.arg):
+            kinds.setdefault(node.arg, []).append(False)
+    for node in ast.walk(func):
+        step = _step_of(node) if isinstance(node, (ast.Assign, ast.AugAssign)) else None
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
+                isinstance(node.targets[0], ast.Name):
+            k = _constant_int(node.value)
+            ok = k is not None and k >= 0 or step is not None and step[1] >= 0
+            kinds[node.targets[0].id].remove(False)
+            kinds[node.targets[0].id].append(ok)
+        elif isinstance(node, ast.AugAssign) and step is not None:
+            kinds[step[0]].remove(False)
+            kinds[step[0]].append(step[1] >= 0)
+    return frozenset(name for name, oks in kinds.items() if all(oks))
+
+
+def _below(test, counts) -> set:
+    """The facts ``k < len(a)`` (``k`` one of ``counts``, ``a`` a name) that the true
+    ``while`` test ``test`` states: a comparison ``k < len(a)`` or ``k < a.shape[0]``, or
+    one of the operands of an ``and`` or ``&`` of them."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return set().union(*(_below(v, counts) for v in test.values))
+    if isinstance(test, ast.BinOp) and isinstance(test.op, ast.BitAnd):
+        return _below(test.left, counts) | _below(test.right, counts)
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and
+            isinstance(test.ops[0], ast.Lt) and isinstance(test.left, ast.Name) and
+            test.left.id in counts):
+        return set()
+    size = test.comparators[0]
+    if isinstance(size, ast.Call) and _callee(size.func) == "len" and len(size.args) == 1 \
+            and not size.keywords and isinstance(size.func, ast.Name):
+        array = size.args[0]
+    elif isinstance(size, ast.Subscript) and isinstance(size.value, ast.Attribute) and \
+            size.value.attr == "shape" and _constant_int(size.slice) == 0:
+        array = size.value.value
+    else:
+        return set()
+    return {(test.left.id, array.id)} if isinstance(array, ast.Name) else set()
+
+
+def _tuple_names(func) -> frozenset:
+    """Names every binding of which is ``<array>.shape``: tuples, whose indices Numba checks
+    itself (a constant one while typing)."""
+    bound: dict = {}
+    for node in ast.walk(func):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            bound.setdefault(node.id, []).append(node)
+        elif isinstance(node, ast.arg):
+            bound.setdefault(node.arg, []).append(None)
+    shapes = {id(node.targets[0]) for node in ast.walk(func)
+              if isinstance(node, ast.Assign) and len(node.targets) == 1
+              and isinstance(node.targets[0], ast.Name)
+              and isinstance(node.value, ast.Attribute) and node.value.attr == "shape"}
+    return frozenset(name for name, nodes in bound.items()
+                     if all(n is not None and id(n) in shapes for n in nodes))
 
 
 def _int_expression(node, ints):
@@ -882,20 +1036,22 @@ def _dotted(node):
 
 
 def _require(when, checks):
-    """The statement of the checks ``checks`` ((array, axis, lo, hi) each) under the
-    condition ``when``: one ``_rt.require_indices``, which raises ``IndexError`` itself.
-    One call, not ``if guard:`` around ``if <comparisons>: raise``: each ``if`` is basic
-    blocks in Numba's IR, whose liveness analyses grow with blocks times variables, and
-    each call is typed once (by a template) and lowered in place (the GMM gradient's
-    cold compile with its checks 2.3 -> 1.6 s; 1.1 s without them)."""
+    """The statement of the checks ``checks`` ((array, axis, lo, hi) each, the bounds
+    Affines) under the condition ``when``: one ``_rt.require_indices``, which raises
+    ``IndexError`` itself. One call, not ``if guard:`` around ``if <comparisons>: raise``:
+    each ``if`` is basic blocks in Numba's IR, whose liveness analyses grow with blocks
+    times variables, and each call is typed once (by a template) and lowered in place (the
+    GMM gradient's cold compile with its checks 2.3 -> 1.6 s; 1.1 s without them)."""
     return f"_rt.require_indices({when}, " + \
-        ", ".join(f"{a}, {axis}, {lo}, {hi}" for a, axis, lo, hi in checks) + ")"
+        ", ".join(f"{a}, {axis}, {lo.render()}, {hi.render()}"
+                  for a, axis, lo, hi in checks) + ")"
 
 
 def _check_lines(indent, guard, checks):
     """The entry checks of one loop nest: one :func:`_require` whose condition is the
     guard (every loop of the nest runs), ``&`` of its comparisons (which branch nowhere)."""
-    return [f"{indent}{_require(' & '.join(f'({g})' for g in guard), checks)}"]
+    when = " & ".join(f"({g})" for g in guard) or "True"
+    return [f"{indent}{_require(when, checks)}"]
 
 
 def add_index_checks(source: str) -> str:
@@ -906,10 +1062,92 @@ def add_index_checks(source: str) -> str:
     fresh = _Names(tree)
     for node in tree.body:
         if isinstance(node, ast.FunctionDef):
-            rewrite = _Rewrite(_int_names(node), lines, fresh, _shape_twins(node))
+            rewrite = _Rewrite(_int_names(node), lines, fresh, _shape_twins(node),
+                               _tuple_names(node), _counts(node))
             rewrite.block(node.body, {}, [])
+            _Proven(rewrite).block(node.body, [], [])
             _place(rewrite, lines, out)
     return _apply(lines, out)
+
+
+_NAME = re.compile(r"[A-Za-z_]\w*")
+
+
+@dataclass(eq=False)
+class _Made:
+    """A check that has run: ``check`` (array, axis, lo, hi) under ``guards`` (Affines,
+    each ``> 0``); ``reads``, every name its texts read."""
+
+    guards: list
+    check: tuple
+    reads: frozenset
+
+    def proves(self, check, guards):
+        """Whether this check, made earlier with the names it reads unchanged since, proves
+        ``check`` run under ``guards``: it covers the indices, and each of its guards
+        follows from one of ``guards`` (``g1 = g + k``, ``k >= 0``)."""
+        if not _covers(self.check, check):
+            return False
+        return all(any((k := g1.minus(g)) is not None and k >= 0 for g in guards)
+                   for g1 in self.guards)
+
+
+class _Proven:
+    """Drops each check (before a loop, or before a statement) that one made earlier
+    proves: one that ran on every path to it (earlier in its block or in a block around
+    it), with none of the names it reads assigned since, checking the same array axis over
+    a range that holds this one's, under guards that this one's imply (or the loops around
+    it, which run). The forward and the reverse sweep of a gradient index the same arrays
+    over the same ranges: the reverse sweep's checks go. A check inside a block never
+    proves one after it (the block may not run: a loop's zero iterations, a branch not
+    taken, a ``try`` left by the error)."""
+
+    def __init__(self, rewrite):
+        self.before = {}          # id(stmt) -> [(guards, checks)] run before it, in order
+        for entries in rewrite.inserts.values():
+            for stmt, requires in entries:
+                self.before.setdefault(id(stmt), []).append(([], requires))
+        self.loops = {}
+        for loop in rewrite.loops:
+            self.loops[id(loop.node)] = loop
+            if loop not in rewrite.guarded:       # (in a prange body: flags, not raises)
+                for guards, checks in loop.checks.values():
+                    self.before.setdefault(id(loop.node), []).append((guards, checks))
+
+    def block(self, stmts, made, facts):
+        for stmt in stmts:
+            for guards, checks in self.before.get(id(stmt), ()):
+                known = guards + facts
+                checks[:] = [c for c in checks if not any(m.proves(c, known) for m in made)]
+                made += [_Made(guards, c, _reads_of(guards, c)) for c in checks]
+            changed = _assigned([stmt])
+            if isinstance(stmt, (ast.For, ast.While)):
+                inner = [m for m in made if not m.reads & changed]
+                runs = [f for f in facts if not _reads_of([f]) & changed]
+                loop = self.loops.get(id(stmt))
+                if loop is not None:
+                    d = loop.span()[0]
+                    if not _reads_of([d]) & changed:
+                        runs.append(d)            # inside the loop, the loop runs
+                self.block(stmt.body, inner, runs)
+                self.block(stmt.orelse, [], [])
+            elif isinstance(stmt, ast.If):
+                self.block(stmt.body, list(made), list(facts))
+                self.block(stmt.orelse, list(made), list(facts))
+            elif not isinstance(stmt, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+                for name in ("body", "orelse", "finalbody", "handlers"):
+                    sub = getattr(stmt, name, None)
+                    if sub:
+                        self.block([s for s in sub if isinstance(s, ast.stmt)], [], [])
+            made[:] = [m for m in made if not m.reads & changed]
+            facts[:] = [f for f in facts if not _reads_of([f]) & changed]
+
+
+def _reads_of(guards, check=None):
+    texts = [g.render() for g in guards]
+    if check is not None:
+        texts += [check[0], check[2].render(), check[3].render()]
+    return frozenset(n for t in texts for n in _NAME.findall(t))
 
 
 @dataclass
@@ -930,17 +1168,19 @@ def _indent(lines, node):
 def _place(rewrite, lines, out):
     """Edit ``lines`` in place and add to ``out`` what ``rewrite`` found."""
     for line, checks in rewrite.inserts.items():
-        out.inserts.setdefault(line, []).extend(checks)
+        out.inserts.setdefault(line, []).extend(
+            f"{_indent(lines, stmt)}{_require('True', requires)}"
+            for stmt, requires in checks if requires)
     for loop in rewrite.loops:
         if not loop.checks:
             continue
         par = rewrite.guarded.get(loop)
         if par is not None:          # before a loop inside a prange body: no raise
             par.guard(loop.node).steps += [("check", _condition(guard, checks))
-                                           for guard, checks in loop.checks.items()]
+                                           for guard, (_, checks) in loop.checks.items()]
             continue
         out.inserts.setdefault(loop.node.lineno, []).extend(
-            line for guard, checks in loop.checks.items()
+            line for guard, (_, checks) in loop.checks.items() if checks
             for line in _check_lines(_indent(lines, loop.node), guard, checks))
     for par in rewrite.parallels:
         _place_parallel(par, lines, out)
@@ -953,8 +1193,9 @@ def _place(rewrite, lines, out):
 
 def _condition(guard, checks):
     """An entry check as one condition (True: an index of the nest is out of bounds)."""
-    tests = [f"_rt.indices_bad({array}, {axis}, {lo}, {hi})" for array, axis, lo, hi in checks]
-    return f"({' and '.join(guard)} and ({' or '.join(tests)}))"
+    tests = [f"_rt.indices_bad({array}, {axis}, {lo.render()}, {hi.render()})"
+             for array, axis, lo, hi in checks]
+    return f"({' and '.join(guard + ('(' + ' or '.join(tests) + ')',))})"
 
 
 def _place_parallel(par, lines, out):

@@ -51,15 +51,21 @@ class Program:
 
     def __init__(self, rng, parallel=False):
         self.rng, self.lines, self.loops, self.fresh = rng, [], [], 0
+        self.made = []          # (index expression, loop variables it reads) made so far
         self.parallel = parallel      # the outermost loops are prange loops
 
     def index(self, vars_):
         rng = self.rng
-        terms = [f"{rng.choice([1, 1, 2, -1])} * {v}" for v in vars_ if rng.random() < 0.7]
+        in_scope = [text for text, used in self.made if used <= set(vars_)]
+        if in_scope and rng.random() < 0.3:      # an index made before (branches reuse it)
+            return rng.choice(in_scope)
+        used = [v for v in vars_ if rng.random() < 0.7]
+        terms = [f"{rng.choice([1, 1, 2, -1])} * {v}" for v in used]
         terms.append(str(rng.choice([0, 0, 1, -1, 2])))
         if rng.random() < 0.2:
             terms.append(rng.choice(["n", "-n", "m"]))
-        return " + ".join(terms)
+        self.made.append((" + ".join(terms), frozenset(used)))
+        return self.made[-1][0]
 
     def access(self, vars_, depth):
         rng, ind = self.rng, "    " * depth
@@ -78,9 +84,11 @@ class Program:
         elif r < 0.85:
             self.lines.append(f"{ind}s = s + x[k]")
             self.lines.append(f"{ind}k = k {rng.choice(['+', '-'])} 1")
-        else:
+        elif r < 0.93:
             self.lines.append(f"{ind}if s > 0.5:")
             self.lines.append(f"{ind}    s = s + x[{self.index(vars_)}]")
+        else:
+            self.lines.append(f"{ind}s = s + (y[{self.index(vars_)}, 0] if s > 0.7 else 0.0)")
 
     def block(self, vars_, depth):
         rng, ind = self.rng, "    " * depth
@@ -242,3 +250,41 @@ def test_require_indices_raises_only_under_its_condition():
             else:
                 with pytest.raises(IndexError):
                     run(x, y, lo, hi, when)
+
+
+def test_a_branch_reads_what_its_loops_checks_prove():
+    """``if x[k] > m: m = x[k]``: the test's check of ``x`` over the loop proves the
+    branch's read (the same index over the same range); a read the loop does not check
+    stays checked where it is made."""
+    source = ("def f(x, n):\n    m = x[0]\n    for k in range(1, n):\n"
+              "        if x[k] > m:\n            m = x[k] + x[k + 1]\n    return m\n")
+    checked = add_index_checks(source)
+    assert checked.count("_rt.require_indices(") == 3, checked
+    assert "_rt.require_indices((1 < n), x, 0, 1, (n - 1))" in checked
+    assert "            _rt.require_indices(True, x, 0, (k + 1), (k + 1))" in checked
+
+
+def test_a_check_made_earlier_proves_a_later_one():
+    """The reverse sweep indexes what the forward sweep did: its checks go, unless a name
+    they read changed between (here ``n``) or the earlier one ran in a block the later one
+    is not in (a branch)."""
+    forward = "    for i in range(n):\n        s = s + x[i]\n"
+    reverse = "    for i in range(n - 1, -1, -1):\n        b_x[i] += s\n"
+    head = "def f(x, n):\n    b_x = _rt.zeros_like(x)\n    s = 0.0\n"
+    checked = add_index_checks(head + forward + reverse + "    return b_x\n")
+    assert checked.count("_rt.require_indices(") == 1, checked
+    branch = "    if s > 0:\n        for i in range(n):\n            s = s + x[i]\n"
+    for before in (forward + "    n = n + 1\n", branch):
+        checked = add_index_checks(head + before + reverse + "    return b_x\n")
+        assert checked.count("_rt.require_indices(") == 2, checked
+
+
+def test_a_while_test_proves_its_tape_push_and_a_shape_is_not_checked():
+    source = ("def f(x, tol):\n    _t1 = x.shape\n    n = _t1[0]\n    _tape = _rt.tape(16, 0.0)\n"
+              "    _k = 0\n    s = x[0]\n    while (s > tol) & (_k < len(_tape)):\n"
+              "        _tape[_k] = s\n        s = s * 0.5\n        _k = _k + 1\n"
+              "        _tape[_k] = s\n    return s + n\n")
+    checked = add_index_checks(source).splitlines()
+    assert "        _tape[_k] = s" in checked            # 0 <= _k < len(_tape) here
+    assert "        _tape[_rt.checked_index(_tape, 0, _k)] = s" in checked   # _k moved on
+    assert "    n = _t1[0]" in checked and not any("_t1, 0" in ln for ln in checked)
