@@ -1065,7 +1065,7 @@ def add_index_checks(source: str) -> str:
             rewrite = _Rewrite(_int_names(node), lines, fresh, _shape_twins(node),
                                _tuple_names(node), _counts(node))
             rewrite.block(node.body, {}, [])
-            _Proven(rewrite).block(node.body, [], [])
+            _Proven(rewrite).block(node.body)
             _place(rewrite, lines, out)
     return _apply(lines, out)
 
@@ -1076,16 +1076,19 @@ _NAME = re.compile(r"[A-Za-z_]\w*")
 @dataclass(eq=False)
 class _Made:
     """A check that has run: ``check`` (array, axis, lo, hi) under ``guards`` (Affines,
-    each ``> 0``); ``reads``, every name its texts read."""
+    each ``> 0``), at ``step`` of the walk, in block ``scope``; ``reads``, every name its
+    texts read."""
 
     guards: list
     check: tuple
     reads: frozenset
+    step: int
+    scope: int
 
     def proves(self, check, guards):
-        """Whether this check, made earlier with the names it reads unchanged since, proves
-        ``check`` run under ``guards``: it covers the indices, and each of its guards
-        follows from one of ``guards`` (``g1 = g + k``, ``k >= 0``)."""
+        """Whether this check proves ``check`` run under ``guards`` (the names it reads
+        unchanged since): it covers the indices, and each of its guards follows from one of
+        ``guards`` (``g1 = g + k``, ``k >= 0``)."""
         if not _covers(self.check, check):
             return False
         return all(any((k := g1.minus(g)) is not None and k >= 0 for g in guards)
@@ -1100,7 +1103,12 @@ class _Proven:
     it, which run). The forward and the reverse sweep of a gradient index the same arrays
     over the same ranges: the reverse sweep's checks go. A check inside a block never
     proves one after it (the block may not run: a loop's zero iterations, a branch not
-    taken, a ``try`` left by the error)."""
+    taken, a ``try`` left by the error).
+
+    One walk in order: each name's last assignment is a step number (a loop's body sees
+    every name the loop assigns as assigned on entry: the next iteration), a check made
+    at an earlier step than every assignment of what it reads still holds, and the blocks
+    open around the walk are the ones whose checks are seen."""
 
     def __init__(self, rewrite):
         self.before = {}          # id(stmt) -> [(guards, checks)] run before it, in order
@@ -1113,34 +1121,60 @@ class _Proven:
             if loop not in rewrite.guarded:       # (in a prange body: flags, not raises)
                 for guards, checks in loop.checks.values():
                     self.before.setdefault(id(loop.node), []).append((guards, checks))
+        self.made = {}            # (array, axis) -> [_Made]
+        self.assigned_at = {}     # name -> step of its last assignment
+        self.step = 0
+        self.scopes, self.open = [0], {0}
+        self.facts = []           # guards of the loops around: they run
 
-    def block(self, stmts, made, facts):
+    def block(self, stmts):
         for stmt in stmts:
             for guards, checks in self.before.get(id(stmt), ()):
-                known = guards + facts
-                checks[:] = [c for c in checks if not any(m.proves(c, known) for m in made)]
-                made += [_Made(guards, c, _reads_of(guards, c)) for c in checks]
+                known = guards + self.facts
+                checks[:] = [c for c in checks if not self._proven(c, known)]
+                for c in checks:
+                    self.made.setdefault(c[:2], []).append(
+                        _Made(guards, c, _reads_of(guards, c), self._next(), self.scopes[-1]))
             changed = _assigned([stmt])
             if isinstance(stmt, (ast.For, ast.While)):
-                inner = [m for m in made if not m.reads & changed]
-                runs = [f for f in facts if not _reads_of([f]) & changed]
-                loop = self.loops.get(id(stmt))
-                if loop is not None:
-                    d = loop.span()[0]
-                    if not _reads_of([d]) & changed:
-                        runs.append(d)            # inside the loop, the loop runs
-                self.block(stmt.body, inner, runs)
-                self.block(stmt.orelse, [], [])
-            elif isinstance(stmt, ast.If):
-                self.block(stmt.body, list(made), list(facts))
-                self.block(stmt.orelse, list(made), list(facts))
+                self._assign(changed)
+                loop, fact = self.loops.get(id(stmt)), None
+                if loop is not None and not _reads_of([loop.span()[0]]) & changed:
+                    fact = loop.span()[0]
+                self._nested(stmt.body, fact)
+                self._nested(stmt.orelse)
             elif not isinstance(stmt, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
                 for name in ("body", "orelse", "finalbody", "handlers"):
                     sub = getattr(stmt, name, None)
                     if sub:
-                        self.block([s for s in sub if isinstance(s, ast.stmt)], [], [])
-            made[:] = [m for m in made if not m.reads & changed]
-            facts[:] = [f for f in facts if not _reads_of([f]) & changed]
+                        self._nested([s for s in sub if isinstance(s, ast.stmt)])
+            self._assign(changed)
+
+    def _next(self):
+        self.step += 1
+        return self.step
+
+    def _assign(self, names):
+        step = self._next()
+        for name in names:
+            self.assigned_at[name] = step
+
+    def _nested(self, stmts, fact=None):
+        self.scopes.append(self._next())         # (a step number names the block)
+        self.open.add(self.scopes[-1])
+        if fact is not None:
+            self.facts.append(fact)
+        self.block(stmts)
+        if fact is not None:
+            self.facts.pop()
+        self.open.discard(self.scopes.pop())
+
+    def _proven(self, check, known):
+        made = self.made.get(check[:2], [])
+        live = [m for m in made if m.scope in self.open and
+                all(self.assigned_at.get(n, -1) < m.step for n in m.reads)]
+        made[:] = live            # a closed block's or a changed name's check never returns
+        return any(m.proves(check, known) for m in live)
 
 
 def _reads_of(guards, check=None):
