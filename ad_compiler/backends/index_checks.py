@@ -764,10 +764,10 @@ class _Rewrite:
         values = dict(values)
         for stmt in stmts:
             env = _Env(values, {lp.var: lp for lp in chain}, self.ints)
+            changing = _assigned([stmt])
             if isinstance(stmt, ast.For):
                 self._expression(stmt.iter, env, chain, stmt)
                 loop = _range_loop(stmt, env)
-                changing = _assigned([stmt])
                 inner = {k: v for k, v in values.items()
                          if k not in changing and not v.names & changing} if loop else {}
                 if loop is not None:
@@ -798,7 +798,7 @@ class _Rewrite:
                     self._nested(sub, values, chain, len(chain), self.below)
             elif isinstance(stmt, ast.While):
                 self._expression(stmt.test, env, [])
-                kept = self._kept(_assigned([stmt]))
+                kept = self._kept(changing)
                 self._nested(stmt.body, {}, [], 0, kept | _below(stmt.test, self.counts))
                 self._nested(stmt.orelse, {}, [], 0, kept)
             elif isinstance(stmt, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
@@ -807,17 +807,18 @@ class _Rewrite:
                 self._statement_parts(stmt, env)
             else:
                 self._expression(stmt, env, chain)
+            # the value of an int name (what an index may be made of) from here on
             step = _step_of(stmt)
-            if step is not None:
+            if step is not None and step[0] in self.ints:
                 aff, name = env.affine(ast.BinOp(ast.Name(step[0], ast.Load()), ast.Add(),
                                                  ast.Constant(step[1]))), step[0]
             elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and \
-                    isinstance(stmt.targets[0], ast.Name):
+                    isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id in self.ints:
                 aff, name = env.affine(stmt.value), stmt.targets[0].id
             else:
                 aff = name = None
-            self._forget(values, _assigned([stmt]))
-            self.below = self._kept(_assigned([stmt]))
+            self._forget(values, changing)
+            self.below = self._kept(changing)
             if aff is not None and name not in aff.names:
                 values[name] = aff
 
@@ -850,9 +851,12 @@ class _Rewrite:
         stmt = node if isinstance(node, ast.stmt) else stmt
         line = self.lines[stmt.lineno - 1][stmt.col_offset:] if stmt is not None else b""
         before = stmt is not None and not line.startswith(b"elif")
+        inside = list(ast.walk(node))
+        if not any(isinstance(sub, ast.Subscript) for sub in inside):
+            return                              # (most statements: nothing to check)
         copy = ast.parse(ast.unparse(node)).body[0] if isinstance(node, ast.stmt) else \
             _copy(node)
-        walrus = any(isinstance(sub, ast.NamedExpr) for sub in ast.walk(node))
+        walrus = any(isinstance(sub, ast.NamedExpr) for sub in inside)
         rewriter = _Indices(env, chain, before, self.parallel, self.twins,
                             self.cover if chain else 0, self.tuples,
                             frozenset() if walrus else frozenset(self.below))
@@ -882,7 +886,7 @@ def _int_names(func):
         elif isinstance(node, ast.Assign):
             for target in node.targets:
                 for name in ast.walk(target):
-                    if isinstance(name, ast.Name):
+                    if isinstance(name, ast.Name) and isinstance(name.ctx, ast.Store):
                         assigned.setdefault(name.id, []).append(
                             node.value if isinstance(target, ast.Name) else False)
         elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):

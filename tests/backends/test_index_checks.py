@@ -285,6 +285,8 @@ def test_a_while_test_proves_its_tape_push_and_a_shape_is_not_checked():
               "        _tape[_k] = s\n        s = s * 0.5\n        _k = _k + 1\n"
               "        _tape[_k] = s\n    return s + n\n")
     checked = add_index_checks(source).splitlines()
-    assert "        _tape[_k] = s" in checked            # 0 <= _k < len(_tape) here
-    assert "        _tape[_rt.checked_index(_tape, 0, _k)] = s" in checked   # _k moved on
+    loop = checked.index("    while (s > tol) & (_k < len(_tape)):")
+    assert checked[loop + 1] == "        _tape[_k] = s"       # 0 <= _k < len(_tape) here
+    at = checked.index("        _tape[_k] = s", checked.index("        _k = _k + 1"))
+    assert checked[at - 1] == "        _rt.require_indices(True, _tape, 0, _k, _k)"  # moved on
     assert "    n = _t1[0]" in checked and not any("_t1, 0" in ln for ln in checked)
