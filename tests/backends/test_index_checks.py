@@ -105,6 +105,14 @@ class Program:
                 loop = "prange" if self.parallel and depth == 1 else "range"
                 self.lines.append(f"{ind}for {v} in {loop}({bounds}):")
                 self.block(vars_ + [v], depth + 1)
+            elif r < 0.9:           # a tape's push: its while test bounds the position
+                c = f"c{depth}"
+                self.lines.append(f"{ind}{c} = {rng.choice(['0', '1'])}")
+                self.lines.append(f"{ind}while (s < 4.0) & ({c} < len(x)):")
+                self.lines.append(f"{ind}    s = s + x[{c}] + 0.5")
+                self.lines.append(f"{ind}    {c} = {c} + {rng.choice(['1', '2'])}")
+                if rng.random() < 0.5:
+                    self.lines.append(f"{ind}    s = s + x[{c}]")
             else:
                 w = f"w{depth}"
                 self.lines.append(f"{ind}{w} = {rng.choice(['0', 'n'])}")
