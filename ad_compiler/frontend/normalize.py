@@ -18,8 +18,10 @@ except one ``return`` as its last top-level statement:
   SSA builder unrolls it when ``x`` is a tuple or list, whose items may differ in shape);
   ``enumerate``, ``zip`` (shortest length) and ``reversed(range(...))`` nest the same way,
   and the target may be a tuple (``for i, (a, b) in enumerate(zip(x, w))``);
-* docstrings and ``assert`` statements are dropped; unsupported constructs raise
-  :class:`DifferentiationError` here (``check``).
+* docstrings, ``assert`` statements and ``print(...)`` calls are dropped (a derivative
+  prints nothing); ``name = lambda ...: e`` is the nested ``def name(...): return e``; a
+  loop's ``else`` runs after it unless a ``break`` of the loop ran (a flag); unsupported
+  constructs raise :class:`DifferentiationError` here (``check``).
 
 ``and``/``or``/conditional expressions are lowered to nested ``If`` ops when building SSA
 (:mod:`.ssa`): they are expressions, and the SSA builder keeps their evaluation order.
@@ -575,12 +577,81 @@ def _copy_tree(node):
     return node
 
 
+class _Desugar:
+    """Rewrites, before the checks, what Python spells in ways the rest need not know:
+    ``print(...)`` statements go; ``f = lambda x: e`` becomes ``def f(x): return e`` (a
+    nested def, inlined where called); a loop's ``else`` moves after the loop, under ``if
+    not <flag>:`` when a ``break`` of the loop may skip it (the flag set before each)."""
+
+    def __init__(self, fn_node):
+        self.taken = names_in(fn_node)
+
+    def fresh(self, base):
+        name, k = base, 0
+        while name in self.taken:
+            k += 1
+            name = f"{base}_{k}"
+        self.taken.add(name)
+        return name
+
+    def block(self, stmts):
+        out = []
+        for s in stmts:
+            if isinstance(s, ast.Expr) and _is_call(s.value, "print"):
+                continue
+            if isinstance(s, ast.Assign) and len(s.targets) == 1 and \
+                    isinstance(s.targets[0], ast.Name) and isinstance(s.value, ast.Lambda):
+                ret = _loc(ast.Return(s.value.body), s.value.body)
+                s = _loc(ast.FunctionDef(name=s.targets[0].id, args=s.value.args, body=[ret],
+                                         decorator_list=[], returns=None), s)
+                if "type_params" in ast.FunctionDef._fields:      # (Python 3.12 on)
+                    s.type_params = []
+                ast.fix_missing_locations(s)
+                out.append(s)
+                continue
+            for attr in ("body", "orelse"):
+                if isinstance(s, (ast.If, ast.For, ast.While)):
+                    setattr(s, attr, self.block(getattr(s, attr)))
+            if isinstance(s, (ast.For, ast.While)) and s.orelse:
+                out.extend(self._loop_else(s))
+                continue
+            out.append(s)
+        return out
+
+    def _loop_else(self, loop):
+        rest, loop.orelse = loop.orelse, []
+        breaks = list(_own_breaks(loop.body))
+        if not breaks:
+            return [loop] + rest
+        flag = self.fresh("_broke")
+        for parent, index in reversed(breaks):     # (later indices first: they stay valid)
+            parent.insert(index, _loc(ast.Assign([ast.Name(flag, ast.Store())],
+                                                 ast.Constant(True)), parent[index]))
+        start = _loc(ast.Assign([ast.Name(flag, ast.Store())], ast.Constant(False)), loop)
+        test = _loc(ast.UnaryOp(ast.Not(), ast.Name(flag, ast.Load())), loop)
+        return [start, loop, _loc(ast.If(test, rest, []), rest[0])]
+
+
+def _own_breaks(stmts):
+    """(statement list, index) of each ``break`` of the loop whose body is ``stmts`` (not
+    of loops nested in it)."""
+    for k, s in enumerate(stmts):
+        if isinstance(s, ast.Break):
+            yield stmts, k
+        elif isinstance(s, ast.If):
+            yield from _own_breaks(s.body)
+            yield from _own_breaks(s.orelse)
+        elif isinstance(s, (ast.For, ast.While)):
+            yield from _own_breaks(s.orelse)       # (a nested loop's else breaks this one)
+
+
 def normalize(fn_node: ast.FunctionDef, err, helper=False) -> tuple[ast.FunctionDef, int]:
     """Check and lower ``fn_node`` (a copy is made). Returns the new node and the
     number of returned values (0: a single value, n: a tuple of n). A ``helper`` (a function
     the user's function calls) without a ``return`` returns None, as in Python: it is called
     for what it writes into the arrays passed in."""
     fn_node = _copy_tree(fn_node)
+    fn_node.body = _Desugar(fn_node).block(fn_node.body)
     check(fn_node, err)
     if helper:      # a bare ``return`` (or ``return None``) of a helper returns None too
         returns = [n for n in nodes(fn_node) if isinstance(n, ast.Return)]

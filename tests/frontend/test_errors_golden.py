@@ -41,8 +41,7 @@ def e_global(x):
 
 
 def e_lambda(x):
-    f = lambda t: t  # noqa: E731
-    return f(x)
+    return (lambda t: t)(x)
 
 
 def e_comprehension(x):
@@ -84,11 +83,6 @@ def e_del(x):
     return x
 
 
-def e_print(x):
-    print(x)
-    return x
-
-
 def e_string(x):
     s = f"{x}"
     return x
@@ -120,7 +114,7 @@ ERRORS = [(e_try, "try/except"), (e_with, "with"), (e_global, "global"),
           (e_lambda, "lambda"), (e_comprehension, "set comprehension"), (e_recursion, "recursion"),
           (e_varargs, "*args"), (e_kwargs, "**kwargs"),
           (e_opaque_statement, "called as a statement"), (e_attr_write, "attribute assignment"),
-          (e_del, "del"), (e_print, "print"), (e_string, "f-string"), (e_no_return, "return"),
+          (e_del, "del"), (e_string, "f-string"), (e_no_return, "return"),
           (e_yield, "yield"), (e_nonlocal, "nonlocal"), (e_raise, "raise")]
 
 

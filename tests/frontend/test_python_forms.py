@@ -239,6 +239,38 @@ def active_special(x):
     return np.sum(sp.erfcx(x))
 
 
+# --- loop else, lambdas, prints ------------------------------------------------------------
+def loop_else_break(x, limit):
+    s = 0.0
+    for i in range(3):
+        if x[i] > limit:
+            s = s + 10.0 * x[i]
+            break
+        s = s + x[i] ** 2
+    else:
+        s = s * x[0]           # runs when no break ran
+    k = 0
+    while k < 3:
+        k += 1
+        for j in range(2):
+            if x[j] > 5.0:
+                break          # (the inner loop's: the while's else still runs)
+    else:
+        s = s + x[2]
+    return s
+
+
+def lambdas_and_prints(x, a):
+    scale = lambda v, k=2.0: k * v * a      # noqa: E731  (a default, and ``a`` read late)
+    print("x is", x)
+    s = 0.0
+    for i in range(3):
+        sq = lambda v: v * v + x[i]        # noqa: E731  (rebound in the loop)
+        s = s + sq(scale(x[i]))
+    a = a * 3.0
+    return s + scale(x[0])
+
+
 _rng = np.random.default_rng(11)
 V = np.array([0.4, 1.1, 0.7])
 CASES = [
@@ -270,8 +302,11 @@ CASES = [
     (Model.cube, (0.7,)),
     (reads_records, (V,)),
     (sorted_weights, (V, np.array([3, 1, 2]))),
+    (loop_else_break, (V, 0.9)),
+    (loop_else_break, (V, 2.0)),
+    (lambdas_and_prints, (V, 0.6)),
 ]
-NUMBA = {"dict_literal", "loss", "sorted_weights"}   # a small tier: Numba compiles slowly
+NUMBA = {"dict_literal", "loss", "sorted_weights", "loop_else_break", "lambdas_and_prints"}   # a small tier: Numba compiles slowly
 
 
 def _float_positions(args):
