@@ -345,12 +345,16 @@ _EXITS = (ast.Break, ast.Continue, ast.Return, ast.Raise, ast.Try, ast.With)
 
 
 def _assigned(stmts):
-    """Names any statement of ``stmts`` (nested ones included) may assign."""
+    """Names any statement of ``stmts`` (nested ones included) may assign (kept on each
+    statement: the walk asks again for a loop, its body and each statement inside)."""
     out = set()
     for stmt in stmts:
-        for node in ast.walk(stmt):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-                out.add(node.id)
+        names = getattr(stmt, "_names_assigned", None)
+        if names is None:
+            names = stmt._names_assigned = frozenset(
+                node.id for node in ast.walk(stmt)
+                if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)))
+        out |= names
     return out
 
 
@@ -872,13 +876,13 @@ class _Rewrite:
 _INT_CALLS = {"len", "int"}
 
 
-def _int_names(func):
+def _int_names(func, nodes):
     """Names of ``func`` that only ever hold ints: every assignment is a range loop's
     target or an expression of int constants, such names and sizes (``len``, ``.shape``,
     ``_rt.trip_count``) under ``+ - * // %`` (the largest such set: a fixpoint from all
     assigned names)."""
     assigned = {}
-    for node in ast.walk(func):
+    for node in nodes:
         if isinstance(node, ast.For) and isinstance(node.target, ast.Name):
             ok = isinstance(node.iter, ast.Call) and _callee(node.iter.func) in \
                 ("range", "prange")
@@ -911,7 +915,7 @@ def _int_names(func):
     return ints
 
 
-def _shape_twins(func) -> dict:
+def _shape_twins(func, nodes) -> dict:
     """{array: source} for the arrays every binding of which is ``_rt.zeros_like`` of one
     ``source`` fixed wherever they are read (an adjoint ``b_x = _rt.zeros_like(x)``): a
     parameter that nothing rebinds, or a name bound once, by a statement of the function's
@@ -921,7 +925,7 @@ def _shape_twins(func) -> dict:
     made once."""
     params = {a.arg for a in func.args.args + func.args.posonlyargs + func.args.kwonlyargs}
     zeros = {}      # id of the target Name of ``y = zeros_like(x)`` -> "x"
-    for node in ast.walk(func):
+    for node in nodes:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
                 isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Call) \
                 and _callee(node.value.func) == "zeros_like" and \
@@ -929,7 +933,7 @@ def _shape_twins(func) -> dict:
                 isinstance(node.value.args[0], ast.Name):
             zeros[id(node.targets[0])] = node.value.args[0].id
     bindings: dict = {}     # name -> for each binding, (the source it zeros or None, line)
-    for node in ast.walk(func):
+    for node in nodes:
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             bindings.setdefault(node.id, []).append((zeros.get(id(node)), node.lineno))
         elif isinstance(node, ast.arg) and node.arg not in params:
@@ -937,7 +941,7 @@ def _shape_twins(func) -> dict:
     top = {id(target): stmt.lineno for stmt in func.body if isinstance(stmt, ast.Assign)
            for target in stmt.targets if isinstance(target, ast.Name)}
     once = {}       # name -> line of its one binding, a statement of the body itself
-    for node in ast.walk(func):
+    for node in nodes:
         if isinstance(node, ast.Name) and id(node) in top and len(bindings[node.id]) == 1:
             once[node.id] = top[id(node)]
     twins = {}
@@ -951,16 +955,16 @@ def _shape_twins(func) -> dict:
     return twins
 
 
-def _counts(func) -> frozenset:
+def _counts(func, nodes) -> frozenset:
     """Names never negative: every binding an assignment of an int constant >= 0, or of
     the name plus one (a tape position, a counter)."""
     kinds: dict = {}
-    for node in ast.walk(func):
+    for node in nodes:
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             kinds.setdefault(node.id, []).append(False)
         elif isinstance(node, ast.arg):
             kinds.setdefault(node.arg, []).append(False)
-    for node in ast.walk(func):
+    for node in nodes:
         step = _step_of(node) if isinstance(node, (ast.Assign, ast.AugAssign)) else None
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
                 isinstance(node.targets[0], ast.Name):
@@ -998,16 +1002,16 @@ def _below(test, counts) -> set:
     return {(test.left.id, array.id)} if isinstance(array, ast.Name) else set()
 
 
-def _tuple_names(func) -> frozenset:
+def _tuple_names(func, nodes) -> frozenset:
     """Names every binding of which is ``<array>.shape``: tuples, whose indices Numba checks
     itself (a constant one while typing)."""
     bound: dict = {}
-    for node in ast.walk(func):
+    for node in nodes:
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             bound.setdefault(node.id, []).append(node)
         elif isinstance(node, ast.arg):
             bound.setdefault(node.arg, []).append(None)
-    shapes = {id(node.targets[0]) for node in ast.walk(func)
+    shapes = {id(node.targets[0]) for node in nodes
               if isinstance(node, ast.Assign) and len(node.targets) == 1
               and isinstance(node.targets[0], ast.Name)
               and isinstance(node.value, ast.Attribute) and node.value.attr == "shape"}
@@ -1066,8 +1070,10 @@ def add_index_checks(source: str) -> str:
     fresh = _Names(tree)
     for node in tree.body:
         if isinstance(node, ast.FunctionDef):
-            rewrite = _Rewrite(_int_names(node), lines, fresh, _shape_twins(node),
-                               _tuple_names(node), _counts(node))
+            nodes = list(ast.walk(node))
+            rewrite = _Rewrite(_int_names(node, nodes), lines, fresh,
+                               _shape_twins(node, nodes), _tuple_names(node, nodes),
+                               _counts(node, nodes))
             rewrite.block(node.body, {}, [])
             _Proven(rewrite).block(node.body)
             _place(rewrite, lines, out)
