@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from .table import Syntax, defnames, defprim, defvjp
+from .table import Syntax, defcomposite, defnames, defprim, defvjp
 
 
 def _binop(name, impl, symbol):
@@ -177,10 +177,13 @@ defvjp("where",
        lambda o, g, ans, c, x, y: o.where(c, 0.0, g))
 defprim("clip", 3, np.clip, Syntax("call", "np.clip"), elementwise=True,
         args=("a", "a_min", "a_max"))
+# NumPy clips as minimum(maximum(x, lo), hi): with lo > hi every element is hi (the
+# minimum's operand, not lo's), so lo's derivative needs lo <= hi and hi's is where the
+# maximum exceeds hi
 defvjp("clip",
        lambda o, g, ans, x, lo, hi: o.where((x >= lo) & (x <= hi), g, 0.0),
-       lambda o, g, ans, x, lo, hi: o.where(x < lo, g, 0.0),
-       lambda o, g, ans, x, lo, hi: o.where(x > hi, g, 0.0))
+       lambda o, g, ans, x, lo, hi: o.where((x < lo) & (lo <= hi), g, 0.0),
+       lambda o, g, ans, x, lo, hi: o.where(o.where(x < lo, lo, x) > hi, g, 0.0))
 defprim("and", 2, np.logical_and, Syntax("binop", "&"), elementwise=True,
         differentiable=False, result_kind="bool")
 defprim("or", 2, np.logical_or, Syntax("binop", "|"), elementwise=True,
@@ -189,6 +192,15 @@ defprim("float", 1, float, Syntax("call", "float"), elementwise=True, result_kin
 defvjp("float", lambda o, g, ans, x: g)
 defprim("int", 1, int, Syntax("call", "int"), differentiable=False, result_kind="int")
 defprim("bool", 1, bool, Syntax("call", "bool"), differentiable=False, result_kind="bool")
+
+# NumPy's functions of these that are spelled in them: float_power computes in floats (an
+# int base's power is a float), heaviside is a step whose value at 0 is its second operand
+defcomposite("float_power", 2, np.float_power, lambda o, x, y: (x * 1.0) ** y,
+             elementwise=True, numpy="numpy.float_power")
+defcomposite("heaviside", 2, np.heaviside,
+             lambda o, x, h0: o.where(x < 0.0, 0.0, o.where(x > 0.0, 1.0,
+                                                           o.where(x == 0.0, h0, x))),
+             elementwise=True, numpy="numpy.heaviside")
 
 # --- the names users call them by (the frontend's call table is built from these) ----------
 for _name in ("sin cos tan sinh cosh tanh exp expm1 log log2 log10 log1p sqrt cbrt floor ceil "
@@ -203,6 +215,7 @@ defnames("abs", "numpy.abs numpy.absolute numpy.fabs math.fabs")
 defnames("pow", "numpy.power math.pow")
 for _name in "square sign rint maximum minimum where clip add".split():
     defnames(_name, f"numpy.{_name}")
+defnames("clip", ".clip")
 defnames("sub", "numpy.subtract")
 defnames("mod", "numpy.mod numpy.remainder")
 defnames("mul", "numpy.multiply")

@@ -453,3 +453,23 @@ def _norm_ndim(ndims, operands, ord=None, axis=None, keepdims=False):
 
 defcomposite("linalg_norm", 1, np.linalg.norm, _linalg_norm, ndim=_norm_ndim,
              numpy="numpy.linalg.norm", ord=None, axis=None, keepdims=False)
+
+
+def _matrix_power(o, a, n=1):
+    """``a @ a @ ... @ a`` (``n`` a constant >= 1), by repeated squaring."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise DifferentiationError(f"np.linalg.matrix_power with n={n!r} (a constant n >= 1 "
+                                   "is supported; use np.linalg.inv for negative powers)",
+                                   construct="np.linalg.matrix_power")
+    result, square = None, a
+    while True:
+        if n & 1:
+            result = square if result is None else o.matmul(result, square)
+        n >>= 1
+        if not n:
+            return result
+        square = o.matmul(square, square)
+
+
+defcomposite("matrix_power", 1, np.linalg.matrix_power, _matrix_power, ndim=_same,
+             numpy="numpy.linalg.matrix_power", n=1)

@@ -28,9 +28,24 @@ def _reduction(ndims, operands, axis=None, keepdims=False, **attrs):
     return n - (len(axis) if isinstance(axis, tuple) else 1)
 
 
-def _product(ndims, operands, **attrs):
-    table = {(0, 0): 0, (1, 1): 0, (2, 1): 1, (1, 2): 1, (2, 2): 2}
-    return table.get(tuple(ndims))
+def _matmul(ndims, operands, **attrs):
+    """``a @ b``: a vector operand loses its axis; batch axes broadcast."""
+    if _known(ndims) is None or 0 in ndims:
+        return None                  # (a scalar operand: NumPy raises)
+    na, nb = ndims
+    return na + nb - 2 if 1 in ndims else max(na, nb)
+
+
+def _dot(ndims, operands, **attrs):
+    """``np.dot(a, b)``: a scalar operand multiplies; else ``a``'s last axis meets ``b``'s
+    second-to-last (its only one for a vector). A ``b`` of rank 3 or more: unknown (its
+    rules are matmul's, which broadcasts ``b``'s leading axes where np.dot keeps them)."""
+    if _known(ndims) is None:
+        return None
+    na, nb = ndims
+    if 0 in ndims:
+        return max(na, nb)
+    return na + nb - 2 if nb <= 2 else None
 
 
 def _same_as_first(ndims, operands, **attrs):
@@ -61,7 +76,8 @@ def _reshape(ndims, operands, shape=None, **attrs):
 
 defndim(" ".join(name for name, prim in PRIMITIVES.items() if prim.elementwise), _elementwise)
 defndim("sum mean prod max min norm", _reduction)
-defndim("dot matmul", _product)
+defndim("dot", _dot)
+defndim("matmul", _matmul)
 defndim("outer", lambda ndims, operands, **attrs: 2)
 defndim("pack arange linspace", lambda ndims, operands, **attrs: 1)
 defndim("transpose matrix_transpose copy zeros_like ones_like empty_like concatenate "

@@ -115,6 +115,34 @@ defcomposite("ndtr", 1, _scipy("ndtr"),        # the standard normal distributio
              numpy="scipy.special.ndtr")
 
 
+def _ptp(o, x, axis=None, keepdims=False, **_):
+    return o.max(x, axis=axis, keepdims=keepdims) - o.min(x, axis=axis, keepdims=keepdims)
+
+
+defcomposite("ptp", 1, np.ptp, _ptp, ndim=_reduction_ndim, numpy="numpy.ptp", axis=None,
+             out=None, keepdims=False)
+
+
+def _finite_part(o, x):
+    return o.where(o.isnan(x), 0.0, x)
+
+
+def _nansum(o, x, axis=None, keepdims=False, **_):
+    return o.sum(_finite_part(o, x), axis=axis, keepdims=keepdims)
+
+
+def _nanmean(o, x, axis=None, keepdims=False, **_):
+    present = o.where(o.isnan(x), 0.0, 1.0)
+    return _nansum(o, x, axis=axis, keepdims=keepdims) / \
+        o.sum(present, axis=axis, keepdims=keepdims)
+
+
+defcomposite("nansum", 1, np.nansum, _nansum, ndim=_reduction_ndim, numpy="numpy.nansum",
+             axis=None, dtype=None, out=None, keepdims=False)
+defcomposite("nanmean", 1, np.nanmean, _nanmean, ndim=_reduction_ndim,
+             numpy="numpy.nanmean", axis=None, dtype=None, out=None, keepdims=False)
+
+
 def _average(o, x, weights, axis=None, keepdims=False):
     if _is_none(weights):
         return o.mean(x, axis=axis, keepdims=keepdims)

@@ -2,7 +2,8 @@
 both modes: einsum diagonals, pad's copying modes, repeat with counts per element, joins of
 the rows of one array, svd's singular vectors, qr's forward mode, eigh(UPLO='U'),
 np.full_like and a typed np.full, scipy.special's softmax, log_softmax, erfc, logit,
-ndtr and its names of NumPy's functions, np.interp (in x and fp); and the
+ndtr and its names of NumPy's functions, np.interp (in x and fp), np.ptp, np.nansum,
+np.nanmean, np.float_power, np.heaviside, .clip(), np.linalg.matrix_power; and the
 clear refusals that remain (svd's full u of a wide matrix; np.fft is tests/numpy/test_fft.py)."""
 
 import os
@@ -69,6 +70,17 @@ USAGES = [
     ("np.interp(a, np.array([-0.5, 0.0, 0.7]), b) * a", [(2, 3), (3,)]),   # in fp too
     ("np.interp(a[0, 0], np.array([-0.5, 0.0, 0.7]), b)", [(2, 3), (3,)]),  # a scalar x
     ("np.expand_dims(a, (0, 2)) * np.expand_dims(a, 1)", [(3,)]),   # positional tuple axis
+    ("np.ptp(a) + np.ptp(a, axis=1)[:, None] * np.ptp(a, axis=0, keepdims=True)", [(2, 3)]),
+    ("np.nansum(a * b) + np.nanmean(a, axis=0)", [(2, 3), (3,)]),
+    ("np.nansum(np.where(a > 0.5, np.nan, a), axis=1, keepdims=True) * a", [(2, 3)]),
+    ("np.nanmean(np.where(a > 0.5, np.nan, a))", [(2, 3)]),        # what is not NaN
+    ("np.float_power(a * a + 1.0, b)", [(2, 3), (3,)]),
+    ("np.heaviside(a, b) * a * a", [(2, 3), (3,)]),
+    ("a.clip(-0.5, b) * a", [(2, 3), (3,)]),      # (where b < -0.5 every element is b)
+    ("np.clip(a, b, 0.3) + np.clip(a, -0.2, b)", [(2, 3), (3,)]),
+    ("a @ b @ a + np.dot(a, c)[..., None]", [(2, 3, 3), (3, 3), (3,)]),  # batched products
+    ("np.linalg.matrix_power(a, 1) + np.linalg.matrix_power(a, 3)", [(3, 3)]),
+    ("np.linalg.matrix_power(a, 6)", [(2, 3, 3)]),                  # squared twice, batched
 ]
 _MODULE = write_module(USAGES, name="leftover_usages")
 
@@ -87,7 +99,9 @@ def numba_leftovers(a, v):
             + np.sum(np.pad(v, 2, mode="wrap") ** 3) + np.sum(np.repeat(v, (1, 0, 2, 1)) ** 2)
             + np.sum(np.vstack(v) * np.hstack(a)[:4, None]) + np.sum(np.abs(u) * sv)
             + np.sum(np.abs(vh)) + np.sum(np.linalg.qr(a)[0] ** 3)
-            + np.sum(np.linalg.eigh(s, UPLO="U")[0] ** 2))
+            + np.sum(np.linalg.eigh(s, UPLO="U")[0] ** 2)
+            + np.ptp(a, axis=0) @ np.nanmean(a, axis=1) + np.sum(np.linalg.matrix_power(s, 3))
+            + np.sum(np.heaviside(v, 0.5) * v.clip(-0.3, 0.4)))
 
 
 @pytest.mark.numba
