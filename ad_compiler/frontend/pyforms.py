@@ -18,6 +18,10 @@ from ..errors import DifferentiationError
 from . import containers as C
 from .ir import Const, For, Load, Region, Store, Undef, Value
 
+# the most iterations of a constant range loop unrolled so that it may grow a list made before
+# it (each iteration its own statements: the generated code grows with the count)
+UNROLLED_TRIPS = 64
+
 _SEQUENCE_KINDS = {tuple: "tuple", C.ListValue: "list", dict: "dict", C.Record: "record",
                    C.ComplexPair: "complex value"}
 
@@ -255,8 +259,9 @@ class ContainerForms:
             return C.ListValue(base.items, self.depth)
         if base.depth != self.depth:
             raise self.err(f"a list made outside this loop or branch cannot .{attr}() inside "
-                           "it (its length must be known at compile time)", "list method",
-                           node)
+                           "it (its length must be known at compile time: a loop over a "
+                           f"constant range of up to {UNROLLED_TRIPS} iterations is "
+                           "unrolled)", "list method", node)
         if attr == "append":
             self.nargs(node, 1)
             base.items.append(self.entry(node.args[0]))
@@ -456,6 +461,34 @@ class ContainerForms:
             self.block(s.body)
             self.line = s.lineno
         return True
+
+    def unroll_growing_lists(self, s, start, stop, step):
+        """Unroll ``for i in range(a, b, c)`` with constant bounds (at most
+        ``UNROLLED_TRIPS`` iterations) whose body grows a list made before it
+        (``out.append(v)``): a list's length is known at compile time, so each iteration's
+        items are its own. True if done."""
+        bounds = [v.value if isinstance(v, Const) else None for v in (start, stop, step)]
+        if not all(isinstance(b, int) and not isinstance(b, bool) for b in bounds) or \
+                not bounds[2] or not self._grows_outer_list(s.body):
+            return False
+        indices = range(*bounds)
+        if len(indices) > UNROLLED_TRIPS:
+            return False
+        for k in indices:
+            self.env[s.target.id] = Const(k)
+            self.block(s.body)
+            self.line = s.lineno
+        return True
+
+    def _grows_outer_list(self, body) -> bool:
+        for stmt in body:
+            for node in ast.walk(stmt):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                        node.func.attr in ("append", "extend", "insert", "pop") and \
+                        isinstance(node.func.value, ast.Name) and \
+                        isinstance(self.env.get(node.func.value.id), C.ListValue):
+                    return True
+        return False
 
     # --- control flow: containers carried leaf by leaf -----------------------------------
     def phi_entry(self, name, a, b, phi, stmt):

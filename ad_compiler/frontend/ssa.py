@@ -1555,6 +1555,8 @@ class Builder(ContainerForms, ComplexForms):
         else:
             start, stop = vals[0], vals[1]
             step = vals[2] if len(vals) == 3 else Const(1)
+        if self.unroll_growing_lists(s, start, stop, step):
+            return
         target = s.target.id
         self.flush_names()  # name the bounds' temporaries before the body may be rebuilt
         names = self.loop_vars(s, [target])
