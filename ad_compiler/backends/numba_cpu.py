@@ -76,8 +76,10 @@ def _dispatcher_class():
             except DifferentiationError:
                 raise
             except Exception as e:   # Numba's own failure (an assertion in its lowering)
+                where = _internal_location(e, self.py_func)
                 err = _map_numba_error(_InternalNumbaError(
-                    f"Numba failed with {type(e).__name__} {e}".rstrip()), self.py_func)
+                    f"Numba failed with {type(e).__name__} {e}".rstrip() + where),
+                    self.py_func)
                 raise err from e
             if self.cache_entry is not None:
                 seal(Path(self.cache_entry))
@@ -241,6 +243,21 @@ def _user_line(lines, gen_line):
             break
         i -= 1
     return None
+
+
+def _internal_location(exc, py_func) -> str:
+    """Where in the generated file Numba was when ``exc`` (not one of its errors) stopped
+    it: the ``loc`` of the outermost of its typing constraints and lowerings on the stack
+    that is in that file, as a ``File "...", line N`` line (empty when none is)."""
+    path = os.path.abspath(py_func.__code__.co_filename)
+    tb = exc.__traceback__
+    while tb is not None:
+        loc = getattr(tb.tb_frame.f_locals.get("self"), "loc", None)
+        filename, line = getattr(loc, "filename", None), getattr(loc, "line", None)
+        if filename and line and os.path.abspath(filename) == path:
+            return f'\nFile "{path}", line {line}'
+        tb = tb.tb_next
+    return ""
 
 
 class _InternalNumbaError(Exception):

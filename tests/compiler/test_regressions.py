@@ -161,8 +161,9 @@ def test_masks_recorded_in_a_loop(backend, shape):
     y = np.array([-0.4, 0.35, 0.9, 0.1, 0.5, 0.6]).reshape(shape)
     d = ad.grad(R.masked_update_in_loop, wrt=(0, 1), backend=backend)
     if backend == "numba" and len(shape) == 2:   # Numba's lowering asserts on 2-D masks
-        with pytest.raises(ad.CompilationError, match='backend="python"'):
+        with pytest.raises(ad.CompilationError, match='backend="python"') as caught:
             d(y.copy(), 1.1)
+        assert caught.value.line is not None and "for line " in str(caught.value)
         return
     gy, gs = d(y.copy(), 1.1)
     np.testing.assert_allclose(gy, _fd(R.masked_update_in_loop, (y, 1.1), 0), rtol=1e-6,
