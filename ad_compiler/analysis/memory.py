@@ -276,6 +276,7 @@ class _AliasCheck:
             for j, other in enumerate(_arrays_used(op)):
                 for a in self.memory.allocations(other):
                     by_allocation.setdefault(a, []).append((k, j))
+        paths = _branch_paths(self.memory.fn)
         for s_pos, s_loops, store in self.uses:
             if not isinstance(store, Store):
                 continue
@@ -293,9 +294,11 @@ class _AliasCheck:
                     # alive across the store: defined before it in the same instance ...
                     if not (d_pos < s_pos and d_loops <= s_loops):
                         continue
-                    # ... and used after it (later, or in a later iteration of a loop
-                    # holding both that the value outlives)
-                    if not (pos > s_pos or (frozenset(map(id, loops)) & s_loops) - d_loops):
+                    # ... and used after it (later, not in the other branch of an if
+                    # the store is in, or in a later iteration of a loop holding both that
+                    # the value outlives)
+                    later = pos > s_pos and not _exclusive(paths[pos], paths[s_pos])
+                    if not (later or (frozenset(map(id, loops)) & s_loops) - d_loops):
                         continue
                     if self.may_alias(other, target):
                         yield store, other
@@ -359,6 +362,32 @@ def memory_uses(fn: Function):
 
     yield from visit(fn.body, [])
     yield next(counter), [], _Yield(fn.body.yields)
+
+
+def _branch_paths(fn: Function) -> list:
+    """For each position of :func:`memory_uses`, the ``(id(If), branch)`` pairs of the
+    branches around it, outermost first."""
+    out = []
+
+    def visit(region, path):
+        for op in region.ops:
+            out.append(path)
+            for k, sub in enumerate(op.regions()):
+                inner = path + ((id(op), k),) if isinstance(op, If) else path
+                visit(sub, inner)
+                if sub.yields:
+                    out.append(inner)
+
+    visit(fn.body, ())
+    out.append(())
+    return out
+
+
+def _exclusive(a: tuple, b: tuple) -> bool:
+    """Whether two positions are in different branches of one ``if`` (never both run in
+    one execution of it)."""
+    sides = dict(a)
+    return any(sides.get(if_id, side) != side for if_id, side in b)
 
 
 class _Yield:

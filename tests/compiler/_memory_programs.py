@@ -473,6 +473,19 @@ def ravel_and_flatten_written(m, v):
     return np.sum(a ** 3) + np.sum(f * f)
 
 
+def alias_read_only_in_the_other_branch(x, s):
+    # z may be y (decided at run time); y is written in one branch and z read only in the
+    # other, so no run reads z after the store (read after the if, it would be refused)
+    y = x * 1.0
+    z = y if s > 1.0 else x * 2.0
+    if s > 0.5:
+        y[0] = y[0] * 3.0
+        r = np.sum(y * y)
+    else:
+        r = np.sum(z * z)
+    return r
+
+
 M3 = np.array([[0.3, -0.7, 1.1], [0.5, 0.2, -0.4], [0.9, -0.6, 0.8]])
 U5 = np.array([0.1, 0.9, 0.4, 0.6, 0.2])
 IDIOMS = [
@@ -496,7 +509,11 @@ IDIOMS = [
     (rebound_in_nested_loops, (X4, 0.7)),
     (row_augmented_by_row, (M3, 0.7)),
     (ravel_and_flatten_written, (M3, 0.7)),
+    (alias_read_only_in_the_other_branch, (X4, 0.3)),
+    (alias_read_only_in_the_other_branch, (X4, 0.7)),
+    (alias_read_only_in_the_other_branch, (X4, 1.5)),
 ]
 # the numba tier: one program per mechanism (fresh buffers, chained in-place updates, a
-# reference tape through the caller's array, one through a branch; a scalar of a written array)
-IDIOMS_NUMBA = [IDIOMS[1], IDIOMS[4], IDIOMS[12], IDIOMS[14], IDIOMS[15]]
+# reference tape through the caller's array, one through a branch; a scalar of a written array;
+# an alias read in the other branch of the store)
+IDIOMS_NUMBA = [IDIOMS[1], IDIOMS[4], IDIOMS[12], IDIOMS[14], IDIOMS[15], IDIOMS[-1]]
