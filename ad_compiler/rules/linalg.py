@@ -23,6 +23,18 @@ def _dim_minus(k):
     return lambda ndims, operands, **a: None if ndims[0] is None else ndims[0] - k
 
 
+def _on_numpy(expand):
+    """A composite's value on NumPy arrays (what the Tensor runtime calls): its expansion
+    run on concrete values."""
+    def impl(*args, **attrs):
+        from . import NumpyOps
+
+        return expand(NumpyOps, *args, **attrs)
+
+    impl.__name__ = expand.__name__.lstrip("_")
+    return impl
+
+
 def _linalg(name, impl, ndim=_same, **fields):
     defprim(name, fields.pop("nargs", 1), impl, Syntax("helper", name), numba="objmode",
             ndim=ndim, **fields)
@@ -93,28 +105,31 @@ defjvp("slogdet_logdet", lambda o, tangents, ans, x: o.sum(
     o.matrix_transpose(o.inv(x)) * tangents[0], axis=(-2, -1)))
 
 
-# pinv: d(A+) = -A+ dA A+ + A+ A+^T dA^T (I - A A+) + (I - A+ A) dA^T A+^T A+
-def _pinv_jvp_impl(t, x):
-    p = np.linalg.pinv(x)
-    m, n = np.shape(x)[-2:]
-    left = np.eye(m) - x @ p
-    right = np.eye(n) - p @ x
-    return -p @ t @ p + p @ _T(p) @ _T(t) @ left + right @ _T(t) @ _T(p) @ p
+# pinv: d(A+) = -A+ dA A+ + A+ A+^T dA^T (I - A A+) + (I - A+ A) dA^T A+^T A+, written
+# in primitives (the projections applied, never formed) so that forward mode differentiates
+# the rules themselves (ad.hessian through a pseudo-inverse)
+def _pinv_jvp(o, t, p, x):
+    T = o.matrix_transpose
+    a = o.matmul(o.matmul(p, T(p)), T(t))                # p p^T t^T, then (I - x p)
+    b = o.matmul(T(t), o.matmul(T(p), p))                # t^T p^T p, after (I - p x)
+    return -o.matmul(p, o.matmul(t, p)) + (a - o.matmul(o.matmul(a, x), p)) + \
+        (b - o.matmul(p, o.matmul(x, b)))
 
 
-def _pinv_vjp_impl(g, x):
-    p = np.linalg.pinv(x)
-    m, n = np.shape(x)[-2:]
-    left = np.eye(m) - x @ p
-    right = np.eye(n) - p @ x
-    return -_T(p) @ g @ _T(p) + left @ _T(g) @ p @ _T(p) + _T(p) @ p @ _T(g) @ right
+def _pinv_vjp(o, g, p, x):
+    T = o.matrix_transpose
+    a = o.matmul(T(g), o.matmul(p, T(p)))                # (I - x p) g^T p p^T
+    b = o.matmul(o.matmul(T(p), p), T(g))                # p^T p g^T (I - p x)
+    return -o.matmul(T(p), o.matmul(g, T(p))) + (a - o.matmul(x, o.matmul(p, a))) + \
+        (b - o.matmul(o.matmul(b, p), x))
 
 
 _linalg("pinv", np.linalg.pinv, numpy="numpy.linalg.pinv")
-_linalg("pinv_vjp", _pinv_vjp_impl, nargs=2, ndim=lambda ndims, operands, **a: ndims[1])
-_linalg("pinv_jvp", _pinv_jvp_impl, nargs=2, ndim=lambda ndims, operands, **a: ndims[1])
-defvjp("pinv", lambda o, g, ans, x: o.pinv_vjp(g, x))
-defjvp("pinv", lambda o, tangents, ans, x: o.pinv_jvp(tangents[0], x))
+for _rule in (_pinv_vjp, _pinv_jvp):
+    defcomposite(_rule.__name__[1:], 3, _on_numpy(_rule), _rule,
+                 ndim=lambda ndims, operands, **a: ndims[2])
+defvjp("pinv", lambda o, g, ans, x: o.pinv_vjp(g, ans, x))
+defjvp("pinv", lambda o, tangents, ans, x: o.pinv_jvp(tangents[0], ans, x))
 
 
 def _lower_sym(s):
@@ -128,29 +143,33 @@ def _eigh_sym_tangent(t):
 
 
 # cholesky (Murray 2016): with phi(X) = tril(X) with its diagonal halved,
-# vjp: A_bar = sym(L^-T phi(L^T G) L^-1), jvp: dL = L phi(L^-1 dA L^-T)
-def _phi(x):
-    return np.tril(x) / (1.0 + np.eye(np.shape(x)[-1]))
+# vjp: A_bar = sym(L^-T phi(L^T G) L^-1), jvp: dL = L phi(L^-1 dA L^-T); in primitives of
+# the factor L (the result), so that forward mode differentiates them (ad.hessian)
+def _phi(o, x):
+    return 0.5 * (o.tril(x) + o.tril(x, k=-1))
 
 
-def _cholesky_vjp_impl(g, x):
-    L = np.linalg.cholesky(x)
-    Linv = np.linalg.inv(L)
-    s = _T(Linv) @ _phi(_T(L) @ g) @ Linv
-    return _lower_sym(0.5 * (s + _T(s)))      # NumPy reads the lower triangle only
+def _cholesky_vjp(o, g, L):
+    T = o.matrix_transpose
+    Linv = o.inv(L)
+    s = o.matmul(T(Linv), o.matmul(_phi(o, o.matmul(T(L), g)), Linv))
+    s = 0.5 * (s + T(s))
+    return o.tril(s) + o.tril(T(s), k=-1)      # NumPy reads the lower triangle only
 
 
-def _cholesky_jvp_impl(t, x):
-    L = np.linalg.cholesky(x)
-    Linv = np.linalg.inv(L)
-    return L @ _phi(Linv @ _eigh_sym_tangent(t) @ _T(Linv))
+def _cholesky_jvp(o, t, L):
+    T = o.matrix_transpose
+    Linv = o.inv(L)
+    sym = o.tril(t) + T(o.tril(t, k=-1))        # the symmetric tangent the lower triangle is
+    return o.matmul(L, _phi(o, o.matmul(Linv, o.matmul(sym, T(Linv)))))
 
 
 _linalg("cholesky", np.linalg.cholesky, numpy="numpy.linalg.cholesky")
-_linalg("cholesky_vjp", _cholesky_vjp_impl, nargs=2, ndim=lambda ndims, operands, **a: ndims[1])
-_linalg("cholesky_jvp", _cholesky_jvp_impl, nargs=2, ndim=lambda ndims, operands, **a: ndims[1])
-defvjp("cholesky", lambda o, g, ans, x: o.cholesky_vjp(g, x))
-defjvp("cholesky", lambda o, tangents, ans, x: o.cholesky_jvp(tangents[0], x))
+for _rule in (_cholesky_vjp, _cholesky_jvp):
+    defcomposite(_rule.__name__[1:], 2, _on_numpy(_rule), _rule,
+                 ndim=lambda ndims, operands, **a: ndims[1])
+defvjp("cholesky", lambda o, g, ans, x: o.cholesky_vjp(g, ans))
+defjvp("cholesky", lambda o, tangents, ans, x: o.cholesky_jvp(tangents[0], ans))
 
 
 # eigh of a symmetric matrix (the lower triangle is read, as NumPy's UPLO='L'):

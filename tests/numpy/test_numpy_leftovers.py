@@ -3,7 +3,8 @@ both modes: einsum diagonals, pad's copying modes, repeat with counts per elemen
 the rows of one array, svd's singular vectors, qr's forward mode, eigh(UPLO='U'),
 np.full_like and a typed np.full, scipy.special's softmax, log_softmax, erfc, logit,
 ndtr and its names of NumPy's functions, np.interp (in x and fp), np.ptp, np.nansum,
-np.nanmean, np.float_power, np.heaviside, .clip(), np.linalg.matrix_power; and the
+np.nanmean, np.float_power, np.heaviside, .clip(), np.linalg.matrix_power, Hessians through
+cholesky and pinv; and the
 clear refusals that remain (svd's full u of a wide matrix; np.fft is tests/numpy/test_fft.py)."""
 
 import os
@@ -203,3 +204,22 @@ def test_interp_second_derivatives_and_refusals():
         ad.hessian(interp_energy, wrt=(0, 1), backend="python")(x, fp)
     with pytest.raises(ad.DifferentiationError, match=r"knots xp .* at .*\.py:\d+"):
         ad.grad(interp_moving_knots, backend="python")(x + 1.0, fp)
+
+
+def cholesky_and_pinv(a):
+    s = a @ a.T + 3.0 * np.eye(3)
+    return np.sum(np.sin(np.linalg.cholesky(s))) + np.sum(np.linalg.pinv(a[:, :2]) ** 2)
+
+
+def test_second_derivatives_through_cholesky_and_pinv():
+    """Their rules are written in primitives (products, inverses, triangles), so forward
+    mode differentiates them: ad.hessian against central differences of the gradient."""
+    a = np.random.default_rng(4).uniform(-0.9, 0.9, (3, 3))
+    H = ad.hessian(cholesky_and_pinv, backend="python")(a).reshape(9, 9)
+    grad = ad.grad(cholesky_and_pinv, backend="python")
+    eps, fd = 1e-5, np.zeros((9, 9))
+    for k in range(9):
+        e = np.zeros(9)
+        e[k] = eps
+        fd[:, k] = (grad(a + e.reshape(3, 3)) - grad(a - e.reshape(3, 3))).ravel() / (2 * eps)
+    np.testing.assert_allclose(H, fd, rtol=1e-5, atol=1e-6)
