@@ -28,8 +28,7 @@ def e_yield(x):
 
 
 def e_lambda(x):
-    f = lambda t: t * x  # noqa: E731
-    return f(2.0)
+    return (lambda t: t * x)(2.0)
 
 
 def e_setcomp(x):
