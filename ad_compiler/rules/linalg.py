@@ -201,8 +201,11 @@ def _eigh_vjp_impl(gw, gv, x):
     return _lower_sym(0.5 * (s + _T(s)))
 
 
-def _eigh_w_vjp(g, x):
-    return _eigh_vjp_impl(g, None, x)
+def _eigh_w_vjp(o, g, x):
+    """V diag(g) V^T in primitives of the eigenvectors (whose forward rule Hessians use)."""
+    v = o.eigh_v(x)
+    s = o.matmul(v * o.expand_dims(g, axis=-2), o.matrix_transpose(v))
+    return o.tril(s) + o.tril(o.matrix_transpose(s), k=-1)   # NumPy reads the lower triangle
 
 
 def _eigh_v_vjp(g, x):
@@ -222,9 +225,11 @@ def _eigh_v_jvp(t, x):
 _linalg("eigh_w", _eigh_w, ndim=_dim_minus(1))
 _linalg("eigh_v", _eigh_v)
 # (g or t, x): a vjp has the rank of x, a jvp that of the factor (w: one less)
-for _name, _less in (("eigh_w_vjp", 0), ("eigh_v_vjp", 0), ("eigh_w_jvp", 1), ("eigh_v_jvp", 0)):
+for _name, _less in (("eigh_v_vjp", 0), ("eigh_w_jvp", 1), ("eigh_v_jvp", 0)):
     _linalg(_name, globals()["_" + _name], nargs=2,
             ndim=lambda ndims, operands, _less=_less, **a: ndims[1] - _less)
+defcomposite("eigh_w_vjp", 2, _on_numpy(_eigh_w_vjp), _eigh_w_vjp,
+             ndim=lambda ndims, operands, **a: ndims[1])
 defvjp("eigh_w", lambda o, g, ans, x: o.eigh_w_vjp(g, x))
 defvjp("eigh_v", lambda o, g, ans, x: o.eigh_v_vjp(g, x))
 defjvp("eigh_w", lambda o, tangents, ans, x: o.eigh_w_jvp(tangents[0], x))
@@ -302,9 +307,10 @@ def _svd_s(x):
     return np.linalg.svd(x, compute_uv=False)
 
 
-def _svd_s_vjp(g, x):
-    u, s, vh = np.linalg.svd(x, full_matrices=False)
-    return (u * g[..., None, :]) @ vh
+def _svd_s_vjp(o, g, x):
+    """U diag(g) Vh in primitives of the thin factors (whose forward rules Hessians use)."""
+    u, vh = o.svd_u(x, full_matrices=False), o.svd_vh(x, full_matrices=False)
+    return o.matmul(u * o.expand_dims(g, axis=-2), vh)
 
 
 def _svd_s_jvp(t, x):
@@ -313,7 +319,8 @@ def _svd_s_jvp(t, x):
 
 
 _linalg("svd_s", _svd_s, ndim=_dim_minus(1))
-_linalg("svd_s_vjp", _svd_s_vjp, nargs=2, ndim=lambda ndims, operands, **a: ndims[1])
+defcomposite("svd_s_vjp", 2, _on_numpy(_svd_s_vjp), _svd_s_vjp,
+             ndim=lambda ndims, operands, **a: ndims[1])
 _linalg("svd_s_jvp", _svd_s_jvp, nargs=2, ndim=lambda ndims, operands, **a: ndims[1] - 1)
 defvjp("svd_s", lambda o, g, ans, x: o.svd_s_vjp(g, x))
 defjvp("svd_s", lambda o, tangents, ans, x: o.svd_s_jvp(tangents[0], x))

@@ -161,6 +161,11 @@ class Sym:
     def __neg__(self): return self.builder.prim("neg", [self.value])
 
 
+def rank_known(v) -> bool:
+    """Whether ``v``'s rank is known (what a composite's expansion may read)."""
+    return v.ndim is not None or v.kind in ("float", "int", "bool", "none")
+
+
 class Builder:
     """The ops namespace ``o`` of the rules over IR values; appends to ``self.ops``."""
 
@@ -189,6 +194,14 @@ class Builder:
         simplified = self._simplify(name, operands)
         if simplified is not None:
             return self.wrap(simplified)
+        record = PRIMITIVES.get(name)
+        if record is not None and record.expand is not None and all(map(rank_known, operands)):
+            # a composite a rule calls (cholesky's vjp is products of its factor) is written
+            # out here, as specialisation writes out the function's: every backend and
+            # forward mode over the rule (ad.hessian) see only primitives with rules
+            out = record.expand(self, *map(self.wrap, operands), **{**record.attrs,
+                                                                     **(attrs or {})})
+            return self.wrap(self.lift(out))
         result = self.namer.value("_t", "any")
         result.kind, result.ndim = result_signature(name, operands, attrs or {})
         self.ops.append(Prim([result], operands, self.line, name=name, attrs=dict(attrs or {})))

@@ -14,19 +14,14 @@ from __future__ import annotations
 from ..errors import DifferentiationError
 from ..frontend.ir import Assign, Function, Prim, Region
 from ..rules import PRIMITIVES
-from .builder import Builder, Namer
+from .builder import Builder, Namer, rank_known
 from .irtools import all_names
-
-_SCALARS = ("float", "int", "bool")
-
 
 def lower_composites(fn: Function) -> bool:
     """Expand every composite of ``fn`` whose operand ranks are known; True if any was."""
     return _lower(fn, fn.body, Namer(all_names(fn)))
 
 
-def _known(v) -> bool:
-    return v.ndim is not None or v.kind in _SCALARS or v.kind == "none"
 
 
 def _lower(fn, region: Region, namer: Namer) -> bool:
@@ -36,7 +31,7 @@ def _lower(fn, region: Region, namer: Namer) -> bool:
         for sub in op.regions():
             changed |= _lower(fn, sub, namer)
         prim = PRIMITIVES.get(op.name) if isinstance(op, Prim) else None
-        if prim is None or prim.expand is None or not all(_known(v) for v in op.operands):
+        if prim is None or prim.expand is None or not all(map(rank_known, op.operands)):
             ops.append(op)
             continue
         builder = Builder(namer, op.line)

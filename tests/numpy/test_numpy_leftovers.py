@@ -223,3 +223,23 @@ def test_second_derivatives_through_cholesky_and_pinv():
         e[k] = eps
         fd[:, k] = (grad(a + e.reshape(3, 3)) - grad(a - e.reshape(3, 3))).ravel() / (2 * eps)
     np.testing.assert_allclose(H, fd, rtol=1e-5, atol=1e-6)
+
+
+def eigenvalues_and_singular_values(a):
+    s = a + a.T
+    return np.sum(np.linalg.eigh(s)[0] ** 3) + np.sum(np.linalg.svd(a[:, :2],
+                                                                    compute_uv=False) ** 3)
+
+
+def test_second_derivatives_through_eigenvalues_and_singular_values():
+    """eigh's eigenvalue rule and svd's singular value rule are products of the factors
+    (distinct values: there the factors' forward rules hold)."""
+    a = np.array([[0.9, -0.3, 0.4], [0.2, 0.5, -0.7], [-0.6, 0.1, 0.3]])
+    H = ad.hessian(eigenvalues_and_singular_values, backend="python")(a).reshape(9, 9)
+    grad = ad.grad(eigenvalues_and_singular_values, backend="python")
+    eps, fd = 1e-5, np.zeros((9, 9))
+    for k in range(9):
+        e = np.zeros(9)
+        e[k] = eps
+        fd[:, k] = (grad(a + e.reshape(3, 3)) - grad(a - e.reshape(3, 3))).ravel() / (2 * eps)
+    np.testing.assert_allclose(H, fd, rtol=1e-5, atol=1e-6)
