@@ -53,6 +53,7 @@ def block(draw, depth, in_loop, indent):
             lines.append(f"{pad}for {i} in range({draw(st.integers(0, 4))}):")
             lines.append(f"{pad}    {v} = {v} * 0.5 + {i}")
             lines += draw(block(depth + 1, True, indent + 1))
+            lines += draw(loop_else(depth, in_loop, indent))
         elif kind == 5:
             k = f"k{depth}"
             lines.append(f"{pad}{k} = 0")
@@ -60,6 +61,7 @@ def block(draw, depth, in_loop, indent):
             lines.append(f"{pad}    {k} += 1")
             lines.append(f"{pad}    {v} = {v} + 1.0")
             lines += draw(block(depth + 1, True, indent + 1))
+            lines += draw(loop_else(depth, in_loop, indent))
         else:
             cond = f"{draw(expr())} > {draw(expr())}"
             jump = draw(st.sampled_from(["break", "continue", "return a - b"] if in_loop
@@ -67,6 +69,15 @@ def block(draw, depth, in_loop, indent):
             lines.append(f"{pad}if {cond}:")
             lines.append(f"{pad}    {jump}")
     return lines
+
+
+@st.composite
+def loop_else(draw, depth, in_loop, indent):
+    """Sometimes a loop's ``else`` (run unless a break of the loop ran; a break in it is
+    the enclosing loop's)."""
+    if not draw(st.booleans()):
+        return []
+    return ["    " * indent + "else:"] + draw(block(depth + 1, in_loop, indent + 1))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
