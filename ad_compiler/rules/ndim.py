@@ -111,6 +111,15 @@ def _getitem(ndims, operands, index=None, **attrs):
     return out if out > 0 else None
 
 
+def _list_tape(ndims, operands, **attrs):
+    """A list tape of arrays of rank r reads as an array of rank r + 1: ``tape[k]`` is an
+    entry (what forward mode over an adjoint, ``ad.hessian``, needs to tell from a scalar)."""
+    rank = getattr(operands[0], "value", None)
+    return rank + 1 if isinstance(rank, int) and not isinstance(rank, bool) else None
+
+
+defndim("array_list reference_list", _list_tape)
+defndim("list_put put_reference", _same_as_first)
 defndim("getitem", _getitem)
 defndim("setitem", _same_as_first)
 defndim("scatter_like", _same_as_second)

@@ -7,7 +7,7 @@ the tape, and a trip count is an integer.
 
 import numpy as np
 
-from .table import PRIMITIVES, Syntax, deflinear, defprim
+from .table import PRIMITIVES, Syntax, defjvp, deflinear, defprim
 
 
 def _is_scalar(x):
@@ -109,9 +109,20 @@ def put_reference(tape, k, value):
 
 defprim("array_list", 1, array_list, Syntax("helper", "array_list"), differentiable=False,
         result_kind="array", dtype=None)
-# differentiable (it carries values the adjoint uses) but with no forward rule yet: forward
-# mode over an adjoint that records arrays on lists (ad.hessian) says so instead of dropping them
 defprim("list_put", 3, list_put, Syntax("helper", "list_put"), result_kind="array")
+
+
+def _list_put_jvp(o, tangents, ans, tape, k, value):
+    """The entry's tangent put on the tape's tangent (a list tape the forward transform
+    makes beside every active one); a value with no tangent puts its zero."""
+    t_tape, _, t_value = tangents
+    if t_tape is None:
+        raise NotImplementedError("forward mode: an array recorded on a list tape that has "
+                                  "no tangent")
+    return o.list_put(t_tape, k, o.adjoint_zero(value) if t_value is None else t_value)
+
+
+defjvp("list_put", _list_put_jvp)
 defprim("reference_list", 1, reference_list, Syntax("helper", "reference_list"),
         differentiable=False, result_kind="array")
 defprim("put_reference", 3, put_reference, Syntax("helper", "put_reference"),

@@ -53,6 +53,7 @@ class ForwardTransform:
         self.namer = Namer(all_names(fn))
         self.tangents: dict[int, Value] = {}      # id(primal) -> tangent Value
         self.memory = Memory(fn)
+        self.list_tapes = _list_tapes(fn)   # id(value) -> the rank operand of its list tape
 
     # ------------------------------------------------------------------ helpers
     def active(self, v) -> bool:
@@ -68,11 +69,16 @@ class ForwardTransform:
         return self.namer.value(f"t_{v.name.lstrip('_')}", kind)
 
     def zero_of(self, v: Value, ops: list, line=None) -> Value:
-        """A zero tangent for ``v``: ``0.0`` for a scalar, ``_rt.zeros_like(v)`` otherwise."""
+        """A zero tangent for ``v``: ``0.0`` for a scalar, ``_rt.zeros_like(v)`` for an
+        array, an empty list tape of its rank for a list tape."""
         if v.kind in _SCALAR_KINDS or isinstance(v, (Const, Undef)):
             return Const(0.0)
         z = self.namer.value(f"t_{v.name.lstrip('_')}", v.kind)
-        ops.append(Prim([z], [v], line, name="adjoint_zero"))
+        rank = self.list_tapes.get(id(v))
+        if rank is not None:
+            ops.append(Prim([z], [rank], line, name="array_list"))
+        else:
+            ops.append(Prim([z], [v], line, name="adjoint_zero"))
         return z
 
     def materialise(self, values, ops: list, line=None):
@@ -81,9 +87,7 @@ class ForwardTransform:
         for v in values:
             if (v.kind not in _SCALAR_KINDS and self.active(v) and self.tangent(v) is None
                     and not isinstance(v, (Const, Undef))):
-                z = self.new_tangent(v)
-                ops.append(Prim([z], [v], line, name="adjoint_zero"))
-                self.tangents[id(v)] = z
+                self.tangents[id(v)] = self.zero_of(v, ops, line)
 
     # ------------------------------------------------------------------ the transform
     def run(self) -> Function:
@@ -452,3 +456,35 @@ def prune(fn: Function, keep) -> Function:
 
 
 __all__ = ["forward", "prune", "ForwardTransform", "Sym"]
+
+
+def _list_tapes(fn: Function) -> dict:
+    """{id(value): rank operand} of the list tapes (``array_list``) of ``fn`` and of every
+    value one flows into (``list_put``'s result, a loop's carried value and result, a
+    branch's result): their zero tangent is an empty list tape of that rank."""
+    out: dict = {}
+    changed = True
+    while changed:            # (a loop's carried value is known from its init or yield)
+        changed = False
+        for op in walk(fn.body):
+            pairs = []
+            if isinstance(op, Prim) and op.name == "array_list":
+                pairs = [(op.results[0], op.operands[0], True)]
+            elif isinstance(op, Prim) and op.name == "list_put":
+                pairs = [(op.results[0], op.operands[0], False)]
+            elif isinstance(op, If):
+                pairs = [(r, y, False) for k, r in enumerate(op.results)
+                         for y in (op.then.yields[k], op.orelse.yields[k])]
+            elif isinstance(op, (For, While)):
+                carried = op.body.args[1:] if isinstance(op, For) else op.body.args
+                heads = [carried] + ([op.cond.args] if isinstance(op, While) else [])
+                for k, init in enumerate(op.inits):
+                    for source in (init, op.body.yields[k]):
+                        pairs += [(head[k], source, False) for head in heads]
+                        pairs.append((op.results[k], source, False))
+            for target, source, is_root in pairs:
+                rank = source if is_root else out.get(id(source))
+                if rank is not None and id(target) not in out:
+                    out[id(target)] = rank
+                    changed = True
+    return out

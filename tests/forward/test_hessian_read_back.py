@@ -84,6 +84,16 @@ def two_list_tapes(x):
     return np.sum(u ** 2)
 
 
+def shrinking_slices(x):
+    """Each iteration writes a shorter slice, recorded on list tapes (of ``q[c + 1:]``'s
+    parts): forward mode over the adjoint puts their tangents on list tapes of their own
+    (it refused: no forward rule of list_put, then entries read back as scalars)."""
+    q = x * 1.0
+    for c in range(3):
+        q[c + 1:] = q[c + 1:] * np.tanh(q[c]) + 0.1 * q[c + 1:] ** 2
+    return np.sum(q ** 3)
+
+
 def _fd_hessian(f, x, h=1e-5):
     grad = ad.grad(f, backend="python")
     out = np.zeros((x.size, x.size))
@@ -96,7 +106,8 @@ def _fd_hessian(f, x, h=1e-5):
 
 @pytest.mark.parametrize("f", [stack_of_elements, stack_on_axis_one, concatenated,
                                stacked_then_concatenated, gathered, added_at,
-                               typed_allocation, running_max_logsumexp, two_list_tapes],
+                               typed_allocation, running_max_logsumexp, two_list_tapes,
+                               shrinking_slices],
                          ids=lambda f: f.__name__)
 def test_hessian_through_sequence_operands(f):
     x = np.array([0.7, -1.3, 2.1])
