@@ -224,6 +224,16 @@ def _loc(new, old):
     return ast.copy_location(new, old)
 
 
+def _fresh(taken: set, base: str) -> str:
+    """``base``, or ``base_1``, ``base_2``... the first not in ``taken`` (then taken)."""
+    name, k = base, 0
+    while name in taken:
+        k += 1
+        name = f"{base}_{k}"
+    taken.add(name)
+    return name
+
+
 class Normalizer:
     def __init__(self, fn_node: ast.FunctionDef, err):
         self.fn = fn_node
@@ -235,12 +245,7 @@ class Normalizer:
         self.retflag = self.fresh("_ret")
 
     def fresh(self, base):
-        name, k = base, 0
-        while name in self.taken:
-            k += 1
-            name = f"{base}_{k}"
-        self.taken.add(name)
-        return name
+        return _fresh(self.taken, base)
 
     # --- 1. move code after an always-jumping branch into the other branch -----------------
     def restructure(self, stmts):
@@ -587,12 +592,7 @@ class _Desugar:
         self.taken = names_in(fn_node)
 
     def fresh(self, base):
-        name, k = base, 0
-        while name in self.taken:
-            k += 1
-            name = f"{base}_{k}"
-        self.taken.add(name)
-        return name
+        return _fresh(self.taken, base)
 
     def block(self, stmts):
         out = []
