@@ -27,6 +27,16 @@ Two kinds of check, both with NumPy's semantics (``-len <= i < len``):
   index evaluated once by its statement is checked just before it
   (``_rt.require_indices(True, x, axis, i, i)``).
 
+No check is made that one already made proves: an access in a branch (or a conditional
+expression) whose index its loops' entry checks cover over the same ranges (``if x[k] >
+m: m = x[k]``); a check that an earlier one covers, run on every path to it with nothing it
+reads assigned since, under guards its own imply (:class:`_Proven`: the reverse sweep of a
+gradient indexes the arrays its forward sweep did, over the same ranges); ``a[k]`` in a
+``while`` whose test says ``k < len(a)``, ``k`` a counter never negative (a tape's push).
+Bounds and guards are :class:`Affine` values, printed simplified (``(_k - n + 1)``, not
+``(_k - 1 * ((((n - 1) - 0 + 0) // 1) - 1) - 1)``): each costs Numba's typing and lowering.
+Indexing a name bound only to a ``.shape`` (a tuple) is left to Numba.
+
 Inside a ``prange`` body no check raises (Numba runs a loop body with a second exit
 serially): a failed check sets a flag, its statement is skipped, and the loop raises after it
 ends (:class:`_Parallel`).
