@@ -43,7 +43,6 @@ _UNSUPPORTED = {
     ast.AsyncWith: "async", ast.AsyncFunctionDef: "async", ast.Starred: "*args",
     ast.JoinedStr: "f-string", ast.NamedExpr: "walrus (:=)",
     ast.Set: "set literal", ast.Match: "match",
-    ast.Import: "import", ast.ImportFrom: "import",
 }
 if hasattr(ast, "TryStar"):
     _UNSUPPORTED[ast.TryStar] = "try/except"
@@ -67,6 +66,7 @@ def _is_prange(it) -> bool:
 class _Checker(ast.NodeVisitor):
     def __init__(self, err):
         self.err = err
+        self.depth = 0         # loops and branches around the node
 
     def generic_visit(self, node):
         construct = _UNSUPPORTED.get(type(node))
@@ -76,6 +76,23 @@ class _Checker(ast.NodeVisitor):
 
     def visit_FunctionDef(self, node):  # nested defs are checked when they are inlined
         return
+
+    def visit_Import(self, node):
+        if self.depth:
+            raise self.err("'import' inside a loop or branch is not supported (import at "
+                           "the top of the function or of the module)", "import", node)
+
+    visit_ImportFrom = visit_Import
+
+    def visit_If(self, node):
+        self._nested(node)
+
+    def _nested(self, node):
+        self.depth += 1
+        try:
+            super().generic_visit(node)
+        finally:
+            self.depth -= 1
 
     def visit_Subscript(self, node):
         # p["w"]: a constant key of a dict argument (pytree), read by the SSA builder
@@ -116,11 +133,11 @@ class _Checker(ast.NodeVisitor):
         if not _name_targets(node.target):
             raise self.err(f"for loop targets must be names or tuples of names, not "
                            f"'{ast.unparse(node.target)}'", "for target", node)
-        self.generic_visit(node)
+        self._nested(node)
 
     def visit_While(self, node):
         self._loop_else(node)
-        self.generic_visit(node)
+        self._nested(node)
 
     def _targets(self, target):
         if isinstance(target, ast.Attribute):

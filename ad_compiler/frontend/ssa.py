@@ -21,6 +21,7 @@ import ast
 import builtins
 import dataclasses
 import functools
+import importlib
 import os
 import sys
 import sysconfig
@@ -1396,6 +1397,32 @@ class Builder(ContainerForms, ComplexForms):
 
     def s_FunctionDef(self, s):
         self.locals[s.name] = _Local(s, self)
+
+    def s_Import(self, s):
+        """``import m`` / ``import m as n`` / ``from m import f as g`` inside the function:
+        imported when the derivative is built (Python imports it at the call; a module is
+        imported once either way), the names bound as the function's globals would be."""
+        package = self.parsed.scope.globals.get("__package__")
+        for alias in s.names:
+            try:
+                if isinstance(s, ast.ImportFrom):
+                    module = importlib.import_module("." * s.level + (s.module or ""),
+                                                     package)
+                    try:
+                        obj = getattr(module, alias.name)
+                    except AttributeError:
+                        obj = importlib.import_module(f"{module.__name__}.{alias.name}")
+                    name = alias.asname or alias.name
+                else:
+                    obj = importlib.import_module(alias.name)
+                    name = alias.asname or alias.name.split(".")[0]
+                    if alias.asname is None:
+                        obj = importlib.import_module(name)   # import a.b binds a
+            except (ImportError, AttributeError, TypeError, ValueError) as exc:
+                raise self.err(f"cannot import '{alias.name}' ({exc})", "import", s) from None
+            self.locals[name] = self.classify(obj, name, s, None, None, None)
+
+    s_ImportFrom = s_Import
 
     def s_Assign(self, s):
         value = self.expr(s.value)

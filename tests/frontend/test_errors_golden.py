@@ -104,6 +104,12 @@ def e_nonlocal(x):
     return inner()
 
 
+def e_import_in_loop(x):
+    for _ in range(2):
+        import math
+    return math.sin(x)
+
+
 def e_raise(x):
     if x < 0:
         raise ValueError("negative")
@@ -115,7 +121,8 @@ ERRORS = [(e_try, "try/except"), (e_with, "with"), (e_global, "global"),
           (e_varargs, "*args"), (e_kwargs, "**kwargs"),
           (e_opaque_statement, "called as a statement"), (e_attr_write, "attribute assignment"),
           (e_del, "del"), (e_string, "f-string"), (e_no_return, "return"),
-          (e_yield, "yield"), (e_nonlocal, "nonlocal"), (e_raise, "raise")]
+          (e_yield, "yield"), (e_nonlocal, "nonlocal"), (e_raise, "raise"),
+          (e_import_in_loop, "import")]
 
 
 def _line_of(fn, text):

@@ -283,6 +283,14 @@ def lists_grown_in_constant_loops(x):
     return np.sum(np.stack(rows) ** 2) + sum(acc) * len(acc) + np.sum(np.array(acc[:2]))
 
 
+def imports_inside(x):
+    import math
+    import numpy as onp
+    import scipy.special
+    from scipy.special import logsumexp as lse
+    return lse(x) + math.sin(x[0]) + onp.sum(scipy.special.erf(x)) * math.pi
+
+
 _rng = np.random.default_rng(11)
 V = np.array([0.4, 1.1, 0.7])
 CASES = [
@@ -318,9 +326,10 @@ CASES = [
     (loop_else_break, (V, 2.0)),
     (lambdas_and_prints, (V, 0.6)),
     (lists_grown_in_constant_loops, (V,)),
+    (imports_inside, (V,)),
 ]
 NUMBA = {"dict_literal", "loss", "sorted_weights", "loop_else_break", "lambdas_and_prints",
-         "lists_grown_in_constant_loops"}   # a small tier: Numba compiles slowly
+         "lists_grown_in_constant_loops", "imports_inside"}   # a small tier: Numba compiles slowly
 
 
 def _float_positions(args):
