@@ -14,7 +14,7 @@ import numpy as np
 from .errors import DifferentiationError
 from .frontend import free_var_values
 from .pipeline import (Options, Spec, Transformed, as_output, is_device_array, kind_of,
-                       pipeline_of, unflatten_like)
+                       pipeline_of, shared_arguments, unflatten_like)
 from .pytree import flatten, is_node
 
 
@@ -158,6 +158,8 @@ class DerivativeFunction(Transformed):
         value_too = self.kind == "value_and_grad"
         ir = self.pipeline.primal_ir()
         free_kinds = call.kinds[len(args):]
+        # arguments it writes into: two that share memory take the door, which refuses them
+        written = stage.written_arguments()
 
         # float64 gradients need no conversion (float32 ones do, see in_dtype_of)
         as_is = all(not isinstance(key[i], tuple) or key[i][0] == np.float64 for i in wrt)
@@ -165,6 +167,9 @@ class DerivativeFunction(Transformed):
         def known(args):
             free = free_var_values(ir) if free_kinds else ()
             if free and tuple(kind_of(v) for v in free) != free_kinds:
+                return _SLOW
+            if written and any(i in written or j in written
+                               for i, j in shared_arguments((*args, *free))):
                 return _SLOW
             try:
                 results = compiled(*args, *free, 1.0)

@@ -399,6 +399,26 @@ class Stage:
     def source(self) -> str:
         return self._memo.get("source", self._source)
 
+    def written_arguments(self) -> dict:
+        """``{position: the first store}`` of the arguments (parameters, then free
+        variables) that the function writes into, through any name or view."""
+        return self._memo.get("written_arguments", self._written_arguments)
+
+    def _written_arguments(self):
+        from .analysis.memory import Memory
+        from .frontend.ir import Store, walk
+
+        ir = self.special
+        position = {id(v): k for k, v in enumerate(list(ir.params) + list(ir.free_vars))}
+        memory = Memory(ir)
+        written = {}
+        for op in walk(ir.body):
+            if isinstance(op, Store):
+                for a in memory.allocations(op.operands[0]):
+                    if a in position:
+                        written.setdefault(position[a], op)
+        return written
+
     def _source(self):
         from .backends.emit import emit_module
 
@@ -832,27 +852,14 @@ def _refuse_aliased_writes(derivative, call):
     ``f`` writes into: the derivative treats them as separate inputs, so the write through
     one would change the other behind its adjoint (a wrong gradient). Refused at the call,
     naming both; without writes, each argument's derivative is its own."""
-    import numpy as np
-
-    arrays = [(k, v) for k, v in enumerate(call.arguments)
-              if isinstance(v, np.ndarray) and v.size]
-    pairs = [(i, j) for n, (i, a) in enumerate(arrays) for j, b in arrays[n + 1:]
-             if np.may_share_memory(a, b)]
+    pairs = shared_arguments(call.arguments)
     if not pairs:
         return
-    from .analysis.memory import Memory, user_name
-    from .frontend.ir import Store, walk
+    from .analysis.memory import user_name
 
-    ir = derivative.stage_for(call).special
+    stage = derivative.stage_for(call)
+    ir, written = stage.special, stage.written_arguments()
     values = list(ir.params) + list(ir.free_vars)
-    position = {id(v): k for k, v in enumerate(values)}
-    memory = Memory(ir)
-    written = {}
-    for op in walk(ir.body):
-        if isinstance(op, Store):
-            for a in memory.allocations(op.operands[0]):
-                if a in position:
-                    written.setdefault(position[a], op)
     for i, j in pairs:
         store = written.get(i) or written.get(j)
         if store is not None and i < len(values) and j < len(values):
@@ -862,3 +869,14 @@ def _refuse_aliased_writes(derivative, call):
                 f"be taken as if they were separate arrays; pass a copy (np.copy)",
                 construct="aliased arguments", function=ir.name, filename=ir.filename,
                 line=store.line)
+
+
+def shared_arguments(arguments) -> list:
+    """The pairs of positions of non-empty array arguments that may share memory."""
+    import numpy as np
+
+    arrays = [(k, v) for k, v in enumerate(arguments) if isinstance(v, np.ndarray) and v.size]
+    return [(i, j) for n, (i, a) in enumerate(arrays) for j, b in arrays[n + 1:]
+            if np.may_share_memory(a, b)]
+
+

@@ -265,3 +265,15 @@ def test_helpers_may_return_with_a_bare_return(backend):
     x = np.array([0.3, 0.5, 0.7])
     got = ad.grad(R.bare_return_helpers, backend=backend)(x)
     np.testing.assert_allclose(got, _fd(R.bare_return_helpers, (x,), 0), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.numba)])
+def test_one_array_passed_twice_after_separate_ones_is_refused(backend):
+    """The route kept for repeated calls of the same argument types skipped the check: a
+    first call with separate arrays, then f(x, x), returned a wrong gradient."""
+    x = np.array([0.3, -0.5, 0.8, 0.1])
+    d = ad.grad(R.write_one_read_other, wrt=(0, 1), backend=backend)
+    d(x.copy(), x.copy())
+    d(x.copy(), x.copy())
+    with pytest.raises(ad.DifferentiationError, match=r"arguments 'a' and 'b' share memory"):
+        d(x, x)
