@@ -29,6 +29,9 @@ from ..frontend.ir import Const, For, Function, If, Load, Op, Prim, Region, Stor
 VIEW_PRIMS = frozenset({"transpose", "matrix_transpose", "reshape", "expand_dims", "squeeze",
                         "ravel"})
 _ARRAY_KINDS = ("array", "any")
+# primitives that read only the shape of their first operand (``t_b = zeros_like(b)``)
+SHAPE_ONLY = frozenset({"zeros_like", "ones_like", "empty_like", "full_like", "adjoint_zero",
+                        "shape", "size", "ndim", "len", "count"})
 
 
 def is_view_prim(op) -> bool:
@@ -403,7 +406,11 @@ class _Yield:
 
 
 def _arrays_used(op):
-    return [v for v in op.operands if isinstance(v, Value) and v.kind in _ARRAY_KINDS]
+    """The array operands whose memory ``op`` reads (the first operand of a primitive that
+    reads only its shape is not one: no store changes a shape)."""
+    operands = op.operands[1:] if isinstance(op, Prim) and op.name in SHAPE_ONLY \
+        else op.operands
+    return [v for v in operands if isinstance(v, Value) and v.kind in _ARRAY_KINDS]
 
 
 def related_views(memory: Memory, a: Value, b: Value, live) -> bool:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 
-from ..analysis.memory import Memory, check_aliasing, is_view_prim
+from ..analysis.memory import SHAPE_ONLY, Memory, check_aliasing, is_view_prim
 from ..errors import DifferentiationError
 from ..frontend.ir import (Assign, Const, For, Function, If, Load, Op, Prim, Region, Store,
                            Undef, Value, While, walk)
@@ -377,9 +377,6 @@ def forward(fn: Function, wrt, keep=None) -> Function:
 # fresh arrays: their contents matter only if read; their shape may be read alone
 _FRESH = frozenset({"zeros", "ones", "empty", "full", "full_like", "zeros_like", "ones_like",
                     "empty_like", "adjoint_zero", "copy"})
-# primitives that read only the shape of their (first) operand
-_SHAPE_ONLY = frozenset({"zeros_like", "ones_like", "empty_like", "full_like", "adjoint_zero",
-                         "shape", "size", "ndim", "len", "count"})
 _EFFECTS = frozenset({"tape", "tape_of_arrays", "grow", "reserve"})
 
 
@@ -422,7 +419,7 @@ def prune(fn: Function, keep) -> Function:
         for op in region.ops:
             if not op_live(op):
                 continue
-            if isinstance(op, Prim) and op.name in _SHAPE_ONLY:
+            if isinstance(op, Prim) and op.name in SHAPE_ONLY:
                 changed |= need(op.operands[0], whole=False)
                 for v in op.operands[1:]:
                     changed |= need(v)

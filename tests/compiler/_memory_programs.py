@@ -486,6 +486,16 @@ def alias_read_only_in_the_other_branch(x, s):
     return r
 
 
+def alias_read_only_for_its_shape(x, s):
+    # z may be y; after the store through y, z is read only for its shape (no store
+    # changes a shape), so the store needs no refusal
+    y = x * 1.0
+    z = y if s > 1.0 else x * 2.0
+    y[0] = y[0] * 3.0
+    w = np.zeros_like(z) + s
+    return np.sum(y * y) + np.sum(w * w)
+
+
 M3 = np.array([[0.3, -0.7, 1.1], [0.5, 0.2, -0.4], [0.9, -0.6, 0.8]])
 U5 = np.array([0.1, 0.9, 0.4, 0.6, 0.2])
 IDIOMS = [
@@ -512,8 +522,10 @@ IDIOMS = [
     (alias_read_only_in_the_other_branch, (X4, 0.3)),
     (alias_read_only_in_the_other_branch, (X4, 0.7)),
     (alias_read_only_in_the_other_branch, (X4, 1.5)),
+    (alias_read_only_for_its_shape, (X4, 0.7)),
+    (alias_read_only_for_its_shape, (X4, 1.5)),
 ]
 # the numba tier: one program per mechanism (fresh buffers, chained in-place updates, a
 # reference tape through the caller's array, one through a branch; a scalar of a written array;
 # an alias read in the other branch of the store)
-IDIOMS_NUMBA = [IDIOMS[1], IDIOMS[4], IDIOMS[12], IDIOMS[14], IDIOMS[15], IDIOMS[-1]]
+IDIOMS_NUMBA = [IDIOMS[1], IDIOMS[4], IDIOMS[12], IDIOMS[14], IDIOMS[15], IDIOMS[-3]]
