@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import types
 
 
 from ..rules import PRIMITIVES
@@ -24,6 +25,9 @@ _CONSTRUCTS = {"numpy.array": "array", "numpy.asarray": "asarray",
                "numpy.linalg.slogdet": "slogdet", "numpy.linalg.svd": "svd"}
 
 _FUNCTIONS: dict[int, tuple[object, str]] = {}
+# methods of objects (a ufunc's ``np.add.outer``: a new bound method at every access, so
+# matched by its object and name): (id(object), method name) -> (object, primitive name)
+_BOUND: dict[tuple[int, str], tuple[object, str]] = {}
 _METHODS: dict[str, str] = {}
 _DEFERRED: dict[str, list[tuple[str, str]]] = {}   # module -> [(attribute path, name)]
 
@@ -47,7 +51,10 @@ def _add(dotted, name):
         _DEFERRED.setdefault(module_name, []).append((attr, name))
         return
     obj = _resolve(importlib.import_module(top), path)
-    if obj is not None:
+    if isinstance(obj, types.BuiltinMethodType) and not isinstance(obj.__self__,
+                                                                   types.ModuleType):
+        _BOUND.setdefault((id(obj.__self__), obj.__name__), (obj.__self__, name))
+    elif obj is not None:
         _FUNCTIONS.setdefault(id(obj), (obj, name))
 
 
@@ -67,6 +74,10 @@ def lookup(obj) -> str | None:
             if fn is not None:
                 _FUNCTIONS.setdefault(id(fn), (fn, name))
     hit = _FUNCTIONS.get(id(obj))
+    if hit is None and isinstance(obj, types.BuiltinMethodType):
+        owner = obj.__self__
+        hit = _BOUND.get((id(owner), obj.__name__))
+        return hit[1] if hit is not None and hit[0] is owner else None
     return hit[1] if hit is not None and hit[0] is obj else None
 
 

@@ -741,7 +741,9 @@ class Builder(ContainerForms, ComplexForms):
                 return self.container_method(base, func.attr, node)
             if isinstance(base, Value):
                 return self.method(base, func.attr, node)
-            target = self.e_Attribute(func) if isinstance(base, (_Module, _Object)) else None
+            # (a module's function, an object's method, a ufunc's: np.add.outer)
+            target = self.e_Attribute(func) if isinstance(base, (_Module, _Object, _Func)) \
+                else None
         else:
             target = self.expr(func)
         if isinstance(target, _Local):

@@ -426,3 +426,41 @@ def _astype_expand(o, x, dtype="float64"):
 
 defcomposite("astype", 1, _astype, _astype_expand, ndim=_same, numpy=".astype",
              dtype="float64")
+
+
+# --- the methods of NumPy's binary ufuncs: np.subtract.outer(a, b), np.add.reduce(x, axis=0),
+# np.multiply.accumulate(x), each the function it spells (NumPy's axis default is 0 here)
+_UFUNC_PRIMS = {"add": "add", "subtract": "sub", "multiply": "mul", "divide": "div",
+                "power": "pow", "maximum": "maximum", "minimum": "minimum"}
+_UFUNC_REDUCTIONS = {"add": "sum", "multiply": "prod", "maximum": "max", "minimum": "min"}
+_UFUNC_ACCUMULATIONS = {"add": "cumsum", "multiply": "cumprod"}
+
+
+def _outer(prim):
+    def expand(o, a, b):
+        for _ in range(b.ndim if a.ndim else 0):     # a's axes first, then b's
+            a = o.expand_dims(a, axis=-1)           # (one at a time: Numba's takes an int)
+        return getattr(o, prim)(a, b)
+    return expand
+
+
+def _along(prim, reduction):
+    def expand(o, x, axis=0, keepdims=False, **_):
+        if reduction:
+            return getattr(o, prim)(x, axis=axis, keepdims=keepdims)
+        return getattr(o, prim)(x, axis=axis)
+    return expand
+
+
+for _ufunc, _prim in _UFUNC_PRIMS.items():
+    defcomposite(f"{_ufunc}_outer", 2, getattr(np, _ufunc).outer, _outer(_prim),
+                 ndim=lambda ndims, operands, **a: None if None in ndims else sum(ndims),
+                 numpy=f"numpy.{_ufunc}.outer")
+for _ufunc, _prim in _UFUNC_REDUCTIONS.items():
+    defcomposite(f"{_ufunc}_reduce", 1, getattr(np, _ufunc).reduce, _along(_prim, True),
+                 ndim=_reduction_ndim, numpy=f"numpy.{_ufunc}.reduce", axis=0, dtype=None,
+                 out=None, keepdims=False)
+for _ufunc, _prim in _UFUNC_ACCUMULATIONS.items():
+    defcomposite(f"{_ufunc}_accumulate", 1, getattr(np, _ufunc).accumulate,
+                 _along(_prim, False), ndim=_same, numpy=f"numpy.{_ufunc}.accumulate",
+                 axis=0, dtype=None, out=None)

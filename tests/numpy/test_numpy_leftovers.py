@@ -3,7 +3,8 @@ both modes: einsum diagonals, pad's copying modes, repeat with counts per elemen
 the rows of one array, svd's singular vectors, qr's forward mode, eigh(UPLO='U'),
 np.full_like and a typed np.full, scipy.special's softmax, log_softmax, erfc, logit,
 ndtr and its names of NumPy's functions, np.interp (in x and fp), np.ptp, np.nansum,
-np.nanmean, np.float_power, np.heaviside, .clip(), np.linalg.matrix_power, Hessians through
+np.nanmean, np.float_power, np.heaviside, .clip(), np.linalg.matrix_power, the ufunc methods
+outer/reduce/accumulate, Hessians through
 cholesky and pinv; and the
 clear refusals that remain (svd's full u of a wide matrix; np.fft is tests/numpy/test_fft.py)."""
 
@@ -82,6 +83,11 @@ USAGES = [
     ("a @ b @ a + np.dot(a, c)[..., None]", [(2, 3, 3), (3, 3), (3,)]),  # batched products
     ("np.linalg.matrix_power(a, 1) + np.linalg.matrix_power(a, 3)", [(3, 3)]),
     ("np.linalg.matrix_power(a, 6)", [(2, 3, 3)]),                  # squared twice, batched
+    ("np.subtract.outer(a, b) + np.multiply.outer(b, a[0])", [(2, 3), (3,)]),
+    ("np.maximum.outer(a[0], b) * np.power.outer(a[1] * a[1] + 1.0, b)", [(2, 3), (3,)]),
+    ("np.add.reduce(a) + np.maximum.reduce(a, axis=1).sum() + np.multiply.reduce(a, axis=None)",
+     [(2, 3)]),
+    ("np.add.accumulate(a, axis=1) * np.multiply.accumulate(a)", [(2, 3)]),
 ]
 _MODULE = write_module(USAGES, name="leftover_usages")
 
@@ -102,7 +108,8 @@ def numba_leftovers(a, v):
             + np.sum(np.abs(vh)) + np.sum(np.linalg.qr(a)[0] ** 3)
             + np.sum(np.linalg.eigh(s, UPLO="U")[0] ** 2)
             + np.ptp(a, axis=0) @ np.nanmean(a, axis=1) + np.sum(np.linalg.matrix_power(s, 3))
-            + np.sum(np.heaviside(v, 0.5) * v.clip(-0.3, 0.4)))
+            + np.sum(np.heaviside(v, 0.5) * v.clip(-0.3, 0.4))
+            + np.sum(np.subtract.outer(v, v[:2]) ** 2) + np.sum(np.add.accumulate(a) ** 2))
 
 
 @pytest.mark.numba
