@@ -618,14 +618,13 @@ class _Desugar:
                 continue
             if isinstance(s, ast.Assign) and len(s.targets) == 1 and \
                     isinstance(s.targets[0], ast.Name) and isinstance(s.value, ast.Lambda):
-                ret = _loc(ast.Return(s.value.body), s.value.body)
-                s = _loc(ast.FunctionDef(name=s.targets[0].id, args=s.value.args, body=[ret],
-                                         decorator_list=[], returns=None), s)
-                if "type_params" in ast.FunctionDef._fields:      # (Python 3.12 on)
-                    s.type_params = []
-                ast.fix_missing_locations(s)
-                out.append(s)
+                out.append(_as_def(s.targets[0].id, s.value, s))
                 continue
+            if isinstance(s, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Expr)):
+                # (lambda v: e)(x): the nested def, made just before the statement
+                called = _CalledLambdas(self.fresh)
+                s = called.visit(s)
+                out.extend(_as_def(name, fn, s) for name, fn in called.made)
             for attr in ("body", "orelse"):
                 if isinstance(s, (ast.If, ast.For, ast.While)):
                     setattr(s, attr, self.block(getattr(s, attr)))
@@ -647,6 +646,37 @@ class _Desugar:
         start = _loc(ast.Assign([ast.Name(flag, ast.Store())], ast.Constant(False)), loop)
         test = _loc(ast.UnaryOp(ast.Not(), ast.Name(flag, ast.Load())), loop)
         return [start, loop, _loc(ast.If(test, rest, []), rest[0])]
+
+
+def _as_def(name, fn: ast.Lambda, where) -> ast.FunctionDef:
+    """``def name(<fn's parameters>): return <fn's body>`` at ``where``'s line."""
+    ret = _loc(ast.Return(fn.body), fn.body)
+    node = _loc(ast.FunctionDef(name=name, args=fn.args, body=[ret], decorator_list=[],
+                                returns=None), where)
+    if "type_params" in ast.FunctionDef._fields:      # (Python 3.12 on)
+        node.type_params = []
+    return ast.fix_missing_locations(node)
+
+
+class _CalledLambdas(ast.NodeTransformer):
+    """Replaces each lambda called where it is written by the name of a def to make, not
+    inside a comprehension or another lambda (whose variables it may read)."""
+
+    def __init__(self, fresh):
+        self.fresh, self.made = fresh, []
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if isinstance(node.func, ast.Lambda):
+            name = self.fresh("_lambda")
+            self.made.append((name, node.func))
+            node.func = _loc(ast.Name(name, ast.Load()), node.func)
+        return node
+
+    def _keep(self, node):
+        return node
+
+    visit_Lambda = visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _keep
 
 
 def _own_breaks(stmts):

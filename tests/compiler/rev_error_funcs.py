@@ -28,7 +28,7 @@ def e_yield(x):
 
 
 def e_lambda(x):
-    return (lambda t: t * x)(2.0)
+    return sum([(lambda t: t * x)(v) for v in (1.0, 2.0)])
 
 
 def e_setcomp(x):

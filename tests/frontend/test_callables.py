@@ -42,9 +42,15 @@ def test_a_lambda_under_numba_and_its_source():
     assert "def lambda_" in g.source
 
 
-def test_a_lambda_inside_a_differentiated_function_is_still_refused():
+def test_a_lambda_called_where_it_is_written_and_one_in_a_comprehension():
+    """A lambda called where it is written is the nested def it spells (made just before
+    its statement); one inside a comprehension (which may read the comprehension's
+    variables) stays refused."""
+    assert ad.grad(lambda t: (lambda u: u * t * t)(2.0), backend="python")(1.5) == \
+        pytest.approx(6.0, rel=1e-12)
     with pytest.raises(ad.DifferentiationError, match="'lambda' is not supported"):
-        ad.grad(lambda t: (lambda u: u * t)(2.0), backend="python")(1.5)
+        ad.grad(lambda t: sum([(lambda u: u * v)(t) for v in (1.0, 2.0)]),
+                backend="python")(1.5)
 
 
 class Model:

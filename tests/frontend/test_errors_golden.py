@@ -41,7 +41,7 @@ def e_global(x):
 
 
 def e_lambda(x):
-    return (lambda t: t)(x)
+    return sum([(lambda t: t * v)(x) for v in (1.0, 2.0)])
 
 
 def e_comprehension(x):
