@@ -968,24 +968,18 @@ def _shape_twins(func, nodes) -> dict:
 def _counts(func, nodes) -> frozenset:
     """Names never negative: every binding an assignment of an int constant >= 0, or of
     the name plus one (a tape position, a counter)."""
-    kinds: dict = {}
-    for node in nodes:
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            kinds.setdefault(node.id, []).append(False)
-        elif isinstance(node, ast.arg):
-            kinds.setdefault(node.arg, []).append(False)
+    ok = {}         # id of the target Name of an assignment -> whether it keeps it >= 0
     for node in nodes:
         step = _step_of(node) if isinstance(node, (ast.Assign, ast.AugAssign)) else None
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
                 isinstance(node.targets[0], ast.Name):
             k = _constant_int(node.value)
-            ok = k is not None and k >= 0 or step is not None and step[1] >= 0
-            kinds[node.targets[0].id].remove(False)
-            kinds[node.targets[0].id].append(ok)
+            ok[id(node.targets[0])] = k is not None and k >= 0 or \
+                step is not None and step[1] >= 0
         elif isinstance(node, ast.AugAssign) and step is not None:
-            kinds[step[0]].remove(False)
-            kinds[step[0]].append(step[1] >= 0)
-    return frozenset(name for name, oks in kinds.items() if all(oks))
+            ok[id(node.target)] = step[1] >= 0
+    return frozenset(name for name, binds in _bindings(nodes).items()
+                     if all(n is not None and ok.get(id(n), False) for n in binds))
 
 
 def _below(test, counts) -> set:
@@ -1015,18 +1009,24 @@ def _below(test, counts) -> set:
 def _tuple_names(func, nodes) -> frozenset:
     """Names every binding of which is ``<array>.shape``: tuples, whose indices Numba checks
     itself (a constant one while typing)."""
-    bound: dict = {}
-    for node in nodes:
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            bound.setdefault(node.id, []).append(node)
-        elif isinstance(node, ast.arg):
-            bound.setdefault(node.arg, []).append(None)
     shapes = {id(node.targets[0]) for node in nodes
               if isinstance(node, ast.Assign) and len(node.targets) == 1
               and isinstance(node.targets[0], ast.Name)
               and isinstance(node.value, ast.Attribute) and node.value.attr == "shape"}
-    return frozenset(name for name, nodes in bound.items()
-                     if all(n is not None and id(n) in shapes for n in nodes))
+    return frozenset(name for name, binds in _bindings(nodes).items()
+                     if all(n is not None and id(n) in shapes for n in binds))
+
+
+def _bindings(nodes) -> dict:
+    """{name: its bindings in order met}: each the Name stored into (or deleted), None for a
+    parameter (of the function or a nested one)."""
+    out: dict = {}
+    for node in nodes:
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            out.setdefault(node.id, []).append(node)
+        elif isinstance(node, ast.arg):
+            out.setdefault(node.arg, []).append(None)
+    return out
 
 
 def _int_expression(node, ints):
@@ -1159,8 +1159,9 @@ class _Proven:
             if isinstance(stmt, (ast.For, ast.While)):
                 self._assign(changed)
                 loop, fact = self.loops.get(id(stmt)), None
-                if loop is not None and not _reads_of([loop.span()[0]]) & changed:
-                    fact = loop.span()[0]
+                if loop is not None:
+                    runs = loop.span()[0]
+                    fact = None if _reads_of([runs]) & changed else runs
                 self._nested(stmt.body, fact)
                 self._nested(stmt.orelse)
             elif not isinstance(stmt, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
