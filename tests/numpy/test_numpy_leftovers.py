@@ -218,32 +218,25 @@ def cholesky_and_pinv(a):
     return np.sum(np.sin(np.linalg.cholesky(s))) + np.sum(np.linalg.pinv(a[:, :2]) ** 2)
 
 
-def test_second_derivatives_through_cholesky_and_pinv():
-    """Their rules are written in primitives (products, inverses, triangles), so forward
-    mode differentiates them: ad.hessian against central differences of the gradient."""
-    a = np.random.default_rng(4).uniform(-0.9, 0.9, (3, 3))
-    H = ad.hessian(cholesky_and_pinv, backend="python")(a).reshape(9, 9)
-    grad = ad.grad(cholesky_and_pinv, backend="python")
-    eps, fd = 1e-5, np.zeros((9, 9))
-    for k in range(9):
-        e = np.zeros(9)
-        e[k] = eps
-        fd[:, k] = (grad(a + e.reshape(3, 3)) - grad(a - e.reshape(3, 3))).ravel() / (2 * eps)
-    np.testing.assert_allclose(H, fd, rtol=1e-5, atol=1e-6)
-
-
 def eigenvalues_and_singular_values(a):
     s = a + a.T
     return np.sum(np.linalg.eigh(s)[0] ** 3) + np.sum(np.linalg.svd(a[:, :2],
                                                                     compute_uv=False) ** 3)
 
 
-def test_second_derivatives_through_eigenvalues_and_singular_values():
-    """eigh's eigenvalue rule and svd's singular value rule are products of the factors
-    (distinct values: there the factors' forward rules hold)."""
-    a = np.array([[0.9, -0.3, 0.4], [0.2, 0.5, -0.7], [-0.6, 0.1, 0.3]])
-    H = ad.hessian(eigenvalues_and_singular_values, backend="python")(a).reshape(9, 9)
-    grad = ad.grad(eigenvalues_and_singular_values, backend="python")
+@pytest.mark.parametrize("f, a", [
+    pytest.param(cholesky_and_pinv, np.random.default_rng(4).uniform(-0.9, 0.9, (3, 3)),
+                 id="cholesky_and_pinv"),
+    # (distinct eigenvalues and singular values: there the factors' forward rules hold)
+    pytest.param(eigenvalues_and_singular_values,
+                 np.array([[0.9, -0.3, 0.4], [0.2, 0.5, -0.7], [-0.6, 0.1, 0.3]]),
+                 id="eigenvalues_and_singular_values")])
+def test_second_derivatives_through_factorisations(f, a):
+    """cholesky's and pinv's rules, eigh's eigenvalue rule and svd's singular value rule
+    are written in primitives (products, inverses, triangles, the factors), so forward mode
+    differentiates them: ad.hessian against central differences of the gradient."""
+    H = ad.hessian(f, backend="python")(a).reshape(9, 9)
+    grad = ad.grad(f, backend="python")
     eps, fd = 1e-5, np.zeros((9, 9))
     for k in range(9):
         e = np.zeros(9)
