@@ -23,18 +23,6 @@ def _dim_minus(k):
     return lambda ndims, operands, **a: None if ndims[0] is None else ndims[0] - k
 
 
-def _on_numpy(expand):
-    """A composite's value on NumPy arrays (what the Tensor runtime calls): its expansion
-    run on concrete values."""
-    def impl(*args, **attrs):
-        from . import NumpyOps
-
-        return expand(NumpyOps, *args, **attrs)
-
-    impl.__name__ = expand.__name__.lstrip("_")
-    return impl
-
-
 def _linalg(name, impl, ndim=_same, **fields):
     defprim(name, fields.pop("nargs", 1), impl, Syntax("helper", name), numba="objmode",
             ndim=ndim, **fields)
@@ -126,7 +114,7 @@ def _pinv_vjp(o, g, p, x):
 
 _linalg("pinv", np.linalg.pinv, numpy="numpy.linalg.pinv")
 for _rule in (_pinv_vjp, _pinv_jvp):
-    defcomposite(_rule.__name__[1:], 3, _on_numpy(_rule), _rule,
+    defcomposite(_rule.__name__[1:], 3, None, _rule,
                  ndim=lambda ndims, operands, **a: ndims[2])
 defvjp("pinv", lambda o, g, ans, x: o.pinv_vjp(g, ans, x))
 defjvp("pinv", lambda o, tangents, ans, x: o.pinv_jvp(tangents[0], ans, x))
@@ -166,7 +154,7 @@ def _cholesky_jvp(o, t, L):
 
 _linalg("cholesky", np.linalg.cholesky, numpy="numpy.linalg.cholesky")
 for _rule in (_cholesky_vjp, _cholesky_jvp):
-    defcomposite(_rule.__name__[1:], 2, _on_numpy(_rule), _rule,
+    defcomposite(_rule.__name__[1:], 2, None, _rule,
                  ndim=lambda ndims, operands, **a: ndims[1])
 defvjp("cholesky", lambda o, g, ans, x: o.cholesky_vjp(g, ans))
 defjvp("cholesky", lambda o, tangents, ans, x: o.cholesky_jvp(tangents[0], ans))
@@ -190,17 +178,6 @@ def _eigh_parts(x):
     return w, v, f
 
 
-def _eigh_vjp_impl(gw, gv, x):
-    w, v, f = _eigh_parts(x)
-    inner = 0.0
-    if gw is not None:
-        inner = inner + np.eye(w.shape[-1]) * gw[..., None, :]
-    if gv is not None:
-        inner = inner + f * (_T(v) @ gv)
-    s = v @ inner @ _T(v)
-    return _lower_sym(0.5 * (s + _T(s)))
-
-
 def _eigh_w_vjp(o, g, x):
     """V diag(g) V^T in primitives of the eigenvectors (whose forward rule Hessians use)."""
     v = o.eigh_v(x)
@@ -209,7 +186,9 @@ def _eigh_w_vjp(o, g, x):
 
 
 def _eigh_v_vjp(g, x):
-    return _eigh_vjp_impl(None, g, x)
+    w, v, f = _eigh_parts(x)
+    s = v @ (f * (_T(v) @ g)) @ _T(v)
+    return _lower_sym(0.5 * (s + _T(s)))
 
 
 def _eigh_w_jvp(t, x):
@@ -228,7 +207,7 @@ _linalg("eigh_v", _eigh_v)
 for _name, _less in (("eigh_v_vjp", 0), ("eigh_w_jvp", 1), ("eigh_v_jvp", 0)):
     _linalg(_name, globals()["_" + _name], nargs=2,
             ndim=lambda ndims, operands, _less=_less, **a: ndims[1] - _less)
-defcomposite("eigh_w_vjp", 2, _on_numpy(_eigh_w_vjp), _eigh_w_vjp,
+defcomposite("eigh_w_vjp", 2, None, _eigh_w_vjp,
              ndim=lambda ndims, operands, **a: ndims[1])
 defvjp("eigh_w", lambda o, g, ans, x: o.eigh_w_vjp(g, x))
 defvjp("eigh_v", lambda o, g, ans, x: o.eigh_v_vjp(g, x))
@@ -319,7 +298,7 @@ def _svd_s_jvp(t, x):
 
 
 _linalg("svd_s", _svd_s, ndim=_dim_minus(1))
-defcomposite("svd_s_vjp", 2, _on_numpy(_svd_s_vjp), _svd_s_vjp,
+defcomposite("svd_s_vjp", 2, None, _svd_s_vjp,
              ndim=lambda ndims, operands, **a: ndims[1])
 _linalg("svd_s_jvp", _svd_s_jvp, nargs=2, ndim=lambda ndims, operands, **a: ndims[1] - 1)
 defvjp("svd_s", lambda o, g, ans, x: o.svd_s_vjp(g, x))

@@ -140,9 +140,21 @@ def defnames(name, names):
 def defcomposite(name, nargs, impl, expand, *, ndim=None, **fields):
     """A primitive defined by an expansion into others (``o`` is the ops namespace of the
     rules): lowered once operand ranks are known, it needs no rules of its own, and every
-    backend runs what it lowers to. ``impl`` is NumPy's function, for the Tensor runtime."""
-    return defprim(name, nargs, impl, Syntax("helper", name), expand=expand, ndim=ndim,
-                   **fields)
+    backend runs what it lowers to. ``impl`` is NumPy's function, for the Tensor runtime;
+    None for a rule's own composite (cholesky's vjp), whose value is its expansion run on
+    NumPy arrays."""
+    return defprim(name, nargs, impl or _on_numpy(expand), Syntax("helper", name),
+                   expand=expand, ndim=ndim, **fields)
+
+
+def _on_numpy(expand):
+    def impl(*args, **attrs):
+        from . import NumpyOps
+
+        return expand(NumpyOps, *args, **attrs)
+
+    impl.__name__ = expand.__name__.lstrip("_")
+    return impl
 
 
 def defvjp(name, *rules):
