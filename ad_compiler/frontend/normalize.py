@@ -19,7 +19,8 @@ except one ``return`` as its last top-level statement:
   ``enumerate``, ``zip`` (shortest length) and ``reversed(range(...))`` nest the same way,
   and the target may be a tuple (``for i, (a, b) in enumerate(zip(x, w))``);
 * docstrings, ``assert`` statements and ``print(...)`` calls are dropped (a derivative
-  prints nothing); ``name = lambda ...: e`` is the nested ``def name(...): return e``; a
+  prints nothing); ``name = lambda ...: e`` is the nested ``def name(...): return e``, as
+  is a lambda called where it is written; a
   loop's ``else`` runs after it unless a ``break`` of the loop ran (a flag); unsupported
   constructs raise :class:`DifferentiationError` here (``check``).
 
@@ -602,8 +603,9 @@ def _copy_tree(node):
 class _Desugar:
     """Rewrites, before the checks, what Python spells in ways the rest need not know:
     ``print(...)`` statements go; ``f = lambda x: e`` becomes ``def f(x): return e`` (a
-    nested def, inlined where called); a loop's ``else`` moves after the loop, under ``if
-    not <flag>:`` when a ``break`` of the loop may skip it (the flag set before each)."""
+    nested def, inlined where called), and so does a lambda called where it is written
+    (the def made just before its statement); a loop's ``else`` moves after the loop, under
+    ``if not <flag>:`` when a ``break`` of the loop may skip it (the flag set before each)."""
 
     def __init__(self, fn_node):
         self.taken = names_in(fn_node)
@@ -685,11 +687,9 @@ def _own_breaks(stmts):
     for k, s in enumerate(stmts):
         if isinstance(s, ast.Break):
             yield stmts, k
-        elif isinstance(s, ast.If):
+        elif isinstance(s, ast.If):      # (a nested loop's else is after it already)
             yield from _own_breaks(s.body)
             yield from _own_breaks(s.orelse)
-        elif isinstance(s, (ast.For, ast.While)):
-            yield from _own_breaks(s.orelse)       # (a nested loop's else breaks this one)
 
 
 def normalize(fn_node: ast.FunctionDef, err, helper=False) -> tuple[ast.FunctionDef, int]:
